@@ -1,0 +1,9 @@
+namespace NativeCnn.Backends;
+
+/// <summary>
+/// 2-D convolution (cross-correlation, as TensorFlow). Weights: kernel <c>(kh, kw, in, filters)</c> (HWIO), then bias
+/// <c>(filters)</c> when <see cref="UseBias"/>.
+/// </summary>
+public sealed record Conv2DOp(int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth,
+                              int DilationHeight, int DilationWidth, Padding2D Padding, int Filters,
+                              bool UseBias, Activation Activation) : OpDescriptor;
