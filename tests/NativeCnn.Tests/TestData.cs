@@ -1,0 +1,14 @@
+namespace NativeCnn.Tests;
+
+/// <summary>Seeded random data for tests: every test names its own seed, nothing is global.</summary>
+internal static class TestData
+{
+    /// <summary>Uniform values in [<paramref name="min"/>, <paramref name="max"/>).</summary>
+    public static float[] Uniform(int seed, int length, float min = -1f, float max = 1f)
+    {
+        var random = new Random(seed);
+        var data = new float[length];
+        for (int i = 0; i < data.Length; i++) data[i] = min + (max - min) * random.NextSingle();
+        return data;
+    }
+}
