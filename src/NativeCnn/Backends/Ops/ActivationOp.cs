@@ -1,4 +1,4 @@
 namespace NativeCnn.Backends;
 
 /// <summary>Applies an activation element-wise (softmax: over the last axis).</summary>
-public sealed record ActivationOp(Activation Activation) : OpDescriptor;
+public sealed record ActivationOp(ActivationFunction Activation) : OpDescriptor;

@@ -5,4 +5,4 @@ namespace NativeCnn.Backends;
 /// Normalization all reduce to this once their weights are known; <see cref="Scale"/> and <see cref="Shift"/> have one
 /// value per channel.
 /// </summary>
-public sealed record ChannelAffineOp(float[] Scale, float[] Shift, Activation Activation) : OpDescriptor;
+public sealed record ChannelAffineOp(float[] Scale, float[] Shift, ActivationFunction Activation) : OpDescriptor;

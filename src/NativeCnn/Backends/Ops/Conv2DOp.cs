@@ -6,4 +6,4 @@ namespace NativeCnn.Backends;
 /// </summary>
 public sealed record Conv2DOp(int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth,
                               int DilationHeight, int DilationWidth, Padding2D Padding, int Filters,
-                              bool UseBias, Activation Activation) : OpDescriptor;
+                              bool UseBias, ActivationFunction Activation) : OpDescriptor;

@@ -6,4 +6,4 @@ namespace NativeCnn.Backends;
 /// </summary>
 public sealed record DepthwiseConv2DOp(int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth,
                                        int DilationHeight, int DilationWidth, Padding2D Padding, int DepthMultiplier,
-                                       bool UseBias, Activation Activation) : OpDescriptor;
+                                       bool UseBias, ActivationFunction Activation) : OpDescriptor;

@@ -5,4 +5,4 @@ namespace NativeCnn.Backends;
 /// 1×1 expand conv (+bias) → sigmoid → scale the input channels. Weights: reduce kernel <c>(1, 1, C, R)</c>, reduce bias
 /// <c>(R)</c>, expand kernel <c>(1, 1, R, C)</c>, expand bias <c>(C)</c>, as Keras names them <c>se_reduce</c>/<c>se_expand</c>.
 /// </summary>
-public sealed record SqueezeExcitationOp(int ReducedChannels, Activation ReduceActivation) : OpDescriptor;
+public sealed record SqueezeExcitationOp(int ReducedChannels, ActivationFunction ReduceActivation) : OpDescriptor;

@@ -1,7 +1,7 @@
 namespace NativeCnn.Backends.Cpu.Kernels;
 
 /// <summary>
-/// Receives the operator struct for a run-time <see cref="Activation"/>, so one switch (in
+/// Receives the operator struct for a run-time <see cref="ActivationFunction"/>, so one switch (in
 /// <see cref="ActivationDispatch"/>) turns a descriptor into a JIT-specialized kernel call.
 /// </summary>
 public interface IActivationConsumer
@@ -10,12 +10,13 @@ public interface IActivationConsumer
     void Invoke<TActivation>(TActivation activation) where TActivation : struct, IActivation;
 }
 
-/// <summary>Maps an element-wise <see cref="Activation"/> to its operator struct.</summary>
+/// <summary>Maps an element-wise <see cref="ActivationFunction"/> to its operator struct.</summary>
 public static class ActivationDispatch
 {
     /// <summary>Calls <paramref name="consumer"/> with the operator struct for <paramref name="activation"/>.</summary>
     /// <exception cref="NotSupportedException">The activation is not element-wise (softmax).</exception>
-    public static void Dispatch<TConsumer>(Activation activation, ref TConsumer consumer) where TConsumer : IActivationConsumer
+    public static void Dispatch<TConsumer>(ActivationFunction activation, ref TConsumer consumer)
+        where TConsumer : IActivationConsumer, allows ref struct
     {
         switch (activation.Kind)
         {

@@ -5,7 +5,7 @@ public enum ActivationKind
 {
     /// <summary><c>linear</c>: identity.</summary>
     Linear,
-    /// <summary><c>relu</c>: <c>max(x, 0)</c>, optionally capped at <see cref="Activation.MaxValue"/>.</summary>
+    /// <summary><c>relu</c>: <c>max(x, 0)</c>, optionally capped at <see cref="ActivationFunction.MaxValue"/>.</summary>
     Relu,
     /// <summary><c>sigmoid</c>: <c>1 / (1 + exp(-x))</c>.</summary>
     Sigmoid,
@@ -13,36 +13,36 @@ public enum ActivationKind
     Swish,
     /// <summary><c>tanh</c>.</summary>
     Tanh,
-    /// <summary><c>softmax</c> over the last axis; not element-wise, so only Dense and Activation layers take it.</summary>
+    /// <summary><c>softmax</c> over the last axis; not element-wise, so only Dense and ActivationFunction layers take it.</summary>
     Softmax,
 }
 
 /// <summary>An activation with its arguments, e.g. Keras <c>ReLU(max_value=6.0)</c>.</summary>
 /// <param name="Kind">The function.</param>
 /// <param name="MaxValue">For <see cref="ActivationKind.Relu"/>, the cap (positive infinity for none).</param>
-public readonly record struct Activation(ActivationKind Kind, float MaxValue = float.PositiveInfinity)
+public readonly record struct ActivationFunction(ActivationKind Kind, float MaxValue = float.PositiveInfinity)
 {
     /// <summary>Identity.</summary>
-    public static Activation Linear => new(ActivationKind.Linear);
+    public static ActivationFunction Linear => new(ActivationKind.Linear);
     /// <summary><c>max(x, 0)</c>.</summary>
-    public static Activation Relu => new(ActivationKind.Relu);
+    public static ActivationFunction Relu => new(ActivationKind.Relu);
     /// <summary><c>min(max(x, 0), 6)</c>, Keras <c>ReLU(6.0)</c> as MobileNetV2 uses it.</summary>
-    public static Activation Relu6 => new(ActivationKind.Relu, 6f);
+    public static ActivationFunction Relu6 => new(ActivationKind.Relu, 6f);
     /// <summary>Logistic sigmoid.</summary>
-    public static Activation Sigmoid => new(ActivationKind.Sigmoid);
+    public static ActivationFunction Sigmoid => new(ActivationKind.Sigmoid);
     /// <summary><c>x * sigmoid(x)</c>.</summary>
-    public static Activation Swish => new(ActivationKind.Swish);
+    public static ActivationFunction Swish => new(ActivationKind.Swish);
     /// <summary>Hyperbolic tangent.</summary>
-    public static Activation Tanh => new(ActivationKind.Tanh);
+    public static ActivationFunction Tanh => new(ActivationKind.Tanh);
     /// <summary>Softmax over the last axis.</summary>
-    public static Activation Softmax => new(ActivationKind.Softmax);
+    public static ActivationFunction Softmax => new(ActivationKind.Softmax);
 
     /// <summary>True for activations that map each element on its own (all but softmax).</summary>
     public bool IsElementwise => Kind != ActivationKind.Softmax;
 
     /// <summary>Parses a Keras activation name (<c>relu</c>, <c>relu6</c>, <c>swish</c>, <c>silu</c>, …).</summary>
     /// <exception cref="NotSupportedException">The name is not one NativeCnn implements.</exception>
-    public static Activation FromKerasName(string? name) => name switch
+    public static ActivationFunction FromKerasName(string? name) => name switch
     {
         null or "" or "linear" => Linear,
         "relu" => Relu,

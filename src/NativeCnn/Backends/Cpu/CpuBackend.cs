@@ -1,0 +1,76 @@
+using System.Runtime.Intrinsics;
+using NativeCnn.Backends.Cpu.Ops;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Backends.Cpu;
+
+/// <summary>
+/// The CPU backend: SIMD kernels (Vector512 where the processor has it, else Vector256, with scalar tails) on a
+/// <see cref="WorkerPool"/> of <see cref="ThreadCount"/> threads. Its buffers are host <see cref="Tensor"/>s.
+/// </summary>
+public sealed class CpuBackend : IBackend
+{
+    private readonly WorkerPool _pool;
+
+    /// <summary>Creates a backend running on <paramref name="threadCount"/> threads (default: one per core).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threadCount"/> is less than 1.</exception>
+    public CpuBackend(int? threadCount = null)
+    {
+        _pool = new WorkerPool(threadCount ?? Environment.ProcessorCount);
+    }
+
+    /// <summary>The number of threads kernels run on.</summary>
+    public int ThreadCount => _pool.ThreadCount;
+
+    /// <summary>The widest SIMD the kernels use here: <c>avx512</c> (Vector512), <c>avx2</c> (Vector256) or <c>scalar</c>.</summary>
+    public static string InstructionSet =>
+        Vector512.IsHardwareAccelerated ? "avx512" : Vector256.IsHardwareAccelerated ? "avx2" : "scalar";
+
+    /// <inheritdoc/>
+    public string Name => $"cpu-{InstructionSet} ({ThreadCount} thread{(ThreadCount == 1 ? "" : "s")})";
+
+    /// <inheritdoc/>
+    public bool Supports(OpDescriptor op, out string? reason)
+    {
+        reason = op switch
+        {
+            Conv2DOp or DepthwiseConv2DOp or ChannelAffineOp or AddOp or MultiplyOp or ZeroPadding2DOp or Pooling2DOp
+                or GlobalPooling2DOp or DenseOp or CopyOp or SqueezeExcitationOp => null,
+            ActivationOp => null,
+            _ => $"the CPU backend has no kernel for {op.GetType().Name}",
+        };
+        return reason is null;
+    }
+
+    /// <inheritdoc/>
+    public IDeviceBuffer Allocate(TensorShape shape) => new Tensor(shape);
+
+    /// <inheritdoc/>
+    public IPreparedOp Prepare(OpDescriptor op, OpBinding binding)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        ArgumentNullException.ThrowIfNull(binding);
+        return op switch
+        {
+            Conv2DOp conv => new CpuConv2D(conv, binding, _pool),
+            DepthwiseConv2DOp depthwise => new CpuDepthwiseConv2D(depthwise, binding, _pool),
+            ChannelAffineOp affine => new CpuChannelAffine(affine, binding, _pool),
+            ActivationOp activation => new CpuActivation(activation, binding, _pool),
+            AddOp => new CpuAdd(binding, _pool),
+            MultiplyOp => new CpuMultiply(binding, _pool),
+            ZeroPadding2DOp padding => new CpuZeroPadding2D(padding, binding, _pool),
+            Pooling2DOp pooling => new CpuPooling2D(pooling, binding, _pool),
+            GlobalPooling2DOp global => new CpuGlobalPooling2D(global, binding, _pool),
+            DenseOp dense => new CpuDense(dense, binding, _pool),
+            CopyOp => new CpuCopy(binding, _pool),
+            SqueezeExcitationOp se => new CpuSqueezeExcitation(se, binding, _pool),
+            _ => throw new BackendException($"{binding.LayerName}: the CPU backend has no kernel for {op.GetType().Name}."),
+        };
+    }
+
+    /// <inheritdoc/>
+    public void Synchronize() { }
+
+    /// <summary>Stops the worker threads.</summary>
+    public void Dispose() => _pool.Dispose();
+}

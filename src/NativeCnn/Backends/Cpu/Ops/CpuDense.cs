@@ -1,0 +1,50 @@
+using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Backends.Cpu.Ops;
+
+/// <summary>Fully connected layer; rows are batch rows. A softmax activation runs after the linear part.</summary>
+internal sealed class CpuDense : CpuOp
+{
+    private readonly DenseParams _params;
+    private readonly Tensor _kernel;
+    private readonly Tensor? _bias;
+    private readonly ActivationFunction _activation;
+
+    public CpuDense(DenseOp op, OpBinding binding, WorkerPool pool) : base(binding, pool, 1, op.UseBias ? 2 : 1)
+    {
+        var i = Input.Shape;
+        if (i.Rank != 2) throw Fail($"expected a (batch, features) input, got {i}");
+        ExpectShape(Output.Shape, new TensorShape(i.Batch, op.Units), "output");
+        _kernel = binding.Weights[0];
+        ExpectShape(_kernel.Shape, new TensorShape(i.Channels, op.Units), "kernel");
+        if (op.UseBias)
+        {
+            _bias = binding.Weights[1];
+            ExpectLength(_bias, op.Units, "bias");
+        }
+        _activation = op.Activation;
+        _params = new DenseParams(i.Batch, i.Channels, op.Units);
+    }
+
+    protected override int RowCount => _params.Batch;
+
+    public override void Execute(RowRange rows)
+    {
+        var call = new Call(this, rows);
+        ActivationDispatch.Dispatch(_activation.IsElementwise ? _activation : ActivationFunction.Linear, ref call);
+        if (_activation.IsElementwise) return;
+        for (int n = rows.Start; n < rows.End; n++)
+        {
+            var row = Output.Span.Slice(n * _params.Units, _params.Units);
+            ElementwiseKernels.Softmax(row, row);
+        }
+    }
+
+    private readonly struct Call(CpuDense op, RowRange rows) : IActivationConsumer
+    {
+        public void Invoke<TActivation>(TActivation activation) where TActivation : struct, IActivation =>
+            DenseKernels.Forward(op.Input.Span, op._kernel.Span, op._bias is null ? default : op._bias.Span,
+                                 op.Output.Span, in op._params, activation, rows);
+    }
+}

@@ -1,0 +1,57 @@
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Backends.Cpu.Ops;
+
+/// <summary>
+/// Base of the CPU's prepared ops: checks the binding once (buffers are host tensors of the expected shapes), then
+/// runs <see cref="IRowWork.Execute"/> on the worker pool.
+/// </summary>
+internal abstract class CpuOp : IPreparedOp, IRowWork
+{
+    private readonly WorkerPool _pool;
+
+    protected CpuOp(OpBinding binding, WorkerPool pool, int inputCount, int weightCount)
+    {
+        _pool = pool;
+        LayerName = binding.LayerName;
+        if (binding.Inputs.Count != inputCount && inputCount >= 0)
+            throw Fail($"expected {inputCount} input(s), got {binding.Inputs.Count}");
+        if (binding.Weights.Count < weightCount)
+            throw Fail($"expected {weightCount} weight tensor(s), got {binding.Weights.Count}");
+        Inputs = new Tensor[binding.Inputs.Count];
+        for (int i = 0; i < Inputs.Length; i++) Inputs[i] = AsTensor(binding.Inputs[i], $"input {i}");
+        Output = AsTensor(binding.Output, "output");
+    }
+
+    protected string LayerName { get; }
+    protected Tensor[] Inputs { get; }
+    protected Tensor Input => Inputs[0];
+    protected Tensor Output { get; }
+
+    /// <summary>How many rows <see cref="Run"/> splits the work into.</summary>
+    protected abstract int RowCount { get; }
+
+    /// <summary>The fewest rows worth handing to another thread.</summary>
+    protected virtual int MinRowsPerChunk => 1;
+
+    public void Run() => _pool.Run(this, RowCount, MinRowsPerChunk);
+
+    public abstract void Execute(RowRange rows);
+
+    public virtual void Dispose() { }
+
+    protected BackendException Fail(string problem) => new($"{LayerName}: {problem}.");
+
+    protected void ExpectShape(TensorShape actual, TensorShape expected, string what)
+    {
+        if (actual != expected) throw Fail($"expected {what} {expected}, got {actual}");
+    }
+
+    protected void ExpectLength(Tensor weight, long expected, string what)
+    {
+        if (weight.Length != expected) throw Fail($"expected {what} with {expected} values, got shape {weight.Shape}");
+    }
+
+    private Tensor AsTensor(IDeviceBuffer buffer, string what) =>
+        buffer as Tensor ?? throw Fail($"{what} is a {buffer.GetType().Name}, not a CPU tensor");
+}

@@ -1,0 +1,30 @@
+using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Backends.Cpu.Ops;
+
+internal sealed class CpuPooling2D : CpuOp
+{
+    private readonly Pooling2DParams _params;
+    private readonly PoolingMode _mode;
+
+    public CpuPooling2D(Pooling2DOp op, OpBinding binding, WorkerPool pool) : base(binding, pool, 1, 0)
+    {
+        var i = Input.Shape;
+        if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
+        int outH = Padding2D.OutputSize(i.Height, op.Padding.Top, op.Padding.Bottom, op.PoolHeight, op.StrideHeight);
+        int outW = Padding2D.OutputSize(i.Width, op.Padding.Left, op.Padding.Right, op.PoolWidth, op.StrideWidth);
+        ExpectShape(Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, i.Channels), "output");
+        _mode = op.Mode;
+        _params = new Pooling2DParams(i.Batch, i.Height, i.Width, i.Channels, outH, outW,
+            op.PoolHeight, op.PoolWidth, op.StrideHeight, op.StrideWidth, op.Padding.Top, op.Padding.Left);
+    }
+
+    protected override int RowCount => _params.RowCount;
+
+    public override void Execute(RowRange rows)
+    {
+        if (_mode == PoolingMode.Max) PoolingKernels.MaxPool(Input.Span, Output.Span, in _params, rows);
+        else PoolingKernels.AveragePool(Input.Span, Output.Span, in _params, rows);
+    }
+}

@@ -1,0 +1,31 @@
+using NativeCnn.Backends;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Layers;
+
+/// <summary>Keras <c>Activation</c>: applies a named activation (e.g. <c>swish</c>, <c>relu</c>, <c>softmax</c>).</summary>
+public class Activation : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    public Activation(string name, ActivationFunction function) : base(name) => Function = function;
+
+    /// <summary>Creates the layer from a Keras activation name.</summary>
+    /// <exception cref="NotSupportedException">The name is not a supported activation.</exception>
+    public Activation(string name, string kerasActivation) : this(name, ActivationFunction.FromKerasName(kerasActivation)) { }
+
+    /// <summary>The function applied.</summary>
+    public ActivationFunction Function { get; }
+
+    /// <inheritdoc/>
+    public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
+    {
+        ExpectInputCount(inputShapes, 1);
+        return inputShapes[0];
+    }
+
+    /// <inheritdoc/>
+    public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes) => new ActivationOp(Function);
+
+    /// <inheritdoc/>
+    public override string Describe() => $"{ClassName} {Function}";
+}

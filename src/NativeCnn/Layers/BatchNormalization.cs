@@ -1,0 +1,67 @@
+using NativeCnn.Backends;
+using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Layers;
+
+/// <summary>
+/// Keras <c>BatchNormalization</c> at inference, on the last axis: <c>y = (x − moving_mean) / sqrt(moving_variance + ε) · gamma + beta</c>.
+/// Weights in Keras order: <c>gamma</c>, <c>beta</c> (trainable), <c>moving_mean</c>, <c>moving_variance</c> (not trainable).
+/// </summary>
+/// <remarks>
+/// It runs as a per-channel scale and shift computed once in float64 (Keras 3's <c>x·inv + (beta − mean·inv)</c> form).
+/// Keras's default epsilon is 1e-3; ResNet uses 1.001e-5.
+/// </remarks>
+public sealed class BatchNormalization : Layer
+{
+    /// <summary>Creates the layer; arguments as Keras's.</summary>
+    public BatchNormalization(string name, double epsilon = 1e-3, bool center = true, bool scale = true) : base(name)
+    {
+        if (!(epsilon >= 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), $"{name}: epsilon must be non-negative, got {epsilon}.");
+        Epsilon = epsilon;
+        Center = center;
+        Scale = scale;
+    }
+
+    /// <summary>Added to the variance before the square root.</summary>
+    public double Epsilon { get; }
+    /// <summary>Whether <c>beta</c> exists.</summary>
+    public bool Center { get; }
+    /// <summary>Whether <c>gamma</c> exists.</summary>
+    public bool Scale { get; }
+
+    /// <inheritdoc/>
+    public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
+    {
+        ExpectInputCount(inputShapes, 1);
+        var input = inputShapes[0];
+        if (IsBuilt && input.Channels != GetWeight("moving_mean").Shape[0])
+            throw Error($"expected input with {GetWeight("moving_mean").Shape[0]} channels, got {input}");
+        return input;
+    }
+
+    /// <inheritdoc/>
+    protected override void Build(IReadOnlyList<TensorShape> inputShapes)
+    {
+        var shape = new TensorShape(inputShapes[0].Channels);
+        if (Scale) AddWeight("gamma", shape, Initializer.Ones);
+        if (Center) AddWeight("beta", shape, Initializer.Zeros);
+        AddWeight("moving_mean", shape, Initializer.Zeros, trainable: false);
+        AddWeight("moving_variance", shape, Initializer.Ones, trainable: false);
+    }
+
+    /// <inheritdoc/>
+    public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes)
+    {
+        int channels = inputShapes[0].Channels;
+        var scale = new float[channels];
+        var shift = new float[channels];
+        BatchNormalizationMath.ComputeScaleShift(
+            Scale ? GetWeight("gamma").Value.Span : default, Center ? GetWeight("beta").Value.Span : default,
+            GetWeight("moving_mean").Value.Span, GetWeight("moving_variance").Value.Span, Epsilon, scale, shift);
+        return new ChannelAffineOp(scale, shift, ActivationFunction.Linear);
+    }
+
+    /// <inheritdoc/>
+    public override string Describe() => $"BatchNormalization eps={Epsilon:G4}";
+}

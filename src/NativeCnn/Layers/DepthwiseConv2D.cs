@@ -1,0 +1,84 @@
+using NativeCnn.Backends;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Layers;
+
+/// <summary>
+/// Keras <c>DepthwiseConv2D</c>: each input channel filtered on its own. Weights: <c>depthwise_kernel</c>
+/// <c>(kh, kw, in, depth_multiplier)</c> (Keras 2's name; Keras 3 calls it <c>kernel</c>) and optional <c>bias</c>.
+/// </summary>
+public sealed class DepthwiseConv2D : Layer
+{
+    /// <summary>Creates the layer; arguments as Keras's.</summary>
+    public DepthwiseConv2D(string name, (int Height, int Width) kernelSize, (int Height, int Width)? strides = null,
+                           Padding padding = Padding.Valid, int depthMultiplier = 1, (int Height, int Width)? dilationRate = null,
+                           bool useBias = true, ActivationFunction? activation = null) : base(name)
+    {
+        KernelSize = kernelSize;
+        Strides = strides ?? (1, 1);
+        DilationRate = dilationRate ?? (1, 1);
+        Padding = padding;
+        DepthMultiplier = depthMultiplier;
+        UseBias = useBias;
+        Activation = activation ?? ActivationFunction.Linear;
+        if (depthMultiplier < 1) throw new ArgumentOutOfRangeException(nameof(depthMultiplier), $"{name}: depth_multiplier must be at least 1, got {depthMultiplier}.");
+        WindowArguments.Validate(name, KernelSize, Strides, DilationRate);
+        if (!Activation.IsElementwise) throw new ArgumentException($"{name}: a convolution cannot fuse {Activation}.", nameof(activation));
+    }
+
+    /// <summary>Creates a layer with a square kernel and stride.</summary>
+    public DepthwiseConv2D(string name, int kernelSize, int strides = 1, Padding padding = Padding.Valid, bool useBias = true,
+                           ActivationFunction? activation = null)
+        : this(name, (kernelSize, kernelSize), (strides, strides), padding, 1, null, useBias, activation) { }
+
+    /// <summary>Kernel height and width.</summary>
+    public (int Height, int Width) KernelSize { get; }
+    /// <summary>Strides.</summary>
+    public (int Height, int Width) Strides { get; }
+    /// <summary>Dilation rate.</summary>
+    public (int Height, int Width) DilationRate { get; }
+    /// <summary>Keras padding mode.</summary>
+    public Padding Padding { get; }
+    /// <summary>Output channels per input channel.</summary>
+    public int DepthMultiplier { get; }
+    /// <summary>Whether the layer has a bias.</summary>
+    public bool UseBias { get; }
+    /// <summary>The fused activation.</summary>
+    public ActivationFunction Activation { get; }
+
+    /// <inheritdoc/>
+    public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
+    {
+        var input = ExpectSingleNhwc(inputShapes);
+        if (IsBuilt && input.Channels != GetWeight("depthwise_kernel").Shape[2])
+            throw Error($"expected input with {GetWeight("depthwise_kernel").Shape[2]} channels, got {input}");
+        var (h, w) = WindowArguments.OutputSize(this, input, KernelSize, Strides, DilationRate, Padding);
+        return TensorShape.Nhwc(input.Batch, h, w, input.Channels * DepthMultiplier);
+    }
+
+    /// <inheritdoc/>
+    protected override void Build(IReadOnlyList<TensorShape> inputShapes)
+    {
+        int channels = inputShapes[0].Channels;
+        AddWeight("depthwise_kernel", new TensorShape(KernelSize.Height, KernelSize.Width, channels, DepthMultiplier), Initializer.GlorotUniform);
+        if (UseBias) AddWeight("bias", new TensorShape(channels * DepthMultiplier), Initializer.Zeros);
+    }
+
+    /// <inheritdoc/>
+    public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes)
+    {
+        var input = inputShapes[0];
+        var pads = Padding2D.Resolve(Padding, input.Height, input.Width, KernelSize.Height, KernelSize.Width,
+                                     Strides.Height, Strides.Width, DilationRate.Height, DilationRate.Width);
+        return new DepthwiseConv2DOp(KernelSize.Height, KernelSize.Width, Strides.Height, Strides.Width,
+                                     DilationRate.Height, DilationRate.Width, pads, DepthMultiplier, UseBias, Activation);
+    }
+
+    /// <inheritdoc/>
+    public override long CountMultiplyAccumulates(IReadOnlyList<TensorShape> inputShapes, TensorShape outputShape) =>
+        outputShape.ElementCount * KernelSize.Height * KernelSize.Width;
+
+    /// <inheritdoc/>
+    public override string Describe() =>
+        $"DepthwiseConv2D {KernelSize.Height}x{KernelSize.Width}/{Strides.Height} {Padding.ToString().ToLowerInvariant()}";
+}

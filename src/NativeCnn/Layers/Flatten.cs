@@ -1,0 +1,21 @@
+using NativeCnn.Backends;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Layers;
+
+/// <summary>Keras <c>Flatten</c>: <c>(N, …)</c> to <c>(N, features)</c>, row-major (channels last, so NHWC order).</summary>
+public sealed class Flatten(string name) : Layer(name)
+{
+    /// <inheritdoc/>
+    public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
+    {
+        ExpectInputCount(inputShapes, 1);
+        var input = inputShapes[0];
+        long features = input.ElementCount / Math.Max(1, input.Batch);
+        if (features > int.MaxValue) throw Error($"input {input} has too many features to flatten");
+        return new TensorShape(input.Batch, (int)features);
+    }
+
+    /// <inheritdoc/>
+    public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes) => new CopyOp();
+}

@@ -1,0 +1,30 @@
+using NativeCnn.Backends;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Layers;
+
+/// <summary>Pooling over all of height and width (the base of the global pooling layers).</summary>
+public abstract class GlobalPooling2D : Layer
+{
+    private protected GlobalPooling2D(string name, PoolingMode mode, bool keepDims) : base(name)
+    {
+        Mode = mode;
+        KeepDims = keepDims;
+    }
+
+    /// <summary>Max or average.</summary>
+    public PoolingMode Mode { get; }
+
+    /// <summary>Keras <c>keepdims</c>: output <c>(N, 1, 1, C)</c> instead of <c>(N, C)</c>.</summary>
+    public bool KeepDims { get; }
+
+    /// <inheritdoc/>
+    public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
+    {
+        var input = ExpectSingleNhwc(inputShapes);
+        return KeepDims ? TensorShape.Nhwc(input.Batch, 1, 1, input.Channels) : new TensorShape(input.Batch, input.Channels);
+    }
+
+    /// <inheritdoc/>
+    public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes) => new GlobalPooling2DOp(Mode);
+}

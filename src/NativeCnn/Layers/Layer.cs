@@ -1,0 +1,123 @@
+using NativeCnn.Backends;
+using NativeCnn.Models;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Layers;
+
+/// <summary>
+/// A Keras-style layer: a name, weights in Keras layout, shape inference, and the op it runs. Layers never touch files
+/// or devices; a backend turns <see cref="CreateOp"/>'s descriptor into a kernel.
+/// </summary>
+/// <remarks>
+/// As in Keras, a layer creates its weights the first time it is called on inputs (<see cref="Call(Node[])"/>),
+/// because their shapes depend on the input channels. New weights are seeded from the layer name, so a model built
+/// twice has the same weights. Shapes given to layers include the batch dimension.
+/// </remarks>
+public abstract class Layer
+{
+    private readonly List<LayerWeight> _weights = [];
+
+    /// <summary>Creates a layer with a Keras name.</summary>
+    /// <exception cref="ArgumentException">The name is empty or contains '/'.</exception>
+    protected Layer(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Contains('/'))
+            throw new ArgumentException($"A layer name must be non-empty and must not contain '/', got '{name}'.", nameof(name));
+        Name = name;
+    }
+
+    /// <summary>The Keras layer name, e.g. <c>block2a_expand_conv</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The Keras class name, e.g. <c>DepthwiseConv2D</c>.</summary>
+    public virtual string ClassName => GetType().Name;
+
+    /// <summary>The weights in Keras order (empty until the layer is built).</summary>
+    public IReadOnlyList<LayerWeight> Weights => _weights;
+
+    /// <summary>Whether the weights exist (the layer has been called on inputs).</summary>
+    public bool IsBuilt { get; private set; }
+
+    /// <summary>The number of weight values.</summary>
+    public long ParameterCount => _weights.Sum(w => w.Value.Shape.ElementCount);
+
+    /// <summary>The number of trainable weight values.</summary>
+    public long TrainableParameterCount => _weights.Where(w => w.Trainable).Sum(w => w.Value.Shape.ElementCount);
+
+    /// <summary>Connects the layer to its inputs, as Keras's <c>layer(x)</c>: builds the weights and infers the output shape.</summary>
+    /// <exception cref="LayerException">The inputs do not fit the layer.</exception>
+    public Node Call(params Node[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var shapes = inputs.Select(n => n.OutputShape).ToArray();
+        var output = ComputeOutputShape(shapes);
+        if (!IsBuilt)
+        {
+            Build(shapes);
+            IsBuilt = true;
+        }
+        return new Node(this, inputs, output);
+    }
+
+    /// <summary>The output shape for these input shapes (batch included).</summary>
+    /// <exception cref="LayerException">The inputs do not fit the layer; the message names the layer and both shapes.</exception>
+    public abstract TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes);
+
+    /// <summary>The operation this layer performs on inputs of these shapes, for a backend to prepare.</summary>
+    public abstract OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes);
+
+    /// <summary>Multiply-accumulate operations for one forward pass at these shapes (0 for layers without products).</summary>
+    public virtual long CountMultiplyAccumulates(IReadOnlyList<TensorShape> inputShapes, TensorShape outputShape) => 0;
+
+    /// <summary>A one-line description of the layer's arguments, for summaries.</summary>
+    public virtual string Describe() => ClassName;
+
+    /// <summary>The weight called <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">The layer has no such weight.</exception>
+    public LayerWeight GetWeight(string name) =>
+        _weights.FirstOrDefault(w => w.Name == name)
+        ?? throw new KeyNotFoundException($"{Name}: no weight '{name}' (has: {string.Join(", ", _weights.Select(w => w.Name))}).");
+
+    /// <summary>Creates the weights for these input shapes; called once, on the first <see cref="Call(Node[])"/>.</summary>
+    protected virtual void Build(IReadOnlyList<TensorShape> inputShapes) { }
+
+    /// <summary>Adds a weight filled by <paramref name="initializer"/>.</summary>
+    protected LayerWeight AddWeight(string name, TensorShape shape, Initializer initializer, bool trainable = true)
+    {
+        var tensor = new Tensor(shape);
+        initializer.Fill(tensor.Span, shape, SeedFor(name));
+        var weight = new LayerWeight(this, name, tensor, trainable);
+        _weights.Add(weight);
+        return weight;
+    }
+
+    /// <summary>Throws a <see cref="LayerException"/> naming this layer.</summary>
+    protected LayerException Error(string problem) => new(Name, problem);
+
+    /// <summary>Checks the number of inputs.</summary>
+    protected void ExpectInputCount(IReadOnlyList<TensorShape> inputShapes, int count)
+    {
+        if (inputShapes.Count != count)
+            throw Error($"expected {count} input{(count == 1 ? "" : "s")}, got {inputShapes.Count}");
+    }
+
+    /// <summary>Checks for exactly one NHWC input and returns it.</summary>
+    protected TensorShape ExpectSingleNhwc(IReadOnlyList<TensorShape> inputShapes)
+    {
+        ExpectInputCount(inputShapes, 1);
+        var shape = inputShapes[0];
+        if (shape.Rank != 4) throw Error($"expected a rank-4 NHWC input (batch, height, width, channels), got {shape}");
+        return shape;
+    }
+
+    // FNV-1a of "layer/weight": stable across runs and builds, unlike string.GetHashCode.
+    private int SeedFor(string weightName)
+    {
+        uint hash = 2166136261;
+        foreach (char ch in $"{Name}/{weightName}") hash = (hash ^ ch) * 16777619;
+        return (int)(hash & 0x7FFFFFFF);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} ({ClassName})";
+}

@@ -1,0 +1,46 @@
+using NativeCnn.Backends;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Layers;
+
+/// <summary>Windowed pooling (the base of <see cref="MaxPooling2D"/> and <see cref="AveragePooling2D"/>).</summary>
+public abstract class Pooling2D : Layer
+{
+    private protected Pooling2D(string name, PoolingMode mode, (int Height, int Width) poolSize,
+                                (int Height, int Width)? strides, Padding padding) : base(name)
+    {
+        Mode = mode;
+        PoolSize = poolSize;
+        Strides = strides ?? poolSize; // Keras: strides default to pool_size
+        Padding = padding;
+        WindowArguments.Validate(name, PoolSize, Strides, (1, 1));
+    }
+
+    /// <summary>Max or average.</summary>
+    public PoolingMode Mode { get; }
+    /// <summary>Window height and width.</summary>
+    public (int Height, int Width) PoolSize { get; }
+    /// <summary>Strides.</summary>
+    public (int Height, int Width) Strides { get; }
+    /// <summary>Keras padding mode; SAME padding cells are ignored, not zeros.</summary>
+    public Padding Padding { get; }
+
+    /// <inheritdoc/>
+    public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
+    {
+        var input = ExpectSingleNhwc(inputShapes);
+        var (h, w) = WindowArguments.OutputSize(this, input, PoolSize, Strides, (1, 1), Padding);
+        return TensorShape.Nhwc(input.Batch, h, w, input.Channels);
+    }
+
+    /// <inheritdoc/>
+    public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes)
+    {
+        var input = inputShapes[0];
+        var pads = Padding2D.Resolve(Padding, input.Height, input.Width, PoolSize.Height, PoolSize.Width, Strides.Height, Strides.Width);
+        return new Pooling2DOp(Mode, PoolSize.Height, PoolSize.Width, Strides.Height, Strides.Width, pads);
+    }
+
+    /// <inheritdoc/>
+    public override string Describe() => $"{ClassName} {PoolSize.Height}x{PoolSize.Width}/{Strides.Height} {Padding.ToString().ToLowerInvariant()}";
+}

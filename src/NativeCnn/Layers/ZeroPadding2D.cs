@@ -1,0 +1,35 @@
+using NativeCnn.Backends;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Layers;
+
+/// <summary>Keras <c>ZeroPadding2D</c>: zeros around height and width, each side set on its own (Keras pads asymmetrically).</summary>
+public sealed class ZeroPadding2D : Layer
+{
+    /// <summary>Creates the layer with <c>((top, bottom), (left, right))</c> padding.</summary>
+    public ZeroPadding2D(string name, Padding2D padding) : base(name)
+    {
+        if (padding.Top < 0 || padding.Bottom < 0 || padding.Left < 0 || padding.Right < 0)
+            throw new ArgumentOutOfRangeException(nameof(padding), $"{name}: padding must be non-negative, got {padding}.");
+        Padding = padding;
+    }
+
+    /// <summary>Creates the layer with the same padding on all four sides.</summary>
+    public ZeroPadding2D(string name, int padding) : this(name, new Padding2D(padding, padding, padding, padding)) { }
+
+    /// <summary>The padding on each side.</summary>
+    public Padding2D Padding { get; }
+
+    /// <inheritdoc/>
+    public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
+    {
+        var input = ExpectSingleNhwc(inputShapes);
+        return TensorShape.Nhwc(input.Batch, input.Height + Padding.Top + Padding.Bottom, input.Width + Padding.Left + Padding.Right, input.Channels);
+    }
+
+    /// <inheritdoc/>
+    public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes) => new ZeroPadding2DOp(Padding);
+
+    /// <inheritdoc/>
+    public override string Describe() => $"ZeroPadding2D (({Padding.Top}, {Padding.Bottom}), ({Padding.Left}, {Padding.Right}))";
+}

@@ -1,0 +1,135 @@
+using NativeCnn.Backends;
+using NativeCnn.Backends.Cpu;
+using NativeCnn.Layers;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Models;
+
+/// <summary>
+/// A graph of named layers from one input to one output (Keras's functional <c>Model</c>). Every layer, shape and weight
+/// is visible; <see cref="CreatePlan"/> turns the graph into a runnable <see cref="ExecutionPlan"/> on a backend.
+/// </summary>
+public sealed class Model : IDisposable
+{
+    private readonly Dictionary<string, Layer> _layersByName = new(StringComparer.Ordinal);
+    private CpuBackend? _defaultBackend;
+    private ExecutionPlan? _defaultPlan;
+
+    /// <summary>Collects every node between <paramref name="input"/> and <paramref name="output"/>.</summary>
+    /// <exception cref="ArgumentException">The output does not depend on the input alone, or two layers share a name.</exception>
+    public Model(string name, Node input, Node output)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        if (input.Layer is not InputLayer) throw new ArgumentException($"{name}: the model input must be an input node, got {input.Layer}.", nameof(input));
+        Name = name;
+        Input = input;
+        Output = output;
+
+        var reached = new HashSet<Node>();
+        var stack = new Stack<Node>([output]);
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            if (!reached.Add(node)) continue;
+            if (node.Layer is InputLayer && node != input)
+                throw new ArgumentException($"{name}: the output depends on input '{node.Name}', which is not the model input '{input.Name}'.", nameof(output));
+            foreach (var parent in node.Inputs) stack.Push(parent);
+        }
+        if (!reached.Contains(input)) throw new ArgumentException($"{name}: the output does not depend on the input '{input.Name}'.", nameof(input));
+
+        // Creation order is a topological order, and it is the order Keras lists layers in.
+        Nodes = reached.OrderBy(n => n.Id).ToArray();
+        foreach (var node in Nodes)
+        {
+            if (_layersByName.TryGetValue(node.Name, out var existing) && existing != node.Layer)
+                throw new ArgumentException($"{name}: two different layers are named '{node.Name}'.", nameof(output));
+            _layersByName[node.Name] = node.Layer;
+        }
+        Layers = Nodes.Select(n => n.Layer).Distinct().ToArray();
+    }
+
+    /// <summary>The Keras model name, e.g. <c>efficientnetb0</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The input node.</summary>
+    public Node Input { get; }
+
+    /// <summary>The output node.</summary>
+    public Node Output { get; }
+
+    /// <summary>All nodes in execution order, the input first.</summary>
+    public IReadOnlyList<Node> Nodes { get; }
+
+    /// <summary>All layers in execution order, the input layer first.</summary>
+    public IReadOnlyList<Layer> Layers { get; }
+
+    /// <summary>Every weight, in layer order and Keras order within a layer.</summary>
+    public IEnumerable<LayerWeight> Weights => Layers.SelectMany(l => l.Weights);
+
+    /// <summary>Total number of weight values (Keras's "Total params").</summary>
+    public long ParameterCount => Layers.Sum(l => l.ParameterCount);
+
+    /// <summary>Number of trainable weight values.</summary>
+    public long TrainableParameterCount => Layers.Sum(l => l.TrainableParameterCount);
+
+    /// <summary>Number of non-trainable weight values (BatchNormalization statistics, Normalization).</summary>
+    public long NonTrainableParameterCount => ParameterCount - TrainableParameterCount;
+
+    /// <summary>The layer named <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No layer has that name.</exception>
+    public Layer GetLayer(string name) =>
+        _layersByName.TryGetValue(name, out var layer) ? layer : throw new KeyNotFoundException($"{Name}: no layer named '{name}'.");
+
+    /// <summary>Builds a plan that runs the model on <paramref name="backend"/> for batches of <paramref name="batch"/>.</summary>
+    /// <param name="backend">Where to run.</param>
+    /// <param name="batch">Images per run.</param>
+    /// <exception cref="BackendException">The backend cannot run one of the layers; the message names it.</exception>
+    public ExecutionPlan CreatePlan(IBackend backend, int batch = 1) => new(this, backend, batch);
+
+    /// <summary>
+    /// Runs the model on the CPU with every core and returns a new output tensor. A convenience: the plan is cached per
+    /// batch size, but the output is allocated per call; use <see cref="CreatePlan"/> for allocation-free runs.
+    /// </summary>
+    /// <exception cref="LayerException">The input shape does not match the model input.</exception>
+    public Tensor Predict(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var expected = Input.OutputShape.WithBatch(input.Shape.Batch);
+        if (input.Shape != expected)
+            throw new LayerException(Input.Name, $"expected input {expected.ToKerasString()} with any batch size, got {input.Shape}");
+        _defaultBackend ??= new CpuBackend();
+        if (_defaultPlan is null || _defaultPlan.Batch != input.Shape.Batch)
+        {
+            _defaultPlan?.Dispose();
+            _defaultPlan = CreatePlan(_defaultBackend, input.Shape.Batch);
+        }
+        _defaultPlan.Input.CopyFrom(input.Span);
+        _defaultPlan.Run();
+        var output = new Tensor(_defaultPlan.Output.Shape);
+        _defaultPlan.Output.CopyTo(output.Span);
+        return output;
+    }
+
+    /// <summary>Drops cached plans, e.g. after weights change (ops capture folded weights when prepared).</summary>
+    public void InvalidatePlans()
+    {
+        _defaultPlan?.Dispose();
+        _defaultPlan = null;
+    }
+
+    /// <summary>A Keras-style summary: layers, output shapes, parameters, connections and MACs.</summary>
+    public ModelSummary Summary() => new(this);
+
+    /// <summary>Releases the weights and cached plans.</summary>
+    public void Dispose()
+    {
+        _defaultPlan?.Dispose();
+        _defaultBackend?.Dispose();
+        foreach (var weight in Weights) weight.Value.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} ({Layers.Count} layers, {ParameterCount:N0} params)";
+}
