@@ -34,9 +34,8 @@ public sealed class CpuBackend : IBackend
     {
         reason = op switch
         {
-            Conv2DOp or DepthwiseConv2DOp or ChannelAffineOp or AddOp or MultiplyOp or ZeroPadding2DOp or Pooling2DOp
-                or GlobalPooling2DOp or DenseOp or CopyOp or SqueezeExcitationOp => null,
-            ActivationOp => null,
+            Conv2DOp or DepthwiseConv2DOp or ChannelAffineOp or ActivationOp or AddOp or MultiplyOp or ZeroPadding2DOp
+                or Pooling2DOp or GlobalPooling2DOp or DenseOp or CopyOp or SqueezeExcitationOp => null,
             _ => $"the CPU backend has no kernel for {op.GetType().Name}",
         };
         return reason is null;

@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using NativeCnn.Backends.Cpu;
+using NativeCnn.Models;
+using NativeCnn.Models.Architectures;
+using NativeCnn.Samples.Inspect;
+using NativeCnn.Tensors;
+using NativeCnn.Weights;
+
+const string Usage = """
+    Inspect: look inside Keras architectures built by NativeCnn.
+
+      summary <arch> [--alpha A] [--resolution N] [--json]
+      profile <arch> [--alpha A] [--resolution N] [--batch N] [--threads N] [--runs N] [--json]
+      run <arch> [--alpha A] [--resolution N] [--weights DIR] [--input x.npy] --output y.npy
+                 [--activations L1,L2 --dump-dir DIR]
+      archs
+
+    <arch>: resnet50 resnet101 resnet152 mobilenetv2 efficientnet-b0 ... efficientnet-b7
+    Without arguments: summary, then profile, of efficientnet-b0.
+    Weights: seeded random unless --weights names a directory of .npy files (one per Keras weight,
+    'layer/weight' written as 'layer__weight.npy').
+    """;
+
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+try
+{
+    if (args.Length == 0)
+    {
+        Summary(new CommandLine(["efficientnet-b0"]));
+        Console.WriteLine();
+        Profile(new CommandLine(["efficientnet-b0", "--runs", "5"]));
+        return 0;
+    }
+    var command = new CommandLine(args.Skip(1));
+    switch (args[0])
+    {
+        case "summary": Summary(command); break;
+        case "profile": Profile(command); break;
+        case "run": RunModel(command); break;
+        case "archs": Console.WriteLine(string.Join(Environment.NewLine, ModelZoo.Names)); break;
+        case "help" or "--help" or "-h": Console.WriteLine(Usage); break;
+        default: throw new ArgumentException($"Unknown command '{args[0]}'.");
+    }
+    return 0;
+}
+catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or FormatException or KeyNotFoundException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    Console.Error.WriteLine();
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+static Model Build(CommandLine command)
+{
+    string arch = command.Positional.FirstOrDefault() ?? throw new ArgumentException("Name an architecture.");
+    double alpha = command.Double("alpha", 1.0);
+    int? resolution = command.String("resolution") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : null;
+    return ModelZoo.Create(arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution });
+}
+
+static void Summary(CommandLine command)
+{
+    bool json = command.Flag("json");
+    using var model = Build(command);
+    command.RejectUnknown();
+    var summary = model.Summary();
+    Console.WriteLine(json ? summary.ToJson() : summary.ToString());
+}
+
+static void Profile(CommandLine command)
+{
+    bool json = command.Flag("json");
+    int batch = command.Int("batch", 1), runs = command.Int("runs", 10);
+    int threads = command.Int("threads", Environment.ProcessorCount);
+    using var model = Build(command);
+    command.RejectUnknown();
+    if (runs < 1) throw new ArgumentException("--runs must be at least 1.");
+
+    using var backend = new CpuBackend(threads);
+    using var plan = model.CreatePlan(backend, batch);
+    plan.Input.CopyFrom(TestImage(plan.Input.Shape, seed: 1));
+    plan.Run(); // warm-up: first-touch of buffers and JIT
+
+    var totals = new double[runs];
+    var perStep = new double[plan.Steps.Count][];
+    for (int s = 0; s < perStep.Length; s++) perStep[s] = new double[runs];
+    for (int r = 0; r < runs; r++)
+    {
+        long start = Stopwatch.GetTimestamp();
+        plan.RunProfiled();
+        totals[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        for (int s = 0; s < perStep.Length; s++) perStep[s][r] = plan.Steps[s].LastMilliseconds;
+    }
+    double medianTotal = Median(totals);
+    var rows = plan.Steps.Select((step, s) => (step, ms: Median(perStep[s]))).ToArray();
+    double stepSum = rows.Sum(r => r.ms);
+
+    if (json)
+    {
+        using var stream = Console.OpenStandardOutput();
+        using var writer = new Utf8JsonWriter(stream);
+        writer.WriteStartObject();
+        writer.WriteString("model", model.Name);
+        writer.WriteString("backend", backend.Name);
+        writer.WriteNumber("batch", batch);
+        writer.WriteNumber("runs", runs);
+        writer.WriteNumber("median_ms", medianTotal);
+        writer.WriteStartArray("layers");
+        foreach (var (step, ms) in rows)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", step.Name);
+            writer.WriteString("type", step.Node.Layer.ClassName);
+            writer.WriteNumber("median_ms", ms);
+            writer.WriteNumber("share", stepSum > 0 ? ms / stepSum : 0);
+            writer.WriteNumber("gflops", GigaFlops(step.MultiplyAccumulates, ms));
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.Flush();
+        Console.WriteLine();
+        return;
+    }
+
+    Console.WriteLine($"Profile of {model.Name} on {backend.Name}, batch {batch}, {runs} runs (median per layer):");
+    Console.WriteLine($"{"layer",-32} {"type",-24} {"ms",9} {"share",7} {"GFLOP/s",9}");
+    foreach (var (step, ms) in rows)
+    {
+        string gflops = step.MultiplyAccumulates > 0 ? $"{GigaFlops(step.MultiplyAccumulates, ms),9:F1}" : $"{"",9}";
+        Console.WriteLine($"{step.Name,-32} {step.Node.Layer.ClassName,-24} {ms,9:F3} {(stepSum > 0 ? ms / stepSum : 0),7:P1} {gflops}");
+    }
+    long macs = plan.Steps.Sum(s => s.MultiplyAccumulates);
+    Console.WriteLine($"Median latency: {medianTotal:F2} ms per batch of {batch} ({GigaFlops(macs, medianTotal):F1} GFLOP/s overall, {macs / 1e9:F3} GMACs)");
+}
+
+static void RunModel(CommandLine command)
+{
+    string output = command.String("output") ?? throw new ArgumentException("run needs --output y.npy.");
+    string? inputPath = command.String("input"), weights = command.String("weights");
+    string? activations = command.String("activations"), dumpDir = command.String("dump-dir");
+    using var model = Build(command);
+    command.RejectUnknown();
+    if ((activations is null) != (dumpDir is null)) throw new ArgumentException("--activations and --dump-dir go together.");
+    if (weights is not null) NpyWeightDirectory.Load(model, weights);
+
+    using var input = inputPath is not null
+        ? NpyFile.Read(inputPath)
+        : Tensor.FromArray(TestImage(model.Input.OutputShape, seed: 1), model.Input.OutputShape);
+    var expected = model.Input.OutputShape.WithBatch(input.Shape.Batch);
+    if (input.Shape != expected) throw new ArgumentException($"{model.Input.Name}: expected input {expected}, got {input.Shape} from {inputPath}.");
+
+    using var backend = new CpuBackend();
+    using var plan = model.CreatePlan(backend, input.Shape.Batch);
+    plan.Input.CopyFrom(input.Span);
+    plan.Run();
+    Save(plan.Output, output);
+    Console.WriteLine($"{model.Name}: wrote {plan.Output.Shape} to {output}");
+    if (activations is null) return;
+    Directory.CreateDirectory(dumpDir!);
+    foreach (string name in activations.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+    {
+        string path = Path.Combine(dumpDir!, name + ".npy");
+        Save(plan.GetActivation(name), path);
+        Console.WriteLine($"  {name}: {plan.GetActivation(name).Shape} -> {path}");
+    }
+}
+
+static void Save(NativeCnn.Backends.IDeviceBuffer buffer, string path)
+{
+    using var host = new Tensor(buffer.Shape);
+    buffer.CopyTo(host.Span);
+    NpyFile.Write(path, host);
+}
+
+// A deterministic image-like input: values in [0, 255], the range the models' preprocessing expects.
+static float[] TestImage(TensorShape shape, int seed)
+{
+    var random = new Random(seed);
+    var data = new float[shape.ElementCount];
+    for (int i = 0; i < data.Length; i++) data[i] = random.NextSingle() * 255f;
+    return data;
+}
+
+static double Median(double[] values)
+{
+    var sorted = values.Order().ToArray();
+    int mid = sorted.Length / 2;
+    return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+static double GigaFlops(long multiplyAccumulates, double milliseconds) =>
+    milliseconds > 0 ? 2.0 * multiplyAccumulates / (milliseconds * 1e6) : 0;

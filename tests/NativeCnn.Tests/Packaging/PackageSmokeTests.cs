@@ -1,0 +1,89 @@
+using System.Diagnostics;
+
+namespace NativeCnn.Tests.Packaging;
+
+/// <summary>
+/// Packs src/NativeCnn, restores the package from a local folder feed into a throwaway console app (the README's usage
+/// example), and runs it: the package must carry a working library, its README and XML docs.
+/// </summary>
+public sealed class PackageSmokeTests
+{
+    [Fact]
+    public void PackedLibraryRunsATinyModelInAFreshConsoleApp()
+    {
+        string root = RepositoryRoot();
+        string work = Directory.CreateTempSubdirectory("nativecnn-package-").FullName;
+        try
+        {
+            // A unique version, so a package cached by an earlier run is never picked up instead.
+            string version = $"0.0.0-smoke.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+            string feed = Path.Combine(work, "feed");
+            Run("dotnet", $"pack \"{Path.Combine(root, "src", "NativeCnn", "NativeCnn.csproj")}\" -c Release -o \"{feed}\" -p:Version={version}", root);
+
+            string package = Path.Combine(feed, $"NativeCnn.{version}.nupkg");
+            Assert.True(File.Exists(package), $"dotnet pack did not produce {package}");
+            using (var zip = System.IO.Compression.ZipFile.OpenRead(package))
+            {
+                var entries = zip.Entries.Select(e => e.FullName).ToArray();
+                Assert.Contains("README.md", entries);
+                Assert.Contains("lib/net10.0/NativeCnn.dll", entries);
+                Assert.Contains("lib/net10.0/NativeCnn.xml", entries);
+            }
+
+            string app = Path.Combine(work, "app");
+            Directory.CreateDirectory(app);
+            string templates = Path.Combine(root, "tests", "PackageSmoke");
+            File.WriteAllText(Path.Combine(app, "App.csproj"),
+                File.ReadAllText(Path.Combine(templates, "PackageSmoke.csproj.template")).Replace("$VERSION$", version));
+            File.Copy(Path.Combine(templates, "Program.cs.template"), Path.Combine(app, "Program.cs"));
+            File.WriteAllText(Path.Combine(app, "NuGet.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <add key="local-feed" value="{feed}" />
+                  </packageSources>
+                </configuration>
+                """);
+
+            string output = Run("dotnet", "run -c Release", app);
+            Assert.Contains("probabilities sum 1.0000", output);
+            Assert.Contains("Total params:", output);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static string Run(string file, string arguments, string directory)
+    {
+        var start = new ProcessStartInfo(file, arguments)
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"'{file} {arguments}' did not finish in 5 minutes");
+        }
+        string text = stdout.Result + stderr.Result;
+        Assert.True(process.ExitCode == 0, $"'{file} {arguments}' exited with {process.ExitCode}:\n{text}");
+        return text;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "NativeCnn.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException($"No NativeCnn.sln above {AppContext.BaseDirectory}.");
+    }
+}
