@@ -1,0 +1,88 @@
+using NativeCnn.Backends;
+using NativeCnn.Backends.Cpu;
+using NativeCnn.Layers;
+using NativeCnn.Models;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Tests.Layers;
+
+public sealed class ExecutionPlanTests
+{
+    [Fact]
+    public void SteadyStateRunAllocatesNothing()
+    {
+        using var model = ModelGraphTests.TinyModel();
+        // One thread: all work happens on this thread, so its allocation counter sees every byte.
+        using var backend = new CpuBackend(threadCount: 1);
+        using var plan = model.CreatePlan(backend, batch: 2);
+        plan.Input.CopyFrom(TestData.Uniform(11, 2 * 32 * 32 * 3));
+        plan.Run();
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++) plan.Run();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void PlanMatchesPredictAndKeepsEveryActivation()
+    {
+        using var model = ModelGraphTests.TinyModel();
+        using var input = Tensor.FromArray(TestData.Uniform(12, 3 * 32 * 32 * 3), TensorShape.Nhwc(3, 32, 32, 3));
+        using var predicted = model.Predict(input);
+
+        using var backend = new CpuBackend(threadCount: 2);
+        using var plan = model.CreatePlan(backend, batch: 3);
+        var output = new float[30];
+        plan.Run(input.Span, output);
+        Assert.Equal(predicted.ToArray(), output);
+        Assert.Equal(TensorShape.Nhwc(3, 16, 16, 16), plan.GetActivation("conv_bn").Shape);
+        Assert.Equal(input.ToArray(), ReadBack(plan.GetActivation("input_layer")));
+        for (int n = 0; n < 3; n++) Assert.Equal(1.0, output.AsSpan(n * 10, 10).ToArray().Sum(), 5);
+    }
+
+    [Fact]
+    public void ProfiledRunTimesEveryStepAndCountsMultiplyAccumulates()
+    {
+        using var model = ModelGraphTests.TinyModel();
+        using var backend = new CpuBackend(threadCount: 1);
+        using var plan = model.CreatePlan(backend);
+        plan.RunProfiled();
+        Assert.Equal(5, plan.Steps.Count);
+        Assert.All(plan.Steps, s => Assert.True(s.LastMilliseconds >= 0));
+        Assert.Equal(16L * 16 * 16 * 27, plan.Steps[0].MultiplyAccumulates);
+        Assert.IsType<Conv2DOp>(plan.Steps[0].Op);
+    }
+
+    [Fact]
+    public void UnsupportedOpFailsAtPlanTimeNamingTheLayer()
+    {
+        using var model = ModelGraphTests.TinyModel();
+        using var backend = new RefusingBackend();
+        var e = Assert.Throws<BackendException>(() => model.CreatePlan(backend));
+        Assert.Contains("conv", e.Message);
+        Assert.Contains("no Conv2DOp here", e.Message);
+    }
+
+    private static float[] ReadBack(IDeviceBuffer buffer)
+    {
+        var data = new float[buffer.Shape.ElementCount];
+        buffer.CopyTo(data);
+        return data;
+    }
+
+    /// <summary>A backend that supports nothing, to check that the planner reports it instead of falling back.</summary>
+    private sealed class RefusingBackend : IBackend
+    {
+        public string Name => "refusing";
+        public bool Supports(OpDescriptor op, out string? reason)
+        {
+            reason = $"no {op.GetType().Name} here";
+            return false;
+        }
+        public IDeviceBuffer Allocate(TensorShape shape) => new Tensor(shape);
+        public IPreparedOp Prepare(OpDescriptor op, OpBinding binding) => throw new InvalidOperationException("not reached");
+        public void Synchronize() { }
+        public void Dispose() { }
+    }
+}
