@@ -48,8 +48,9 @@ public sealed class WorkerPool : IDisposable
         if (rowCount <= 0) return;
         // Callers on different threads take turns; a Run from inside work would deadlock, and no kernel does that.
         using var turn = _runGate.EnterScope();
-        int chunkSize = Math.Max(Math.Max(1, minRowsPerChunk), (rowCount + 4 * ThreadCount - 1) / (4 * ThreadCount));
-        int chunkCount = (rowCount + chunkSize - 1) / chunkSize;
+        // Ceiling divisions written as (a - 1) / b + 1, which cannot overflow for a >= 1 (minRowsPerChunk may be int.MaxValue).
+        int chunkSize = Math.Min(rowCount, Math.Max(Math.Max(1, minRowsPerChunk), (rowCount - 1) / (4 * ThreadCount) + 1));
+        int chunkCount = (rowCount - 1) / chunkSize + 1;
         if (ThreadCount == 1 || chunkCount == 1)
         {
             work.Execute(new RowRange(0, rowCount));
@@ -83,7 +84,7 @@ public sealed class WorkerPool : IDisposable
         while ((chunk = Interlocked.Increment(ref _nextChunk) - 1) < _chunkCount)
         {
             int start = chunk * _chunkSize;
-            int end = Math.Min(_rowCount, start + _chunkSize);
+            int end = _rowCount - start <= _chunkSize ? _rowCount : start + _chunkSize;
             try
             {
                 work.Execute(new RowRange(start, end));
