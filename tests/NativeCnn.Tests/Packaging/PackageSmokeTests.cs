@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace NativeCnn.Tests.Packaging;
 
 /// <summary>
@@ -11,14 +9,14 @@ public sealed class PackageSmokeTests
     [Fact]
     public void PackedLibraryRunsATinyModelInAFreshConsoleApp()
     {
-        string root = RepositoryRoot();
+        string root = TestPaths.RepositoryRoot;
         string work = Directory.CreateTempSubdirectory("nativecnn-package-").FullName;
         try
         {
             // A unique version, so a package cached by an earlier run is never picked up instead.
             string version = $"0.0.0-smoke.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
             string feed = Path.Combine(work, "feed");
-            Run("dotnet", $"pack \"{Path.Combine(root, "src", "NativeCnn", "NativeCnn.csproj")}\" -c Release -o \"{feed}\" -p:Version={version}", root);
+            TestProcess.Run("dotnet", ["pack", Path.Combine(root, "src", "NativeCnn", "NativeCnn.csproj"), "-c", "Release", "-o", feed, $"-p:Version={version}"], root);
 
             string package = Path.Combine(feed, $"NativeCnn.{version}.nupkg");
             Assert.True(File.Exists(package), $"dotnet pack did not produce {package}");
@@ -45,7 +43,7 @@ public sealed class PackageSmokeTests
                 </configuration>
                 """);
 
-            string output = Run("dotnet", "run -c Release", app);
+            string output = TestProcess.Run("dotnet", ["run", "-c", "Release"], app);
             Assert.Contains("probabilities sum 1.0000", output);
             Assert.Contains("Total params:", output);
         }
@@ -53,37 +51,5 @@ public sealed class PackageSmokeTests
         {
             Directory.Delete(work, recursive: true);
         }
-    }
-
-    private static string Run(string file, string arguments, string directory)
-    {
-        var start = new ProcessStartInfo(file, arguments)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"'{file} {arguments}' did not finish in 5 minutes");
-        }
-        string text = stdout.Result + stderr.Result;
-        Assert.True(process.ExitCode == 0, $"'{file} {arguments}' exited with {process.ExitCode}:\n{text}");
-        return text;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "NativeCnn.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException($"No NativeCnn.sln above {AppContext.BaseDirectory}.");
     }
 }

@@ -1,0 +1,76 @@
+using System.Globalization;
+using NativeCnn.Backends.Cpu;
+using NativeCnn.Models;
+using NativeCnn.Models.Architectures;
+using NativeCnn.Tensors;
+using NativeCnn.Weights;
+using Xunit.Abstractions;
+
+namespace NativeCnn.Tests.Models;
+
+/// <summary>
+/// Whole models against an independent implementation: the TensorFlow.js mirror of the Keras applications gets seeded
+/// random weights whose BatchNormalization statistics are calibrated (so activations stay O(1) and a wrong layer
+/// shows), runs a random input, and dumps intermediate activations; NativeCnn loads the same weight files and must
+/// agree on every tapped activation and on the softmax output within 1e-4 (relative to the tensor's largest value).
+/// </summary>
+public sealed class TensorFlowJsComparisonTests(ITestOutputHelper output)
+{
+    private const double Tolerance = 1e-4;
+
+    public static TheoryData<string, double, int, int, string> Configurations => new()
+    {
+        { "efficientnet-b0", 1.0, 224, 1, "stem_activation,block1a_se_excite,block2a_project_bn,block6d_add,top_activation,avg_pool" },
+        { "mobilenetv2", 1.0, 224, 1, "Conv1_relu,block_1_pad,block_3_add,block_16_project_BN,out_relu,global_average_pooling2d" },
+        { "mobilenetv2", 0.35, 96, 2, "Conv1_relu,block_16_project_BN" },
+        { "resnet50", 1.0, 224, 1, "pool1_pool,conv2_block1_out,conv4_block6_out,conv5_block3_out,avg_pool" },
+        { "efficientnet-b3", 1.0, 64, 1, "block1b_add,block7b_project_bn,avg_pool" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void MatchesTensorFlowJs(string arch, double alpha, int resolution, int batch, string taps)
+    {
+        string work = Directory.CreateTempSubdirectory($"nativecnn-tfjs-{arch}-").FullName;
+        try
+        {
+            string weights = Path.Combine(work, "weights"), input = Path.Combine(work, "x.npy");
+            string expectedOutput = Path.Combine(work, "y.npy"), dumps = Path.Combine(work, "activations");
+            string[] model = ["--arch", arch, "--resolution", Text(resolution), .. arch == "mobilenetv2" ? ["--alpha", Text(alpha)] : Array.Empty<string>()];
+            output.WriteLine(TensorFlowJsReference.Run("make-random-weights.mjs", [.. model, "--out", weights, "--seed", "7"]).Trim());
+            TensorFlowJsReference.Run("make-random-input.mjs", "--arch", arch, "--resolution", Text(resolution), "--batch", Text(batch), "--out", input, "--seed", "3");
+            output.WriteLine(TensorFlowJsReference.Run("run-model.mjs", [.. model, "--weights", weights, "--input", input, "--output", expectedOutput,
+                "--activations", taps, "--dump-dir", dumps]).Trim());
+
+            using var network = ModelZoo.Create(arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution });
+            NpyWeightDirectory.Load(network, weights);
+            using var backend = new CpuBackend();
+            using var plan = network.CreatePlan(backend, batch);
+            using (var x = NpyFile.Read(input)) plan.Input.CopyFrom(x.Span);
+            plan.Run();
+
+            foreach (string layer in taps.Split(','))
+                AssertMatches(Path.Combine(dumps, layer + ".npy"), plan.GetActivation(layer), layer);
+            AssertMatches(expectedOutput, plan.Output, network.Output.Name);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private void AssertMatches(string expectedFile, Backends.IDeviceBuffer actualBuffer, string what)
+    {
+        using var expected = NpyFile.Read(expectedFile);
+        using var actual = new Tensor(actualBuffer.Shape);
+        actualBuffer.CopyTo(actual.Span);
+        Assert.True(expected.Shape.ElementCount == actual.Length, $"{what}: TensorFlow.js gives {expected.Shape}, NativeCnn {actual.Shape}");
+        double largest = 0, worst = 0;
+        foreach (float v in expected.Span) largest = Math.Max(largest, Math.Abs(v));
+        for (int i = 0; i < actual.Length; i++) worst = Math.Max(worst, Math.Abs(actual.Span[i] - (double)expected.Span[i]));
+        output.WriteLine($"{what}: max |diff| {worst:E2}, max |value| {largest:G4}, ratio {worst / largest:E2}");
+        Precision.AssertClose(expected.Span, actual.Span, Tolerance, largest, what);
+    }
+
+    private static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
+}
