@@ -1,0 +1,435 @@
+using System.Text.Json;
+using NativeCnn.Backends;
+using NativeCnn.Layers;
+using NativeCnn.Models;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Weights.Keras;
+
+/// <summary>
+/// Rebuilds a <see cref="Model"/> from a serialized Keras model config (<c>model.to_json()</c>, the <c>model_config</c>
+/// attribute of a Keras 2 <c>.h5</c>, <c>config.json</c> of a <c>.keras</c> file, or a TensorFlow.js
+/// <c>modelTopology</c>). Functional and Sequential models are supported, including a functional model nested as a
+/// layer (its layers are inlined, keeping their names), with Keras 2 and Keras 3 <c>inbound_nodes</c> forms.
+/// </summary>
+/// <remarks>
+/// Every argument that changes the computation is read and checked; an argument this library does not implement
+/// (channels_first, grouped convolution, leaky ReLU, …) raises <see cref="NotSupportedException"/> naming the layer,
+/// never a silently different model. Weights keep their seeded initial values until loaded.
+/// </remarks>
+public static class KerasModelConfig
+{
+    /// <summary>Builds the model described by <paramref name="configJson"/>.</summary>
+    /// <param name="configJson">The config: <c>{"class_name": "Functional" | "Sequential" | "Model", "config": {...}}</c>,
+    /// optionally wrapped as <c>{"model_config": ...}</c>.</param>
+    /// <param name="inputHeight">Input height when the config leaves it open (<c>None</c>), or to override it.</param>
+    /// <param name="inputWidth">Input width, likewise.</param>
+    /// <exception cref="InvalidDataException">The JSON is not a Keras model config, or a reference in it is broken.</exception>
+    /// <exception cref="NotSupportedException">A layer class or argument is not supported; the message names the layer.</exception>
+    public static Model Build(string configJson, int? inputHeight = null, int? inputWidth = null)
+    {
+        ArgumentNullException.ThrowIfNull(configJson);
+        using var document = ParseDocument(configJson);
+        var root = document.RootElement;
+        if (root.TryGetProperty("model_config", out var wrapped)) root = wrapped;
+        var context = new BuildContext(inputHeight, inputWidth);
+        var (name, input, output) = BuildContainer(root, context, outerInput: null);
+        return new Model(name, input, output);
+    }
+
+    private static JsonDocument ParseDocument(string json)
+    {
+        try
+        {
+            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 256 });
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"The Keras model config is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    private sealed class BuildContext(int? inputHeight, int? inputWidth)
+    {
+        public int? InputHeight { get; } = inputHeight;
+        public int? InputWidth { get; } = inputWidth;
+        public HashSet<string> LayerNames { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>Builds a Functional or Sequential container; when nested, <paramref name="outerInput"/> replaces its input layer.</summary>
+    private static (string Name, Node Input, Node Output) BuildContainer(JsonElement model, BuildContext context, Node? outerInput)
+    {
+        string className = RequiredString(model, "class_name", "model config");
+        var config = Required(model, "config", className);
+        string name = config.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "model";
+        return className switch
+        {
+            "Functional" or "Model" => BuildFunctional(name, config, context, outerInput),
+            "Sequential" => BuildSequential(name, config, context, outerInput),
+            _ => throw new NotSupportedException($"Model class '{className}' is not supported (Functional, Model or Sequential)."),
+        };
+    }
+
+    private static (string, Node, Node) BuildFunctional(string name, JsonElement config, BuildContext context, Node? outerInput)
+    {
+        var nodes = new Dictionary<string, Node>(StringComparer.Ordinal);
+        var inputNames = LayerReferences(Required(config, "input_layers", name));
+        var outputNames = LayerReferences(Required(config, "output_layers", name));
+        if (inputNames.Count != 1 || outputNames.Count != 1)
+            throw new NotSupportedException($"{name}: only single-input single-output models are supported, got {inputNames.Count} inputs and {outputNames.Count} outputs.");
+
+        foreach (var layer in Required(config, "layers", name).EnumerateArray())
+        {
+            string className = RequiredString(layer, "class_name", name);
+            var layerConfig = Required(layer, "config", className);
+            string layerName = LayerName(layer, layerConfig);
+            if (className == "InputLayer")
+            {
+                nodes[layerName] = outerInput ?? CreateInput(layerName, layerConfig, context);
+                continue;
+            }
+            var inbound = InboundLayers(layer, layerName);
+            var inputs = new Node[inbound.Count];
+            for (int i = 0; i < inputs.Length; i++)
+                inputs[i] = nodes.TryGetValue(inbound[i], out var node)
+                    ? node
+                    : throw new InvalidDataException($"{layerName}: inbound layer '{inbound[i]}' is not defined before it.");
+            nodes[layerName] = CallLayer(className, layer, layerName, layerConfig, inputs, context);
+        }
+        Node Lookup(string n) => nodes.TryGetValue(n, out var node) ? node : throw new InvalidDataException($"{name}: no layer named '{n}'.");
+        return (name, Lookup(inputNames[0]), Lookup(outputNames[0]));
+    }
+
+    private static (string, Node, Node) BuildSequential(string name, JsonElement config, BuildContext context, Node? outerInput)
+    {
+        // Keras 2 writes the layer list as config.layers; very old files write config itself as the list.
+        var layers = config.ValueKind == JsonValueKind.Array ? config : Required(config, "layers", name);
+        Node? input = outerInput, current = outerInput;
+        foreach (var layer in layers.EnumerateArray())
+        {
+            string className = RequiredString(layer, "class_name", name);
+            var layerConfig = Required(layer, "config", className);
+            string layerName = LayerName(layer, layerConfig);
+            if (className == "InputLayer")
+            {
+                input ??= CreateInput(layerName, layerConfig, context);
+                current ??= input;
+                continue;
+            }
+            if (current is null && className is "Functional" or "Model" or "Sequential")
+            {
+                // A nested model first in line brings its own input.
+                (_, input, current) = BuildContainer(layer, context, outerInput: null);
+                continue;
+            }
+            if (current is null)
+            {
+                // The first layer carries the input shape (Keras 2's batch_input_shape).
+                input = CreateInput($"{layerName}_input", layerConfig, context);
+                current = input;
+            }
+            current = CallLayer(className, layer, layerName, layerConfig, [current], context);
+        }
+        if (input is null || current is null) throw new InvalidDataException($"{name}: a Sequential model with no layers.");
+        return (name, input, current);
+    }
+
+    private static Node CreateInput(string name, JsonElement config, BuildContext context)
+    {
+        if (!TryGetShape(config, out var shape))
+            throw new InvalidDataException($"{name}: no batch_input_shape or batch_shape, so the input size is unknown.");
+        if (shape.Length != 4)
+            throw new NotSupportedException($"{name}: only image inputs (batch, height, width, channels) are supported, got rank {shape.Length}.");
+        int height = context.InputHeight ?? shape[1] ?? throw new ArgumentException($"{name}: the input height is open (None); pass inputHeight.");
+        int width = context.InputWidth ?? shape[2] ?? throw new ArgumentException($"{name}: the input width is open (None); pass inputWidth.");
+        int channels = shape[3] ?? throw new InvalidDataException($"{name}: the input channel count is open (None).");
+        context.LayerNames.Add(name);
+        return Node.Input(height, width, channels, name);
+    }
+
+    private static bool TryGetShape(JsonElement config, out int?[] shape)
+    {
+        foreach (string key in (ReadOnlySpan<string>)["batch_input_shape", "batch_shape"])
+        {
+            if (config.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.Array)
+            {
+                shape = value.EnumerateArray().Select(d => d.ValueKind == JsonValueKind.Null ? (int?)null : d.GetInt32()).ToArray();
+                return true;
+            }
+        }
+        shape = [];
+        return false;
+    }
+
+    private static Node CallLayer(string className, JsonElement layer, string name, JsonElement config, Node[] inputs, BuildContext context)
+    {
+        if (className is "Functional" or "Model" or "Sequential")
+        {
+            if (inputs.Length != 1) throw new NotSupportedException($"{name}: a nested model must have exactly one input.");
+            return BuildContainer(layer, context, inputs[0]).Output;
+        }
+        if (!context.LayerNames.Add(name))
+            throw new NotSupportedException($"{name}: the layer is used more than once (shared layers are not supported).");
+        return CreateLayer(className, name, config).Call(inputs);
+    }
+
+    /// <summary>Maps one Keras layer config to a layer, reading every argument that changes the result.</summary>
+    private static Layer CreateLayer(string className, string name, JsonElement c)
+    {
+        var reader = new ArgumentReader(name, className, c);
+        reader.RequireChannelsLast();
+        Layer layer = className switch
+        {
+            "Conv2D" => CreateConv2D(reader),
+            "DepthwiseConv2D" => new DepthwiseConv2D(name, reader.Pair("kernel_size"), reader.Pair("strides", 1), reader.Padding(),
+                reader.Int("depth_multiplier", 1), reader.Pair("dilation_rate", 1), reader.Bool("use_bias", true), reader.Activation()),
+            "BatchNormalization" => CreateBatchNormalization(reader),
+            "Activation" => new Activation(name, reader.Activation()),
+            "ReLU" => CreateReLU(reader),
+            "Softmax" => reader.Int("axis", -1) == -1 ? new Softmax(name) : throw reader.Unsupported("axis other than -1"),
+            "Add" => new Add(name),
+            "Multiply" => new Multiply(name),
+            "ZeroPadding2D" => new ZeroPadding2D(name, reader.ZeroPadding()),
+            "MaxPooling2D" => new MaxPooling2D(name, reader.SquarePool("pool_size"), reader.OptionalSquarePool("strides"), reader.Padding()),
+            "AveragePooling2D" => new AveragePooling2D(name, reader.SquarePool("pool_size"), reader.OptionalSquarePool("strides"), reader.Padding()),
+            "GlobalAveragePooling2D" => new GlobalAveragePooling2D(name, reader.Bool("keepdims", false)),
+            "GlobalMaxPooling2D" => new GlobalMaxPooling2D(name, reader.Bool("keepdims", false)),
+            "Dense" => new Dense(name, reader.Int("units"), reader.Activation(), reader.Bool("use_bias", true)),
+            "Dropout" => new Dropout(name, reader.Double("rate")),
+            "Flatten" => new Flatten(name),
+            "Reshape" => new Reshape(name, reader.IntList("target_shape")),
+            "Rescaling" => new Rescaling(name, reader.FloatOrList("scale"), reader.FloatOrList("offset", 0f)),
+            "Normalization" => CreateNormalization(reader),
+            _ => throw new NotSupportedException($"{name}: layer class '{className}' is not supported."),
+        };
+        return layer;
+    }
+
+    private static Conv2D CreateConv2D(ArgumentReader r)
+    {
+        if (r.Int("groups", 1) != 1) throw r.Unsupported("groups other than 1");
+        return new Conv2D(r.LayerName, r.Int("filters"), r.Pair("kernel_size"), r.Pair("strides", 1), r.Padding(),
+                          r.Pair("dilation_rate", 1), r.Bool("use_bias", true), r.Activation());
+    }
+
+    private static BatchNormalization CreateBatchNormalization(ArgumentReader r)
+    {
+        int axis = r.AxisOrFirst("axis", -1);
+        if (axis is not (-1 or 3)) throw r.Unsupported($"axis {axis} (only the channel axis, -1 or 3)");
+        return new BatchNormalization(r.LayerName, r.Double("epsilon", 1e-3), r.Bool("center", true), r.Bool("scale", true));
+    }
+
+    private static ReLU CreateReLU(ArgumentReader r)
+    {
+        if (r.Double("negative_slope", 0) != 0) throw r.Unsupported("negative_slope (leaky ReLU)");
+        if (r.Double("threshold", 0) != 0) throw r.Unsupported("a threshold other than 0");
+        double? max = r.OptionalDouble("max_value");
+        return new ReLU(r.LayerName, max is { } m ? (float)m : null);
+    }
+
+    private static Normalization CreateNormalization(ArgumentReader r)
+    {
+        if (r.Bool("invert", false)) throw r.Unsupported("invert=True");
+        int axis = r.AxisOrFirst("axis", -1);
+        if (axis is not (-1 or 3)) throw r.Unsupported($"axis {axis} (only the channel axis)");
+        float[]? mean = r.OptionalFloatList("mean"), variance = r.OptionalFloatList("variance");
+        return new Normalization(r.LayerName, mean, variance);
+    }
+
+    private static string LayerName(JsonElement layer, JsonElement config)
+    {
+        if (config.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String) return n.GetString()!;
+        if (layer.TryGetProperty("name", out n) && n.ValueKind == JsonValueKind.String) return n.GetString()!;
+        throw new InvalidDataException("A layer in the model config has no name.");
+    }
+
+    /// <summary>Names in <c>input_layers</c>/<c>output_layers</c>: <c>[["name", 0, 0], ...]</c> or a single <c>["name", 0, 0]</c>.</summary>
+    private static List<string> LayerReferences(JsonElement references)
+    {
+        if (references.ValueKind != JsonValueKind.Array || references.GetArrayLength() == 0) return [];
+        if (references[0].ValueKind == JsonValueKind.String) return [references[0].GetString()!];
+        return references.EnumerateArray().Select(r => r[0].GetString()!).ToList();
+    }
+
+    /// <summary>
+    /// The layers feeding a layer's single call. Keras 2 / TF.js: <c>[[["name", node, tensor, {}], ...]]</c>; Keras 3:
+    /// <c>[{"args": [tensor or [tensors]], "kwargs": {}}]</c> with tensors as <c>{"config": {"keras_history": ["name", node, tensor]}}</c>.
+    /// </summary>
+    private static List<string> InboundLayers(JsonElement layer, string layerName)
+    {
+        if (!layer.TryGetProperty("inbound_nodes", out var calls) || calls.ValueKind != JsonValueKind.Array)
+            throw new InvalidDataException($"{layerName}: no inbound_nodes.");
+        if (calls.GetArrayLength() != 1)
+            throw new NotSupportedException($"{layerName}: called {calls.GetArrayLength()} times; only layers called once are supported.");
+        var call = calls[0];
+        var names = new List<string>();
+        if (call.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var tensor in call.EnumerateArray()) names.Add(tensor[0].GetString()!);
+        }
+        else
+        {
+            CollectKerasTensors(Required(call, "args", layerName), names);
+        }
+        if (names.Count == 0) throw new InvalidDataException($"{layerName}: inbound_nodes names no input.");
+        return names;
+    }
+
+    private static void CollectKerasTensors(JsonElement value, List<string> names)
+    {
+        if (value.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in value.EnumerateArray()) CollectKerasTensors(item, names);
+        }
+        else if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("config", out var config)
+                 && config.ValueKind == JsonValueKind.Object && config.TryGetProperty("keras_history", out var history))
+        {
+            names.Add(history[0].GetString()!);
+        }
+    }
+
+    private static JsonElement Required(JsonElement obj, string property, string owner) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(property, out var value)
+            ? value
+            : throw new InvalidDataException($"{owner}: the model config has no '{property}'.");
+
+    private static string RequiredString(JsonElement obj, string property, string owner) =>
+        Required(obj, property, owner) is { ValueKind: JsonValueKind.String } value
+            ? value.GetString()!
+            : throw new InvalidDataException($"{owner}: '{property}' is not a string.");
+
+    /// <summary>Typed access to one layer's config arguments, with errors that name the layer and the argument.</summary>
+    private readonly struct ArgumentReader(string layerName, string className, JsonElement config)
+    {
+        public string LayerName { get; } = layerName;
+
+        public NotSupportedException Unsupported(string what) => new($"{LayerName} ({className}): {what} is not supported.");
+
+        private InvalidDataException Invalid(string argument, JsonElement value) =>
+            new($"{LayerName} ({className}): argument '{argument}' has an unexpected value {value.GetRawText()}.");
+
+        private bool TryGet(string argument, out JsonElement value) =>
+            config.TryGetProperty(argument, out value) && value.ValueKind != JsonValueKind.Null;
+
+        public void RequireChannelsLast()
+        {
+            if (TryGet("data_format", out var format) && format.GetString() != "channels_last") throw Unsupported($"data_format '{format.GetString()}'");
+        }
+
+        public int Int(string argument, int? fallback = null)
+        {
+            if (!TryGet(argument, out var value)) return fallback ?? throw new InvalidDataException($"{LayerName} ({className}): missing argument '{argument}'.");
+            return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int result) ? result : throw Invalid(argument, value);
+        }
+
+        public double Double(string argument, double? fallback = null) =>
+            OptionalDouble(argument) ?? fallback ?? throw new InvalidDataException($"{LayerName} ({className}): missing argument '{argument}'.");
+
+        public double? OptionalDouble(string argument)
+        {
+            if (!TryGet(argument, out var value)) return null;
+            return value.ValueKind == JsonValueKind.Number ? value.GetDouble() : throw Invalid(argument, value);
+        }
+
+        public bool Bool(string argument, bool fallback)
+        {
+            if (!TryGet(argument, out var value)) return fallback;
+            return value.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => throw Invalid(argument, value) };
+        }
+
+        public (int, int) Pair(string argument, int? fallback = null)
+        {
+            if (!TryGet(argument, out var value))
+                return fallback is { } f ? (f, f) : throw new InvalidDataException($"{LayerName} ({className}): missing argument '{argument}'.");
+            if (value.ValueKind == JsonValueKind.Number) return (value.GetInt32(), value.GetInt32());
+            if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 2) return (value[0].GetInt32(), value[1].GetInt32());
+            throw Invalid(argument, value);
+        }
+
+        public int SquarePool(string argument)
+        {
+            var (h, w) = Pair(argument, 2);
+            return h == w ? h : throw Unsupported($"non-square {argument} ({h}, {w})");
+        }
+
+        public int? OptionalSquarePool(string argument) => TryGet(argument, out _) ? SquarePool(argument) : null;
+
+        public Padding Padding()
+        {
+            string padding = TryGet("padding", out var value) ? value.GetString() ?? "valid" : "valid";
+            return padding switch
+            {
+                "valid" => Backends.Padding.Valid,
+                "same" => Backends.Padding.Same,
+                _ => throw Unsupported($"padding '{padding}'"),
+            };
+        }
+
+        public Padding2D ZeroPadding()
+        {
+            if (!TryGet("padding", out var value)) return new Padding2D(1, 1, 1, 1);
+            if (value.ValueKind == JsonValueKind.Number) { int p = value.GetInt32(); return new Padding2D(p, p, p, p); }
+            if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 2)
+            {
+                if (value[0].ValueKind == JsonValueKind.Number) return new Padding2D(value[0].GetInt32(), value[0].GetInt32(), value[1].GetInt32(), value[1].GetInt32());
+                return new Padding2D(value[0][0].GetInt32(), value[0][1].GetInt32(), value[1][0].GetInt32(), value[1][1].GetInt32());
+            }
+            throw Invalid("padding", value);
+        }
+
+        /// <summary>The activation: a name (Keras 2, TF.js) or a serialized function object (Keras 3's <c>{"config": {"name": ...}}</c>).</summary>
+        public ActivationFunction Activation()
+        {
+            if (!TryGet("activation", out var value)) return ActivationFunction.Linear;
+            string? activation = value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Object when value.TryGetProperty("config", out var c) && c.TryGetProperty("name", out var n) => n.GetString(),
+                _ => throw Invalid("activation", value),
+            };
+            try
+            {
+                return ActivationFunction.FromKerasName(activation);
+            }
+            catch (NotSupportedException e)
+            {
+                throw new NotSupportedException($"{LayerName} ({className}): {e.Message}", e);
+            }
+        }
+
+        /// <summary>An axis that Keras 2 may write as a one-element list.</summary>
+        public int AxisOrFirst(string argument, int fallback)
+        {
+            if (!TryGet(argument, out var value)) return fallback;
+            if (value.ValueKind == JsonValueKind.Number) return value.GetInt32();
+            if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 1) return value[0].GetInt32();
+            throw Invalid(argument, value);
+        }
+
+        public int[] IntList(string argument)
+        {
+            if (!TryGet(argument, out var value) || value.ValueKind != JsonValueKind.Array)
+                throw new InvalidDataException($"{LayerName} ({className}): missing list argument '{argument}'.");
+            return value.EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        }
+
+        public float[] FloatOrList(string argument, float? fallback = null)
+        {
+            if (!TryGet(argument, out var value))
+                return fallback is { } f ? [f] : throw new InvalidDataException($"{LayerName} ({className}): missing argument '{argument}'.");
+            return OptionalFloatList(argument) ?? throw Invalid(argument, value);
+        }
+
+        public float[]? OptionalFloatList(string argument)
+        {
+            if (!TryGet(argument, out var value)) return null;
+            return value.ValueKind switch
+            {
+                JsonValueKind.Number => [value.GetSingle()],
+                JsonValueKind.Array when value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number) =>
+                    value.EnumerateArray().Select(v => v.GetSingle()).ToArray(),
+                _ => throw Invalid(argument, value),
+            };
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using NativeCnn.Layers;
+using NativeCnn.Models;
+using NativeCnn.Models.Architectures;
+using NativeCnn.Tensors;
+using NativeCnn.Tests.Models;
+using NativeCnn.Weights;
+using NativeCnn.Weights.Keras;
+using Xunit.Abstractions;
+
+namespace NativeCnn.Tests.Weights;
+
+/// <summary>Models rebuilt from Keras configs: real TensorFlow.js-serialized configs run end to end, and Keras 3 forms.</summary>
+public sealed class KerasModelConfigTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("mobilenetv2", 0.35, 96, true)]
+    [InlineData("efficientnet-b0", 1.0, 64, false)]
+    [InlineData("resnet50", 1.0, 64, true)]
+    public void ConfigSerializedByTensorFlowJsRebuildsTheSameModel(string arch, double alpha, int resolution, bool customHead)
+    {
+        string work = Directory.CreateTempSubdirectory($"nativecnn-config-{arch}-").FullName;
+        try
+        {
+            string[] model = ["--arch", arch, "--resolution", $"{resolution}", .. arch == "mobilenetv2" ? ["--alpha", $"{alpha}"] : Array.Empty<string>()];
+            string input = Path.Combine(work, "x.npy"), exported = Path.Combine(work, "exported");
+            TensorFlowJsReference.Run("make-random-weights.mjs", [.. model, "--out", Path.Combine(work, "weights"), "--seed", "11"]);
+            TensorFlowJsReference.Run("make-random-input.mjs", "--arch", arch, "--resolution", $"{resolution}", "--out", input, "--seed", "4");
+            TensorFlowJsReference.Run("export-config.mjs", [.. model, "--weights", Path.Combine(work, "weights"), "--input", input,
+                "--out-dir", exported, .. customHead ? ["--head"] : Array.Empty<string>()]);
+
+            using var rebuilt = KerasModelConfig.Build(File.ReadAllText(Path.Combine(exported, "model-config.json")));
+            NpyWeightDirectory.Load(rebuilt, Path.Combine(exported, "weights"));
+            using var zoo = ModelZoo.Create(arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution });
+            if (!customHead)
+            {
+                // The config path and the builder must agree layer for layer (the input layer's name aside).
+                Assert.Equal(zoo.Layers.Skip(1).Select(l => $"{l.Name}:{l.ClassName}"), rebuilt.Layers.Skip(1).Select(l => $"{l.Name}:{l.ClassName}"));
+                Assert.Equal(zoo.ParameterCount, rebuilt.ParameterCount);
+            }
+            else
+            {
+                Assert.Equal("head_predictions", rebuilt.Output.Name);
+                Assert.Equal(10, rebuilt.Output.OutputShape.Channels);
+            }
+
+            using var x = NpyFile.Read(input);
+            using var expected = NpyFile.Read(Path.Combine(exported, "y.npy"));
+            using var actual = rebuilt.Predict(x);
+            double worst = 0;
+            for (int i = 0; i < actual.Length; i++) worst = Math.Max(worst, Math.Abs(actual.Span[i] - expected.Span[i]));
+            output.WriteLine($"{rebuilt.Name}: {rebuilt.Layers.Count} layers, {rebuilt.ParameterCount:N0} params, max |diff| vs TensorFlow.js {worst:E2}");
+            Precision.AssertClose(expected.Span, actual.Span, 1e-4, 1.0, rebuilt.Name);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void KerasThreeFunctionalConfigWithTensorHistoriesAndActivationObjects()
+    {
+        using var model = KerasModelConfig.Build("""
+            {"module": "keras", "class_name": "Functional", "config": {"name": "k3", "trainable": true,
+             "layers": [
+              {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 9, 7, 3], "dtype": "float32", "name": "input_layer"}, "name": "input_layer", "inbound_nodes": []},
+              {"module": "keras.layers", "class_name": "Conv2D", "config": {"name": "conv", "filters": 4, "kernel_size": [3, 3], "strides": [2, 2], "padding": "same",
+                "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1, "activation": "swish", "use_bias": true,
+                "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}}},
+               "name": "conv", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 9, 7, 3], "dtype": "float32", "keras_history": ["input_layer", 0, 0]}}], "kwargs": {}}]},
+              {"module": "keras.layers", "class_name": "BatchNormalization", "config": {"name": "bn", "axis": -1, "epsilon": 1.001e-05, "center": true, "scale": false},
+               "name": "bn", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["conv", 0, 0]}}], "kwargs": {"training": false}}]},
+              {"module": "keras.layers", "class_name": "Add", "config": {"name": "add"},
+               "name": "add", "inbound_nodes": [{"args": [[{"class_name": "__keras_tensor__", "config": {"keras_history": ["conv", 0, 0]}},
+                                                          {"class_name": "__keras_tensor__", "config": {"keras_history": ["bn", 0, 0]}}]], "kwargs": {}}]},
+              {"module": "keras.layers", "class_name": "GlobalAveragePooling2D", "config": {"name": "gap", "data_format": "channels_last", "keepdims": false},
+               "name": "gap", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["add", 0, 0]}}], "kwargs": {}}]},
+              {"module": "keras.layers", "class_name": "Dense", "config": {"name": "dense", "units": 5,
+                "activation": {"module": "keras.activations", "class_name": "function", "config": {"name": "softmax"}}, "use_bias": true},
+               "name": "dense", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["gap", 0, 0]}}], "kwargs": {}}]}
+             ],
+             "input_layers": ["input_layer", 0, 0], "output_layers": ["dense", 0, 0]}}
+            """);
+        Assert.Equal("k3", model.Name);
+        Assert.Equal(["input_layer", "conv", "bn", "add", "gap", "dense"], model.Layers.Select(l => l.Name));
+        Assert.Equal(new TensorShape(1, 5, 4, 4), model.Nodes.Single(n => n.Name == "conv").OutputShape);
+        var bn = Assert.IsType<BatchNormalization>(model.GetLayer("bn"));
+        Assert.Equal(1.001e-5, bn.Epsilon);
+        Assert.Equal(3 * 3 * 3 * 4 + 4 + 3 * 4 + 4 * 5 + 5, model.ParameterCount);
+        Assert.Equal(new TensorShape(1, 5), model.Output.OutputShape);
+    }
+
+    [Fact]
+    public void SequentialWithInputShapeOnTheFirstLayerAndNestedFunctionalBase()
+    {
+        using var model = KerasModelConfig.Build("""
+            {"class_name": "Sequential", "config": {"name": "seq", "layers": [
+              {"class_name": "Functional", "config": {"name": "base",
+                "layers": [
+                  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, null, null, 2], "name": "base_in"}, "name": "base_in", "inbound_nodes": []},
+                  {"class_name": "DepthwiseConv2D", "config": {"name": "dw", "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid", "depth_multiplier": 2, "use_bias": false, "activation": "relu6"},
+                   "name": "dw", "inbound_nodes": [[["base_in", 0, 0, {}]]]}],
+                "input_layers": [["base_in", 0, 0]], "output_layers": [["dw", 0, 0]]},
+               "name": "base", "inbound_nodes": []},
+              {"class_name": "Flatten", "config": {"name": "flatten"}},
+              {"class_name": "Dropout", "config": {"name": "drop", "rate": 0.5}},
+              {"class_name": "Dense", "config": {"name": "out", "units": 3, "activation": "linear"}}
+            ]}}
+            """, inputHeight: 6, inputWidth: 5);
+        Assert.Equal(["base_in", "dw", "flatten", "drop", "out"], model.Layers.Select(l => l.Name));
+        Assert.Equal(new TensorShape(1, 4, 3, 4), model.Nodes.Single(n => n.Name == "dw").OutputShape);
+        Assert.Equal(3 * 3 * 2 * 2 + 48 * 3 + 3, model.ParameterCount);
+    }
+
+    [Theory]
+    [InlineData("""{"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": 3, "data_format": "channels_first"}}""", "c (Conv2D): data_format 'channels_first'")]
+    [InlineData("""{"class_name": "ReLU", "config": {"name": "leaky", "negative_slope": 0.2}}""", "leaky (ReLU): negative_slope")]
+    [InlineData("""{"class_name": "Conv2D", "config": {"name": "g", "filters": 2, "kernel_size": 3, "groups": 2}}""", "g (Conv2D): groups")]
+    [InlineData("""{"class_name": "LSTM", "config": {"name": "rnn", "units": 4}}""", "rnn: layer class 'LSTM'")]
+    [InlineData("""{"class_name": "Activation", "config": {"name": "act", "activation": "gelu"}}""", "act (Activation): Activation 'gelu'")]
+    public void UnsupportedLayersAndArgumentsAreNamed(string layer, string expectedMessage)
+    {
+        var e = Assert.Throws<NotSupportedException>(() => KerasModelConfig.Build(Sequential(layer)));
+        Assert.Contains(expectedMessage, e.Message);
+    }
+
+    [Theory]
+    [InlineData("not json", "not valid JSON")]
+    [InlineData("""{"class_name": "Sequential"}""", "has no 'config'")]
+    [InlineData("""{"class_name": "Functional", "config": {"name": "f", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 1], "name": "in"}, "inbound_nodes": []},
+        {"class_name": "Add", "config": {"name": "a"}, "inbound_nodes": [[["in", 0, 0, {}], ["ghost", 0, 0, {}]]]}],
+        "input_layers": [["in", 0, 0]], "output_layers": [["a", 0, 0]]}}""", "a: inbound layer 'ghost' is not defined")]
+    [InlineData("""{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Flatten", "config": {"name": "f"}}]}}""", "f_input: no batch_input_shape")]
+    public void BrokenConfigsAreRejectedWithTheReason(string json, string expectedMessage)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => KerasModelConfig.Build(json));
+        Assert.Contains(expectedMessage, e.Message);
+    }
+
+    private static string Sequential(string layer) => $$"""
+        {"class_name": "Sequential", "config": {"name": "s", "layers": [
+          {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 8, 2], "name": "in"}},
+          {{layer}}]}}
+        """;
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Writes a model as a Keras config plus weights, the way a user's own Keras model reaches NativeCnn: the model config
+// JSON that TensorFlow.js serializes (Keras 2 layout, as in model.json's modelTopology), every weight as .npy, and the
+// model's prediction on an input. With --head, a custom classifier is put on the application's last feature map
+// (AveragePooling2D -> Flatten -> Dropout -> Dense(10, softmax)), with seeded weights of its own.
+// usage: node export-config.mjs --arch NAME [--alpha A] [--resolution N] --weights DIR [--head] --input x.npy --out-dir D
+//   writes D/model-config.json, D/weights/<layer>__<weight>.npy, D/y.npy
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fail, loadWeightsDir, MODEL_OPTIONS, modelFromCli, parseCli, weightFileName } from './common.mjs';
+import { tf } from './keras-apps.mjs';
+import { readNpy, writeNpy } from './npy.mjs';
+import { hashSeed, mulberry32, uniformArray } from './random.mjs';
+
+const USAGE = 'node export-config.mjs --arch NAME [--alpha A] [--resolution N] --weights DIR [--head] --input x.npy --out-dir D';
+const args = parseCli({ ...MODEL_OPTIONS, weights: { type: 'string' }, head: { type: 'boolean' }, input: { type: 'string' },
+  'out-dir': { type: 'string' } }, ['arch', 'weights', 'input', 'out-dir'], USAGE);
+
+const input = readNpy(args.input);
+const { model: application } = modelFromCli(args, [input.shape[1], input.shape[2]]);
+loadWeightsDir(application, args.weights);
+
+// Last feature map: the layer before the global pooling that feeds the classifier.
+const FEATURES = { mobilenetv2: 'out_relu', resnet50: 'conv5_block3_out', resnet101: 'conv5_block3_out', resnet152: 'conv5_block3_out' };
+let model = application;
+if (args.head) {
+  const features = application.getLayer(FEATURES[args.arch] ?? 'top_activation').output;
+  let x = tf.layers.averagePooling2d({ poolSize: 2, strides: 1, padding: 'valid', name: 'head_pool' }).apply(features);
+  x = tf.layers.flatten({ name: 'head_flatten' }).apply(x);
+  x = tf.layers.dropout({ rate: 0.3, name: 'head_dropout' }).apply(x);
+  x = tf.layers.dense({ units: 10, activation: 'softmax', name: 'head_predictions' }).apply(x);
+  model = tf.model({ inputs: application.inputs, outputs: x, name: `${application.name}_custom_head` });
+  const dense = model.getLayer('head_predictions');
+  const [kernelShape, biasShape] = dense.weights.map((w) => w.shape);
+  const limit = Math.sqrt(3 / kernelShape[0]);
+  dense.setWeights([
+    tf.tensor(uniformArray(mulberry32(hashSeed('head_predictions/kernel', 5)), kernelShape[0] * kernelShape[1], -limit, limit), kernelShape),
+    tf.tensor(uniformArray(mulberry32(hashSeed('head_predictions/bias', 5)), biasShape[0], -0.1, 0.1), biasShape),
+  ]);
+}
+
+const outDir = args['out-dir'];
+mkdirSync(join(outDir, 'weights'), { recursive: true });
+writeFileSync(join(outDir, 'model-config.json'), JSON.stringify(model.toJSON(null, false)));
+for (const w of model.weights) writeNpy(join(outDir, 'weights', weightFileName(w.originalName)), w.read().dataSync(), w.shape);
+const y = model.predict(tf.tensor4d(input.data, input.shape, 'float32'));
+writeNpy(join(outDir, 'y.npy'), y.dataSync(), y.shape);
+if (!y.dataSync().every(Number.isFinite)) fail('the prediction is not finite');
