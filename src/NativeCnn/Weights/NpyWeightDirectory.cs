@@ -23,26 +23,24 @@ public static class NpyWeightDirectory
     }
 
     /// <summary>
-    /// Loads every weight of <paramref name="model"/> from <paramref name="directory"/>, checking shapes. Every weight must
-    /// have a file, and every <c>.npy</c> file must belong to a weight, so nothing is silently left at its initial value.
+    /// Loads every weight of <paramref name="model"/> from <paramref name="directory"/> by name (see
+    /// <see cref="WeightAssignment.ByName"/>): every weight must have a file of its shape, and every <c>.npy</c> file
+    /// must belong to a weight, so nothing is silently left at its initial value.
     /// </summary>
-    /// <exception cref="InvalidDataException">A file is missing, unused, or of the wrong shape; the message names it.</exception>
+    /// <exception cref="InvalidDataException">A file is missing, unused, unreadable or of the wrong shape; the message names it.</exception>
     public static void Load(Model model, string directory)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var unused = new HashSet<string>(Directory.EnumerateFiles(directory, "*.npy").Select(Path.GetFileName)!, StringComparer.Ordinal);
-        foreach (var weight in model.Weights)
-        {
-            string name = FileNameFor(weight.FullName);
-            string path = Path.Combine(directory, name);
-            if (!unused.Remove(name)) throw new InvalidDataException($"{weight.FullName}: no file '{name}' in {directory}.");
-            using var loaded = NpyFile.Read(path);
-            if (loaded.Shape.ElementCount != weight.Shape.ElementCount || (loaded.Shape != weight.Shape && loaded.Shape.Rank == weight.Shape.Rank))
-                throw new InvalidDataException($"{weight.FullName}: expected shape {weight.Shape}, file '{path}' has {loaded.Shape}.");
-            loaded.Span.CopyTo(weight.Value.Span);
-        }
-        if (unused.Count > 0)
-            throw new InvalidDataException($"{model.Name}: {unused.Count} file(s) in {directory} match no weight, e.g. '{unused.First()}'.");
-        model.InvalidatePlans();
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"No weight directory '{directory}'.");
+        WeightAssignment.ByName(model, Directory.EnumerateFiles(directory, "*.npy").Order(StringComparer.Ordinal).Select(Read));
+    }
+
+    private static WeightTensor Read(string path)
+    {
+        using var tensor = NpyFile.Read(path);
+        string name = Path.GetFileNameWithoutExtension(path).Replace("__", "/", StringComparison.Ordinal);
+        var shape = new int[tensor.Shape.Rank];
+        for (int d = 0; d < shape.Length; d++) shape[d] = tensor.Shape[d];
+        return new WeightTensor(name, shape, tensor.ToArray());
     }
 }
