@@ -83,6 +83,8 @@ public static class WeightAssignment
     private static string? ShapeProblem(LayerWeight target, WeightTensor source)
     {
         var shape = target.Shape;
+        // Keras scalars (Normalization's count) are shape () in files and (1,) here, as TensorShape has rank 1 to 4.
+        if (source.Shape.Length == 0 && shape.Rank == 1 && shape[0] == 1 && source.Values.Length == 1) return null;
         bool same = shape.Rank == source.Shape.Length && source.Values.Length == shape.ElementCount;
         for (int d = 0; same && d < shape.Rank; d++) same = shape[d] == source.Shape[d];
         return same ? null : $"{target.FullName}: the model needs {shape}, the file's {source.Name} is {source.ShapeText}";
