@@ -8,7 +8,8 @@ public class ElementwiseKernelTests
 {
     private static readonly int[] s_widths = [512, 256, 0];
     private static readonly int[] s_lengths = [0, 1, 7, 8, 15, 16, 17, 31, 63, 64, 65, 100, 129, 1003];
-    private static readonly int[] s_channels = [1, 3, 7, 8, 16, 17, 33, 70];
+    private static readonly int[] s_channels = [1, 3, 7, 8, 9, 15, 16, 17, 24, 33, 40, 70];
+    private static readonly int[] s_pixels = [1, 6, 8, 11, 16, 19, 37];
     private static readonly string[] s_activations = ["linear", "relu", "relu6", "sigmoid", "swish", "tanh"];
 
     public static TheoryData<int, string> WidthsAndActivations()
@@ -67,7 +68,7 @@ public class ElementwiseKernelTests
     public void MultiplyByChannelMatchesReference(int width)
     {
         foreach (int channels in s_channels)
-            foreach (int pixels in new[] { 1, 5, 13 })
+            foreach (int pixels in s_pixels)
             {
                 var x = TestData.Uniform(seed: channels * 31 + pixels, pixels * channels);
                 var s = TestData.Uniform(seed: channels * 37 + pixels, channels, 0f, 2f);
@@ -85,7 +86,7 @@ public class ElementwiseKernelTests
     public void ChannelAffineMatchesReference(int width, string activation)
     {
         foreach (int channels in s_channels)
-            foreach (int pixels in new[] { 1, 6, 11 })
+            foreach (int pixels in s_pixels)
             {
                 var x = TestData.Uniform(seed: channels * 41 + pixels, pixels * channels, -4f, 4f);
                 var scale = TestData.Uniform(seed: channels * 43 + pixels, channels, -2f, 2f);
@@ -152,6 +153,7 @@ public class ElementwiseKernelTests
         Assert.Throws<ArgumentException>(() => ElementwiseKernels.Add(new float[5], new float[4], new float[5]));
         Assert.Throws<ArgumentException>(() => ElementwiseKernels.Multiply(new float[5], new float[5], new float[4]));
         Assert.Throws<ArgumentException>(() => ElementwiseKernels.MultiplyByChannel(new float[10], new float[3], new float[10]));
+        Assert.Throws<ArgumentException>(() => ElementwiseKernels.MultiplyByChannel(new float[3], [], new float[3]));
         Assert.Throws<ArgumentException>(() =>
             ElementwiseKernels.ChannelAffine(new float[9], new float[3], new float[2], new float[9], new IdentityActivation()));
     }

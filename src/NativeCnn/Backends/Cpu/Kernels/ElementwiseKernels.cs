@@ -9,8 +9,9 @@ namespace NativeCnn.Backends.Cpu.Kernels;
 /// (for per-channel kernels, slices that start on a pixel boundary).
 /// </summary>
 /// <remarks>
-/// Every kernel here may run in place, so tails are finished with scalar code rather than an overlapping last vector,
-/// which would apply the operation twice to the overlapped elements.
+/// Every kernel here may run in place, so a plain overlapping last vector would apply the operation twice to the
+/// overlapped elements: whole-span tails are finished with scalar code, and per-channel kernels compute their
+/// overlapping vector before anything of that pixel is stored.
 /// </remarks>
 public static class ElementwiseKernels
 {
@@ -159,126 +160,140 @@ public static class ElementwiseKernels
 
     internal static void MultiplyByChannelVector512(ReadOnlySpan<float> input, ReadOnlySpan<float> channelScale, Span<float> output)
     {
-        int channels = channelScale.Length;
-        CheckChannels(input.Length, channels, output.Length);
-        ref float x = ref MemoryMarshal.GetReference(input);
-        ref float s = ref MemoryMarshal.GetReference(channelScale);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        if (channels == 1)
-        {
-            // One channel is a plain broadcast; per-pixel loops would never reach a vector.
-            var s0 = Vector512.Create(s);
-            nuint n = (nuint)input.Length, i = 0;
-            for (; i + 16 <= n; i += 16) (Vector512.LoadUnsafe(ref x, i) * s0).StoreUnsafe(ref y, i);
-            for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref x, i) * s;
-            return;
-        }
-        for (nuint pixel = 0, end = (nuint)input.Length; pixel < end; pixel += (nuint)channels)
-        {
-            ref float xp = ref Unsafe.Add(ref x, pixel);
-            ref float yp = ref Unsafe.Add(ref y, pixel);
-            nuint c = 0;
-            for (; c + 16 <= (nuint)channels; c += 16)
-                (Vector512.LoadUnsafe(ref xp, c) * Vector512.LoadUnsafe(ref s, c)).StoreUnsafe(ref yp, c);
-            for (; c < (nuint)channels; c++) Unsafe.Add(ref yp, c) = Unsafe.Add(ref xp, c) * Unsafe.Add(ref s, c);
-        }
+        CheckChannels(input.Length, channelScale.Length, output.Length);
+        // ScaleOp ignores the shift operand; passing the scale again keeps every load in bounds.
+        PerChannelVector512(input, channelScale, channelScale, output, default(ScaleOp));
     }
 
     internal static void MultiplyByChannelVector256(ReadOnlySpan<float> input, ReadOnlySpan<float> channelScale, Span<float> output)
     {
-        int channels = channelScale.Length;
-        CheckChannels(input.Length, channels, output.Length);
-        ref float x = ref MemoryMarshal.GetReference(input);
-        ref float s = ref MemoryMarshal.GetReference(channelScale);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        if (channels == 1)
-        {
-            var s0 = Vector256.Create(s);
-            nuint n = (nuint)input.Length, i = 0;
-            for (; i + 8 <= n; i += 8) (Vector256.LoadUnsafe(ref x, i) * s0).StoreUnsafe(ref y, i);
-            for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref x, i) * s;
-            return;
-        }
-        for (nuint pixel = 0, end = (nuint)input.Length; pixel < end; pixel += (nuint)channels)
-        {
-            ref float xp = ref Unsafe.Add(ref x, pixel);
-            ref float yp = ref Unsafe.Add(ref y, pixel);
-            nuint c = 0;
-            for (; c + 8 <= (nuint)channels; c += 8)
-                (Vector256.LoadUnsafe(ref xp, c) * Vector256.LoadUnsafe(ref s, c)).StoreUnsafe(ref yp, c);
-            for (; c < (nuint)channels; c++) Unsafe.Add(ref yp, c) = Unsafe.Add(ref xp, c) * Unsafe.Add(ref s, c);
-        }
+        CheckChannels(input.Length, channelScale.Length, output.Length);
+        PerChannelVector256(input, channelScale, channelScale, output, default(ScaleOp));
     }
 
     internal static void ChannelAffineVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
                                                              Span<float> output, TActivation activation)
         where TActivation : struct, IActivation
     {
-        int channels = scale.Length;
-        CheckChannels(input.Length, channels, output.Length);
-        CheckShift(channels, shift.Length);
-        ref float x = ref MemoryMarshal.GetReference(input);
-        ref float a = ref MemoryMarshal.GetReference(scale);
-        ref float b = ref MemoryMarshal.GetReference(shift);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        if (channels == 1)
-        {
-            var a0 = Vector512.Create(a);
-            var b0 = Vector512.Create(b);
-            nuint n = (nuint)input.Length, i = 0;
-            for (; i + 16 <= n; i += 16)
-                activation.Invoke(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, i), a0, b0)).StoreUnsafe(ref y, i);
-            for (; i < n; i++) Unsafe.Add(ref y, i) = activation.Invoke(MathF.FusedMultiplyAdd(Unsafe.Add(ref x, i), a, b));
-            return;
-        }
-        for (nuint pixel = 0, end = (nuint)input.Length; pixel < end; pixel += (nuint)channels)
-        {
-            ref float xp = ref Unsafe.Add(ref x, pixel);
-            ref float yp = ref Unsafe.Add(ref y, pixel);
-            nuint c = 0;
-            for (; c + 16 <= (nuint)channels; c += 16)
-            {
-                var v = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xp, c), Vector512.LoadUnsafe(ref a, c), Vector512.LoadUnsafe(ref b, c));
-                activation.Invoke(v).StoreUnsafe(ref yp, c);
-            }
-            for (; c < (nuint)channels; c++)
-                Unsafe.Add(ref yp, c) = activation.Invoke(MathF.FusedMultiplyAdd(Unsafe.Add(ref xp, c), Unsafe.Add(ref a, c), Unsafe.Add(ref b, c)));
-        }
+        CheckChannels(input.Length, scale.Length, output.Length);
+        CheckShift(scale.Length, shift.Length);
+        PerChannelVector512(input, scale, shift, output, new AffineOp<TActivation>(activation));
     }
 
     internal static void ChannelAffineVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
                                                              Span<float> output, TActivation activation)
         where TActivation : struct, IActivation
     {
+        CheckChannels(input.Length, scale.Length, output.Length);
+        CheckShift(scale.Length, shift.Length);
+        PerChannelVector256(input, scale, shift, output, new AffineOp<TActivation>(activation));
+    }
+
+    /// <summary>
+    /// <c>output[p, c] = op(input[p, c], scale[c], shift[c])</c>. Fewer channels than lanes: the per-channel operands
+    /// are tiled over 16 pixels (exactly <c>channels</c> vectors), so whole vectors run with no per-pixel tail. Otherwise
+    /// a channel count that is not a multiple of 16 ends each pixel with an overlapping vector; it is computed before
+    /// the pixel's other stores, from unmodified input, so running in place stays exact.
+    /// </summary>
+    private static void PerChannelVector512<TOp>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+                                                 Span<float> output, TOp op)
+        where TOp : struct, IChannelOp
+    {
+        const int Lanes = 16;
         int channels = scale.Length;
-        CheckChannels(input.Length, channels, output.Length);
-        CheckShift(channels, shift.Length);
         ref float x = ref MemoryMarshal.GetReference(input);
         ref float a = ref MemoryMarshal.GetReference(scale);
         ref float b = ref MemoryMarshal.GetReference(shift);
         ref float y = ref MemoryMarshal.GetReference(output);
-        if (channels == 1)
+        nuint n = (nuint)input.Length, c = (nuint)channels;
+        if (n == 0) return;
+        if (channels < Lanes)
         {
-            var a0 = Vector256.Create(a);
-            var b0 = Vector256.Create(b);
-            nuint n = (nuint)input.Length, i = 0;
-            for (; i + 8 <= n; i += 8)
-                activation.Invoke(Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, i), a0, b0)).StoreUnsafe(ref y, i);
-            for (; i < n; i++) Unsafe.Add(ref y, i) = activation.Invoke(MathF.FusedMultiplyAdd(Unsafe.Add(ref x, i), a, b));
+            Span<float> tiles = stackalloc float[2 * Lanes * (Lanes - 1)];
+            int tileLength = Lanes * channels;
+            for (int j = 0; j < tileLength; j++)
+            {
+                tiles[j] = scale[j % channels];
+                tiles[tileLength + j] = shift[j % channels];
+            }
+            ref float ta = ref MemoryMarshal.GetReference(tiles);
+            ref float tb = ref Unsafe.Add(ref ta, tileLength);
+            nuint i = 0;
+            for (; i + (nuint)tileLength <= n; i += (nuint)tileLength)
+                for (nuint j = 0; j < (nuint)tileLength; j += Lanes)
+                    op.Invoke(Vector512.LoadUnsafe(ref x, i + j), Vector512.LoadUnsafe(ref ta, j), Vector512.LoadUnsafe(ref tb, j)).StoreUnsafe(ref y, i + j);
+            // Fewer than 16 pixels left: whole vectors still line up with the tiles, then a scalar remainder.
+            for (nuint j = 0; i + j + Lanes <= n; j += Lanes)
+                op.Invoke(Vector512.LoadUnsafe(ref x, i + j), Vector512.LoadUnsafe(ref ta, j), Vector512.LoadUnsafe(ref tb, j)).StoreUnsafe(ref y, i + j);
+            for (nuint k = i + (n - i) / Lanes * Lanes; k < n; k++)
+            {
+                nuint channel = (k - i) % c;
+                Unsafe.Add(ref y, k) = op.Invoke(Unsafe.Add(ref x, k), Unsafe.Add(ref a, channel), Unsafe.Add(ref b, channel));
+            }
             return;
         }
-        for (nuint pixel = 0, end = (nuint)input.Length; pixel < end; pixel += (nuint)channels)
+        nuint last = c - Lanes;
+        var lastA = Vector512.LoadUnsafe(ref a, last);
+        var lastB = Vector512.LoadUnsafe(ref b, last);
+        for (nuint pixel = 0; pixel < n; pixel += c)
         {
             ref float xp = ref Unsafe.Add(ref x, pixel);
             ref float yp = ref Unsafe.Add(ref y, pixel);
-            nuint c = 0;
-            for (; c + 8 <= (nuint)channels; c += 8)
+            var tail = op.Invoke(Vector512.LoadUnsafe(ref xp, last), lastA, lastB);
+            for (nuint j = 0; j < last; j += Lanes)
+                op.Invoke(Vector512.LoadUnsafe(ref xp, j), Vector512.LoadUnsafe(ref a, j), Vector512.LoadUnsafe(ref b, j)).StoreUnsafe(ref yp, j);
+            tail.StoreUnsafe(ref yp, last);
+        }
+    }
+
+    /// <summary>The 8-lane twin of <see cref="PerChannelVector512"/>.</summary>
+    private static void PerChannelVector256<TOp>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+                                                 Span<float> output, TOp op)
+        where TOp : struct, IChannelOp
+    {
+        const int Lanes = 8;
+        int channels = scale.Length;
+        ref float x = ref MemoryMarshal.GetReference(input);
+        ref float a = ref MemoryMarshal.GetReference(scale);
+        ref float b = ref MemoryMarshal.GetReference(shift);
+        ref float y = ref MemoryMarshal.GetReference(output);
+        nuint n = (nuint)input.Length, c = (nuint)channels;
+        if (n == 0) return;
+        if (channels < Lanes)
+        {
+            Span<float> tiles = stackalloc float[2 * Lanes * (Lanes - 1)];
+            int tileLength = Lanes * channels;
+            for (int j = 0; j < tileLength; j++)
             {
-                var v = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref xp, c), Vector256.LoadUnsafe(ref a, c), Vector256.LoadUnsafe(ref b, c));
-                activation.Invoke(v).StoreUnsafe(ref yp, c);
+                tiles[j] = scale[j % channels];
+                tiles[tileLength + j] = shift[j % channels];
             }
-            for (; c < (nuint)channels; c++)
-                Unsafe.Add(ref yp, c) = activation.Invoke(MathF.FusedMultiplyAdd(Unsafe.Add(ref xp, c), Unsafe.Add(ref a, c), Unsafe.Add(ref b, c)));
+            ref float ta = ref MemoryMarshal.GetReference(tiles);
+            ref float tb = ref Unsafe.Add(ref ta, tileLength);
+            nuint i = 0;
+            for (; i + (nuint)tileLength <= n; i += (nuint)tileLength)
+                for (nuint j = 0; j < (nuint)tileLength; j += Lanes)
+                    op.Invoke(Vector256.LoadUnsafe(ref x, i + j), Vector256.LoadUnsafe(ref ta, j), Vector256.LoadUnsafe(ref tb, j)).StoreUnsafe(ref y, i + j);
+            for (nuint j = 0; i + j + Lanes <= n; j += Lanes)
+                op.Invoke(Vector256.LoadUnsafe(ref x, i + j), Vector256.LoadUnsafe(ref ta, j), Vector256.LoadUnsafe(ref tb, j)).StoreUnsafe(ref y, i + j);
+            for (nuint k = i + (n - i) / Lanes * Lanes; k < n; k++)
+            {
+                nuint channel = (k - i) % c;
+                Unsafe.Add(ref y, k) = op.Invoke(Unsafe.Add(ref x, k), Unsafe.Add(ref a, channel), Unsafe.Add(ref b, channel));
+            }
+            return;
+        }
+        nuint last = c - Lanes;
+        var lastA = Vector256.LoadUnsafe(ref a, last);
+        var lastB = Vector256.LoadUnsafe(ref b, last);
+        for (nuint pixel = 0; pixel < n; pixel += c)
+        {
+            ref float xp = ref Unsafe.Add(ref x, pixel);
+            ref float yp = ref Unsafe.Add(ref y, pixel);
+            var tail = op.Invoke(Vector256.LoadUnsafe(ref xp, last), lastA, lastB);
+            for (nuint j = 0; j < last; j += Lanes)
+                op.Invoke(Vector256.LoadUnsafe(ref xp, j), Vector256.LoadUnsafe(ref a, j), Vector256.LoadUnsafe(ref b, j)).StoreUnsafe(ref yp, j);
+            tail.StoreUnsafe(ref yp, last);
         }
     }
 
@@ -363,6 +378,35 @@ public static class ElementwiseKernels
     {
         var m = Vector128.Max(v.GetLower(), v.GetUpper());
         return MathF.Max(MathF.Max(m[0], m[1]), MathF.Max(m[2], m[3]));
+    }
+
+    /// <summary>A per-channel operation <c>f(x, scale, shift)</c> at every width.</summary>
+    private interface IChannelOp
+    {
+        float Invoke(float x, float scale, float shift);
+        Vector256<float> Invoke(Vector256<float> x, Vector256<float> scale, Vector256<float> shift);
+        Vector512<float> Invoke(Vector512<float> x, Vector512<float> scale, Vector512<float> shift);
+    }
+
+    /// <summary><c>x · scale</c>; the shift operand is ignored.</summary>
+    private readonly struct ScaleOp : IChannelOp
+    {
+        public float Invoke(float x, float scale, float shift) => x * scale;
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> scale, Vector256<float> shift) => x * scale;
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> scale, Vector512<float> shift) => x * scale;
+    }
+
+    /// <summary><c>act(x · scale + shift)</c> with one rounding for the multiply-add.</summary>
+    private readonly struct AffineOp<TActivation>(TActivation activation) : IChannelOp
+        where TActivation : struct, IActivation
+    {
+        private readonly TActivation _activation = activation;
+
+        public float Invoke(float x, float scale, float shift) => _activation.Invoke(MathF.FusedMultiplyAdd(x, scale, shift));
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> scale, Vector256<float> shift)
+            => _activation.Invoke(Vector256.FusedMultiplyAdd(x, scale, shift));
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> scale, Vector512<float> shift)
+            => _activation.Invoke(Vector512.FusedMultiplyAdd(x, scale, shift));
     }
 
     private static void CheckDestination(int inputLength, int outputLength)
