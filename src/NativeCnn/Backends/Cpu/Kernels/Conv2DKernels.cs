@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace NativeCnn.Backends.Cpu.Kernels;
 
 /// <summary>Shapes and window arithmetic of one NHWC 2-D convolution; pads are explicit (bottom/right implied by output size).</summary>
@@ -11,9 +14,18 @@ public readonly record struct Conv2DParams(
     public int RowCount => Batch * OutputHeight;
 }
 
-/// <summary>NHWC 2-D convolution kernels over spans.</summary>
+/// <summary>
+/// NHWC 2-D convolution kernels over spans. Each output pixel is an outer product of its input window with the HWIO
+/// kernel: the kernels hold a tile of <see cref="TilePixels"/> output pixels × two vectors of output channels in
+/// registers and, for every tap and input channel, broadcast one input value per pixel against one kernel row
+/// (a register-blocked direct convolution, as in oneDNN's "direct" NHWC kernels). Pixels whose window touches the
+/// padding are computed one at a time with their own clipped tap range, so the inner loops never test bounds.
+/// </summary>
 public static class Conv2DKernels
 {
+    /// <summary>Output pixels per register tile: 4 pixels × 2 vectors = 8 accumulators, well within 16 or 32 registers.</summary>
+    internal const int TilePixels = 4;
+
     /// <summary>
     /// Computes output rows <paramref name="rows"/> (indices into <c>batch × outputHeight</c>) of
     /// <c>output[n,y,x,f] = act(bias[f] + Σ input[n, y·sh + ky·dh − padTop, x·sw + kx·dw − padLeft, c] · kernel[ky,kx,c,f])</c>,
@@ -29,5 +41,445 @@ public static class Conv2DKernels
     public static void Nhwc<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                          Span<float> output, in Conv2DParams p, TActivation activation, RowRange rows)
         where TActivation : struct, IActivation
-        => throw new NotImplementedException("assigned: conv kernels helper");
+    {
+        if (Vector512.IsHardwareAccelerated) NhwcVector512(input, kernel, bias, output, p, activation, rows);
+        else if (Vector256.IsHardwareAccelerated) NhwcVector256(input, kernel, bias, output, p, activation, rows);
+        else NhwcScalar(input, kernel, bias, output, p, activation, rows);
+    }
+
+    /// <summary><see cref="Nhwc"/> with 16-lane tiles (32 output channels per tile), then 16-, 8-lane and scalar tails.</summary>
+    internal static void NhwcVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
+                                                    Span<float> output, in Conv2DParams p, TActivation activation, RowRange rows)
+        where TActivation : struct, IActivation
+        => Run(input, kernel, bias, output, p, rows, new Tiles512<TActivation>(activation));
+
+    /// <summary><see cref="Nhwc"/> with 8-lane tiles (16 output channels per tile), then an 8-lane and a scalar tail.</summary>
+    internal static void NhwcVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
+                                                    Span<float> output, in Conv2DParams p, TActivation activation, RowRange rows)
+        where TActivation : struct, IActivation
+        => Run(input, kernel, bias, output, p, rows, new Tiles256<TActivation>(activation));
+
+    /// <summary><see cref="Nhwc"/> in scalar code, for machines without 256-bit vectors.</summary>
+    internal static void NhwcScalar<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
+                                                 Span<float> output, in Conv2DParams p, TActivation activation, RowRange rows)
+        where TActivation : struct, IActivation
+        => Run(input, kernel, bias, output, p, rows, new TilesScalar<TActivation>(activation));
+
+    private static unsafe void Run<TTiles>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
+                                           Span<float> output, in Conv2DParams p, RowRange rows, TTiles tiles)
+        where TTiles : struct, ITiles
+    {
+        Validate(input, kernel, bias, output, p, rows);
+        if (rows.Count == 0) return;
+        int channels = p.InputChannels, filters = p.OutputChannels;
+        fixed (float* inputPtr = input, kernelPtr = kernel, biasPtr = bias, outputPtr = output)
+        {
+            var g = new Geometry
+            {
+                Kernel = kernelPtr,
+                Bias = bias.IsEmpty ? null : biasPtr,
+                Channels = channels,
+                Filters = filters,
+                KernelWidth = p.KernelWidth,
+                TapRowStride = (nint)p.DilationHeight * p.InputWidth * channels,
+                TapColumnStride = (nint)p.DilationWidth * channels,
+                PixelStride = (nint)p.StrideWidth * channels,
+            };
+
+            if (IsPointwise(p))
+            {
+                // 1x1, stride 1, unpadded: input and output pixels correspond one to one across row boundaries, so the
+                // whole row range is a single GEMM (pixels × channels) · (channels × filters) with no partial tiles per row.
+                nint first = (nint)rows.Start * p.OutputWidth, count = (nint)rows.Count * p.OutputWidth;
+                float* src = inputPtr + first * channels, dst = outputPtr + first * filters;
+                nint i = 0;
+                for (; i + TilePixels <= count; i += TilePixels)
+                    tiles.Tile(g, src + i * channels, dst + i * filters, 0, 1, 0, 1);
+                for (; i < count; i++)
+                    tiles.Pixel(g, src + i * channels, dst + i * filters, 0, 1, 0, 1);
+                return;
+            }
+
+            // Output columns whose whole window row lies inside the input: [interiorStart, interiorEnd).
+            int interiorStart = Math.Min(p.OutputWidth, CeilDiv(Math.Max(p.PadLeft, 0), p.StrideWidth));
+            int lastStart = p.InputWidth - 1 - (p.KernelWidth - 1) * p.DilationWidth + p.PadLeft;
+            int interiorEnd = lastStart < 0 ? 0 : Math.Min(p.OutputWidth, lastStart / p.StrideWidth + 1);
+            if (interiorEnd < interiorStart) interiorEnd = interiorStart;
+
+            for (int row = rows.Start; row < rows.End; row++)
+            {
+                int n = row / p.OutputHeight, oy = row - n * p.OutputHeight;
+                int iy = oy * p.StrideHeight - p.PadTop;
+                ValidTaps(iy, p.KernelHeight, p.DilationHeight, p.InputHeight, out int ky0, out int ky1);
+                float* srcRow = inputPtr + (((nint)n * p.InputHeight + iy) * p.InputWidth - p.PadLeft) * channels;
+                float* dstRow = outputPtr + (nint)row * p.OutputWidth * filters;
+
+                int ox = 0;
+                for (; ox < interiorStart; ox++) BorderPixel(tiles, g, p, srcRow, dstRow, ox, ky0, ky1);
+                for (; ox + TilePixels <= interiorEnd; ox += TilePixels)
+                    tiles.Tile(g, srcRow + ox * g.PixelStride, dstRow + (nint)ox * filters, ky0, ky1, 0, p.KernelWidth);
+                for (; ox < interiorEnd; ox++)
+                    tiles.Pixel(g, srcRow + ox * g.PixelStride, dstRow + (nint)ox * filters, ky0, ky1, 0, p.KernelWidth);
+                for (; ox < p.OutputWidth; ox++) BorderPixel(tiles, g, p, srcRow, dstRow, ox, ky0, ky1);
+            }
+        }
+    }
+
+    private static unsafe void BorderPixel<TTiles>(TTiles tiles, in Geometry g, in Conv2DParams p, float* srcRow, float* dstRow,
+                                                   int ox, int ky0, int ky1)
+        where TTiles : struct, ITiles
+    {
+        ValidTaps(ox * p.StrideWidth - p.PadLeft, p.KernelWidth, p.DilationWidth, p.InputWidth, out int kx0, out int kx1);
+        tiles.Pixel(g, srcRow + ox * g.PixelStride, dstRow + (nint)ox * g.Filters, ky0, ky1, kx0, kx1);
+    }
+
+    private static bool IsPointwise(in Conv2DParams p)
+        => p.KernelHeight == 1 && p.KernelWidth == 1 && p.StrideHeight == 1 && p.StrideWidth == 1
+           && p.PadTop == 0 && p.PadLeft == 0 && p.InputHeight == p.OutputHeight && p.InputWidth == p.OutputWidth;
+
+    /// <summary>The taps <c>[first, end)</c> of a window starting at <paramref name="origin"/> that land inside <c>[0, size)</c>.</summary>
+    internal static void ValidTaps(int origin, int taps, int dilation, int size, out int first, out int end)
+    {
+        first = origin >= 0 ? 0 : Math.Min(taps, CeilDiv(-origin, dilation));
+        int last = size - 1 - origin;
+        end = last < 0 ? 0 : Math.Min(taps, last / dilation + 1);
+        if (end < first) end = first;
+    }
+
+    private static int CeilDiv(int a, int b) => (a + b - 1) / b;
+
+    private static void Validate(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
+                                 ReadOnlySpan<float> output, in Conv2DParams p, RowRange rows)
+    {
+        // The kernels index through raw pointers, so every extent is checked once here instead of on every load.
+        if (p.KernelHeight < 1 || p.KernelWidth < 1 || p.StrideHeight < 1 || p.StrideWidth < 1 || p.DilationHeight < 1 || p.DilationWidth < 1)
+            throw new ArgumentException($"Kernel size, strides and dilations must be positive: {p}.", nameof(p));
+        if (input.Length < (long)p.Batch * p.InputHeight * p.InputWidth * p.InputChannels)
+            throw new ArgumentException($"Input has {input.Length} values, fewer than {p}.", nameof(input));
+        if (kernel.Length < (long)p.KernelHeight * p.KernelWidth * p.InputChannels * p.OutputChannels)
+            throw new ArgumentException($"Kernel has {kernel.Length} values, fewer than {p}.", nameof(kernel));
+        if (!bias.IsEmpty && bias.Length < p.OutputChannels)
+            throw new ArgumentException($"Bias has {bias.Length} values for {p.OutputChannels} output channels.", nameof(bias));
+        if (output.Length < (long)p.Batch * p.OutputHeight * p.OutputWidth * p.OutputChannels)
+            throw new ArgumentException($"Output has {output.Length} values, fewer than {p}.", nameof(output));
+        if (rows.Start < 0 || rows.End > p.RowCount || rows.Count < 0)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"Rows {rows} outside [0, {p.RowCount}).");
+    }
+
+    /// <summary>Pointers and strides shared by every tile of one call; <c>Bias</c> is null when there is none.</summary>
+    private unsafe struct Geometry
+    {
+        public float* Kernel;
+        public float* Bias;
+        public int Channels;
+        public int Filters;
+        public int KernelWidth;
+        public nint TapRowStride;
+        public nint TapColumnStride;
+        public nint PixelStride;
+    }
+
+    /// <summary>
+    /// One vector width's micro-kernels. <c>src</c> is the input position of tap (0, 0) of the first pixel (it may lie in
+    /// the padding; only taps <c>[ky0, ky1) × [kx0, kx1)</c> are read), <c>dst</c> the first pixel's output channels.
+    /// </summary>
+    private unsafe interface ITiles
+    {
+        /// <summary><see cref="TilePixels"/> pixels, <c>PixelStride</c> apart in the input, all with the same taps.</summary>
+        void Tile(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1);
+
+        /// <summary>One pixel.</summary>
+        void Pixel(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1);
+    }
+
+    private readonly unsafe struct Tiles512<TActivation>(TActivation activation) : ITiles
+        where TActivation : struct, IActivation
+    {
+        public void Tile(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
+        {
+            int channels = g.Channels, filters = g.Filters;
+            nint ps = g.PixelStride;
+            int f = 0;
+            for (; f + 32 <= filters; f += 32)
+            {
+                var b0 = g.Bias == null ? Vector512<float>.Zero : Vector512.Load(g.Bias + f);
+                var b1 = g.Bias == null ? Vector512<float>.Zero : Vector512.Load(g.Bias + f + 16);
+                Vector512<float> a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+                for (int ky = ky0; ky < ky1; ky++)
+                {
+                    for (int kx = kx0; kx < kx1; kx++)
+                    {
+                        float* x = src + ky * g.TapRowStride + kx * g.TapColumnStride;
+                        float* w = g.Kernel + ((nint)(ky * g.KernelWidth + kx) * channels) * filters + f;
+                        for (int c = 0; c < channels; c++, w += filters)
+                        {
+                            var w0 = Vector512.Load(w);
+                            var w1 = Vector512.Load(w + 16);
+                            var v = Vector512.Create(x[c]);
+                            a00 = Vector512.FusedMultiplyAdd(v, w0, a00);
+                            a01 = Vector512.FusedMultiplyAdd(v, w1, a01);
+                            v = Vector512.Create(x[c + ps]);
+                            a10 = Vector512.FusedMultiplyAdd(v, w0, a10);
+                            a11 = Vector512.FusedMultiplyAdd(v, w1, a11);
+                            v = Vector512.Create(x[c + 2 * ps]);
+                            a20 = Vector512.FusedMultiplyAdd(v, w0, a20);
+                            a21 = Vector512.FusedMultiplyAdd(v, w1, a21);
+                            v = Vector512.Create(x[c + 3 * ps]);
+                            a30 = Vector512.FusedMultiplyAdd(v, w0, a30);
+                            a31 = Vector512.FusedMultiplyAdd(v, w1, a31);
+                        }
+                    }
+                }
+                float* o = dst + f;
+                Vector512.Store(activation.Invoke(a00), o);
+                Vector512.Store(activation.Invoke(a01), o + 16);
+                o += filters;
+                Vector512.Store(activation.Invoke(a10), o);
+                Vector512.Store(activation.Invoke(a11), o + 16);
+                o += filters;
+                Vector512.Store(activation.Invoke(a20), o);
+                Vector512.Store(activation.Invoke(a21), o + 16);
+                o += filters;
+                Vector512.Store(activation.Invoke(a30), o);
+                Vector512.Store(activation.Invoke(a31), o + 16);
+            }
+            if (f + 16 <= filters)
+            {
+                var b0 = g.Bias == null ? Vector512<float>.Zero : Vector512.Load(g.Bias + f);
+                Vector512<float> a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+                for (int ky = ky0; ky < ky1; ky++)
+                {
+                    for (int kx = kx0; kx < kx1; kx++)
+                    {
+                        float* x = src + ky * g.TapRowStride + kx * g.TapColumnStride;
+                        float* w = g.Kernel + ((nint)(ky * g.KernelWidth + kx) * channels) * filters + f;
+                        for (int c = 0; c < channels; c++, w += filters)
+                        {
+                            var w0 = Vector512.Load(w);
+                            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(x[c]), w0, a0);
+                            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(x[c + ps]), w0, a1);
+                            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(x[c + 2 * ps]), w0, a2);
+                            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(x[c + 3 * ps]), w0, a3);
+                        }
+                    }
+                }
+                float* o = dst + f;
+                Vector512.Store(activation.Invoke(a0), o);
+                Vector512.Store(activation.Invoke(a1), o + filters);
+                Vector512.Store(activation.Invoke(a2), o + 2 * filters);
+                Vector512.Store(activation.Invoke(a3), o + 3 * filters);
+                f += 16;
+            }
+            if (f + 8 <= filters)
+            {
+                Tile8(g, activation, src, dst, f, TilePixels, ky0, ky1, kx0, kx1);
+                f += 8;
+            }
+            if (f < filters) ScalarChannels(g, activation, src, dst, f, TilePixels, ky0, ky1, kx0, kx1);
+        }
+
+        public void Pixel(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
+        {
+            int channels = g.Channels, filters = g.Filters;
+            int f = 0;
+            for (; f + 32 <= filters; f += 32)
+            {
+                var a0 = g.Bias == null ? Vector512<float>.Zero : Vector512.Load(g.Bias + f);
+                var a1 = g.Bias == null ? Vector512<float>.Zero : Vector512.Load(g.Bias + f + 16);
+                for (int ky = ky0; ky < ky1; ky++)
+                {
+                    for (int kx = kx0; kx < kx1; kx++)
+                    {
+                        float* x = src + ky * g.TapRowStride + kx * g.TapColumnStride;
+                        float* w = g.Kernel + ((nint)(ky * g.KernelWidth + kx) * channels) * filters + f;
+                        for (int c = 0; c < channels; c++, w += filters)
+                        {
+                            var v = Vector512.Create(x[c]);
+                            a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w), a0);
+                            a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
+                        }
+                    }
+                }
+                Vector512.Store(activation.Invoke(a0), dst + f);
+                Vector512.Store(activation.Invoke(a1), dst + f + 16);
+            }
+            if (f + 16 <= filters)
+            {
+                var a0 = g.Bias == null ? Vector512<float>.Zero : Vector512.Load(g.Bias + f);
+                for (int ky = ky0; ky < ky1; ky++)
+                {
+                    for (int kx = kx0; kx < kx1; kx++)
+                    {
+                        float* x = src + ky * g.TapRowStride + kx * g.TapColumnStride;
+                        float* w = g.Kernel + ((nint)(ky * g.KernelWidth + kx) * channels) * filters + f;
+                        for (int c = 0; c < channels; c++, w += filters)
+                            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(x[c]), Vector512.Load(w), a0);
+                    }
+                }
+                Vector512.Store(activation.Invoke(a0), dst + f);
+                f += 16;
+            }
+            if (f + 8 <= filters)
+            {
+                Tile8(g, activation, src, dst, f, 1, ky0, ky1, kx0, kx1);
+                f += 8;
+            }
+            if (f < filters) ScalarChannels(g, activation, src, dst, f, 1, ky0, ky1, kx0, kx1);
+        }
+    }
+
+    private readonly unsafe struct Tiles256<TActivation>(TActivation activation) : ITiles
+        where TActivation : struct, IActivation
+    {
+        public void Tile(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
+        {
+            int channels = g.Channels, filters = g.Filters;
+            nint ps = g.PixelStride;
+            int f = 0;
+            for (; f + 16 <= filters; f += 16)
+            {
+                var b0 = g.Bias == null ? Vector256<float>.Zero : Vector256.Load(g.Bias + f);
+                var b1 = g.Bias == null ? Vector256<float>.Zero : Vector256.Load(g.Bias + f + 8);
+                Vector256<float> a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+                for (int ky = ky0; ky < ky1; ky++)
+                {
+                    for (int kx = kx0; kx < kx1; kx++)
+                    {
+                        float* x = src + ky * g.TapRowStride + kx * g.TapColumnStride;
+                        float* w = g.Kernel + ((nint)(ky * g.KernelWidth + kx) * channels) * filters + f;
+                        for (int c = 0; c < channels; c++, w += filters)
+                        {
+                            var w0 = Vector256.Load(w);
+                            var w1 = Vector256.Load(w + 8);
+                            var v = Vector256.Create(x[c]);
+                            a00 = Vector256.FusedMultiplyAdd(v, w0, a00);
+                            a01 = Vector256.FusedMultiplyAdd(v, w1, a01);
+                            v = Vector256.Create(x[c + ps]);
+                            a10 = Vector256.FusedMultiplyAdd(v, w0, a10);
+                            a11 = Vector256.FusedMultiplyAdd(v, w1, a11);
+                            v = Vector256.Create(x[c + 2 * ps]);
+                            a20 = Vector256.FusedMultiplyAdd(v, w0, a20);
+                            a21 = Vector256.FusedMultiplyAdd(v, w1, a21);
+                            v = Vector256.Create(x[c + 3 * ps]);
+                            a30 = Vector256.FusedMultiplyAdd(v, w0, a30);
+                            a31 = Vector256.FusedMultiplyAdd(v, w1, a31);
+                        }
+                    }
+                }
+                float* o = dst + f;
+                Vector256.Store(activation.Invoke(a00), o);
+                Vector256.Store(activation.Invoke(a01), o + 8);
+                o += filters;
+                Vector256.Store(activation.Invoke(a10), o);
+                Vector256.Store(activation.Invoke(a11), o + 8);
+                o += filters;
+                Vector256.Store(activation.Invoke(a20), o);
+                Vector256.Store(activation.Invoke(a21), o + 8);
+                o += filters;
+                Vector256.Store(activation.Invoke(a30), o);
+                Vector256.Store(activation.Invoke(a31), o + 8);
+            }
+            if (f + 8 <= filters)
+            {
+                Tile8(g, activation, src, dst, f, TilePixels, ky0, ky1, kx0, kx1);
+                f += 8;
+            }
+            if (f < filters) ScalarChannels(g, activation, src, dst, f, TilePixels, ky0, ky1, kx0, kx1);
+        }
+
+        public void Pixel(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
+        {
+            int channels = g.Channels, filters = g.Filters;
+            int f = 0;
+            for (; f + 16 <= filters; f += 16)
+            {
+                var a0 = g.Bias == null ? Vector256<float>.Zero : Vector256.Load(g.Bias + f);
+                var a1 = g.Bias == null ? Vector256<float>.Zero : Vector256.Load(g.Bias + f + 8);
+                for (int ky = ky0; ky < ky1; ky++)
+                {
+                    for (int kx = kx0; kx < kx1; kx++)
+                    {
+                        float* x = src + ky * g.TapRowStride + kx * g.TapColumnStride;
+                        float* w = g.Kernel + ((nint)(ky * g.KernelWidth + kx) * channels) * filters + f;
+                        for (int c = 0; c < channels; c++, w += filters)
+                        {
+                            var v = Vector256.Create(x[c]);
+                            a0 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w), a0);
+                            a1 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 8), a1);
+                        }
+                    }
+                }
+                Vector256.Store(activation.Invoke(a0), dst + f);
+                Vector256.Store(activation.Invoke(a1), dst + f + 8);
+            }
+            if (f + 8 <= filters)
+            {
+                Tile8(g, activation, src, dst, f, 1, ky0, ky1, kx0, kx1);
+                f += 8;
+            }
+            if (f < filters) ScalarChannels(g, activation, src, dst, f, 1, ky0, ky1, kx0, kx1);
+        }
+    }
+
+    private readonly unsafe struct TilesScalar<TActivation>(TActivation activation) : ITiles
+        where TActivation : struct, IActivation
+    {
+        public void Tile(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
+            => ScalarChannels(g, activation, src, dst, 0, TilePixels, ky0, ky1, kx0, kx1);
+
+        public void Pixel(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
+            => ScalarChannels(g, activation, src, dst, 0, 1, ky0, ky1, kx0, kx1);
+    }
+
+    /// <summary>Output channels <c>[f, f + 8)</c> of <paramref name="pixels"/> pixels, one 8-lane accumulator each.</summary>
+    private static unsafe void Tile8<TActivation>(in Geometry g, TActivation activation, float* src, float* dst, int f, int pixels,
+                                                  int ky0, int ky1, int kx0, int kx1)
+        where TActivation : struct, IActivation
+    {
+        int channels = g.Channels, filters = g.Filters;
+        for (int i = 0; i < pixels; i++)
+        {
+            float* s = src + i * g.PixelStride;
+            var a = g.Bias == null ? Vector256<float>.Zero : Vector256.Load(g.Bias + f);
+            for (int ky = ky0; ky < ky1; ky++)
+            {
+                for (int kx = kx0; kx < kx1; kx++)
+                {
+                    float* x = s + ky * g.TapRowStride + kx * g.TapColumnStride;
+                    float* w = g.Kernel + ((nint)(ky * g.KernelWidth + kx) * channels) * filters + f;
+                    for (int c = 0; c < channels; c++, w += filters)
+                        a = Vector256.FusedMultiplyAdd(Vector256.Create(x[c]), Vector256.Load(w), a);
+                }
+            }
+            Vector256.Store(activation.Invoke(a), dst + (nint)i * filters + f);
+        }
+    }
+
+    /// <summary>Output channels <c>[f, Filters)</c> of <paramref name="pixels"/> pixels in scalar code: the tail of every width.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void ScalarChannels<TActivation>(in Geometry g, TActivation activation, float* src, float* dst, int f, int pixels,
+                                                           int ky0, int ky1, int kx0, int kx1)
+        where TActivation : struct, IActivation
+    {
+        int channels = g.Channels, filters = g.Filters;
+        for (int i = 0; i < pixels; i++)
+        {
+            float* s = src + i * g.PixelStride;
+            float* o = dst + (nint)i * filters;
+            for (int j = f; j < filters; j++)
+            {
+                float sum = g.Bias == null ? 0f : g.Bias[j];
+                for (int ky = ky0; ky < ky1; ky++)
+                {
+                    for (int kx = kx0; kx < kx1; kx++)
+                    {
+                        float* x = s + ky * g.TapRowStride + kx * g.TapColumnStride;
+                        float* w = g.Kernel + ((nint)(ky * g.KernelWidth + kx) * channels) * filters + j;
+                        for (int c = 0; c < channels; c++, w += filters) sum = MathF.FusedMultiplyAdd(x[c], *w, sum);
+                    }
+                }
+                o[j] = activation.Invoke(sum);
+            }
+        }
+    }
 }

@@ -1,0 +1,105 @@
+using NativeCnn.Backends.Cpu;
+using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Tests.Reference;
+
+namespace NativeCnn.Tests.Kernels;
+
+public class DepthwiseConv2DKernelTests
+{
+    private const float Untouched = 12345.5f;
+
+    // NxHxWxC input, multiplier, kernel, strides, dilations, padding ("valid", "same", or "top,bottom,left,right"), bias, activation
+    public static TheoryData<string, int, string, string, string, string, bool, ReferenceActivation> Cases => new()
+    {
+        { "2x7x9x1", 1, "3x3", "1x1", "1x1", "same", true, ReferenceActivation.Relu },
+        { "1x9x7x17", 1, "3x3", "2x2", "1x1", "same", true, ReferenceActivation.Relu6 },
+        { "2x11x9x33", 1, "5x5", "2x2", "1x1", "same", false, ReferenceActivation.Swish },
+        { "1x8x10x40", 1, "3x3", "1x1", "2x2", "same", true, ReferenceActivation.Identity },
+        { "1x13x11x64", 1, "3x3", "1x1", "1x1", "same", true, ReferenceActivation.Relu6 },
+        { "1x12x9x7", 1, "5x3", "1x2", "1x1", "valid", true, ReferenceActivation.Relu },
+        { "1x5x6x16", 1, "1x1", "1x1", "1x1", "valid", false, ReferenceActivation.Identity },
+        // ZeroPadding2D-style explicit pads before a 'valid' stride-2 depthwise (MobileNetV2), and asymmetric the other way.
+        { "1x9x9x7", 1, "3x3", "2x2", "1x1", "0,1,0,1", true, ReferenceActivation.Relu6 },
+        { "2x10x11x24", 1, "3x3", "2x2", "1x1", "1,0,1,0", true, ReferenceActivation.Swish },
+        // Kernel larger than the input.
+        { "1x2x3x8", 1, "5x5", "1x1", "1x1", "same", true, ReferenceActivation.Identity },
+        // Depth multipliers above 1.
+        { "1x6x5x3", 2, "3x3", "1x1", "1x1", "valid", true, ReferenceActivation.Relu },
+        { "2x7x8x5", 3, "5x5", "2x2", "1x1", "same", true, ReferenceActivation.Identity },
+        { "1x12x10x17", 4, "3x3", "2x2", "2x2", "1,1,1,1", false, ReferenceActivation.Swish },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MatchesReferenceOnEveryWidth(string shape, int multiplier, string kernelSize, string strides, string dilations,
+                                             string padding, bool hasBias, ReferenceActivation activation)
+    {
+        var (batch, height, width, channels) = (Conv2DKernelTests.Dims(shape)[0], Conv2DKernelTests.Dims(shape)[1], Conv2DKernelTests.Dims(shape)[2], Conv2DKernelTests.Dims(shape)[3]);
+        var (kh, kw, sh, sw, dh, dw) = (Conv2DKernelTests.Dims(kernelSize)[0], Conv2DKernelTests.Dims(kernelSize)[1], Conv2DKernelTests.Dims(strides)[0], Conv2DKernelTests.Dims(strides)[1],
+                                        Conv2DKernelTests.Dims(dilations)[0], Conv2DKernelTests.Dims(dilations)[1]);
+        var (outH, padTop) = Conv2DKernelTests.Window(height, kh, sh, dh, padding, vertical: true);
+        var (outW, padLeft) = Conv2DKernelTests.Window(width, kw, sw, dw, padding, vertical: false);
+        var p = new DepthwiseConv2DParams(batch, height, width, channels, outH, outW, multiplier, kh, kw, sh, sw, dh, dw, padTop, padLeft);
+        int seed = ((((height * 31 + width) * 31 + channels) * 31 + multiplier) * 31 + kh * 7 + kw) * 31 + sh * 5 + dh + padding.Length;
+        var input = TestData.Uniform(seed, batch * height * width * channels);
+        var kernel = TestData.Uniform(seed + 1, kh * kw * channels * multiplier);
+        float[]? bias = hasBias ? TestData.Uniform(seed + 2, channels * multiplier) : null;
+        var expected = ReferenceConvolution.DepthwiseConv2D(input, kernel, bias, batch, height, width, channels, outH, outW, multiplier,
+                                                            kh, kw, sh, sw, dh, dw, padTop, padLeft, activation);
+        double scale = Math.Sqrt(kh * kw);
+        int rowLength = outW * p.OutputChannels;
+
+        foreach (var simd in Conv2DKernelTests.Widths)
+        {
+            var output = new float[expected.Length];
+            Array.Fill(output, Untouched);
+            int a = p.RowCount / 3, b = Math.Max(a, 2 * p.RowCount / 3);
+            Run(simd, activation, input, kernel, bias, output, p, new RowRange(a, b));
+            for (int i = 0; i < output.Length; i++)
+            {
+                int row = i / rowLength;
+                if (row < a || row >= b) Assert.True(output[i] == Untouched, $"{simd}: element {i} in row {row} outside [{a}, {b}) was written");
+            }
+            Run(simd, activation, input, kernel, bias, output, p, new RowRange(0, a));
+            Run(simd, activation, input, kernel, bias, output, p, new RowRange(b, p.RowCount));
+            Precision.AssertClose(expected, output, scale: scale, what: simd);
+        }
+    }
+
+    [Fact]
+    public void RejectsTooShortSpans()
+    {
+        var p = new DepthwiseConv2DParams(1, 3, 3, 2, 3, 3, 2, 3, 3, 1, 1, 1, 1, 1, 1);
+        Assert.Throws<ArgumentException>(() =>
+            DepthwiseConv2DKernels.Nhwc(new float[18], new float[35], [], new float[36], p, new IdentityActivation(), RowRange.All(3)));
+        Assert.Throws<ArgumentException>(() =>
+            DepthwiseConv2DKernels.Nhwc(new float[18], new float[36], [], new float[35], p, new IdentityActivation(), RowRange.All(3)));
+    }
+
+    private static void Run(string simd, ReferenceActivation activation, float[] input, float[] kernel, float[]? bias, float[] output,
+                            in DepthwiseConv2DParams p, RowRange rows)
+    {
+        switch (activation)
+        {
+            case ReferenceActivation.Identity: Run(simd, new IdentityActivation(), input, kernel, bias, output, p, rows); break;
+            case ReferenceActivation.Relu: Run(simd, new ReluActivation(), input, kernel, bias, output, p, rows); break;
+            case ReferenceActivation.Relu6: Run(simd, new BoundedReluActivation(6f), input, kernel, bias, output, p, rows); break;
+            case ReferenceActivation.Swish: Run(simd, new SwishActivation(), input, kernel, bias, output, p, rows); break;
+            default: throw new ArgumentOutOfRangeException(nameof(activation));
+        }
+    }
+
+    private static void Run<TActivation>(string simd, TActivation activation, float[] input, float[] kernel, float[]? bias, float[] output,
+                                         in DepthwiseConv2DParams p, RowRange rows)
+        where TActivation : struct, IActivation
+    {
+        ReadOnlySpan<float> b = bias ?? [];
+        switch (simd)
+        {
+            case "Vector512": DepthwiseConv2DKernels.NhwcVector512(input, kernel, b, output, p, activation, rows); break;
+            case "Vector256": DepthwiseConv2DKernels.NhwcVector256(input, kernel, b, output, p, activation, rows); break;
+            case "Scalar": DepthwiseConv2DKernels.NhwcScalar(input, kernel, b, output, p, activation, rows); break;
+            default: DepthwiseConv2DKernels.Nhwc(input, kernel, b, output, p, activation, rows); break;
+        }
+    }
+}
