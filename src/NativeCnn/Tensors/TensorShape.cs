@@ -15,7 +15,7 @@ public readonly struct TensorShape : IEquatable<TensorShape>
     private readonly int _d0, _d1, _d2, _d3;
 
     /// <summary>Creates a shape from its dimensions.</summary>
-    /// <exception cref="ArgumentException">The rank is 0 or above <see cref="MaxRank"/>.</exception>
+    /// <exception cref="ArgumentException">The rank is 0 or above <see cref="MaxRank"/>, or the element count overflows 64 bits.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative.</exception>
     public TensorShape(params ReadOnlySpan<int> dimensions)
     {
@@ -25,6 +25,17 @@ public readonly struct TensorShape : IEquatable<TensorShape>
         {
             if (dimensions[i] < 0)
                 throw new ArgumentOutOfRangeException(nameof(dimensions), $"Dimension {i} is negative ({dimensions[i]}) in {Format(dimensions)}.");
+        }
+        // A wrapped product would let a tensor allocate nothing for a huge shape (a zero dimension makes any product 0).
+        if (!dimensions.Contains(0))
+        {
+            long count = 1;
+            foreach (int d in dimensions)
+            {
+                if (count > long.MaxValue / d)
+                    throw new ArgumentException($"The element count of {Format(dimensions)} does not fit in 64 bits.", nameof(dimensions));
+                count *= d;
+            }
         }
         Rank = dimensions.Length;
         _d0 = dimensions[0];
@@ -84,8 +95,10 @@ public readonly struct TensorShape : IEquatable<TensorShape>
     }
 
     /// <summary>Returns this shape with the first (batch) dimension replaced.</summary>
+    /// <exception cref="InvalidOperationException">The shape is the default (rank 0) shape.</exception>
     public TensorShape WithBatch(int batch)
     {
+        if (Rank == 0) throw new InvalidOperationException("The default (rank 0) shape has no batch dimension.");
         Span<int> dims = stackalloc int[Rank];
         for (int i = 0; i < Rank; i++) dims[i] = this[i];
         dims[0] = batch;

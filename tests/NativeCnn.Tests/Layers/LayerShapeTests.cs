@@ -33,7 +33,7 @@ public sealed class LayerShapeTests
         Assert.Equal("block_conv/kernel", conv.GetWeight("kernel").FullName);
         Assert.Equal(["depthwise_kernel"], depthwise.Weights.Select(w => w.Name));
         Assert.Equal(new TensorShape(5, 3, 7, 2), depthwise.GetWeight("depthwise_kernel").Shape); // (kh, kw, in, multiplier)
-        Assert.Equal(TensorShape.Nhwc(1, 10, 8, 14), x.OutputShape);
+        Assert.Equal(TensorShape.Nhwc(1, 10, 6, 14), x.OutputShape); // 16x12 -(3x5)-> 14x8 -(5x3)-> 10x6
     }
 
     [Fact]
