@@ -21,6 +21,10 @@ public class DepthwiseConv2DKernelTests
         // ZeroPadding2D-style explicit pads before a 'valid' stride-2 depthwise (MobileNetV2), and asymmetric the other way.
         { "1x9x9x7", 1, "3x3", "2x2", "1x1", "0,1,0,1", true, ReferenceActivation.Relu6 },
         { "2x10x11x24", 1, "3x3", "2x2", "1x1", "1,0,1,0", true, ReferenceActivation.Swish },
+        // Wide rows: several interior tiles, with 16 + 1 and 7 channel tails.
+        { "2x6x14x17", 1, "3x3", "1x1", "1x1", "same", true, ReferenceActivation.Relu },
+        { "1x5x15x7", 1, "3x3", "1x2", "1x1", "valid", false, ReferenceActivation.Swish },
+        { "1x5x19x25", 1, "5x5", "1x1", "2x2", "same", true, ReferenceActivation.Relu6 },
         // Kernel larger than the input.
         { "1x2x3x8", 1, "5x5", "1x1", "1x1", "same", true, ReferenceActivation.Identity },
         // Depth multipliers above 1.

@@ -100,11 +100,8 @@ public static class Conv2DKernels
                 return;
             }
 
-            // Output columns whose whole window row lies inside the input: [interiorStart, interiorEnd).
-            int interiorStart = Math.Min(p.OutputWidth, CeilDiv(Math.Max(p.PadLeft, 0), p.StrideWidth));
-            int lastStart = p.InputWidth - 1 - (p.KernelWidth - 1) * p.DilationWidth + p.PadLeft;
-            int interiorEnd = lastStart < 0 ? 0 : Math.Min(p.OutputWidth, lastStart / p.StrideWidth + 1);
-            if (interiorEnd < interiorStart) interiorEnd = interiorStart;
+            InteriorColumns(p.InputWidth, p.OutputWidth, p.KernelWidth, p.StrideWidth, p.DilationWidth, p.PadLeft,
+                            out int interiorStart, out int interiorEnd);
 
             for (int row = rows.Start; row < rows.End; row++)
             {
@@ -144,6 +141,16 @@ public static class Conv2DKernels
         int last = size - 1 - origin;
         end = last < 0 ? 0 : Math.Min(taps, last / dilation + 1);
         if (end < first) end = first;
+    }
+
+    /// <summary>The output columns <c>[start, end)</c> whose whole window row lies inside the input, so need no clipping.</summary>
+    internal static void InteriorColumns(int inputWidth, int outputWidth, int kernelWidth, int stride, int dilation, int padLeft,
+                                         out int start, out int end)
+    {
+        start = Math.Min(outputWidth, CeilDiv(Math.Max(padLeft, 0), stride));
+        int lastOrigin = inputWidth - 1 - (kernelWidth - 1) * dilation + padLeft;
+        end = lastOrigin < 0 ? 0 : Math.Min(outputWidth, lastOrigin / stride + 1);
+        if (end < start) end = start;
     }
 
     private static int CeilDiv(int a, int b) => (a + b - 1) / b;
