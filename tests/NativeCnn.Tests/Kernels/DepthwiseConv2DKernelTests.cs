@@ -70,6 +70,20 @@ public class DepthwiseConv2DKernelTests
         }
     }
 
+    [Theory]
+    [InlineData("Vector512")]
+    [InlineData("Vector256")]
+    [InlineData("Scalar")]
+    public void SteadyStateCallAllocatesNothing(string simd)
+    {
+        var p = new DepthwiseConv2DParams(1, 9, 12, 17, 9, 12, 1, 3, 3, 1, 1, 1, 1, 1, 1);
+        var (input, kernel, bias, output) = (new float[9 * 12 * 17], new float[9 * 17], new float[17], new float[9 * 12 * 17]);
+        Run(simd, ReferenceActivation.Relu6, input, kernel, bias, output, p, RowRange.All(p.RowCount));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run(simd, ReferenceActivation.Relu6, input, kernel, bias, output, p, RowRange.All(p.RowCount));
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void RejectsTooShortSpans()
     {

@@ -491,6 +491,7 @@ public static class Conv2DKernels
     }
 
     /// <summary>Output channels <c>[f, Filters)</c> of <paramref name="pixels"/> pixels in scalar code: the tail of every width.</summary>
+    // Kept out of line so the rarely taken tail does not bloat the tiles' register allocation.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static unsafe void ScalarChannels<TActivation>(in Geometry g, TActivation activation, float* src, float* dst, int f, int pixels,
                                                            int ky0, int ky1, int kx0, int kx1)
