@@ -83,6 +83,20 @@ public class Conv2DKernelTests
         }
     }
 
+    [Theory]
+    [InlineData("Vector512")]
+    [InlineData("Vector256")]
+    [InlineData("Scalar")]
+    public void SteadyStateCallAllocatesNothing(string simd)
+    {
+        var p = new Conv2DParams(1, 9, 10, 17, 5, 5, 40, 3, 3, 2, 2, 1, 1, 1, 1);
+        var (input, kernel, bias, output) = (new float[9 * 10 * 17], new float[9 * 17 * 40], new float[40], new float[5 * 5 * 40]);
+        Run(simd, ReferenceActivation.Swish, input, kernel, bias, output, p, RowRange.All(p.RowCount));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run(simd, ReferenceActivation.Swish, input, kernel, bias, output, p, RowRange.All(p.RowCount));
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void EmptyRowRangeWritesNothing()
     {

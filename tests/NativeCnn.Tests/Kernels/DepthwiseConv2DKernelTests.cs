@@ -21,6 +21,10 @@ public class DepthwiseConv2DKernelTests
         // ZeroPadding2D-style explicit pads before a 'valid' stride-2 depthwise (MobileNetV2), and asymmetric the other way.
         { "1x9x9x7", 1, "3x3", "2x2", "1x1", "0,1,0,1", true, ReferenceActivation.Relu6 },
         { "2x10x11x24", 1, "3x3", "2x2", "1x1", "1,0,1,0", true, ReferenceActivation.Swish },
+        // Wide rows: several interior tiles, with 16 + 1 and 7 channel tails.
+        { "2x6x14x17", 1, "3x3", "1x1", "1x1", "same", true, ReferenceActivation.Relu },
+        { "1x5x15x7", 1, "3x3", "1x2", "1x1", "valid", false, ReferenceActivation.Swish },
+        { "1x5x19x25", 1, "5x5", "1x1", "2x2", "same", true, ReferenceActivation.Relu6 },
         // Kernel larger than the input.
         { "1x2x3x8", 1, "5x5", "1x1", "1x1", "same", true, ReferenceActivation.Identity },
         // Depth multipliers above 1.
@@ -64,6 +68,20 @@ public class DepthwiseConv2DKernelTests
             Run(simd, activation, input, kernel, bias, output, p, new RowRange(b, p.RowCount));
             Precision.AssertClose(expected, output, scale: scale, what: simd);
         }
+    }
+
+    [Theory]
+    [InlineData("Vector512")]
+    [InlineData("Vector256")]
+    [InlineData("Scalar")]
+    public void SteadyStateCallAllocatesNothing(string simd)
+    {
+        var p = new DepthwiseConv2DParams(1, 9, 12, 17, 9, 12, 1, 3, 3, 1, 1, 1, 1, 1, 1);
+        var (input, kernel, bias, output) = (new float[9 * 12 * 17], new float[9 * 17], new float[17], new float[9 * 12 * 17]);
+        Run(simd, ReferenceActivation.Relu6, input, kernel, bias, output, p, RowRange.All(p.RowCount));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run(simd, ReferenceActivation.Relu6, input, kernel, bias, output, p, RowRange.All(p.RowCount));
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     [Fact]

@@ -16,14 +16,14 @@ public readonly record struct Conv2DParams(
 
 /// <summary>
 /// NHWC 2-D convolution kernels over spans. Each output pixel is an outer product of its input window with the HWIO
-/// kernel: the kernels hold a tile of <see cref="TilePixels"/> output pixels × two vectors of output channels in
+/// kernel: the kernels hold a tile of 4 to 6 output pixels × two vectors of output channels in
 /// registers and, for every tap and input channel, broadcast one input value per pixel against one kernel row
 /// (a register-blocked direct convolution, as in oneDNN's "direct" NHWC kernels). Pixels whose window touches the
 /// padding are computed one at a time with their own clipped tap range, so the inner loops never test bounds.
 /// </summary>
 public static class Conv2DKernels
 {
-    /// <summary>Output pixels per register tile: 4 pixels × 2 vectors = 8 accumulators, well within 16 or 32 registers.</summary>
+    /// <summary>Output pixels per register tile of the 8-lane and scalar paths (the 16-lane path, with 32 registers, takes 6).</summary>
     internal const int TilePixels = 4;
 
     /// <summary>
@@ -93,18 +93,15 @@ public static class Conv2DKernels
                 nint first = (nint)rows.Start * p.OutputWidth, count = (nint)rows.Count * p.OutputWidth;
                 float* src = inputPtr + first * channels, dst = outputPtr + first * filters;
                 nint i = 0;
-                for (; i + TilePixels <= count; i += TilePixels)
+                for (; i + TTiles.Pixels <= count; i += TTiles.Pixels)
                     tiles.Tile(g, src + i * channels, dst + i * filters, 0, 1, 0, 1);
                 for (; i < count; i++)
                     tiles.Pixel(g, src + i * channels, dst + i * filters, 0, 1, 0, 1);
                 return;
             }
 
-            // Output columns whose whole window row lies inside the input: [interiorStart, interiorEnd).
-            int interiorStart = Math.Min(p.OutputWidth, CeilDiv(Math.Max(p.PadLeft, 0), p.StrideWidth));
-            int lastStart = p.InputWidth - 1 - (p.KernelWidth - 1) * p.DilationWidth + p.PadLeft;
-            int interiorEnd = lastStart < 0 ? 0 : Math.Min(p.OutputWidth, lastStart / p.StrideWidth + 1);
-            if (interiorEnd < interiorStart) interiorEnd = interiorStart;
+            InteriorColumns(p.InputWidth, p.OutputWidth, p.KernelWidth, p.StrideWidth, p.DilationWidth, p.PadLeft,
+                            out int interiorStart, out int interiorEnd);
 
             for (int row = rows.Start; row < rows.End; row++)
             {
@@ -116,7 +113,7 @@ public static class Conv2DKernels
 
                 int ox = 0;
                 for (; ox < interiorStart; ox++) BorderPixel(tiles, g, p, srcRow, dstRow, ox, ky0, ky1);
-                for (; ox + TilePixels <= interiorEnd; ox += TilePixels)
+                for (; ox + TTiles.Pixels <= interiorEnd; ox += TTiles.Pixels)
                     tiles.Tile(g, srcRow + ox * g.PixelStride, dstRow + (nint)ox * filters, ky0, ky1, 0, p.KernelWidth);
                 for (; ox < interiorEnd; ox++)
                     tiles.Pixel(g, srcRow + ox * g.PixelStride, dstRow + (nint)ox * filters, ky0, ky1, 0, p.KernelWidth);
@@ -144,6 +141,16 @@ public static class Conv2DKernels
         int last = size - 1 - origin;
         end = last < 0 ? 0 : Math.Min(taps, last / dilation + 1);
         if (end < first) end = first;
+    }
+
+    /// <summary>The output columns <c>[start, end)</c> whose whole window row lies inside the input, so need no clipping.</summary>
+    internal static void InteriorColumns(int inputWidth, int outputWidth, int kernelWidth, int stride, int dilation, int padLeft,
+                                         out int start, out int end)
+    {
+        start = Math.Min(outputWidth, CeilDiv(Math.Max(padLeft, 0), stride));
+        int lastOrigin = inputWidth - 1 - (kernelWidth - 1) * dilation + padLeft;
+        end = lastOrigin < 0 ? 0 : Math.Min(outputWidth, lastOrigin / stride + 1);
+        if (end < start) end = start;
     }
 
     private static int CeilDiv(int a, int b) => (a + b - 1) / b;
@@ -185,7 +192,10 @@ public static class Conv2DKernels
     /// </summary>
     private unsafe interface ITiles
     {
-        /// <summary><see cref="TilePixels"/> pixels, <c>PixelStride</c> apart in the input, all with the same taps.</summary>
+        /// <summary>Pixels per <see cref="Tile"/>.</summary>
+        static abstract int Pixels { get; }
+
+        /// <summary><see cref="Pixels"/> pixels, <c>PixelStride</c> apart in the input, all with the same taps.</summary>
         void Tile(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1);
 
         /// <summary>One pixel.</summary>
@@ -195,6 +205,9 @@ public static class Conv2DKernels
     private readonly unsafe struct Tiles512<TActivation>(TActivation activation) : ITiles
         where TActivation : struct, IActivation
     {
+        // 6 pixels × 2 vectors = 12 accumulators of 32 registers: each pair of kernel loads feeds 12 FMAs.
+        public static int Pixels => 6;
+
         public void Tile(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
         {
             int channels = g.Channels, filters = g.Filters;
@@ -204,7 +217,8 @@ public static class Conv2DKernels
             {
                 var b0 = g.Bias == null ? Vector512<float>.Zero : Vector512.Load(g.Bias + f);
                 var b1 = g.Bias == null ? Vector512<float>.Zero : Vector512.Load(g.Bias + f + 16);
-                Vector512<float> a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+                Vector512<float> a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1;
+                Vector512<float> a30 = b0, a31 = b1, a40 = b0, a41 = b1, a50 = b0, a51 = b1;
                 for (int ky = ky0; ky < ky1; ky++)
                 {
                     for (int kx = kx0; kx < kx1; kx++)
@@ -227,6 +241,12 @@ public static class Conv2DKernels
                             v = Vector512.Create(x[c + 3 * ps]);
                             a30 = Vector512.FusedMultiplyAdd(v, w0, a30);
                             a31 = Vector512.FusedMultiplyAdd(v, w1, a31);
+                            v = Vector512.Create(x[c + 4 * ps]);
+                            a40 = Vector512.FusedMultiplyAdd(v, w0, a40);
+                            a41 = Vector512.FusedMultiplyAdd(v, w1, a41);
+                            v = Vector512.Create(x[c + 5 * ps]);
+                            a50 = Vector512.FusedMultiplyAdd(v, w0, a50);
+                            a51 = Vector512.FusedMultiplyAdd(v, w1, a51);
                         }
                     }
                 }
@@ -242,11 +262,17 @@ public static class Conv2DKernels
                 o += filters;
                 Vector512.Store(activation.Invoke(a30), o);
                 Vector512.Store(activation.Invoke(a31), o + 16);
+                o += filters;
+                Vector512.Store(activation.Invoke(a40), o);
+                Vector512.Store(activation.Invoke(a41), o + 16);
+                o += filters;
+                Vector512.Store(activation.Invoke(a50), o);
+                Vector512.Store(activation.Invoke(a51), o + 16);
             }
             if (f + 16 <= filters)
             {
                 var b0 = g.Bias == null ? Vector512<float>.Zero : Vector512.Load(g.Bias + f);
-                Vector512<float> a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+                Vector512<float> a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0;
                 for (int ky = ky0; ky < ky1; ky++)
                 {
                     for (int kx = kx0; kx < kx1; kx++)
@@ -260,6 +286,8 @@ public static class Conv2DKernels
                             a1 = Vector512.FusedMultiplyAdd(Vector512.Create(x[c + ps]), w0, a1);
                             a2 = Vector512.FusedMultiplyAdd(Vector512.Create(x[c + 2 * ps]), w0, a2);
                             a3 = Vector512.FusedMultiplyAdd(Vector512.Create(x[c + 3 * ps]), w0, a3);
+                            a4 = Vector512.FusedMultiplyAdd(Vector512.Create(x[c + 4 * ps]), w0, a4);
+                            a5 = Vector512.FusedMultiplyAdd(Vector512.Create(x[c + 5 * ps]), w0, a5);
                         }
                     }
                 }
@@ -268,14 +296,16 @@ public static class Conv2DKernels
                 Vector512.Store(activation.Invoke(a1), o + filters);
                 Vector512.Store(activation.Invoke(a2), o + 2 * filters);
                 Vector512.Store(activation.Invoke(a3), o + 3 * filters);
+                Vector512.Store(activation.Invoke(a4), o + 4 * filters);
+                Vector512.Store(activation.Invoke(a5), o + 5 * filters);
                 f += 16;
             }
             if (f + 8 <= filters)
             {
-                Tile8(g, activation, src, dst, f, TilePixels, ky0, ky1, kx0, kx1);
+                Tile8(g, activation, src, dst, f, Pixels, ky0, ky1, kx0, kx1);
                 f += 8;
             }
-            if (f < filters) ScalarChannels(g, activation, src, dst, f, TilePixels, ky0, ky1, kx0, kx1);
+            if (f < filters) ScalarChannels(g, activation, src, dst, f, Pixels, ky0, ky1, kx0, kx1);
         }
 
         public void Pixel(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
@@ -331,6 +361,9 @@ public static class Conv2DKernels
     private readonly unsafe struct Tiles256<TActivation>(TActivation activation) : ITiles
         where TActivation : struct, IActivation
     {
+        // 4 pixels × 2 vectors = 8 accumulators, leaving room in AVX2's 16 registers for kernel rows and the broadcast.
+        public static int Pixels => TilePixels;
+
         public void Tile(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
         {
             int channels = g.Channels, filters = g.Filters;
@@ -424,6 +457,8 @@ public static class Conv2DKernels
     private readonly unsafe struct TilesScalar<TActivation>(TActivation activation) : ITiles
         where TActivation : struct, IActivation
     {
+        public static int Pixels => TilePixels;
+
         public void Tile(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
             => ScalarChannels(g, activation, src, dst, 0, TilePixels, ky0, ky1, kx0, kx1);
 
@@ -456,6 +491,7 @@ public static class Conv2DKernels
     }
 
     /// <summary>Output channels <c>[f, Filters)</c> of <paramref name="pixels"/> pixels in scalar code: the tail of every width.</summary>
+    // Kept out of line so the rarely taken tail does not bloat the tiles' register allocation.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static unsafe void ScalarChannels<TActivation>(in Geometry g, TActivation activation, float* src, float* dst, int f, int pixels,
                                                            int ky0, int ky1, int kx0, int kx1)

@@ -74,6 +74,8 @@ public static class DepthwiseConv2DKernels
         fixed (float* inputPtr = input, kernelPtr = kernel, biasPtr = bias, outputPtr = output)
         {
             float* biasOrNull = bias.IsEmpty ? null : biasPtr;
+            Conv2DKernels.InteriorColumns(p.InputWidth, p.OutputWidth, p.KernelWidth, p.StrideWidth, p.DilationWidth, p.PadLeft,
+                                          out int interiorStart, out int interiorEnd);
             for (int row = rows.Start; row < rows.End; row++)
             {
                 int n = row / p.OutputHeight, oy = row - n * p.OutputHeight;
@@ -81,33 +83,126 @@ public static class DepthwiseConv2DKernels
                 Conv2DKernels.ValidTaps(iy, p.KernelHeight, p.DilationHeight, p.InputHeight, out int ky0, out int ky1);
                 float* srcRow = inputPtr + (((nint)n * p.InputHeight + iy) * p.InputWidth - p.PadLeft) * channels;
                 float* dstRow = outputPtr + (nint)row * p.OutputWidth * outChannels;
-                for (int ox = 0; ox < p.OutputWidth; ox++)
+                var pixel = new Pixel
                 {
-                    int ix = ox * p.StrideWidth;
-                    Conv2DKernels.ValidTaps(ix - p.PadLeft, p.KernelWidth, p.DilationWidth, p.InputWidth, out int kx0, out int kx1);
-                    var pixel = new Pixel
+                    Kernel = kernelPtr,
+                    Bias = biasOrNull,
+                    Channels = channels,
+                    KernelWidth = p.KernelWidth,
+                    TapRowStride = tapRowStride,
+                    TapColumnStride = tapColumnStride,
+                    PixelStride = (nint)p.StrideWidth * channels,
+                    Ky0 = ky0, Ky1 = ky1,
+                };
+                int ox = 0;
+                if (p.DepthMultiplier == 1 && lanes > 1)
+                {
+                    // Interior pixels go TilePixels at a time: one kernel load serves several pixels.
+                    for (; ox < interiorStart; ox++) OnePixel(ref pixel, p, srcRow, dstRow, ox, lanes, activation);
+                    pixel.Kx0 = 0;
+                    pixel.Kx1 = p.KernelWidth;
+                    for (; ox + Conv2DKernels.TilePixels <= interiorEnd; ox += Conv2DKernels.TilePixels)
                     {
-                        Src = srcRow + (nint)ix * channels,
-                        Dst = dstRow + (nint)ox * outChannels,
-                        Kernel = kernelPtr,
-                        Bias = biasOrNull,
-                        Channels = channels,
-                        KernelWidth = p.KernelWidth,
-                        TapRowStride = tapRowStride,
-                        TapColumnStride = tapColumnStride,
-                        Ky0 = ky0, Ky1 = ky1, Kx0 = kx0, Kx1 = kx1,
-                    };
-                    if (p.DepthMultiplier != 1) ScalarMultiplier(pixel, p.DepthMultiplier, activation);
-                    else
-                    {
-                        int c = 0;
-                        if (lanes == 16) c = Channels512(pixel, activation);
-                        if (lanes >= 8) c = Channels256(pixel, c, activation);
-                        ScalarChannels(pixel, c, activation);
+                        pixel.Src = srcRow + (nint)ox * pixel.PixelStride;
+                        pixel.Dst = dstRow + (nint)ox * outChannels;
+                        int c = lanes == 16 ? Tile512(pixel, activation) : 0;
+                        c = Tile256(pixel, c, activation);
+                        for (int i = 0; i < Conv2DKernels.TilePixels; i++)
+                        {
+                            var single = pixel;
+                            single.Src += i * pixel.PixelStride;
+                            single.Dst += (nint)i * outChannels;
+                            ScalarChannels(single, c, activation);
+                        }
                     }
                 }
+                for (; ox < p.OutputWidth; ox++) OnePixel(ref pixel, p, srcRow, dstRow, ox, lanes, activation);
             }
         }
+    }
+
+    private static unsafe void OnePixel<TActivation>(ref Pixel pixel, in DepthwiseConv2DParams p, float* srcRow, float* dstRow, int ox,
+                                                     int lanes, TActivation activation)
+        where TActivation : struct, IActivation
+    {
+        int ix = ox * p.StrideWidth;
+        Conv2DKernels.ValidTaps(ix - p.PadLeft, p.KernelWidth, p.DilationWidth, p.InputWidth, out pixel.Kx0, out pixel.Kx1);
+        pixel.Src = srcRow + (nint)ix * p.InputChannels;
+        pixel.Dst = dstRow + (nint)ox * p.OutputChannels;
+        if (p.DepthMultiplier != 1) ScalarMultiplier(pixel, p.DepthMultiplier, activation);
+        else
+        {
+            int c = 0;
+            if (lanes == 16) c = Channels512(pixel, activation);
+            if (lanes >= 8) c = Channels256(pixel, c, activation);
+            ScalarChannels(pixel, c, activation);
+        }
+    }
+
+    /// <summary><see cref="Conv2DKernels.TilePixels"/> interior pixels, 16 channels at a time; returns the first channel left.</summary>
+    private static unsafe int Tile512<TActivation>(in Pixel px, TActivation activation)
+        where TActivation : struct, IActivation
+    {
+        int c = 0, channels = px.Channels;
+        nint ps = px.PixelStride;
+        for (; c + 16 <= channels; c += 16)
+        {
+            var b = px.Bias == null ? Vector512<float>.Zero : Vector512.Load(px.Bias + c);
+            Vector512<float> a0 = b, a1 = b, a2 = b, a3 = b;
+            for (int ky = px.Ky0; ky < px.Ky1; ky++)
+            {
+                float* x = px.Src + ky * px.TapRowStride + c;
+                float* w = px.Kernel + (nint)ky * px.KernelWidth * channels + c;
+                for (int kx = 0; kx < px.KernelWidth; kx++, x += px.TapColumnStride, w += channels)
+                {
+                    var k = Vector512.Load(w);
+                    a0 = Vector512.FusedMultiplyAdd(Vector512.Load(x), k, a0);
+                    a1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + ps), k, a1);
+                    a2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 2 * ps), k, a2);
+                    a3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 3 * ps), k, a3);
+                }
+            }
+            float* o = px.Dst + c;
+            nint os = channels;
+            Vector512.Store(activation.Invoke(a0), o);
+            Vector512.Store(activation.Invoke(a1), o + os);
+            Vector512.Store(activation.Invoke(a2), o + 2 * os);
+            Vector512.Store(activation.Invoke(a3), o + 3 * os);
+        }
+        return c;
+    }
+
+    /// <summary><see cref="Conv2DKernels.TilePixels"/> interior pixels, 8 channels at a time from <paramref name="c"/>; returns the first channel left.</summary>
+    private static unsafe int Tile256<TActivation>(in Pixel px, int c, TActivation activation)
+        where TActivation : struct, IActivation
+    {
+        int channels = px.Channels;
+        nint ps = px.PixelStride;
+        for (; c + 8 <= channels; c += 8)
+        {
+            var b = px.Bias == null ? Vector256<float>.Zero : Vector256.Load(px.Bias + c);
+            Vector256<float> a0 = b, a1 = b, a2 = b, a3 = b;
+            for (int ky = px.Ky0; ky < px.Ky1; ky++)
+            {
+                float* x = px.Src + ky * px.TapRowStride + c;
+                float* w = px.Kernel + (nint)ky * px.KernelWidth * channels + c;
+                for (int kx = 0; kx < px.KernelWidth; kx++, x += px.TapColumnStride, w += channels)
+                {
+                    var k = Vector256.Load(w);
+                    a0 = Vector256.FusedMultiplyAdd(Vector256.Load(x), k, a0);
+                    a1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + ps), k, a1);
+                    a2 = Vector256.FusedMultiplyAdd(Vector256.Load(x + 2 * ps), k, a2);
+                    a3 = Vector256.FusedMultiplyAdd(Vector256.Load(x + 3 * ps), k, a3);
+                }
+            }
+            float* o = px.Dst + c;
+            nint os = channels;
+            Vector256.Store(activation.Invoke(a0), o);
+            Vector256.Store(activation.Invoke(a1), o + os);
+            Vector256.Store(activation.Invoke(a2), o + 2 * os);
+            Vector256.Store(activation.Invoke(a3), o + 3 * os);
+        }
+        return c;
     }
 
     /// <summary>One output pixel: <c>Src</c> is the input at tap (0, 0), possibly in the padding; only the clipped taps are read.</summary>
@@ -121,6 +216,7 @@ public static class DepthwiseConv2DKernels
         public int KernelWidth;
         public nint TapRowStride;
         public nint TapColumnStride;
+        public nint PixelStride;
         public int Ky0, Ky1, Kx0, Kx1;
     }
 
