@@ -1,0 +1,82 @@
+using NativeCnn.Backends;
+
+namespace NativeCnn.Models.Architectures;
+
+/// <summary>
+/// The arguments of a Keras application builder (<c>keras.applications.EfficientNetB0(...)</c> etc.), without
+/// <c>weights</c>: models are built with seeded weights and loaded from files afterwards.
+/// </summary>
+public sealed record ApplicationOptions
+{
+    /// <summary>MobileNetV2 widths that Keras publishes weights for (its <c>alpha</c> check).</summary>
+    public static IReadOnlyList<double> MobileNetV2Alphas { get; } = [0.35, 0.5, 0.75, 1.0, 1.3, 1.4];
+
+    /// <summary>The smallest input size Keras accepts for these families (<c>obtain_input_shape</c>'s <c>min_size</c>).</summary>
+    public const int MinimumResolution = 32;
+
+    /// <summary>Whether the classifier (<c>avg_pool</c> … <c>predictions</c>) is present; Keras's <c>include_top</c>.</summary>
+    public bool IncludeTop { get; init; } = true;
+
+    /// <summary>Global pooling after the features when <see cref="IncludeTop"/> is false; ignored otherwise, as in Keras.</summary>
+    public GlobalPooling Pooling { get; init; } = GlobalPooling.None;
+
+    /// <summary>Number of classes of the <c>predictions</c> layer.</summary>
+    public int Classes { get; init; } = 1000;
+
+    /// <summary>Keras activation name of <c>predictions</c>; <c>null</c> or <c>"linear"</c> returns logits.</summary>
+    public string? ClassifierActivation { get; init; } = "softmax";
+
+    /// <summary>
+    /// EfficientNet only: whether the in-model preprocessing (<c>rescaling</c>, <c>normalization</c>, <c>rescaling_1</c>) is
+    /// built, so that the model takes RGB in [0, 255]. Keras always builds it.
+    /// </summary>
+    public bool IncludePreprocessing { get; init; } = true;
+
+    /// <summary>MobileNetV2 width multiplier (Keras's <c>alpha</c>), one of <see cref="MobileNetV2Alphas"/>.</summary>
+    public double Alpha { get; init; } = 1.0;
+
+    /// <summary>Square input size; <c>null</c> takes the model's default (224, or EfficientNet B0..B7's 224…600).</summary>
+    public int? Resolution { get; init; }
+
+    /// <summary>Input channels; EfficientNet's preprocessing needs 3.</summary>
+    public int InputChannels { get; init; } = 3;
+
+    /// <summary>The resolution to build at: <see cref="Resolution"/> or <paramref name="defaultResolution"/>.</summary>
+    public int ResolutionOr(int defaultResolution) => Resolution ?? defaultResolution;
+
+    /// <summary>The <c>predictions</c> activation.</summary>
+    /// <exception cref="ArgumentException">The name is not a supported activation.</exception>
+    public ActivationFunction GetClassifierActivation()
+    {
+        try
+        {
+            return ActivationFunction.FromKerasName(ClassifierActivation);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new ArgumentException(e.Message, nameof(ClassifierActivation), e);
+        }
+    }
+
+    /// <summary>Checks the options every family shares.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        if (Resolution is < MinimumResolution)
+            throw new ArgumentException($"Resolution must be at least {MinimumResolution}, got {Resolution}.", nameof(Resolution));
+        if (Classes < 1) throw new ArgumentException($"Classes must be at least 1, got {Classes}.", nameof(Classes));
+        if (InputChannels < 1) throw new ArgumentException($"InputChannels must be at least 1, got {InputChannels}.", nameof(InputChannels));
+        if (!Enum.IsDefined(Pooling)) throw new ArgumentException($"Pooling {(int)Pooling} is not a GlobalPooling value.", nameof(Pooling));
+        GetClassifierActivation();
+    }
+
+    /// <summary>Checks <see cref="Alpha"/> against <see cref="MobileNetV2Alphas"/>.</summary>
+    /// <exception cref="ArgumentException">The width multiplier is not one Keras publishes weights for.</exception>
+    public void ValidateMobileNetV2Alpha()
+    {
+        if (!MobileNetV2Alphas.Any(a => Math.Abs(a - Alpha) < 1e-9))
+            throw new ArgumentException(
+                $"MobileNetV2 alpha must be one of {string.Join(", ", MobileNetV2Alphas.Select(a => a.ToString(System.Globalization.CultureInfo.InvariantCulture)))}, got {Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}.",
+                nameof(Alpha));
+    }
+}
