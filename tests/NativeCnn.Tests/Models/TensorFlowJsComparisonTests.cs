@@ -59,7 +59,7 @@ public sealed class TensorFlowJsComparisonTests(ITestOutputHelper output)
         }
     }
 
-    private void AssertMatches(string expectedFile, Backends.IDeviceBuffer actualBuffer, string what)
+    private void AssertMatches(string expectedFile, NativeCnn.Backends.IDeviceBuffer actualBuffer, string what)
     {
         using var expected = NpyFile.Read(expectedFile);
         using var actual = new Tensor(actualBuffer.Shape);

@@ -127,10 +127,7 @@ public sealed class KerasModelConfigTests(ITestOutputHelper output)
     [Theory]
     [InlineData("not json", "not valid JSON")]
     [InlineData("""{"class_name": "Sequential"}""", "has no 'config'")]
-    [InlineData("""{"class_name": "Functional", "config": {"name": "f", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 1], "name": "in"}, "inbound_nodes": []},
-        {"class_name": "Add", "config": {"name": "a"}, "inbound_nodes": [[["in", 0, 0, {}], ["ghost", 0, 0, {}]]]}],
-        "input_layers": [["in", 0, 0]], "output_layers": [["a", 0, 0]]}}""", "a: inbound layer 'ghost' is not defined")]
+    [InlineData("""{"class_name": "Functional", "config": {"name": "f", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 1], "name": "in"}, "inbound_nodes": []}, {"class_name": "Add", "config": {"name": "a"}, "inbound_nodes": [[["in", 0, 0, {}], ["ghost", 0, 0, {}]]]}], "input_layers": [["in", 0, 0]], "output_layers": [["a", 0, 0]]}}""", "a: inbound layer 'ghost' is not defined")]
     [InlineData("""{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Flatten", "config": {"name": "f"}}]}}""", "f_input: no batch_input_shape")]
     public void BrokenConfigsAreRejectedWithTheReason(string json, string expectedMessage)
     {
@@ -138,9 +135,10 @@ public sealed class KerasModelConfigTests(ITestOutputHelper output)
         Assert.Contains(expectedMessage, e.Message);
     }
 
-    private static string Sequential(string layer) => $$"""
+    private static string Sequential(string layer) => $$$"""
         {"class_name": "Sequential", "config": {"name": "s", "layers": [
           {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 8, 2], "name": "in"}},
-          {{layer}}]}}
+          {{{layer}}}
+        ]}}
         """;
 }
