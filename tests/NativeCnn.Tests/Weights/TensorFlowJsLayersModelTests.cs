@@ -1,59 +1,10 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using NativeCnn.Tensors;
 using NativeCnn.Weights.TensorFlowJs;
 
 namespace NativeCnn.Tests.Weights;
-
-/// <summary>
-/// Runs <c>tests/reference/tfjs/save-tfjs-model.mjs</c> once: a small Keras-style model saved by TensorFlow.js itself
-/// (float32, several shards) and in uint8/uint16/float16-quantized variants, each with the values tfjs's own decoder
-/// produces as .npy files.
-/// </summary>
-public sealed class TensorFlowJsFixture : IDisposable
-{
-    /// <summary>Creates the models in a temporary folder.</summary>
-    public TensorFlowJsFixture()
-    {
-        Root = Directory.CreateTempSubdirectory("nativecnn-tfjs-").FullName;
-        string scripts = Path.Combine(RepositoryRoot(), "tests", "reference", "tfjs");
-        if (!Directory.Exists(Path.Combine(scripts, "node_modules", "@tensorflow", "tfjs")))
-            throw new InvalidOperationException($"TensorFlow.js is not installed: run 'npm ci' in {scripts}.");
-        var start = new ProcessStartInfo("node", ["save-tfjs-model.mjs", "--out", Root, "--seed", "7"])
-        {
-            WorkingDirectory = scripts,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("save-tfjs-model.mjs did not finish in 2 minutes.");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"save-tfjs-model.mjs exited with {process.ExitCode}:\n{stdout.Result}{stderr.Result}");
-    }
-
-    /// <summary>The folder holding one sub-folder per variant.</summary>
-    public string Root { get; }
-
-    /// <summary>Removes the temporary folder.</summary>
-    public void Dispose() => Directory.Delete(Root, recursive: true);
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "NativeCnn.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException($"No NativeCnn.sln above {AppContext.BaseDirectory}.");
-    }
-}
 
 /// <summary>TensorFlow.js layers-model loading: real tfjs output, quantized variants, hand-built edge cases and errors.</summary>
 public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : IClassFixture<TensorFlowJsFixture>
@@ -178,7 +129,8 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
         { "dtype-string", "weight 'conv/kernel': dtype 'string' is not supported" },
         { "dtype-unknown", "weight 'conv/kernel': unknown dtype 'float64'" },
         { "quantization-unknown", "weight 'conv/kernel': unknown quantization" },
-        { "quantization-no-scale", "weight 'conv/kernel': uint8 quantization without numeric 'scale' and 'min'" },
+        { "quantization-no-scale", "weight 'conv/kernel': uint8 quantization without finite numeric 'scale' and 'min'" },
+        { "quantization-huge-scale", "weight 'conv/kernel': uint16 quantization without finite" },
         { "shape-bigger", "weight 'bn/moving_variance' needs" },
         { "shape-smaller", "the extra bytes start in shard" },
         { "shape-negative", "weight 'conv/bias': shape[0] = -4" },
@@ -202,6 +154,7 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
                 case "dtype-string": weights[0]!["dtype"] = "string"; break;
                 case "dtype-unknown": weights[0]!["dtype"] = "float64"; break;
                 case "quantization-unknown": weights[0]!["quantization"] = new JsonObject { ["dtype"] = "int4" }; break;
+                case "quantization-huge-scale": weights[0]!["quantization"] = JsonNode.Parse("""{"dtype": "uint16", "scale": 1e999, "min": 0}"""); break;
                 case "quantization-no-scale": weights[0]!["quantization"] = new JsonObject { ["dtype"] = "uint8", ["min"] = 0 }; break;
                 case "shape-bigger": weights[1]!["shape"] = new JsonArray(5); break;
                 case "shape-smaller": weights[1]!["shape"] = new JsonArray(3); break;
@@ -214,6 +167,57 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
             }
         });
         Assert.Contains(message, LoadError(path));
+    }
+
+    [Fact]
+    public void SeededCorruptionOnlyEverRaisesInvalidDataException()
+    {
+        string path = CopyVariant("uint16");
+        string dir = Path.GetDirectoryName(path)!;
+        byte[] json = File.ReadAllBytes(path);
+        string shard = Path.Combine(dir, "group1-shard2of4.bin");
+        byte[] shardBytes = File.ReadAllBytes(shard);
+        // The manifest part of model.json, where edits change names, shapes, dtypes and quantization.
+        int manifestStart = System.Text.Encoding.UTF8.GetString(json).IndexOf("\"weightsManifest\"", StringComparison.Ordinal);
+        var random = new Random(99);
+        int rejected = 0, accepted = 0;
+        for (int round = 0; round < 600; round++)
+        {
+            byte[] mutated = (byte[])json.Clone();
+            int edits = 1 + random.Next(3);
+            for (int e = 0; e < edits; e++)
+            {
+                int at = manifestStart + random.Next(json.Length - manifestStart);
+                const string tokens = "0123456789-.,[]{}\":e8";
+                mutated[at] = (byte)tokens[random.Next(tokens.Length)];
+            }
+            File.WriteAllBytes(path, mutated);
+            Exercise($"model.json round {round}");
+        }
+        File.WriteAllBytes(path, json);
+        for (int length = 0; length < shardBytes.Length; length += 7)
+        {
+            File.WriteAllBytes(shard, shardBytes[..length]);
+            Exercise($"shard truncated to {length}");
+        }
+        Assert.True(rejected > 100 && accepted > 0, $"rejected {rejected}, accepted {accepted}");
+
+        void Exercise(string what)
+        {
+            try
+            {
+                TensorFlowJsLayersModel.Load(path);
+                accepted++;
+            }
+            catch (InvalidDataException)
+            {
+                rejected++;
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"{what}: {e.GetType().Name}: {e.Message}");
+            }
+        }
     }
 
     [Fact]

@@ -204,11 +204,9 @@ public sealed class TensorFlowJsLayersModel
             {
                 case "uint8" or "uint16":
                     if (dtype == "bool") throw Error(source, $"weight '{name}': a bool weight cannot be {quantization}-quantized");
-                    if (!q.TryGetProperty("scale", out var s) || s.ValueKind != JsonValueKind.Number
-                        || !q.TryGetProperty("min", out var m) || m.ValueKind != JsonValueKind.Number)
-                        throw Error(source, $"weight '{name}': {quantization} quantization without numeric 'scale' and 'min'");
-                    scale = s.GetDouble();
-                    min = m.GetDouble();
+                    if (!q.TryGetProperty("scale", out var s) || s.ValueKind != JsonValueKind.Number || !s.TryGetDouble(out scale) || !double.IsFinite(scale)
+                        || !q.TryGetProperty("min", out var m) || m.ValueKind != JsonValueKind.Number || !m.TryGetDouble(out min) || !double.IsFinite(min))
+                        throw Error(source, $"weight '{name}': {quantization} quantization without finite numeric 'scale' and 'min'");
                     storedSize = quantization == "uint8" ? 1 : 2;
                     break;
                 case "float16":
