@@ -105,7 +105,13 @@ public sealed class SafeTensorsFile : IDisposable
             throw new ArgumentException($"'{name}' has {info.ElementCount} elements, the destination {destination.Length}.", nameof(destination));
         if (info.DType == "F32" && BitConverter.IsLittleEndian)
         {
-            ReadAt(info, info.FileOffset, MemoryMarshal.AsBytes(destination));
+            // Straight into the destination; in slices because a byte span cannot exceed 2^31 - 1 bytes.
+            const int sliceFloats = 1 << 28;
+            for (int start = 0; start < destination.Length; start += sliceFloats)
+            {
+                var slice = destination.Slice(start, Math.Min(sliceFloats, destination.Length - start));
+                ReadAt(info, info.FileOffset + 4L * start, MemoryMarshal.AsBytes(slice));
+            }
             return;
         }
         Converter convert = ConverterFor(info);
@@ -168,7 +174,7 @@ public sealed class SafeTensorsFile : IDisposable
         _ => 0,
     };
 
-    private (Dictionary<string, SafeTensorInfo>, string[], Dictionary<string, string>) ReadHeader(long fileLength)
+    private (Dictionary<string, SafeTensorInfo>, IReadOnlyList<string>, IReadOnlyDictionary<string, string>) ReadHeader(long fileLength)
     {
         if (fileLength < 8) throw Error($"the file has {fileLength} bytes, fewer than the 8-byte header length", 0);
         Span<byte> prefix = stackalloc byte[8];
@@ -228,7 +234,7 @@ public sealed class SafeTensorsFile : IDisposable
         }
         if (expected != dataLength)
             throw Error($"the tensors cover {expected} bytes of the {dataLength}-byte data section (trailing bytes are not allowed)", dataStart + expected);
-        return (tensors, ordered.Select(static t => t.Name).ToArray(), metadata);
+        return (tensors, Array.AsReadOnly(ordered.Select(static t => t.Name).ToArray()), metadata.AsReadOnly());
     }
 
     private void ReadMetadata(JsonElement element, Dictionary<string, string> metadata)

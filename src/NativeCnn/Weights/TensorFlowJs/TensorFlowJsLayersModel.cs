@@ -232,8 +232,7 @@ public sealed class TensorFlowJsLayersModel
                 {
                     int q = wide ? BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i)) : bytes[i];
                     double value = q * spec.Scale + spec.Min;
-                    // tfjs: int32 weights go through Math.round, which rounds halves up.
-                    values[i] = spec.DType == "int32" ? (float)Math.Floor(value + 0.5) : (float)value;
+                    values[i] = spec.DType == "int32" ? (float)JavaScriptRound(value) : (float)value;
                 }
                 break;
             case "float16":
@@ -252,6 +251,14 @@ public sealed class TensorFlowJsLayersModel
                 break;
         }
         return values;
+    }
+
+    /// <summary>JavaScript's <c>Math.round</c> (tfjs rounds dequantized int32 weights with it): halves go up, toward +∞.</summary>
+    private static double JavaScriptRound(double value)
+    {
+        // Not floor(value + 0.5), which rounds 0.49999999999999994 up because the sum rounds to 1.
+        double floor = Math.Floor(value);
+        return value - floor >= 0.5 ? floor + 1 : floor;
     }
 
     private static InvalidDataException Error(string source, string message) => new($"{source}: {message}.");
