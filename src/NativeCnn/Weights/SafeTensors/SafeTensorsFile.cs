@@ -220,8 +220,8 @@ public sealed class SafeTensorsFile : IDisposable
         }
 
         // Contiguous and complete coverage, as the reference validate(): sorted by offsets, each begin is the previous end.
-        var ordered = tensors.Values.ToArray();
-        Array.Sort(ordered, static (a, b) => a.DataBegin != b.DataBegin ? a.DataBegin.CompareTo(b.DataBegin) : a.DataEnd.CompareTo(b.DataEnd));
+        // A stable sort, so empty tensors sharing an offset keep their header order in Names.
+        var ordered = tensors.Values.OrderBy(static t => t.DataBegin).ThenBy(static t => t.DataEnd).ToArray();
         long expected = 0;
         foreach (var info in ordered)
         {
