@@ -21,10 +21,10 @@ public sealed class TensorFlowJsComparisonTests(ITestOutputHelper output)
     public static TheoryData<string, double, int, int, string> Configurations => new()
     {
         { "efficientnet-b0", 1.0, 224, 1, "stem_activation,block1a_se_excite,block2a_project_bn,block6d_add,top_activation,avg_pool" },
-        { "mobilenetv2", 1.0, 224, 1, "Conv1_relu,block_1_pad,block_3_add,block_16_project_BN,out_relu,global_average_pooling2d" },
+        { "mobilenetv2", 1.0, 224, 1, "Conv1_relu,block_1_pad,block_2_add,block_16_project_BN,out_relu,global_average_pooling2d" },
         { "mobilenetv2", 0.35, 96, 2, "Conv1_relu,block_16_project_BN" },
         { "resnet50", 1.0, 224, 1, "pool1_pool,conv2_block1_out,conv4_block6_out,conv5_block3_out,avg_pool" },
-        { "efficientnet-b3", 1.0, 64, 1, "block1b_add,block7b_project_bn,avg_pool" },
+        { "efficientnet-b3", 1.0, 300, 1, "block1b_add,block7b_project_bn,avg_pool" },
     };
 
     [Theory]

@@ -18,7 +18,7 @@ namespace NativeCnn.Weights.TensorFlowJs;
 /// </remarks>
 public sealed class TensorFlowJsLayersModel
 {
-    private TensorFlowJsLayersModel(string modelConfigJson, IReadOnlyList<NamedWeight> weights)
+    private TensorFlowJsLayersModel(string modelConfigJson, IReadOnlyList<WeightTensor> weights)
     {
         ModelConfigJson = modelConfigJson;
         Weights = weights;
@@ -43,7 +43,7 @@ public sealed class TensorFlowJsLayersModel
     public string ModelConfigJson { get; }
 
     /// <summary>Every weight of every manifest group, in manifest order.</summary>
-    public IReadOnlyList<NamedWeight> Weights { get; }
+    public IReadOnlyList<WeightTensor> Weights { get; }
 
     /// <summary>Reads <paramref name="modelJsonPath"/> and all the weight shards it lists (paths relative to its folder).</summary>
     /// <exception cref="InvalidDataException">The model JSON, the manifest or a shard is missing, malformed or inconsistent.</exception>
@@ -135,9 +135,9 @@ public sealed class TensorFlowJsLayersModel
 
     private sealed record WeightSpec(string Name, int[] Shape, string DType, string? Quantization, double Scale, double Min, int Count, int ByteSize);
 
-    private static List<NamedWeight> ReadWeights(string source, string directory, JsonElement manifest)
+    private static List<WeightTensor> ReadWeights(string source, string directory, JsonElement manifest)
     {
-        var weights = new List<NamedWeight>();
+        var weights = new List<WeightTensor>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         int groupIndex = 0;
         foreach (var group in manifest.EnumerateArray())
@@ -161,7 +161,7 @@ public sealed class TensorFlowJsLayersModel
                 var spec = ReadSpec(source, groupIndex, specElement);
                 if (!names.Add(spec.Name)) throw Error(source, $"weight '{spec.Name}' appears twice in the manifest");
                 var bytes = shards.Read(spec.Name, spec.ByteSize);
-                weights.Add(new NamedWeight(spec.Name, spec.Shape, Decode(spec, bytes)));
+                weights.Add(new WeightTensor(spec.Name, spec.Shape, Decode(spec, bytes)));
             }
             shards.CheckFullyConsumed();
         }
