@@ -116,7 +116,7 @@ public sealed class KerasH5WeightFileTests(KerasH5Files files)
     public void PlainHdf5FileIsNotAKerasFile()
     {
         var error = Assert.Throws<InvalidDataException>(() => KerasH5WeightFile.Read(files.PathOf("generic.h5")));
-        Assert.Contains("Not a Keras weight file", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not a Keras weight file", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -60,6 +60,9 @@ public sealed class Hdf5File : IDisposable
     /// <summary>The superblock version (0 or 1 for h5py defaults, 2 or 3 for <c>libver='latest'</c>).</summary>
     public int SuperblockVersion { get; private set; }
 
+    /// <summary>The file path given to the constructor, or "HDF5 stream"; error messages start with it.</summary>
+    public string Name => _reader.FileName;
+
     /// <summary>The root group, "/".</summary>
     public Hdf5Group Root { get; }
 

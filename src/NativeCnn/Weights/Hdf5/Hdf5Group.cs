@@ -94,7 +94,7 @@ public sealed class Hdf5Group : Hdf5Object
         {
             if (name.Length == 0 || name.Contains('/') || !names.Add(name))
                 throw Reader.Corrupt(Path, Header.Address, $"the group holds an invalid or repeated link name '{name}'.");
-            string childPath = Path == "/" ? "/" + name : Path + "/" + name;
+            string childPath = ChildPath(name);
             for (var ancestor = this; ancestor is not null; ancestor = ancestor._parent)
                 if (ancestor.Header.Address == address)
                     throw Reader.Corrupt(childPath, address, $"the link points back at its ancestor {ancestor.Path} (a cycle).");
@@ -106,6 +106,8 @@ public sealed class Hdf5Group : Hdf5Object
         }
         return children;
     }
+
+    private string ChildPath(string name) => Path == "/" ? "/" + name : Path + "/" + name;
 
     internal static bool IsGroup(ObjectHeader header) =>
         header.Find(ObjectHeader.SymbolTable) is not null || header.Find(ObjectHeader.LinkInfo) is not null
@@ -170,7 +172,7 @@ public sealed class Hdf5Group : Hdf5Object
             int end = rest.IndexOf((byte)0);
             if (end < 0) throw Reader.Corrupt(Path, heapOffset + (long)nameOffset, "link name is not NUL-terminated inside the local heap.");
             string name = Encoding.UTF8.GetString(rest[..end]);
-            long address = Reader.ToOffset(Hdf5Reader.ReadUnsigned(entry[o..], o), Path + "/" + name, field + o, "object header");
+            long address = Reader.ToOffset(Hdf5Reader.ReadUnsigned(entry[o..], o), ChildPath(name), field + o, "object header");
             links.Add((name, address));
         }
     }
@@ -207,7 +209,7 @@ public sealed class Hdf5Group : Hdf5Object
             p += (int)nameLength;
             if (linkType != 0) continue; // soft and external links name no object in this file
             if (p + o > body.Length) throw Reader.Corrupt(Path, at, "link message is truncated.");
-            links.Add((name, Reader.ToOffset(Hdf5Reader.ReadUnsigned(body[p..], o), Path + "/" + name, at + p, "object header")));
+            links.Add((name, Reader.ToOffset(Hdf5Reader.ReadUnsigned(body[p..], o), ChildPath(name), at + p, "object header")));
         }
     }
 }

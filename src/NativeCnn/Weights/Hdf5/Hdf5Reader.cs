@@ -13,6 +13,10 @@ internal sealed class Hdf5Reader(Stream stream, string fileName, bool leaveOpen)
     private readonly Stream _stream = stream;
     private readonly bool _leaveOpen = leaveOpen;
     private readonly Dictionary<long, GlobalHeapCollection> _globalHeaps = [];
+    private long _objectsRead;
+
+    /// <summary>The most object headers one file may have read, far above any Keras file (an EfficientNet-B7 has about 2,700).</summary>
+    public const long MaxObjects = 1_000_000;
 
     /// <summary>The file name (or "HDF5 stream") used in error messages.</summary>
     public string FileName { get; } = fileName;
@@ -54,6 +58,16 @@ internal sealed class Hdf5Reader(Stream stream, string fileName, bool leaveOpen)
     {
         _stream.Position = offset;
         _stream.ReadExactly(destination);
+    }
+
+    /// <summary>
+    /// Counts an object header read and fails past <see cref="MaxObjects"/>: hard links in a corrupt file can form a
+    /// DAG whose paths multiply exponentially, and walking it must end.
+    /// </summary>
+    public void CountObject(string objectPath, long address)
+    {
+        if (++_objectsRead > MaxObjects)
+            throw Corrupt(objectPath, address, $"more than {MaxObjects} objects reached; the links probably repeat.");
     }
 
     /// <summary>Converts a raw address to a file offset, checking that it points inside the file.</summary>

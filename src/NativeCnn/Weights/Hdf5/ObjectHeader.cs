@@ -57,6 +57,7 @@ internal sealed class ObjectHeader
     /// <summary>Reads the object header at <paramref name="address"/>.</summary>
     public static ObjectHeader Read(Hdf5Reader reader, long address, string objectPath)
     {
+        reader.CountObject(objectPath, address);
         reader.CheckRange(address, 16, objectPath, "object header");
         Span<byte> prefix = stackalloc byte[16];
         reader.ReadInto(address, prefix);

@@ -75,34 +75,34 @@ public sealed class KerasH5WeightFile
         ArgumentNullException.ThrowIfNull(file);
         var root = file.Root;
         if (ReadSplitStrings(root, "layer_names") is { } rootLayers)
-            return ReadLegacy(root, root, rootLayers);
+            return ReadLegacy(file.Name, root, root, rootLayers);
         if (root.TryGetGroup("model_weights", out var modelWeights))
         {
             var layerNames = ReadSplitStrings(modelWeights, "layer_names")
-                ?? throw new InvalidDataException($"{modelWeights.Path}: the group has no layer_names attribute.");
-            return ReadLegacy(root, modelWeights, layerNames);
+                ?? throw new InvalidDataException($"{file.Name}: {modelWeights.Path}: the group has no layer_names attribute.");
+            return ReadLegacy(file.Name, root, modelWeights, layerNames);
         }
         if (root.TryGetGroup("layers", out var layers) || root.TryGetGroup("_layer_checkpoint_dependencies", out layers))
-            return ReadKeras3(layers);
-        throw new InvalidDataException("Not a Keras weight file: no layer_names attribute, model_weights group or layers group at the root.");
+            return ReadKeras3(file.Name, layers);
+        throw new InvalidDataException($"{file.Name}: not a Keras weight file: no layer_names attribute, model_weights group or layers group at the root.");
     }
 
-    private static KerasH5WeightFile ReadLegacy(Hdf5Group root, Hdf5Group weights, string[] layerNames)
+    private static KerasH5WeightFile ReadLegacy(string fileName, Hdf5Group root, Hdf5Group weights, string[] layerNames)
     {
         var layers = new List<KerasWeightLayer>(layerNames.Length);
         foreach (string layerName in layerNames)
         {
             if (!weights.TryGetGroup(layerName, out var group) || group.Name != layerName)
-                throw new InvalidDataException($"{weights.Path}: layer_names lists '{layerName}', but there is no such group.");
+                throw new InvalidDataException($"{fileName}: {weights.Path}: layer_names lists '{layerName}', but there is no such group.");
             var weightNames = ReadSplitStrings(group, "weight_names")
-                ?? throw new InvalidDataException($"{group.Path}: the layer group has no weight_names attribute.");
+                ?? throw new InvalidDataException($"{fileName}: {group.Path}: the layer group has no weight_names attribute.");
             var tensors = new List<KerasWeightTensor>(weightNames.Length);
             foreach (string weightName in weightNames)
             {
                 if (!group.TryGetDataset(weightName, out var dataset))
-                    throw new InvalidDataException($"{group.Path}: weight_names lists '{weightName}', but there is no such dataset.");
+                    throw new InvalidDataException($"{fileName}: {group.Path}: weight_names lists '{weightName}', but there is no such dataset.");
                 string name = weightName.EndsWith(":0", StringComparison.Ordinal) ? weightName[..^2] : weightName;
-                tensors.Add(ReadTensor(dataset, name));
+                tensors.Add(ReadTensor(fileName, dataset, name));
             }
             layers.Add(new KerasWeightLayer(layerName, group.Path, tensors));
         }
@@ -112,7 +112,7 @@ public sealed class KerasH5WeightFile
         return new KerasH5WeightFile(KerasH5Format.Legacy, modelConfig, kerasVersion, backend, layers);
     }
 
-    private static KerasH5WeightFile ReadKeras3(Hdf5Group layersGroup)
+    private static KerasH5WeightFile ReadKeras3(string fileName, Hdf5Group layersGroup)
     {
         var keyed = new List<(string Key, KerasWeightLayer Layer)>();
         foreach (var group in layersGroup.Groups)
@@ -125,10 +125,10 @@ public sealed class KerasH5WeightFile
             {
                 string index = i.ToString(CultureInfo.InvariantCulture);
                 if (!vars.TryGetDataset(index, out var dataset))
-                    throw new InvalidDataException($"{vars.Path}: {count} variables, but none named '{index}'.");
+                    throw new InvalidDataException($"{fileName}: {vars.Path}: {count} variables, but none named '{index}'.");
                 if (dataset.HasAttribute("dtype") && dataset.GetStringAttribute("dtype") == "bfloat16")
-                    throw new NotSupportedException($"{dataset.Path}: bfloat16 variables are not supported.");
-                tensors.Add(ReadTensor(dataset, $"{name}/vars/{index}"));
+                    throw new NotSupportedException($"{fileName}: {dataset.Path}: bfloat16 variables are not supported.");
+                tensors.Add(ReadTensor(fileName, dataset, $"{name}/vars/{index}"));
             }
             keyed.Add((group.Name, new KerasWeightLayer(name, group.Path, tensors)));
         }
@@ -136,12 +136,12 @@ public sealed class KerasH5WeightFile
         return new KerasH5WeightFile(KerasH5Format.Keras3, null, null, null, keyed.ConvertAll(k => k.Layer));
     }
 
-    private static KerasWeightTensor ReadTensor(Hdf5Dataset dataset, string name)
+    private static KerasWeightTensor ReadTensor(string fileName, Hdf5Dataset dataset, string name)
     {
         var shape = dataset.Shape;
         var dimensions = new int[shape.Length];
         for (int i = 0; i < shape.Length; i++)
-            dimensions[i] = shape[i] <= int.MaxValue ? (int)shape[i] : throw new InvalidDataException($"{dataset.Path}: dimension {shape[i]} is too large for a weight.");
+            dimensions[i] = shape[i] <= int.MaxValue ? (int)shape[i] : throw new InvalidDataException($"{fileName}: {dataset.Path}: dimension {shape[i]} is too large for a weight.");
         return new KerasWeightTensor(name, dimensions, dataset.ReadSingles());
     }
 
