@@ -20,6 +20,7 @@ public sealed class Hdf5Group : Hdf5Object
 
     private readonly Hdf5Group? _parent;
     private List<Hdf5Object>? _children;
+    private Dictionary<string, Hdf5Object>? _byName;
 
     internal Hdf5Group(Hdf5Reader reader, ObjectHeader header, string path, Hdf5Group? parent) : base(reader, header, path) =>
         _parent = parent;
@@ -35,6 +36,8 @@ public sealed class Hdf5Group : Hdf5Object
     public IReadOnlyList<Hdf5Dataset> Datasets => Children.OfType<Hdf5Dataset>().ToList();
 
     private List<Hdf5Object> Children => _children ??= LoadChildren();
+
+    private Dictionary<string, Hdf5Object> ByName => _byName ??= Children.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     /// <summary>The group at <paramref name="path"/>, relative to this one ("a/b"); "" is this group.</summary>
     /// <exception cref="KeyNotFoundException">No group exists at that path.</exception>
@@ -66,17 +69,7 @@ public sealed class Hdf5Group : Hdf5Object
         Hdf5Object current = this;
         foreach (string part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
-            if (current is not Hdf5Group group) return null;
-            Hdf5Object? next = null;
-            foreach (var child in group.Children)
-            {
-                if (child.Name == part)
-                {
-                    next = child;
-                    break;
-                }
-            }
-            if (next is null) return null;
+            if (current is not Hdf5Group group || !group.ByName.TryGetValue(part, out var next)) return null;
             current = next;
         }
         return current;

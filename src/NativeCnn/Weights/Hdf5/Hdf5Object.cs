@@ -29,7 +29,7 @@ public abstract class Hdf5Object
 
     private protected Hdf5Reader Reader { get; }
 
-    private protected ObjectHeader Header { get; }
+    internal ObjectHeader Header { get; }
 
     /// <summary>The names of the attributes, in header order.</summary>
     /// <exception cref="NotSupportedException">The attributes are in dense storage.</exception>
