@@ -83,6 +83,23 @@ public sealed class Hdf5FileTests(KerasH5Files files)
     }
 
     [Fact]
+    public void DenseLinkStorageIsRefusedNamingTheGroup()
+    {
+        using var file = new Hdf5File(files.PathOf("latest.h5"));
+        var group = file.Root.GetGroup("extra/dense_links");
+        var error = Assert.Throws<NotSupportedException>(() => group.Groups);
+        Assert.Contains("/extra/dense_links", error.Message, StringComparison.Ordinal);
+        Assert.Contains("dense link storage", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CreationOrderedGroupListsItsLinks()
+    {
+        using var file = new Hdf5File(files.PathOf("latest.h5"));
+        Assert.Equal(["alpha", "mid", "zeta"], file.Root.GetGroup("extra/ordered").Datasets.Select(d => d.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void ManyGroupsSpanAMultiLevelBTreeInNameOrder()
     {
         using var file = new Hdf5File(files.PathOf("split_names.h5"));

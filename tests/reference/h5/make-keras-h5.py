@@ -11,7 +11,8 @@ Layouts (see docs KERAS.md section 4):
   keras3_old.weights.h5  Keras 3 < 3.6: no 'name' attributes, no groups for weightless layers
   chunked.h5          save_weights layout with one chunked and one gzip dataset (reader must refuse them)
   generic.h5          plain HDF5 features: big-endian, int, scalar, compact, numeric/vlen/empty attributes
-  latest.h5           libver='latest': superblock v3, OHDR v2 headers, link messages, dense attributes on one group
+  latest.h5           libver='latest': superblock v3, OHDR v2 headers, link messages, a creation-ordered group,
+                      dense attribute and dense link storage (which the reader refuses)
 
 Usage: /usr/bin/python3 make-keras-h5.py OUT_DIR
 """
@@ -220,6 +221,14 @@ with h5py.File(os.path.join(OUT, "latest.h5"), "w", libver="latest") as f:
     dense = f.create_group("dense_attributes")
     for i in range(20):
         dense.attrs[f"a{i}"] = i
+    many_links = f.create_group("extra/dense_links")  # under "extra" so that the root keeps at most 8 (compact) links
+    for i in range(20):
+        many_links.create_group(f"g{i}")
+    ordered = f["extra"].create_group("ordered", track_order=True)
+    for name in ("zeta", "alpha", "mid"):
+        v = rng.standard_normal((2,)).astype(np.float32)
+        ordered[name] = v
+        latest[f"extra/ordered/{name}"] = values_json(v)
     expected["latest.h5"] = latest
 
 with open(os.path.join(OUT, "expected.json"), "w") as fp:
