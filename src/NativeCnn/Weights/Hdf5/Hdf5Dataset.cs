@@ -43,7 +43,11 @@ public sealed class Hdf5Dataset : Hdf5Object
     /// <summary>
     /// Reads every element, in C order, as float32: float64, float16 and integers are converted (rounding to nearest).
     /// </summary>
-    /// <exception cref="InvalidDataException">The dataset is corrupt: its storage lies outside the file or is too small for its shape.</exception>
+    /// <remarks>
+    /// The claimed size is checked against the storage and the file length before the array is allocated. A dataset whose
+    /// storage was never written (HDF5 would return its fill value) is reported as corrupt, since Keras always writes data.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The dataset is corrupt: its storage lies outside the file, is too small for its shape, or was never written.</exception>
     /// <exception cref="NotSupportedException">The storage uses chunking, filters, external files or a non-numeric type.</exception>
     public float[] ReadSingles()
     {

@@ -24,6 +24,7 @@ public sealed class Hdf5File : IDisposable
     /// <summary>Opens the HDF5 file at <paramref name="path"/>.</summary>
     /// <exception cref="InvalidDataException">The file is not HDF5, or its superblock or root group is corrupt.</exception>
     /// <exception cref="NotSupportedException">The file uses a superblock feature this reader does not handle.</exception>
+    /// <exception cref="IOException">The file could not be opened or read.</exception>
     public Hdf5File(string path)
         : this(new FileStream(path ?? throw new ArgumentNullException(nameof(path)), FileMode.Open, FileAccess.Read, FileShare.Read, 4096,
             FileOptions.RandomAccess), leaveOpen: false, path)
