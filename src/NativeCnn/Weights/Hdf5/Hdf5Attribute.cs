@@ -6,8 +6,9 @@ namespace NativeCnn.Weights.Hdf5;
 /// <summary>A parsed attribute message (versions 1 to 3): name, type, shape and the raw value bytes.</summary>
 internal sealed class Hdf5Attribute
 {
-    private Hdf5Attribute(string name, Hdf5Datatype type, Hdf5Dataspace space, ReadOnlyMemory<byte> data)
+    private Hdf5Attribute(string name, Hdf5Datatype type, Hdf5Dataspace space, ReadOnlyMemory<byte> data, long dataOffset)
     {
+        DataOffset = dataOffset;
         Name = name;
         Type = type;
         Space = space;
@@ -22,6 +23,9 @@ internal sealed class Hdf5Attribute
 
     /// <summary>Exactly <c>Space.ElementCount * Type.Size</c> bytes.</summary>
     public ReadOnlyMemory<byte> Data { get; }
+
+    /// <summary>The file offset of <see cref="Data"/>, for error messages.</summary>
+    public long DataOffset { get; }
 
     /// <summary>Parses an attribute message of the object at <paramref name="objectPath"/>.</summary>
     public static Hdf5Attribute Parse(Hdf5Reader reader, HeaderMessage message, string objectPath)
@@ -54,6 +58,6 @@ internal sealed class Hdf5Attribute
         if (space.ElementCount > remaining / type.Size)
             throw reader.Corrupt(path, at, $"{space.ElementCount} elements of {type.Size} bytes do not fit in the {remaining} bytes of the message.");
         int dataSize = (int)(space.ElementCount * type.Size);
-        return new Hdf5Attribute(name, type, space, message.Body.Slice(position, dataSize));
+        return new Hdf5Attribute(name, type, space, message.Body.Slice(position, dataSize), at + position);
     }
 }

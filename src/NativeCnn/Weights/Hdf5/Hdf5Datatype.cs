@@ -127,8 +127,8 @@ internal sealed record Hdf5Datatype(Hdf5ElementType ElementType, int Size, bool 
         _ => throw new InvalidOperationException("Not a numeric type."),
     };
 
-    /// <summary>Decodes <paramref name="count"/> string elements from <paramref name="raw"/>.</summary>
-    public string[] ToStrings(Hdf5Reader reader, ReadOnlySpan<byte> raw, int count, string objectPath)
+    /// <summary>Decodes <paramref name="count"/> string elements from <paramref name="raw"/>, which starts at file offset <paramref name="rawOffset"/>.</summary>
+    public string[] ToStrings(Hdf5Reader reader, ReadOnlySpan<byte> raw, long rawOffset, int count, string objectPath)
     {
         var strings = new string[count];
         for (int i = 0; i < count; i++)
@@ -151,7 +151,7 @@ internal sealed record Hdf5Datatype(Hdf5ElementType ElementType, int Size, bool 
                 strings[i] = ""; // h5py writes an empty string as a null heap ID
                 continue;
             }
-            long collectionOffset = reader.ToOffset(collection, objectPath, 0, "global heap collection");
+            long collectionOffset = reader.ToOffset(collection, objectPath, rawOffset + (long)i * Size + 4, "global heap collection");
             var value = reader.GlobalHeapObject(collectionOffset, index, objectPath);
             if (length > (uint)value.Length)
                 throw reader.Corrupt(objectPath, collectionOffset, $"a variable-length string claims {length} bytes but its heap object has {value.Length}.");

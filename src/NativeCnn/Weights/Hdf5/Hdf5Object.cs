@@ -80,7 +80,7 @@ public abstract class Hdf5Object
         }
         if (attribute.Type.IsNumeric)
             throw new InvalidDataException($"{Reader.FileName}: {Path}: attribute '{name}' holds {attribute.Type.ElementType} numbers, not strings.");
-        values = attribute.Type.ToStrings(Reader, attribute.Data.Span, count, $"{Path} attribute '{name}'");
+        values = attribute.Type.ToStrings(Reader, attribute.Data.Span, attribute.DataOffset, count, $"{Path} attribute '{name}'");
         return true;
     }
 
