@@ -1,0 +1,208 @@
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+
+namespace NativeCnn.Weights.Hdf5;
+
+/// <summary>
+/// An HDF5 group: named links to child groups and datasets, plus attributes.
+/// </summary>
+/// <remarks>
+/// Old-style groups (a symbol table: v1 B-tree, local heap and symbol nodes, as h5py writes by default) and new-style
+/// groups with compact link messages are supported; dense link storage (a fractal heap) raises
+/// <see cref="NotSupportedException"/>. Children are listed in the order the file stores them, which for old-style
+/// groups is byte-wise name order, not creation order. Soft and external links are not followed.
+/// </remarks>
+public sealed class Hdf5Group : Hdf5Object
+{
+    // A v1 B-tree level is one byte, but real trees are a few levels deep; this bounds recursion on a corrupt file.
+    private const int MaxBTreeLevel = 32;
+
+    private readonly Hdf5Group? _parent;
+    private List<Hdf5Object>? _children;
+    private Dictionary<string, Hdf5Object>? _byName;
+
+    internal Hdf5Group(Hdf5Reader reader, ObjectHeader header, string path, Hdf5Group? parent) : base(reader, header, path) =>
+        _parent = parent;
+
+    /// <summary>The child groups, in stored order.</summary>
+    /// <exception cref="InvalidDataException">The group's index or a child's header is corrupt.</exception>
+    /// <exception cref="NotSupportedException">The group uses a storage feature this reader does not handle.</exception>
+    public IReadOnlyList<Hdf5Group> Groups => Children.OfType<Hdf5Group>().ToList();
+
+    /// <summary>The child datasets, in stored order.</summary>
+    /// <exception cref="InvalidDataException">The group's index or a child's header is corrupt.</exception>
+    /// <exception cref="NotSupportedException">The group uses a storage feature this reader does not handle.</exception>
+    public IReadOnlyList<Hdf5Dataset> Datasets => Children.OfType<Hdf5Dataset>().ToList();
+
+    private List<Hdf5Object> Children => _children ??= LoadChildren();
+
+    private Dictionary<string, Hdf5Object> ByName => _byName ??= Children.ToDictionary(c => c.Name, StringComparer.Ordinal);
+
+    /// <summary>The group at <paramref name="path"/>, relative to this one ("a/b"); "" is this group.</summary>
+    /// <exception cref="KeyNotFoundException">No group exists at that path.</exception>
+    public Hdf5Group GetGroup(string path) =>
+        TryGetGroup(path, out var group) ? group : throw new KeyNotFoundException($"{Reader.FileName}: no group '{path}' in {Path}.");
+
+    /// <summary>The dataset at <paramref name="path"/>, relative to this group ("a/b:0").</summary>
+    /// <exception cref="KeyNotFoundException">No dataset exists at that path.</exception>
+    public Hdf5Dataset GetDataset(string path) =>
+        TryGetDataset(path, out var dataset) ? dataset : throw new KeyNotFoundException($"{Reader.FileName}: no dataset '{path}' in {Path}.");
+
+    /// <summary>Looks up a group by relative path; false when there is none (or the path names a dataset).</summary>
+    public bool TryGetGroup(string path, [NotNullWhen(true)] out Hdf5Group? group)
+    {
+        group = Resolve(path) as Hdf5Group;
+        return group is not null;
+    }
+
+    /// <summary>Looks up a dataset by relative path; false when there is none (or the path names a group).</summary>
+    public bool TryGetDataset(string path, [NotNullWhen(true)] out Hdf5Dataset? dataset)
+    {
+        dataset = Resolve(path) as Hdf5Dataset;
+        return dataset is not null;
+    }
+
+    private Hdf5Object? Resolve(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        Hdf5Object current = this;
+        foreach (string part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (current is not Hdf5Group group || !group.ByName.TryGetValue(part, out var next)) return null;
+            current = next;
+        }
+        return current;
+    }
+
+    private List<Hdf5Object> LoadChildren()
+    {
+        var links = new List<(string Name, long Address)>();
+        if (Header.Find(ObjectHeader.SymbolTable) is { } symbolTable) ReadSymbolTable(symbolTable, links);
+        else ReadLinkMessages(links);
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var children = new List<Hdf5Object>(links.Count);
+        foreach (var (name, address) in links)
+        {
+            if (name.Length == 0 || name.Contains('/') || !names.Add(name))
+                throw Reader.Corrupt(Path, Header.Address, $"the group holds an invalid or repeated link name '{name}'.");
+            string childPath = ChildPath(name);
+            for (var ancestor = this; ancestor is not null; ancestor = ancestor._parent)
+                if (ancestor.Header.Address == address)
+                    throw Reader.Corrupt(childPath, address, $"the link points back at its ancestor {ancestor.Path} (a cycle).");
+            var header = ObjectHeader.Read(Reader, address, childPath);
+            if (IsGroup(header)) children.Add(new Hdf5Group(Reader, header, childPath, this));
+            else if (header.Find(ObjectHeader.Dataspace) is not null && header.Find(ObjectHeader.Layout) is not null)
+                children.Add(new Hdf5Dataset(Reader, header, childPath));
+            // Anything else (a committed datatype) is neither a group nor a dataset and is not listed.
+        }
+        return children;
+    }
+
+    private string ChildPath(string name) => Path == "/" ? "/" + name : Path + "/" + name;
+
+    internal static bool IsGroup(ObjectHeader header) =>
+        header.Find(ObjectHeader.SymbolTable) is not null || header.Find(ObjectHeader.LinkInfo) is not null
+        || header.Find(ObjectHeader.Link) is not null || header.Find(0x0A) is not null; // 0x0A: group info
+
+    private void ReadSymbolTable(HeaderMessage message, List<(string, long)> links)
+    {
+        int o = Reader.OffsetSize, l = Reader.LengthSize;
+        var body = message.Body.Span;
+        if (body.Length < 2 * o) throw Reader.Corrupt(Path, message.FileOffset, "symbol table message is too short.");
+        long bTree = Reader.ToOffset(Hdf5Reader.ReadUnsigned(body, o), Path, message.FileOffset, "group B-tree");
+        long heapAddress = Reader.ToOffset(Hdf5Reader.ReadUnsigned(body[o..], o), Path, message.FileOffset + o, "local heap");
+
+        var heapHeader = Reader.ReadBytes(heapAddress, 8 + 2 * l + o, Path, "local heap header");
+        if (!heapHeader.AsSpan(0, 4).SequenceEqual("HEAP"u8)) throw Reader.Corrupt(Path, heapAddress, "local heap has no HEAP signature.");
+        ulong heapSize = Hdf5Reader.ReadUnsigned(heapHeader.AsSpan(8), l);
+        long heapData = Reader.ToOffset(Hdf5Reader.ReadUnsigned(heapHeader.AsSpan(8 + 2 * l), o), Path, heapAddress + 8 + 2 * l, "local heap data");
+        if (heapSize > (ulong)(Reader.Length - heapData)) throw Reader.Corrupt(Path, heapAddress, $"local heap data of {heapSize} bytes runs past the end of the file.");
+        var heap = Reader.ReadBytes(heapData, (long)heapSize, Path, "local heap data");
+
+        WalkBTree(bTree, -1, heap, heapData, links, []);
+    }
+
+    private void WalkBTree(long node, int expectedLevel, byte[] heap, long heapOffset, List<(string, long)> links, HashSet<long> visited)
+    {
+        if (!visited.Add(node)) throw Reader.Corrupt(Path, node, "group B-tree nodes form a loop.");
+        int o = Reader.OffsetSize, l = Reader.LengthSize;
+        var header = Reader.ReadBytes(node, 8 + 2 * o, Path, "group B-tree node");
+        if (!header.AsSpan(0, 4).SequenceEqual("TREE"u8)) throw Reader.Corrupt(Path, node, "group B-tree node has no TREE signature.");
+        if (header[4] != 0) throw Reader.Corrupt(Path, node + 4, $"B-tree node type {header[4]} is not a group node.");
+        int level = header[5];
+        if (level > MaxBTreeLevel || (expectedLevel >= 0 && level != expectedLevel))
+            throw Reader.Corrupt(Path, node + 5, $"group B-tree node has level {level}, expected {(expectedLevel >= 0 ? expectedLevel : "at most " + MaxBTreeLevel)}.");
+        int used = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(6));
+        // Keys and children alternate: key 0, child 0, key 1, ..., child n-1, key n.
+        var entries = Reader.ReadBytes(node + header.Length, (long)used * (l + o) + l, Path, "group B-tree entries");
+        for (int i = 0; i < used; i++)
+        {
+            long field = node + header.Length + i * (l + o) + l;
+            long child = Reader.ToOffset(Hdf5Reader.ReadUnsigned(entries.AsSpan(i * (l + o) + l), o), Path, field, "B-tree child");
+            if (level > 0) WalkBTree(child, level - 1, heap, heapOffset, links, visited);
+            else ReadSymbolNode(child, heap, heapOffset, links, visited);
+        }
+    }
+
+    private void ReadSymbolNode(long node, byte[] heap, long heapOffset, List<(string, long)> links, HashSet<long> visited)
+    {
+        if (!visited.Add(node)) throw Reader.Corrupt(Path, node, "a group symbol node is referenced twice.");
+        int o = Reader.OffsetSize;
+        var header = Reader.ReadBytes(node, 8, Path, "group symbol node");
+        if (!header.AsSpan(0, 4).SequenceEqual("SNOD"u8)) throw Reader.Corrupt(Path, node, "group symbol node has no SNOD signature.");
+        int count = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(6));
+        int entrySize = 2 * o + 24; // name offset, header address, cache type, reserved, 16-byte scratch pad
+        var entries = Reader.ReadBytes(node + 8, (long)count * entrySize, Path, "group symbol node entries");
+        for (int i = 0; i < count; i++)
+        {
+            var entry = entries.AsSpan(i * entrySize);
+            long field = node + 8 + (long)i * entrySize;
+            ulong nameOffset = Hdf5Reader.ReadUnsigned(entry, o);
+            if (nameOffset >= (ulong)heap.Length) throw Reader.Corrupt(Path, field, $"link name offset {nameOffset} lies outside the local heap.");
+            var rest = heap.AsSpan((int)nameOffset);
+            int end = rest.IndexOf((byte)0);
+            if (end < 0) throw Reader.Corrupt(Path, heapOffset + (long)nameOffset, "link name is not NUL-terminated inside the local heap.");
+            string name = Encoding.UTF8.GetString(rest[..end]);
+            long address = Reader.ToOffset(Hdf5Reader.ReadUnsigned(entry[o..], o), ChildPath(name), field + o, "object header");
+            links.Add((name, address));
+        }
+    }
+
+    private void ReadLinkMessages(List<(string, long)> links)
+    {
+        int o = Reader.OffsetSize;
+        foreach (var message in Header.Messages)
+        {
+            var body = message.Body.Span;
+            long at = message.FileOffset;
+            if (message.Type == ObjectHeader.LinkInfo)
+            {
+                int position = 2 + ((body.Length > 1 && (body[1] & 1) != 0) ? 8 : 0);
+                if (body.Length < position + o) throw Reader.Corrupt(Path, at, "link info message is too short.");
+                if (Hdf5Reader.ReadUnsigned(body[position..], o) != Reader.UndefinedAddress)
+                    throw new NotSupportedException($"{Reader.FileName}: {Path}: dense link storage (fractal heap) is not supported.");
+                continue;
+            }
+            if (message.Type != ObjectHeader.Link) continue;
+            if (body.Length < 2 || body[0] != 1) throw Reader.Corrupt(Path, at, "link message is too short or of an unknown version.");
+            int flags = body[1];
+            int p = 2;
+            int linkType = 0;
+            if ((flags & 0x08) != 0) linkType = p < body.Length ? body[p++] : throw Reader.Corrupt(Path, at, "link message is truncated.");
+            if ((flags & 0x04) != 0) p += 8; // creation order
+            if ((flags & 0x10) != 0) p++; // character set: ASCII and UTF-8 both decode as UTF-8
+            int lengthSize = 1 << (flags & 3);
+            if (p + lengthSize > body.Length) throw Reader.Corrupt(Path, at, "link message is truncated.");
+            ulong nameLength = Hdf5Reader.ReadUnsigned(body[p..], lengthSize);
+            p += lengthSize;
+            if (nameLength > (ulong)(body.Length - p)) throw Reader.Corrupt(Path, at, "link name runs past the link message.");
+            string name = Encoding.UTF8.GetString(body.Slice(p, (int)nameLength));
+            p += (int)nameLength;
+            if (linkType != 0) continue; // soft and external links name no object in this file
+            if (p + o > body.Length) throw Reader.Corrupt(Path, at, "link message is truncated.");
+            links.Add((name, Reader.ToOffset(Hdf5Reader.ReadUnsigned(body[p..], o), ChildPath(name), at + p, "object header")));
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace NativeCnn.Weights.Hdf5;
+
+/// <summary>
+/// What groups and datasets share: a name, a path from the root, and attributes read through typed accessors.
+/// </summary>
+/// <remarks>
+/// Attributes are parsed on first use. Attribute messages in the object header are supported (the only storage h5py uses
+/// for small attribute sets); dense attribute storage in a fractal heap raises <see cref="NotSupportedException"/>.
+/// </remarks>
+public abstract class Hdf5Object
+{
+    private List<Hdf5Attribute>? _attributes;
+
+    private protected Hdf5Object(Hdf5Reader reader, ObjectHeader header, string path)
+    {
+        Reader = reader;
+        Header = header;
+        Path = path;
+        Name = path == "/" ? "/" : path[(path.LastIndexOf('/') + 1)..];
+    }
+
+    /// <summary>The last component of <see cref="Path"/>, or "/" for the root group.</summary>
+    public string Name { get; }
+
+    /// <summary>The absolute path, such as <c>/model_weights/block1a_dwconv</c>; "/" for the root group.</summary>
+    public string Path { get; }
+
+    private protected Hdf5Reader Reader { get; }
+
+    internal ObjectHeader Header { get; }
+
+    /// <summary>The names of the attributes, in header order.</summary>
+    /// <exception cref="NotSupportedException">The attributes are in dense storage.</exception>
+    /// <exception cref="InvalidDataException">An attribute message is corrupt.</exception>
+    public IReadOnlyList<string> AttributeNames => Attributes.ConvertAll(a => a.Name);
+
+    private List<Hdf5Attribute> Attributes => _attributes ??= ParseAttributes();
+
+    /// <summary>Whether an attribute named <paramref name="name"/> exists.</summary>
+    public bool HasAttribute(string name) => Find(name) is not null;
+
+    /// <summary>
+    /// Reads a string attribute: a scalar or one-element string, fixed-length or variable-length (decoded as UTF-8).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">There is no such attribute.</exception>
+    /// <exception cref="InvalidDataException">The attribute is not a single string, or is corrupt.</exception>
+    public string GetStringAttribute(string name)
+    {
+        var values = GetStringArrayAttribute(name);
+        return values.Length == 1 ? values[0]
+            : throw new InvalidDataException($"{Reader.FileName}: {Path}: attribute '{name}' holds {values.Length} strings, not one.");
+    }
+
+    /// <summary>
+    /// Reads an attribute of strings (any shape, flattened in C order). An attribute with no elements reads as an empty
+    /// array whatever its type, because h5py stores an empty Python list as an empty float64 array.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">There is no such attribute.</exception>
+    /// <exception cref="InvalidDataException">The attribute holds numbers, or is corrupt.</exception>
+    public string[] GetStringArrayAttribute(string name) =>
+        TryGetStringArrayAttribute(name, out var values) ? values : throw Missing(name);
+
+    /// <summary>Reads an attribute of strings like <see cref="GetStringArrayAttribute"/>; false when it does not exist.</summary>
+    /// <exception cref="InvalidDataException">The attribute holds numbers, or is corrupt.</exception>
+    public bool TryGetStringArrayAttribute(string name, [NotNullWhen(true)] out string[]? values)
+    {
+        var attribute = Find(name);
+        if (attribute is null)
+        {
+            values = null;
+            return false;
+        }
+        int count = (int)attribute.Space.ElementCount;
+        if (count == 0)
+        {
+            values = [];
+            return true;
+        }
+        if (attribute.Type.IsNumeric)
+            throw new InvalidDataException($"{Reader.FileName}: {Path}: attribute '{name}' holds {attribute.Type.ElementType} numbers, not strings.");
+        values = attribute.Type.ToStrings(Reader, attribute.Data.Span, attribute.DataOffset, count, $"{Path} attribute '{name}'");
+        return true;
+    }
+
+    /// <summary>Reads a numeric attribute (any shape, flattened in C order) as doubles.</summary>
+    /// <exception cref="KeyNotFoundException">There is no such attribute.</exception>
+    /// <exception cref="InvalidDataException">The attribute holds strings, or is corrupt.</exception>
+    public double[] GetDoubleArrayAttribute(string name)
+    {
+        var attribute = Find(name) ?? throw Missing(name);
+        var type = attribute.Type;
+        if (!type.IsNumeric && attribute.Space.ElementCount > 0)
+            throw new InvalidDataException($"{Reader.FileName}: {Path}: attribute '{name}' holds strings, not numbers.");
+        var values = new double[attribute.Space.ElementCount];
+        var data = attribute.Data.Span;
+        for (int i = 0; i < values.Length; i++) values[i] = type.ToDouble(data.Slice(i * type.Size, type.Size));
+        return values;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Path;
+
+    private Hdf5Attribute? Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (var attribute in Attributes)
+            if (attribute.Name == name) return attribute;
+        return null;
+    }
+
+    private KeyNotFoundException Missing(string name) => new($"{Reader.FileName}: {Path} has no attribute '{name}'.");
+
+    private List<Hdf5Attribute> ParseAttributes()
+    {
+        var attributes = new List<Hdf5Attribute>();
+        foreach (var message in Header.Messages)
+        {
+            if (message.Type == ObjectHeader.AttributeInfo)
+            {
+                var body = message.Body.Span;
+                int position = 2 + ((body.Length > 1 && (body[1] & 1) != 0) ? 2 : 0);
+                if (body.Length < position + Reader.OffsetSize)
+                    throw Reader.Corrupt(Path, message.FileOffset, "attribute info message is too short.");
+                if (Hdf5Reader.ReadUnsigned(body[position..], Reader.OffsetSize) != Reader.UndefinedAddress)
+                    throw new NotSupportedException($"{Reader.FileName}: {Path}: dense attribute storage (fractal heap) is not supported.");
+            }
+            else if (message.Type == ObjectHeader.Attribute)
+            {
+                if (message.IsShared) throw new NotSupportedException($"{Reader.FileName}: {Path}: shared attribute messages are not supported.");
+                attributes.Add(Hdf5Attribute.Parse(Reader, message, Path));
+            }
+        }
+        return attributes;
+    }
+}
