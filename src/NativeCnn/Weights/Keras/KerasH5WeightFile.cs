@@ -96,7 +96,7 @@ public sealed class KerasH5WeightFile
                 throw new InvalidDataException($"{fileName}: {weights.Path}: layer_names lists '{layerName}', but there is no such group.");
             var weightNames = ReadSplitStrings(group, "weight_names")
                 ?? throw new InvalidDataException($"{fileName}: {group.Path}: the layer group has no weight_names attribute.");
-            var tensors = new List<KerasWeightTensor>(weightNames.Length);
+            var tensors = new List<WeightTensor>(weightNames.Length);
             foreach (string weightName in weightNames)
             {
                 if (!group.TryGetDataset(weightName, out var dataset))
@@ -120,7 +120,7 @@ public sealed class KerasH5WeightFile
             if (!group.TryGetGroup("vars", out var vars)) continue; // a nested model keeps its layers one level down
             string name = vars.HasAttribute("name") ? vars.GetStringAttribute("name") : group.Name;
             int count = vars.Datasets.Count;
-            var tensors = new List<KerasWeightTensor>(count);
+            var tensors = new List<WeightTensor>(count);
             for (int i = 0; i < count; i++)
             {
                 string index = i.ToString(CultureInfo.InvariantCulture);
@@ -136,13 +136,13 @@ public sealed class KerasH5WeightFile
         return new KerasH5WeightFile(KerasH5Format.Keras3, null, null, null, keyed.ConvertAll(k => k.Layer));
     }
 
-    private static KerasWeightTensor ReadTensor(string fileName, Hdf5Dataset dataset, string name)
+    private static WeightTensor ReadTensor(string fileName, Hdf5Dataset dataset, string name)
     {
         var shape = dataset.Shape;
         var dimensions = new int[shape.Length];
         for (int i = 0; i < shape.Length; i++)
             dimensions[i] = shape[i] <= int.MaxValue ? (int)shape[i] : throw new InvalidDataException($"{fileName}: {dataset.Path}: dimension {shape[i]} is too large for a weight.");
-        return new KerasWeightTensor(name, dimensions, dataset.ReadSingles());
+        return new WeightTensor(name, dimensions, dataset.ReadSingles());
     }
 
     /// <summary>

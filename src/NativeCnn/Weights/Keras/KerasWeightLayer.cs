@@ -7,4 +7,4 @@ namespace NativeCnn.Weights.Keras;
 /// </param>
 /// <param name="GroupPath">The HDF5 group holding the layer's weights, such as <c>/model_weights/block1a_dwconv</c> or <c>/layers/conv2d_1</c>.</param>
 /// <param name="Weights">The weights in Keras order (trainable, then non-trainable); empty for a layer without weights.</param>
-public sealed record KerasWeightLayer(string Name, string GroupPath, IReadOnlyList<KerasWeightTensor> Weights);
+public sealed record KerasWeightLayer(string Name, string GroupPath, IReadOnlyList<WeightTensor> Weights);
