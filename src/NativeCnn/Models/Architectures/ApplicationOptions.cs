@@ -70,6 +70,14 @@ public sealed record ApplicationOptions
         GetClassifierActivation();
     }
 
+    /// <summary>Rejects a width multiplier on a family that has none, rather than silently ignoring it.</summary>
+    /// <exception cref="ArgumentException"><see cref="Alpha"/> is not 1.</exception>
+    public void RejectAlpha(string modelName)
+    {
+        if (Alpha != 1.0)
+            throw new ArgumentException($"{modelName}: Alpha applies to MobileNetV2 only, got {Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", nameof(Alpha));
+    }
+
     /// <summary>Checks <see cref="Alpha"/> against <see cref="MobileNetV2Alphas"/>.</summary>
     /// <exception cref="ArgumentException">The width multiplier is not one Keras publishes weights for.</exception>
     public void ValidateMobileNetV2Alpha()

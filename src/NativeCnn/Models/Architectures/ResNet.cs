@@ -34,6 +34,7 @@ public static class ResNet
             throw new ArgumentException($"{name}: ResNet needs four stages of at least one block, got [{string.Join(", ", blocksPerStage)}].", nameof(blocksPerStage));
         options ??= new ApplicationOptions();
         options.Validate();
+        options.RejectAlpha(name);
 
         var input = ApplicationLayers.Input(options, options.ResolutionOr(DefaultResolution));
         var x = new ZeroPadding2D("conv1_pad", 3).Call(input);
