@@ -1,3 +1,4 @@
+using System.Globalization;
 using NativeCnn.Backends;
 
 namespace NativeCnn.Models.Architectures;
@@ -75,7 +76,7 @@ public sealed record ApplicationOptions
     public void RejectAlpha(string modelName)
     {
         if (Alpha != 1.0)
-            throw new ArgumentException($"{modelName}: Alpha applies to MobileNetV2 only, got {Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", nameof(Alpha));
+            throw new ArgumentException($"{modelName}: Alpha applies to MobileNetV2 only, got {Alpha.ToString(CultureInfo.InvariantCulture)}.", nameof(Alpha));
     }
 
     /// <summary>Checks <see cref="Alpha"/> against <see cref="MobileNetV2Alphas"/>.</summary>
@@ -84,7 +85,7 @@ public sealed record ApplicationOptions
     {
         if (!MobileNetV2Alphas.Any(a => Math.Abs(a - Alpha) < 1e-9))
             throw new ArgumentException(
-                $"MobileNetV2 alpha must be one of {string.Join(", ", MobileNetV2Alphas.Select(a => a.ToString(System.Globalization.CultureInfo.InvariantCulture)))}, got {Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}.",
+                $"MobileNetV2 alpha must be one of {string.Join(", ", MobileNetV2Alphas.Select(a => a.ToString(CultureInfo.InvariantCulture)))}, got {Alpha.ToString(CultureInfo.InvariantCulture)}.",
                 nameof(Alpha));
     }
 }
