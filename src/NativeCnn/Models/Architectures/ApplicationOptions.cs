@@ -1,3 +1,4 @@
+using System.Globalization;
 using NativeCnn.Backends;
 
 namespace NativeCnn.Models.Architectures;
@@ -70,13 +71,21 @@ public sealed record ApplicationOptions
         GetClassifierActivation();
     }
 
+    /// <summary>Rejects a width multiplier on a family that has none, rather than silently ignoring it.</summary>
+    /// <exception cref="ArgumentException"><see cref="Alpha"/> is not 1.</exception>
+    public void RejectAlpha(string modelName)
+    {
+        if (Alpha != 1.0)
+            throw new ArgumentException($"{modelName}: Alpha applies to MobileNetV2 only, got {Alpha.ToString(CultureInfo.InvariantCulture)}.", nameof(Alpha));
+    }
+
     /// <summary>Checks <see cref="Alpha"/> against <see cref="MobileNetV2Alphas"/>.</summary>
     /// <exception cref="ArgumentException">The width multiplier is not one Keras publishes weights for.</exception>
     public void ValidateMobileNetV2Alpha()
     {
         if (!MobileNetV2Alphas.Any(a => Math.Abs(a - Alpha) < 1e-9))
             throw new ArgumentException(
-                $"MobileNetV2 alpha must be one of {string.Join(", ", MobileNetV2Alphas.Select(a => a.ToString(System.Globalization.CultureInfo.InvariantCulture)))}, got {Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}.",
+                $"MobileNetV2 alpha must be one of {string.Join(", ", MobileNetV2Alphas.Select(a => a.ToString(CultureInfo.InvariantCulture)))}, got {Alpha.ToString(CultureInfo.InvariantCulture)}.",
                 nameof(Alpha));
     }
 }

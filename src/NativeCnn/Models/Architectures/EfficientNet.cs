@@ -82,6 +82,7 @@ public static class EfficientNet
         options ??= new ApplicationOptions();
         variant.Validate();
         options.Validate();
+        options.RejectAlpha(variant.Name);
         ValidateBlocks(blocks);
         if (options.IncludePreprocessing && options.InputChannels != ImageNetMean.Count)
             throw new ArgumentException($"{variant.Name}: the preprocessing normalizes 3 channels, got InputChannels = {options.InputChannels}; set IncludePreprocessing = false.", nameof(options));

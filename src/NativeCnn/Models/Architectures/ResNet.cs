@@ -34,6 +34,7 @@ public static class ResNet
             throw new ArgumentException($"{name}: ResNet needs four stages of at least one block, got [{string.Join(", ", blocksPerStage)}].", nameof(blocksPerStage));
         options ??= new ApplicationOptions();
         options.Validate();
+        options.RejectAlpha(name);
 
         var input = ApplicationLayers.Input(options, options.ResolutionOr(DefaultResolution));
         var x = new ZeroPadding2D("conv1_pad", 3).Call(input);
@@ -59,23 +60,23 @@ public static class ResNet
         return x;
     }
 
-    // Keras's residual_block_v1.
-    private static Node Block(Node x, int filters, int stride, bool convShortcut, string name)
+    // Keras's residual_block_v1. The layers are created in the order Keras's model.layers lists them (sorted by graph
+    // depth): the shortcut conv and BN interleave with the last conv and BN, so summaries and order-based weight loading
+    // line up with Keras.
+    private static Node Block(Node input, int filters, int stride, bool convShortcut, string name)
     {
-        Node shortcut = x;
-        if (convShortcut)
-        {
-            shortcut = new Conv2D(name + "_0_conv", 4 * filters, 1, stride).Call(x);
-            shortcut = new BatchNormalization(name + "_0_bn", BatchNormEpsilon).Call(shortcut);
-        }
         // v1: the stride sits on the first 1×1 conv, not on the 3×3.
-        x = new Conv2D(name + "_1_conv", filters, 1, stride).Call(x);
+        var x = new Conv2D(name + "_1_conv", filters, 1, stride).Call(input);
         x = new BatchNormalization(name + "_1_bn", BatchNormEpsilon).Call(x);
         x = ApplicationLayers.Activate(x, name + "_1_relu", ActivationFunction.Relu);
         x = new Conv2D(name + "_2_conv", filters, 3, 1, Padding.Same).Call(x);
         x = new BatchNormalization(name + "_2_bn", BatchNormEpsilon).Call(x);
         x = ApplicationLayers.Activate(x, name + "_2_relu", ActivationFunction.Relu);
+
+        var shortcut = input;
+        if (convShortcut) shortcut = new Conv2D(name + "_0_conv", 4 * filters, 1, stride).Call(input);
         x = new Conv2D(name + "_3_conv", 4 * filters, 1).Call(x);
+        if (convShortcut) shortcut = new BatchNormalization(name + "_0_bn", BatchNormEpsilon).Call(shortcut);
         x = new BatchNormalization(name + "_3_bn", BatchNormEpsilon).Call(x);
         x = new Add(name + "_add").Call(shortcut, x);
         return ApplicationLayers.Activate(x, name + "_out", ActivationFunction.Relu);
