@@ -37,6 +37,204 @@ public static class KerasModelConfig
         return new Model(name, input, output);
     }
 
+    /// <summary>
+    /// Serializes <paramref name="model"/> as a Keras 2 functional model config (the form <c>model.to_json()</c> and
+    /// TensorFlow.js write), which <see cref="Build"/> reads back into the same graph. Only the arguments that define the
+    /// computation are written; initializers, regularizers and training arguments are not.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A layer type has no Keras config form.</exception>
+    public static string ToJson(Model model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteString("class_name", "Functional");
+            json.WriteStartObject("config");
+            json.WriteString("name", model.Name);
+            json.WriteStartArray("layers");
+            foreach (var node in model.Nodes) WriteLayer(json, node);
+            json.WriteEndArray();
+            WriteReference(json, "input_layers", model.Input.Name);
+            WriteReference(json, "output_layers", model.Output.Name);
+            json.WriteEndObject();
+            json.WriteString("keras_version", "2.15.0");
+            json.WriteString("backend", "tensorflow");
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteReference(Utf8JsonWriter json, string property, string layerName)
+    {
+        json.WriteStartArray(property);
+        json.WriteStartArray();
+        json.WriteStringValue(layerName);
+        json.WriteNumberValue(0);
+        json.WriteNumberValue(0);
+        json.WriteEndArray();
+        json.WriteEndArray();
+    }
+
+    private static void WriteLayer(Utf8JsonWriter json, Node node)
+    {
+        var layer = node.Layer;
+        json.WriteStartObject();
+        json.WriteString("class_name", layer.ClassName);
+        json.WriteString("name", layer.Name);
+        json.WriteStartObject("config");
+        json.WriteString("name", layer.Name);
+        json.WriteBoolean("trainable", true);
+        WriteArguments(json, layer);
+        json.WriteEndObject();
+        json.WriteStartArray("inbound_nodes");
+        if (node.Inputs.Count > 0)
+        {
+            json.WriteStartArray();
+            foreach (var input in node.Inputs)
+            {
+                json.WriteStartArray();
+                json.WriteStringValue(input.Name);
+                json.WriteNumberValue(0);
+                json.WriteNumberValue(0);
+                json.WriteStartObject();
+                json.WriteEndObject();
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteArguments(Utf8JsonWriter json, Layer layer)
+    {
+        switch (layer)
+        {
+            case InputLayer input:
+                json.WriteStartArray("batch_input_shape");
+                json.WriteNullValue();
+                for (int d = 1; d < input.Shape.Rank; d++) json.WriteNumberValue(input.Shape[d]);
+                json.WriteEndArray();
+                json.WriteString("dtype", "float32");
+                break;
+            case Conv2D conv:
+                json.WriteNumber("filters", conv.Filters);
+                WriteWindow(json, conv.KernelSize, conv.Strides, conv.Padding, conv.DilationRate);
+                json.WriteString("data_format", "channels_last");
+                json.WriteNumber("groups", 1);
+                json.WriteString("activation", conv.Activation.KerasName);
+                json.WriteBoolean("use_bias", conv.UseBias);
+                break;
+            case DepthwiseConv2D depthwise:
+                WriteWindow(json, depthwise.KernelSize, depthwise.Strides, depthwise.Padding, depthwise.DilationRate);
+                json.WriteNumber("depth_multiplier", depthwise.DepthMultiplier);
+                json.WriteString("data_format", "channels_last");
+                json.WriteString("activation", depthwise.Activation.KerasName);
+                json.WriteBoolean("use_bias", depthwise.UseBias);
+                break;
+            case BatchNormalization bn:
+                json.WriteNumber("axis", -1);
+                json.WriteNumber("epsilon", bn.Epsilon);
+                json.WriteBoolean("center", bn.Center);
+                json.WriteBoolean("scale", bn.Scale);
+                break;
+            case ReLU relu:
+                if (float.IsPositiveInfinity(relu.Function.MaxValue)) json.WriteNull("max_value");
+                else json.WriteNumber("max_value", relu.Function.MaxValue);
+                json.WriteNumber("negative_slope", 0);
+                json.WriteNumber("threshold", 0);
+                break;
+            case Softmax:
+                json.WriteNumber("axis", -1);
+                break;
+            case Activation activation:
+                json.WriteString("activation", activation.Function.KerasName);
+                break;
+            case Add or Multiply or Flatten:
+                break;
+            case ZeroPadding2D zeroPadding:
+                var p = zeroPadding.Padding;
+                json.WriteStartArray("padding");
+                WritePair(json, p.Top, p.Bottom);
+                WritePair(json, p.Left, p.Right);
+                json.WriteEndArray();
+                json.WriteString("data_format", "channels_last");
+                break;
+            case Pooling2D pooling:
+                json.WritePropertyName("pool_size");
+                WritePair(json, pooling.PoolSize.Height, pooling.PoolSize.Width);
+                json.WritePropertyName("strides");
+                WritePair(json, pooling.Strides.Height, pooling.Strides.Width);
+                json.WriteString("padding", pooling.Padding == Backends.Padding.Same ? "same" : "valid");
+                json.WriteString("data_format", "channels_last");
+                break;
+            case GlobalPooling2D global:
+                json.WriteString("data_format", "channels_last");
+                json.WriteBoolean("keepdims", global.KeepDims);
+                break;
+            case Dense dense:
+                json.WriteNumber("units", dense.Units);
+                json.WriteString("activation", dense.Activation.KerasName);
+                json.WriteBoolean("use_bias", dense.UseBias);
+                break;
+            case Dropout dropout:
+                json.WriteNumber("rate", dropout.Rate);
+                break;
+            case Reshape reshape:
+                json.WriteStartArray("target_shape");
+                foreach (int d in reshape.TargetShape) json.WriteNumberValue(d);
+                json.WriteEndArray();
+                break;
+            case Rescaling rescaling:
+                WriteFloats(json, "scale", rescaling.Scale);
+                WriteFloats(json, "offset", rescaling.Offset);
+                break;
+            case Normalization:
+                // The statistics travel as the layer's weights (mean, variance, count), as Keras saves an adapted layer.
+                json.WriteNumber("axis", -1);
+                json.WriteNull("mean");
+                json.WriteNull("variance");
+                json.WriteBoolean("invert", false);
+                break;
+            default:
+                throw new NotSupportedException($"{layer.Name}: layer class '{layer.ClassName}' has no Keras config form here.");
+        }
+    }
+
+    private static void WriteWindow(Utf8JsonWriter json, (int, int) kernelSize, (int, int) strides, Padding padding, (int, int) dilation)
+    {
+        json.WritePropertyName("kernel_size");
+        WritePair(json, kernelSize.Item1, kernelSize.Item2);
+        json.WritePropertyName("strides");
+        WritePair(json, strides.Item1, strides.Item2);
+        json.WriteString("padding", padding == Backends.Padding.Same ? "same" : "valid");
+        json.WritePropertyName("dilation_rate");
+        WritePair(json, dilation.Item1, dilation.Item2);
+    }
+
+    private static void WritePair(Utf8JsonWriter json, int first, int second)
+    {
+        json.WriteStartArray();
+        json.WriteNumberValue(first);
+        json.WriteNumberValue(second);
+        json.WriteEndArray();
+    }
+
+    private static void WriteFloats(Utf8JsonWriter json, string property, IReadOnlyList<float> values)
+    {
+        // A single value is written as Keras writes a scalar argument.
+        if (values.Count == 1)
+        {
+            json.WriteNumber(property, values[0]);
+            return;
+        }
+        json.WriteStartArray(property);
+        foreach (float v in values) json.WriteNumberValue(v);
+        json.WriteEndArray();
+    }
+
     private static JsonDocument ParseDocument(string json)
     {
         try

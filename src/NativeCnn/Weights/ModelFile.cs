@@ -1,0 +1,96 @@
+using NativeCnn.Models;
+using NativeCnn.Weights.Keras;
+using NativeCnn.Weights.SafeTensors;
+
+namespace NativeCnn.Weights;
+
+/// <summary>
+/// NativeCnn's model file: one safetensors file whose tensors are the Keras weights by Keras name
+/// (<c>block1a_dwconv/depthwise_kernel</c>, float32, Keras layout) and whose <c>__metadata__</c> holds the Keras model
+/// config, so that the file alone rebuilds the model. Any safetensors file with Keras weight names also loads into a
+/// model built in code (<see cref="LoadWeights"/>).
+/// </summary>
+public static class ModelFile
+{
+    /// <summary>Metadata key of the Keras model config JSON (<c>{"class_name": "Functional", "config": ...}</c>).</summary>
+    public const string KerasConfigKey = "keras_config";
+
+    /// <summary>Metadata key naming the file format and its version.</summary>
+    public const string FormatKey = "format";
+
+    /// <summary>The value of <see cref="FormatKey"/> this version writes.</summary>
+    public const string FormatName = "nativecnn-keras/1";
+
+    /// <summary>
+    /// Writes every weight of <paramref name="model"/> in model order, with its config (<paramref name="kerasConfigJson"/>,
+    /// e.g. the one a converted file carried, or else <see cref="KerasModelConfig.ToJson"/> of the model) and any
+    /// extra <paramref name="metadata"/> (source file, converter).
+    /// </summary>
+    public static void Save(Model model, string path, string? kerasConfigJson = null, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var writer = new SafeTensorsWriter();
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>()) writer.Metadata[key] = value;
+        writer.Metadata[FormatKey] = FormatName;
+        writer.Metadata[KerasConfigKey] = kerasConfigJson ?? KerasModelConfig.ToJson(model);
+        foreach (var weight in model.Weights)
+        {
+            var shape = weight.Shape.ToArray();
+            writer.Add(weight.FullName, shape, weight.Value.ToArray());
+        }
+        writer.Save(path);
+    }
+
+    /// <summary>Rebuilds the model a file describes and loads its weights by name.</summary>
+    /// <param name="path">A file written by <see cref="Save"/> or the weights converter.</param>
+    /// <param name="inputHeight">Input height when the stored config leaves it open, or to override it.</param>
+    /// <param name="inputWidth">Input width, likewise.</param>
+    /// <exception cref="InvalidDataException">The file is not valid, has no model config, or its weights do not fit the config.</exception>
+    public static Model Load(string path, int? inputHeight = null, int? inputWidth = null)
+    {
+        using var file = new SafeTensorsFile(path);
+        if (!file.Metadata.TryGetValue(KerasConfigKey, out string? config))
+            throw new InvalidDataException($"{path}: no '{KerasConfigKey}' in the safetensors metadata, so the model cannot be rebuilt; build it in code and call LoadWeights.");
+        var model = KerasModelConfig.Build(config, inputHeight, inputWidth);
+        try
+        {
+            WeightAssignment.ByName(model, ReadAll(file));
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Loads a safetensors file's weights into a model built in code (e.g. <c>EfficientNet.B0()</c>): by Keras name when
+    /// the names match, otherwise, for files whose names differ (a legacy export, a renamed model), layer by layer in
+    /// file order as Keras's topological loader does, with every shape checked.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Neither names nor layer order and shapes fit the model; the message names the weights.</exception>
+    public static void LoadWeights(this Model model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var file = new SafeTensorsFile(path);
+        var weights = ReadAll(file);
+        var modelNames = model.Weights.Select(w => w.FullName).ToHashSet(StringComparer.Ordinal);
+        if (weights.Any(w => modelNames.Contains(w.Name)))
+        {
+            WeightAssignment.ByName(model, weights);
+            return;
+        }
+        // No name in common: group consecutive tensors by their layer prefix and pair layers in order.
+        var layers = new List<List<WeightTensor>>();
+        foreach (var weight in weights)
+        {
+            if (layers.Count == 0 || layers[^1][0].LayerName != weight.LayerName) layers.Add([]);
+            layers[^1].Add(weight);
+        }
+        WeightAssignment.ByLayerOrder(model, layers);
+    }
+
+    private static List<WeightTensor> ReadAll(SafeTensorsFile file) =>
+        file.Names.Select(name => new WeightTensor(name, file.GetInfo(name).Shape, file.ReadSingles(name))).ToList();
+}
