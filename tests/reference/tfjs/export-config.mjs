@@ -3,8 +3,10 @@
 // JSON that TensorFlow.js serializes (Keras 2 layout, as in model.json's modelTopology), every weight as .npy, and the
 // model's prediction on an input. With --head, a custom classifier is put on the application's last feature map
 // (AveragePooling2D -> Flatten -> Dropout -> Dense(10, softmax)), with seeded weights of its own.
+// It also saves the model as TensorFlow.js itself does (tf.io save handler: model.json + weight shards, split in two so
+// that a weight straddles the shards).
 // usage: node export-config.mjs --arch NAME [--alpha A] [--resolution N] --weights DIR [--head] --input x.npy --out-dir D
-//   writes D/model-config.json, D/weights/<layer>__<weight>.npy, D/y.npy
+//   writes D/model-config.json, D/weights/<layer>__<weight>.npy, D/y.npy, D/tfjs/model.json + group1-shard{1,2}of2.bin
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,6 +46,21 @@ const outDir = args['out-dir'];
 mkdirSync(join(outDir, 'weights'), { recursive: true });
 writeFileSync(join(outDir, 'model-config.json'), JSON.stringify(model.toJSON(null, false)));
 for (const w of model.weights) writeNpy(join(outDir, 'weights', weightFileName(w.originalName)), w.read().dataSync(), w.shape);
+const tfjsDir = join(outDir, 'tfjs');
+mkdirSync(tfjsDir, { recursive: true });
+await model.save(tf.io.withSaveHandler(async (artifacts) => {
+  const data = new Uint8Array(Array.isArray(artifacts.weightData)
+    ? await new Blob(artifacts.weightData).arrayBuffer() : artifacts.weightData);
+  const half = Math.floor(data.length / 2) + 3; // deliberately not on a weight boundary
+  const paths = ['group1-shard1of2.bin', 'group1-shard2of2.bin'];
+  writeFileSync(join(tfjsDir, paths[0]), data.subarray(0, half));
+  writeFileSync(join(tfjsDir, paths[1]), data.subarray(half));
+  writeFileSync(join(tfjsDir, 'model.json'), JSON.stringify({
+    format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`, convertedBy: null,
+    modelTopology: artifacts.modelTopology, weightsManifest: [{ paths, weights: artifacts.weightSpecs }],
+  }));
+  return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+}));
 const y = model.predict(tf.tensor4d(input.data, input.shape, 'float32'));
 writeNpy(join(outDir, 'y.npy'), y.dataSync(), y.shape);
 if (!y.dataSync().every(Number.isFinite)) fail('the prediction is not finite');

@@ -1,0 +1,182 @@
+using System.IO.Compression;
+using System.Text;
+using NativeCnn.Layers;
+using NativeCnn.Models;
+using NativeCnn.Weights.TensorFlowJs;
+
+namespace NativeCnn.Weights.Keras;
+
+/// <summary>
+/// A model as Keras or TensorFlow.js saved it, whatever the format: Keras 2 HDF5 (<c>model.save('x.h5')</c> or
+/// <c>save_weights</c>), Keras 3 <c>.keras</c> archives and <c>.weights.h5</c> files, and TensorFlow.js layers models
+/// (<c>model.json</c> with weight shards). The format is recognized from the file's first bytes, not its name.
+/// </summary>
+public sealed class KerasFile
+{
+    private static ReadOnlySpan<byte> Hdf5Signature => [0x89, (byte)'H', (byte)'D', (byte)'F', 0x0D, 0x0A, 0x1A, 0x0A];
+
+    private static ReadOnlySpan<byte> ZipSignature => [(byte)'P', (byte)'K', 3, 4];
+
+    private KerasFile(string path, string format, string? modelConfigJson, IReadOnlyList<KerasWeightLayer> layers, bool namedByKeras3Key)
+    {
+        Path = path;
+        Format = format;
+        ModelConfigJson = modelConfigJson;
+        Layers = layers;
+        _namedByKeras3Key = namedByKeras3Key;
+    }
+
+    private readonly bool _namedByKeras3Key;
+
+    /// <summary>The file read.</summary>
+    public string Path { get; }
+
+    /// <summary>What the file was recognized as, e.g. <c>Keras 2 HDF5 (model.save)</c>.</summary>
+    public string Format { get; }
+
+    /// <summary>The Keras model config JSON, or null for a weights-only file (then build the model in code).</summary>
+    public string? ModelConfigJson { get; }
+
+    /// <summary>The file's layers with their weights, in file order.</summary>
+    public IReadOnlyList<KerasWeightLayer> Layers { get; }
+
+    /// <summary>Every weight in the file.</summary>
+    public IEnumerable<WeightTensor> Weights => Layers.SelectMany(l => l.Weights);
+
+    /// <summary>Reads a Keras or TensorFlow.js model file.</summary>
+    /// <exception cref="InvalidDataException">The file is of no known format, or corrupt; the message says where.</exception>
+    /// <exception cref="NotSupportedException">The file uses a feature the readers do not handle; the message names it.</exception>
+    public static KerasFile Read(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        Span<byte> head = stackalloc byte[8];
+        int read;
+        using (var stream = File.OpenRead(path)) read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        head = head[..read];
+        if (head.StartsWith(Hdf5Signature)) return FromH5(path, KerasH5WeightFile.Read(path), null, "HDF5");
+        if (head.StartsWith(ZipSignature)) return ReadKerasArchive(path);
+        if (head.TrimStart(" \t\r\n"u8).StartsWith("{"u8))
+        {
+            var tfjs = TensorFlowJsLayersModel.Load(path);
+            var layers = tfjs.Weights.GroupBy(w => w.LayerName)
+                .Select(g => new KerasWeightLayer(g.Key, g.Key, g.ToArray())).ToArray();
+            return new KerasFile(path, "TensorFlow.js layers model", tfjs.ModelConfigJson, layers, namedByKeras3Key: false);
+        }
+        throw new InvalidDataException($"{path}: not an HDF5 file, a .keras archive or a TensorFlow.js model.json (first bytes {Convert.ToHexString(head)}).");
+    }
+
+    private static KerasFile ReadKerasArchive(string path)
+    {
+        using var zip = ZipFile.OpenRead(path);
+        var configEntry = zip.GetEntry("config.json") ?? throw new InvalidDataException($"{path}: a zip without config.json is not a .keras archive.");
+        var weightsEntry = zip.GetEntry("model.weights.h5")
+            ?? throw new NotSupportedException($"{path}: the .keras archive has no model.weights.h5 (npz or sharded weights are not supported).");
+        string config;
+        using (var reader = new StreamReader(configEntry.Open(), Encoding.UTF8)) config = reader.ReadToEnd();
+        using var weights = new MemoryStream(checked((int)weightsEntry.Length));
+        using (var entry = weightsEntry.Open()) entry.CopyTo(weights);
+        weights.Position = 0;
+        return FromH5(path, KerasH5WeightFile.Read(weights), config, "Keras 3 .keras archive");
+    }
+
+    private static KerasFile FromH5(string path, KerasH5WeightFile h5, string? config, string format)
+    {
+        string description = h5.Format == KerasH5Format.Keras3
+            ? config is null ? "Keras 3 .weights.h5" : format
+            : h5.ModelConfigJson is null ? "Keras 2 HDF5 (save_weights)" : "Keras 2 HDF5 (model.save)";
+        // Keras 3 files before 3.6 store no layer names: their layers are known only by the key Keras gave them.
+        bool keyed = h5.Format == KerasH5Format.Keras3 && h5.Layers.All(l => l.GroupPath.EndsWith("/" + l.Name, StringComparison.Ordinal));
+        return new KerasFile(path, description, config ?? h5.ModelConfigJson, h5.Layers, keyed);
+    }
+
+    /// <summary>Builds the model from the file's config and loads its weights.</summary>
+    /// <exception cref="InvalidDataException">The file has no model config (a weights-only file), or its weights do not fit.</exception>
+    public Model BuildModel(int? inputHeight = null, int? inputWidth = null)
+    {
+        if (ModelConfigJson is null)
+            throw new InvalidDataException($"{Path}: {Format} holds weights only, no model config; build the model in code and call LoadInto.");
+        var model = KerasModelConfig.Build(ModelConfigJson, inputHeight, inputWidth);
+        try
+        {
+            LoadInto(model);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Loads the file's weights into <paramref name="model"/>, checking every name and shape: by Keras weight name when
+    /// the file's names are the model's; for Keras 3 files by layer name or, in files without names, by Keras 3's
+    /// class-name keys computed from the model's layer order; otherwise layer by layer in order, as Keras's legacy loader.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The weights do not fit the model; the message names them.</exception>
+    public void LoadInto(Model model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var withWeights = Layers.Where(l => l.Weights.Count > 0).ToArray();
+        var modelLayers = model.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
+        if (_namedByKeras3Key || withWeights.Any(l => l.Weights[0].WeightName.All(char.IsAsciiDigit)))
+        {
+            // Keras 3: weights are vars/0, vars/1, ... of a layer found by name, or by key when names are absent.
+            var keys = _namedByKeras3Key ? Keras3Keys(model) : modelLayers;
+            var renamed = new List<WeightTensor>();
+            foreach (var layer in withWeights)
+            {
+                if (!keys.TryGetValue(layer.Name, out var target))
+                    throw new InvalidDataException($"{Path}: layer '{layer.Name}' ({layer.GroupPath}) matches no layer of {model.Name}.");
+                if (target.Weights.Count != layer.Weights.Count)
+                    throw new InvalidDataException($"{Path}: layer '{layer.Name}' has {layer.Weights.Count} weights, {model.Name}'s '{target.Name}' has {target.Weights.Count}.");
+                for (int i = 0; i < layer.Weights.Count; i++) renamed.Add(layer.Weights[i] with { Name = target.Weights[i].FullName });
+            }
+            WeightAssignment.ByName(model, renamed);
+            return;
+        }
+        var modelNames = model.Weights.Select(w => w.FullName).ToHashSet(StringComparer.Ordinal);
+        bool namesMatch = withWeights.All(l => l.Weights.All(w => modelNames.Contains(w.Name) || modelNames.Contains($"{w.LayerName}/depthwise_kernel")));
+        if (namesMatch) WeightAssignment.ByName(model, Weights);
+        else WeightAssignment.ByLayerOrder(model, withWeights.Select(l => l.Weights));
+    }
+
+    /// <summary>Keras 3's <c>layers/&lt;key&gt;</c> for each layer: snake-cased class name, numbered from the second on.</summary>
+    private static Dictionary<string, Layer> Keras3Keys(Model model)
+    {
+        var keys = new Dictionary<string, Layer>(StringComparer.Ordinal);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var layer in model.Layers)
+        {
+            string baseKey = ToSnakeCase(layer.ClassName);
+            int seen = counts.GetValueOrDefault(baseKey);
+            counts[baseKey] = seen + 1;
+            keys[seen == 0 ? baseKey : $"{baseKey}_{seen}"] = layer;
+        }
+        return keys;
+    }
+
+    /// <summary>Keras's <c>to_snake_case</c>: <c>Conv2D</c> → <c>conv2d</c>, <c>BatchNormalization</c> → <c>batch_normalization</c>, <c>ReLU</c> → <c>re_lu</c>.</summary>
+    internal static string ToSnakeCase(string name)
+    {
+        var text = new StringBuilder(name.Length + 8);
+        foreach (char c in name) if (char.IsAsciiLetterOrDigit(c) || c == '_') text.Append(c);
+        string s = text.ToString();
+        // (.)([A-Z][a-z]+) -> \1_\2
+        text.Clear();
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (i > 0 && char.IsAsciiLetterUpper(s[i]) && i + 1 < s.Length && char.IsAsciiLetterLower(s[i + 1])) text.Append('_');
+            text.Append(s[i]);
+        }
+        s = text.ToString();
+        // ([a-z])([A-Z]) -> \1_\2
+        text.Clear();
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (i > 0 && char.IsAsciiLetterUpper(s[i]) && char.IsAsciiLetterLower(s[i - 1])) text.Append('_');
+            text.Append(s[i]);
+        }
+        return text.ToString().ToLowerInvariant();
+    }
+}
