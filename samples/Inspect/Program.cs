@@ -4,7 +4,7 @@ using System.Text.Json;
 using NativeCnn.Backends.Cpu;
 using NativeCnn.Models;
 using NativeCnn.Models.Architectures;
-using NativeCnn.Samples.Inspect;
+using NativeCnn.Samples;
 using NativeCnn.Tensors;
 using NativeCnn.Weights;
 

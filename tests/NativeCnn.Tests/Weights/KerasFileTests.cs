@@ -2,6 +2,7 @@ using NativeCnn.Models;
 using NativeCnn.Models.Architectures;
 using NativeCnn.Tensors;
 using NativeCnn.Tests.Models;
+using NativeCnn.Weights;
 using NativeCnn.Weights.Keras;
 using Xunit.Abstractions;
 
@@ -102,6 +103,33 @@ public sealed class KerasFileTests(KerasFileTests.Exports exports, ITestOutputHe
         File.WriteAllBytes(path, [0xDE, 0xAD, 0xBE, 0xEF]);
         var e = Assert.Throws<InvalidDataException>(() => KerasFile.Read(path));
         Assert.Contains("DEADBEEF", e.Message);
+    }
+
+    [Theory]
+    [InlineData("mobilenet-head", "keras/model.keras")]
+    [InlineData("efficientnet-b0", "keras/legacy-weights.h5", "--arch", "efficientnet-b0", "--resolution", "64")]
+    [InlineData("mobilenet-head", "tfjs/model.json")]
+    public void ConverterWritesAModelFileThatRebuildsAndPredictsAsTensorFlowJs(string model, string file, params string[] options)
+    {
+        string converted = Path.Combine(exports.Root, model, Path.GetFileName(file) + ".safetensors");
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        int exit = WeightsConverter.Converter.Run([Path.Combine(exports.Root, model, file), "-o", converted, .. options], stdout, stderr);
+        Assert.True(exit == 0, $"exit {exit}: {stderr}");
+        output.WriteLine(stdout.ToString());
+        Assert.Contains("parameters", stdout.ToString());
+        Assert.Contains("reading", stderr.ToString());
+        using var rebuilt = ModelFile.Load(converted);
+        AssertPredictsAsTensorFlowJs(rebuilt, model);
+    }
+
+    [Fact]
+    public void ConverterExplainsWhatAWeightsOnlyFileNeeds()
+    {
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        int exit = WeightsConverter.Converter.Run(
+            [Path.Combine(exports.Root, "mobilenet-head", "keras", "keras3.weights.h5"), "-o", Path.Combine(exports.Root, "x.safetensors")], stdout, stderr);
+        Assert.Equal(2, exit);
+        Assert.Contains("holds weights only (Keras 3 .weights.h5); name the architecture with --arch", stderr.ToString());
     }
 
     [Theory]

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace NativeCnn.Samples.Inspect;
+namespace NativeCnn.Samples;
 
 /// <summary>Minimal "--name value" / "--flag" parsing; unknown options are errors, so typos never pass silently.</summary>
 internal sealed class CommandLine
