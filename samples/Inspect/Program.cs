@@ -7,20 +7,23 @@ using NativeCnn.Models.Architectures;
 using NativeCnn.Samples;
 using NativeCnn.Tensors;
 using NativeCnn.Weights;
+using NativeCnn.Weights.Keras;
 
 const string Usage = """
     Inspect: look inside Keras architectures built by NativeCnn.
 
-      summary <arch> [--alpha A] [--resolution N] [--json]
-      profile <arch> [--alpha A] [--resolution N] [--batch N] [--threads N] [--runs N] [--json]
-      run <arch> [--alpha A] [--resolution N] [--weights DIR] [--input x.npy] --output y.npy
-                 [--activations L1,L2 --dump-dir DIR]
+      summary MODEL [--json]
+      profile MODEL [--batch N] [--threads N] [--runs N] [--json]
+      run MODEL [--input x.npy] --output y.npy [--activations L1,L2 --dump-dir DIR]
       archs
 
+    MODEL: <arch> [--alpha A] [--resolution N] [--weights W], or --model FILE [--resolution N]
     <arch>: resnet50 resnet101 resnet152 mobilenetv2 efficientnet-b0 ... efficientnet-b7
+    --model: a NativeCnn .safetensors model file (weights-converter), or a Keras .h5 / .keras file or a
+             TensorFlow.js model.json that holds its config.
+    --weights: seeded random weights unless W names a .safetensors file, a Keras / TensorFlow.js file, or a
+               directory of .npy files (one per Keras weight, 'layer/weight' written as 'layer__weight.npy').
     Without arguments: summary, then profile, of efficientnet-b0.
-    Weights: seeded random unless --weights names a directory of .npy files (one per Keras weight,
-    'layer/weight' written as 'layer__weight.npy').
     """;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -55,10 +58,24 @@ catch (Exception e) when (e is ArgumentException or InvalidDataException or File
 
 static Model Build(CommandLine command)
 {
-    string arch = command.Positional.FirstOrDefault() ?? throw new ArgumentException("Name an architecture.");
-    double alpha = command.Double("alpha", 1.0);
     int? resolution = command.String("resolution") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : null;
-    return ModelZoo.Create(arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution });
+    if (command.String("model") is { } file)
+    {
+        // A NativeCnn model file, or any Keras / TensorFlow.js file that carries its config.
+        return file.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
+            ? ModelFile.Load(file, resolution, resolution)
+            : KerasFile.Read(file).BuildModel(resolution, resolution);
+    }
+    string arch = command.Positional.FirstOrDefault() ?? throw new ArgumentException("Name an architecture, or a model file with --model.");
+    double alpha = command.Double("alpha", 1.0);
+    var model = ModelZoo.Create(arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution });
+    if (command.String("weights") is { } weights)
+    {
+        if (Directory.Exists(weights)) NpyWeightDirectory.Load(model, weights);
+        else if (weights.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) model.LoadWeights(weights);
+        else KerasFile.Read(weights).LoadInto(model);
+    }
+    return model;
 }
 
 static void Summary(CommandLine command)
@@ -140,12 +157,11 @@ static void Profile(CommandLine command)
 static void RunModel(CommandLine command)
 {
     string output = command.String("output") ?? throw new ArgumentException("run needs --output y.npy.");
-    string? inputPath = command.String("input"), weights = command.String("weights");
+    string? inputPath = command.String("input");
     string? activations = command.String("activations"), dumpDir = command.String("dump-dir");
     using var model = Build(command);
     command.RejectUnknown();
     if ((activations is null) != (dumpDir is null)) throw new ArgumentException("--activations and --dump-dir go together.");
-    if (weights is not null) NpyWeightDirectory.Load(model, weights);
 
     using var input = inputPath is not null
         ? NpyFile.Read(inputPath)
