@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using NativeCnn.Backends.Cpu;
+using NativeCnn.Layers;
 using NativeCnn.Models;
 using NativeCnn.Models.Architectures;
 using NativeCnn.Samples;
@@ -13,7 +14,7 @@ const string Usage = """
     Inspect: look inside Keras architectures built by NativeCnn.
 
       summary MODEL [--json]
-      profile MODEL [--batch N] [--threads N] [--runs N] [--json]
+      profile MODEL [--batch N] [--threads N] [--runs N] [--layers] [--json]
       run MODEL [--input x.npy] --output y.npy [--activations L1,L2 --dump-dir DIR]
       archs
 
@@ -23,6 +24,8 @@ const string Usage = """
              TensorFlow.js model.json that holds its config.
     --weights: seeded random weights unless W names a .safetensors file, a Keras / TensorFlow.js file, or a
                directory of .npy files (one per Keras weight, 'layer/weight' written as 'layer__weight.npy').
+    profile runs the fused plan (convolution + BatchNormalization + activation + residual add, squeeze-and-
+    excitation as single steps); --layers times every layer on its own instead.
     Without arguments: summary, then profile, of efficientnet-b0.
     """;
 
@@ -92,12 +95,13 @@ static void Profile(CommandLine command)
     bool json = command.Flag("json");
     int batch = command.Int("batch", 1), runs = command.Int("runs", 10);
     int threads = command.Int("threads", Environment.ProcessorCount);
+    bool layerByLayer = command.Flag("layers");
     using var model = Build(command);
     command.RejectUnknown();
     if (runs < 1) throw new ArgumentException("--runs must be at least 1.");
 
     using var backend = new CpuBackend(threads);
-    using var plan = model.CreatePlan(backend, batch);
+    using var plan = model.CreatePlan(backend, batch, fuse: !layerByLayer);
     plan.Input.CopyFrom(TestImage(plan.Input.Shape, seed: 1));
     plan.Run(); // warm-up: first-touch of buffers and JIT
 
@@ -130,7 +134,7 @@ static void Profile(CommandLine command)
         {
             writer.WriteStartObject();
             writer.WriteString("name", step.Name);
-            writer.WriteString("type", step.Node.Layer.ClassName);
+            writer.WriteString("type", StepType(step));
             writer.WriteNumber("median_ms", ms);
             writer.WriteNumber("share", stepSum > 0 ? ms / stepSum : 0);
             writer.WriteNumber("gflops", GigaFlops(step.MultiplyAccumulates, ms));
@@ -148,7 +152,7 @@ static void Profile(CommandLine command)
     foreach (var (step, ms) in rows)
     {
         string gflops = step.MultiplyAccumulates > 0 ? $"{GigaFlops(step.MultiplyAccumulates, ms),9:F1}" : $"{"",9}";
-        Console.WriteLine($"{step.Name,-32} {step.Node.Layer.ClassName,-24} {ms,9:F3} {(stepSum > 0 ? ms / stepSum : 0),7:P1} {gflops}");
+        Console.WriteLine($"{step.Name,-32} {StepType(step),-24} {ms,9:F3} {(stepSum > 0 ? ms / stepSum : 0),7:P1} {gflops}");
     }
     long macs = plan.Steps.Sum(s => s.MultiplyAccumulates);
     Console.WriteLine($"Median latency: {medianTotal:F2} ms per batch of {batch} ({GigaFlops(macs, medianTotal):F1} GFLOP/s overall, {macs / 1e9:F3} GMACs)");
@@ -170,7 +174,8 @@ static void RunModel(CommandLine command)
     if (input.Shape != expected) throw new ArgumentException($"{model.Input.Name}: expected input {expected}, got {input.Shape} from {inputPath}.");
 
     using var backend = new CpuBackend();
-    using var plan = model.CreatePlan(backend, input.Shape.Batch);
+    // Requested activations need every layer's output kept, so such a run goes layer by layer.
+    using var plan = model.CreatePlan(backend, input.Shape.Batch, fuse: activations is null);
     plan.Input.CopyFrom(input.Span);
     plan.Run();
     Save(plan.Output, output);
@@ -183,6 +188,18 @@ static void RunModel(CommandLine command)
         Save(plan.GetActivation(name), path);
         Console.WriteLine($"  {name}: {plan.GetActivation(name).Shape} -> {path}");
     }
+}
+
+// A fused step reads as its layers' classes, shortened ("Conv2D+BN+Activation"); a fused SE block as SqueezeExcitation.
+static string StepType(PlanStep step)
+{
+    var names = step.Layers.Select(n => n.Layer.ClassName switch
+    {
+        "BatchNormalization" => "BN",
+        "GlobalAveragePooling2D" => "GAP",
+        var other => other,
+    });
+    return step.Layers[0].Layer is GlobalAveragePooling2D && step.Layers.Count > 1 ? "SqueezeExcitation" : string.Join("+", names);
 }
 
 static void Save(NativeCnn.Backends.IDeviceBuffer buffer, string path)

@@ -14,45 +14,60 @@ public sealed class ExecutionPlan : IDisposable
     private readonly Dictionary<Node, IDeviceBuffer> _buffers = [];
     private readonly Dictionary<string, PlanStep> _stepsByName = new(StringComparer.Ordinal);
     private readonly PlanStep[] _steps;
+    private readonly List<Tensor> _ownedWeights = [];
     private bool _disposed;
 
-    internal ExecutionPlan(Model model, IBackend backend, int batch)
+    internal ExecutionPlan(Model model, IBackend backend, int batch, bool fuse)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         Model = model;
         Backend = backend;
         Batch = batch;
+        IsFused = fuse;
         var steps = new List<PlanStep>();
         try
         {
             _buffers[model.Input] = backend.Allocate(model.Input.OutputShape.WithBatch(batch));
-            foreach (var node in model.Nodes)
+            foreach (var (node, create) in fuse ? LayerFusion.Fused(model) : LayerFusion.Unfused(model))
             {
-                if (node == model.Input) continue;
-                var layer = node.Layer;
-                var inputShapes = node.Inputs.Select(n => _buffers[n].Shape).ToArray();
-                var outputShape = layer.ComputeOutputShape(inputShapes);
-                var op = layer.CreateOp(inputShapes);
-                if (!backend.Supports(op, out var reason))
-                    throw new BackendException($"{layer.Name}: {backend.Name} cannot run {op.GetType().Name}: {reason}.");
+                var group = create(n => _buffers[n].Shape);
+                _ownedWeights.AddRange(group.OwnedWeights);
+                var inputShapes = group.Inputs.Select(n => _buffers[n].Shape).ToArray();
+                var outputShape = ComputeOutputShape(group);
+                if (!backend.Supports(group.Op, out var reason))
+                    throw new BackendException($"{node.Name}: {backend.Name} cannot run {group.Op.GetType().Name}: {reason}.");
                 var output = backend.Allocate(outputShape);
                 _buffers[node] = output;
-                var binding = new OpBinding(layer.Name, node.Inputs.Select(n => _buffers[n]).ToArray(), output,
-                                            layer.Weights.Select(w => w.Value).ToArray());
-                var prepared = backend.Prepare(op, binding);
-                var step = new PlanStep(node, op, prepared, inputShapes, output, layer.CountMultiplyAccumulates(inputShapes, outputShape));
+                var binding = new OpBinding(node.Name, group.Inputs.Select(n => _buffers[n]).ToArray(), output, group.Weights);
+                var prepared = backend.Prepare(group.Op, binding);
+                long macs = group.Members.Sum(m => m.Layer.CountMultiplyAccumulates(
+                    m.Inputs.Select(i => i.OutputShape.WithBatch(batch)).ToArray(), m.OutputShape.WithBatch(batch)));
+                var step = new PlanStep(node, group.Members, group.Op, prepared, inputShapes, output, macs);
                 steps.Add(step);
-                _stepsByName[layer.Name] = step;
+                foreach (var member in group.Members) _stepsByName[member.Name] = step;
             }
         }
         catch
         {
             foreach (var step in steps) step.Prepared.Dispose();
             foreach (var buffer in _buffers.Values) buffer.Dispose();
+            foreach (var weight in _ownedWeights) weight.Dispose();
             throw;
         }
         _steps = steps.ToArray();
+    }
+
+    /// <summary>Every member's output shape at the plan's batch size; the group's output is its last member's.</summary>
+    private TensorShape ComputeOutputShape(LayerFusion.Group group)
+    {
+        var shapes = new Dictionary<Node, TensorShape>();
+        foreach (var member in group.Members)
+        {
+            var inputShapes = member.Inputs.Select(i => shapes.TryGetValue(i, out var s) ? s : _buffers[i].Shape).ToArray();
+            shapes[member] = member.Layer.ComputeOutputShape(inputShapes);
+        }
+        return shapes[group.Output];
     }
 
     /// <summary>The model this plan runs.</summary>
@@ -63,6 +78,12 @@ public sealed class ExecutionPlan : IDisposable
 
     /// <summary>Images per run.</summary>
     public int Batch { get; }
+
+    /// <summary>
+    /// Whether layers were fused into single ops (convolution + BatchNormalization + activation + residual add,
+    /// squeeze-and-excitation); the outputs of layers inside a fused step are then not kept.
+    /// </summary>
+    public bool IsFused { get; }
 
     /// <summary>The input buffer: write the batch here before <see cref="Run()"/>.</summary>
     public IDeviceBuffer Input => _buffers[Model.Input];
@@ -104,12 +125,14 @@ public sealed class ExecutionPlan : IDisposable
 
     /// <summary>The output buffer of the layer named <paramref name="layerName"/> (the input layer's name gives the input).</summary>
     /// <exception cref="KeyNotFoundException">No layer has that name.</exception>
+    /// <exception cref="InvalidOperationException">The layer runs inside a fused step, whose intermediate outputs are not kept.</exception>
     public IDeviceBuffer GetActivation(string layerName)
     {
         if (layerName == Model.Input.Name) return Input;
-        return _stepsByName.TryGetValue(layerName, out var step)
-            ? step.Output
-            : throw new KeyNotFoundException($"{Model.Name}: no layer named '{layerName}'.");
+        if (!_stepsByName.TryGetValue(layerName, out var step)) throw new KeyNotFoundException($"{Model.Name}: no layer named '{layerName}'.");
+        if (step.Name != layerName)
+            throw new InvalidOperationException($"{Model.Name}: layer '{layerName}' runs fused into '{step.Name}', so its output is not kept; create the plan with fuse: false to read it.");
+        return step.Output;
     }
 
     /// <summary>Releases the prepared ops and activation buffers (not the model's weights).</summary>
@@ -119,5 +142,6 @@ public sealed class ExecutionPlan : IDisposable
         _disposed = true;
         foreach (var step in _steps) step.Prepared.Dispose();
         foreach (var buffer in _buffers.Values) buffer.Dispose();
+        foreach (var weight in _ownedWeights) weight.Dispose();
     }
 }

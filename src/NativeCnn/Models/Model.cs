@@ -85,8 +85,10 @@ public sealed class Model : IDisposable
     /// <summary>Builds a plan that runs the model on <paramref name="backend"/> for batches of <paramref name="batch"/>.</summary>
     /// <param name="backend">Where to run.</param>
     /// <param name="batch">Images per run.</param>
+    /// <param name="fuse">Run convolution + BatchNormalization + activation (+ residual add) and squeeze-and-excitation blocks as
+    /// single ops (faster; the outputs of the fused-away layers are then not kept). False keeps every layer's output.</param>
     /// <exception cref="BackendException">The backend cannot run one of the layers; the message names it.</exception>
-    public ExecutionPlan CreatePlan(IBackend backend, int batch = 1) => new(this, backend, batch);
+    public ExecutionPlan CreatePlan(IBackend backend, int batch = 1, bool fuse = true) => new(this, backend, batch, fuse);
 
     /// <summary>
     /// Runs the model on the CPU with every core and returns a new output tensor. A convenience: the plan is cached per

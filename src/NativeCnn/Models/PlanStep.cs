@@ -6,9 +6,10 @@ namespace NativeCnn.Models;
 /// <summary>One prepared layer of an <see cref="ExecutionPlan"/>: what runs, on what shapes, and how long it last took.</summary>
 public sealed class PlanStep
 {
-    internal PlanStep(Node node, OpDescriptor op, IPreparedOp prepared, IReadOnlyList<TensorShape> inputShapes, IDeviceBuffer output, long multiplyAccumulates)
+    internal PlanStep(Node node, IReadOnlyList<Node> layers, OpDescriptor op, IPreparedOp prepared, IReadOnlyList<TensorShape> inputShapes, IDeviceBuffer output, long multiplyAccumulates)
     {
         Node = node;
+        Layers = layers;
         Op = op;
         Prepared = prepared;
         InputShapes = inputShapes;
@@ -16,8 +17,11 @@ public sealed class PlanStep
         MultiplyAccumulates = multiplyAccumulates;
     }
 
-    /// <summary>The graph node.</summary>
+    /// <summary>The graph node whose output this step produces (the last layer of a fused step).</summary>
     public Node Node { get; }
+
+    /// <summary>The layers this step runs: one, or several fused into one op (in graph order).</summary>
+    public IReadOnlyList<Node> Layers { get; }
 
     /// <summary>The layer name.</summary>
     public string Name => Node.Name;

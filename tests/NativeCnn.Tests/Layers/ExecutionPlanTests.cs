@@ -32,10 +32,10 @@ public sealed class ExecutionPlanTests
         using var predicted = model.Predict(input);
 
         using var backend = new CpuBackend(threadCount: 2);
-        using var plan = model.CreatePlan(backend, batch: 3);
+        using var plan = model.CreatePlan(backend, batch: 3, fuse: false);
         var output = new float[30];
         plan.Run(input.Span, output);
-        Assert.Equal(predicted.ToArray(), output);
+        Precision.AssertClose(predicted.Span, output, 1e-5, 1.0, "layer-by-layer plan vs Predict (fused)");
         Assert.Equal(TensorShape.Nhwc(3, 16, 16, 16), plan.GetActivation("conv_bn").Shape);
         Assert.Equal(input.ToArray(), ReadBack(plan.GetActivation("input_layer")));
         for (int n = 0; n < 3; n++) Assert.Equal(1.0, output.AsSpan(n * 10, 10).ToArray().Sum(), 5);
@@ -46,12 +46,35 @@ public sealed class ExecutionPlanTests
     {
         using var model = ModelGraphTests.TinyModel();
         using var backend = new CpuBackend(threadCount: 1);
-        using var plan = model.CreatePlan(backend);
+        using var plan = model.CreatePlan(backend, fuse: false);
         plan.RunProfiled();
         Assert.Equal(5, plan.Steps.Count);
         Assert.All(plan.Steps, s => Assert.True(s.LastMilliseconds >= 0));
         Assert.Equal(16L * 16 * 16 * 27, plan.Steps[0].MultiplyAccumulates);
         Assert.IsType<Conv2DOp>(plan.Steps[0].Op);
+    }
+
+    [Fact]
+    public void FusedPlanFoldsBatchNormalizationAndActivationIntoTheConvolution()
+    {
+        using var model = ModelGraphTests.TinyModel();
+        using var input = Tensor.FromArray(TestData.Uniform(13, 2 * 32 * 32 * 3), TensorShape.Nhwc(2, 32, 32, 3));
+        using var backend = new CpuBackend(threadCount: 2);
+        using var layered = model.CreatePlan(backend, batch: 2, fuse: false);
+        using var fused = model.CreatePlan(backend, batch: 2);
+        var expected = new float[20];
+        var actual = new float[20];
+        layered.Run(input.Span, expected);
+        fused.Run(input.Span, actual);
+        Precision.AssertClose(expected, actual, 1e-5, 1.0, "fused vs layer by layer");
+
+        Assert.True(fused.IsFused);
+        var conv = fused.Steps[0];
+        Assert.Equal(["conv", "conv_bn", "conv_swish"], conv.Layers.Select(n => n.Name));
+        Assert.Equal(layered.Steps[0].MultiplyAccumulates + layered.Steps[1].MultiplyAccumulates, conv.MultiplyAccumulates);
+        Assert.Equal(layered.Steps.Count - 2, fused.Steps.Count);
+        var e = Assert.Throws<InvalidOperationException>(() => fused.GetActivation("conv_bn"));
+        Assert.Contains("runs fused into 'conv_swish'", e.Message);
     }
 
     [Fact]

@@ -45,13 +45,21 @@ public sealed class TensorFlowJsComparisonTests(ITestOutputHelper output)
             using var network = ModelZoo.Create(arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution });
             NpyWeightDirectory.Load(network, weights);
             using var backend = new CpuBackend();
-            using var plan = network.CreatePlan(backend, batch);
-            using (var x = NpyFile.Read(input)) plan.Input.CopyFrom(x.Span);
+            using var x = NpyFile.Read(input);
+            // Layer by layer, every tapped activation is kept; the fused plan (folded BatchNormalization, fused
+            // activations, residual adds and squeeze-and-excitation) must reach the same output.
+            using var plan = network.CreatePlan(backend, batch, fuse: false);
+            plan.Input.CopyFrom(x.Span);
             plan.Run();
-
             foreach (string layer in taps.Split(','))
                 AssertMatches(Path.Combine(dumps, layer + ".npy"), plan.GetActivation(layer), layer);
             AssertMatches(expectedOutput, plan.Output, network.Output.Name);
+
+            using var fused = network.CreatePlan(backend, batch);
+            Assert.True(fused.Steps.Count < plan.Steps.Count, "nothing was fused");
+            fused.Input.CopyFrom(x.Span);
+            fused.Run();
+            AssertMatches(expectedOutput, fused.Output, $"{network.Output.Name} (fused plan, {fused.Steps.Count} steps for {plan.Steps.Count} layers)");
         }
         finally
         {

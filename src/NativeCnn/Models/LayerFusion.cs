@@ -1,0 +1,176 @@
+using NativeCnn.Backends;
+using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Layers;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Models;
+
+/// <summary>
+/// Groups layers that a plan runs as one op, so that intermediate tensors never reach memory:
+/// <list type="bullet">
+/// <item>Conv2D / DepthwiseConv2D → BatchNormalization (folded into the kernel and bias, in float64) → elementwise
+/// activation (the kernel's epilogue);</item>
+/// <item>Conv2D → BatchNormalization → [Dropout] → Add(shortcut) → [activation]: the residual add as a row epilogue;</item>
+/// <item>squeeze-and-excitation: GlobalAveragePooling2D → [Reshape] → Conv2D 1x1 → Conv2D 1x1 (sigmoid) → Multiply.</item>
+/// </list>
+/// A layer joins a group only when the group is its output's sole consumer, so every tensor another layer reads is
+/// still produced; the outputs of layers inside a group are not kept.
+/// </summary>
+internal static class LayerFusion
+{
+    /// <summary>One step of a plan: the layers it covers, its op and weights, and the nodes it reads.</summary>
+    internal sealed record Group(Node Output, IReadOnlyList<Node> Members, IReadOnlyList<Node> Inputs, OpDescriptor Op,
+                                 IReadOnlyList<Tensor> Weights, IReadOnlyList<Tensor> OwnedWeights);
+
+    /// <summary>Every non-input node as its own group (no fusion).</summary>
+    public static IEnumerable<(Node Output, Func<Func<Node, TensorShape>, Group> Create)> Unfused(Model model) =>
+        model.Nodes.Where(n => n != model.Input).Select(n => (n, (Func<Func<Node, TensorShape>, Group>)(shapeOf => Single(n, shapeOf))));
+
+    /// <summary>The groups of <paramref name="model"/> in an executable order; each group runs where its last member stood.</summary>
+    public static IEnumerable<(Node Output, Func<Func<Node, TensorShape>, Group> Create)> Fused(Model model)
+    {
+        var consumers = model.Nodes.ToDictionary(n => n, _ => new List<Node>());
+        foreach (var node in model.Nodes)
+            foreach (var input in node.Inputs) consumers[input].Add(node);
+
+        // Only the sole consumer of a node that is not the model output may join its group.
+        Node? SoleConsumer(Node node) => node != model.Output && consumers[node].Count == 1 ? consumers[node][0] : null;
+
+        var claimed = new HashSet<Node>();
+        var groups = new List<(int Position, Node Output, Func<Func<Node, TensorShape>, Group> Create)>();
+        var position = model.Nodes.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i);
+        foreach (var node in model.Nodes)
+        {
+            if (node == model.Input || claimed.Contains(node)) continue;
+            var members = SqueezeExcitation(node, SoleConsumer) ?? ConvolutionChain(node, SoleConsumer, claimed) ?? [node];
+            foreach (var m in members) claimed.Add(m);
+            var last = members[^1];
+            groups.Add((position[last], last, shapeOf => Create(members, shapeOf)));
+        }
+        return groups.OrderBy(g => g.Position).Select(g => (g.Output, g.Create));
+    }
+
+    private static List<Node>? ConvolutionChain(Node start, Func<Node, Node?> soleConsumer, HashSet<Node> claimed)
+    {
+        if (start.Layer is not (Conv2D or DepthwiseConv2D)) return null;
+        var activation = start.Layer is Conv2D c ? c.Activation : ((DepthwiseConv2D)start.Layer).Activation;
+        var members = new List<Node> { start };
+        var current = start;
+        if (activation.Kind == ActivationKind.Linear && soleConsumer(current) is { Layer: BatchNormalization } bn)
+        {
+            members.Add(bn);
+            current = bn;
+        }
+        if (activation.Kind == ActivationKind.Linear && soleConsumer(current) is { } act && ElementwiseActivation(act.Layer) is not null)
+        {
+            members.Add(act);
+            return members;
+        }
+        if (start.Layer is not Conv2D || activation.Kind != ActivationKind.Linear) return members.Count > 1 ? members : null;
+
+        // A residual add (through identity Dropouts), then an optional activation after it, as in ResNet.
+        var path = new List<Node>();
+        var next = soleConsumer(current);
+        while (next is { Layer: Dropout })
+        {
+            path.Add(next);
+            next = soleConsumer(next);
+        }
+        // Both branches of a residual block may end in a convolution; the first one in graph order takes the add.
+        if (next is { Layer: Add } add && !claimed.Contains(add) && add.Inputs.Count == 2 && add.Inputs[0] != add.Inputs[1])
+        {
+            members.AddRange(path);
+            members.Add(add);
+            if (soleConsumer(add) is { } after && ElementwiseActivation(after.Layer) is not null) members.Add(after);
+        }
+        return members.Count > 1 ? members : null;
+    }
+
+    private static List<Node>? SqueezeExcitation(Node start, Func<Node, Node?> soleConsumer)
+    {
+        if (start.Layer is not GlobalAveragePooling2D) return null;
+        var members = new List<Node> { start };
+        var next = soleConsumer(start);
+        if (next is { Layer: Reshape })
+        {
+            members.Add(next);
+            next = soleConsumer(next);
+        }
+        if (next is not { Layer: Conv2D reduce } || !IsPointwiseWithBias(reduce)) return null;
+        var expand = soleConsumer(next);
+        if (expand is not { Layer: Conv2D expandLayer } || !IsPointwiseWithBias(expandLayer) || expandLayer.Activation.Kind != ActivationKind.Sigmoid) return null;
+        var multiply = soleConsumer(expand);
+        var source = start.Inputs[0];
+        if (multiply is not { Layer: Multiply } || multiply.Inputs.Count != 2 || !multiply.Inputs.Contains(source)) return null;
+        if (expand.OutputShape.Rank != 4 || expand.OutputShape.Height != 1 || expand.OutputShape.Width != 1) return null;
+        members.AddRange([next, expand, multiply]);
+        return members;
+    }
+
+    private static bool IsPointwiseWithBias(Conv2D conv) =>
+        conv.KernelSize == (1, 1) && conv.Strides == (1, 1) && conv.DilationRate == (1, 1) && conv.UseBias && conv.Activation.IsElementwise;
+
+    private static ActivationFunction? ElementwiseActivation(Layer layer) =>
+        layer is Activation a && a.Function.IsElementwise && a.Function.Kind != ActivationKind.Linear ? a.Function : null;
+
+    private static Group Single(Node node, Func<Node, TensorShape> shapeOf) =>
+        new(node, [node], node.Inputs, node.Layer.CreateOp(node.Inputs.Select(shapeOf).ToArray()), node.Layer.Weights.Select(w => w.Value).ToArray(), []);
+
+    private static Group Create(List<Node> members, Func<Node, TensorShape> shapeOf)
+    {
+        if (members.Count == 1) return Single(members[0], shapeOf);
+        if (members[0].Layer is GlobalAveragePooling2D)
+        {
+            var reduce = (Conv2D)members[^3].Layer;
+            var expand = (Conv2D)members[^2].Layer;
+            var source = members[0].Inputs[0];
+            return new Group(members[^1], members, [source],
+                new SqueezeExcitationOp(reduce.Filters, reduce.Activation),
+                [reduce.GetWeight("kernel").Value, reduce.GetWeight("bias").Value, expand.GetWeight("kernel").Value, expand.GetWeight("bias").Value], []);
+        }
+
+        var first = members[0];
+        var activation = ActivationFunction.Linear;
+        var bn = members.Select(m => m.Layer).OfType<BatchNormalization>().FirstOrDefault();
+        var add = members.FirstOrDefault(m => m.Layer is Add);
+        foreach (var m in members) if (ElementwiseActivation(m.Layer) is { } f) activation = f;
+        // The chain's own input comes first; a residual add's other operand second.
+        var chainInput = first.Inputs[0];
+        var residual = add?.Inputs.First(i => !members.Contains(i));
+        Node[] inputs = residual is null ? [chainInput] : [chainInput, residual];
+        var firstShapes = new[] { shapeOf(chainInput) };
+
+        var owned = new List<Tensor>();
+        var (kernel, bias) = FoldedWeights(first.Layer, bn, owned);
+        OpDescriptor op = first.Layer switch
+        {
+            Conv2D conv => (Conv2DOp)conv.CreateOp(firstShapes) with { UseBias = true, Activation = activation, AddsResidual = residual is not null },
+            DepthwiseConv2D depthwise => (DepthwiseConv2DOp)depthwise.CreateOp(firstShapes) with { UseBias = true, Activation = activation },
+            _ => throw new InvalidOperationException($"{first.Name}: not a convolution."),
+        };
+        return new Group(members[^1], members, inputs, op, [kernel, bias], owned);
+    }
+
+    /// <summary>The convolution's kernel and bias with the BatchNormalization folded in (new tensors the plan owns).</summary>
+    private static (Tensor Kernel, Tensor Bias) FoldedWeights(Layer conv, BatchNormalization? bn, List<Tensor> owned)
+    {
+        var kernel = conv.Weights[0].Value;
+        bool useBias = conv is Conv2D c ? c.UseBias : ((DepthwiseConv2D)conv).UseBias;
+        var bias = useBias ? conv.GetWeight("bias").Value.Span : default;
+        var foldedKernel = new Tensor(kernel.Shape);
+        int channels = conv is Conv2D ? kernel.Shape[3] : kernel.Shape[2] * kernel.Shape[3];
+        var foldedBias = new Tensor(new TensorShape(channels));
+        owned.Add(foldedKernel);
+        owned.Add(foldedBias);
+        if (bn is null)
+        {
+            kernel.Span.CopyTo(foldedKernel.Span);
+            if (useBias) bias.CopyTo(foldedBias.Span);
+            return (foldedKernel, foldedBias);
+        }
+        var affine = (ChannelAffineOp)bn.CreateOp([TensorShape.Nhwc(1, 1, 1, channels)]);
+        if (conv is Conv2D) BatchNormalizationMath.FoldIntoConv2D(kernel.Span, bias, affine.Scale, affine.Shift, foldedKernel.Span, foldedBias.Span);
+        else BatchNormalizationMath.FoldIntoDepthwiseConv2D(kernel.Span, bias, affine.Scale, affine.Shift, foldedKernel.Span, foldedBias.Span);
+        return (foldedKernel, foldedBias);
+    }
+}
