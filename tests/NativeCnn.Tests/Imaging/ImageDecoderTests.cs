@@ -9,6 +9,7 @@ public sealed class ImageDecoderTests(ImagingCorpus corpus, ITestOutputHelper ou
     [Theory]
     [InlineData("png-")]
     [InlineData("pnm-")]
+    [InlineData("jpeg-")]
     public void DecodesLikePil(string prefix)
     {
         var failures = new List<string>();
@@ -42,7 +43,7 @@ public sealed class ImageDecoderTests(ImagingCorpus corpus, ITestOutputHelper ou
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    [Fact(Skip = "JPEG decoder lands in the next commit")]
+    [Fact]
     public void RefusesProgressiveJpegByName()
     {
         var e = Assert.Throws<NotSupportedException>(() => ImageDecoder.Decode(corpus.PathOf("progressive.jpg")));
