@@ -192,6 +192,204 @@ for name, args in [("jpeg-optimize", dict(quality=90, optimize=True)), ("jpeg-q2
 # A progressive file, which the decoder must refuse by name.
 Image.fromarray(rgb).save(f"{out}/progressive.jpg", quality=90, progressive=True)
 
+
+# ---------------------------------------------------------------- JPEG (minimal baseline encoder)
+ZIGZAG = [0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+          35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63]
+DCT = np.array([[(math.sqrt(0.125) if u == 0 else 0.5) * math.cos((2 * x + 1) * u * math.pi / 16) for x in range(8)] for u in range(8)])
+
+
+def huffman_lengths(freq):
+    """Code lengths for the symbols in freq (a dict), with one reserved all-ones code point, as libjpeg reserves."""
+    import heapq
+    heap = [(f, i, [s]) for i, (s, f) in enumerate(sorted(freq.items()))] + [(0, -1, [None])]
+    heapq.heapify(heap)
+    lengths = {s: 0 for s in freq}
+    lengths[None] = 0
+    counter = len(heap)
+    while len(heap) > 1:
+        f1, _, s1 = heapq.heappop(heap)
+        f2, _, s2 = heapq.heappop(heap)
+        for s in s1 + s2:
+            lengths[s] += 1
+        heapq.heappush(heap, (f1 + f2, counter, s1 + s2))
+        counter += 1
+    assert max(lengths.values()) <= 16, "Huffman code longer than 16 bits"
+    # The reserved point must take a longest code so that no real code is all ones.
+    longest = max(lengths.values())
+    if lengths[None] != longest:
+        other = next(s for s, l in lengths.items() if l == longest and s is not None)
+        lengths[None], lengths[other] = longest, lengths[None]
+    symbols = sorted((l, s) for s, l in lengths.items() if s is not None)
+    counts = [0] * 16
+    codes, code, prev = {}, 0, 0
+    for l, s in symbols:
+        code <<= (l - prev)
+        prev = l
+        codes[s] = (code, l)
+        code += 1
+        counts[l - 1] += 1
+    return counts, [s for _, s in symbols], codes
+
+
+def bits_for(v):
+    n = 0 if v == 0 else int(abs(v)).bit_length()
+    return n, (v if v >= 0 else v + (1 << n) - 1)
+
+
+def write_jpeg(path, rgb, factors, restart, interleaved=True, ids=(1, 2, 3), jfif=True, adobe=None, gray=False):
+    """Baseline JPEG writer: factors = per-component (h, v); restart = DRI interval in MCUs (0 for none)."""
+    h_img, w_img = rgb.shape[:2]
+    rgbf = rgb.astype(np.float64)
+    if gray:
+        planes = [0.299 * rgbf[..., 0] + 0.587 * rgbf[..., 1] + 0.114 * rgbf[..., 2]]
+    elif ids == (82, 71, 66):
+        planes = [rgbf[..., 0], rgbf[..., 1], rgbf[..., 2]]
+    else:
+        y = 0.299 * rgbf[..., 0] + 0.587 * rgbf[..., 1] + 0.114 * rgbf[..., 2]
+        planes = [y, 128 - 0.168736 * rgbf[..., 0] - 0.331264 * rgbf[..., 1] + 0.5 * rgbf[..., 2],
+                  128 + 0.5 * rgbf[..., 0] - 0.418688 * rgbf[..., 1] - 0.081312 * rgbf[..., 2]]
+    hmax = max(f[0] for f in factors)
+    vmax = max(f[1] for f in factors)
+    mx, my = -(-w_img // (8 * hmax)), -(-h_img // (8 * vmax))
+    quant = [np.array([(8 + (i * 7) % 23) for i in range(64)]), np.array([(12 + (i * 5) % 29) for i in range(64)])]
+    comps = []
+    for ci, plane in enumerate(planes):
+        ch, cv = factors[ci]
+        cw, chh = -(-w_img * ch // hmax), -(-h_img * cv // vmax)
+        sub = plane.reshape(h_img, w_img)
+        # Box-average down to the component size (any samples will do: the reference is PIL's decode).
+        fy, fx = vmax // cv, hmax // ch
+        padded = np.pad(sub, ((0, chh * fy - h_img), (0, cw * fx - w_img)), mode="edge")
+        small = padded.reshape(chh, fy, cw, fx).mean(axis=(1, 3))
+        full = np.pad(small, ((0, my * cv * 8 - chh), (0, mx * ch * 8 - cw)), mode="edge")
+        q = quant[0 if ci == 0 else 1]
+        by, bx = full.shape[0] // 8, full.shape[1] // 8
+        blocks = full.reshape(by, 8, bx, 8).transpose(0, 2, 1, 3) - 128
+        coef = np.einsum("ux,abxy,vy->abuv", DCT, blocks, DCT).reshape(by, bx, 64)
+        zz = np.round(coef[:, :, ZIGZAG] / q[ZIGZAG]).astype(int)
+        comps.append(dict(h=ch, v=cv, w=cw, hgt=chh, zz=zz, tq=0 if ci == 0 else 1, tbl=0 if ci == 0 else 1))
+
+    def scan_units(scan):
+        """(component index, block row, block column) in coding order, grouped into MCUs."""
+        if len(scan) == 1:
+            c = comps[scan[0]]
+            return [[(scan[0], r, col)] for r in range(-(-c["hgt"] // 8)) for col in range(-(-c["w"] // 8))]
+        mcus = []
+        for r in range(my):
+            for col in range(mx):
+                mcus.append([(ci, r * comps[ci]["v"] + v, col * comps[ci]["h"] + hh)
+                             for ci in scan for v in range(comps[ci]["v"]) for hh in range(comps[ci]["h"])])
+        return mcus
+
+    scans = [list(range(len(comps)))] if interleaved else [[i] for i in range(len(comps))]
+    # First pass: symbol statistics per table, for optimal (valid, length-limited) Huffman tables.
+    freq = [[{}, {}], [{}, {}]]  # [dc/ac][table]
+    def symbols(scan_mcus):
+        out = []
+        pred = {}
+        for m, mcu in enumerate(scan_mcus):
+            if restart and m and m % restart == 0:
+                out.append(("rst", (m // restart - 1) % 8))
+                pred = {}
+            for ci, r, col in mcu:
+                c = comps[ci]
+                zz = c["zz"][r, col]
+                diff = zz[0] - pred.get(ci, 0)
+                pred[ci] = zz[0]
+                n, bits = bits_for(diff)
+                out.append((0, c["tbl"], n, n, bits))
+                run = 0
+                last = max([k for k in range(1, 64) if zz[k] != 0], default=0)
+                for k in range(1, last + 1):
+                    if zz[k] == 0:
+                        run += 1
+                        continue
+                    while run > 15:
+                        out.append((1, c["tbl"], 0xF0, 0, 0))
+                        run -= 16
+                    n, bits = bits_for(zz[k])
+                    out.append((1, c["tbl"], (run << 4) | n, n, bits))
+                    run = 0
+                if last < 63:
+                    out.append((1, c["tbl"], 0x00, 0, 0))
+        return out
+    streams = [symbols(scan_units(scan)) for scan in scans]
+    for st in streams:
+        for item in st:
+            if item[0] != "rst":
+                freq[item[0]][item[1]][item[2]] = freq[item[0]][item[1]].get(item[2], 0) + 1
+    tables = [[huffman_lengths(freq[k][t]) if freq[k][t] else None for t in range(2)] for k in range(2)]
+
+    def seg(marker, body):
+        return bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body
+    data = b"\xff\xd8"
+    if jfif:
+        data += seg(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+    if adobe is not None:
+        data += seg(0xEE, b"Adobe\x00\x64\x00\x00\x00\x00" + bytes([adobe]))
+    for t in range(2 if len(comps) > 1 else 1):
+        data += seg(0xDB, bytes([t]) + bytes(int(quant[t][ZIGZAG[k]]) for k in range(64)))
+    data += seg(0xC0, struct.pack(">BHHB", 8, h_img, w_img, len(comps)) +
+                b"".join(bytes([ids[i], (c["h"] << 4) | c["v"], c["tq"]]) for i, c in enumerate(comps)))
+    for k in range(2):
+        for t in range(2):
+            if tables[k][t]:
+                counts, syms, _ = tables[k][t]
+                data += seg(0xC4, bytes([(k << 4) | t]) + bytes(counts) + bytes(syms))
+    if restart:
+        data += seg(0xDD, struct.pack(">H", restart))
+    for scan, st in zip(scans, streams):
+        data += seg(0xDA, bytes([len(scan)]) + b"".join(bytes([ids[ci], (comps[ci]["tbl"] << 4) | comps[ci]["tbl"]]) for ci in scan) + b"\x00\x3f\x00")
+        acc, nbits, outb = 0, 0, bytearray()
+        def put(value, n):
+            nonlocal acc, nbits
+            acc = (acc << n) | value
+            nbits += n
+            while nbits >= 8:
+                byte = (acc >> (nbits - 8)) & 0xFF
+                outb.append(byte)
+                if byte == 0xFF:
+                    outb.append(0)
+                nbits -= 8
+            acc &= (1 << nbits) - 1
+        def flush():
+            if nbits:
+                put((1 << (8 - nbits)) - 1, 8 - nbits)
+        for item in st:
+            if item[0] == "rst":
+                flush()
+                outb += bytes([0xFF, 0xD0 + item[1]])
+                continue
+            k, t, sym, n, bits = item
+            code, length = tables[k][t][2][sym]
+            put(code, length)
+            if n:
+                put(bits, n)
+        flush()
+        data += bytes(outb)
+    data += b"\xff\xd9"
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+OWN_JPEGS = [
+    ("jpeg-own-420-rst2", (45, 29), dict(factors=[(2, 2), (1, 1), (1, 1)], restart=2)),
+    ("jpeg-own-422-rst1", (37, 23), dict(factors=[(2, 1), (1, 1), (1, 1)], restart=1)),
+    ("jpeg-own-444-rst5", (37, 23), dict(factors=[(1, 1), (1, 1), (1, 1)], restart=5)),
+    ("jpeg-own-440", (37, 23), dict(factors=[(1, 2), (1, 1), (1, 1)], restart=0)),
+    ("jpeg-own-411", (45, 23), dict(factors=[(4, 1), (1, 1), (1, 1)], restart=3)),
+    ("jpeg-own-gray-rst3", (37, 23), dict(factors=[(1, 1)], restart=3, gray=True)),
+    ("jpeg-own-noninterleaved-420-rst4", (45, 29), dict(factors=[(2, 2), (1, 1), (1, 1)], restart=4, interleaved=False)),
+    ("jpeg-own-rgb-ids", (21, 13), dict(factors=[(1, 1), (1, 1), (1, 1)], restart=0, ids=(82, 71, 66), jfif=False)),
+    ("jpeg-own-adobe-ycc", (21, 13), dict(factors=[(2, 2), (1, 1), (1, 1)], restart=0, jfif=False, adobe=1)),
+    ("jpeg-own-narrow-chroma", (4, 9), dict(factors=[(2, 2), (1, 1), (1, 1)], restart=0)),
+]
+for name, (w, h), args in OWN_JPEGS:
+    path = f"{out}/{name}.jpg"
+    write_jpeg(path, photo(w, h, w + 31 * h), **args)
+    save_expected(name, pil_rgb(path), 2, f"{name}.jpg")
+
 # ---------------------------------------------------------------- resize (PIL's NEAREST and BILINEAR)
 for (sw, sh) in [(37, 23), (64, 48)]:
     src = photo(sw, sh, 99 + sw)
