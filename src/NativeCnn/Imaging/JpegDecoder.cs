@@ -59,6 +59,8 @@ internal ref struct JpegDecoder
             {
                 case 0xD9:
                     if (!scanned) throw ImageFormatErrors.Corrupt(Format, markerAt, "EOI before any scan");
+                    foreach (var c in _components!)
+                        if (c.Plane.Length == 0) throw ImageFormatErrors.Corrupt(Format, markerAt, $"EOI before any scan of component {c.Id}");
                     return Output();
                 case 0xC0 or 0xC1:
                     if (_components is not null) throw ImageFormatErrors.Corrupt(Format, markerAt, "second SOF marker");
@@ -173,8 +175,6 @@ internal ref struct JpegDecoder
             c.BlocksPerColumn = _mcusY * c.V;
             c.Stride = c.BlocksPerLine * 8;
         }
-        // Planes are allocated only now that every size has been checked.
-        foreach (var c in components) c.Plane = new byte[c.Stride * c.BlocksPerColumn * 8];
         _components = components;
     }
 
@@ -242,6 +242,15 @@ internal ref struct JpegDecoder
     /// <summary>Decodes one scan's entropy-coded data from <paramref name="start"/>; returns the offset of the marker after it.</summary>
     private int DecodeScan(Component[] scan, int start)
     {
+        // Every block costs at least 2 bits (a DC code and an end-of-block code), so a scan that cannot fit in the
+        // remaining data is refused before its component planes are allocated.
+        long blocks = 0;
+        foreach (var c in scan)
+            blocks += scan.Length == 1 ? (long)((c.Width + 7) / 8) * ((c.Height + 7) / 8) : (long)_mcusX * _mcusY * c.H * c.V;
+        if (blocks * 2 > (_data.Length - (long)start) * 8)
+            throw ImageFormatErrors.Corrupt(Format, start, $"truncated: {blocks} blocks cannot fit in the {_data.Length - start} bytes left");
+        foreach (var c in scan)
+            if (c.Plane.Length == 0) c.Plane = new byte[c.Stride * c.BlocksPerColumn * 8];
         _pos = start;
         ResetBits();
         foreach (var c in scan) c.DcPredictor = 0;

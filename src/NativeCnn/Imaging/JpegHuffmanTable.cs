@@ -32,6 +32,8 @@ internal sealed class JpegHuffmanTable
             SymbolOffset[length] = k - code;
             for (int i = 0; i < n; i++, code++, k++)
             {
+                // Annex C: the codes of a length must stay below 2^length, or the lengths are not a valid prefix code.
+                if (code >= 1 << length) throw ImageFormatErrors.Corrupt("JPEG", offset, "Huffman table has more codes than its lengths allow");
                 if (length <= LookupBits)
                 {
                     int first = code << (LookupBits - length);
@@ -40,8 +42,6 @@ internal sealed class JpegHuffmanTable
                 }
             }
             MaxCode[length] = n > 0 ? code - 1 : -1;
-            // A complete code of this length would leave no room for longer ones (Annex C: codes < 2^length).
-            if (code > 1 << length) throw ImageFormatErrors.Corrupt("JPEG", offset, "Huffman table has more codes than its lengths allow");
             code <<= 1;
         }
         MaxCode[17] = int.MaxValue;

@@ -18,6 +18,7 @@ internal static class PngDecoder
 {
     private const string Format = "PNG";
     private const int SignatureLength = 8;
+    private const long MaxDeflateRatio = 1032;
 
     // Adam7 pass origins and steps, from the PNG specification.
     private static ReadOnlySpan<byte> PassX0 => [0, 4, 0, 2, 0, 1, 0];
@@ -84,7 +85,11 @@ internal static class PngDecoder
         if (firstIdatOffset < 0) throw ImageFormatErrors.Corrupt(Format, pos, "no IDAT chunk");
         if (h.ColorType == 3 && palette is null) throw ImageFormatErrors.Corrupt(Format, pos, "palette image without PLTE chunk");
 
-        var raw = new byte[RawSize(h)];
+        long rawSize = RawSize(h);
+        // Deflate expands at most 1032:1, so a header claiming more than that is refused before allocating for it.
+        if (rawSize > idat.Length * MaxDeflateRatio + 1024)
+            throw ImageFormatErrors.Corrupt(Format, firstIdatOffset, $"{idat.Length} bytes of IDAT cannot hold the {rawSize} bytes a {h.Width}x{h.Height} image needs");
+        var raw = new byte[rawSize];
         Inflate(idat, raw, firstIdatOffset);
         var image = new RgbImage(h.Width, h.Height);
         if (!h.Interlaced)
@@ -121,7 +126,7 @@ internal static class PngDecoder
     }
 
     /// <summary>The CRC-32 of the PNG specification (ISO 3309), computed here to avoid a package dependency.</summary>
-    private static uint Crc32(ReadOnlySpan<byte> bytes)
+    internal static uint Crc32(ReadOnlySpan<byte> bytes)
     {
         uint c = 0xFFFFFFFFu;
         foreach (byte b in bytes) c = CrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
@@ -184,8 +189,9 @@ internal static class PngDecoder
         {
             throw ImageFormatErrors.Corrupt(Format, idatOffset, $"IDAT data inflates to fewer than the {raw.Length} bytes the header implies");
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
+            // zlib reports some corruption (e.g. a bad dictionary request) as an IOException-derived ZLibException.
             throw ImageFormatErrors.Corrupt(Format, idatOffset, $"corrupt zlib stream in IDAT ({e.Message})");
         }
     }

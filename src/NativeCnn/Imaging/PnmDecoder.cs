@@ -26,6 +26,11 @@ internal static class PnmDecoder
         int channels = color ? 3 : 1;
         long sampleCount = width * height * channels;
         int sampleBytes = maxval > 255 ? 2 : 1;
+        // Check that the data can hold the raster before allocating for it: an ASCII sample needs at least a
+        // digit and a separator, a binary one 1 or 2 bytes.
+        long minimum = ascii ? 2 * sampleCount - 1 : sampleCount * sampleBytes + 1;
+        if (data.Length - pos < minimum)
+            throw ImageFormatErrors.Corrupt(Format, data.Length, $"truncated raster: {sampleCount} samples need at least {minimum} bytes, {data.Length - pos} remain");
         var image = new RgbImage((int)width, (int)height);
         var pixels = image.Pixels;
         if (ascii)
@@ -42,8 +47,6 @@ internal static class PnmDecoder
         // Exactly one whitespace byte separates maxval from the binary raster.
         if (pos >= data.Length || !IsWhitespace(data[pos])) throw ImageFormatErrors.Corrupt(Format, pos, "expected whitespace after maxval");
         pos++;
-        if (data.Length - pos < sampleCount * sampleBytes)
-            throw ImageFormatErrors.Corrupt(Format, data.Length, $"truncated raster: {sampleCount * sampleBytes} bytes expected, {data.Length - pos} present");
         var raster = data.Slice(pos);
         if (maxval == 255 && color)
         {
