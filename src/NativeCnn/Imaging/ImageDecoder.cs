@@ -9,7 +9,8 @@ namespace NativeCnn.Imaging;
 /// The result is what Keras <c>load_img(path, color_mode="rgb")</c> gives, i.e. PIL's <c>Image.open(path).convert("RGB")</c>:
 /// grayscale is replicated to three channels, palettes are looked up, and alpha is dropped (not composited over a
 /// background). JPEG follows libjpeg's defaults (integer "islow" IDCT, fancy chroma upsampling, its fixed-point
-/// YCbCr→RGB), so results match PIL to within a unit or two. Malformed data throws <see cref="InvalidDataException"/>
+/// YCbCr→RGB), which makes the pixels identical to PIL's on every file of the test corpus. Like PIL's <c>open</c>,
+/// EXIF orientation is not applied. Malformed data throws <see cref="InvalidDataException"/>
 /// naming the byte offset; valid files using features outside this subset throw <see cref="NotSupportedException"/>
 /// naming the feature. Header sizes are checked against <see cref="RgbImage.MaxSide"/> and <see cref="RgbImage.MaxPixels"/>
 /// before any pixel memory is allocated, and every loop is bounded by the input length or the image size.

@@ -116,11 +116,12 @@ internal ref struct JpegDecoder
         }
     }
 
-    /// <summary>Reads a marker at <paramref name="pos"/>, skipping 0xFF fill bytes, and returns its code.</summary>
+    /// <summary>Reads the marker at or after <paramref name="pos"/>, skipping 0xFF fill bytes, and returns its code.</summary>
     private readonly int ReadMarker(scoped ref int pos)
     {
+        // Bytes before the 0xFF are skipped, as libjpeg's next_marker does (with a warning) for sloppy encoders.
+        while (pos < _data.Length && _data[pos] != 0xFF) pos++;
         if (pos >= _data.Length) throw ImageFormatErrors.Corrupt(Format, pos, "truncated: marker expected (no EOI)");
-        if (_data[pos] != 0xFF) throw ImageFormatErrors.Corrupt(Format, pos, $"expected a marker, found byte 0x{_data[pos]:X2}");
         while (pos < _data.Length && _data[pos] == 0xFF) pos++;
         if (pos >= _data.Length) throw ImageFormatErrors.Corrupt(Format, pos, "truncated inside a marker");
         if (_data[pos] == 0) throw ImageFormatErrors.Corrupt(Format, pos - 1, "stuffed 0xFF00 outside entropy-coded data");

@@ -50,6 +50,42 @@ public sealed class ImageDecoderTests(ImagingCorpus corpus, ITestOutputHelper ou
         Assert.Contains("progressive JPEG (SOF2)", e.Message);
     }
 
+    [Theory]
+    [InlineData(0xC9, "arithmetic-coded JPEG (SOF9)")]
+    [InlineData(0xC3, "lossless JPEG (SOF3)")]
+    [InlineData(0xC5, "hierarchical JPEG (SOF5)")]
+    public void RefusesOtherCodingProcessesByName(byte sof, string feature)
+    {
+        var data = File.ReadAllBytes(corpus.PathOf("jpeg-37x23-sub2.jpg"));
+        data[SofOffset(data) + 1] = sof;
+        Assert.Contains(feature, Assert.Throws<NotSupportedException>(() => ImageDecoder.Decode(data)).Message);
+    }
+
+    [Theory]
+    [InlineData(4, 12, "12-bit samples")]          // SOF byte 4: sample precision
+    [InlineData(9, 4, "CMYK/YCCK (4-component)")]  // SOF byte 9: component count
+    public void RefusesOtherPrecisionsAndComponentCounts(int offsetInSof, byte value, string feature)
+    {
+        var data = File.ReadAllBytes(corpus.PathOf("jpeg-37x23-sub2.jpg"));
+        data[SofOffset(data) + offsetInSof] = value;
+        Assert.Contains(feature, Assert.Throws<NotSupportedException>(() => ImageDecoder.Decode(data)).Message);
+    }
+
+    [Fact]
+    public void RefusesPbmAndUnknownData()
+    {
+        Assert.Contains("PBM", Assert.Throws<NotSupportedException>(() => ImageDecoder.Decode("P4 1 1\n\0"u8)).Message);
+        Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(ReadOnlySpan<byte>.Empty));
+    }
+
+    /// <summary>The offset of the SOF0 marker (0xFF 0xC0) in a PIL-written JPEG.</summary>
+    private static int SofOffset(byte[] data)
+    {
+        for (int i = 2; i + 1 < data.Length; i++)
+            if (data[i] == 0xFF && data[i + 1] == 0xC0) return i;
+        throw new InvalidOperationException("no SOF0 marker");
+    }
+
     internal static int MaxAbsDiff(ReadOnlySpan<byte> actual, ReadOnlySpan<byte> expected, out int at)
     {
         Assert.Equal(expected.Length, actual.Length);

@@ -189,6 +189,12 @@ for name, args in [("jpeg-optimize", dict(quality=90, optimize=True)), ("jpeg-q2
     path = f"{out}/{name}.jpg"
     Image.fromarray(rgb).save(path, **args)
     save_expected(name, pil_rgb(path), 2, f"{name}.jpg")
+# Larger files with PIL's defaults (quality 75, 4:2:0), as typical inputs are.
+for (w, h) in [(640, 480), (333, 251)]:
+    name = f"jpeg-{w}x{h}-default"
+    path = f"{out}/{name}.jpg"
+    Image.fromarray(photo(w, h, w)).save(path)
+    save_expected(name, pil_rgb(path), 2, f"{name}.jpg")
 # A progressive file, which the decoder must refuse by name.
 Image.fromarray(rgb).save(f"{out}/progressive.jpg", quality=90, progressive=True)
 
