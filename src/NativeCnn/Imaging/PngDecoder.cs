@@ -12,7 +12,7 @@ namespace NativeCnn.Imaging;
 /// low bit depths are scaled (×255, ×85, ×17), and 16-bit samples keep their high byte. PIL opens 16-bit
 /// gray as 32-bit mode "I" and clips it to 0..255; this decoder takes the high byte there too, so 16-bit gray
 /// is the one case that differs from PIL (PIL's result is nearly all white). Palette indices past the end of
-/// PLTE give black.
+/// PLTE give gray <c>(i, i, i)</c>, as in PIL.
 /// </remarks>
 internal static class PngDecoder
 {
@@ -298,7 +298,8 @@ internal static class PngDecoder
     {
         if (index * 3 + 2 >= palette.Length)
         {
-            pixels[o] = pixels[o + 1] = pixels[o + 2] = 0;
+            // PIL's palette starts as a gray ramp that PLTE overwrites, so indices past a short PLTE read gray.
+            pixels[o] = pixels[o + 1] = pixels[o + 2] = (byte)index;
             return;
         }
         pixels[o] = palette[index * 3];

@@ -148,6 +148,11 @@ for size_index, (w, h) in enumerate([(37, 23), (1, 1), (3, 2), (9, 10)]):
                         expected = np.asarray(im.convert("RGB"))
                 save_expected(name, expected, 0, f"{name}.png")
 
+# A palette shorter than the indices used: PIL reads the missing entries as a gray ramp.
+samples = np.arange(16).reshape(4, 4, 1)
+write_png(f"{out}/png-short-palette.png", samples, 3, 4, 0, [10, 20, 30, 40, 50, 60, 70, 80, 90])
+save_expected("png-short-palette", pil_rgb(f"{out}/png-short-palette.png"), 0, "png-short-palette.png")
+
 # ---------------------------------------------------------------- PPM / PGM
 def write_pnm(path, magic, samples, maxval):
     h, w = samples.shape[:2]
