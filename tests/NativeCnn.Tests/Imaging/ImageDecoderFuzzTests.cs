@@ -8,7 +8,8 @@ namespace NativeCnn.Tests.Imaging;
 /// Truncations and seeded byte corruptions of corpus files: decoding must succeed or throw
 /// <see cref="InvalidDataException"/> / <see cref="NotSupportedException"/>, never anything else, and quickly.
 /// </summary>
-public sealed class ImageDecoderFuzzTests(ImagingCorpus corpus) : IClassFixture<ImagingCorpus>
+[Collection(ImagingCorpusCollection.Name)]
+public sealed class ImageDecoderFuzzTests(ImagingCorpus corpus)
 {
     public static TheoryData<string> Files =>
     [

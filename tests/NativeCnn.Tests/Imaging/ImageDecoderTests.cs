@@ -4,7 +4,8 @@ using Xunit.Abstractions;
 namespace NativeCnn.Tests.Imaging;
 
 /// <summary>Decodes the reference corpus and compares with PIL's <c>convert("RGB")</c> of the same files.</summary>
-public sealed class ImageDecoderTests(ImagingCorpus corpus, ITestOutputHelper output) : IClassFixture<ImagingCorpus>
+[Collection(ImagingCorpusCollection.Name)]
+public sealed class ImageDecoderTests(ImagingCorpus corpus, ITestOutputHelper output)
 {
     [Theory]
     [InlineData("png-")]

@@ -3,7 +3,8 @@ using NativeCnn.Imaging;
 namespace NativeCnn.Tests.Imaging;
 
 /// <summary>Resizes the corpus sources and compares with PIL's <c>Image.resize</c>, as Keras <c>load_img</c> calls it.</summary>
-public sealed class ImageResizeTests(ImagingCorpus corpus) : IClassFixture<ImagingCorpus>
+[Collection(ImagingCorpusCollection.Name)]
+public sealed class ImageResizeTests(ImagingCorpus corpus)
 {
     [Theory]
     [InlineData("nearest", 0)]

@@ -48,3 +48,10 @@ public sealed class ImagingCorpus : IDisposable
         throw new InvalidOperationException("Cannot find tests/reference/images/make-images.py above " + AppContext.BaseDirectory);
     }
 }
+
+/// <summary>Shares one <see cref="ImagingCorpus"/> (one run of the script) among the test classes that read it.</summary>
+[CollectionDefinition(Name)]
+public sealed class ImagingCorpusCollection : ICollectionFixture<ImagingCorpus>
+{
+    public const string Name = "Imaging corpus";
+}
