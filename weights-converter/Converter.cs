@@ -24,35 +24,23 @@ internal static class Converter
         """;
 
     /// <summary>Runs the command; returns the process exit code (0 done, 1 conversion failed, 2 bad arguments).</summary>
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr) =>
+        CommandExit.Run(() => Convert(args, stdout, stderr), Usage, stderr);
+
+    private static int Convert(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
-        try
-        {
-            var command = new CommandLine(args.Select(a => a == "-o" ? "--output" : a));
-            if (command.Flag("help")) { stdout.WriteLine(Usage); return 0; }
-            string output = command.String("output") ?? throw new ArgumentException("Name the output file with -o OUTPUT.safetensors.");
-            string? arch = command.String("arch");
-            double alpha = command.Double("alpha", 1.0);
-            int? resolution = command.String("resolution") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : null;
-            int? height = command.String("height") is { } h ? int.Parse(h, CultureInfo.InvariantCulture) : null;
-            int? width = command.String("width") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : null;
-            command.RejectUnknown();
-            if (command.Positional.Count != 1) throw new ArgumentException($"Give exactly one input file, got {command.Positional.Count}.");
-            Convert(command.Positional[0], output, arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution }, height, width, stdout, stderr);
-            return 0;
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException)
-        {
-            stderr.WriteLine($"error: {e.Message}");
-            stderr.WriteLine();
-            stderr.WriteLine(Usage);
-            return 2;
-        }
-        catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"error: {e.Message}");
-            return 1;
-        }
+        var command = new CommandLine(args.Select(a => a == "-o" ? "--output" : a));
+        if (command.Flag("help")) { stdout.WriteLine(Usage); return CommandExit.Success; }
+        string output = command.String("output") ?? throw new ArgumentException("Name the output file with -o OUTPUT.safetensors.");
+        string? arch = command.String("arch");
+        double alpha = command.Double("alpha", 1.0);
+        int? resolution = command.String("resolution") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : null;
+        int? height = command.String("height") is { } h ? int.Parse(h, CultureInfo.InvariantCulture) : null;
+        int? width = command.String("width") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : null;
+        command.RejectUnknown();
+        if (command.Positional.Count != 1) throw new ArgumentException($"Give exactly one input file, got {command.Positional.Count}.");
+        Convert(command.Positional[0], output, arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution }, height, width, stdout, stderr);
+        return CommandExit.Success;
     }
 
     private static void Convert(string input, string output, string? arch, ApplicationOptions options, int? height, int? width,

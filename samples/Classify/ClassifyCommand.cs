@@ -27,55 +27,44 @@ internal static class ClassifyCommand
         """;
 
     /// <summary>Runs the command; returns the exit code (0 done, 1 a file could not be used, 2 bad arguments).</summary>
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
-    {
-        try
-        {
-            var command = new CommandLine(args);
-            if (command.Flag("help") || args.Count == 0) { stdout.WriteLine(Usage); return args.Count == 0 ? 2 : 0; }
-            string? modelFile = command.String("model"), arch = command.String("arch"), weights = command.String("weights");
-            double alpha = command.Double("alpha", 1.0);
-            int? resolution = command.String("resolution") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : null;
-            int top = command.Int("top", 5);
-            var preprocessing = command.String("preprocess") is { } p ? ParseMode(p) : (PreprocessingMode?)null;
-            var interpolation = command.String("interpolation") switch
-            {
-                null or "nearest" => ResizeInterpolation.Nearest,
-                "bilinear" => ResizeInterpolation.Bilinear,
-                var other => throw new ArgumentException($"--interpolation must be nearest or bilinear, got '{other}'."),
-            };
-            bool json = command.Flag("json");
-            command.RejectUnknown();
-            if (command.Positional.Count == 0) throw new ArgumentException("Name at least one image.");
-            if ((modelFile is null) == (arch is null)) throw new ArgumentException("Give either --model FILE or --arch NAME --weights FILE.");
-            if (arch is not null && weights is null) throw new ArgumentException("--arch needs --weights FILE (random weights classify nothing).");
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr) =>
+        CommandExit.Run(() => Classify(args, stdout), Usage, stderr);
 
-            IReadOnlyList<string>? labels = null;
-            using var model = modelFile is not null
-                ? LoadModel(modelFile, resolution, out labels)
-                : LoadBuilder(arch!, alpha, resolution, weights!, out labels);
-            var results = new List<(string Image, IReadOnlyList<ClassPrediction> Top)>();
-            foreach (string path in command.Positional)
-            {
-                var image = ImageDecoder.Decode(path);
-                results.Add((path, model.Classify(image, top, preprocessing, labels, interpolation)));
-            }
-            if (json) WriteJson(stdout, model, results);
-            else WriteText(stdout, model, results);
-            return 0;
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException)
+    private static int Classify(IReadOnlyList<string> args, TextWriter stdout)
+    {
+        var command = new CommandLine(args);
+        if (args.Count == 0) throw new ArgumentException("Name a model and at least one image.");
+        if (command.Flag("help")) { stdout.WriteLine(Usage); return CommandExit.Success; }
+        string? modelFile = command.String("model"), arch = command.String("arch"), weights = command.String("weights");
+        double alpha = command.Double("alpha", 1.0);
+        int? resolution = command.String("resolution") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : null;
+        int top = command.Int("top", 5);
+        var preprocessing = command.String("preprocess") is { } p ? ParseMode(p) : (PreprocessingMode?)null;
+        var interpolation = command.String("interpolation") switch
         {
-            stderr.WriteLine($"error: {e.Message}");
-            stderr.WriteLine();
-            stderr.WriteLine(Usage);
-            return 2;
-        }
-        catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException or UnauthorizedAccessException)
+            null or "nearest" => ResizeInterpolation.Nearest,
+            "bilinear" => ResizeInterpolation.Bilinear,
+            var other => throw new ArgumentException($"--interpolation must be nearest or bilinear, got '{other}'."),
+        };
+        bool json = command.Flag("json");
+        command.RejectUnknown();
+        if (command.Positional.Count == 0) throw new ArgumentException("Name at least one image.");
+        if ((modelFile is null) == (arch is null)) throw new ArgumentException("Give either --model FILE or --arch NAME --weights FILE.");
+        if (arch is not null && weights is null) throw new ArgumentException("--arch needs --weights FILE (random weights classify nothing).");
+
+        IReadOnlyList<string>? labels = null;
+        using var model = modelFile is not null
+            ? LoadModel(modelFile, resolution, out labels)
+            : LoadBuilder(arch!, alpha, resolution, weights!, out labels);
+        var results = new List<(string Image, IReadOnlyList<ClassPrediction> Top)>();
+        foreach (string path in command.Positional)
         {
-            stderr.WriteLine($"error: {e.Message}");
-            return 1;
+            var image = ImageDecoder.Decode(path);
+            results.Add((path, model.Classify(image, top, preprocessing, labels, interpolation)));
         }
+        if (json) WriteJson(stdout, model, results);
+        else WriteText(stdout, model, results);
+        return CommandExit.Success;
     }
 
     private static Model LoadModel(string file, int? resolution, out IReadOnlyList<string>? labels)

@@ -30,14 +30,14 @@ const string Usage = """
     """;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-try
+return CommandExit.Run(() =>
 {
     if (args.Length == 0)
     {
         Summary(new CommandLine(["efficientnet-b0"]));
         Console.WriteLine();
         Profile(new CommandLine(["efficientnet-b0", "--runs", "5"]));
-        return 0;
+        return CommandExit.Success;
     }
     var command = new CommandLine(args.Skip(1));
     switch (args[0])
@@ -49,15 +49,8 @@ try
         case "help" or "--help" or "-h": Console.WriteLine(Usage); break;
         default: throw new ArgumentException($"Unknown command '{args[0]}'.");
     }
-    return 0;
-}
-catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or FormatException or KeyNotFoundException)
-{
-    Console.Error.WriteLine($"error: {e.Message}");
-    Console.Error.WriteLine();
-    Console.Error.WriteLine(Usage);
-    return 2;
-}
+    return CommandExit.Success;
+}, Usage, Console.Error);
 
 static Model Build(CommandLine command)
 {
