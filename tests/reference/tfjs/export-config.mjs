@@ -6,7 +6,9 @@
 // It also saves the model as TensorFlow.js itself does (tf.io save handler: model.json + weight shards, split in two so
 // that a weight straddles the shards).
 // usage: node export-config.mjs --arch NAME [--alpha A] [--resolution N] --weights DIR [--head] --input x.npy --out-dir D
-//   writes D/model-config.json, D/weights/<layer>__<weight>.npy, D/y.npy, D/tfjs/model.json + group1-shard{1,2}of2.bin
+//   writes D/model-config.json, D/weights/<layer>__<weight>.npy, D/y.npy, D/tfjs/model.json + group1-shard{1,2}of2.bin,
+//   and D/features.npy: the output of the layer that feeds the classifier (its name in D/features.txt), which stays
+//   informative when random weights saturate the softmax
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,6 +63,10 @@ await model.save(tf.io.withSaveHandler(async (artifacts) => {
   }));
   return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
 }));
-const y = model.predict(tf.tensor4d(input.data, input.shape, 'float32'));
+const featureLayer = args.head ? 'head_flatten' : args.arch === 'mobilenetv2' ? 'global_average_pooling2d' : 'avg_pool';
+const tapped = tf.model({ inputs: model.inputs, outputs: [model.outputs[0], model.getLayer(featureLayer).output] });
+const [y, features] = tapped.predict(tf.tensor4d(input.data, input.shape, 'float32'));
 writeNpy(join(outDir, 'y.npy'), y.dataSync(), y.shape);
+writeNpy(join(outDir, 'features.npy'), features.dataSync(), features.shape);
+writeFileSync(join(outDir, 'features.txt'), featureLayer);
 if (!y.dataSync().every(Number.isFinite)) fail('the prediction is not finite');
