@@ -169,24 +169,24 @@ public static class PointwiseConvKernels
         void Partial(in Tile t, int rows, float* a, float* residual, float* c);
     }
 
-    /// <summary>A compile-time row count: the micro-kernels test it against constants, and the JIT drops the dead rows.</summary>
-    private interface IRowCount
+    /// <summary>A compile-time count (rows, vectors): the micro-kernels test it against constants, and the JIT drops the dead code.</summary>
+    private interface ICount
     {
         static abstract int Count { get; }
     }
 
-    private struct Rows1 : IRowCount { public static int Count => 1; }
-    private struct Rows2 : IRowCount { public static int Count => 2; }
-    private struct Rows3 : IRowCount { public static int Count => 3; }
-    private struct Rows4 : IRowCount { public static int Count => 4; }
-    private struct Rows5 : IRowCount { public static int Count => 5; }
-    private struct Rows6 : IRowCount { public static int Count => 6; }
-    private struct Rows7 : IRowCount { public static int Count => 7; }
-    private struct Rows8 : IRowCount { public static int Count => 8; }
-    private struct Rows9 : IRowCount { public static int Count => 9; }
-    private struct Rows10 : IRowCount { public static int Count => 10; }
-    private struct Rows11 : IRowCount { public static int Count => 11; }
-    private struct Rows12 : IRowCount { public static int Count => 12; }
+    private struct Rows1 : ICount { public static int Count => 1; }
+    private struct Rows2 : ICount { public static int Count => 2; }
+    private struct Rows3 : ICount { public static int Count => 3; }
+    private struct Rows4 : ICount { public static int Count => 4; }
+    private struct Rows5 : ICount { public static int Count => 5; }
+    private struct Rows6 : ICount { public static int Count => 6; }
+    private struct Rows7 : ICount { public static int Count => 7; }
+    private struct Rows8 : ICount { public static int Count => 8; }
+    private struct Rows9 : ICount { public static int Count => 9; }
+    private struct Rows10 : ICount { public static int Count => 10; }
+    private struct Rows11 : ICount { public static int Count => 11; }
+    private struct Rows12 : ICount { public static int Count => 12; }
 
     private readonly unsafe struct Tiles512<TActivation>(TActivation activation) : ITiles
         where TActivation : struct, IActivation
@@ -195,31 +195,46 @@ public static class PointwiseConvKernels
 
         public static int PanelWidth => 32;
 
-        public void Full(in Tile t, float* a, float* residual, float* c) => Kernel<Rows12>(t, a, residual, c);
+        public void Full(in Tile t, float* a, float* residual, float* c)
+        {
+            if (t.ValidColumns > 16) Kernel<Rows12, Rows2>(t, a, residual, c);
+            else Kernel<Rows12, Rows1>(t, a, residual, c);
+        }
 
         public void Partial(in Tile t, int rows, float* a, float* residual, float* c)
         {
+            if (t.ValidColumns > 16) Partial<Rows2>(t, rows, a, residual, c);
+            else Partial<Rows1>(t, rows, a, residual, c);
+        }
+
+        private void Partial<TVectors>(in Tile t, int rows, float* a, float* residual, float* c) where TVectors : struct, ICount
+        {
             switch (rows)
             {
-                case 1: Kernel<Rows1>(t, a, residual, c); break;
-                case 2: Kernel<Rows2>(t, a, residual, c); break;
-                case 3: Kernel<Rows3>(t, a, residual, c); break;
-                case 4: Kernel<Rows4>(t, a, residual, c); break;
-                case 5: Kernel<Rows5>(t, a, residual, c); break;
-                case 6: Kernel<Rows6>(t, a, residual, c); break;
-                case 7: Kernel<Rows7>(t, a, residual, c); break;
-                case 8: Kernel<Rows8>(t, a, residual, c); break;
-                case 9: Kernel<Rows9>(t, a, residual, c); break;
-                case 10: Kernel<Rows10>(t, a, residual, c); break;
-                default: Kernel<Rows11>(t, a, residual, c); break;
+                case 1: Kernel<Rows1, TVectors>(t, a, residual, c); break;
+                case 2: Kernel<Rows2, TVectors>(t, a, residual, c); break;
+                case 3: Kernel<Rows3, TVectors>(t, a, residual, c); break;
+                case 4: Kernel<Rows4, TVectors>(t, a, residual, c); break;
+                case 5: Kernel<Rows5, TVectors>(t, a, residual, c); break;
+                case 6: Kernel<Rows6, TVectors>(t, a, residual, c); break;
+                case 7: Kernel<Rows7, TVectors>(t, a, residual, c); break;
+                case 8: Kernel<Rows8, TVectors>(t, a, residual, c); break;
+                case 9: Kernel<Rows9, TVectors>(t, a, residual, c); break;
+                case 10: Kernel<Rows10, TVectors>(t, a, residual, c); break;
+                default: Kernel<Rows11, TVectors>(t, a, residual, c); break;
             }
         }
 
-        private void Kernel<TRows>(in Tile t, float* a, float* residual, float* c) where TRows : struct, IRowCount
+        /// <summary>
+        /// <typeparamref name="TRows"/> pixels × <typeparamref name="TVectors"/> vectors: a panel with at most 16 valid
+        /// channels (16-channel layers, the last panel of 24 or 40) computes only its first vector.
+        /// </summary>
+        private void Kernel<TRows, TVectors>(in Tile t, float* a, float* residual, float* c) where TRows : struct, ICount where TVectors : struct, ICount
         {
             int rows = TRows.Count;
+            bool wide = TVectors.Count == 2;
             var bias0 = Vector512.Load(t.Bias);
-            var bias1 = Vector512.Load(t.Bias + 16);
+            var bias1 = wide ? Vector512.Load(t.Bias + 16) : default;
             Vector512<float> c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
             Vector512<float> c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
             Vector512<float> c60 = bias0, c61 = bias1, c70 = bias0, c71 = bias1, c80 = bias0, c81 = bias1;
@@ -232,75 +247,75 @@ public static class PointwiseConvKernels
             for (float* end = a + s1; x0 < end; x0++, x4++, x8++, w += 32)
             {
                 var w0 = Vector512.Load(w);
-                var w1 = Vector512.Load(w + 16);
+                var w1 = wide ? Vector512.Load(w + 16) : default;
                 var v = Vector512.Create(*x0);
                 c00 = Vector512.FusedMultiplyAdd(v, w0, c00);
-                c01 = Vector512.FusedMultiplyAdd(v, w1, c01);
+                if (wide) c01 = Vector512.FusedMultiplyAdd(v, w1, c01);
                 if (rows > 1)
                 {
                     v = Vector512.Create(x0[s1]);
                     c10 = Vector512.FusedMultiplyAdd(v, w0, c10);
-                    c11 = Vector512.FusedMultiplyAdd(v, w1, c11);
+                    if (wide) c11 = Vector512.FusedMultiplyAdd(v, w1, c11);
                 }
                 if (rows > 2)
                 {
                     v = Vector512.Create(x0[s2]);
                     c20 = Vector512.FusedMultiplyAdd(v, w0, c20);
-                    c21 = Vector512.FusedMultiplyAdd(v, w1, c21);
+                    if (wide) c21 = Vector512.FusedMultiplyAdd(v, w1, c21);
                 }
                 if (rows > 3)
                 {
                     v = Vector512.Create(x0[s3]);
                     c30 = Vector512.FusedMultiplyAdd(v, w0, c30);
-                    c31 = Vector512.FusedMultiplyAdd(v, w1, c31);
+                    if (wide) c31 = Vector512.FusedMultiplyAdd(v, w1, c31);
                 }
                 if (rows > 4)
                 {
                     v = Vector512.Create(*x4);
                     c40 = Vector512.FusedMultiplyAdd(v, w0, c40);
-                    c41 = Vector512.FusedMultiplyAdd(v, w1, c41);
+                    if (wide) c41 = Vector512.FusedMultiplyAdd(v, w1, c41);
                 }
                 if (rows > 5)
                 {
                     v = Vector512.Create(x4[s1]);
                     c50 = Vector512.FusedMultiplyAdd(v, w0, c50);
-                    c51 = Vector512.FusedMultiplyAdd(v, w1, c51);
+                    if (wide) c51 = Vector512.FusedMultiplyAdd(v, w1, c51);
                 }
                 if (rows > 6)
                 {
                     v = Vector512.Create(x4[s2]);
                     c60 = Vector512.FusedMultiplyAdd(v, w0, c60);
-                    c61 = Vector512.FusedMultiplyAdd(v, w1, c61);
+                    if (wide) c61 = Vector512.FusedMultiplyAdd(v, w1, c61);
                 }
                 if (rows > 7)
                 {
                     v = Vector512.Create(x4[s3]);
                     c70 = Vector512.FusedMultiplyAdd(v, w0, c70);
-                    c71 = Vector512.FusedMultiplyAdd(v, w1, c71);
+                    if (wide) c71 = Vector512.FusedMultiplyAdd(v, w1, c71);
                 }
                 if (rows > 8)
                 {
                     v = Vector512.Create(*x8);
                     c80 = Vector512.FusedMultiplyAdd(v, w0, c80);
-                    c81 = Vector512.FusedMultiplyAdd(v, w1, c81);
+                    if (wide) c81 = Vector512.FusedMultiplyAdd(v, w1, c81);
                 }
                 if (rows > 9)
                 {
                     v = Vector512.Create(x8[s1]);
                     c90 = Vector512.FusedMultiplyAdd(v, w0, c90);
-                    c91 = Vector512.FusedMultiplyAdd(v, w1, c91);
+                    if (wide) c91 = Vector512.FusedMultiplyAdd(v, w1, c91);
                 }
                 if (rows > 10)
                 {
                     v = Vector512.Create(x8[s2]);
                     ca0 = Vector512.FusedMultiplyAdd(v, w0, ca0);
-                    ca1 = Vector512.FusedMultiplyAdd(v, w1, ca1);
+                    if (wide) ca1 = Vector512.FusedMultiplyAdd(v, w1, ca1);
                 }
                 if (rows > 11)
                 {
                     v = Vector512.Create(x8[s3]);
                     cb0 = Vector512.FusedMultiplyAdd(v, w0, cb0);
-                    cb1 = Vector512.FusedMultiplyAdd(v, w1, cb1);
+                    if (wide) cb1 = Vector512.FusedMultiplyAdd(v, w1, cb1);
                 }
             }
 
@@ -308,29 +323,27 @@ public static class PointwiseConvKernels
             var mask0 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(t.ValidColumns)).AsSingle();
             var mask1 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(t.ValidColumns - 16)).AsSingle();
             nint ldc = t.OutputChannels;
-            Store(c00, c01, c, residual, mask0, mask1);
-            if (rows > 1) Store(c10, c11, c + ldc, Offset(residual, ldc), mask0, mask1);
-            if (rows > 2) Store(c20, c21, c + 2 * ldc, Offset(residual, 2 * ldc), mask0, mask1);
-            if (rows > 3) Store(c30, c31, c + 3 * ldc, Offset(residual, 3 * ldc), mask0, mask1);
-            if (rows > 4) Store(c40, c41, c + 4 * ldc, Offset(residual, 4 * ldc), mask0, mask1);
-            if (rows > 5) Store(c50, c51, c + 5 * ldc, Offset(residual, 5 * ldc), mask0, mask1);
-            if (rows > 6) Store(c60, c61, c + 6 * ldc, Offset(residual, 6 * ldc), mask0, mask1);
-            if (rows > 7) Store(c70, c71, c + 7 * ldc, Offset(residual, 7 * ldc), mask0, mask1);
-            if (rows > 8) Store(c80, c81, c + 8 * ldc, Offset(residual, 8 * ldc), mask0, mask1);
-            if (rows > 9) Store(c90, c91, c + 9 * ldc, Offset(residual, 9 * ldc), mask0, mask1);
-            if (rows > 10) Store(ca0, ca1, c + 10 * ldc, Offset(residual, 10 * ldc), mask0, mask1);
-            if (rows > 11) Store(cb0, cb1, c + 11 * ldc, Offset(residual, 11 * ldc), mask0, mask1);
+            Store(c00, c01, wide, c, residual, mask0, mask1);
+            if (rows > 1) Store(c10, c11, wide, c + ldc, Offset(residual, ldc), mask0, mask1);
+            if (rows > 2) Store(c20, c21, wide, c + 2 * ldc, Offset(residual, 2 * ldc), mask0, mask1);
+            if (rows > 3) Store(c30, c31, wide, c + 3 * ldc, Offset(residual, 3 * ldc), mask0, mask1);
+            if (rows > 4) Store(c40, c41, wide, c + 4 * ldc, Offset(residual, 4 * ldc), mask0, mask1);
+            if (rows > 5) Store(c50, c51, wide, c + 5 * ldc, Offset(residual, 5 * ldc), mask0, mask1);
+            if (rows > 6) Store(c60, c61, wide, c + 6 * ldc, Offset(residual, 6 * ldc), mask0, mask1);
+            if (rows > 7) Store(c70, c71, wide, c + 7 * ldc, Offset(residual, 7 * ldc), mask0, mask1);
+            if (rows > 8) Store(c80, c81, wide, c + 8 * ldc, Offset(residual, 8 * ldc), mask0, mask1);
+            if (rows > 9) Store(c90, c91, wide, c + 9 * ldc, Offset(residual, 9 * ldc), mask0, mask1);
+            if (rows > 10) Store(ca0, ca1, wide, c + 10 * ldc, Offset(residual, 10 * ldc), mask0, mask1);
+            if (rows > 11) Store(cb0, cb1, wide, c + 11 * ldc, Offset(residual, 11 * ldc), mask0, mask1);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Store(Vector512<float> x0, Vector512<float> x1, float* c, float* residual, Vector512<float> mask0, Vector512<float> mask1)
+        private void Store(Vector512<float> x0, Vector512<float> x1, bool wide, float* c, float* residual, Vector512<float> mask0, Vector512<float> mask1)
         {
-            if (residual != null)
-            {
-                x0 += Avx512F.MaskLoad(residual, mask0, Vector512<float>.Zero);
-                x1 += Avx512F.MaskLoad(residual + 16, mask1, Vector512<float>.Zero);
-            }
+            if (residual != null) x0 += Avx512F.MaskLoad(residual, mask0, Vector512<float>.Zero);
             Avx512F.MaskStore(c, mask0, activation.Invoke(x0));
+            if (!wide) return;
+            if (residual != null) x1 += Avx512F.MaskLoad(residual + 16, mask1, Vector512<float>.Zero);
             Avx512F.MaskStore(c + 16, mask1, activation.Invoke(x1));
         }
     }
@@ -356,7 +369,7 @@ public static class PointwiseConvKernels
             }
         }
 
-        private void Kernel<TRows>(in Tile t, float* a, float* residual, float* c) where TRows : struct, IRowCount
+        private void Kernel<TRows>(in Tile t, float* a, float* residual, float* c) where TRows : struct, ICount
         {
             int rows = TRows.Count;
             var bias0 = Vector256.Load(t.Bias);
