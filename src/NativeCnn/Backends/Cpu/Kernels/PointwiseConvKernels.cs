@@ -76,6 +76,10 @@ public static class PointwiseConvKernels
         where TActivation : struct, IActivation
         => Run(input, weights, residual, output, p, pixels, panels, new TilesScalar<TActivation>(activation));
 
+    // The micro-kernels are small methods called once per tile, so they would start as Tier0 code (every vector on the
+    // stack) and wait for call counting to promote them on a background thread, which a busy machine starves for
+    // seconds: they and this driver are compiled fully optimized from the first call instead.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Run<TTiles>(ReadOnlySpan<float> input, PackedPointwiseWeights weights, ReadOnlySpan<float> residual,
                                            Span<float> output, in PointwiseConvParams p, RowRange pixels, RowRange panels, TTiles tiles)
         where TTiles : struct, ITiles
@@ -86,6 +90,8 @@ public static class PointwiseConvKernels
         // Pixels are taken in chunks whose input stays in L2 while every panel passes over it, so each panel (k × width
         // values, streamed from L1/L2) is reused by all the chunk's tiles and the input is read from memory once.
         int chunk = Math.Max(rowsPerTile, ChunkBytes / (k * sizeof(float)) / rowsPerTile * rowsPerTile);
+        // One tile of raw sums for activations applied after the tile leaves registers (see InRegisters).
+        float* scratch = stackalloc float[RowsPerTile512 * 32];
         fixed (float* inputPtr = input, residualPtr = residual, outputPtr = output)
         {
             float* packed = weights.Panels, bias = weights.Bias;
@@ -102,6 +108,7 @@ public static class PointwiseConvKernels
                         InputChannels = k,
                         OutputChannels = n,
                         ValidColumns = valid,
+                        Scratch = scratch,
                     };
                     int m = m0;
                     for (; m + rowsPerTile <= m1; m += rowsPerTile)
@@ -147,6 +154,7 @@ public static class PointwiseConvKernels
         public int InputChannels;
         public int OutputChannels;
         public int ValidColumns;
+        public float* Scratch;
     }
 
     /// <summary>
@@ -195,17 +203,23 @@ public static class PointwiseConvKernels
 
         public static int PanelWidth => 32;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
         public void Full(in Tile t, float* a, float* residual, float* c)
         {
             if (t.ValidColumns > 16) Kernel<Rows12, Rows2>(t, a, residual, c);
             else Kernel<Rows12, Rows1>(t, a, residual, c);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
         public void Partial(in Tile t, int rows, float* a, float* residual, float* c)
         {
             if (t.ValidColumns > 16) Partial<Rows2>(t, rows, a, residual, c);
             else Partial<Rows1>(t, rows, a, residual, c);
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
         private void Partial<TVectors>(in Tile t, int rows, float* a, float* residual, float* c) where TVectors : struct, ICount
         {
@@ -229,6 +243,7 @@ public static class PointwiseConvKernels
         /// <typeparamref name="TRows"/> pixels × <typeparamref name="TVectors"/> vectors: a panel with at most 16 valid
         /// channels (16-channel layers, the last panel of 24 or 40) computes only its first vector.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Kernel<TRows, TVectors>(in Tile t, float* a, float* residual, float* c) where TRows : struct, ICount where TVectors : struct, ICount
         {
             int rows = TRows.Count;
@@ -323,28 +338,44 @@ public static class PointwiseConvKernels
             var mask0 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(t.ValidColumns)).AsSingle();
             var mask1 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(t.ValidColumns - 16)).AsSingle();
             nint ldc = t.OutputChannels;
-            Store(c00, c01, wide, c, residual, mask0, mask1);
-            if (rows > 1) Store(c10, c11, wide, c + ldc, Offset(residual, ldc), mask0, mask1);
-            if (rows > 2) Store(c20, c21, wide, c + 2 * ldc, Offset(residual, 2 * ldc), mask0, mask1);
-            if (rows > 3) Store(c30, c31, wide, c + 3 * ldc, Offset(residual, 3 * ldc), mask0, mask1);
-            if (rows > 4) Store(c40, c41, wide, c + 4 * ldc, Offset(residual, 4 * ldc), mask0, mask1);
-            if (rows > 5) Store(c50, c51, wide, c + 5 * ldc, Offset(residual, 5 * ldc), mask0, mask1);
-            if (rows > 6) Store(c60, c61, wide, c + 6 * ldc, Offset(residual, 6 * ldc), mask0, mask1);
-            if (rows > 7) Store(c70, c71, wide, c + 7 * ldc, Offset(residual, 7 * ldc), mask0, mask1);
-            if (rows > 8) Store(c80, c81, wide, c + 8 * ldc, Offset(residual, 8 * ldc), mask0, mask1);
-            if (rows > 9) Store(c90, c91, wide, c + 9 * ldc, Offset(residual, 9 * ldc), mask0, mask1);
-            if (rows > 10) Store(ca0, ca1, wide, c + 10 * ldc, Offset(residual, 10 * ldc), mask0, mask1);
-            if (rows > 11) Store(cb0, cb1, wide, c + 11 * ldc, Offset(residual, 11 * ldc), mask0, mask1);
+            Store(c00, c01, wide, c, residual, t.Scratch, mask0, mask1);
+            if (rows > 1) Store(c10, c11, wide, c + ldc, Offset(residual, ldc), t.Scratch + 32, mask0, mask1);
+            if (rows > 2) Store(c20, c21, wide, c + 2 * ldc, Offset(residual, 2 * ldc), t.Scratch + 2 * 32, mask0, mask1);
+            if (rows > 3) Store(c30, c31, wide, c + 3 * ldc, Offset(residual, 3 * ldc), t.Scratch + 3 * 32, mask0, mask1);
+            if (rows > 4) Store(c40, c41, wide, c + 4 * ldc, Offset(residual, 4 * ldc), t.Scratch + 4 * 32, mask0, mask1);
+            if (rows > 5) Store(c50, c51, wide, c + 5 * ldc, Offset(residual, 5 * ldc), t.Scratch + 5 * 32, mask0, mask1);
+            if (rows > 6) Store(c60, c61, wide, c + 6 * ldc, Offset(residual, 6 * ldc), t.Scratch + 6 * 32, mask0, mask1);
+            if (rows > 7) Store(c70, c71, wide, c + 7 * ldc, Offset(residual, 7 * ldc), t.Scratch + 7 * 32, mask0, mask1);
+            if (rows > 8) Store(c80, c81, wide, c + 8 * ldc, Offset(residual, 8 * ldc), t.Scratch + 8 * 32, mask0, mask1);
+            if (rows > 9) Store(c90, c91, wide, c + 9 * ldc, Offset(residual, 9 * ldc), t.Scratch + 9 * 32, mask0, mask1);
+            if (rows > 10) Store(ca0, ca1, wide, c + 10 * ldc, Offset(residual, 10 * ldc), t.Scratch + 10 * 32, mask0, mask1);
+            if (rows > 11) Store(cb0, cb1, wide, c + 11 * ldc, Offset(residual, 11 * ldc), t.Scratch + 11 * 32, mask0, mask1);
+            if (InRegisters<TActivation>()) return;
+            float* sums = t.Scratch;
+            for (int r = 0; r < rows; r++, c += ldc, sums += 32)
+            {
+                Avx512F.MaskStore(c, mask0, activation.Invoke(Vector512.Load(sums)));
+                if (wide) Avx512F.MaskStore(c + 16, mask1, activation.Invoke(Vector512.Load(sums + 16)));
+            }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Store(Vector512<float> x0, Vector512<float> x1, bool wide, float* c, float* residual, Vector512<float> mask0, Vector512<float> mask1)
+        private void Store(Vector512<float> x0, Vector512<float> x1, bool wide, float* c, float* residual, float* sums,
+                           Vector512<float> mask0, Vector512<float> mask1)
         {
-            if (residual != null) x0 += Avx512F.MaskLoad(residual, mask0, Vector512<float>.Zero);
+            if (residual != null)
+            {
+                x0 += Avx512F.MaskLoad(residual, mask0, Vector512<float>.Zero);
+                if (wide) x1 += Avx512F.MaskLoad(residual + 16, mask1, Vector512<float>.Zero);
+            }
+            if (!InRegisters<TActivation>())
+            {
+                Vector512.Store(x0, sums);
+                if (wide) Vector512.Store(x1, sums + 16);
+                return;
+            }
             Avx512F.MaskStore(c, mask0, activation.Invoke(x0));
-            if (!wide) return;
-            if (residual != null) x1 += Avx512F.MaskLoad(residual + 16, mask1, Vector512<float>.Zero);
-            Avx512F.MaskStore(c + 16, mask1, activation.Invoke(x1));
+            if (wide) Avx512F.MaskStore(c + 16, mask1, activation.Invoke(x1));
         }
     }
 
@@ -355,7 +386,11 @@ public static class PointwiseConvKernels
 
         public static int PanelWidth => 16;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
         public void Full(in Tile t, float* a, float* residual, float* c) => Kernel<Rows6>(t, a, residual, c);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
         public void Partial(in Tile t, int rows, float* a, float* residual, float* c)
         {
@@ -368,6 +403,8 @@ public static class PointwiseConvKernels
                 default: Kernel<Rows5>(t, a, residual, c); break;
             }
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
         private void Kernel<TRows>(in Tile t, float* a, float* residual, float* c) where TRows : struct, ICount
         {
@@ -421,21 +458,35 @@ public static class PointwiseConvKernels
             var mask0 = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(t.ValidColumns)).AsSingle();
             var mask1 = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(t.ValidColumns - 8)).AsSingle();
             nint ldc = t.OutputChannels;
-            Store(c00, c01, c, residual, mask0, mask1);
-            if (rows > 1) Store(c10, c11, c + ldc, Offset(residual, ldc), mask0, mask1);
-            if (rows > 2) Store(c20, c21, c + 2 * ldc, Offset(residual, 2 * ldc), mask0, mask1);
-            if (rows > 3) Store(c30, c31, c + 3 * ldc, Offset(residual, 3 * ldc), mask0, mask1);
-            if (rows > 4) Store(c40, c41, c + 4 * ldc, Offset(residual, 4 * ldc), mask0, mask1);
-            if (rows > 5) Store(c50, c51, c + 5 * ldc, Offset(residual, 5 * ldc), mask0, mask1);
+            Store(c00, c01, c, residual, t.Scratch, mask0, mask1);
+            if (rows > 1) Store(c10, c11, c + ldc, Offset(residual, ldc), t.Scratch + 16, mask0, mask1);
+            if (rows > 2) Store(c20, c21, c + 2 * ldc, Offset(residual, 2 * ldc), t.Scratch + 2 * 16, mask0, mask1);
+            if (rows > 3) Store(c30, c31, c + 3 * ldc, Offset(residual, 3 * ldc), t.Scratch + 3 * 16, mask0, mask1);
+            if (rows > 4) Store(c40, c41, c + 4 * ldc, Offset(residual, 4 * ldc), t.Scratch + 4 * 16, mask0, mask1);
+            if (rows > 5) Store(c50, c51, c + 5 * ldc, Offset(residual, 5 * ldc), t.Scratch + 5 * 16, mask0, mask1);
+            if (InRegisters<TActivation>()) return;
+            float* sums = t.Scratch;
+            for (int r = 0; r < rows; r++, c += ldc, sums += 16)
+            {
+                Avx.MaskStore(c, mask0, activation.Invoke(Vector256.Load(sums)));
+                Avx.MaskStore(c + 8, mask1, activation.Invoke(Vector256.Load(sums + 8)));
+            }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Store(Vector256<float> x0, Vector256<float> x1, float* c, float* residual, Vector256<float> mask0, Vector256<float> mask1)
+        private void Store(Vector256<float> x0, Vector256<float> x1, float* c, float* residual, float* sums,
+                           Vector256<float> mask0, Vector256<float> mask1)
         {
             if (residual != null)
             {
                 x0 += Avx.MaskLoad(residual, mask0);
                 x1 += Avx.MaskLoad(residual + 8, mask1);
+            }
+            if (!InRegisters<TActivation>())
+            {
+                Vector256.Store(x0, sums);
+                Vector256.Store(x1, sums + 8);
+                return;
             }
             Avx.MaskStore(c, mask0, activation.Invoke(x0));
             Avx.MaskStore(c + 8, mask1, activation.Invoke(x1));
@@ -448,6 +499,8 @@ public static class PointwiseConvKernels
         public static int Rows => 1;
 
         public static int PanelWidth => 16;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
         public void Full(in Tile t, float* a, float* residual, float* c)
         {
@@ -462,8 +515,20 @@ public static class PointwiseConvKernels
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
         public void Partial(in Tile t, int rows, float* a, float* residual, float* c) => Full(t, a, residual, c);
     }
+
+    /// <summary>
+    /// Whether the activation is applied to the tile in registers. Transcendental ones (swish, sigmoid, tanh) call
+    /// <c>Exp</c>, and with every zmm register caller-saved each call would spill the whole live tile: those tiles are
+    /// parked in a stack tile (plain stores and loads, which forward, unlike masked ones) and activated on the way out.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool InRegisters<TActivation>() where TActivation : struct, IActivation
+        => typeof(TActivation) == typeof(IdentityActivation) || typeof(TActivation) == typeof(ReluActivation)
+           || typeof(TActivation) == typeof(BoundedReluActivation);
 
     /// <summary><paramref name="pointer"/> advanced by <paramref name="offset"/> values, or null when it is null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
