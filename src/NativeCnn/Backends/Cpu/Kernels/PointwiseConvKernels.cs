@@ -33,6 +33,9 @@ public static class PointwiseConvKernels
     /// <summary>Bytes of input a block of pixels may span so it stays in L2 while every panel of a call passes over it.</summary>
     private const int ChunkBytes = 128 * 1024;
 
+    /// <summary>Bytes of output a block of pixels may span, so that it is still in L2 when a deferred activation runs.</summary>
+    private const int OutputChunkBytes = 512 * 1024;
+
     /// <summary>
     /// Computes pixels <paramref name="pixels"/> × panels <paramref name="panels"/> (indices into
     /// <see cref="PackedPointwiseWeights.PanelCount"/>) of
@@ -89,9 +92,8 @@ public static class PointwiseConvKernels
         int k = p.InputChannels, n = p.OutputChannels, rowsPerTile = TTiles.Rows;
         // Pixels are taken in chunks whose input stays in L2 while every panel passes over it, so each panel (k × width
         // values, streamed from L1/L2) is reused by all the chunk's tiles and the input is read from memory once.
-        int chunk = Math.Max(rowsPerTile, ChunkBytes / (k * sizeof(float)) / rowsPerTile * rowsPerTile);
-        // One tile of raw sums for activations applied after the tile leaves registers (see InRegisters).
-        float* scratch = stackalloc float[RowsPerTile512 * 32];
+        // The chunk's output stays in L2 too, for the activations applied after the tiles (see InRegisters).
+        int chunk = Math.Max(rowsPerTile, Math.Min(ChunkBytes / k, OutputChunkBytes / n) / sizeof(float) / rowsPerTile * rowsPerTile);
         fixed (float* inputPtr = input, residualPtr = residual, outputPtr = output)
         {
             float* packed = weights.Panels, bias = weights.Bias;
@@ -108,7 +110,6 @@ public static class PointwiseConvKernels
                         InputChannels = k,
                         OutputChannels = n,
                         ValidColumns = valid,
-                        Scratch = scratch,
                     };
                     int m = m0;
                     for (; m + rowsPerTile <= m1; m += rowsPerTile)
@@ -116,6 +117,12 @@ public static class PointwiseConvKernels
                     if (m < m1)
                         tiles.Partial(tile, m1 - m, At(inputPtr, m, k, 0), At(residualPtr, m, n, column), At(outputPtr, m, n, column));
                 }
+                if (!tiles.DefersActivation) continue;
+                int first = panels.Start * TTiles.PanelWidth, end = Math.Min(n, panels.End * TTiles.PanelWidth);
+                if (first == 0 && end == n)
+                    tiles.Activate(new Span<float>(At(outputPtr, m0, n, 0), (m1 - m0) * n));
+                else
+                    for (int m = m0; m < m1; m++) tiles.Activate(new Span<float>(At(outputPtr, m, n, first), end - first));
             }
         }
     }
@@ -154,7 +161,6 @@ public static class PointwiseConvKernels
         public int InputChannels;
         public int OutputChannels;
         public int ValidColumns;
-        public float* Scratch;
     }
 
     /// <summary>
@@ -175,6 +181,12 @@ public static class PointwiseConvKernels
 
         /// <summary><paramref name="rows"/> pixels, fewer than <see cref="Rows"/>.</summary>
         void Partial(in Tile t, int rows, float* a, float* residual, float* c);
+
+        /// <summary>Whether the tiles store raw sums, left for <see cref="Activate"/>.</summary>
+        bool DefersActivation { get; }
+
+        /// <summary>Applies the activation in place.</summary>
+        void Activate(Span<float> values);
     }
 
     /// <summary>A compile-time count (rows, vectors): the micro-kernels test it against constants, and the JIT drops the dead code.</summary>
@@ -202,6 +214,10 @@ public static class PointwiseConvKernels
         public static int Rows => RowsPerTile512;
 
         public static int PanelWidth => 32;
+
+        public bool DefersActivation => !InRegisters<TActivation>();
+
+        public void Activate(Span<float> values) => ElementwiseKernels.Apply(values, values, activation);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
@@ -338,29 +354,22 @@ public static class PointwiseConvKernels
             var mask0 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(t.ValidColumns)).AsSingle();
             var mask1 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(t.ValidColumns - 16)).AsSingle();
             nint ldc = t.OutputChannels;
-            Store(c00, c01, wide, c, residual, t.Scratch, mask0, mask1);
-            if (rows > 1) Store(c10, c11, wide, c + ldc, Offset(residual, ldc), t.Scratch + 32, mask0, mask1);
-            if (rows > 2) Store(c20, c21, wide, c + 2 * ldc, Offset(residual, 2 * ldc), t.Scratch + 2 * 32, mask0, mask1);
-            if (rows > 3) Store(c30, c31, wide, c + 3 * ldc, Offset(residual, 3 * ldc), t.Scratch + 3 * 32, mask0, mask1);
-            if (rows > 4) Store(c40, c41, wide, c + 4 * ldc, Offset(residual, 4 * ldc), t.Scratch + 4 * 32, mask0, mask1);
-            if (rows > 5) Store(c50, c51, wide, c + 5 * ldc, Offset(residual, 5 * ldc), t.Scratch + 5 * 32, mask0, mask1);
-            if (rows > 6) Store(c60, c61, wide, c + 6 * ldc, Offset(residual, 6 * ldc), t.Scratch + 6 * 32, mask0, mask1);
-            if (rows > 7) Store(c70, c71, wide, c + 7 * ldc, Offset(residual, 7 * ldc), t.Scratch + 7 * 32, mask0, mask1);
-            if (rows > 8) Store(c80, c81, wide, c + 8 * ldc, Offset(residual, 8 * ldc), t.Scratch + 8 * 32, mask0, mask1);
-            if (rows > 9) Store(c90, c91, wide, c + 9 * ldc, Offset(residual, 9 * ldc), t.Scratch + 9 * 32, mask0, mask1);
-            if (rows > 10) Store(ca0, ca1, wide, c + 10 * ldc, Offset(residual, 10 * ldc), t.Scratch + 10 * 32, mask0, mask1);
-            if (rows > 11) Store(cb0, cb1, wide, c + 11 * ldc, Offset(residual, 11 * ldc), t.Scratch + 11 * 32, mask0, mask1);
-            if (InRegisters<TActivation>()) return;
-            float* sums = t.Scratch;
-            for (int r = 0; r < rows; r++, c += ldc, sums += 32)
-            {
-                Avx512F.MaskStore(c, mask0, activation.Invoke(Vector512.Load(sums)));
-                if (wide) Avx512F.MaskStore(c + 16, mask1, activation.Invoke(Vector512.Load(sums + 16)));
-            }
+            Store(c00, c01, wide, c, residual, mask0, mask1);
+            if (rows > 1) Store(c10, c11, wide, c + ldc, Offset(residual, ldc), mask0, mask1);
+            if (rows > 2) Store(c20, c21, wide, c + 2 * ldc, Offset(residual, 2 * ldc), mask0, mask1);
+            if (rows > 3) Store(c30, c31, wide, c + 3 * ldc, Offset(residual, 3 * ldc), mask0, mask1);
+            if (rows > 4) Store(c40, c41, wide, c + 4 * ldc, Offset(residual, 4 * ldc), mask0, mask1);
+            if (rows > 5) Store(c50, c51, wide, c + 5 * ldc, Offset(residual, 5 * ldc), mask0, mask1);
+            if (rows > 6) Store(c60, c61, wide, c + 6 * ldc, Offset(residual, 6 * ldc), mask0, mask1);
+            if (rows > 7) Store(c70, c71, wide, c + 7 * ldc, Offset(residual, 7 * ldc), mask0, mask1);
+            if (rows > 8) Store(c80, c81, wide, c + 8 * ldc, Offset(residual, 8 * ldc), mask0, mask1);
+            if (rows > 9) Store(c90, c91, wide, c + 9 * ldc, Offset(residual, 9 * ldc), mask0, mask1);
+            if (rows > 10) Store(ca0, ca1, wide, c + 10 * ldc, Offset(residual, 10 * ldc), mask0, mask1);
+            if (rows > 11) Store(cb0, cb1, wide, c + 11 * ldc, Offset(residual, 11 * ldc), mask0, mask1);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Store(Vector512<float> x0, Vector512<float> x1, bool wide, float* c, float* residual, float* sums,
+        private void Store(Vector512<float> x0, Vector512<float> x1, bool wide, float* c, float* residual,
                            Vector512<float> mask0, Vector512<float> mask1)
         {
             if (residual != null)
@@ -368,14 +377,8 @@ public static class PointwiseConvKernels
                 x0 += Avx512F.MaskLoad(residual, mask0, Vector512<float>.Zero);
                 if (wide) x1 += Avx512F.MaskLoad(residual + 16, mask1, Vector512<float>.Zero);
             }
-            if (!InRegisters<TActivation>())
-            {
-                Vector512.Store(x0, sums);
-                if (wide) Vector512.Store(x1, sums + 16);
-                return;
-            }
-            Avx512F.MaskStore(c, mask0, activation.Invoke(x0));
-            if (wide) Avx512F.MaskStore(c + 16, mask1, activation.Invoke(x1));
+            Avx512F.MaskStore(c, mask0, InRegisters<TActivation>() ? activation.Invoke(x0) : x0);
+            if (wide) Avx512F.MaskStore(c + 16, mask1, InRegisters<TActivation>() ? activation.Invoke(x1) : x1);
         }
     }
 
@@ -385,6 +388,10 @@ public static class PointwiseConvKernels
         public static int Rows => RowsPerTile256;
 
         public static int PanelWidth => 16;
+
+        public bool DefersActivation => !InRegisters<TActivation>();
+
+        public void Activate(Span<float> values) => ElementwiseKernels.Apply(values, values, activation);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
@@ -458,23 +465,16 @@ public static class PointwiseConvKernels
             var mask0 = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(t.ValidColumns)).AsSingle();
             var mask1 = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(t.ValidColumns - 8)).AsSingle();
             nint ldc = t.OutputChannels;
-            Store(c00, c01, c, residual, t.Scratch, mask0, mask1);
-            if (rows > 1) Store(c10, c11, c + ldc, Offset(residual, ldc), t.Scratch + 16, mask0, mask1);
-            if (rows > 2) Store(c20, c21, c + 2 * ldc, Offset(residual, 2 * ldc), t.Scratch + 2 * 16, mask0, mask1);
-            if (rows > 3) Store(c30, c31, c + 3 * ldc, Offset(residual, 3 * ldc), t.Scratch + 3 * 16, mask0, mask1);
-            if (rows > 4) Store(c40, c41, c + 4 * ldc, Offset(residual, 4 * ldc), t.Scratch + 4 * 16, mask0, mask1);
-            if (rows > 5) Store(c50, c51, c + 5 * ldc, Offset(residual, 5 * ldc), t.Scratch + 5 * 16, mask0, mask1);
-            if (InRegisters<TActivation>()) return;
-            float* sums = t.Scratch;
-            for (int r = 0; r < rows; r++, c += ldc, sums += 16)
-            {
-                Avx.MaskStore(c, mask0, activation.Invoke(Vector256.Load(sums)));
-                Avx.MaskStore(c + 8, mask1, activation.Invoke(Vector256.Load(sums + 8)));
-            }
+            Store(c00, c01, c, residual, mask0, mask1);
+            if (rows > 1) Store(c10, c11, c + ldc, Offset(residual, ldc), mask0, mask1);
+            if (rows > 2) Store(c20, c21, c + 2 * ldc, Offset(residual, 2 * ldc), mask0, mask1);
+            if (rows > 3) Store(c30, c31, c + 3 * ldc, Offset(residual, 3 * ldc), mask0, mask1);
+            if (rows > 4) Store(c40, c41, c + 4 * ldc, Offset(residual, 4 * ldc), mask0, mask1);
+            if (rows > 5) Store(c50, c51, c + 5 * ldc, Offset(residual, 5 * ldc), mask0, mask1);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Store(Vector256<float> x0, Vector256<float> x1, float* c, float* residual, float* sums,
+        private void Store(Vector256<float> x0, Vector256<float> x1, float* c, float* residual,
                            Vector256<float> mask0, Vector256<float> mask1)
         {
             if (residual != null)
@@ -482,14 +482,8 @@ public static class PointwiseConvKernels
                 x0 += Avx.MaskLoad(residual, mask0);
                 x1 += Avx.MaskLoad(residual + 8, mask1);
             }
-            if (!InRegisters<TActivation>())
-            {
-                Vector256.Store(x0, sums);
-                Vector256.Store(x1, sums + 8);
-                return;
-            }
-            Avx.MaskStore(c, mask0, activation.Invoke(x0));
-            Avx.MaskStore(c + 8, mask1, activation.Invoke(x1));
+            Avx.MaskStore(c, mask0, InRegisters<TActivation>() ? activation.Invoke(x0) : x0);
+            Avx.MaskStore(c + 8, mask1, InRegisters<TActivation>() ? activation.Invoke(x1) : x1);
         }
     }
 
@@ -499,6 +493,10 @@ public static class PointwiseConvKernels
         public static int Rows => 1;
 
         public static int PanelWidth => 16;
+
+        public bool DefersActivation => false;
+
+        public void Activate(Span<float> values) { }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
@@ -522,8 +520,9 @@ public static class PointwiseConvKernels
 
     /// <summary>
     /// Whether the activation is applied to the tile in registers. Transcendental ones (swish, sigmoid, tanh) call
-    /// <c>Exp</c>, and with every zmm register caller-saved each call would spill the whole live tile: those tiles are
-    /// parked in a stack tile (plain stores and loads, which forward, unlike masked ones) and activated on the way out.
+    /// <c>Exp</c>, which the eagerly optimized tiles cannot inline, and with every zmm register caller-saved each call
+    /// would spill the whole live tile: their tiles store raw sums, and each pixel chunk is activated afterwards, while
+    /// still in L2, by <see cref="ElementwiseKernels.Apply"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool InRegisters<TActivation>() where TActivation : struct, IActivation
