@@ -1,5 +1,7 @@
+using NativeCnn.Backends;
 using NativeCnn.Backends.Cpu;
 using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Tensors;
 using NativeCnn.Tests.Reference;
 
 namespace NativeCnn.Tests.Kernels;
@@ -71,6 +73,34 @@ public class PointwiseConvKernelTests
             Run(simd, activation, input, packed, residual, output, p, new RowRange(b, pixels), RowRange.All(packed.PanelCount));
             Precision.AssertClose(expected, output, scale: scale, what: simd);
         }
+    }
+
+    [Theory]
+    // A 7x7 map splits its 40 panels into groups as well as its 5 pixel blocks; 20x17 splits pixel blocks only.
+    [InlineData(1, 7, 7, 33, 1280, true)]
+    [InlineData(2, 20, 17, 24, 40, true)]
+    [InlineData(2, 7, 7, 17, 16, false)]
+    public void BackendOpMatchesReferenceOnTwoThreads(int batch, int height, int width, int inputChannels, int filters, bool hasResidual)
+    {
+        int pixels = batch * height * width;
+        var input = TestData.Uniform(71, pixels * inputChannels);
+        var kernel = TestData.Uniform(72, inputChannels * filters);
+        var bias = TestData.Uniform(73, filters);
+        float[]? residual = hasResidual ? TestData.Uniform(74, pixels * filters) : null;
+        var expected = Reference(input, kernel, bias, residual, batch, height, width, inputChannels, filters, ReferenceActivation.Swish);
+
+        using var backend = new CpuBackend(threadCount: 2);
+        var shape = TensorShape.Nhwc(batch, height, width, filters);
+        using var x = Tensor.FromArray(input, TensorShape.Nhwc(batch, height, width, inputChannels));
+        using var r = residual is null ? null : Tensor.FromArray(residual, shape);
+        using var y = new Tensor(shape);
+        using var w = Tensor.FromArray(kernel, new TensorShape(1, 1, inputChannels, filters));
+        using var b = Tensor.FromArray(bias, new TensorShape(filters));
+        var op = new Conv2DOp(1, 1, 1, 1, 1, 1, Padding2D.None, filters, UseBias: true, ActivationFunction.Swish, AddsResidual: r is not null);
+        IDeviceBuffer[] inputs = r is null ? [x] : [x, r];
+        using var prepared = backend.Prepare(op, new OpBinding("pointwise", inputs, y, [w, b]));
+        prepared.Run();
+        Precision.AssertClose(expected, y.Span, scale: Math.Sqrt(inputChannels));
     }
 
     [Theory]
