@@ -12,9 +12,12 @@ public readonly record struct PointwiseConvParams(int Pixels, int InputChannels,
 /// the NHWC input (row stride <c>InputChannels</c>, read in place), the kernel comes prepacked in panels
 /// (<see cref="PackedPointwiseWeights"/>). The micro-kernel keeps a tile of <see cref="RowsPerTile512"/> pixels × one
 /// 32-channel panel (24 of the 32 zmm registers) in registers, broadcasting one input value per pixel against two
-/// contiguous panel vectors per input channel. The epilogue runs on the tile while it is in registers: bias (the
-/// accumulators start from it), an optional residual, then the activation; the last panel's padding lanes are masked
-/// out of every load and store, and pixel tails run the same micro-kernel instantiated for fewer rows.
+/// contiguous panel vectors per input channel (one vector when the panel holds at most 16 channels). The epilogue runs
+/// on the tile while it is in registers: bias (the accumulators start from it), an optional residual, then a
+/// piecewise-linear activation (transcendental ones run over each finished pixel chunk instead, see
+/// <c>InRegisters</c>); the last panel's padding lanes are masked out of every load and store, and pixel tails run the
+/// same micro-kernel instantiated for fewer rows. Pixels are taken in L2-sized chunks, every panel of the call passing
+/// over a chunk before the next.
 /// </summary>
 public static class PointwiseConvKernels
 {
