@@ -3,13 +3,23 @@ using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Cpu.Ops;
 
+/// <summary>
+/// A 2-D convolution. Pointwise ones (1x1, stride 1, unpadded) run as a packed GEMM over pixel blocks, with the kernel
+/// packed here once; the rest run the direct convolution over output rows.
+/// </summary>
 internal sealed class CpuConv2D : CpuOp
 {
+    /// <summary>Work rows a pointwise layer aims for, so that small layers still give every thread several chunks.</summary>
+    private const int MinPointwiseRows = 16;
+
     private readonly Conv2DParams _params;
     private readonly Tensor _kernel;
     private readonly Tensor? _bias;
     private readonly ActivationFunction _activation;
     private readonly Tensor? _residual;
+    private readonly PackedPointwiseWeights? _packed;
+    private readonly PointwiseConvParams _pointwise;
+    private readonly int _pixelBlocks, _panelGroups;
 
     public CpuConv2D(Conv2DOp op, OpBinding binding, WorkerPool pool) : base(binding, pool, op.AddsResidual ? 2 : 1, op.UseBias ? 2 : 1)
     {
@@ -34,9 +44,23 @@ internal sealed class CpuConv2D : CpuOp
         _params = new Conv2DParams(i.Batch, i.Height, i.Width, i.Channels, outH, outW, op.Filters,
             op.KernelHeight, op.KernelWidth, op.StrideHeight, op.StrideWidth, op.DilationHeight, op.DilationWidth,
             op.Padding.Top, op.Padding.Left);
+
+        if (op.KernelHeight == 1 && op.KernelWidth == 1 && op.StrideHeight == 1 && op.StrideWidth == 1
+            && op.Padding.Top == 0 && op.Padding.Bottom == 0 && op.Padding.Left == 0 && op.Padding.Right == 0)
+        {
+            _packed = new PackedPointwiseWeights(_kernel.Span, _bias is null ? default : _bias.Span, i.Channels, op.Filters);
+            _pointwise = new PointwiseConvParams(i.Batch * i.Height * i.Width, i.Channels, op.Filters);
+            _pixelBlocks = (_pointwise.Pixels + PointwiseConvKernels.PixelBlock - 1) / PointwiseConvKernels.PixelBlock;
+            // Few pixels (7x7 maps) leave too few blocks to share: the output channels are then split into panel groups too.
+            _panelGroups = Math.Clamp((MinPointwiseRows + _pixelBlocks - 1) / _pixelBlocks, 1, _packed.PanelCount);
+        }
     }
 
-    protected override int RowCount => _params.RowCount;
+    /// <summary>
+    /// Direct convolutions: one row per output row of each image. Pointwise ones: panel group × pixel block, group-major,
+    /// so a contiguous row range within one group is a single kernel call over consecutive pixels.
+    /// </summary>
+    protected override int RowCount => _packed is null ? _params.RowCount : _pixelBlocks * _panelGroups;
 
     public override void Execute(RowRange rows)
     {
@@ -44,10 +68,17 @@ internal sealed class CpuConv2D : CpuOp
         ActivationDispatch.Dispatch(_activation, ref call);
     }
 
+    public override void Dispose() => _packed?.Dispose();
+
     private readonly struct Call(CpuConv2D op, RowRange rows) : IActivationConsumer
     {
         public void Invoke<TActivation>(TActivation activation) where TActivation : struct, IActivation
         {
+            if (op._packed is not null)
+            {
+                Pointwise(activation);
+                return;
+            }
             var bias = op._bias is null ? default : op._bias.Span;
             if (op._residual is null)
             {
@@ -60,6 +91,24 @@ internal sealed class CpuConv2D : CpuOp
             var output = op.Output.Span.Slice(rows.Start * rowLength, rows.Count * rowLength);
             ElementwiseKernels.Add(output, op._residual.Span.Slice(rows.Start * rowLength, rows.Count * rowLength), output);
             if (activation is not IdentityActivation) ElementwiseKernels.Apply(output, output, activation);
+        }
+
+        private void Pointwise<TActivation>(TActivation activation) where TActivation : struct, IActivation
+        {
+            var packed = op._packed!;
+            int blocks = op._pixelBlocks, groups = op._panelGroups, pixels = op._pointwise.Pixels;
+            var residual = op._residual is null ? default : op._residual.Span;
+            for (int row = rows.Start; row < rows.End;)
+            {
+                int group = row / blocks, block = row - group * blocks;
+                int lastBlock = Math.Min(blocks, block + rows.End - row);
+                var pixelRange = new RowRange(block * PointwiseConvKernels.PixelBlock,
+                                              Math.Min(pixels, lastBlock * PointwiseConvKernels.PixelBlock));
+                var panelRange = new RowRange(group * packed.PanelCount / groups, (group + 1) * packed.PanelCount / groups);
+                PointwiseConvKernels.Nhwc(op.Input.Span, packed, residual, op.Output.Span, in op._pointwise, activation,
+                                          pixelRange, panelRange);
+                row += lastBlock - block;
+            }
         }
     }
 }
