@@ -96,7 +96,10 @@ static void Profile(CommandLine command)
     using var backend = new CpuBackend(threads);
     using var plan = model.CreatePlan(backend, batch, fuse: !layerByLayer);
     plan.Input.CopyFrom(TestImage(plan.Input.Shape, seed: 1));
-    plan.Run(); // warm-up: first-touch of buffers and JIT
+    // Warm-up until the JIT has promoted the kernels to optimized code (tiering takes some calls and a background
+    // compile) and buffers are touched: at least 5 runs and half a second.
+    var warmUp = Stopwatch.StartNew();
+    for (int i = 0; i < 5 || warmUp.ElapsedMilliseconds < 500; i++) plan.Run();
 
     var totals = new double[runs];
     var perStep = new double[plan.Steps.Count][];
