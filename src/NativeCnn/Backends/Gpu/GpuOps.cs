@@ -8,6 +8,9 @@ namespace NativeCnn.Backends.Gpu;
 /// </summary>
 internal static class GpuOps
 {
+    /// <summary>The output tile of one conv2d work group per side (BLOCK in the kernel source).</summary>
+    private const int ConvolutionBlock = 64;
+
     /// <summary>Whether the GPU kernels cover <paramref name="op"/>; <paramref name="reason"/> says why not.</summary>
     public static bool Supports(OpDescriptor op, out string? reason)
     {
@@ -75,7 +78,7 @@ internal static class GpuOps
         var residual = op.AddsResidual ? b.Input(1) : b.Output;
         if (op.AddsResidual) b.ExpectShape(residual.Shape, b.Output.Shape, "residual input");
         var (act, cap) = Code(op.Activation);
-        b.Launch("conv2d", LaunchGeometry.Tiles((long)i.Batch * outH * outW, op.Filters),
+        b.Launch("conv2d", LaunchGeometry.Blocked((long)i.Batch * outH * outW, op.Filters, ConvolutionBlock),
             [b.Input(0), kernel, bias, residual, b.Output, i.Batch, i.Height, i.Width, i.Channels, outH, outW, op.Filters,
              op.KernelHeight, op.KernelWidth, op.StrideHeight, op.StrideWidth, op.DilationHeight, op.DilationWidth,
              op.Padding.Top, op.Padding.Left, op.AddsResidual, act, cap]);

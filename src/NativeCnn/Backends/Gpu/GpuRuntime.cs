@@ -85,9 +85,12 @@ internal readonly record struct LaunchGeometry(int Global0, int Global1, int Loc
     public static LaunchGeometry Linear(long count) =>
         new(RoundUp(checked((int)Math.Max(1, count)), LinearLocalSize), 1, LinearLocalSize, 1);
 
-    /// <summary><see cref="Tile"/> × <see cref="Tile"/> groups over a <paramref name="rows"/> × <paramref name="columns"/> grid.</summary>
-    public static LaunchGeometry Tiles(long rows, int columns) =>
-        new(RoundUp(checked((int)Math.Max(1, rows)), Tile), RoundUp(Math.Max(1, columns), Tile), Tile, Tile);
+    /// <summary>
+    /// <see cref="Tile"/> × <see cref="Tile"/> groups, each covering a <paramref name="block"/> × <paramref name="block"/>
+    /// tile of a <paramref name="rows"/> × <paramref name="columns"/> output (several outputs per work item).
+    /// </summary>
+    public static LaunchGeometry Blocked(long rows, int columns, int block) =>
+        new(checked((int)((Math.Max(1, rows) + block - 1) / block * Tile)), (Math.Max(1, columns) + block - 1) / block * Tile, Tile, Tile);
 
     private static int RoundUp(int value, int multiple) => checked((value + multiple - 1) / multiple * multiple);
 }

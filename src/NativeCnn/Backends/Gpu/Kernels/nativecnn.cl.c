@@ -23,54 +23,85 @@ DEVICE_FN float activate(float v, int act, float cap)
 
 /*
  * Convolution as an implicit GEMM: rows are output pixels (n, oy, ox), columns are output channels, and the depth is
- * (ky, kx, ci), which is exactly the row-major HWIO kernel. A TILE x TILE work group stages a TILE-deep slice of the
- * gathered input and of the kernel in local memory. Dimension 0 of the launch runs over pixel tiles (CUDA's grid.x has
- * the large limit), local dimension 0 over channels so that kernel reads and output writes are contiguous.
+ * (ky, kx, ci), which is exactly the row-major HWIO kernel. A 16 x 16 work group computes a BLOCK x BLOCK tile of the
+ * output, each work item a WORK x WORK register block strided by 16 (pixels ty + 16 i, channels tx + 16 q), so that
+ * kernel reads and output writes are contiguous across tx. Each step stages a DEPTH-deep slice of the gathered input
+ * and of the kernel in local memory. Dimension 0 of the launch runs over pixel tiles (CUDA's grid.x has the large
+ * limit), dimension 1 over channel tiles.
  */
+#define BLOCK 64
+#define DEPTH 16
+#define WORK 4
+
 KERNEL void conv2d(const GLOBAL float* input, const GLOBAL float* weights, const GLOBAL float* bias,
                    const GLOBAL float* residual, GLOBAL float* output,
                    int batch, int inH, int inW, int inC, int outH, int outW, int outC,
                    int kH, int kW, int strideH, int strideW, int dilationH, int dilationW, int padTop, int padLeft,
                    int hasResidual, int act, float cap)
 {
-    LOCAL float tileInput[TILE][TILE + 1];
-    LOCAL float tileWeights[TILE][TILE + 1];
+    LOCAL float tileInput[DEPTH][BLOCK + 1];
+    LOCAL float tileWeights[DEPTH][BLOCK];
     int tx = LOCAL_ID(0), ty = LOCAL_ID(1);
-    int channel = GROUP_ID(1) * TILE + tx;
-    int pixel = GROUP_ID(0) * TILE + ty;
+    int pixelBase = GROUP_ID(0) * BLOCK, channelBase = GROUP_ID(1) * BLOCK;
     int pixels = batch * outH * outW;
     int depth = kH * kW * inC;
-    int ox = pixel % outW;
-    int rest = pixel / outW;
-    int oy = rest % outH;
-    int n = rest / outH;
-    int baseY = oy * strideH - padTop, baseX = ox * strideW - padLeft;
-    float acc = 0.0f;
-    for (int k0 = 0; k0 < depth; k0 += TILE)
+    int imageBase[WORK], baseY[WORK], baseX[WORK];
+    for (int i = 0; i < WORK; ++i)
+    {
+        int pixel = pixelBase + ty + TILE * i;
+        int ox = pixel % outW;
+        int rest = pixel / outW;
+        baseY[i] = (rest % outH) * strideH - padTop;
+        baseX[i] = ox * strideW - padLeft;
+        imageBase[i] = pixel < pixels ? (rest / outH) * inH * inW * inC : -1;
+    }
+    float acc[WORK][WORK];
+    for (int i = 0; i < WORK; ++i)
+        for (int q = 0; q < WORK; ++q) acc[i][q] = 0.0f;
+    for (int k0 = 0; k0 < depth; k0 += DEPTH)
     {
         int k = k0 + tx;
-        float a = 0.0f;
-        if (pixel < pixels && k < depth)
+        int ci = k % inC;
+        int tap = k / inC;
+        int dy = (tap / kW) * dilationH, dx = (tap % kW) * dilationW;
+        for (int i = 0; i < WORK; ++i)
         {
-            int ci = k % inC;
-            int tap = k / inC;
-            int iy = baseY + (tap / kW) * dilationH;
-            int ix = baseX + (tap % kW) * dilationW;
-            if (iy >= 0 && iy < inH && ix >= 0 && ix < inW) a = input[((n * inH + iy) * inW + ix) * inC + ci];
+            int iy = baseY[i] + dy, ix = baseX[i] + dx;
+            float a = 0.0f;
+            if (k < depth && imageBase[i] >= 0 && iy >= 0 && iy < inH && ix >= 0 && ix < inW)
+                a = input[imageBase[i] + (iy * inW + ix) * inC + ci];
+            tileInput[tx][ty + TILE * i] = a;
         }
-        tileInput[ty][tx] = a;
         int kr = k0 + ty;
-        tileWeights[ty][tx] = (kr < depth && channel < outC) ? weights[kr * outC + channel] : 0.0f;
+        for (int q = 0; q < WORK; ++q)
+        {
+            int c = channelBase + tx + TILE * q;
+            tileWeights[ty][tx + TILE * q] = (kr < depth && c < outC) ? weights[kr * outC + c] : 0.0f;
+        }
         BARRIER();
-        for (int j = 0; j < TILE; ++j) acc = FMAF(tileInput[ty][j], tileWeights[j][tx], acc);
+        for (int j = 0; j < DEPTH; ++j)
+        {
+            float a[WORK], b[WORK];
+            for (int i = 0; i < WORK; ++i) a[i] = tileInput[j][ty + TILE * i];
+            for (int q = 0; q < WORK; ++q) b[q] = tileWeights[j][tx + TILE * q];
+            for (int i = 0; i < WORK; ++i)
+                for (int q = 0; q < WORK; ++q) acc[i][q] = FMAF(a[i], b[q], acc[i][q]);
+        }
         BARRIER();
     }
-    if (pixel < pixels && channel < outC)
+    for (int i = 0; i < WORK; ++i)
     {
-        int o = pixel * outC + channel;
-        acc += bias[channel];
-        if (hasResidual) acc += residual[o];
-        output[o] = activate(acc, act, cap);
+        int pixel = pixelBase + ty + TILE * i;
+        if (pixel >= pixels) continue;
+        for (int q = 0; q < WORK; ++q)
+        {
+            int c = channelBase + tx + TILE * q;
+            if (c >= outC) continue;
+            int o = pixel * outC + c;
+            float v = acc[i][q] + bias[c];
+            if (hasResidual) v += residual[o];
+            output[o] = activate(v, act, cap);
+        }
     }
 }
 
