@@ -14,14 +14,16 @@ internal static class GpuCheckCommand
 {
     private const string Usage = """
         usage: GpuCheck [--devices cpu,opencl:0:0,cuda:0] [--models efficientnet-b0,mobilenetv2,resnet50]
-                        [--batches 1,8,64] [--resolution 224] [--runs 3] [--no-conformance] [--no-benchmark]
-        Without --devices every available device is used. Set POCL_CACHE_DIR to a writable folder for PoCL.
+                        [--batches 1,8,64] [--resolution 224] [--runs 3] [--ops add,conv2d]
+                        [--no-conformance] [--no-benchmark]
+        Without --devices every available device is used; --ops keeps the op cases whose names start with one of the
+        given prefixes. Set POCL_CACHE_DIR to a writable folder for PoCL.
         """;
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         List<Device> devices;
-        string[] models, batchText;
+        string[] models, batchText, ops;
         int resolution, runs;
         bool conformance, benchmark;
         try
@@ -37,6 +39,7 @@ internal static class GpuCheckCommand
             batchText = (line.String("batches") ?? "1,8,64").Split(',');
             resolution = line.Int("resolution", 224);
             runs = line.Int("runs", 3);
+            ops = line.String("ops")?.Split(',') ?? [""];
             conformance = !line.Flag("no-conformance");
             benchmark = !line.Flag("no-benchmark");
             line.RejectUnknown();
@@ -54,23 +57,37 @@ internal static class GpuCheckCommand
         devices = [.. devices.Where(d => d.IsAvailable)];
 
         int failed = 0;
-        if (conformance) failed = CheckOps(devices, output);
+        if (conformance) failed = CheckOps(devices, ops, output);
         if (benchmark) Benchmark(devices, models, [.. batchText.Select(int.Parse)], resolution, runs, output);
         return failed == 0 ? 0 : 1;
     }
 
-    private static int CheckOps(IReadOnlyList<Device> devices, TextWriter output)
+    private static int CheckOps(IReadOnlyList<Device> devices, string[] prefixes, TextWriter output)
     {
         using var cpu = new CpuBackend();
         int passed = 0, failed = 0;
         foreach (var device in devices.Where(d => d.Kind != DeviceKind.Cpu))
         {
-            using var backend = device.CreateBackend();
+            IBackend backend;
+            try
+            {
+                backend = device.CreateBackend();
+            }
+            catch (Exception ex) when (ex is GpuException or InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                output.WriteLine($"FAIL {device.Id}: {ex.Message}");
+                failed += OpCases.All.Count;
+                continue;
+            }
+            using var owned = backend;
             double worst = 0;
+            int count = 0;
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < OpCases.All.Count; i++)
             {
                 var test = OpCases.All[i];
+                if (!prefixes.Any(p => test.Name.StartsWith(p, StringComparison.Ordinal))) continue;
+                count++;
                 try
                 {
                     double error = OpCases.Error(test.Run(cpu, i + 1), test.Run(backend, i + 1));
@@ -88,7 +105,7 @@ internal static class GpuCheckCommand
                 }
                 failed++;
             }
-            output.WriteLine($"{backend.Name}: {OpCases.All.Count} ops, worst relative error {worst:E2}, {clock.Elapsed.TotalSeconds:F1} s");
+            output.WriteLine($"{backend.Name}: {count} ops, worst relative error {worst:E2}, {clock.Elapsed.TotalSeconds:F1} s");
         }
         output.WriteLine($"{passed} passed, {failed} failed");
         return failed;

@@ -76,6 +76,39 @@ public sealed partial class CudaTests
         }
     }
 
+    /// <summary>
+    /// The CUDA backend's host code (NVRTC flow, primary context, allocation, copies, argument packing, launch geometry)
+    /// against <c>dryrun_cuda.c</c>, a fake driver that computes add, copy and multiply on the host, in a child GpuCheck
+    /// process because the driver library is loaded once per process.
+    /// </summary>
+    [GpuFact]
+    public void CudaHostCodeRunsOnADryRunDriver()
+    {
+        string directory = Directory.CreateTempSubdirectory("nativecnn-dryrun").FullName;
+        try
+        {
+            string source = Path.Combine(AppContext.BaseDirectory, "Gpu", "dryrun_cuda.c");
+            Clang($"-shared -fPIC -O1 -o \"{Path.Combine(directory, "libcuda.so.1")}\" \"{source}\"");
+            File.Copy(Path.Combine(directory, "libcuda.so.1"), Path.Combine(directory, "libnvrtc.so.12"));
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "GpuCheck.dll"), "--devices", "cuda:0",
+                         "--no-benchmark", "--ops", "add ,copy,multiply"])
+                start.ArgumentList.Add(argument);
+            start.Environment["LD_LIBRARY_PATH"] = directory;
+            using var process = Process.Start(start)!;
+            var errors = process.StandardError.ReadToEndAsync();
+            string output = process.StandardOutput.ReadToEnd() + errors.Result;
+            Assert.True(process.WaitForExit(60_000), "GpuCheck did not finish");
+            Assert.True(process.ExitCode == 0, $"GpuCheck exited with {process.ExitCode}:\n{output}");
+            Assert.Contains("device cuda:0 (DryRun GPU)", output);
+            Assert.Contains("5 passed, 0 failed", output);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static void Clang(string arguments)
     {
         string? clang = new[] { "clang", "clang-15", "clang-16", "clang-14" }.FirstOrDefault(OnPath);
