@@ -30,23 +30,3 @@ internal static partial class GpuTestEnvironment
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int setenv(string name, string value, int overwrite);
 }
-
-/// <summary>A fact that is skipped only when <c>NATIVECNN_SKIP_GPU_TESTS=1</c>; otherwise a missing GPU stack fails it.</summary>
-public sealed class GpuFactAttribute : FactAttribute
-{
-    /// <summary>Sets <see cref="FactAttribute.Skip"/> from the environment.</summary>
-    public GpuFactAttribute()
-    {
-        if (GpuTestEnvironment.Skipped) Skip = GpuTestEnvironment.SkipReason;
-    }
-}
-
-/// <summary>A theory that is skipped only when <c>NATIVECNN_SKIP_GPU_TESTS=1</c>.</summary>
-public sealed class GpuTheoryAttribute : TheoryAttribute
-{
-    /// <summary>Sets <see cref="FactAttribute.Skip"/> from the environment.</summary>
-    public GpuTheoryAttribute()
-    {
-        if (GpuTestEnvironment.Skipped) Skip = GpuTestEnvironment.SkipReason;
-    }
-}

@@ -37,11 +37,3 @@ public sealed class OpenClFixture : IDisposable
         _cpu.Dispose();
     }
 }
-
-/// <summary>The test classes sharing <see cref="OpenClFixture"/>.</summary>
-[CollectionDefinition(Name)]
-public sealed class OpenClCollection : ICollectionFixture<OpenClFixture>
-{
-    /// <summary>The collection name.</summary>
-    public const string Name = "OpenCL";
-}

@@ -144,18 +144,13 @@ public sealed class Device
                 if (!cuda.IsAvailable) break;
                 devices.Add(cuda);
             }
-            for (int platform = 0; ; platform++)
-            {
-                var first = OpenCL(platform, 0);
-                if (!first.IsAvailable) break;
-                devices.Add(first);
-                for (int device = 1; ; device++)
+            for (int platform = 0; platform < OpenClPlatformCount(); platform++)
+                for (int device = 0; ; device++)
                 {
                     var next = OpenCL(platform, device);
                     if (!next.IsAvailable) break;
                     devices.Add(next);
                 }
-            }
             return devices;
         }
     }
@@ -219,6 +214,19 @@ public sealed class Device
 
     /// <inheritdoc/>
     public override string ToString() => IsAvailable ? $"{Id} ({Name})" : $"{Id} (unavailable: {UnavailableReason})";
+
+    private static int OpenClPlatformCount()
+    {
+        if (!NativeLibraries.TryLoad(NativeLibraries.OpenCl, out _)) return 0;
+        try
+        {
+            return OpenClApi.Platforms().Length;
+        }
+        catch (GpuException)
+        {
+            return 0;
+        }
+    }
 
     private static Device Unavailable(DeviceKind kind, int platform, int index, string name, string reason) =>
         new(kind, platform, index, name, reason, false);

@@ -29,6 +29,7 @@ internal static unsafe partial class OpenClApi
     [LibraryImport(Lib)] public static partial int clGetDeviceInfo(nint device, uint param, nuint size, void* value, nuint* sizeRet);
     [LibraryImport(Lib)] public static partial nint clCreateContext(nint* properties, uint numDevices, nint* devices, nint notify, nint userData, int* error);
     [LibraryImport(Lib)] public static partial nint clCreateCommandQueueWithProperties(nint context, nint device, ulong* properties, int* error);
+    [LibraryImport(Lib)] public static partial nint clCreateCommandQueue(nint context, nint device, ulong properties, int* error);
     [LibraryImport(Lib)] public static partial int clFinish(nint queue);
     [LibraryImport(Lib)] public static partial nint clCreateProgramWithSource(nint context, uint count, byte** strings, nuint* lengths, int* error);
     [LibraryImport(Lib)] public static partial int clBuildProgram(nint program, uint numDevices, nint* devices, byte* options, nint notify, nint userData);

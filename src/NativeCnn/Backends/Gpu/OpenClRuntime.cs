@@ -15,10 +15,7 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
     public OpenClRuntime(int platform, int device)
     {
         _program = OpenClProgram.Get(platform, device);
-        int error;
-        nint queue = OpenClApi.clCreateCommandQueueWithProperties(_program.Context.DangerousGetHandle(), _program.Device, null, &error);
-        OpenClApi.Check(error, "clCreateCommandQueueWithProperties");
-        _queue = new ClQueueHandle(queue);
+        _queue = new ClQueueHandle(CreateQueue(_program.Context.DangerousGetHandle(), _program.Device));
         Name = $"opencl:{platform}:{device} ({_program.DeviceName})";
     }
 
@@ -34,6 +31,24 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
     public override void Synchronize() => OpenClApi.Check(OpenClApi.clFinish(Queue), "clFinish");
 
     public override void Dispose() => _queue.Dispose();
+
+    /// <summary>An in-order queue; OpenCL 1.2 drivers (older AMD and Apple ones) only have the call deprecated in 2.0.</summary>
+    private static nint CreateQueue(nint context, nint device)
+    {
+        int error;
+        nint queue;
+        try
+        {
+            queue = OpenClApi.clCreateCommandQueueWithProperties(context, device, null, &error);
+            OpenClApi.Check(error, "clCreateCommandQueueWithProperties");
+        }
+        catch (EntryPointNotFoundException)
+        {
+            queue = OpenClApi.clCreateCommandQueue(context, device, 0, &error);
+            OpenClApi.Check(error, "clCreateCommandQueue");
+        }
+        return queue;
+    }
 
     private sealed class Buffer : GpuBuffer
     {
