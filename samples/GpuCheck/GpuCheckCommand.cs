@@ -8,7 +8,8 @@ namespace NativeCnn.Samples.GpuCheck;
 
 /// <summary>
 /// Checks every available device against the CPU backend on the op conformance catalog, then measures whole-model
-/// throughput. Exit code 0: all ops passed; 1: some failed; 2: bad arguments.
+/// throughput, checking each device's whole-model output against the CPU's. Exit code 0: everything passed; 1: some op or
+/// model failed; 2: bad arguments.
 /// </summary>
 internal static class GpuCheckCommand
 {
@@ -58,7 +59,7 @@ internal static class GpuCheckCommand
 
         int failed = 0;
         if (conformance) failed = CheckOps(devices, ops, output);
-        if (benchmark) Benchmark(devices, models, [.. batchText.Select(int.Parse)], resolution, runs, output);
+        if (benchmark) failed += Benchmark(devices, models, [.. batchText.Select(int.Parse)], resolution, runs, output);
         return failed == 0 ? 0 : 1;
     }
 
@@ -111,40 +112,76 @@ internal static class GpuCheckCommand
         return failed;
     }
 
-    private static void Benchmark(IReadOnlyList<Device> devices, string[] models, int[] batches, int resolution, int runs, TextWriter output)
+    /// <summary>
+    /// Images/s per model, device and batch; every device's output is also compared with the CPU plan's on the same input
+    /// (relative to the largest output), and a difference above <see cref="OpCases.Tolerance"/> counts as a failure.
+    /// </summary>
+    private static int Benchmark(IReadOnlyList<Device> devices, string[] models, int[] batches, int resolution, int runs, TextWriter output)
     {
-        output.WriteLine($"throughput (images/s, best of {runs}, {resolution} px, fused plans):");
+        output.WriteLine($"throughput (images/s, best of {runs}, {resolution} px, fused plans; error = max |output - cpu| / max |cpu|):");
+        int failed = 0;
         foreach (var name in models)
         {
             using var model = ModelZoo.Create(name, new ApplicationOptions { Resolution = resolution });
-            foreach (var device in devices)
-                foreach (int batch in batches)
+            foreach (int batch in batches)
+            {
+                float[]? reference = null;
+                foreach (var device in devices.OrderBy(d => d.Kind != DeviceKind.Cpu))
                 {
                     try
                     {
                         using var plan = model.To(device, batch);
                         var input = new float[plan.Input.Shape.ElementCount];
-                        for (int i = 0; i < input.Length; i++) input[i] = (i % 255) - 127f;
+                        for (int i = 0; i < input.Length; i++) input[i] = (i * 7919 % 256) - 0.5f;
                         var result = new float[plan.Output.Shape.ElementCount];
-                        plan.Input.CopyFrom(input);
-                        plan.Run();
-                        plan.Output.CopyTo(result);
+                        plan.Run(input, result);
+                        reference ??= device.Kind == DeviceKind.Cpu ? (float[])result.Clone() : new CpuReference(model, batch).Run(input);
+                        double error = MaxError(reference, result);
                         double best = double.MaxValue;
                         for (int r = 0; r < runs; r++)
                         {
                             var clock = Stopwatch.StartNew();
-                            plan.Input.CopyFrom(input);
-                            plan.Run();
-                            plan.Output.CopyTo(result);
+                            plan.Run(input, result);
                             best = Math.Min(best, clock.Elapsed.TotalSeconds);
                         }
-                        output.WriteLine($"  {name,-16} {device.Id,-12} batch {batch,3}: {batch / best,9:F1} images/s ({best * 1000:F1} ms)");
+                        bool ok = error <= OpCases.Tolerance;
+                        if (!ok) failed++;
+                        output.WriteLine($"  {name,-16} {device.Id,-12} batch {batch,3}: {batch / best,9:F1} images/s ({best * 1000:F1} ms), " +
+                                         $"error {error:E1}{(ok ? "" : " FAIL")}");
                     }
                     catch (Exception ex) when (ex is BackendException or GpuException or InvalidOperationException)
                     {
-                        output.WriteLine($"  {name,-16} {device.Id,-12} batch {batch,3}: failed: {ex.Message}");
+                        failed++;
+                        output.WriteLine($"  {name,-16} {device.Id,-12} batch {batch,3}: FAIL {ex.Message}");
                     }
                 }
+            }
+        }
+        return failed;
+    }
+
+    private static double MaxError(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        double scale = 0, worst = 0;
+        foreach (float e in expected) scale = Math.Max(scale, Math.Abs(e));
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double difference = Math.Abs((double)actual[i] - expected[i]);
+            if (double.IsNaN(difference)) return double.PositiveInfinity;
+            worst = Math.Max(worst, difference);
+        }
+        return worst / Math.Max(scale, double.Epsilon);
+    }
+
+    /// <summary>The CPU plan's output, when the CPU itself is not among the benchmarked devices.</summary>
+    private sealed class CpuReference(Models.Model model, int batch)
+    {
+        public float[] Run(float[] input)
+        {
+            using var plan = model.To(Device.Cpu, batch);
+            var result = new float[plan.Output.Shape.ElementCount];
+            plan.Run(input, result);
+            return result;
         }
     }
 }
