@@ -15,10 +15,12 @@ public sealed class ExecutionPlan : IDisposable
     private readonly Dictionary<string, PlanStep> _stepsByName = new(StringComparer.Ordinal);
     private readonly PlanStep[] _steps;
     private readonly List<Tensor> _ownedWeights = [];
+    private readonly bool _ownsBackend;
     private bool _disposed;
 
-    internal ExecutionPlan(Model model, IBackend backend, int batch, bool fuse)
+    internal ExecutionPlan(Model model, IBackend backend, int batch, bool fuse, bool ownsBackend = false)
     {
+        _ownsBackend = ownsBackend;
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         Model = model;
@@ -135,7 +137,10 @@ public sealed class ExecutionPlan : IDisposable
         return step.Output;
     }
 
-    /// <summary>Releases the prepared ops and activation buffers (not the model's weights).</summary>
+    /// <summary>
+    /// Releases the prepared ops and activation buffers (not the model's weights), and the backend when the plan made it
+    /// (<see cref="Model.To"/>).
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
@@ -143,5 +148,6 @@ public sealed class ExecutionPlan : IDisposable
         foreach (var step in _steps) step.Prepared.Dispose();
         foreach (var buffer in _buffers.Values) buffer.Dispose();
         foreach (var weight in _ownedWeights) weight.Dispose();
+        if (_ownsBackend) Backend.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using NativeCnn.Backends;
 using NativeCnn.Backends.Cpu;
+using NativeCnn.Backends.Gpu;
 using NativeCnn.Layers;
 using NativeCnn.Tensors;
 
@@ -89,6 +90,30 @@ public sealed class Model : IDisposable
     /// single ops (faster; the outputs of the fused-away layers are then not kept). False keeps every layer's output.</param>
     /// <exception cref="BackendException">The backend cannot run one of the layers; the message names it.</exception>
     public ExecutionPlan CreatePlan(IBackend backend, int batch = 1, bool fuse = true) => new(this, backend, batch, fuse);
+
+    /// <summary>
+    /// Builds a plan on a new backend for <paramref name="device"/> (e.g. <c>Device.Best()</c>); the plan owns that backend
+    /// and disposes it with itself.
+    /// </summary>
+    /// <param name="device">Where to run.</param>
+    /// <param name="batch">Images per run.</param>
+    /// <param name="fuse">As for <see cref="CreatePlan"/>.</param>
+    /// <exception cref="InvalidOperationException">The device is unavailable; the message says why.</exception>
+    /// <exception cref="BackendException">The device cannot run one of the layers; the message names it.</exception>
+    public ExecutionPlan To(Device device, int batch = 1, bool fuse = true)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var backend = device.CreateBackend();
+        try
+        {
+            return new ExecutionPlan(this, backend, batch, fuse, ownsBackend: true);
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>
     /// Runs the model on the CPU with every core and returns a new output tensor. A convenience: the plan is cached per

@@ -1,0 +1,188 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using NativeCnn.Tensors;
+
+namespace NativeCnn.Backends.Gpu;
+
+/// <summary>
+/// CUDA driver API on the device's primary context, with the kernel source compiled by NVRTC once per device and
+/// process. The legacy default stream orders every launch and copy, so <c>cuMemcpyDtoH</c> is the sync point. CUDA's
+/// current context is per thread, so every entry point makes it current first.
+/// </summary>
+internal sealed unsafe class CudaRuntime : GpuRuntime
+{
+    private readonly CudaModule _module;
+
+    public CudaRuntime(int ordinal)
+    {
+        _module = CudaModule.Get(ordinal);
+        Name = $"cuda:{ordinal} ({_module.DeviceName})";
+    }
+
+    public override string Name { get; }
+
+    private CudaContextHandle Context => _module.Context;
+
+    public override GpuBuffer Allocate(TensorShape shape) => new Buffer(this, shape);
+
+    public override GpuLaunch CreateLaunch(string kernel, ReadOnlySpan<KernelArgument> arguments, LaunchGeometry geometry) =>
+        new Launch(this, kernel, arguments, geometry);
+
+    public override void Synchronize()
+    {
+        Context.MakeCurrent();
+        CudaApi.Check(CudaApi.cuCtxSynchronize(), "cuCtxSynchronize");
+    }
+
+    public override void Dispose() { }
+
+    private sealed class Buffer : GpuBuffer
+    {
+        private readonly CudaRuntime _runtime;
+
+        public Buffer(CudaRuntime runtime, TensorShape shape) : base(shape)
+        {
+            _runtime = runtime;
+            runtime.Context.MakeCurrent();
+            ulong pointer;
+            nuint bytes = checked((nuint)(AllocatedLength * sizeof(float)));
+            CudaApi.Check(CudaApi.cuMemAlloc_v2(&pointer, bytes), "cuMemAlloc_v2", $"{bytes} bytes for {shape}");
+            Memory = new CudaMemoryHandle(pointer, runtime.Context);
+            CudaApi.Check(CudaApi.cuMemsetD32_v2(pointer, 0, (nuint)AllocatedLength), "cuMemsetD32_v2");
+        }
+
+        public CudaMemoryHandle Memory { get; }
+
+        public override void CopyFrom(ReadOnlySpan<float> source)
+        {
+            CheckLength(source.Length, "The source");
+            if (source.IsEmpty) return;
+            _runtime.Context.MakeCurrent();
+            fixed (float* p = source)
+                CudaApi.Check(CudaApi.cuMemcpyHtoD_v2(Memory.Pointer, p, (nuint)source.Length * sizeof(float)), "cuMemcpyHtoD_v2");
+        }
+
+        public override void CopyTo(Span<float> destination)
+        {
+            CheckLength(destination.Length, "The destination");
+            if (destination.IsEmpty) return;
+            _runtime.Context.MakeCurrent();
+            fixed (float* p = destination)
+                CudaApi.Check(CudaApi.cuMemcpyDtoH_v2(p, Memory.Pointer, (nuint)destination.Length * sizeof(float)), "cuMemcpyDtoH_v2");
+        }
+
+        public override void Dispose() => Memory.Dispose();
+    }
+
+    /// <summary>
+    /// <c>cuLaunchKernel</c> takes an array of pointers to the argument values; both live in one native block made here,
+    /// so <see cref="Enqueue"/> allocates nothing.
+    /// </summary>
+    private sealed class Launch : GpuLaunch
+    {
+        private readonly CudaRuntime _runtime;
+        private readonly nint _function;
+        private readonly LaunchGeometry _geometry;
+        private readonly int _count;
+        private void* _block;
+
+        public Launch(CudaRuntime runtime, string name, ReadOnlySpan<KernelArgument> arguments, LaunchGeometry geometry)
+        {
+            _runtime = runtime;
+            _geometry = geometry;
+            _function = runtime._module.Function(name);
+            _count = arguments.Length;
+            _block = NativeMemory.AllocZeroed((nuint)(_count * 2 * sizeof(ulong) + 1));
+            var pointers = (void**)_block;
+            var values = (ulong*)_block + _count;
+            for (int i = 0; i < _count; i++)
+            {
+                var argument = arguments[i];
+                if (argument.Buffer is Buffer buffer) values[i] = buffer.Memory.Pointer;
+                else if (argument.Buffer is not null)
+                    throw new ArgumentException($"{name}: argument {i} is a {argument.Buffer.GetType().Name}, not a CUDA buffer.");
+                else if (argument.IsFloat) *(float*)&values[i] = argument.Float;
+                else *(int*)&values[i] = argument.Int;
+                pointers[i] = &values[i];
+            }
+        }
+
+        public override void Enqueue()
+        {
+            _runtime.Context.MakeCurrent();
+            CudaApi.Check(CudaApi.cuLaunchKernel(_function,
+                (uint)(_geometry.Global0 / _geometry.Local0), (uint)(_geometry.Global1 / _geometry.Local1), 1,
+                (uint)_geometry.Local0, (uint)_geometry.Local1, 1, 0, 0, (void**)_block, null), "cuLaunchKernel");
+        }
+
+        public override void Dispose()
+        {
+            NativeMemory.Free(_block);
+            _block = null;
+        }
+    }
+}
+
+/// <summary>The primary context and the compiled kernel module of one CUDA device, made once per process.</summary>
+internal sealed unsafe class CudaModule
+{
+    private static readonly Lock s_lock = new();
+    private static readonly Dictionary<int, CudaModule> s_modules = [];
+
+    private readonly CudaModuleHandle _module;
+    private readonly Dictionary<string, nint> _functions = new(StringComparer.Ordinal);
+
+    private CudaModule(string deviceName, CudaContextHandle context, CudaModuleHandle module)
+    {
+        DeviceName = deviceName;
+        Context = context;
+        _module = module;
+    }
+
+    public string DeviceName { get; }
+
+    public CudaContextHandle Context { get; }
+
+    public static CudaModule Get(int ordinal)
+    {
+        lock (s_lock)
+        {
+            if (!s_modules.TryGetValue(ordinal, out var module))
+            {
+                module = Load(ordinal);
+                s_modules[ordinal] = module;
+            }
+            return module;
+        }
+    }
+
+    public nint Function(string name)
+    {
+        lock (_functions)
+        {
+            if (_functions.TryGetValue(name, out var function)) return function;
+            fixed (byte* n = Encoding.UTF8.GetBytes(name + "\0"))
+                CudaApi.Check(CudaApi.cuModuleGetFunction(&function, _module.DangerousGetHandle(), n), "cuModuleGetFunction", name);
+            _functions[name] = function;
+            return function;
+        }
+    }
+
+    private static CudaModule Load(int ordinal)
+    {
+        CudaApi.Check(CudaApi.cuInit(0), "cuInit");
+        int device;
+        CudaApi.Check(CudaApi.cuDeviceGet(&device, ordinal), "cuDeviceGet", $"device {ordinal}");
+        string name = CudaApi.DeviceName(device);
+        int major = CudaApi.Attribute(device, CudaApi.AttributeComputeCapabilityMajor);
+        int minor = CudaApi.Attribute(device, CudaApi.AttributeComputeCapabilityMinor);
+        nint context;
+        CudaApi.Check(CudaApi.cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain");
+        var contextHandle = new CudaContextHandle(context, device);
+        contextHandle.MakeCurrent();
+        var image = NvrtcApi.Compile(KernelSource.Cuda, major, minor, []);
+        nint module;
+        fixed (byte* p = image) CudaApi.Check(CudaApi.cuModuleLoadData(&module, p), "cuModuleLoadData", $"{name} (sm_{major}{minor})");
+        return new CudaModule(name, contextHandle, new CudaModuleHandle(module, contextHandle));
+    }
+}

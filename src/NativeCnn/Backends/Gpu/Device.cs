@@ -1,0 +1,233 @@
+using NativeCnn.Backends.Cpu;
+
+namespace NativeCnn.Backends.Gpu;
+
+/// <summary>
+/// A place to run models: the CPU, an OpenCL device or a CUDA device. Looking one up never throws: a device that is not
+/// there is returned with <see cref="IsAvailable"/> false and <see cref="UnavailableReason"/> saying why (no driver, no
+/// platform, no such index...). <see cref="CreateBackend"/> makes the backend.
+/// </summary>
+public sealed class Device
+{
+    /// <summary>The environment variable <see cref="Best"/> honours first: <c>cpu</c>, <c>cuda:N</c> or <c>opencl:P:D</c>.</summary>
+    public const string OverrideVariable = "NATIVECNN_DEVICE";
+
+    private readonly bool _isGpu;
+
+    private Device(DeviceKind kind, int platform, int index, string name, string? unavailableReason, bool isGpu)
+    {
+        Kind = kind;
+        Platform = platform;
+        Index = index;
+        Name = name;
+        UnavailableReason = unavailableReason;
+        _isGpu = isGpu;
+    }
+
+    /// <summary>The CPU; always available.</summary>
+    public static Device Cpu { get; } = new(DeviceKind.Cpu, 0, 0, $"cpu-{CpuBackend.InstructionSet}", null, false);
+
+    /// <summary>Which backend the device runs on.</summary>
+    public DeviceKind Kind { get; }
+
+    /// <summary>The OpenCL platform index (0 for other kinds).</summary>
+    public int Platform { get; }
+
+    /// <summary>The OpenCL device index within its platform, or the CUDA ordinal.</summary>
+    public int Index { get; }
+
+    /// <summary>The driver's name for the device, or the requested id when it is unavailable.</summary>
+    public string Name { get; }
+
+    /// <summary>True when <see cref="CreateBackend"/> can be expected to succeed.</summary>
+    public bool IsAvailable => UnavailableReason is null;
+
+    /// <summary>Why the device cannot be used, e.g. <c>no CUDA driver (libcuda.so.1 not found)</c>; null when available.</summary>
+    public string? UnavailableReason { get; }
+
+    /// <summary>The short id: <c>cpu</c>, <c>opencl:0:0</c>, <c>cuda:0</c>.</summary>
+    public string Id => Kind switch
+    {
+        DeviceKind.OpenCL => $"opencl:{Platform}:{Index}",
+        DeviceKind.Cuda => $"cuda:{Index}",
+        _ => "cpu",
+    };
+
+    /// <summary>OpenCL device <paramref name="device"/> of platform <paramref name="platform"/>.</summary>
+    public static Device OpenCL(int platform = 0, int device = 0)
+    {
+        string id = $"opencl:{platform}:{device}";
+        if (!NativeLibraries.TryLoad(NativeLibraries.OpenCl, out _))
+            return Unavailable(DeviceKind.OpenCL, platform, device, id,
+                "no OpenCL ICD loader (libOpenCL.so.1 not found; install ocl-icd-libopencl1 and a vendor driver, e.g. pocl-opencl-icd)");
+        try
+        {
+            var platforms = OpenClApi.Platforms();
+            if (platforms.Length == 0)
+                return Unavailable(DeviceKind.OpenCL, platform, device, id,
+                    "no OpenCL platform (CL_PLATFORM_NOT_FOUND_KHR): the ICD loader found no vendor driver (install one, e.g. pocl-opencl-icd)");
+            if ((uint)platform >= (uint)platforms.Length)
+                return Unavailable(DeviceKind.OpenCL, platform, device, id, $"OpenCL platform {platform} does not exist ({platforms.Length} present)");
+            var devices = OpenClApi.Devices(platforms[platform]);
+            if (devices.Length == 0)
+                return Unavailable(DeviceKind.OpenCL, platform, device, id,
+                    "no OpenCL device on the platform (CL_DEVICE_NOT_FOUND; PoCL reports this when POCL_CACHE_DIR is not writable)");
+            if ((uint)device >= (uint)devices.Length)
+                return Unavailable(DeviceKind.OpenCL, platform, device, id, $"OpenCL device {device} does not exist ({devices.Length} on platform {platform})");
+            string name = OpenClApi.InfoString(devices[device], OpenClApi.DeviceName, platform: false);
+            const ulong gpuType = 1 << 2;
+            bool isGpu = (OpenClApi.DeviceNumber(devices[device], OpenClApi.DeviceType) & gpuType) != 0;
+            return new Device(DeviceKind.OpenCL, platform, device, name, null, isGpu);
+        }
+        catch (Exception ex) when (ex is GpuException or EntryPointNotFoundException)
+        {
+            return Unavailable(DeviceKind.OpenCL, platform, device, id, $"OpenCL failed: {ex.Message}");
+        }
+    }
+
+    /// <summary>CUDA device <paramref name="ordinal"/>; needs the driver (libcuda) and NVRTC (from the CUDA toolkit).</summary>
+    public static unsafe Device Cuda(int ordinal = 0)
+    {
+        string id = $"cuda:{ordinal}";
+        if (!NativeLibraries.TryLoad(NativeLibraries.Cuda, out _))
+            return Unavailable(DeviceKind.Cuda, 0, ordinal, id, "no CUDA driver (libcuda.so.1 not found)");
+        string name;
+        try
+        {
+            int code = CudaApi.cuInit(0);
+            if (code != CudaApi.Success)
+                return Unavailable(DeviceKind.Cuda, 0, ordinal, id, $"the CUDA driver failed to initialize: cuInit returned {code} ({CudaApi.ErrorName(code)})");
+            int count;
+            CudaApi.Check(CudaApi.cuDeviceGetCount(&count), "cuDeviceGetCount");
+            if ((uint)ordinal >= (uint)count)
+                return Unavailable(DeviceKind.Cuda, 0, ordinal, id, $"CUDA device {ordinal} does not exist ({count} present)");
+            int device;
+            CudaApi.Check(CudaApi.cuDeviceGet(&device, ordinal), "cuDeviceGet");
+            name = CudaApi.DeviceName(device);
+        }
+        catch (EntryPointNotFoundException ex)
+        {
+            return Unavailable(DeviceKind.Cuda, 0, ordinal, id, $"the CUDA driver is too old: {ex.Message}");
+        }
+        catch (GpuException ex)
+        {
+            return Unavailable(DeviceKind.Cuda, 0, ordinal, id, ex.Message);
+        }
+        if (!NativeLibraries.TryLoad(NativeLibraries.Nvrtc, out _))
+            return Unavailable(DeviceKind.Cuda, 0, ordinal, name,
+                "NVRTC missing (libnvrtc.so.13/.12/.11.x not found; install the CUDA toolkit or set CUDA_PATH or LD_LIBRARY_PATH)");
+        try
+        {
+            int major, minor, archs;
+            NvrtcApi.nvrtcVersion(&major, &minor);
+            NvrtcApi.nvrtcGetNumSupportedArchs(&archs);
+        }
+        catch (EntryPointNotFoundException ex)
+        {
+            return Unavailable(DeviceKind.Cuda, 0, ordinal, name, $"NVRTC is too old (11.2 or newer needed): {ex.Message}");
+        }
+        return new Device(DeviceKind.Cuda, 0, ordinal, name, null, true);
+    }
+
+    /// <summary>
+    /// Every usable device: the CPU, then each CUDA device, then each OpenCL device of each platform. Unavailable ones
+    /// are left out; ask <see cref="Cuda"/> or <see cref="OpenCL"/> directly to learn why one is missing.
+    /// </summary>
+    public static IReadOnlyList<Device> Available
+    {
+        get
+        {
+            var devices = new List<Device> { Cpu };
+            for (int ordinal = 0; ; ordinal++)
+            {
+                var cuda = Cuda(ordinal);
+                if (!cuda.IsAvailable) break;
+                devices.Add(cuda);
+            }
+            for (int platform = 0; platform < OpenClPlatformCount(); platform++)
+                for (int device = 0; ; device++)
+                {
+                    var next = OpenCL(platform, device);
+                    if (!next.IsAvailable) break;
+                    devices.Add(next);
+                }
+            return devices;
+        }
+    }
+
+    /// <summary>
+    /// The device <see cref="OverrideVariable"/> names if it is set, else the first CUDA device, else the first OpenCL GPU,
+    /// else the CPU. OpenCL CPU devices (PoCL) are never picked on their own: the CPU backend is faster.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The override names an unavailable or malformed device.</exception>
+    public static Device Best()
+    {
+        if (Environment.GetEnvironmentVariable(OverrideVariable) is { Length: > 0 } requested)
+        {
+            var device = Parse(requested);
+            return device.IsAvailable ? device
+                : throw new InvalidOperationException($"{OverrideVariable}={requested}: {device.UnavailableReason}.");
+        }
+        foreach (var device in Available)
+            if (device._isGpu) return device;
+        return Cpu;
+    }
+
+    /// <summary>Looks up a device by id: <c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>, <c>opencl</c>, <c>opencl:P</c> or <c>opencl:P:D</c>.</summary>
+    /// <exception cref="FormatException">The id is not one of those forms.</exception>
+    public static Device Parse(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var parts = id.Trim().ToLowerInvariant().Split(':');
+        bool ok = true;
+        int Number(int i) => i < parts.Length ? (int.TryParse(parts[i], out int n) && n >= 0 ? n : Bad()) : 0;
+        int Bad()
+        {
+            ok = false;
+            return 0;
+        }
+        var device = parts[0] switch
+        {
+            "cpu" when parts.Length == 1 => Cpu,
+            "cuda" when parts.Length <= 2 => Cuda(Number(1)),
+            "opencl" when parts.Length <= 3 => OpenCL(Number(1), Number(2)),
+            _ => null,
+        };
+        return ok && device is not null ? device
+            : throw new FormatException($"'{id}' is not a device id (cpu, cuda:N or opencl:P:D).");
+    }
+
+    /// <summary>Creates a backend on this device.</summary>
+    /// <param name="cpuThreads">For the CPU, the thread count (default: one per core); ignored by GPUs.</param>
+    /// <exception cref="InvalidOperationException">The device is unavailable; the message carries the reason.</exception>
+    /// <exception cref="GpuException">The driver failed while opening the device or building the kernels.</exception>
+    public IBackend CreateBackend(int? cpuThreads = null)
+    {
+        if (!IsAvailable) throw new InvalidOperationException($"{Id} is unavailable: {UnavailableReason}.");
+        return Kind switch
+        {
+            DeviceKind.OpenCL => new OpenClBackend(Platform, Index),
+            DeviceKind.Cuda => new CudaBackend(Index),
+            _ => new CpuBackend(cpuThreads),
+        };
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => IsAvailable ? $"{Id} ({Name})" : $"{Id} (unavailable: {UnavailableReason})";
+
+    private static int OpenClPlatformCount()
+    {
+        if (!NativeLibraries.TryLoad(NativeLibraries.OpenCl, out _)) return 0;
+        try
+        {
+            return OpenClApi.Platforms().Length;
+        }
+        catch (GpuException)
+        {
+            return 0;
+        }
+    }
+
+    private static Device Unavailable(DeviceKind kind, int platform, int index, string name, string reason) =>
+        new(kind, platform, index, name, reason, false);
+}

@@ -1,0 +1,63 @@
+using NativeCnn.Backends;
+using NativeCnn.Tensors;
+using NativeCnn.Samples.GpuCheck;
+
+namespace NativeCnn.Tests.Gpu;
+
+/// <summary>Every op descriptor, fused variants included, on OpenCL against the CPU backend (the GpuCheck catalog).</summary>
+[Collection(OpenClCollection.Name)]
+public sealed class OpenClOpTests(OpenClFixture fixture)
+{
+    public static TheoryData<int, string> Cases()
+    {
+        var data = new TheoryData<int, string>();
+        for (int i = 0; i < OpCases.All.Count; i++) data.Add(i, OpCases.All[i].Name);
+        return data;
+    }
+
+    [GpuTheory]
+    [MemberData(nameof(Cases))]
+    public void MatchesCpu(int index, string name)
+    {
+        var test = OpCases.All[index];
+        var expected = test.Run(fixture.Cpu, index + 1);
+        var actual = test.Run(fixture.OpenCl, index + 1);
+        Precision.AssertClose(expected, actual, OpCases.Tolerance, scale: 1.0, what: name);
+    }
+
+    [GpuFact]
+    public void CatalogCoversEveryDescriptor()
+    {
+        var covered = OpCases.All.Select(c => c.Op.GetType()).ToHashSet();
+        var descriptors = typeof(OpDescriptor).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(OpDescriptor)) && !t.IsAbstract);
+        Assert.All(descriptors, d => Assert.Contains(d, covered));
+    }
+
+    [GpuFact]
+    public void DeviceBuffersRoundTrip()
+    {
+        using var buffer = fixture.OpenCl.Allocate(TensorShape.Nhwc(1, 3, 5, 7));
+        var zeros = new float[105];
+        buffer.CopyTo(zeros);
+        Assert.All(zeros, v => Assert.Equal(0f, v));
+        var data = TestData.Uniform(5, 105);
+        buffer.CopyFrom(data);
+        var back = new float[105];
+        buffer.CopyTo(back);
+        Assert.Equal(data, back);
+        Assert.Throws<ArgumentException>(() => buffer.CopyFrom(new float[3]));
+    }
+
+    [GpuFact]
+    public void RejectsForeignBuffersAndFusedSoftmax()
+    {
+        Assert.False(fixture.OpenCl.Supports(new Conv2DOp(1, 1, 1, 1, 1, 1, default, 4, false, ActivationFunction.Softmax), out var reason));
+        Assert.Contains("softmax", reason);
+        using var cpuBuffer = fixture.Cpu.Allocate(new TensorShape(2, 3));
+        using var gpuBuffer = fixture.OpenCl.Allocate(new TensorShape(2, 3));
+        var error = Assert.Throws<BackendException>(() =>
+            fixture.OpenCl.Prepare(new CopyOp(), new OpBinding("copy", [cpuBuffer], gpuBuffer, [])));
+        Assert.Contains("not a buffer of opencl", error.Message);
+    }
+}
