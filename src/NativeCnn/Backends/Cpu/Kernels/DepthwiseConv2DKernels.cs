@@ -151,18 +151,40 @@ public static class DepthwiseConv2DKernels
                 for (; ox < interiorStart; ox++) BorderPixel<TLanes, TVector, TActivation>(ref w, p, srcRow, dstRow, ox, activation);
                 w.Kx0 = 0;
                 w.Kx1 = p.KernelWidth;
-                for (; ox + 8 <= interiorEnd; ox += 8)
-                    Pixels<TLanes, TVector, TActivation, Eight>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * channels, activation);
+                ox = EightPixelTiles<TLanes, TVector, TActivation>(w, p, srcRow, dstRow, ox, interiorEnd, activation);
                 if (ox + 4 <= interiorEnd)
                 {
-                    Pixels<TLanes, TVector, TActivation, Four>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * channels, activation);
+                    Pixels<TLanes, TVector, TActivation, Four, AnyCount, AnyCount>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * channels, activation);
                     ox += 4;
                 }
                 for (; ox < interiorEnd; ox++)
-                    Pixels<TLanes, TVector, TActivation, One>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * channels, activation);
+                    Pixels<TLanes, TVector, TActivation, One, AnyCount, AnyCount>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * channels, activation);
                 for (; ox < p.OutputWidth; ox++) BorderPixel<TLanes, TVector, TActivation>(ref w, p, srcRow, dstRow, ox, activation);
             }
         }
+    }
+
+    /// <summary>Interior pixels in tiles of 8 from <paramref name="ox"/>, unrolled for 3- and 5-wide rows at stride 1 or 2; returns the first pixel left.</summary>
+    private static unsafe int EightPixelTiles<TLanes, TVector, TActivation>(in Window w, in DepthwiseConv2DParams p, float* srcRow,
+                                                                            float* dstRow, int ox, int end, TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TActivation : struct, IActivation
+    {
+        int shape = p.DilationWidth != 1 || p.StrideWidth > 2 ? 0 : p.KernelWidth * 10 + p.StrideWidth;
+        for (; ox + 8 <= end; ox += 8)
+        {
+            float* src = srcRow + ox * w.PixelStride, dst = dstRow + (nint)ox * w.Channels;
+            switch (shape)
+            {
+                case 31: Pixels<TLanes, TVector, TActivation, Eight, Three, One>(w, src, dst, activation); break;
+                case 32: Pixels<TLanes, TVector, TActivation, Eight, Three, Two>(w, src, dst, activation); break;
+                case 51: Pixels<TLanes, TVector, TActivation, Eight, Five, One>(w, src, dst, activation); break;
+                case 52: Pixels<TLanes, TVector, TActivation, Eight, Five, Two>(w, src, dst, activation); break;
+                default: Pixels<TLanes, TVector, TActivation, Eight, AnyCount, AnyCount>(w, src, dst, activation); break;
+            }
+        }
+        return ox;
     }
 
     private static unsafe void BorderPixel<TLanes, TVector, TActivation>(ref Window w, in DepthwiseConv2DParams p, float* srcRow,
@@ -172,23 +194,26 @@ public static class DepthwiseConv2DKernels
         where TActivation : struct, IActivation
     {
         Conv2DKernels.ValidTaps(ox * p.StrideWidth - p.PadLeft, p.KernelWidth, p.DilationWidth, p.InputWidth, out w.Kx0, out w.Kx1);
-        Pixels<TLanes, TVector, TActivation, One>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * w.Channels, activation);
+        Pixels<TLanes, TVector, TActivation, One, AnyCount, AnyCount>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * w.Channels, activation);
     }
 
     /// <summary><typeparamref name="TPixels"/> neighbouring output pixels of one row, every channel.</summary>
-    private static unsafe void Pixels<TLanes, TVector, TActivation, TPixels>(in Window w, float* src, float* dst, TActivation activation)
+    private static unsafe void Pixels<TLanes, TVector, TActivation, TPixels, TTaps, TStride>(in Window w, float* src, float* dst,
+                                                                                             TActivation activation)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
         where TActivation : struct, IActivation
-        where TPixels : struct, IPixelCount
+        where TPixels : struct, ICount
+        where TTaps : struct, ICount
+        where TStride : struct, ICount
     {
         int c = 0;
         for (; c < w.FullVectors; c += TLanes.Count)
-            Block<TLanes, TVector, TActivation, TPixels, Unmasked>(w, src + c, dst + c, c, default, activation);
+            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Unmasked>(w, src + c, dst + c, c, default, activation);
         if (c == w.Channels) return;
         if (TLanes.CanMask)
         {
-            Block<TLanes, TVector, TActivation, TPixels, Masked>(w, src + c, dst + c, c, TLanes.FirstLanes(w.Channels - c), activation);
+            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Masked>(w, src + c, dst + c, c, TLanes.FirstLanes(w.Channels - c), activation);
             return;
         }
         for (int i = 0; i < TPixels.Count; i++)
@@ -208,12 +233,14 @@ public static class DepthwiseConv2DKernels
     /// is loaded once and multiplied into every pixel's accumulator, which stays in a register through all taps.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Block<TLanes, TVector, TActivation, TPixels, TMask>(in Window w, float* src, float* dst, int c,
-                                                                                   TVector mask, TActivation activation)
+    private static unsafe void Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TMask>(in Window w, float* src, float* dst,
+                                                                                                   int c, TVector mask, TActivation activation)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
         where TActivation : struct, IActivation
-        where TPixels : struct, IPixelCount
+        where TPixels : struct, ICount
+        where TTaps : struct, ICount
+        where TStride : struct, ICount
         where TMask : struct, IMaskChoice
     {
         nint ps = w.PixelStride, tapColumn = w.TapColumnStride, channels = w.Channels;
@@ -224,6 +251,26 @@ public static class DepthwiseConv2DKernels
         {
             float* x = src + ky * w.TapRowStride + kx0 * tapColumn;
             float* k = w.Kernel + (nint)(ky * w.KernelWidth + kx0) * channels + c;
+            if (TTaps.Count == 3 && TStride.Count == 1)
+            {
+                Taps3Stride1<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                continue;
+            }
+            if (TTaps.Count == 3 && TStride.Count == 2)
+            {
+                Taps3Stride2<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                continue;
+            }
+            if (TTaps.Count == 5 && TStride.Count == 1)
+            {
+                Taps5Stride1<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                continue;
+            }
+            if (TTaps.Count == 5 && TStride.Count == 2)
+            {
+                Taps5Stride2<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                continue;
+            }
             for (int kx = kx0; kx < kx1; kx++, x += tapColumn, k += channels)
             {
                 var kv = Load<TLanes, TVector, TMask>(k, mask);
@@ -257,6 +304,105 @@ public static class DepthwiseConv2DKernels
             Store<TLanes, TVector, TActivation, TMask>(dst + 6 * channels, mask, a6, activation);
             Store<TLanes, TVector, TActivation, TMask>(dst + 7 * channels, mask, a7, activation);
         }
+    }
+
+    /// <summary>Kernel row <c>k</c> of a 3-tap, stride-1 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Taps3Stride1<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
+        ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TMask : struct, IMaskChoice
+    {
+        TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask);
+        a0 = TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)));
+        a1 = TLanes.MultiplyAdd(x3, k2, TLanes.MultiplyAdd(x2, k1, TLanes.MultiplyAdd(x1, k0, a1)));
+        a2 = TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a2)));
+        a3 = TLanes.MultiplyAdd(x5, k2, TLanes.MultiplyAdd(x4, k1, TLanes.MultiplyAdd(x3, k0, a3)));
+        a4 = TLanes.MultiplyAdd(x6, k2, TLanes.MultiplyAdd(x5, k1, TLanes.MultiplyAdd(x4, k0, a4)));
+        a5 = TLanes.MultiplyAdd(x7, k2, TLanes.MultiplyAdd(x6, k1, TLanes.MultiplyAdd(x5, k0, a5)));
+        a6 = TLanes.MultiplyAdd(x8, k2, TLanes.MultiplyAdd(x7, k1, TLanes.MultiplyAdd(x6, k0, a6)));
+        a7 = TLanes.MultiplyAdd(x9, k2, TLanes.MultiplyAdd(x8, k1, TLanes.MultiplyAdd(x7, k0, a7)));
+    }
+
+    /// <summary>Kernel row <c>k</c> of a 3-tap, stride-2 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Taps3Stride2<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
+        ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TMask : struct, IMaskChoice
+    {
+        TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, mask), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, mask);
+        TVector x12 = Load<TLanes, TVector, TMask>(x + 12 * channels, mask), x13 = Load<TLanes, TVector, TMask>(x + 13 * channels, mask), x14 = Load<TLanes, TVector, TMask>(x + 14 * channels, mask);
+        TVector x15 = Load<TLanes, TVector, TMask>(x + 15 * channels, mask), x16 = Load<TLanes, TVector, TMask>(x + 16 * channels, mask);
+        a0 = TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)));
+        a1 = TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a1)));
+        a2 = TLanes.MultiplyAdd(x6, k2, TLanes.MultiplyAdd(x5, k1, TLanes.MultiplyAdd(x4, k0, a2)));
+        a3 = TLanes.MultiplyAdd(x8, k2, TLanes.MultiplyAdd(x7, k1, TLanes.MultiplyAdd(x6, k0, a3)));
+        a4 = TLanes.MultiplyAdd(x10, k2, TLanes.MultiplyAdd(x9, k1, TLanes.MultiplyAdd(x8, k0, a4)));
+        a5 = TLanes.MultiplyAdd(x12, k2, TLanes.MultiplyAdd(x11, k1, TLanes.MultiplyAdd(x10, k0, a5)));
+        a6 = TLanes.MultiplyAdd(x14, k2, TLanes.MultiplyAdd(x13, k1, TLanes.MultiplyAdd(x12, k0, a6)));
+        a7 = TLanes.MultiplyAdd(x16, k2, TLanes.MultiplyAdd(x15, k1, TLanes.MultiplyAdd(x14, k0, a7)));
+    }
+
+    /// <summary>Kernel row <c>k</c> of a 5-tap, stride-1 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Taps5Stride1<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
+        ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TMask : struct, IMaskChoice
+    {
+        TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
+        TVector k3 = Load<TLanes, TVector, TMask>(k + 3 * channels, mask), k4 = Load<TLanes, TVector, TMask>(k + 4 * channels, mask);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, mask), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, mask);
+        a0 = TLanes.MultiplyAdd(x4, k4, TLanes.MultiplyAdd(x3, k3, TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)))));
+        a1 = TLanes.MultiplyAdd(x5, k4, TLanes.MultiplyAdd(x4, k3, TLanes.MultiplyAdd(x3, k2, TLanes.MultiplyAdd(x2, k1, TLanes.MultiplyAdd(x1, k0, a1)))));
+        a2 = TLanes.MultiplyAdd(x6, k4, TLanes.MultiplyAdd(x5, k3, TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a2)))));
+        a3 = TLanes.MultiplyAdd(x7, k4, TLanes.MultiplyAdd(x6, k3, TLanes.MultiplyAdd(x5, k2, TLanes.MultiplyAdd(x4, k1, TLanes.MultiplyAdd(x3, k0, a3)))));
+        a4 = TLanes.MultiplyAdd(x8, k4, TLanes.MultiplyAdd(x7, k3, TLanes.MultiplyAdd(x6, k2, TLanes.MultiplyAdd(x5, k1, TLanes.MultiplyAdd(x4, k0, a4)))));
+        a5 = TLanes.MultiplyAdd(x9, k4, TLanes.MultiplyAdd(x8, k3, TLanes.MultiplyAdd(x7, k2, TLanes.MultiplyAdd(x6, k1, TLanes.MultiplyAdd(x5, k0, a5)))));
+        a6 = TLanes.MultiplyAdd(x10, k4, TLanes.MultiplyAdd(x9, k3, TLanes.MultiplyAdd(x8, k2, TLanes.MultiplyAdd(x7, k1, TLanes.MultiplyAdd(x6, k0, a6)))));
+        a7 = TLanes.MultiplyAdd(x11, k4, TLanes.MultiplyAdd(x10, k3, TLanes.MultiplyAdd(x9, k2, TLanes.MultiplyAdd(x8, k1, TLanes.MultiplyAdd(x7, k0, a7)))));
+    }
+
+    /// <summary>Kernel row <c>k</c> of a 5-tap, stride-2 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Taps5Stride2<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
+        ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TMask : struct, IMaskChoice
+    {
+        TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
+        TVector k3 = Load<TLanes, TVector, TMask>(k + 3 * channels, mask), k4 = Load<TLanes, TVector, TMask>(k + 4 * channels, mask);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, mask), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, mask);
+        TVector x12 = Load<TLanes, TVector, TMask>(x + 12 * channels, mask), x13 = Load<TLanes, TVector, TMask>(x + 13 * channels, mask), x14 = Load<TLanes, TVector, TMask>(x + 14 * channels, mask);
+        TVector x15 = Load<TLanes, TVector, TMask>(x + 15 * channels, mask), x16 = Load<TLanes, TVector, TMask>(x + 16 * channels, mask), x17 = Load<TLanes, TVector, TMask>(x + 17 * channels, mask);
+        TVector x18 = Load<TLanes, TVector, TMask>(x + 18 * channels, mask);
+        a0 = TLanes.MultiplyAdd(x4, k4, TLanes.MultiplyAdd(x3, k3, TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)))));
+        a1 = TLanes.MultiplyAdd(x6, k4, TLanes.MultiplyAdd(x5, k3, TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a1)))));
+        a2 = TLanes.MultiplyAdd(x8, k4, TLanes.MultiplyAdd(x7, k3, TLanes.MultiplyAdd(x6, k2, TLanes.MultiplyAdd(x5, k1, TLanes.MultiplyAdd(x4, k0, a2)))));
+        a3 = TLanes.MultiplyAdd(x10, k4, TLanes.MultiplyAdd(x9, k3, TLanes.MultiplyAdd(x8, k2, TLanes.MultiplyAdd(x7, k1, TLanes.MultiplyAdd(x6, k0, a3)))));
+        a4 = TLanes.MultiplyAdd(x12, k4, TLanes.MultiplyAdd(x11, k3, TLanes.MultiplyAdd(x10, k2, TLanes.MultiplyAdd(x9, k1, TLanes.MultiplyAdd(x8, k0, a4)))));
+        a5 = TLanes.MultiplyAdd(x14, k4, TLanes.MultiplyAdd(x13, k3, TLanes.MultiplyAdd(x12, k2, TLanes.MultiplyAdd(x11, k1, TLanes.MultiplyAdd(x10, k0, a5)))));
+        a6 = TLanes.MultiplyAdd(x16, k4, TLanes.MultiplyAdd(x15, k3, TLanes.MultiplyAdd(x14, k2, TLanes.MultiplyAdd(x13, k1, TLanes.MultiplyAdd(x12, k0, a6)))));
+        a7 = TLanes.MultiplyAdd(x18, k4, TLanes.MultiplyAdd(x17, k3, TLanes.MultiplyAdd(x16, k2, TLanes.MultiplyAdd(x15, k1, TLanes.MultiplyAdd(x14, k0, a7)))));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -338,23 +484,44 @@ public static class DepthwiseConv2DKernels
         public static Vector256<float> FirstLanes(int count) => Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
     }
 
-    /// <summary>How many pixels a tile computes, as a type so that the JIT drops the unused accumulators.</summary>
-    private interface IPixelCount
+    /// <summary>A small constant (pixels per tile, taps, stride) as a type, so that the JIT drops unused accumulators and branches.</summary>
+    private interface ICount
     {
         static abstract int Count { get; }
     }
 
-    private readonly struct One : IPixelCount
+    /// <summary>Not specialized: the taps are a runtime loop.</summary>
+    private readonly struct AnyCount : ICount
+    {
+        public static int Count => 0;
+    }
+
+    private readonly struct One : ICount
     {
         public static int Count => 1;
     }
 
-    private readonly struct Four : IPixelCount
+    private readonly struct Two : ICount
+    {
+        public static int Count => 2;
+    }
+
+    private readonly struct Three : ICount
+    {
+        public static int Count => 3;
+    }
+
+    private readonly struct Five : ICount
+    {
+        public static int Count => 5;
+    }
+
+    private readonly struct Four : ICount
     {
         public static int Count => 4;
     }
 
-    private readonly struct Eight : IPixelCount
+    private readonly struct Eight : ICount
     {
         public static int Count => 8;
     }
