@@ -112,11 +112,14 @@ public static class DepthwiseConv2DKernels
         }
     }
 
+    // The vector paths are marked AggressiveOptimization: their tier-0 code (static abstract calls not inlined) is
+    // tens of times slower, and a model's first runs would otherwise spend most of their time in it.
     /// <summary>
     /// Depth multiplier 1 on <typeparamref name="TLanes"/>-wide channel vectors. Each output row splits into clipped border
     /// pixels and interior pixels, the interior in tiles of 8 and 4 pixels that load each kernel vector once for the whole tile
     /// (one kernel load per 8 or 4 FMAs); the last partial channel vector uses masked loads and stores.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void RunVectors<TLanes, TVector, TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel,
                                                                        ReadOnlySpan<float> bias, Span<float> output,
                                                                        in DepthwiseConv2DParams p, TActivation activation, RowRange rows)
@@ -165,6 +168,7 @@ public static class DepthwiseConv2DKernels
     }
 
     /// <summary>Interior pixels in tiles of 8 from <paramref name="ox"/>, unrolled for 3- and 5-wide rows at stride 1 or 2; returns the first pixel left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int EightPixelTiles<TLanes, TVector, TActivation>(in Window w, in DepthwiseConv2DParams p, float* srcRow,
                                                                             float* dstRow, int ox, int end, TActivation activation)
         where TLanes : struct, ILanes<TVector>
@@ -187,6 +191,7 @@ public static class DepthwiseConv2DKernels
         return ox;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void BorderPixel<TLanes, TVector, TActivation>(ref Window w, in DepthwiseConv2DParams p, float* srcRow,
                                                                          float* dstRow, int ox, TActivation activation)
         where TLanes : struct, ILanes<TVector>
@@ -198,6 +203,7 @@ public static class DepthwiseConv2DKernels
     }
 
     /// <summary><typeparamref name="TPixels"/> neighbouring output pixels of one row, every channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Pixels<TLanes, TVector, TActivation, TPixels, TTaps, TStride>(in Window w, float* src, float* dst,
                                                                                              TActivation activation)
         where TLanes : struct, ILanes<TVector>
