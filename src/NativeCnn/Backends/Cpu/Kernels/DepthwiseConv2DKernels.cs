@@ -213,7 +213,18 @@ public static class DepthwiseConv2DKernels
         where TTaps : struct, ICount
         where TStride : struct, ICount
     {
+        if (!InRegisters<TActivation>())
+        {
+            // Sums first, then the activation over the tile's output while it is in L1 (P · C contiguous floats).
+            Pixels<TLanes, TVector, IdentityActivation, TPixels, TTaps, TStride>(w, src, dst, default);
+            Activate<TLanes, TVector, TActivation>(dst, TPixels.Count * w.Channels, activation);
+            return;
+        }
         int c = 0;
+        // One pixel has a single FMA chain per channel vector; four vectors at a time keep four chains in flight.
+        if (TPixels.Count == 1)
+            for (; c + 4 * TLanes.Count <= w.FullVectors; c += 4 * TLanes.Count)
+                FourVectors<TLanes, TVector, TActivation>(w, src + c, dst + c, c, activation);
         for (; c < w.FullVectors; c += TLanes.Count)
             Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Unmasked>(w, src + c, dst + c, c, default, activation);
         if (c == w.Channels) return;
@@ -232,6 +243,62 @@ public static class DepthwiseConv2DKernels
             };
             ScalarChannels(pixel, c, activation);
         }
+    }
+
+    /// <summary>One pixel, four channel vectors from channel <paramref name="c"/>, over the taps <c>Kx0..Kx1</c> × <c>Ky0..Ky1</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void FourVectors<TLanes, TVector, TActivation>(in Window w, float* src, float* dst, int c, TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TActivation : struct, IActivation
+    {
+        nint tapColumn = w.TapColumnStride, channels = w.Channels, l = TLanes.Count;
+        int kx0 = w.Kx0, kx1 = w.Kx1;
+        TVector a0 = TLanes.Zero, a1 = TLanes.Zero, a2 = TLanes.Zero, a3 = TLanes.Zero;
+        if (w.Bias != null)
+        {
+            a0 = TLanes.Load(w.Bias + c);
+            a1 = TLanes.Load(w.Bias + c + l);
+            a2 = TLanes.Load(w.Bias + c + 2 * l);
+            a3 = TLanes.Load(w.Bias + c + 3 * l);
+        }
+        for (int ky = w.Ky0; ky < w.Ky1; ky++)
+        {
+            float* x = src + ky * w.TapRowStride + kx0 * tapColumn;
+            float* k = w.Kernel + (nint)(ky * w.KernelWidth + kx0) * channels + c;
+            for (int kx = kx0; kx < kx1; kx++, x += tapColumn, k += channels)
+            {
+                a0 = TLanes.MultiplyAdd(TLanes.Load(x), TLanes.Load(k), a0);
+                a1 = TLanes.MultiplyAdd(TLanes.Load(x + l), TLanes.Load(k + l), a1);
+                a2 = TLanes.MultiplyAdd(TLanes.Load(x + 2 * l), TLanes.Load(k + 2 * l), a2);
+                a3 = TLanes.MultiplyAdd(TLanes.Load(x + 3 * l), TLanes.Load(k + 3 * l), a3);
+            }
+        }
+        TLanes.Store(dst, TLanes.Activate(activation, a0));
+        TLanes.Store(dst + l, TLanes.Activate(activation, a1));
+        TLanes.Store(dst + 2 * l, TLanes.Activate(activation, a2));
+        TLanes.Store(dst + 3 * l, TLanes.Activate(activation, a3));
+    }
+
+    /// <summary>
+    /// Whether the activation is cheap enough to apply to the accumulators in registers. Exponentials (swish, sigmoid,
+    /// tanh...) in the unrolled block exceed the JIT's inlining budget and become calls that spill every accumulator,
+    /// so those run as a pass over the finished tile instead.
+    /// </summary>
+    private static bool InRegisters<TActivation>() where TActivation : struct, IActivation
+        => typeof(TActivation) == typeof(IdentityActivation) || typeof(TActivation) == typeof(ReluActivation)
+           || typeof(TActivation) == typeof(BoundedReluActivation);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Activate<TLanes, TVector, TActivation>(float* data, int count, TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TActivation : struct, IActivation
+    {
+        int i = 0;
+        for (; i + TLanes.Count <= count; i += TLanes.Count)
+            TLanes.Store(data + i, TLanes.Activate(activation, TLanes.Load(data + i)));
+        for (; i < count; i++) data[i] = activation.Invoke(data[i]);
     }
 
     /// <summary>
