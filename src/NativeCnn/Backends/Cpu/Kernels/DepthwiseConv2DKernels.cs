@@ -21,7 +21,9 @@ public readonly record struct DepthwiseConv2DParams(
 /// <summary>
 /// NHWC depthwise convolution kernels, vectorized over channels. With a depth multiplier of 1 (every Keras
 /// application) input channel <c>c</c> feeds only output channel <c>c</c>, so a vector of channels is a vector of
-/// independent sums; each pixel clips its own tap range, so the inner loops never test bounds.
+/// independent sums. Interior pixels run in tiles of 8 along the row, each accumulator in a register, with 3- and
+/// 5-tap rows at stride 1 and 2 unrolled so that every input vector is loaded once per kernel row; border pixels clip
+/// their own tap range, so no inner loop tests bounds.
 /// </summary>
 public static class DepthwiseConv2DKernels
 {
@@ -45,13 +47,13 @@ public static class DepthwiseConv2DKernels
         else NhwcScalar(input, kernel, bias, output, p, activation, rows);
     }
 
-    /// <summary><see cref="Nhwc"/> with 16-lane channel vectors (depth multiplier 1), then 8-lane and scalar tails.</summary>
+    /// <summary><see cref="Nhwc"/> with 16-lane channel vectors and a masked last vector (depth multiplier 1; others run scalar).</summary>
     internal static void NhwcVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                                     Span<float> output, in DepthwiseConv2DParams p, TActivation activation, RowRange rows)
         where TActivation : struct, IActivation
         => Run(input, kernel, bias, output, p, activation, rows, 16);
 
-    /// <summary><see cref="Nhwc"/> with 8-lane channel vectors (depth multiplier 1), then a scalar tail.</summary>
+    /// <summary><see cref="Nhwc"/> with 8-lane channel vectors and a masked last vector (depth multiplier 1; others run scalar).</summary>
     internal static void NhwcVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                                     Span<float> output, in DepthwiseConv2DParams p, TActivation activation, RowRange rows)
         where TActivation : struct, IActivation
