@@ -215,13 +215,6 @@ public static class DepthwiseConv2DKernels
         where TTaps : struct, ICount
         where TStride : struct, ICount
     {
-        if (!InRegisters<TActivation>())
-        {
-            // Sums first, then the activation over the tile's output while it is in L1 (P · C contiguous floats).
-            Pixels<TLanes, TVector, IdentityActivation, TPixels, TTaps, TStride>(w, src, dst, default);
-            Activate<TLanes, TVector, TActivation>(dst, TPixels.Count * w.Channels, activation);
-            return;
-        }
         int c = 0;
         // One pixel has a single FMA chain per channel vector; four vectors at a time keep four chains in flight.
         if (TPixels.Count == 1)
@@ -280,27 +273,6 @@ public static class DepthwiseConv2DKernels
         TLanes.Store(dst + l, TLanes.Activate(activation, a1));
         TLanes.Store(dst + 2 * l, TLanes.Activate(activation, a2));
         TLanes.Store(dst + 3 * l, TLanes.Activate(activation, a3));
-    }
-
-    /// <summary>
-    /// Whether the activation is cheap enough to apply to the accumulators in registers. Exponentials (swish, sigmoid,
-    /// tanh...) in the unrolled block exceed the JIT's inlining budget and become calls that spill every accumulator,
-    /// so those run as a pass over the finished tile instead.
-    /// </summary>
-    private static bool InRegisters<TActivation>() where TActivation : struct, IActivation
-        => typeof(TActivation) == typeof(IdentityActivation) || typeof(TActivation) == typeof(ReluActivation)
-           || typeof(TActivation) == typeof(BoundedReluActivation);
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Activate<TLanes, TVector, TActivation>(float* data, int count, TActivation activation)
-        where TLanes : struct, ILanes<TVector>
-        where TVector : struct
-        where TActivation : struct, IActivation
-    {
-        int i = 0;
-        for (; i + TLanes.Count <= count; i += TLanes.Count)
-            TLanes.Store(data + i, TLanes.Activate(activation, TLanes.Load(data + i)));
-        for (; i < count; i++) data[i] = activation.Invoke(data[i]);
     }
 
     /// <summary>
