@@ -33,6 +33,44 @@ public class DepthwiseConv2DKernelTests
         { "1x12x10x17", 4, "3x3", "2x2", "2x2", "1,1,1,1", false, ReferenceActivation.Swish },
     };
 
+    /// <summary>
+    /// The unrolled 3- and 5-tap rows at stride 1 and 2: rows wide enough for 8-, 4- and 1-pixel tiles, channel counts
+    /// below, at and between vector widths (masked tails), 'same' borders and ZeroPadding2D-style 'valid' windows.
+    /// </summary>
+    public static TheoryData<string, int, string, string, string, string, bool, ReferenceActivation> UnrolledCases()
+    {
+        var data = new TheoryData<string, int, string, string, string, string, bool, ReferenceActivation>();
+        var activations = new[] { ReferenceActivation.Swish, ReferenceActivation.Relu6, ReferenceActivation.Identity };
+        int i = 0;
+        foreach (int k in new[] { 3, 5 })
+        {
+            foreach (int stride in new[] { 1, 2 })
+            {
+                foreach (int channels in new[] { 1, 7, 16, 17, 33, 96, 144, 240 })
+                {
+                    // Stride 1: 31 columns leave 29 or 27 interior pixels (8 + 8 + 8 + 4 + 1 or 8 + 8 + 8 + 3).
+                    // Stride 2: 63 odd columns give 31 or 30 outputs; batch 2 with odd heights.
+                    string shape = stride == 1 ? $"1x7x31x{channels}" : $"2x9x63x{channels}";
+                    string size = $"{k}x{k}", strides = $"{stride}x{stride}";
+                    data.Add(shape, 1, size, strides, "1x1", "same", true, activations[i++ % 3]);
+                    data.Add(shape, 1, size, strides, "1x1", stride == 1 ? "valid" : "0,1,0,1", i % 2 == 0, activations[i++ % 3]);
+                }
+            }
+        }
+        // Unrolled columns with a stride or dilation the unrolled rows do not cover fall back to the tap loop.
+        data.Add("1x6x40x19", 1, "3x3", "2x1", "1x1", "same", true, ReferenceActivation.Relu);
+        data.Add("1x6x40x19", 1, "5x5", "1x3", "1x1", "same", true, ReferenceActivation.Relu);
+        data.Add("1x9x40x19", 1, "3x3", "1x1", "1x2", "same", true, ReferenceActivation.Swish);
+        data.Add("1x5x40x24", 1, "7x7", "1x1", "1x1", "same", false, ReferenceActivation.Identity);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(UnrolledCases))]
+    public void UnrolledRowsMatchReferenceOnEveryWidth(string shape, int multiplier, string kernelSize, string strides, string dilations,
+                                                       string padding, bool hasBias, ReferenceActivation activation)
+        => MatchesReferenceOnEveryWidth(shape, multiplier, kernelSize, strides, dilations, padding, hasBias, activation);
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void MatchesReferenceOnEveryWidth(string shape, int multiplier, string kernelSize, string strides, string dilations,
@@ -71,13 +109,18 @@ public class DepthwiseConv2DKernelTests
     }
 
     [Theory]
-    [InlineData("Vector512")]
-    [InlineData("Vector256")]
-    [InlineData("Scalar")]
-    public void SteadyStateCallAllocatesNothing(string simd)
+    [InlineData("Vector512", 3, 1)]
+    [InlineData("Vector256", 3, 1)]
+    [InlineData("Scalar", 3, 1)]
+    [InlineData("Vector512", 5, 2)]
+    [InlineData("Vector256", 5, 2)]
+    [InlineData("Vector512", 5, 1)]
+    [InlineData("Vector256", 3, 2)]
+    public void SteadyStateCallAllocatesNothing(string simd, int k, int stride)
     {
-        var p = new DepthwiseConv2DParams(1, 9, 12, 17, 9, 12, 1, 3, 3, 1, 1, 1, 1, 1, 1);
-        var (input, kernel, bias, output) = (new float[9 * 12 * 17], new float[9 * 17], new float[17], new float[9 * 12 * 17]);
+        int outW = 29, inW = (outW - 1) * stride + 1;
+        var p = new DepthwiseConv2DParams(1, 9, inW, 17, (9 - 1) / stride + 1, outW, 1, k, k, stride, stride, 1, 1, k / 2, k / 2);
+        var (input, kernel, bias, output) = (new float[9 * inW * 17], new float[k * k * 17], new float[17], new float[p.RowCount * outW * 17]);
         Run(simd, ReferenceActivation.Relu6, input, kernel, bias, output, p, RowRange.All(p.RowCount));
         long before = GC.GetAllocatedBytesForCurrentThread();
         Run(simd, ReferenceActivation.Relu6, input, kernel, bias, output, p, RowRange.All(p.RowCount));

@@ -42,6 +42,55 @@ public class SqueezeExcitationKernelTests
     }
 
     [Fact]
+    public void PhasesMatchReferenceForEveryBlockCount()
+    {
+        foreach (var (pixels, channels, reduced) in s_shapes)
+        {
+            var x = TestData.Uniform(seed: pixels * 100 + channels, pixels * channels, -3f, 3f);
+            var reduceKernel = TestData.Uniform(seed: channels * 7 + 1, channels * reduced);
+            var reduceBias = TestData.Uniform(seed: channels * 7 + 2, reduced);
+            var expandKernel = TestData.Uniform(seed: channels * 7 + 3, reduced * channels);
+            var expandBias = TestData.Uniform(seed: channels * 7 + 4, channels);
+            var expected = ReferenceElementwise.SqueezeExcitation(x, pixels, channels, reduced, reduceKernel, reduceBias, expandKernel, expandBias,
+                ReferenceElementwise.Activation("swish"));
+            var p = new SqueezeExcitationParams(pixels, channels, reduced);
+            for (int blocks = 1; blocks <= Math.Min(pixels, 5); blocks++)
+            {
+                var partial = new float[blocks * channels];
+                for (int b = 0; b < blocks; b++) SqueezeExcitationKernels.SqueezeBlock(x, partial.AsSpan(b * channels, channels), p, blocks, b);
+                var excitation = new float[channels];
+                SqueezeExcitationKernels.Excite(partial, reduceKernel, reduceBias, expandKernel, expandBias, new float[reduced], excitation, p, blocks,
+                    new SwishActivation());
+                var y = new float[x.Length];
+                ElementwiseKernels.MultiplyByChannel(x, excitation, y);
+                Precision.AssertClose(expected, y, scale: 3, what: $"{pixels}x{channels}/{reduced} in {blocks} blocks");
+            }
+        }
+    }
+
+    [Fact]
+    public void PixelBlocksCoverEveryPixelOnce()
+    {
+        foreach (int pixels in new[] { 1, 2, 3, 7, 49, 50, 12544 })
+        {
+            for (int blocks = 1; blocks <= Math.Min(pixels, 6); blocks++)
+            {
+                int next = 0;
+                for (int b = 0; b < blocks; b++)
+                {
+                    SqueezeExcitationKernels.PixelBlock(pixels, blocks, b, out int start, out int end);
+                    Assert.Equal(next, start);
+                    Assert.True(end > start, $"block {b} of {blocks} over {pixels} pixels is empty");
+                    next = end;
+                }
+                Assert.Equal(pixels, next);
+            }
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => SqueezeExcitationKernels.PixelBlock(3, 4, 0, out _, out _));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SqueezeExcitationKernels.PixelBlock(3, 2, 2, out _, out _));
+    }
+
+    [Fact]
     public void RejectsShortScratch()
     {
         var p = new SqueezeExcitationParams(4, 8, 2);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
 namespace NativeCnn.Backends.Cpu;
@@ -7,16 +8,30 @@ namespace NativeCnn.Backends.Cpu;
 /// <c>n</c> threads starts <c>n - 1</c>. Nothing is allocated per <see cref="Run"/>: that is why this exists instead of
 /// <c>Parallel.For</c>, and why kernels take a <see cref="RowRange"/> rather than capturing spans in closures.
 /// </summary>
+/// <remarks>
+/// A model runs many small steps back to back, so a run must cost microseconds, not a thread wake-up: idle workers spin
+/// briefly before they block, and a run waits only for workers that joined it. Once the caller has taken the last chunk
+/// it closes the run; a worker that was slow to wake (descheduled on a busy machine) finds it closed and skips it
+/// instead of holding the caller up.
+/// </remarks>
 public sealed class WorkerPool : IDisposable
 {
+    // How long an idle worker, or a caller waiting for joined workers, spins before blocking: longer than the gap
+    // between two steps of a model, much shorter than a pause between inferences.
+    private static readonly long s_spinTicks = Stopwatch.Frequency / 20_000;
+    private const int Closed = 1 << 30;
+
     private readonly Thread[] _threads;
     private readonly object _gate = new();
     private readonly Lock _runGate = new();
-    private readonly ManualResetEventSlim _done = new(false);
     private IRowWork? _work;
     private int _rowCount, _chunkSize, _chunkCount;
-    private int _nextChunk, _pendingWorkers;
+    private int _nextChunk;
+    // Workers inside the current run, plus Closed once the caller has closed it to late joiners.
+    private int _joined = Closed;
     private long _generation;
+    private int _sleepers;
+    private int _callerWaiting;
     private bool _disposed;
     private ExceptionDispatchInfo? _failure;
 
@@ -57,22 +72,41 @@ public sealed class WorkerPool : IDisposable
             return;
         }
 
-        lock (_gate)
+        _work = work;
+        _rowCount = rowCount;
+        _chunkSize = chunkSize;
+        _chunkCount = chunkCount;
+        _nextChunk = 0;
+        _failure = null;
+        // Opening the run after the fields are set: a worker that joins sees them (its join is a full fence).
+        Interlocked.Exchange(ref _joined, 0);
+        // A full fence on each side (this increment, the worker's increment of _sleepers) means either the worker sees
+        // the new generation before it blocks or this thread sees it sleeping and wakes it: no lost wake-up.
+        Interlocked.Increment(ref _generation);
+        if (Volatile.Read(ref _sleepers) > 0)
         {
-            _work = work;
-            _rowCount = rowCount;
-            _chunkSize = chunkSize;
-            _chunkCount = chunkCount;
-            _nextChunk = 0;
-            _failure = null;
-            _pendingWorkers = _threads.Length;
-            _done.Reset();
-            _generation++;
-            Monitor.PulseAll(_gate);
+            lock (_gate) Monitor.PulseAll(_gate);
         }
 
         DrainChunks();
-        _done.Wait();
+        // Every chunk is taken; close the run and wait only for the workers still finishing theirs.
+        int joined = Interlocked.Or(ref _joined, Closed);
+        if (joined != 0)
+        {
+            long spinUntil = Stopwatch.GetTimestamp() + s_spinTicks;
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref _joined) != Closed && Stopwatch.GetTimestamp() < spinUntil) spinner.SpinOnce(sleep1Threshold: -1);
+            if (Volatile.Read(ref _joined) != Closed)
+            {
+                lock (_gate)
+                {
+                    // The same handshake as for _sleepers: the last worker out sees this flag, or this thread sees it gone.
+                    Interlocked.Exchange(ref _callerWaiting, 1);
+                    while (Volatile.Read(ref _joined) != Closed) Monitor.Wait(_gate);
+                    _callerWaiting = 0;
+                }
+            }
+        }
         _work = null;
         _failure?.Throw();
     }
@@ -102,15 +136,43 @@ public sealed class WorkerPool : IDisposable
         long seen = 0;
         while (true)
         {
-            lock (_gate)
+            long spinUntil = Stopwatch.GetTimestamp() + s_spinTicks;
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref _generation) == seen && !Volatile.Read(ref _disposed) && Stopwatch.GetTimestamp() < spinUntil)
+                spinner.SpinOnce(sleep1Threshold: -1);
+            if (Volatile.Read(ref _generation) == seen)
             {
-                while (_generation == seen && !_disposed) Monitor.Wait(_gate);
-                if (_disposed) return;
-                seen = _generation;
+                lock (_gate)
+                {
+                    Interlocked.Increment(ref _sleepers);
+                    while (Volatile.Read(ref _generation) == seen && !_disposed) Monitor.Wait(_gate);
+                    Interlocked.Decrement(ref _sleepers);
+                }
             }
+            if (Volatile.Read(ref _disposed)) return;
+            seen = Volatile.Read(ref _generation);
+            // A run already closed (the caller did every chunk) is skipped; a later one this worker may join early is
+            // fine too, since it opens only once its fields are set.
+            if (!TryJoin()) continue;
             DrainChunks();
-            if (Interlocked.Decrement(ref _pendingWorkers) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _joined) == Closed && Volatile.Read(ref _callerWaiting) != 0)
+            {
+                lock (_gate) Monitor.PulseAll(_gate);
+            }
         }
+    }
+
+    private bool TryJoin()
+    {
+        // A compare-exchange, not an increment: an increment seen closed and undone could land on the next run's count.
+        int joined;
+        do
+        {
+            joined = Volatile.Read(ref _joined);
+            if ((joined & Closed) != 0) return false;
+        }
+        while (Interlocked.CompareExchange(ref _joined, joined + 1, joined) != joined);
+        return true;
     }
 
     /// <summary>Stops the worker threads.</summary>
@@ -123,6 +185,5 @@ public sealed class WorkerPool : IDisposable
             Monitor.PulseAll(_gate);
         }
         foreach (var t in _threads) t.Join();
-        _done.Dispose();
     }
 }

@@ -106,6 +106,30 @@ public class WorkerPoolTests
 
     [Theory]
     [MemberData(nameof(ThreadCounts))]
+    public void ManyTinyRunsBackToBackDoEveryRowOnce(int threadCount)
+    {
+        using var pool = new WorkerPool(threadCount);
+        // Runs shorter than a worker's wake-up: workers join some, find others closed, and must never miss or repeat a row.
+        for (int run = 0; run < 5_000; run++) AssertEveryRowOnce(pool, 2 + run % 9, minRowsPerChunk: 1);
+    }
+
+    [Theory]
+    [MemberData(nameof(ThreadCounts))]
+    public void RunsAfterWorkersWentToSleepStillComplete(int threadCount)
+    {
+        using var pool = new WorkerPool(threadCount);
+        for (int round = 0; round < 3; round++)
+        {
+            Thread.Sleep(5); // past the spin: the workers block
+            AssertEveryRowOnce(pool, 64, minRowsPerChunk: 1);
+            var slow = new RecordingWork(16, spinPerRow: 200_000);
+            pool.Run(slow, 16);
+            slow.AssertEveryRowOnce();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ThreadCounts))]
     public void RunAfterDisposeThrows(int threadCount)
     {
         var pool = new WorkerPool(threadCount);

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
@@ -19,7 +21,9 @@ public readonly record struct DepthwiseConv2DParams(
 /// <summary>
 /// NHWC depthwise convolution kernels, vectorized over channels. With a depth multiplier of 1 (every Keras
 /// application) input channel <c>c</c> feeds only output channel <c>c</c>, so a vector of channels is a vector of
-/// independent sums; each pixel clips its own tap range, so the inner loops never test bounds.
+/// independent sums. Interior pixels run in tiles of 8 along the row, each accumulator in a register, with 3- and
+/// 5-tap rows at stride 1 and 2 unrolled so that every input vector is loaded once per kernel row; border pixels clip
+/// their own tap range, so no inner loop tests bounds.
 /// </summary>
 public static class DepthwiseConv2DKernels
 {
@@ -43,13 +47,13 @@ public static class DepthwiseConv2DKernels
         else NhwcScalar(input, kernel, bias, output, p, activation, rows);
     }
 
-    /// <summary><see cref="Nhwc"/> with 16-lane channel vectors (depth multiplier 1), then 8-lane and scalar tails.</summary>
+    /// <summary><see cref="Nhwc"/> with 16-lane channel vectors and a masked last vector (depth multiplier 1; others run scalar).</summary>
     internal static void NhwcVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                                     Span<float> output, in DepthwiseConv2DParams p, TActivation activation, RowRange rows)
         where TActivation : struct, IActivation
         => Run(input, kernel, bias, output, p, activation, rows, 16);
 
-    /// <summary><see cref="Nhwc"/> with 8-lane channel vectors (depth multiplier 1), then a scalar tail.</summary>
+    /// <summary><see cref="Nhwc"/> with 8-lane channel vectors and a masked last vector (depth multiplier 1; others run scalar).</summary>
     internal static void NhwcVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                                     Span<float> output, in DepthwiseConv2DParams p, TActivation activation, RowRange rows)
         where TActivation : struct, IActivation
@@ -68,14 +72,18 @@ public static class DepthwiseConv2DKernels
         where TActivation : struct, IActivation
     {
         Validate(input, kernel, bias, output, p, rows);
+        if (p.DepthMultiplier == 1 && lanes == 16) RunVectors<Lanes512, Vector512<float>, TActivation>(input, kernel, bias, output, p, activation, rows);
+        else if (p.DepthMultiplier == 1 && lanes == 8) RunVectors<Lanes256, Vector256<float>, TActivation>(input, kernel, bias, output, p, activation, rows);
+        else RunScalar(input, kernel, bias, output, p, activation, rows);
+    }
+
+    private static unsafe void RunScalar<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
+                                                      Span<float> output, in DepthwiseConv2DParams p, TActivation activation, RowRange rows)
+        where TActivation : struct, IActivation
+    {
         int channels = p.InputChannels, outChannels = p.OutputChannels;
-        nint tapRowStride = (nint)p.DilationHeight * p.InputWidth * channels;
-        nint tapColumnStride = (nint)p.DilationWidth * channels;
         fixed (float* inputPtr = input, kernelPtr = kernel, biasPtr = bias, outputPtr = output)
         {
-            float* biasOrNull = bias.IsEmpty ? null : biasPtr;
-            Conv2DKernels.InteriorColumns(p.InputWidth, p.OutputWidth, p.KernelWidth, p.StrideWidth, p.DilationWidth, p.PadLeft,
-                                          out int interiorStart, out int interiorEnd);
             for (int row = rows.Start; row < rows.End; row++)
             {
                 int n = row / p.OutputHeight, oy = row - n * p.OutputHeight;
@@ -86,123 +94,499 @@ public static class DepthwiseConv2DKernels
                 var pixel = new Pixel
                 {
                     Kernel = kernelPtr,
-                    Bias = biasOrNull,
+                    Bias = bias.IsEmpty ? null : biasPtr,
                     Channels = channels,
                     KernelWidth = p.KernelWidth,
-                    TapRowStride = tapRowStride,
-                    TapColumnStride = tapColumnStride,
-                    PixelStride = (nint)p.StrideWidth * channels,
+                    TapRowStride = (nint)p.DilationHeight * p.InputWidth * channels,
+                    TapColumnStride = (nint)p.DilationWidth * channels,
                     Ky0 = ky0, Ky1 = ky1,
                 };
-                int ox = 0;
-                if (p.DepthMultiplier == 1 && lanes > 1)
+                for (int ox = 0; ox < p.OutputWidth; ox++)
                 {
-                    // Interior pixels go TilePixels at a time: one kernel load serves several pixels.
-                    for (; ox < interiorStart; ox++) OnePixel(ref pixel, p, srcRow, dstRow, ox, lanes, activation);
-                    pixel.Kx0 = 0;
-                    pixel.Kx1 = p.KernelWidth;
-                    for (; ox + Conv2DKernels.TilePixels <= interiorEnd; ox += Conv2DKernels.TilePixels)
-                    {
-                        pixel.Src = srcRow + (nint)ox * pixel.PixelStride;
-                        pixel.Dst = dstRow + (nint)ox * outChannels;
-                        int c = lanes == 16 ? Tile512(pixel, activation) : 0;
-                        c = Tile256(pixel, c, activation);
-                        for (int i = 0; i < Conv2DKernels.TilePixels; i++)
-                        {
-                            var single = pixel;
-                            single.Src += i * pixel.PixelStride;
-                            single.Dst += (nint)i * outChannels;
-                            ScalarChannels(single, c, activation);
-                        }
-                    }
+                    int ix = ox * p.StrideWidth;
+                    Conv2DKernels.ValidTaps(ix - p.PadLeft, p.KernelWidth, p.DilationWidth, p.InputWidth, out pixel.Kx0, out pixel.Kx1);
+                    pixel.Src = srcRow + (nint)ix * channels;
+                    pixel.Dst = dstRow + (nint)ox * outChannels;
+                    if (p.DepthMultiplier != 1) ScalarMultiplier(pixel, p.DepthMultiplier, activation);
+                    else ScalarChannels(pixel, 0, activation);
                 }
-                for (; ox < p.OutputWidth; ox++) OnePixel(ref pixel, p, srcRow, dstRow, ox, lanes, activation);
             }
         }
     }
 
-    private static unsafe void OnePixel<TActivation>(ref Pixel pixel, in DepthwiseConv2DParams p, float* srcRow, float* dstRow, int ox,
-                                                     int lanes, TActivation activation)
+    // The vector paths are marked AggressiveOptimization: their tier-0 code (static abstract calls not inlined) is
+    // tens of times slower, and a model's first runs would otherwise spend most of their time in it.
+    /// <summary>
+    /// Depth multiplier 1 on <typeparamref name="TLanes"/>-wide channel vectors. Each output row splits into clipped border
+    /// pixels and interior pixels, the interior in tiles of 8 and 4 pixels that load each kernel vector once for the whole tile
+    /// (one kernel load per 8 or 4 FMAs); the last partial channel vector uses masked loads and stores.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RunVectors<TLanes, TVector, TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel,
+                                                                       ReadOnlySpan<float> bias, Span<float> output,
+                                                                       in DepthwiseConv2DParams p, TActivation activation, RowRange rows)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
         where TActivation : struct, IActivation
     {
-        int ix = ox * p.StrideWidth;
-        Conv2DKernels.ValidTaps(ix - p.PadLeft, p.KernelWidth, p.DilationWidth, p.InputWidth, out pixel.Kx0, out pixel.Kx1);
-        pixel.Src = srcRow + (nint)ix * p.InputChannels;
-        pixel.Dst = dstRow + (nint)ox * p.OutputChannels;
-        if (p.DepthMultiplier != 1) ScalarMultiplier(pixel, p.DepthMultiplier, activation);
-        else
+        int channels = p.InputChannels;
+        Conv2DKernels.InteriorColumns(p.InputWidth, p.OutputWidth, p.KernelWidth, p.StrideWidth, p.DilationWidth, p.PadLeft,
+                                      out int interiorStart, out int interiorEnd);
+        fixed (float* inputPtr = input, kernelPtr = kernel, biasPtr = bias, outputPtr = output)
         {
-            int c = 0;
-            if (lanes == 16) c = Channels512(pixel, activation);
-            if (lanes >= 8) c = Channels256(pixel, c, activation);
+            var w = new Window
+            {
+                Kernel = kernelPtr,
+                Bias = bias.IsEmpty ? null : biasPtr,
+                Channels = channels,
+                KernelWidth = p.KernelWidth,
+                TapRowStride = (nint)p.DilationHeight * p.InputWidth * channels,
+                TapColumnStride = (nint)p.DilationWidth * channels,
+                PixelStride = (nint)p.StrideWidth * channels,
+                FullVectors = channels / TLanes.Count * TLanes.Count,
+            };
+            for (int row = rows.Start; row < rows.End; row++)
+            {
+                int n = row / p.OutputHeight, oy = row - n * p.OutputHeight;
+                int iy = oy * p.StrideHeight - p.PadTop;
+                Conv2DKernels.ValidTaps(iy, p.KernelHeight, p.DilationHeight, p.InputHeight, out w.Ky0, out w.Ky1);
+                float* srcRow = inputPtr + (((nint)n * p.InputHeight + iy) * p.InputWidth - p.PadLeft) * channels;
+                float* dstRow = outputPtr + (nint)row * p.OutputWidth * channels;
+                int ox = 0;
+                for (; ox < interiorStart; ox++) BorderPixel<TLanes, TVector, TActivation>(ref w, p, srcRow, dstRow, ox, activation);
+                w.Kx0 = 0;
+                w.Kx1 = p.KernelWidth;
+                ox = EightPixelTiles<TLanes, TVector, TActivation>(w, p, srcRow, dstRow, ox, interiorEnd, activation);
+                if (ox + 4 <= interiorEnd)
+                {
+                    Pixels<TLanes, TVector, TActivation, Four, AnyCount, AnyCount>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * channels, activation);
+                    ox += 4;
+                }
+                for (; ox < interiorEnd; ox++)
+                    Pixels<TLanes, TVector, TActivation, One, AnyCount, AnyCount>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * channels, activation);
+                for (; ox < p.OutputWidth; ox++) BorderPixel<TLanes, TVector, TActivation>(ref w, p, srcRow, dstRow, ox, activation);
+            }
+        }
+    }
+
+    /// <summary>Interior pixels in tiles of 8 from <paramref name="ox"/>, unrolled for 3- and 5-wide rows at stride 1 or 2; returns the first pixel left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe int EightPixelTiles<TLanes, TVector, TActivation>(in Window w, in DepthwiseConv2DParams p, float* srcRow,
+                                                                            float* dstRow, int ox, int end, TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TActivation : struct, IActivation
+    {
+        int shape = p.DilationWidth != 1 || p.StrideWidth > 2 ? 0 : p.KernelWidth * 10 + p.StrideWidth;
+        for (; ox + 8 <= end; ox += 8)
+        {
+            float* src = srcRow + ox * w.PixelStride, dst = dstRow + (nint)ox * w.Channels;
+            switch (shape)
+            {
+                case 31: Pixels<TLanes, TVector, TActivation, Eight, Three, One>(w, src, dst, activation); break;
+                case 32: Pixels<TLanes, TVector, TActivation, Eight, Three, Two>(w, src, dst, activation); break;
+                case 51: Pixels<TLanes, TVector, TActivation, Eight, Five, One>(w, src, dst, activation); break;
+                case 52: Pixels<TLanes, TVector, TActivation, Eight, Five, Two>(w, src, dst, activation); break;
+                default: Pixels<TLanes, TVector, TActivation, Eight, AnyCount, AnyCount>(w, src, dst, activation); break;
+            }
+        }
+        return ox;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void BorderPixel<TLanes, TVector, TActivation>(ref Window w, in DepthwiseConv2DParams p, float* srcRow,
+                                                                         float* dstRow, int ox, TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TActivation : struct, IActivation
+    {
+        Conv2DKernels.ValidTaps(ox * p.StrideWidth - p.PadLeft, p.KernelWidth, p.DilationWidth, p.InputWidth, out w.Kx0, out w.Kx1);
+        Pixels<TLanes, TVector, TActivation, One, AnyCount, AnyCount>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * w.Channels, activation);
+    }
+
+    /// <summary><typeparamref name="TPixels"/> neighbouring output pixels of one row, every channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Pixels<TLanes, TVector, TActivation, TPixels, TTaps, TStride>(in Window w, float* src, float* dst,
+                                                                                             TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TActivation : struct, IActivation
+        where TPixels : struct, ICount
+        where TTaps : struct, ICount
+        where TStride : struct, ICount
+    {
+        int c = 0;
+        // One pixel has a single FMA chain per channel vector; four vectors at a time keep four chains in flight.
+        if (TPixels.Count == 1)
+            for (; c + 4 * TLanes.Count <= w.FullVectors; c += 4 * TLanes.Count)
+                FourVectors<TLanes, TVector, TActivation>(w, src + c, dst + c, c, activation);
+        for (; c < w.FullVectors; c += TLanes.Count)
+            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Unmasked>(w, src + c, dst + c, c, default, activation);
+        if (c == w.Channels) return;
+        if (TLanes.CanMask)
+        {
+            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Masked>(w, src + c, dst + c, c, TLanes.FirstLanes(w.Channels - c), activation);
+            return;
+        }
+        for (int i = 0; i < TPixels.Count; i++)
+        {
+            var pixel = new Pixel
+            {
+                Src = src + i * w.PixelStride, Dst = dst + (nint)i * w.Channels, Kernel = w.Kernel, Bias = w.Bias,
+                Channels = w.Channels, KernelWidth = w.KernelWidth, TapRowStride = w.TapRowStride,
+                TapColumnStride = w.TapColumnStride, Ky0 = w.Ky0, Ky1 = w.Ky1, Kx0 = w.Kx0, Kx1 = w.Kx1,
+            };
             ScalarChannels(pixel, c, activation);
         }
     }
 
-    /// <summary><see cref="Conv2DKernels.TilePixels"/> interior pixels, 16 channels at a time; returns the first channel left.</summary>
-    private static unsafe int Tile512<TActivation>(in Pixel px, TActivation activation)
+    /// <summary>One pixel, four channel vectors from channel <paramref name="c"/>, over the taps <c>Kx0..Kx1</c> × <c>Ky0..Ky1</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void FourVectors<TLanes, TVector, TActivation>(in Window w, float* src, float* dst, int c, TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
         where TActivation : struct, IActivation
     {
-        int c = 0, channels = px.Channels;
-        nint ps = px.PixelStride;
-        for (; c + 16 <= channels; c += 16)
+        nint tapColumn = w.TapColumnStride, channels = w.Channels, l = TLanes.Count;
+        int kx0 = w.Kx0, kx1 = w.Kx1;
+        TVector a0 = TLanes.Zero, a1 = TLanes.Zero, a2 = TLanes.Zero, a3 = TLanes.Zero;
+        if (w.Bias != null)
         {
-            var b = px.Bias == null ? Vector512<float>.Zero : Vector512.Load(px.Bias + c);
-            Vector512<float> a0 = b, a1 = b, a2 = b, a3 = b;
-            for (int ky = px.Ky0; ky < px.Ky1; ky++)
-            {
-                float* x = px.Src + ky * px.TapRowStride + c;
-                float* w = px.Kernel + (nint)ky * px.KernelWidth * channels + c;
-                for (int kx = 0; kx < px.KernelWidth; kx++, x += px.TapColumnStride, w += channels)
-                {
-                    var k = Vector512.Load(w);
-                    a0 = Vector512.FusedMultiplyAdd(Vector512.Load(x), k, a0);
-                    a1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + ps), k, a1);
-                    a2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 2 * ps), k, a2);
-                    a3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 3 * ps), k, a3);
-                }
-            }
-            float* o = px.Dst + c;
-            nint os = channels;
-            Vector512.Store(activation.Invoke(a0), o);
-            Vector512.Store(activation.Invoke(a1), o + os);
-            Vector512.Store(activation.Invoke(a2), o + 2 * os);
-            Vector512.Store(activation.Invoke(a3), o + 3 * os);
+            a0 = TLanes.Load(w.Bias + c);
+            a1 = TLanes.Load(w.Bias + c + l);
+            a2 = TLanes.Load(w.Bias + c + 2 * l);
+            a3 = TLanes.Load(w.Bias + c + 3 * l);
         }
-        return c;
+        for (int ky = w.Ky0; ky < w.Ky1; ky++)
+        {
+            float* x = src + ky * w.TapRowStride + kx0 * tapColumn;
+            float* k = w.Kernel + (nint)(ky * w.KernelWidth + kx0) * channels + c;
+            for (int kx = kx0; kx < kx1; kx++, x += tapColumn, k += channels)
+            {
+                a0 = TLanes.MultiplyAdd(TLanes.Load(x), TLanes.Load(k), a0);
+                a1 = TLanes.MultiplyAdd(TLanes.Load(x + l), TLanes.Load(k + l), a1);
+                a2 = TLanes.MultiplyAdd(TLanes.Load(x + 2 * l), TLanes.Load(k + 2 * l), a2);
+                a3 = TLanes.MultiplyAdd(TLanes.Load(x + 3 * l), TLanes.Load(k + 3 * l), a3);
+            }
+        }
+        TLanes.Store(dst, TLanes.Activate(activation, a0));
+        TLanes.Store(dst + l, TLanes.Activate(activation, a1));
+        TLanes.Store(dst + 2 * l, TLanes.Activate(activation, a2));
+        TLanes.Store(dst + 3 * l, TLanes.Activate(activation, a3));
     }
 
-    /// <summary><see cref="Conv2DKernels.TilePixels"/> interior pixels, 8 channels at a time from <paramref name="c"/>; returns the first channel left.</summary>
-    private static unsafe int Tile256<TActivation>(in Pixel px, int c, TActivation activation)
+    /// <summary>
+    /// One channel vector starting at channel <paramref name="c"/> of <typeparamref name="TPixels"/> pixels: each kernel vector
+    /// is loaded once and multiplied into every pixel's accumulator, which stays in a register through all taps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TMask>(in Window w, float* src, float* dst,
+                                                                                                   int c, TVector mask, TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
         where TActivation : struct, IActivation
+        where TPixels : struct, ICount
+        where TTaps : struct, ICount
+        where TStride : struct, ICount
+        where TMask : struct, IMaskChoice
     {
-        int channels = px.Channels;
-        nint ps = px.PixelStride;
-        for (; c + 8 <= channels; c += 8)
+        nint ps = w.PixelStride, tapColumn = w.TapColumnStride, channels = w.Channels;
+        int kx0 = w.Kx0, kx1 = w.Kx1;
+        var b = w.Bias == null ? TLanes.Zero : Load<TLanes, TVector, TMask>(w.Bias + c, mask);
+        TVector a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+        for (int ky = w.Ky0; ky < w.Ky1; ky++)
         {
-            var b = px.Bias == null ? Vector256<float>.Zero : Vector256.Load(px.Bias + c);
-            Vector256<float> a0 = b, a1 = b, a2 = b, a3 = b;
-            for (int ky = px.Ky0; ky < px.Ky1; ky++)
+            float* x = src + ky * w.TapRowStride + kx0 * tapColumn;
+            float* k = w.Kernel + (nint)(ky * w.KernelWidth + kx0) * channels + c;
+            if (TTaps.Count == 3 && TStride.Count == 1)
             {
-                float* x = px.Src + ky * px.TapRowStride + c;
-                float* w = px.Kernel + (nint)ky * px.KernelWidth * channels + c;
-                for (int kx = 0; kx < px.KernelWidth; kx++, x += px.TapColumnStride, w += channels)
+                Taps3Stride1<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                continue;
+            }
+            if (TTaps.Count == 3 && TStride.Count == 2)
+            {
+                Taps3Stride2<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                continue;
+            }
+            if (TTaps.Count == 5 && TStride.Count == 1)
+            {
+                Taps5Stride1<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                continue;
+            }
+            if (TTaps.Count == 5 && TStride.Count == 2)
+            {
+                Taps5Stride2<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                continue;
+            }
+            for (int kx = kx0; kx < kx1; kx++, x += tapColumn, k += channels)
+            {
+                var kv = Load<TLanes, TVector, TMask>(k, mask);
+                a0 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x, mask), kv, a0);
+                if (TPixels.Count > 1)
                 {
-                    var k = Vector256.Load(w);
-                    a0 = Vector256.FusedMultiplyAdd(Vector256.Load(x), k, a0);
-                    a1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + ps), k, a1);
-                    a2 = Vector256.FusedMultiplyAdd(Vector256.Load(x + 2 * ps), k, a2);
-                    a3 = Vector256.FusedMultiplyAdd(Vector256.Load(x + 3 * ps), k, a3);
+                    a1 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + ps, mask), kv, a1);
+                    a2 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 2 * ps, mask), kv, a2);
+                    a3 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 3 * ps, mask), kv, a3);
+                }
+                if (TPixels.Count > 4)
+                {
+                    a4 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 4 * ps, mask), kv, a4);
+                    a5 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 5 * ps, mask), kv, a5);
+                    a6 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 6 * ps, mask), kv, a6);
+                    a7 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 7 * ps, mask), kv, a7);
                 }
             }
-            float* o = px.Dst + c;
-            nint os = channels;
-            Vector256.Store(activation.Invoke(a0), o);
-            Vector256.Store(activation.Invoke(a1), o + os);
-            Vector256.Store(activation.Invoke(a2), o + 2 * os);
-            Vector256.Store(activation.Invoke(a3), o + 3 * os);
         }
-        return c;
+        Store<TLanes, TVector, TActivation, TMask>(dst, mask, a0, activation);
+        if (TPixels.Count > 1)
+        {
+            Store<TLanes, TVector, TActivation, TMask>(dst + channels, mask, a1, activation);
+            Store<TLanes, TVector, TActivation, TMask>(dst + 2 * channels, mask, a2, activation);
+            Store<TLanes, TVector, TActivation, TMask>(dst + 3 * channels, mask, a3, activation);
+        }
+        if (TPixels.Count > 4)
+        {
+            Store<TLanes, TVector, TActivation, TMask>(dst + 4 * channels, mask, a4, activation);
+            Store<TLanes, TVector, TActivation, TMask>(dst + 5 * channels, mask, a5, activation);
+            Store<TLanes, TVector, TActivation, TMask>(dst + 6 * channels, mask, a6, activation);
+            Store<TLanes, TVector, TActivation, TMask>(dst + 7 * channels, mask, a7, activation);
+        }
+    }
+
+    /// <summary>Kernel row <c>k</c> of a 3-tap, stride-1 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Taps3Stride1<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
+        ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TMask : struct, IMaskChoice
+    {
+        TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask);
+        a0 = TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)));
+        a1 = TLanes.MultiplyAdd(x3, k2, TLanes.MultiplyAdd(x2, k1, TLanes.MultiplyAdd(x1, k0, a1)));
+        a2 = TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a2)));
+        a3 = TLanes.MultiplyAdd(x5, k2, TLanes.MultiplyAdd(x4, k1, TLanes.MultiplyAdd(x3, k0, a3)));
+        a4 = TLanes.MultiplyAdd(x6, k2, TLanes.MultiplyAdd(x5, k1, TLanes.MultiplyAdd(x4, k0, a4)));
+        a5 = TLanes.MultiplyAdd(x7, k2, TLanes.MultiplyAdd(x6, k1, TLanes.MultiplyAdd(x5, k0, a5)));
+        a6 = TLanes.MultiplyAdd(x8, k2, TLanes.MultiplyAdd(x7, k1, TLanes.MultiplyAdd(x6, k0, a6)));
+        a7 = TLanes.MultiplyAdd(x9, k2, TLanes.MultiplyAdd(x8, k1, TLanes.MultiplyAdd(x7, k0, a7)));
+    }
+
+    /// <summary>Kernel row <c>k</c> of a 3-tap, stride-2 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Taps3Stride2<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
+        ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TMask : struct, IMaskChoice
+    {
+        TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, mask), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, mask);
+        TVector x12 = Load<TLanes, TVector, TMask>(x + 12 * channels, mask), x13 = Load<TLanes, TVector, TMask>(x + 13 * channels, mask), x14 = Load<TLanes, TVector, TMask>(x + 14 * channels, mask);
+        TVector x15 = Load<TLanes, TVector, TMask>(x + 15 * channels, mask), x16 = Load<TLanes, TVector, TMask>(x + 16 * channels, mask);
+        a0 = TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)));
+        a1 = TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a1)));
+        a2 = TLanes.MultiplyAdd(x6, k2, TLanes.MultiplyAdd(x5, k1, TLanes.MultiplyAdd(x4, k0, a2)));
+        a3 = TLanes.MultiplyAdd(x8, k2, TLanes.MultiplyAdd(x7, k1, TLanes.MultiplyAdd(x6, k0, a3)));
+        a4 = TLanes.MultiplyAdd(x10, k2, TLanes.MultiplyAdd(x9, k1, TLanes.MultiplyAdd(x8, k0, a4)));
+        a5 = TLanes.MultiplyAdd(x12, k2, TLanes.MultiplyAdd(x11, k1, TLanes.MultiplyAdd(x10, k0, a5)));
+        a6 = TLanes.MultiplyAdd(x14, k2, TLanes.MultiplyAdd(x13, k1, TLanes.MultiplyAdd(x12, k0, a6)));
+        a7 = TLanes.MultiplyAdd(x16, k2, TLanes.MultiplyAdd(x15, k1, TLanes.MultiplyAdd(x14, k0, a7)));
+    }
+
+    /// <summary>Kernel row <c>k</c> of a 5-tap, stride-1 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Taps5Stride1<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
+        ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TMask : struct, IMaskChoice
+    {
+        TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
+        TVector k3 = Load<TLanes, TVector, TMask>(k + 3 * channels, mask), k4 = Load<TLanes, TVector, TMask>(k + 4 * channels, mask);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, mask), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, mask);
+        a0 = TLanes.MultiplyAdd(x4, k4, TLanes.MultiplyAdd(x3, k3, TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)))));
+        a1 = TLanes.MultiplyAdd(x5, k4, TLanes.MultiplyAdd(x4, k3, TLanes.MultiplyAdd(x3, k2, TLanes.MultiplyAdd(x2, k1, TLanes.MultiplyAdd(x1, k0, a1)))));
+        a2 = TLanes.MultiplyAdd(x6, k4, TLanes.MultiplyAdd(x5, k3, TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a2)))));
+        a3 = TLanes.MultiplyAdd(x7, k4, TLanes.MultiplyAdd(x6, k3, TLanes.MultiplyAdd(x5, k2, TLanes.MultiplyAdd(x4, k1, TLanes.MultiplyAdd(x3, k0, a3)))));
+        a4 = TLanes.MultiplyAdd(x8, k4, TLanes.MultiplyAdd(x7, k3, TLanes.MultiplyAdd(x6, k2, TLanes.MultiplyAdd(x5, k1, TLanes.MultiplyAdd(x4, k0, a4)))));
+        a5 = TLanes.MultiplyAdd(x9, k4, TLanes.MultiplyAdd(x8, k3, TLanes.MultiplyAdd(x7, k2, TLanes.MultiplyAdd(x6, k1, TLanes.MultiplyAdd(x5, k0, a5)))));
+        a6 = TLanes.MultiplyAdd(x10, k4, TLanes.MultiplyAdd(x9, k3, TLanes.MultiplyAdd(x8, k2, TLanes.MultiplyAdd(x7, k1, TLanes.MultiplyAdd(x6, k0, a6)))));
+        a7 = TLanes.MultiplyAdd(x11, k4, TLanes.MultiplyAdd(x10, k3, TLanes.MultiplyAdd(x9, k2, TLanes.MultiplyAdd(x8, k1, TLanes.MultiplyAdd(x7, k0, a7)))));
+    }
+
+    /// <summary>Kernel row <c>k</c> of a 5-tap, stride-2 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Taps5Stride2<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
+        ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TMask : struct, IMaskChoice
+    {
+        TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
+        TVector k3 = Load<TLanes, TVector, TMask>(k + 3 * channels, mask), k4 = Load<TLanes, TVector, TMask>(k + 4 * channels, mask);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, mask), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, mask);
+        TVector x12 = Load<TLanes, TVector, TMask>(x + 12 * channels, mask), x13 = Load<TLanes, TVector, TMask>(x + 13 * channels, mask), x14 = Load<TLanes, TVector, TMask>(x + 14 * channels, mask);
+        TVector x15 = Load<TLanes, TVector, TMask>(x + 15 * channels, mask), x16 = Load<TLanes, TVector, TMask>(x + 16 * channels, mask), x17 = Load<TLanes, TVector, TMask>(x + 17 * channels, mask);
+        TVector x18 = Load<TLanes, TVector, TMask>(x + 18 * channels, mask);
+        a0 = TLanes.MultiplyAdd(x4, k4, TLanes.MultiplyAdd(x3, k3, TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)))));
+        a1 = TLanes.MultiplyAdd(x6, k4, TLanes.MultiplyAdd(x5, k3, TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a1)))));
+        a2 = TLanes.MultiplyAdd(x8, k4, TLanes.MultiplyAdd(x7, k3, TLanes.MultiplyAdd(x6, k2, TLanes.MultiplyAdd(x5, k1, TLanes.MultiplyAdd(x4, k0, a2)))));
+        a3 = TLanes.MultiplyAdd(x10, k4, TLanes.MultiplyAdd(x9, k3, TLanes.MultiplyAdd(x8, k2, TLanes.MultiplyAdd(x7, k1, TLanes.MultiplyAdd(x6, k0, a3)))));
+        a4 = TLanes.MultiplyAdd(x12, k4, TLanes.MultiplyAdd(x11, k3, TLanes.MultiplyAdd(x10, k2, TLanes.MultiplyAdd(x9, k1, TLanes.MultiplyAdd(x8, k0, a4)))));
+        a5 = TLanes.MultiplyAdd(x14, k4, TLanes.MultiplyAdd(x13, k3, TLanes.MultiplyAdd(x12, k2, TLanes.MultiplyAdd(x11, k1, TLanes.MultiplyAdd(x10, k0, a5)))));
+        a6 = TLanes.MultiplyAdd(x16, k4, TLanes.MultiplyAdd(x15, k3, TLanes.MultiplyAdd(x14, k2, TLanes.MultiplyAdd(x13, k1, TLanes.MultiplyAdd(x12, k0, a6)))));
+        a7 = TLanes.MultiplyAdd(x18, k4, TLanes.MultiplyAdd(x17, k3, TLanes.MultiplyAdd(x16, k2, TLanes.MultiplyAdd(x15, k1, TLanes.MultiplyAdd(x14, k0, a7)))));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe TVector Load<TLanes, TVector, TMask>(float* address, TVector mask)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TMask : struct, IMaskChoice
+        => TMask.IsMasked ? TLanes.LoadMasked(address, mask) : TLanes.Load(address);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store<TLanes, TVector, TActivation, TMask>(float* address, TVector mask, TVector sum, TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TActivation : struct, IActivation
+        where TMask : struct, IMaskChoice
+    {
+        if (TMask.IsMasked) TLanes.StoreMasked(address, mask, TLanes.Activate(activation, sum));
+        else TLanes.Store(address, TLanes.Activate(activation, sum));
+    }
+
+    /// <summary>Row geometry shared by every pixel of a row; <c>Kx0</c>/<c>Kx1</c> clip border pixels.</summary>
+    private unsafe struct Window
+    {
+        public float* Kernel;
+        public float* Bias;
+        public int Channels;
+        public int FullVectors;
+        public int KernelWidth;
+        public nint TapRowStride;
+        public nint TapColumnStride;
+        public nint PixelStride;
+        public int Ky0, Ky1, Kx0, Kx1;
+    }
+
+    /// <summary>One vector width: the operations <see cref="Block"/> is written in, so that it is written once for both widths.</summary>
+    private interface ILanes<TVector> where TVector : struct
+    {
+        static abstract int Count { get; }
+        static abstract bool CanMask { get; }
+        static abstract TVector Zero { get; }
+        static abstract unsafe TVector Load(float* address);
+        static abstract unsafe TVector LoadMasked(float* address, TVector mask);
+        static abstract unsafe void Store(float* address, TVector value);
+        static abstract unsafe void StoreMasked(float* address, TVector mask, TVector value);
+        static abstract TVector MultiplyAdd(TVector x, TVector y, TVector addend);
+        static abstract TVector Activate<TActivation>(TActivation activation, TVector x) where TActivation : struct, IActivation;
+        /// <summary>A mask of the first <paramref name="count"/> lanes (0 &lt; count &lt; Count).</summary>
+        static abstract TVector FirstLanes(int count);
+    }
+
+    // Masked loads suppress faults on the masked-off lanes, so the channel tail of the last pixel never reads past the buffer.
+    private readonly struct Lanes512 : ILanes<Vector512<float>>
+    {
+        public static int Count => 16;
+        public static bool CanMask => Avx512F.IsSupported;
+        public static Vector512<float> Zero => Vector512<float>.Zero;
+        public static unsafe Vector512<float> Load(float* address) => Vector512.Load(address);
+        public static unsafe Vector512<float> LoadMasked(float* address, Vector512<float> mask) => Avx512F.MaskLoad(address, mask, Vector512<float>.Zero);
+        public static unsafe void Store(float* address, Vector512<float> value) => Vector512.Store(value, address);
+        public static unsafe void StoreMasked(float* address, Vector512<float> mask, Vector512<float> value) => Avx512F.MaskStore(address, mask, value);
+        public static Vector512<float> MultiplyAdd(Vector512<float> x, Vector512<float> y, Vector512<float> addend) => Vector512.FusedMultiplyAdd(x, y, addend);
+        public static Vector512<float> Activate<TActivation>(TActivation activation, Vector512<float> x) where TActivation : struct, IActivation
+            => activation.Invoke(x);
+        public static Vector512<float> FirstLanes(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+    }
+
+    private readonly struct Lanes256 : ILanes<Vector256<float>>
+    {
+        public static int Count => 8;
+        public static bool CanMask => Avx.IsSupported;
+        public static Vector256<float> Zero => Vector256<float>.Zero;
+        public static unsafe Vector256<float> Load(float* address) => Vector256.Load(address);
+        public static unsafe Vector256<float> LoadMasked(float* address, Vector256<float> mask) => Avx.MaskLoad(address, mask);
+        public static unsafe void Store(float* address, Vector256<float> value) => Vector256.Store(value, address);
+        public static unsafe void StoreMasked(float* address, Vector256<float> mask, Vector256<float> value) => Avx.MaskStore(address, mask, value);
+        public static Vector256<float> MultiplyAdd(Vector256<float> x, Vector256<float> y, Vector256<float> addend) => Vector256.FusedMultiplyAdd(x, y, addend);
+        public static Vector256<float> Activate<TActivation>(TActivation activation, Vector256<float> x) where TActivation : struct, IActivation
+            => activation.Invoke(x);
+        public static Vector256<float> FirstLanes(int count) => Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
+    }
+
+    /// <summary>A small constant (pixels per tile, taps, stride) as a type, so that the JIT drops unused accumulators and branches.</summary>
+    private interface ICount
+    {
+        static abstract int Count { get; }
+    }
+
+    /// <summary>Not specialized: the taps are a runtime loop.</summary>
+    private readonly struct AnyCount : ICount
+    {
+        public static int Count => 0;
+    }
+
+    private readonly struct One : ICount
+    {
+        public static int Count => 1;
+    }
+
+    private readonly struct Two : ICount
+    {
+        public static int Count => 2;
+    }
+
+    private readonly struct Three : ICount
+    {
+        public static int Count => 3;
+    }
+
+    private readonly struct Five : ICount
+    {
+        public static int Count => 5;
+    }
+
+    private readonly struct Four : ICount
+    {
+        public static int Count => 4;
+    }
+
+    private readonly struct Eight : ICount
+    {
+        public static int Count => 8;
+    }
+
+    /// <summary>Whether a block is the masked channel tail, as a type so that full blocks compile to plain loads.</summary>
+    private interface IMaskChoice
+    {
+        static abstract bool IsMasked { get; }
+    }
+
+    private readonly struct Masked : IMaskChoice
+    {
+        public static bool IsMasked => true;
+    }
+
+    private readonly struct Unmasked : IMaskChoice
+    {
+        public static bool IsMasked => false;
     }
 
     /// <summary>One output pixel: <c>Src</c> is the input at tap (0, 0), possibly in the padding; only the clipped taps are read.</summary>
@@ -216,70 +600,7 @@ public static class DepthwiseConv2DKernels
         public int KernelWidth;
         public nint TapRowStride;
         public nint TapColumnStride;
-        public nint PixelStride;
         public int Ky0, Ky1, Kx0, Kx1;
-    }
-
-    /// <summary>Channels in blocks of 16 (two vectors at a time while they last); returns the first channel left.</summary>
-    private static unsafe int Channels512<TActivation>(in Pixel px, TActivation activation)
-        where TActivation : struct, IActivation
-    {
-        int c = 0, channels = px.Channels;
-        for (; c + 32 <= channels; c += 32)
-        {
-            var a0 = px.Bias == null ? Vector512<float>.Zero : Vector512.Load(px.Bias + c);
-            var a1 = px.Bias == null ? Vector512<float>.Zero : Vector512.Load(px.Bias + c + 16);
-            for (int ky = px.Ky0; ky < px.Ky1; ky++)
-            {
-                for (int kx = px.Kx0; kx < px.Kx1; kx++)
-                {
-                    float* x = px.Src + ky * px.TapRowStride + kx * px.TapColumnStride + c;
-                    float* w = px.Kernel + (nint)(ky * px.KernelWidth + kx) * channels + c;
-                    a0 = Vector512.FusedMultiplyAdd(Vector512.Load(x), Vector512.Load(w), a0);
-                    a1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 16), Vector512.Load(w + 16), a1);
-                }
-            }
-            Vector512.Store(activation.Invoke(a0), px.Dst + c);
-            Vector512.Store(activation.Invoke(a1), px.Dst + c + 16);
-        }
-        if (c + 16 <= channels)
-        {
-            var a = px.Bias == null ? Vector512<float>.Zero : Vector512.Load(px.Bias + c);
-            for (int ky = px.Ky0; ky < px.Ky1; ky++)
-            {
-                for (int kx = px.Kx0; kx < px.Kx1; kx++)
-                {
-                    float* x = px.Src + ky * px.TapRowStride + kx * px.TapColumnStride + c;
-                    float* w = px.Kernel + (nint)(ky * px.KernelWidth + kx) * channels + c;
-                    a = Vector512.FusedMultiplyAdd(Vector512.Load(x), Vector512.Load(w), a);
-                }
-            }
-            Vector512.Store(activation.Invoke(a), px.Dst + c);
-            c += 16;
-        }
-        return c;
-    }
-
-    /// <summary>Channels from <paramref name="c"/> in blocks of 8; returns the first channel left.</summary>
-    private static unsafe int Channels256<TActivation>(in Pixel px, int c, TActivation activation)
-        where TActivation : struct, IActivation
-    {
-        int channels = px.Channels;
-        for (; c + 8 <= channels; c += 8)
-        {
-            var a = px.Bias == null ? Vector256<float>.Zero : Vector256.Load(px.Bias + c);
-            for (int ky = px.Ky0; ky < px.Ky1; ky++)
-            {
-                for (int kx = px.Kx0; kx < px.Kx1; kx++)
-                {
-                    float* x = px.Src + ky * px.TapRowStride + kx * px.TapColumnStride + c;
-                    float* w = px.Kernel + (nint)(ky * px.KernelWidth + kx) * channels + c;
-                    a = Vector256.FusedMultiplyAdd(Vector256.Load(x), Vector256.Load(w), a);
-                }
-            }
-            Vector256.Store(activation.Invoke(a), px.Dst + c);
-        }
-        return c;
     }
 
     private static unsafe void ScalarChannels<TActivation>(in Pixel px, int c, TActivation activation)

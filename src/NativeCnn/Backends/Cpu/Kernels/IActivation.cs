@@ -69,9 +69,9 @@ public readonly struct SigmoidActivation : IActivation
     /// <inheritdoc/>
     public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
     /// <inheritdoc/>
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
+    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + VectorExp.Exp(-x));
     /// <inheritdoc/>
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-x));
+    public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + VectorExp.Exp(-x));
 }
 
 /// <summary><c>x * sigmoid(x)</c> (Keras <c>swish</c>, PyTorch <c>SiLU</c>).</summary>
@@ -80,9 +80,9 @@ public readonly struct SwishActivation : IActivation
     /// <inheritdoc/>
     public float Invoke(float x) => x / (1f + MathF.Exp(-x));
     /// <inheritdoc/>
-    public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + Vector256.Exp(-x));
+    public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + VectorExp.Exp(-x));
     /// <inheritdoc/>
-    public Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + Vector512.Exp(-x));
+    public Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + VectorExp.Exp(-x));
 }
 
 /// <summary>

@@ -39,6 +39,83 @@ public static class SqueezeExcitationKernels
             ForwardVector256(input, reduceKernel, reduceBias, expandKernel, expandBias, output, scratch, in p, reduceActivation);
     }
 
+    /// <summary>
+    /// The squeeze split for several threads, phase 1: the mean of pixel block <paramref name="block"/> of one image, where
+    /// <see cref="PixelBlock"/> cuts the pixels into <paramref name="blocks"/> nearly equal blocks.
+    /// </summary>
+    /// <param name="input"><c>(pixels, channels)</c> of one image.</param>
+    /// <param name="partialMean"><c>(channels)</c>: the block's mean.</param>
+    /// <param name="p">Shapes.</param>
+    /// <param name="blocks">How many blocks the pixels are cut into, 1 to <c>Pixels</c>.</param>
+    /// <param name="block">The block to average.</param>
+    public static void SqueezeBlock(ReadOnlySpan<float> input, Span<float> partialMean, in SqueezeExcitationParams p, int blocks, int block)
+    {
+        if ((long)input.Length != (long)p.Pixels * p.Channels) throw new ArgumentException($"input has {input.Length} elements, one image has {(long)p.Pixels * p.Channels}", nameof(input));
+        if (partialMean.Length != p.Channels) throw new ArgumentException($"partialMean has {partialMean.Length} floats for {p.Channels} channels", nameof(partialMean));
+        PixelBlock(p.Pixels, blocks, block, out int start, out int end);
+        PoolingKernels.GlobalAveragePool(input.Slice(start * p.Channels, (end - start) * p.Channels), partialMean, end - start);
+    }
+
+    /// <summary>
+    /// Phase 2: the image mean from the <paramref name="blocks"/> block means of <see cref="SqueezeBlock"/>, then
+    /// <c>e = sigmoid(act(mean · reduceKernel + reduceBias) · expandKernel + expandBias)</c>.
+    /// </summary>
+    /// <param name="partialMeans"><c>(blocks, channels)</c>; overwritten (the first row becomes the image mean).</param>
+    /// <param name="reduceKernel"><c>(channels, reduced)</c>.</param>
+    /// <param name="reduceBias"><c>(reduced)</c>.</param>
+    /// <param name="expandKernel"><c>(reduced, channels)</c>.</param>
+    /// <param name="expandBias"><c>(channels)</c>.</param>
+    /// <param name="reduced"><c>(reduced)</c> scratch.</param>
+    /// <param name="excitation"><c>(channels)</c>: the per-channel scale.</param>
+    /// <param name="p">Shapes.</param>
+    /// <param name="blocks">The block count given to <see cref="SqueezeBlock"/>.</param>
+    /// <param name="reduceActivation">Activation after the reduce conv.</param>
+    public static void Excite<TActivation>(Span<float> partialMeans, ReadOnlySpan<float> reduceKernel, ReadOnlySpan<float> reduceBias,
+                                           ReadOnlySpan<float> expandKernel, ReadOnlySpan<float> expandBias, Span<float> reduced,
+                                           Span<float> excitation, in SqueezeExcitationParams p, int blocks, TActivation reduceActivation)
+        where TActivation : struct, IActivation
+    {
+        int c = p.Channels;
+        if ((long)partialMeans.Length < (long)blocks * c) throw new ArgumentException($"partialMeans has {partialMeans.Length} floats for {blocks} blocks of {c}", nameof(partialMeans));
+        var mean = partialMeans[..c];
+        PixelBlock(p.Pixels, blocks, 0, out int start, out int end);
+        Scale(mean, (float)(end - start) / p.Pixels, mean);
+        for (int b = 1; b < blocks; b++)
+        {
+            PixelBlock(p.Pixels, blocks, b, out start, out end);
+            var partial = partialMeans.Slice(b * c, c);
+            Scale(partial, (float)(end - start) / p.Pixels, partial);
+            ElementwiseKernels.Add(mean, partial, mean);
+        }
+        DenseKernels.Forward(mean, reduceKernel, reduceBias, reduced, new DenseParams(1, c, p.ReducedChannels), reduceActivation, RowRange.All(1));
+        DenseKernels.Forward(reduced, expandKernel, expandBias, excitation, new DenseParams(1, p.ReducedChannels, c),
+            default(SigmoidActivation), RowRange.All(1));
+    }
+
+    private static void Scale(ReadOnlySpan<float> x, float factor, Span<float> y)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= x.Length; i += 16) (Vector512.Create(x.Slice(i, 16)) * factor).CopyTo(y.Slice(i, 16));
+        else if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= x.Length; i += 8) (Vector256.Create(x.Slice(i, 8)) * factor).CopyTo(y.Slice(i, 8));
+        for (; i < x.Length; i++) y[i] = x[i] * factor;
+    }
+
+    /// <summary>Pixels <c>[start, end)</c> of block <paramref name="block"/> when <paramref name="pixels"/> are cut into <paramref name="blocks"/>.</summary>
+    /// <param name="pixels">Pixels of one image.</param>
+    /// <param name="blocks">Block count, 1 to <paramref name="pixels"/>.</param>
+    /// <param name="block">The block, 0 to <paramref name="blocks"/> − 1.</param>
+    /// <param name="start">First pixel of the block.</param>
+    /// <param name="end">One past its last pixel.</param>
+    public static void PixelBlock(int pixels, int blocks, int block, out int start, out int end)
+    {
+        if (blocks < 1 || blocks > pixels) throw new ArgumentOutOfRangeException(nameof(blocks), blocks, $"needs 1 to {pixels} blocks");
+        if ((uint)block >= (uint)blocks) throw new ArgumentOutOfRangeException(nameof(block), block, $"outside [0, {blocks})");
+        start = (int)((long)pixels * block / blocks);
+        end = (int)((long)pixels * (block + 1) / blocks);
+    }
+
     // The squeezed vector s is dead once the reduce conv has read it, so the excitation e reuses its slot:
     // scratch is [s then e | r], Channels + ReducedChannels floats.
     internal static void ForwardVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> reduceKernel, ReadOnlySpan<float> reduceBias,

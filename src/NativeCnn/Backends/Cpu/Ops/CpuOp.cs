@@ -34,7 +34,10 @@ internal abstract class CpuOp : IPreparedOp, IRowWork
     /// <summary>The fewest rows worth handing to another thread.</summary>
     protected virtual int MinRowsPerChunk => 1;
 
-    public void Run() => _pool.Run(this, RowCount, MinRowsPerChunk);
+    /// <summary>The pool the op runs on, for ops that run in several phases.</summary>
+    protected WorkerPool Pool => _pool;
+
+    public virtual void Run() => _pool.Run(this, RowCount, MinRowsPerChunk);
 
     public abstract void Execute(RowRange rows);
 
