@@ -7,11 +7,24 @@ usage: torch_peer.py export  --arch NAME --resolution N --out FILE.onnx
 """
 import argparse
 import json
+import os
 import statistics
+import sys
 import time
 
-import torch
-import torchvision
+
+def _threads_from_argv():
+    # OpenMP and OpenBLAS size their pools when torch is imported; set them first, or 1-thread runs oversubscribe.
+    if "--threads" in sys.argv:
+        return sys.argv[sys.argv.index("--threads") + 1]
+    return "1"
+
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = _threads_from_argv()
+
+import torch  # noqa: E402  (after the thread settings above)
+import torchvision  # noqa: E402
 
 # torchvision builders with the same architecture as the Keras applications NativeCnn builds.
 ARCHS = {

@@ -8,7 +8,8 @@ namespace NativeCnn.Models;
 /// <summary>
 /// Groups layers that a plan runs as one op, so that intermediate tensors never reach memory:
 /// <list type="bullet">
-/// <item>Conv2D / DepthwiseConv2D → BatchNormalization (folded into the kernel and bias, in float64) → elementwise
+/// <item>[ZeroPadding2D (as the convolution's explicit padding)] →
+/// Conv2D / DepthwiseConv2D → BatchNormalization (folded into the kernel and bias, in float64) → elementwise
 /// activation (the kernel's epilogue);</item>
 /// <item>Conv2D → BatchNormalization → [Dropout] → Add(shortcut) → [activation]: the residual add as a row epilogue;</item>
 /// <item>squeeze-and-excitation: GlobalAveragePooling2D → [Reshape] → Conv2D 1x1 → Conv2D 1x1 (sigmoid) → Multiply.</item>
@@ -52,9 +53,17 @@ internal static class LayerFusion
 
     private static List<Node>? ConvolutionChain(Node start, Func<Node, Node?> soleConsumer, HashSet<Node> claimed)
     {
+        var members = new List<Node>();
+        // A ZeroPadding2D before a 'valid' convolution becomes the convolution's own explicit padding (Keras's
+        // correct_pad before stride-2 convolutions), so the padded copy is never written.
+        if (start.Layer is ZeroPadding2D && soleConsumer(start) is { Layer: Conv2D or DepthwiseConv2D } padded && PaddingOf(padded.Layer) == Padding.Valid)
+        {
+            members.Add(start);
+            start = padded;
+        }
         if (start.Layer is not (Conv2D or DepthwiseConv2D)) return null;
         var activation = start.Layer is Conv2D c ? c.Activation : ((DepthwiseConv2D)start.Layer).Activation;
-        var members = new List<Node> { start };
+        members.Add(start);
         var current = start;
         if (activation.Kind == ActivationKind.Linear && soleConsumer(current) is { Layer: BatchNormalization } bn)
         {
@@ -107,6 +116,8 @@ internal static class LayerFusion
         return members;
     }
 
+    private static Padding PaddingOf(Layer convolution) => convolution is Conv2D conv ? conv.Padding : ((DepthwiseConv2D)convolution).Padding;
+
     private static bool IsPointwiseWithBias(Conv2D conv) =>
         conv.KernelSize == (1, 1) && conv.Strides == (1, 1) && conv.DilationRate == (1, 1) && conv.UseBias && conv.Activation.IsElementwise;
 
@@ -129,27 +140,33 @@ internal static class LayerFusion
                 [reduce.GetWeight("kernel").Value, reduce.GetWeight("bias").Value, expand.GetWeight("kernel").Value, expand.GetWeight("bias").Value], []);
         }
 
-        var first = members[0];
+        var first = members.First(m => m.Layer is Conv2D or DepthwiseConv2D);
+        var zeroPadding = members[0].Layer as ZeroPadding2D;
         var activation = ActivationFunction.Linear;
         var bn = members.Select(m => m.Layer).OfType<BatchNormalization>().FirstOrDefault();
         var add = members.FirstOrDefault(m => m.Layer is Add);
         foreach (var m in members) if (ElementwiseActivation(m.Layer) is { } f) activation = f;
         // The chain's own input comes first; a residual add's other operand second.
-        var chainInput = first.Inputs[0];
+        var chainInput = members[0].Inputs[0];
         var residual = add?.Inputs.First(i => !members.Contains(i));
         Node[] inputs = residual is null ? [chainInput] : [chainInput, residual];
-        var firstShapes = new[] { shapeOf(chainInput) };
+        var firstShapes = new[] { zeroPadding is null ? shapeOf(chainInput) : zeroPadding.ComputeOutputShape([shapeOf(chainInput)]) };
+        var padding = zeroPadding?.Padding;
 
         var owned = new List<Tensor>();
         var (kernel, bias) = FoldedWeights(first.Layer, bn, owned);
         OpDescriptor op = first.Layer switch
         {
-            Conv2D conv => (Conv2DOp)conv.CreateOp(firstShapes) with { UseBias = true, Activation = activation, AddsResidual = residual is not null },
-            DepthwiseConv2D depthwise => (DepthwiseConv2DOp)depthwise.CreateOp(firstShapes) with { UseBias = true, Activation = activation },
+            Conv2D conv => WithPadding((Conv2DOp)conv.CreateOp(firstShapes), padding) with { UseBias = true, Activation = activation, AddsResidual = residual is not null },
+            DepthwiseConv2D depthwise => WithPadding((DepthwiseConv2DOp)depthwise.CreateOp(firstShapes), padding) with { UseBias = true, Activation = activation },
             _ => throw new InvalidOperationException($"{first.Name}: not a convolution."),
         };
         return new Group(members[^1], members, inputs, op, [kernel, bias], owned);
     }
+
+    private static Conv2DOp WithPadding(Conv2DOp op, Padding2D? padding) => padding is { } p ? op with { Padding = p } : op;
+
+    private static DepthwiseConv2DOp WithPadding(DepthwiseConv2DOp op, Padding2D? padding) => padding is { } p ? op with { Padding = p } : op;
 
     /// <summary>The convolution's kernel and bias with the BatchNormalization folded in (new tensors the plan owns).</summary>
     private static (Tensor Kernel, Tensor Bias) FoldedWeights(Layer conv, BatchNormalization? bn, List<Tensor> owned)
