@@ -20,6 +20,7 @@ internal sealed class CpuConv2D : CpuOp
     private readonly PackedPointwiseWeights? _packed;
     private readonly PointwiseConvParams _pointwise;
     private readonly int _pixelBlocks, _panelGroups;
+    private readonly Tensor? _subsampled;
 
     public CpuConv2D(Conv2DOp op, OpBinding binding, WorkerPool pool) : base(binding, pool, op.AddsResidual ? 2 : 1, op.UseBias ? 2 : 1)
     {
@@ -45,11 +46,14 @@ internal sealed class CpuConv2D : CpuOp
             op.KernelHeight, op.KernelWidth, op.StrideHeight, op.StrideWidth, op.DilationHeight, op.DilationWidth,
             op.Padding.Top, op.Padding.Left);
 
-        if (op.KernelHeight == 1 && op.KernelWidth == 1 && op.StrideHeight == 1 && op.StrideWidth == 1
+        if (op.KernelHeight == 1 && op.KernelWidth == 1 && op.DilationHeight == 1 && op.DilationWidth == 1
             && op.Padding.Top == 0 && op.Padding.Bottom == 0 && op.Padding.Left == 0 && op.Padding.Right == 0)
         {
+            // A strided 1x1 (ResNet's downsampling shortcut and first bottleneck conv) reads every s-th pixel: those are
+            // gathered into a dense buffer first, so the same packed GEMM runs on it.
+            if (op.StrideHeight != 1 || op.StrideWidth != 1) _subsampled = new Tensor(TensorShape.Nhwc(i.Batch, outH, outW, i.Channels));
             _packed = new PackedPointwiseWeights(_kernel.Span, _bias is null ? default : _bias.Span, i.Channels, op.Filters);
-            _pointwise = new PointwiseConvParams(i.Batch * i.Height * i.Width, i.Channels, op.Filters);
+            _pointwise = new PointwiseConvParams(i.Batch * outH * outW, i.Channels, op.Filters);
             _pixelBlocks = (_pointwise.Pixels + PointwiseConvKernels.PixelBlock - 1) / PointwiseConvKernels.PixelBlock;
             // Few pixels (7x7 maps) leave too few blocks to share: the output channels are then split into panel groups too.
             _panelGroups = Math.Clamp((MinPointwiseRows + _pixelBlocks - 1) / _pixelBlocks, 1, _packed.PanelCount);
@@ -68,7 +72,35 @@ internal sealed class CpuConv2D : CpuOp
         ActivationDispatch.Dispatch(_activation, ref call);
     }
 
-    public override void Dispose() => _packed?.Dispose();
+    public override void Run()
+    {
+        if (_subsampled is not null) Subsample();
+        base.Run();
+    }
+
+    public override void Dispose()
+    {
+        _packed?.Dispose();
+        _subsampled?.Dispose();
+    }
+
+    /// <summary>Copies the input pixels a strided 1x1 convolution reads into <see cref="_subsampled"/>, one channel vector each.</summary>
+    private void Subsample()
+    {
+        var p = _params;
+        var source = Input.Span;
+        var target = _subsampled!.Span;
+        int channels = p.InputChannels;
+        for (int n = 0, t = 0; n < p.Batch; n++)
+        {
+            for (int y = 0; y < p.OutputHeight; y++)
+            {
+                int rowStart = ((n * p.InputHeight + y * p.StrideHeight) * p.InputWidth) * channels;
+                for (int x = 0; x < p.OutputWidth; x++, t += channels)
+                    source.Slice(rowStart + x * p.StrideWidth * channels, channels).CopyTo(target.Slice(t, channels));
+            }
+        }
+    }
 
     private readonly struct Call(CpuConv2D op, RowRange rows) : IActivationConsumer
     {
@@ -105,7 +137,8 @@ internal sealed class CpuConv2D : CpuOp
                 var pixelRange = new RowRange(block * PointwiseConvKernels.PixelBlock,
                                               Math.Min(pixels, lastBlock * PointwiseConvKernels.PixelBlock));
                 var panelRange = new RowRange(group * packed.PanelCount / groups, (group + 1) * packed.PanelCount / groups);
-                PointwiseConvKernels.Nhwc(op.Input.Span, packed, residual, op.Output.Span, in op._pointwise, activation,
+                var input = op._subsampled is null ? op.Input.Span : op._subsampled.Span;
+                PointwiseConvKernels.Nhwc(input, packed, residual, op.Output.Span, in op._pointwise, activation,
                                           pixelRange, panelRange);
                 row += lastBlock - block;
             }
