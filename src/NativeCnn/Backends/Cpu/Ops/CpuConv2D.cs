@@ -20,7 +20,8 @@ internal sealed class CpuConv2D : CpuOp
     private readonly PackedPointwiseWeights? _packed;
     private readonly PointwiseConvParams _pointwise;
     private readonly int _pixelBlocks, _panelGroups;
-    private readonly Tensor? _subsampled;
+    private readonly Tensor? _patches;
+    private readonly PatchGather? _gather;
 
     public CpuConv2D(Conv2DOp op, OpBinding binding, WorkerPool pool) : base(binding, pool, op.AddsResidual ? 2 : 1, op.UseBias ? 2 : 1)
     {
@@ -46,24 +47,28 @@ internal sealed class CpuConv2D : CpuOp
             op.KernelHeight, op.KernelWidth, op.StrideHeight, op.StrideWidth, op.DilationHeight, op.DilationWidth,
             op.Padding.Top, op.Padding.Left);
 
-        if (op.KernelHeight == 1 && op.KernelWidth == 1 && op.DilationHeight == 1 && op.DilationWidth == 1
-            && op.Padding.Top == 0 && op.Padding.Bottom == 0 && op.Padding.Left == 0 && op.Padding.Right == 0)
+        bool pointwise = op.KernelHeight == 1 && op.KernelWidth == 1 && op.StrideHeight == 1 && op.StrideWidth == 1
+                         && op.Padding == Padding2D.None && op.DilationHeight == 1 && op.DilationWidth == 1;
+        // Other convolutions go through the same packed GEMM on gathered patches (im2col: one row of kh·kw·C values
+        // per output pixel, in HWIO order) where the direct kernel is weak: strided 1x1s, small maps (7x7, 14x14,
+        // where most pixels touch the padding) and thin inputs such as the RGB stem.
+        bool patches = !pointwise && (op.KernelHeight * op.KernelWidth == 1 || outW <= 14 || i.Channels < 8);
+        if (pointwise || patches)
         {
-            // A strided 1x1 (ResNet's downsampling shortcut and first bottleneck conv) reads every s-th pixel: those are
-            // gathered into a dense buffer first, so the same packed GEMM runs on it.
-            if (op.StrideHeight != 1 || op.StrideWidth != 1) _subsampled = new Tensor(TensorShape.Nhwc(i.Batch, outH, outW, i.Channels));
-            _packed = new PackedPointwiseWeights(_kernel.Span, _bias is null ? default : _bias.Span, i.Channels, op.Filters);
-            _pointwise = new PointwiseConvParams(i.Batch * outH * outW, i.Channels, op.Filters);
+            int depth = op.KernelHeight * op.KernelWidth * i.Channels;
+            if (patches)
+            {
+                _patches = new Tensor(new TensorShape(i.Batch * outH * outW, depth));
+                _gather = new PatchGather(this);
+            }
+            _packed = new PackedPointwiseWeights(_kernel.Span, _bias is null ? default : _bias.Span, depth, op.Filters);
+            _pointwise = new PointwiseConvParams(i.Batch * outH * outW, depth, op.Filters);
             _pixelBlocks = (_pointwise.Pixels + PointwiseConvKernels.PixelBlock - 1) / PointwiseConvKernels.PixelBlock;
             // Few pixels (7x7 maps) leave too few blocks to share: the output channels are then split into panel groups too.
             _panelGroups = Math.Clamp((MinPointwiseRows + _pixelBlocks - 1) / _pixelBlocks, 1, _packed.PanelCount);
         }
     }
 
-    /// <summary>
-    /// Direct convolutions: one row per output row of each image. Pointwise ones: panel group × pixel block, group-major,
-    /// so a contiguous row range within one group is a single kernel call over consecutive pixels.
-    /// </summary>
     protected override int RowCount => _packed is null ? _params.RowCount : _pixelBlocks * _panelGroups;
 
     public override void Execute(RowRange rows)
@@ -74,30 +79,45 @@ internal sealed class CpuConv2D : CpuOp
 
     public override void Run()
     {
-        if (_subsampled is not null) Subsample();
+        if (_gather is not null) Pool.Run(_gather, _params.RowCount);
         base.Run();
     }
 
     public override void Dispose()
     {
         _packed?.Dispose();
-        _subsampled?.Dispose();
+        _patches?.Dispose();
     }
 
-    /// <summary>Copies the input pixels a strided 1x1 convolution reads into <see cref="_subsampled"/>, one channel vector each.</summary>
-    private void Subsample()
+    /// <summary>Writes the patches of output rows: for each output pixel its kh·kw windows of C channels, zeros where they fall in the padding.</summary>
+    private sealed class PatchGather(CpuConv2D op) : IRowWork
     {
-        var p = _params;
-        var source = Input.Span;
-        var target = _subsampled!.Span;
-        int channels = p.InputChannels;
-        for (int n = 0, t = 0; n < p.Batch; n++)
+        public void Execute(RowRange rows)
         {
-            for (int y = 0; y < p.OutputHeight; y++)
+            var p = op._params;
+            var source = op.Input.Span;
+            var target = op._patches!.Span;
+            int channels = p.InputChannels, depth = p.KernelHeight * p.KernelWidth * channels;
+            for (int row = rows.Start; row < rows.End; row++)
             {
-                int rowStart = ((n * p.InputHeight + y * p.StrideHeight) * p.InputWidth) * channels;
-                for (int x = 0; x < p.OutputWidth; x++, t += channels)
-                    source.Slice(rowStart + x * p.StrideWidth * channels, channels).CopyTo(target.Slice(t, channels));
+                int n = row / p.OutputHeight, oy = row - n * p.OutputHeight;
+                for (int ox = 0; ox < p.OutputWidth; ox++)
+                {
+                    var patch = target.Slice((row * p.OutputWidth + ox) * depth, depth);
+                    for (int ky = 0, k = 0; ky < p.KernelHeight; ky++)
+                    {
+                        int iy = oy * p.StrideHeight + ky * p.DilationHeight - p.PadTop;
+                        for (int kx = 0; kx < p.KernelWidth; kx++, k += channels)
+                        {
+                            int ix = ox * p.StrideWidth + kx * p.DilationWidth - p.PadLeft;
+                            var window = patch.Slice(k, channels);
+                            if ((uint)iy < (uint)p.InputHeight && (uint)ix < (uint)p.InputWidth)
+                                source.Slice(((n * p.InputHeight + iy) * p.InputWidth + ix) * channels, channels).CopyTo(window);
+                            else
+                                window.Clear();
+                        }
+                    }
+                }
             }
         }
     }
@@ -137,7 +157,7 @@ internal sealed class CpuConv2D : CpuOp
                 var pixelRange = new RowRange(block * PointwiseConvKernels.PixelBlock,
                                               Math.Min(pixels, lastBlock * PointwiseConvKernels.PixelBlock));
                 var panelRange = new RowRange(group * packed.PanelCount / groups, (group + 1) * packed.PanelCount / groups);
-                var input = op._subsampled is null ? op.Input.Span : op._subsampled.Span;
+                var input = op._patches is null ? op.Input.Span : op._patches.Span;
                 PointwiseConvKernels.Nhwc(input, packed, residual, op.Output.Span, in op._pointwise, activation,
                                           pixelRange, panelRange);
                 row += lastBlock - block;
