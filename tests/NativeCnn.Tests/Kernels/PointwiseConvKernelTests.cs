@@ -104,41 +104,6 @@ public class PointwiseConvKernelTests
     }
 
     [Theory]
-    // ResNet's downsampling 1x1 convolutions: stride 2 on even and odd maps, residual fused.
-    [InlineData(1, 14, 14, 64, 96, 2, false)]
-    [InlineData(2, 9, 7, 17, 40, 2, true)]
-    [InlineData(1, 11, 13, 24, 33, 3, true)]
-    public void StridedPointwiseOpMatchesReference(int batch, int height, int width, int inputChannels, int filters, int stride, bool hasResidual)
-    {
-        int outH = (height - 1) / stride + 1, outW = (width - 1) / stride + 1;
-        var input = TestData.Uniform(81, batch * height * width * inputChannels);
-        var kernel = TestData.Uniform(82, inputChannels * filters);
-        var bias = TestData.Uniform(83, filters);
-        float[]? residual = hasResidual ? TestData.Uniform(84, batch * outH * outW * filters) : null;
-        // The reference reads the strided pixels straight from the input.
-        var subsampled = new float[batch * outH * outW * inputChannels];
-        for (int n = 0, t = 0; n < batch; n++)
-            for (int oy = 0; oy < outH; oy++)
-                for (int ox = 0; ox < outW; ox++)
-                    for (int c = 0; c < inputChannels; c++)
-                        subsampled[t++] = input[((n * height + oy * stride) * width + ox * stride) * inputChannels + c];
-        var expected = Reference(subsampled, kernel, bias, residual, batch, outH, outW, inputChannels, filters, ReferenceActivation.Swish);
-
-        using var backend = new CpuBackend(threadCount: 2);
-        var shape = TensorShape.Nhwc(batch, outH, outW, filters);
-        using var x = Tensor.FromArray(input, TensorShape.Nhwc(batch, height, width, inputChannels));
-        using var r = residual is null ? null : Tensor.FromArray(residual, shape);
-        using var y = new Tensor(shape);
-        using var w = Tensor.FromArray(kernel, new TensorShape(1, 1, inputChannels, filters));
-        using var b = Tensor.FromArray(bias, new TensorShape(filters));
-        var op = new Conv2DOp(1, 1, stride, stride, 1, 1, Padding2D.None, filters, UseBias: true, ActivationFunction.Swish, AddsResidual: r is not null);
-        IDeviceBuffer[] inputs = r is null ? [x] : [x, r];
-        using var prepared = backend.Prepare(op, new OpBinding("strided_pointwise", inputs, y, [w, b]));
-        prepared.Run();
-        Precision.AssertClose(expected, y.Span, scale: Math.Sqrt(inputChannels));
-    }
-
-    [Theory]
     [InlineData("Vector512")]
     [InlineData("Vector256")]
     [InlineData("Scalar")]
