@@ -65,6 +65,7 @@ public static class Conv2DKernels
         where TActivation : struct, IActivation
         => Run(input, kernel, bias, output, p, rows, new TilesScalar<TActivation>(activation));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Run<TTiles>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                            Span<float> output, in Conv2DParams p, RowRange rows, TTiles tiles)
         where TTiles : struct, ITiles
@@ -122,6 +123,7 @@ public static class Conv2DKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void BorderPixel<TTiles>(TTiles tiles, in Geometry g, in Conv2DParams p, float* srcRow, float* dstRow,
                                                    int ox, int ky0, int ky1)
         where TTiles : struct, ITiles
@@ -208,6 +210,7 @@ public static class Conv2DKernels
         // 6 pixels × 2 vectors = 12 accumulators of 32 registers: each pair of kernel loads feeds 12 FMAs.
         public static int Pixels => 6;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Tile(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
         {
             int channels = g.Channels, filters = g.Filters;
@@ -308,6 +311,7 @@ public static class Conv2DKernels
             if (f < filters) ScalarChannels(g, activation, src, dst, f, Pixels, ky0, ky1, kx0, kx1);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Pixel(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
         {
             int channels = g.Channels, filters = g.Filters;
@@ -364,6 +368,7 @@ public static class Conv2DKernels
         // 4 pixels × 2 vectors = 8 accumulators, leaving room in AVX2's 16 registers for kernel rows and the broadcast.
         public static int Pixels => TilePixels;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Tile(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
         {
             int channels = g.Channels, filters = g.Filters;
@@ -420,6 +425,7 @@ public static class Conv2DKernels
             if (f < filters) ScalarChannels(g, activation, src, dst, f, TilePixels, ky0, ky1, kx0, kx1);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Pixel(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
         {
             int channels = g.Channels, filters = g.Filters;
@@ -459,9 +465,11 @@ public static class Conv2DKernels
     {
         public static int Pixels => TilePixels;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Tile(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
             => ScalarChannels(g, activation, src, dst, 0, TilePixels, ky0, ky1, kx0, kx1);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Pixel(in Geometry g, float* src, float* dst, int ky0, int ky1, int kx0, int kx1)
             => ScalarChannels(g, activation, src, dst, 0, 1, ky0, ky1, kx0, kx1);
     }

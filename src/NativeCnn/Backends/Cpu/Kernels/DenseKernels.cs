@@ -28,6 +28,7 @@ public static class DenseKernels
         else ForwardVector256(input, kernel, bias, output, in p, activation, rows);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ForwardVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                                        Span<float> output, in DenseParams p, TActivation activation, RowRange rows)
         where TActivation : struct, IActivation
@@ -88,6 +89,7 @@ public static class DenseKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ForwardVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                                        Span<float> output, in DenseParams p, TActivation activation, RowRange rows)
         where TActivation : struct, IActivation

@@ -69,6 +69,7 @@ public static class ElementwiseKernels
         else SoftmaxVector256(input, output);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ApplyVector512<TActivation>(ReadOnlySpan<float> input, Span<float> output, TActivation activation)
         where TActivation : struct, IActivation
     {
@@ -92,6 +93,7 @@ public static class ElementwiseKernels
         for (; i < n; i++) Unsafe.Add(ref y, i) = activation.Invoke(Unsafe.Add(ref x, i));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ApplyVector256<TActivation>(ReadOnlySpan<float> input, Span<float> output, TActivation activation)
         where TActivation : struct, IActivation
     {
@@ -114,6 +116,7 @@ public static class ElementwiseKernels
         for (; i < n; i++) Unsafe.Add(ref y, i) = activation.Invoke(Unsafe.Add(ref x, i));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void AddVector512(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output)
     {
         CheckBinary(left.Length, right.Length, output.Length);
@@ -125,6 +128,7 @@ public static class ElementwiseKernels
         for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref a, i) + Unsafe.Add(ref b, i);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void AddVector256(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output)
     {
         CheckBinary(left.Length, right.Length, output.Length);
@@ -136,6 +140,7 @@ public static class ElementwiseKernels
         for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref a, i) + Unsafe.Add(ref b, i);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyVector512(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output)
     {
         CheckBinary(left.Length, right.Length, output.Length);
@@ -147,6 +152,7 @@ public static class ElementwiseKernels
         for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyVector256(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output)
     {
         CheckBinary(left.Length, right.Length, output.Length);
@@ -158,6 +164,7 @@ public static class ElementwiseKernels
         for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyByChannelVector512(ReadOnlySpan<float> input, ReadOnlySpan<float> channelScale, Span<float> output)
     {
         CheckChannels(input.Length, channelScale.Length, output.Length);
@@ -165,12 +172,14 @@ public static class ElementwiseKernels
         PerChannelVector512(input, channelScale, channelScale, output, default(ScaleOp));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyByChannelVector256(ReadOnlySpan<float> input, ReadOnlySpan<float> channelScale, Span<float> output)
     {
         CheckChannels(input.Length, channelScale.Length, output.Length);
         PerChannelVector256(input, channelScale, channelScale, output, default(ScaleOp));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ChannelAffineVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
                                                              Span<float> output, TActivation activation)
         where TActivation : struct, IActivation
@@ -180,6 +189,7 @@ public static class ElementwiseKernels
         PerChannelVector512(input, scale, shift, output, new AffineOp<TActivation>(activation));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ChannelAffineVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
                                                              Span<float> output, TActivation activation)
         where TActivation : struct, IActivation
@@ -297,6 +307,7 @@ public static class ElementwiseKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void SoftmaxVector512(ReadOnlySpan<float> input, Span<float> output)
     {
         CheckDestination(input.Length, output.Length);
@@ -336,6 +347,7 @@ public static class ElementwiseKernels
         for (; i < n; i++) Unsafe.Add(ref y, i) /= sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void SoftmaxVector256(ReadOnlySpan<float> input, Span<float> output)
     {
         CheckDestination(input.Length, output.Length);

@@ -89,27 +89,35 @@ public static class PoolingKernels
         else GlobalMaxPoolVector256(input, output, pixels);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MaxPoolVector512(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
         => WindowVector512(input, output, in p, rows, default(MaxReduction));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MaxPoolVector256(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
         => WindowVector256(input, output, in p, rows, default(MaxReduction));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void AveragePoolVector512(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
         => WindowVector512(input, output, in p, rows, default(MeanReduction));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void AveragePoolVector256(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
         => WindowVector256(input, output, in p, rows, default(MeanReduction));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void GlobalAveragePoolVector512(ReadOnlySpan<float> input, Span<float> output, int pixels)
         => GlobalVector512(input, output, pixels, default(MeanReduction));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void GlobalAveragePoolVector256(ReadOnlySpan<float> input, Span<float> output, int pixels)
         => GlobalVector256(input, output, pixels, default(MeanReduction));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void GlobalMaxPoolVector512(ReadOnlySpan<float> input, Span<float> output, int pixels)
         => GlobalVector512(input, output, pixels, default(MaxReduction));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void GlobalMaxPoolVector256(ReadOnlySpan<float> input, Span<float> output, int pixels)
         => GlobalVector256(input, output, pixels, default(MaxReduction));
 

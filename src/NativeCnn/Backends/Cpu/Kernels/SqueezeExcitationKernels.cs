@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
@@ -118,6 +119,7 @@ public static class SqueezeExcitationKernels
 
     // The squeezed vector s is dead once the reduce conv has read it, so the excitation e reuses its slot:
     // scratch is [s then e | r], Channels + ReducedChannels floats.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ForwardVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> reduceKernel, ReadOnlySpan<float> reduceBias,
                                                        ReadOnlySpan<float> expandKernel, ReadOnlySpan<float> expandBias, Span<float> output,
                                                        Span<float> scratch, in SqueezeExcitationParams p, TActivation reduceActivation)
@@ -134,6 +136,7 @@ public static class SqueezeExcitationKernels
         ElementwiseKernels.MultiplyByChannelVector512(input, squeezed, output);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ForwardVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> reduceKernel, ReadOnlySpan<float> reduceBias,
                                                        ReadOnlySpan<float> expandKernel, ReadOnlySpan<float> expandBias, Span<float> output,
                                                        Span<float> scratch, in SqueezeExcitationParams p, TActivation reduceActivation)
