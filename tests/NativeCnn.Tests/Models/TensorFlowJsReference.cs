@@ -43,15 +43,17 @@ internal static class TensorFlowJsReference
         plan.GetActivation(featureLayer).CopyTo(features.Span);
         using var actual = new Tensor(plan.Output.Shape);
         plan.Output.CopyTo(actual.Span);
-        float scale = TensorPrimitives.MaxMagnitude(expectedFeatures.Span);
-        Assert.True(TensorPrimitives.MaxMagnitude(expectedFeatures.Span) > 1e-3, $"{featureLayer} is all zeros: the comparison would prove nothing");
+        // MaxMagnitude returns the element itself, sign included.
+        float scale = Math.Abs(TensorPrimitives.MaxMagnitude(expectedFeatures.Span));
+        Assert.True(scale > 1e-3, $"{featureLayer} is all zeros: the comparison would prove nothing");
         output.WriteLine($"{model.Name}: {featureLayer} max |diff| {MaxDifference(expectedFeatures, features):E2} (max |value| {scale:G4}), "
                          + $"output max |diff| {MaxDifference(expected, actual):E2}");
         Precision.AssertClose(expectedFeatures.Span, features.Span, 1e-4, scale, $"{model.Name} {featureLayer}");
         Precision.AssertClose(expected.Span, actual.Span, 1e-4, 1.0, $"{model.Name} output");
     }
 
-    private static double MaxDifference(Tensor expected, Tensor actual)
+    /// <summary>The largest absolute difference between two tensors of the same length.</summary>
+    public static double MaxDifference(Tensor expected, Tensor actual)
     {
         double worst = 0;
         for (int i = 0; i < actual.Length; i++) worst = Math.Max(worst, Math.Abs(actual.Span[i] - (double)expected.Span[i]));
