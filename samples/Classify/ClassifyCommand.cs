@@ -3,8 +3,6 @@ using System.Text.Json;
 using NativeCnn.Imaging;
 using NativeCnn.Models;
 using NativeCnn.Models.Architectures;
-using NativeCnn.Weights;
-using NativeCnn.Weights.Keras;
 using NativeCnn.Weights.SafeTensors;
 
 namespace NativeCnn.Samples.Classify;
@@ -69,27 +67,17 @@ internal static class ClassifyCommand
 
     private static Model LoadModel(string file, int? resolution, out IReadOnlyList<string>? labels)
     {
-        labels = null;
-        if (!file.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return KerasFile.Read(file).BuildModel(resolution, resolution);
-        labels = StoredLabels(file);
-        return ModelFile.Load(file, resolution, resolution);
+        labels = ModelSources.IsModelFile(file) ? StoredLabels(file) : null;
+        return ModelSources.LoadModel(file, resolution);
     }
 
     private static Model LoadBuilder(string arch, double alpha, int? resolution, string weights, out IReadOnlyList<string>? labels)
     {
-        labels = null;
+        labels = ModelSources.IsModelFile(weights) ? StoredLabels(weights) : null;
         var model = ModelZoo.Create(arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution });
         try
         {
-            if (weights.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-            {
-                labels = StoredLabels(weights);
-                model.LoadWeights(weights);
-            }
-            else
-            {
-                KerasFile.Read(weights).LoadInto(model);
-            }
+            ModelSources.LoadWeights(model, weights);
             return model;
         }
         catch

@@ -7,8 +7,6 @@ using NativeCnn.Models;
 using NativeCnn.Models.Architectures;
 using NativeCnn.Samples;
 using NativeCnn.Tensors;
-using NativeCnn.Weights;
-using NativeCnn.Weights.Keras;
 
 const string Usage = """
     Inspect: look inside Keras architectures built by NativeCnn.
@@ -55,22 +53,11 @@ return CommandExit.Run(() =>
 static Model Build(CommandLine command)
 {
     int? resolution = command.String("resolution") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : null;
-    if (command.String("model") is { } file)
-    {
-        // A NativeCnn model file, or any Keras / TensorFlow.js file that carries its config.
-        return file.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
-            ? ModelFile.Load(file, resolution, resolution)
-            : KerasFile.Read(file).BuildModel(resolution, resolution);
-    }
+    if (command.String("model") is { } file) return ModelSources.LoadModel(file, resolution);
     string arch = command.Positional.FirstOrDefault() ?? throw new ArgumentException("Name an architecture, or a model file with --model.");
     double alpha = command.Double("alpha", 1.0);
     var model = ModelZoo.Create(arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution });
-    if (command.String("weights") is { } weights)
-    {
-        if (Directory.Exists(weights)) NpyWeightDirectory.Load(model, weights);
-        else if (weights.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) model.LoadWeights(weights);
-        else KerasFile.Read(weights).LoadInto(model);
-    }
+    if (command.String("weights") is { } weights) ModelSources.LoadWeights(model, weights);
     return model;
 }
 

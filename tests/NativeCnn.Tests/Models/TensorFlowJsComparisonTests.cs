@@ -73,9 +73,8 @@ public sealed class TensorFlowJsComparisonTests(ITestOutputHelper output)
         using var actual = new Tensor(actualBuffer.Shape);
         actualBuffer.CopyTo(actual.Span);
         Assert.True(expected.Shape.ElementCount == actual.Length, $"{what}: TensorFlow.js gives {expected.Shape}, NativeCnn {actual.Shape}");
-        double largest = 0, worst = 0;
-        foreach (float v in expected.Span) largest = Math.Max(largest, Math.Abs(v));
-        for (int i = 0; i < actual.Length; i++) worst = Math.Max(worst, Math.Abs(actual.Span[i] - (double)expected.Span[i]));
+        double largest = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(expected.Span)); // MaxMagnitude keeps the sign
+        double worst = TensorFlowJsReference.MaxDifference(expected, actual);
         output.WriteLine($"{what}: max |diff| {worst:E2}, max |value| {largest:G4}, ratio {worst / largest:E2}");
         Precision.AssertClose(expected.Span, actual.Span, Tolerance, largest, what);
     }
