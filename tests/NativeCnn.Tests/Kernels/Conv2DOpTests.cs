@@ -18,6 +18,8 @@ public sealed class Conv2DOpTests
     [InlineData(1, 33, 31, 3, 32, 3, 2, 1, 0, 1, 0, 1, false)]    // EfficientNet stem (correct_pad), RGB: patches
     [InlineData(1, 29, 27, 3, 16, 7, 2, 1, 3, 3, 3, 3, false)]    // ResNet stem 7x7/2 with conv1_pad: patches
     [InlineData(1, 9, 9, 8, 8, 3, 1, 2, 2, 2, 2, 2, false)]       // dilation 2: patches
+    [InlineData(2, 45, 43, 5, 20, 3, 2, 1, 1, 1, 1, 1, true)]     // thin input, patch blocks crossing the image boundary: patches
+    [InlineData(3, 6, 5, 7, 19, 5, 1, 1, 2, 2, 2, 2, false)]      // kernel wider than the map's inner columns: patches
     [InlineData(1, 20, 18, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]    // wide map: direct kernel with the residual epilogue
     [InlineData(2, 11, 9, 24, 40, 1, 2, 1, 0, 0, 0, 0, true)]     // strided 1x1: patches
     [InlineData(1, 10, 12, 40, 24, 1, 1, 1, 0, 0, 0, 0, false)]   // pointwise: packed GEMM
