@@ -31,7 +31,7 @@ public sealed class ExecutionPlan : IDisposable
         try
         {
             _buffers[model.Input] = backend.Allocate(model.Input.OutputShape.WithBatch(batch));
-            foreach (var (node, create) in fuse ? LayerFusion.Fused(model) : LayerFusion.Unfused(model))
+            foreach (var (node, create) in fuse ? LayerFusion.Fused(model, op => backend.Supports(op, out _)) : LayerFusion.Unfused(model))
             {
                 var group = create(n => _buffers[n].Shape);
                 _ownedWeights.AddRange(group.OwnedWeights);

@@ -12,7 +12,10 @@ namespace NativeCnn.Models;
 /// Conv2D / DepthwiseConv2D → BatchNormalization (folded into the kernel and bias, in float64) → elementwise
 /// activation (the kernel's epilogue);</item>
 /// <item>Conv2D → BatchNormalization → [Dropout] → Add(shortcut) → [activation]: the residual add as a row epilogue;</item>
-/// <item>squeeze-and-excitation: GlobalAveragePooling2D → [Reshape] → Conv2D 1x1 → Conv2D 1x1 (sigmoid) → Multiply.</item>
+/// <item>squeeze-and-excitation: GlobalAveragePooling2D → [Reshape] → Conv2D 1x1 → Conv2D 1x1 (sigmoid) → Multiply;</item>
+/// <item>when the backend can, squeeze-and-excitation's Multiply moves into the pointwise convolution after it (EfficientNet's
+/// projection), which scales its input channels as it reads them: the group above then ends at the excitation, and the
+/// scaled tensor is never written.</item>
 /// </list>
 /// A layer joins a group only when the group is its output's sole consumer, so every tensor another layer reads is
 /// still produced; the outputs of layers inside a group are not kept.
@@ -27,8 +30,11 @@ internal static class LayerFusion
     public static IEnumerable<(Node Output, Func<Func<Node, TensorShape>, Group> Create)> Unfused(Model model) =>
         model.Nodes.Where(n => n != model.Input).Select(n => (n, (Func<Func<Node, TensorShape>, Group>)(shapeOf => Single(n, shapeOf))));
 
-    /// <summary>The groups of <paramref name="model"/> in an executable order; each group runs where its last member stood.</summary>
-    public static IEnumerable<(Node Output, Func<Func<Node, TensorShape>, Group> Create)> Fused(Model model)
+    /// <summary>
+    /// The groups of <paramref name="model"/> in an executable order; each group runs where its last member stood.
+    /// <paramref name="supports"/> says which ops the backend runs, for fusions only some backends have.
+    /// </summary>
+    public static IEnumerable<(Node Output, Func<Func<Node, TensorShape>, Group> Create)> Fused(Model model, Func<OpDescriptor, bool> supports)
     {
         var consumers = model.Nodes.ToDictionary(n => n, _ => new List<Node>());
         foreach (var node in model.Nodes)
@@ -38,22 +44,49 @@ internal static class LayerFusion
         Node? SoleConsumer(Node node) => node != model.Output && consumers[node].Count == 1 ? consumers[node][0] : null;
 
         var claimed = new HashSet<Node>();
+        // Squeeze-and-excitation Multiply nodes that join the convolution after them → the excitation they scale by.
+        var scaledBy = new Dictionary<Node, Node>();
         var groups = new List<(int Position, Node Output, Func<Func<Node, TensorShape>, Group> Create)>();
         var position = model.Nodes.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i);
         foreach (var node in model.Nodes)
         {
             if (node == model.Input || claimed.Contains(node)) continue;
-            var members = SqueezeExcitation(node, SoleConsumer) ?? ConvolutionChain(node, SoleConsumer, claimed) ?? [node];
+            var members = SqueezeExcitation(node, SoleConsumer) ?? ConvolutionChain(node, SoleConsumer, claimed, scaledBy) ?? [node];
+            if (members[^1].Layer is Multiply && members[0].Layer is GlobalAveragePooling2D
+                && ScalesIntoConvolution(members, SoleConsumer, supports))
+            {
+                scaledBy[members[^1]] = members[^2];
+                members.RemoveAt(members.Count - 1);
+            }
             foreach (var m in members) claimed.Add(m);
             var last = members[^1];
-            groups.Add((position[last], last, shapeOf => Create(members, shapeOf)));
+            groups.Add((position[last], last, shapeOf => Create(members, shapeOf, scaledBy)));
         }
         return groups.OrderBy(g => g.Position).Select(g => (g.Output, g.Create));
     }
 
-    private static List<Node>? ConvolutionChain(Node start, Func<Node, Node?> soleConsumer, HashSet<Node> claimed)
+    /// <summary>
+    /// Whether a squeeze-and-excitation group's Multiply can move into the pointwise convolution that alone reads it,
+    /// with the backend running both halves.
+    /// </summary>
+    private static bool ScalesIntoConvolution(List<Node> se, Func<Node, Node?> soleConsumer, Func<OpDescriptor, bool> supports)
+    {
+        var multiply = se[^1];
+        if (soleConsumer(multiply) is not { Layer: Conv2D conv }) return false;
+        var convOp = (Conv2DOp)conv.CreateOp([multiply.OutputShape]) with { ScalesInputChannels = true };
+        var reduce = (Conv2D)se[^3].Layer;
+        return convOp.IsPointwise && supports(convOp) && supports(new SqueezeExcitationOp(reduce.Filters, reduce.Activation, ExcitationOnly: true));
+    }
+
+    private static List<Node>? ConvolutionChain(Node start, Func<Node, Node?> soleConsumer, HashSet<Node> claimed, Dictionary<Node, Node> scaledBy)
     {
         var members = new List<Node>();
+        // Squeeze-and-excitation's scale, applied by the convolution to its input channels.
+        if (scaledBy.ContainsKey(start) && soleConsumer(start) is { Layer: Conv2D } scaledConv)
+        {
+            members.Add(start);
+            start = scaledConv;
+        }
         // A ZeroPadding2D before a 'valid' convolution becomes the convolution's own explicit padding (Keras's
         // correct_pad before stride-2 convolutions), so the padded copy is never written.
         if (start.Layer is ZeroPadding2D && soleConsumer(start) is { Layer: Conv2D or DepthwiseConv2D } padded && PaddingOf(padded.Layer) == Padding.Valid)
@@ -127,16 +160,16 @@ internal static class LayerFusion
     private static Group Single(Node node, Func<Node, TensorShape> shapeOf) =>
         new(node, [node], node.Inputs, node.Layer.CreateOp(node.Inputs.Select(shapeOf).ToArray()), node.Layer.Weights.Select(w => w.Value).ToArray(), []);
 
-    private static Group Create(List<Node> members, Func<Node, TensorShape> shapeOf)
+    private static Group Create(List<Node> members, Func<Node, TensorShape> shapeOf, Dictionary<Node, Node> scaledBy)
     {
         if (members.Count == 1) return Single(members[0], shapeOf);
         if (members[0].Layer is GlobalAveragePooling2D)
         {
-            var reduce = (Conv2D)members[^3].Layer;
-            var expand = (Conv2D)members[^2].Layer;
+            var convs = members.Select(m => m.Layer).OfType<Conv2D>().ToArray();
+            var (reduce, expand) = (convs[0], convs[1]);
             var source = members[0].Inputs[0];
             return new Group(members[^1], members, [source],
-                new SqueezeExcitationOp(reduce.Filters, reduce.Activation),
+                new SqueezeExcitationOp(reduce.Filters, reduce.Activation, ExcitationOnly: members[^1].Layer is not Multiply),
                 [reduce.GetWeight("kernel").Value, reduce.GetWeight("bias").Value, expand.GetWeight("kernel").Value, expand.GetWeight("bias").Value], []);
         }
 
@@ -146,10 +179,11 @@ internal static class LayerFusion
         var bn = members.Select(m => m.Layer).OfType<BatchNormalization>().FirstOrDefault();
         var add = members.FirstOrDefault(m => m.Layer is Add);
         foreach (var m in members) if (ElementwiseActivation(m.Layer) is { } f) activation = f;
-        // The chain's own input comes first; a residual add's other operand second.
-        var chainInput = members[0].Inputs[0];
+        // The chain's own input comes first; a residual add's other operand second; the excitation that scales the input last.
+        var excitation = scaledBy.GetValueOrDefault(members[0]);
+        var chainInput = members[0].Inputs.First(i => i != excitation);
         var residual = add?.Inputs.First(i => !members.Contains(i));
-        Node[] inputs = residual is null ? [chainInput] : [chainInput, residual];
+        Node[] inputs = [chainInput, .. residual is null ? [] : new[] { residual }, .. excitation is null ? [] : new[] { excitation }];
         var firstShapes = new[] { zeroPadding is null ? shapeOf(chainInput) : zeroPadding.ComputeOutputShape([shapeOf(chainInput)]) };
         var padding = zeroPadding?.Padding;
 
@@ -157,7 +191,10 @@ internal static class LayerFusion
         var (kernel, bias) = FoldedWeights(first.Layer, bn, owned);
         OpDescriptor op = first.Layer switch
         {
-            Conv2D conv => WithPadding((Conv2DOp)conv.CreateOp(firstShapes), padding) with { UseBias = true, Activation = activation, AddsResidual = residual is not null },
+            Conv2D conv => WithPadding((Conv2DOp)conv.CreateOp(firstShapes), padding) with
+            {
+                UseBias = true, Activation = activation, AddsResidual = residual is not null, ScalesInputChannels = excitation is not null,
+            },
             DepthwiseConv2D depthwise => WithPadding((DepthwiseConv2DOp)depthwise.CreateOp(firstShapes), padding) with { UseBias = true, Activation = activation },
             _ => throw new InvalidOperationException($"{first.Name}: not a convolution."),
         };

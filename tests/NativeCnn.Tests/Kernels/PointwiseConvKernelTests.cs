@@ -76,6 +76,51 @@ public class PointwiseConvKernelTests
     }
 
     [Theory]
+    // Images of 49, 1, 13 and 144 pixels: ranges that start and end inside images, tiles that straddle image boundaries.
+    [InlineData(3, 7, 7, 96, 24, false)]
+    [InlineData(5, 1, 1, 33, 17, true)]
+    [InlineData(2, 1, 13, 17, 40, true)]
+    [InlineData(2, 12, 12, 144, 24, false)]
+    public void InputChannelScalesMatchReferenceOnEveryWidth(int batch, int height, int width, int inputChannels, int outputChannels, bool hasResidual)
+    {
+        int pixels = batch * height * width, pixelsPerImage = height * width;
+        var p = new PointwiseConvParams(pixels, inputChannels, outputChannels);
+        var input = TestData.Uniform(81, pixels * inputChannels);
+        var kernel = TestData.Uniform(82, inputChannels * outputChannels);
+        var bias = TestData.Uniform(83, outputChannels);
+        float[]? residual = hasResidual ? TestData.Uniform(84, pixels * outputChannels) : null;
+        var scales = TestData.Uniform(85, batch * inputChannels);
+        // The reference multiplies the input as Keras's Multiply layer does, before the convolution.
+        var scaledInput = new float[input.Length];
+        for (int i = 0; i < input.Length; i++)
+            scaledInput[i] = input[i] * scales[i / inputChannels / pixelsPerImage * inputChannels + i % inputChannels];
+        var expected = Reference(scaledInput, kernel, bias, residual, batch, height, width, inputChannels, outputChannels, ReferenceActivation.Swish);
+
+        foreach (var simd in Widths)
+        {
+            using var packed = Pack(simd, kernel, bias, inputChannels, outputChannels);
+            var output = new float[expected.Length];
+            int a = pixels / 3, b = Math.Max(a, 2 * pixels / 3);
+            foreach (var range in new[] { new RowRange(a, b), new RowRange(0, a), new RowRange(b, pixels) })
+                Run(simd, ReferenceActivation.Swish, input, packed, residual, output, p, range, RowRange.All(packed.PanelCount), scales, pixelsPerImage);
+            Precision.AssertClose(expected, output, scale: Math.Sqrt(inputChannels), what: simd);
+        }
+    }
+
+    [Fact]
+    public void RejectsInputScalesThatDoNotCoverTheImages()
+    {
+        var p = new PointwiseConvParams(8, 2, 4);
+        using var packed = new PackedPointwiseWeights(new float[8], [], 2, 4);
+        var identity = new IdentityActivation();
+        // 8 pixels are not whole images of 3; 2 images of 4 pixels need 4 scales, not 3.
+        Assert.Throws<ArgumentOutOfRangeException>(() => PointwiseConvKernels.Nhwc(new float[16], packed, [], new float[32], p, identity,
+            RowRange.All(8), RowRange.All(1), new float[6], pixelsPerImage: 3));
+        Assert.Throws<ArgumentException>(() => PointwiseConvKernels.Nhwc(new float[16], packed, [], new float[32], p, identity,
+            RowRange.All(8), RowRange.All(1), new float[3], pixelsPerImage: 4));
+    }
+
+    [Theory]
     // A 7x7 map splits its 40 panels into groups as well as its 5 pixel blocks; 20x17 splits pixel blocks only.
     [InlineData(1, 7, 7, 33, 1280, true)]
     [InlineData(2, 20, 17, 24, 40, true)]
@@ -177,29 +222,30 @@ public class PointwiseConvKernelTests
         };
 
     private static void Run(string simd, ReferenceActivation activation, float[] input, PackedPointwiseWeights packed, float[]? residual,
-                            float[] output, in PointwiseConvParams p, RowRange pixels, RowRange panels)
+                            float[] output, in PointwiseConvParams p, RowRange pixels, RowRange panels, float[]? scales = null, int pixelsPerImage = 0)
     {
         switch (activation)
         {
-            case ReferenceActivation.Identity: Run(simd, new IdentityActivation(), input, packed, residual, output, p, pixels, panels); break;
-            case ReferenceActivation.Relu: Run(simd, new ReluActivation(), input, packed, residual, output, p, pixels, panels); break;
-            case ReferenceActivation.Relu6: Run(simd, new BoundedReluActivation(6f), input, packed, residual, output, p, pixels, panels); break;
-            case ReferenceActivation.Swish: Run(simd, new SwishActivation(), input, packed, residual, output, p, pixels, panels); break;
+            case ReferenceActivation.Identity: Run(simd, new IdentityActivation(), input, packed, residual, output, p, pixels, panels, scales, pixelsPerImage); break;
+            case ReferenceActivation.Relu: Run(simd, new ReluActivation(), input, packed, residual, output, p, pixels, panels, scales, pixelsPerImage); break;
+            case ReferenceActivation.Relu6: Run(simd, new BoundedReluActivation(6f), input, packed, residual, output, p, pixels, panels, scales, pixelsPerImage); break;
+            case ReferenceActivation.Swish: Run(simd, new SwishActivation(), input, packed, residual, output, p, pixels, panels, scales, pixelsPerImage); break;
             default: throw new ArgumentOutOfRangeException(nameof(activation));
         }
     }
 
     private static void Run<TActivation>(string simd, TActivation activation, float[] input, PackedPointwiseWeights packed, float[]? residual,
-                                         float[] output, in PointwiseConvParams p, RowRange pixels, RowRange panels)
+                                         float[] output, in PointwiseConvParams p, RowRange pixels, RowRange panels, float[]? scales, int pixelsPerImage)
         where TActivation : struct, IActivation
     {
         ReadOnlySpan<float> r = residual ?? [];
+        ReadOnlySpan<float> s = scales ?? [];
         switch (simd)
         {
-            case "Vector512": PointwiseConvKernels.NhwcVector512(input, packed, r, output, p, activation, pixels, panels); break;
-            case "Vector256": PointwiseConvKernels.NhwcVector256(input, packed, r, output, p, activation, pixels, panels); break;
-            case "Scalar": PointwiseConvKernels.NhwcScalar(input, packed, r, output, p, activation, pixels, panels); break;
-            default: PointwiseConvKernels.Nhwc(input, packed, r, output, p, activation, pixels, panels); break;
+            case "Vector512": PointwiseConvKernels.NhwcVector512(input, packed, r, output, p, activation, pixels, panels, s, pixelsPerImage); break;
+            case "Vector256": PointwiseConvKernels.NhwcVector256(input, packed, r, output, p, activation, pixels, panels, s, pixelsPerImage); break;
+            case "Scalar": PointwiseConvKernels.NhwcScalar(input, packed, r, output, p, activation, pixels, panels, s, pixelsPerImage); break;
+            default: PointwiseConvKernels.Nhwc(input, packed, r, output, p, activation, pixels, panels, s, pixelsPerImage); break;
         }
     }
 }

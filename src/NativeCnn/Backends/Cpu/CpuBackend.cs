@@ -34,6 +34,7 @@ public sealed class CpuBackend : IBackend
     {
         reason = op switch
         {
+            Conv2DOp { ScalesInputChannels: true, IsPointwise: false } => "input channel scales need a pointwise (1x1, stride 1, unpadded) convolution",
             Conv2DOp or DepthwiseConv2DOp or ChannelAffineOp or ActivationOp or AddOp or MultiplyOp or ZeroPadding2DOp
                 or Pooling2DOp or GlobalPooling2DOp or DenseOp or CopyOp or SqueezeExcitationOp => null,
             _ => $"the CPU backend has no kernel for {op.GetType().Name}",

@@ -16,6 +16,8 @@ internal static class GpuOps
     {
         reason = op switch
         {
+            Conv2DOp { ScalesInputChannels: true } => "the GPU convolution kernel does not scale its input channels",
+            SqueezeExcitationOp { ExcitationOnly: true } => "the GPU squeeze-and-excitation kernel always scales its input",
             Conv2DOp conv => ElementwiseOnly(conv.Activation, "Conv2D"),
             DepthwiseConv2DOp depthwise => ElementwiseOnly(depthwise.Activation, "DepthwiseConv2D"),
             ChannelAffineOp affine => ElementwiseOnly(affine.Activation, "a channel affine (BatchNormalization)"),

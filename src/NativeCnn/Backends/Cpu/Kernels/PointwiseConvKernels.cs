@@ -52,57 +52,76 @@ public static class PointwiseConvKernels
     /// <param name="activation">Fused epilogue.</param>
     /// <param name="pixels">The output pixels to compute.</param>
     /// <param name="panels">The output-channel panels to compute.</param>
+    /// <param name="inputScale">
+    /// Optional <c>images × InputChannels</c> scales applied to the input channels of each image first,
+    /// <c>input[m, c] · inputScale[image(m), c]</c> (squeeze-and-excitation's excitation): each kernel row is scaled as it
+    /// streams through the micro-kernel, one multiply per input channel and vector instead of a pass over the input.
+    /// </param>
+    /// <param name="pixelsPerImage">Pixels of one image when <paramref name="inputScale"/> is given; pixel 0 starts image 0.</param>
     public static void Nhwc<TActivation>(ReadOnlySpan<float> input, PackedPointwiseWeights weights, ReadOnlySpan<float> residual,
-                                         Span<float> output, in PointwiseConvParams p, TActivation activation, RowRange pixels, RowRange panels)
+                                         Span<float> output, in PointwiseConvParams p, TActivation activation, RowRange pixels, RowRange panels,
+                                         ReadOnlySpan<float> inputScale = default, int pixelsPerImage = 0)
         where TActivation : struct, IActivation
     {
-        if (Vector512.IsHardwareAccelerated) NhwcVector512(input, weights, residual, output, p, activation, pixels, panels);
-        else if (Vector256.IsHardwareAccelerated) NhwcVector256(input, weights, residual, output, p, activation, pixels, panels);
-        else NhwcScalar(input, weights, residual, output, p, activation, pixels, panels);
+        if (Vector512.IsHardwareAccelerated) NhwcVector512(input, weights, residual, output, p, activation, pixels, panels, inputScale, pixelsPerImage);
+        else if (Vector256.IsHardwareAccelerated) NhwcVector256(input, weights, residual, output, p, activation, pixels, panels, inputScale, pixelsPerImage);
+        else NhwcScalar(input, weights, residual, output, p, activation, pixels, panels, inputScale, pixelsPerImage);
     }
 
     /// <summary><see cref="Nhwc"/> with 12 × 32 tiles of 16-lane vectors; needs 32-wide panels.</summary>
     internal static void NhwcVector512<TActivation>(ReadOnlySpan<float> input, PackedPointwiseWeights weights, ReadOnlySpan<float> residual,
                                                     Span<float> output, in PointwiseConvParams p, TActivation activation,
-                                                    RowRange pixels, RowRange panels)
+                                                    RowRange pixels, RowRange panels, ReadOnlySpan<float> inputScale = default, int pixelsPerImage = 0)
         where TActivation : struct, IActivation
-        => Run(input, weights, residual, output, p, pixels, panels, new Tiles512<TActivation>(activation));
+    {
+        if (inputScale.IsEmpty) Run(input, weights, residual, output, p, pixels, panels, new Tiles512<TActivation, Unscaled>(activation), default, 0);
+        else Run(input, weights, residual, output, p, pixels, panels, new Tiles512<TActivation, Scaled>(activation), inputScale, pixelsPerImage);
+    }
 
     /// <summary><see cref="Nhwc"/> with 6 × 16 tiles of 8-lane vectors; needs 16-wide panels.</summary>
     internal static void NhwcVector256<TActivation>(ReadOnlySpan<float> input, PackedPointwiseWeights weights, ReadOnlySpan<float> residual,
                                                     Span<float> output, in PointwiseConvParams p, TActivation activation,
-                                                    RowRange pixels, RowRange panels)
+                                                    RowRange pixels, RowRange panels, ReadOnlySpan<float> inputScale = default, int pixelsPerImage = 0)
         where TActivation : struct, IActivation
-        => Run(input, weights, residual, output, p, pixels, panels, new Tiles256<TActivation>(activation));
+    {
+        if (inputScale.IsEmpty) Run(input, weights, residual, output, p, pixels, panels, new Tiles256<TActivation, Unscaled>(activation), default, 0);
+        else Run(input, weights, residual, output, p, pixels, panels, new Tiles256<TActivation, Scaled>(activation), inputScale, pixelsPerImage);
+    }
 
     /// <summary><see cref="Nhwc"/> in scalar code, for machines without 256-bit vectors; needs 16-wide panels.</summary>
     internal static void NhwcScalar<TActivation>(ReadOnlySpan<float> input, PackedPointwiseWeights weights, ReadOnlySpan<float> residual,
                                                  Span<float> output, in PointwiseConvParams p, TActivation activation,
-                                                 RowRange pixels, RowRange panels)
+                                                 RowRange pixels, RowRange panels, ReadOnlySpan<float> inputScale = default, int pixelsPerImage = 0)
         where TActivation : struct, IActivation
-        => Run(input, weights, residual, output, p, pixels, panels, new TilesScalar<TActivation>(activation));
+        => Run(input, weights, residual, output, p, pixels, panels, new TilesScalar<TActivation>(activation), inputScale, pixelsPerImage);
 
     // The micro-kernels are small methods called once per tile, so they would start as Tier0 code (every vector on the
     // stack) and wait for call counting to promote them on a background thread, which a busy machine starves for
     // seconds: they and this driver are compiled fully optimized from the first call instead.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Run<TTiles>(ReadOnlySpan<float> input, PackedPointwiseWeights weights, ReadOnlySpan<float> residual,
-                                           Span<float> output, in PointwiseConvParams p, RowRange pixels, RowRange panels, TTiles tiles)
+                                           Span<float> output, in PointwiseConvParams p, RowRange pixels, RowRange panels, TTiles tiles,
+                                           ReadOnlySpan<float> inputScale, int pixelsPerImage)
         where TTiles : struct, ITiles
     {
         Validate(input, weights, residual, output, p, pixels, panels, TTiles.PanelWidth);
+        bool scaled = !inputScale.IsEmpty;
+        if (scaled) ValidateScale(inputScale, p, pixelsPerImage);
         if (pixels.Count == 0 || panels.Count == 0) return;
         int k = p.InputChannels, n = p.OutputChannels, rowsPerTile = TTiles.Rows;
         // Pixels are taken in chunks whose input stays in L2 while every panel passes over it, so each panel (k × width
         // values, streamed from L1/L2) is reused by all the chunk's tiles and the input is read from memory once.
         // The chunk's output stays in L2 too, for the activations applied after the tiles (see InRegisters).
         int chunk = Math.Max(rowsPerTile, Math.Min(ChunkBytes / k, OutputChunkBytes / n) / sizeof(float) / rowsPerTile * rowsPerTile);
-        fixed (float* inputPtr = input, residualPtr = residual, outputPtr = output)
+        fixed (float* inputPtr = input, residualPtr = residual, outputPtr = output, scalePtr = inputScale)
         {
             float* packed = weights.Panels, bias = weights.Bias;
-            for (int m0 = pixels.Start; m0 < pixels.End; m0 += chunk)
+            for (int m0 = pixels.Start, m1; m0 < pixels.End; m0 = m1)
             {
-                int m1 = Math.Min(pixels.End, m0 + chunk);
+                m1 = Math.Min(pixels.End, m0 + chunk);
+                int image = scaled ? m0 / pixelsPerImage : 0;
+                // Scaled input: a chunk stays inside one image, whose scales every tile of it reads.
+                if (scaled) m1 = Math.Min(m1, (image + 1) * pixelsPerImage);
                 for (int panel = panels.Start; panel < panels.End; panel++)
                 {
                     int column = panel * TTiles.PanelWidth, valid = Math.Min(TTiles.PanelWidth, n - column);
@@ -110,6 +129,7 @@ public static class PointwiseConvKernels
                     {
                         Panel = packed + (nint)panel * k * TTiles.PanelWidth,
                         Bias = bias + column,
+                        Scale = scaled ? scalePtr + (nint)image * k : null,
                         InputChannels = k,
                         OutputChannels = n,
                         ValidColumns = valid,
@@ -156,11 +176,24 @@ public static class PointwiseConvKernels
             throw new ArgumentOutOfRangeException(nameof(panels), $"Panels {panels} outside [0, {weights.PanelCount}).");
     }
 
-    /// <summary>One panel's pointers and extents; <c>ValidColumns</c> is below the panel width only on the last panel.</summary>
+    private static void ValidateScale(ReadOnlySpan<float> inputScale, in PointwiseConvParams p, int pixelsPerImage)
+    {
+        if (pixelsPerImage <= 0 || p.Pixels % pixelsPerImage != 0)
+            throw new ArgumentOutOfRangeException(nameof(pixelsPerImage), $"{pixelsPerImage} pixels per image do not divide {p}.");
+        long images = p.Pixels / pixelsPerImage;
+        if (inputScale.Length < images * p.InputChannels)
+            throw new ArgumentException($"Input scales have {inputScale.Length} values, fewer than {images} images × {p.InputChannels} channels.", nameof(inputScale));
+    }
+
+    /// <summary>
+    /// One panel's pointers and extents; <c>ValidColumns</c> is below the panel width only on the last panel, and
+    /// <c>Scale</c> (the image's input-channel scales) is null when the input is not scaled.
+    /// </summary>
     private unsafe struct Tile
     {
         public float* Panel;
         public float* Bias;
+        public float* Scale;
         public int InputChannels;
         public int OutputChannels;
         public int ValidColumns;
@@ -198,6 +231,15 @@ public static class PointwiseConvKernels
         static abstract int Count { get; }
     }
 
+    /// <summary>Whether the micro-kernels scale each kernel row by the image's input-channel scale (compile-time, like <see cref="ICount"/>).</summary>
+    private interface IInputScaling
+    {
+        static abstract bool Enabled { get; }
+    }
+
+    private struct Unscaled : IInputScaling { public static bool Enabled => false; }
+    private struct Scaled : IInputScaling { public static bool Enabled => true; }
+
     private struct Rows1 : ICount { public static int Count => 1; }
     private struct Rows2 : ICount { public static int Count => 2; }
     private struct Rows3 : ICount { public static int Count => 3; }
@@ -211,8 +253,8 @@ public static class PointwiseConvKernels
     private struct Rows11 : ICount { public static int Count => 11; }
     private struct Rows12 : ICount { public static int Count => 12; }
 
-    private readonly unsafe struct Tiles512<TActivation>(TActivation activation) : ITiles
-        where TActivation : struct, IActivation
+    private readonly unsafe struct Tiles512<TActivation, TScaling>(TActivation activation) : ITiles
+        where TActivation : struct, IActivation where TScaling : struct, IInputScaling
     {
         public static int Rows => RowsPerTile512;
 
@@ -277,11 +319,17 @@ public static class PointwiseConvKernels
             // so every broadcast is one load with a scaled-index address and the loop advances only four pointers.
             nint s1 = t.InputChannels, s2 = 2 * s1, s3 = 3 * s1;
             float* x0 = a, x4 = a + 4 * s1, x8 = a + 8 * s1;
-            float* w = t.Panel;
+            float* w = t.Panel, scale = t.Scale;
             for (float* end = a + s1; x0 < end; x0++, x4++, x8++, w += 32)
             {
                 var w0 = Vector512.Load(w);
                 var w1 = wide ? Vector512.Load(w + 16) : default;
+                if (TScaling.Enabled)
+                {
+                    var sc = Vector512.Create(*scale++);
+                    w0 *= sc;
+                    if (wide) w1 *= sc;
+                }
                 var v = Vector512.Create(*x0);
                 c00 = Vector512.FusedMultiplyAdd(v, w0, c00);
                 if (wide) c01 = Vector512.FusedMultiplyAdd(v, w1, c01);
@@ -385,8 +433,8 @@ public static class PointwiseConvKernels
         }
     }
 
-    private readonly unsafe struct Tiles256<TActivation>(TActivation activation) : ITiles
-        where TActivation : struct, IActivation
+    private readonly unsafe struct Tiles256<TActivation, TScaling>(TActivation activation) : ITiles
+        where TActivation : struct, IActivation where TScaling : struct, IInputScaling
     {
         public static int Rows => RowsPerTile256;
 
@@ -425,11 +473,17 @@ public static class PointwiseConvKernels
             Vector256<float> c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
             nint s1 = t.InputChannels, s2 = 2 * s1;
             float* x0 = a, x3 = a + 3 * s1;
-            float* w = t.Panel;
+            float* w = t.Panel, scale = t.Scale;
             for (float* end = a + s1; x0 < end; x0++, x3++, w += 16)
             {
                 var w0 = Vector256.Load(w);
                 var w1 = Vector256.Load(w + 8);
+                if (TScaling.Enabled)
+                {
+                    var sc = Vector256.Create(*scale++);
+                    w0 *= sc;
+                    w1 *= sc;
+                }
                 var v = Vector256.Create(*x0);
                 c00 = Vector256.FusedMultiplyAdd(v, w0, c00);
                 c01 = Vector256.FusedMultiplyAdd(v, w1, c01);
@@ -510,7 +564,7 @@ public static class PointwiseConvKernels
             {
                 float sum = t.Bias[j];
                 float* w = t.Panel + j;
-                for (int i = 0; i < k; i++, w += 16) sum += a[i] * *w;
+                for (int i = 0; i < k; i++, w += 16) sum += (t.Scale == null ? a[i] : a[i] * t.Scale[i]) * *w;
                 if (residual != null) sum += residual[j];
                 c[j] = activation.Invoke(sum);
             }

@@ -20,12 +20,14 @@ internal sealed class CpuConv2D : CpuOp
     private readonly Tensor? _bias;
     private readonly ActivationFunction _activation;
     private readonly Tensor? _residual;
+    private readonly Tensor? _inputScale;
     private readonly PackedPointwiseWeights? _packed;
     private readonly PointwiseConvParams _pointwise;
     private readonly int _pixelBlocks, _panelGroups;
     private readonly PatchScratch? _patches;
 
-    public CpuConv2D(Conv2DOp op, OpBinding binding, WorkerPool pool) : base(binding, pool, op.AddsResidual ? 2 : 1, op.UseBias ? 2 : 1)
+    public CpuConv2D(Conv2DOp op, OpBinding binding, WorkerPool pool)
+        : base(binding, pool, 1 + (op.AddsResidual ? 1 : 0) + (op.ScalesInputChannels ? 1 : 0), op.UseBias ? 2 : 1)
     {
         var i = Input.Shape;
         if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
@@ -45,12 +47,17 @@ internal sealed class CpuConv2D : CpuOp
             _residual = Inputs[1];
             ExpectShape(_residual.Shape, Output.Shape, "residual input");
         }
+        if (op.ScalesInputChannels)
+        {
+            if (!op.IsPointwise) throw Fail("input channel scales need a pointwise (1x1, stride 1, unpadded) convolution");
+            _inputScale = Inputs[^1];
+            ExpectShape(_inputScale.Shape, TensorShape.Nhwc(i.Batch, 1, 1, i.Channels), "input channel scales");
+        }
         _params = new Conv2DParams(i.Batch, i.Height, i.Width, i.Channels, outH, outW, op.Filters,
             op.KernelHeight, op.KernelWidth, op.StrideHeight, op.StrideWidth, op.DilationHeight, op.DilationWidth,
             op.Padding.Top, op.Padding.Left);
 
-        bool pointwise = op.KernelHeight == 1 && op.KernelWidth == 1 && op.StrideHeight == 1 && op.StrideWidth == 1
-                         && op.Padding == Padding2D.None && op.DilationHeight == 1 && op.DilationWidth == 1;
+        bool pointwise = op.IsPointwise;
         // Other convolutions go through the same packed GEMM on gathered patches (im2col: one row of kh·kw·C values
         // per output pixel, in HWIO order) where the direct kernel is weak: strided 1x1s, small maps (7x7, 14x14,
         // where most pixels touch the padding) and thin inputs such as the RGB stem.
@@ -231,7 +238,8 @@ internal sealed class CpuConv2D : CpuOp
                 var panelRange = new RowRange(group * packed.PanelCount / groups, (group + 1) * packed.PanelCount / groups);
                 if (op._patches is null)
                     PointwiseConvKernels.Nhwc(op.Input.Span, packed, residual, op.Output.Span, in op._pointwise, activation,
-                                              pixelRange, panelRange);
+                                              pixelRange, panelRange, op._inputScale is null ? default : op._inputScale.Span,
+                                              op._params.OutputHeight * op._params.OutputWidth);
                 else
                     OnPatches(activation, pixelRange, panelRange);
                 row += lastBlock - block;

@@ -5,7 +5,9 @@ namespace NativeCnn.Backends.Cpu.Ops;
 
 /// <summary>
 /// Fused squeeze-and-excitation in three pool runs, so that one image uses every thread: the squeeze over pixel blocks,
-/// the two tiny matrix-vector products per image, then the per-channel scale over pixel rows (the op's own rows).
+/// the two tiny matrix-vector products per image, then the per-channel scale over pixel rows (the op's own rows). With
+/// <see cref="SqueezeExcitationOp.ExcitationOnly"/> the excitation is the output and the scale phase is left to the next
+/// convolution.
 /// </summary>
 internal sealed class CpuSqueezeExcitation : CpuOp
 {
@@ -18,6 +20,7 @@ internal sealed class CpuSqueezeExcitation : CpuOp
     private readonly int _batch, _height, _blocks;
     private readonly float[] _partialMeans, _reduced, _excitation;
     private readonly ActivationFunction _reduceActivation;
+    private readonly bool _excitationOnly;
     private readonly SqueezePhase _squeeze;
     private readonly ExcitePhase _excite;
 
@@ -25,7 +28,8 @@ internal sealed class CpuSqueezeExcitation : CpuOp
     {
         var i = Input.Shape;
         if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
-        ExpectShape(Output.Shape, i, "output");
+        _excitationOnly = op.ExcitationOnly;
+        ExpectShape(Output.Shape, _excitationOnly ? TensorShape.Nhwc(i.Batch, 1, 1, i.Channels) : i, "output");
         int c = i.Channels, r = op.ReducedChannels;
         _reduceKernel = binding.Weights[0];
         _reduceBias = binding.Weights[1];
@@ -42,7 +46,7 @@ internal sealed class CpuSqueezeExcitation : CpuOp
         _blocks = Math.Max(1, Math.Min(MaxSqueezeBlocks, _params.Pixels));
         _partialMeans = new float[_batch * _blocks * c];
         _reduced = new float[_batch * r];
-        _excitation = new float[_batch * c];
+        _excitation = _excitationOnly ? [] : new float[_batch * c];
         _squeeze = new SqueezePhase(this);
         _excite = new ExcitePhase(this);
     }
@@ -54,8 +58,11 @@ internal sealed class CpuSqueezeExcitation : CpuOp
         if (_params.Pixels == 0 || _batch == 0) return;
         Pool.Run(_squeeze, _batch * _blocks);
         Pool.Run(_excite, _batch);
-        base.Run();
+        if (!_excitationOnly) base.Run();
     }
+
+    /// <summary>Where the excite phase writes: the output itself when it is the excitation.</summary>
+    private Span<float> Excitation => _excitationOnly ? Output.Span : _excitation;
 
     /// <summary>The scale phase: <c>output = input · e</c> on pixel rows, each image with its own excitation.</summary>
     public override void Execute(RowRange rows)
@@ -66,7 +73,7 @@ internal sealed class CpuSqueezeExcitation : CpuOp
         for (int row = rows.Start; row < rows.End; row++)
         {
             int n = row / _height;
-            ElementwiseKernels.MultiplyByChannel(input.Slice(row * rowLength, rowLength), _excitation.AsSpan(n * c, c),
+            ElementwiseKernels.MultiplyByChannel(input.Slice(row * rowLength, rowLength), Excitation.Slice(n * c, c),
                                                  output.Slice(row * rowLength, rowLength));
         }
     }
@@ -107,7 +114,7 @@ internal sealed class CpuSqueezeExcitation : CpuOp
             {
                 SqueezeExcitationKernels.Excite(op._partialMeans.AsSpan(n * partialLength, partialLength),
                     op._reduceKernel.Span, op._reduceBias.Span, op._expandKernel.Span, op._expandBias.Span,
-                    op._reduced.AsSpan(n * r, r), op._excitation.AsSpan(n * c, c), in p, op._blocks, activation);
+                    op._reduced.AsSpan(n * r, r), op.Excitation.Slice(n * c, c), in p, op._blocks, activation);
             }
         }
     }
