@@ -71,7 +71,7 @@ public readonly struct SigmoidActivation : IActivation
     /// <inheritdoc/>
     public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + VectorExp.Exp(-x));
     /// <inheritdoc/>
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + VectorExp.Exp(-x));
+    public Vector512<float> Invoke(Vector512<float> x) => VectorExp.Sigmoid(x);
 }
 
 /// <summary><c>x * sigmoid(x)</c> (Keras <c>swish</c>, PyTorch <c>SiLU</c>).</summary>
@@ -82,7 +82,7 @@ public readonly struct SwishActivation : IActivation
     /// <inheritdoc/>
     public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + VectorExp.Exp(-x));
     /// <inheritdoc/>
-    public Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + VectorExp.Exp(-x));
+    public Vector512<float> Invoke(Vector512<float> x) => x * VectorExp.Sigmoid(x);
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
@@ -36,6 +37,36 @@ internal static class VectorExp
         // n is in [-126, 127] after the clamp, so n + 127 is a valid biased exponent.
         var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
         return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(Max)), Vector512.Create(float.PositiveInfinity), p * scale);
+    }
+
+    // The AVX-512 sigmoid's minimax polynomial for exp on [-ln2/2, ln2/2] (XNNPACK's rr1-p5 coefficients).
+    private const float Log2EFloat = 1.44269502162933350f, MinusLn2 = -0.693147182464599609f;
+    private const float E1 = 0.999999701976776123f, E2 = 0.499991506338119507f, E3 = 0.166676521301269531f;
+    private const float E4 = 0.0418978221714496613f, E5 = 0.00828929059207439423f;
+
+    /// <summary>
+    /// <c>1 / (1 + exp(−x))</c> with AVX-512's <c>vscalefps</c>, in 16 instructions where <c>1 / (1 + Exp(−x))</c> takes
+    /// about 26 (swish after every EfficientNet convolution is the hottest elementwise op): <c>e = exp(−|x|)</c> never
+    /// overflows, <c>σ(−|x|) = e / (1 + e)</c>, and <c>σ(x) = 1 − σ(−|x|)</c> for <c>x ≥ 0</c>. Below
+    /// <see cref="Min"/> the result is 0 (instead of a float denormal, whose arithmetic is slow): within 3 ulp elsewhere.
+    /// Needs <see cref="Avx512F"/> (as every <see cref="Vector512"/>-accelerated machine has).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sigmoid(Vector512<float> x)
+    {
+        var negativeMagnitude = (x.AsUInt32() | Vector512.Create(0x80000000u)).AsSingle();
+        var z = Vector512.Max(negativeMagnitude, Vector512.Create(Min));
+        var n = Avx512F.RoundScale(z * Vector512.Create(Log2EFloat), 0);
+        var t = Vector512.FusedMultiplyAdd(n, Vector512.Create(MinusLn2), z);
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(E5), t, Vector512.Create(E4));
+        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(E3));
+        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(E2));
+        p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(E1));
+        p = Vector512.FusedMultiplyAdd(p, t, Vector512<float>.One);
+        var e = Avx512F.Scale(p, n);
+        var f = e / (e + Vector512<float>.One);
+        f = Vector512.ConditionalSelect(Vector512.Equals(z, negativeMagnitude), f, Vector512<float>.Zero);
+        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero), Vector512<float>.One - f, f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
