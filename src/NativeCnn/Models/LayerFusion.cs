@@ -12,6 +12,8 @@ namespace NativeCnn.Models;
 /// Conv2D / DepthwiseConv2D → BatchNormalization (folded into the kernel and bias, in float64) → elementwise
 /// activation (the kernel's epilogue);</item>
 /// <item>Conv2D → BatchNormalization → [Dropout] → Add(shortcut) → [activation]: the residual add as a row epilogue;</item>
+/// <item>consecutive per-channel affine layers (Rescaling, Normalization, BatchNormalization), such as EfficientNet's
+/// input preprocessing, composed into one affine map (in float64) → [activation];</item>
 /// <item>squeeze-and-excitation: GlobalAveragePooling2D → [Reshape] → Conv2D 1x1 → Conv2D 1x1 (sigmoid) → Multiply;</item>
 /// <item>when the backend can, squeeze-and-excitation's Multiply moves into the pointwise convolution after it (EfficientNet's
 /// projection), which scales its input channels as it reads them: the group above then ends at the excitation, and the
@@ -51,7 +53,8 @@ internal static class LayerFusion
         foreach (var node in model.Nodes)
         {
             if (node == model.Input || claimed.Contains(node)) continue;
-            var members = SqueezeExcitation(node, SoleConsumer) ?? ConvolutionChain(node, SoleConsumer, claimed, scaledBy) ?? [node];
+            var members = SqueezeExcitation(node, SoleConsumer) ?? ConvolutionChain(node, SoleConsumer, claimed, scaledBy)
+                          ?? AffineChain(node, SoleConsumer) ?? [node];
             if (members[^1].Layer is Multiply && members[0].Layer is GlobalAveragePooling2D
                 && ScalesIntoConvolution(members, SoleConsumer, supports))
             {
@@ -128,6 +131,18 @@ internal static class LayerFusion
         return members.Count > 1 ? members : null;
     }
 
+    private static bool IsChannelAffine(Layer layer) => layer is Rescaling or Normalization or BatchNormalization;
+
+    private static List<Node>? AffineChain(Node start, Func<Node, Node?> soleConsumer)
+    {
+        if (!IsChannelAffine(start.Layer)) return null;
+        var members = new List<Node> { start };
+        var next = soleConsumer(start);
+        for (; next is not null && IsChannelAffine(next.Layer); next = soleConsumer(next)) members.Add(next);
+        if (next is not null && ElementwiseActivation(next.Layer) is not null) members.Add(next);
+        return members.Count > 1 ? members : null;
+    }
+
     private static List<Node>? SqueezeExcitation(Node start, Func<Node, Node?> soleConsumer)
     {
         if (start.Layer is not GlobalAveragePooling2D) return null;
@@ -173,6 +188,8 @@ internal static class LayerFusion
                 [reduce.GetWeight("kernel").Value, reduce.GetWeight("bias").Value, expand.GetWeight("kernel").Value, expand.GetWeight("bias").Value], []);
         }
 
+        if (IsChannelAffine(members[0].Layer)) return ComposedAffine(members, shapeOf);
+
         var first = members.First(m => m.Layer is Conv2D or DepthwiseConv2D);
         var zeroPadding = members[0].Layer as ZeroPadding2D;
         var activation = ActivationFunction.Linear;
@@ -199,6 +216,31 @@ internal static class LayerFusion
             _ => throw new InvalidOperationException($"{first.Name}: not a convolution."),
         };
         return new Group(members[^1], members, inputs, op, [kernel, bias], owned);
+    }
+
+    /// <summary>One affine map for a chain of them: <c>(x·a₁ + b₁)·a₂ + b₂ = x·(a₁a₂) + (b₁a₂ + b₂)</c>, composed in float64.</summary>
+    private static Group ComposedAffine(List<Node> members, Func<Node, TensorShape> shapeOf)
+    {
+        var shape = shapeOf(members[0].Inputs[0]);
+        var scale = Enumerable.Repeat(1.0, shape.Channels).ToArray();
+        var shift = new double[shape.Channels];
+        var activation = ActivationFunction.Linear;
+        foreach (var member in members)
+        {
+            if (ElementwiseActivation(member.Layer) is { } f)
+            {
+                activation = f;
+                continue;
+            }
+            var op = (ChannelAffineOp)member.Layer.CreateOp([shape]);
+            for (int c = 0; c < scale.Length; c++)
+            {
+                scale[c] *= op.Scale[c];
+                shift[c] = shift[c] * op.Scale[c] + op.Shift[c];
+            }
+        }
+        var composed = new ChannelAffineOp(scale.Select(v => (float)v).ToArray(), shift.Select(v => (float)v).ToArray(), activation);
+        return new Group(members[^1], members, [members[0].Inputs[0]], composed, [], []);
     }
 
     private static Conv2DOp WithPadding(Conv2DOp op, Padding2D? padding) => padding is { } p ? op with { Padding = p } : op;
