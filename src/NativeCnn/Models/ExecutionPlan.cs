@@ -141,7 +141,10 @@ public sealed class ExecutionPlan : IDisposable
     /// </summary>
     public long ActivationBytes { get; }
 
-    /// <summary>Bytes the activations would take with one buffer per step (as a plan made with <c>fuse: false</c> has).</summary>
+    /// <summary>
+    /// Bytes the activations of this plan's steps would take with one buffer each (what a plan made with
+    /// <c>fuse: false</c> allocates, for its one step per layer).
+    /// </summary>
     public long ActivationBytesWithoutReuse { get; }
 
     /// <summary>The prepared layers in execution order.</summary>
