@@ -112,6 +112,8 @@ static void Profile(CommandLine command)
         writer.WriteNumber("batch", batch);
         writer.WriteNumber("runs", runs);
         writer.WriteNumber("median_ms", medianTotal);
+        writer.WriteNumber("activation_bytes", plan.ActivationBytes);
+        writer.WriteNumber("activation_bytes_without_reuse", plan.ActivationBytesWithoutReuse);
         writer.WriteStartArray("layers");
         foreach (var (step, ms) in rows)
         {
@@ -139,6 +141,7 @@ static void Profile(CommandLine command)
     }
     long macs = plan.Steps.Sum(s => s.MultiplyAccumulates);
     Console.WriteLine($"Median latency: {medianTotal:F2} ms per batch of {batch} ({GigaFlops(macs, medianTotal):F1} GFLOP/s overall, {macs / 1e9:F3} GMACs)");
+    Console.WriteLine($"Activation memory: {Megabytes(plan.ActivationBytes)} ({Megabytes(plan.ActivationBytesWithoutReuse)} with one buffer per step)");
 }
 
 static void RunModel(CommandLine command)
@@ -207,6 +210,8 @@ static double Median(double[] values)
     int mid = sorted.Length / 2;
     return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+static string Megabytes(long bytes) => $"{bytes / (1024.0 * 1024.0):F1} MiB";
 
 static double GigaFlops(long multiplyAccumulates, double milliseconds) =>
     milliseconds > 0 ? 2.0 * multiplyAccumulates / (milliseconds * 1e6) : 0;

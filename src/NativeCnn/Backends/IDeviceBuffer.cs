@@ -13,4 +13,12 @@ public interface IDeviceBuffer : IDisposable
 
     /// <summary>Copies the data out to the host; for a device buffer this is the synchronization point.</summary>
     void CopyTo(Span<float> destination);
+
+    /// <summary>
+    /// The first <c>shape.ElementCount</c> values of this buffer seen as a tensor of <paramref name="shape"/>: the same
+    /// memory, nothing copied or allocated on the device. Disposing the view frees nothing; it is valid while this
+    /// buffer is. Plans use views so that layers whose outputs are never alive at the same time share one allocation.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="shape"/> holds more values than this buffer.</exception>
+    IDeviceBuffer View(TensorShape shape);
 }

@@ -7,18 +7,23 @@ namespace NativeCnn.Models;
 
 /// <summary>
 /// A model prepared on a backend for one batch size: every activation buffer allocated and every op prepared up front,
-/// so <see cref="Run()"/> allocates nothing. Every layer's output stays readable through <see cref="GetActivation"/>.
+/// so <see cref="Run()"/> allocates nothing. A fused plan lets layers whose outputs are never alive at the same time
+/// share memory (<see cref="ActivationBytes"/>); a plan made with <c>fuse: false</c> keeps every layer's output readable
+/// through <see cref="GetActivation"/>.
 /// </summary>
 public sealed class ExecutionPlan : IDisposable
 {
     private readonly Dictionary<Node, IDeviceBuffer> _buffers = [];
     private readonly Dictionary<string, PlanStep> _stepsByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<PlanStep, PlanStep> _overwrittenBy = [];
+    private readonly List<IDeviceBuffer> _allocations = [];
     private readonly PlanStep[] _steps;
     private readonly List<Tensor> _ownedWeights = [];
     private readonly bool _ownsBackend;
     private bool _disposed;
 
-    internal ExecutionPlan(Model model, IBackend backend, int batch, bool fuse, bool ownsBackend = false)
+    // reuseBuffers: whether steps share activation memory; by default fused plans do and unfused ones do not.
+    internal ExecutionPlan(Model model, IBackend backend, int batch, bool fuse, bool ownsBackend = false, bool? reuseBuffers = null)
     {
         _ownsBackend = ownsBackend;
         ArgumentNullException.ThrowIfNull(backend);
@@ -30,43 +35,80 @@ public sealed class ExecutionPlan : IDisposable
         var steps = new List<PlanStep>();
         try
         {
-            _buffers[model.Input] = backend.Allocate(model.Input.OutputShape.WithBatch(batch));
+            // Every step and shape first, so that memory can be planned over the whole graph before anything is allocated.
+            var shapes = new Dictionary<Node, TensorShape> { [model.Input] = model.Input.OutputShape.WithBatch(batch) };
+            var groups = new List<(Node Node, LayerFusion.Group Group)>();
             foreach (var (node, create) in fuse ? LayerFusion.Fused(model, op => backend.Supports(op, out _)) : LayerFusion.Unfused(model))
             {
-                var group = create(n => _buffers[n].Shape);
+                var group = create(n => shapes[n]);
                 _ownedWeights.AddRange(group.OwnedWeights);
-                var inputShapes = group.Inputs.Select(n => _buffers[n].Shape).ToArray();
-                var outputShape = ComputeOutputShape(group);
                 if (!backend.Supports(group.Op, out var reason))
                     throw new BackendException($"{node.Name}: {backend.Name} cannot run {group.Op.GetType().Name}: {reason}.");
-                var output = backend.Allocate(outputShape);
+                shapes[node] = ComputeOutputShape(group, shapes);
+                groups.Add((node, group));
+            }
+
+            var stepOf = groups.Select((g, i) => (g.Node, i)).ToDictionary(p => p.Node, p => p.i);
+            var sizes = groups.Select(g => shapes[g.Node].ElementCount).ToArray();
+            var memory = (reuseBuffers ?? fuse)
+                ? ActivationMemoryPlan.Shared(sizes,
+                    groups.Select(g => (IReadOnlyList<int>)g.Group.Inputs.Where(stepOf.ContainsKey).Select(n => stepOf[n]).ToArray()).ToArray(),
+                    stepOf.GetValueOrDefault(model.Output, -1))
+                : ActivationMemoryPlan.Separate(sizes);
+            ActivationBytesWithoutReuse = (shapes[model.Input].ElementCount + sizes.Sum()) * sizeof(float);
+            ActivationBytes = (shapes[model.Input].ElementCount + memory.SlotSizes.Sum()) * sizeof(float);
+
+            _buffers[model.Input] = Allocate(shapes[model.Input]);
+            // Each slot is allocated with the shape of its largest output; the others are views of it.
+            var slots = new IDeviceBuffer[memory.SlotSizes.Count];
+            for (int i = 0; i < groups.Count; i++)
+            {
+                int slot = memory.SlotOf[i];
+                if (slots[slot] is null && sizes[i] == memory.SlotSizes[slot]) slots[slot] = Allocate(shapes[groups[i].Node]);
+            }
+
+            for (int i = 0; i < groups.Count; i++)
+            {
+                var (node, group) = groups[i];
+                var outputShape = shapes[node];
+                var slot = slots[memory.SlotOf[i]];
+                var output = slot.Shape == outputShape ? slot : slot.View(outputShape);
                 _buffers[node] = output;
                 var binding = new OpBinding(node.Name, group.Inputs.Select(n => _buffers[n]).ToArray(), output, group.Weights);
                 var prepared = backend.Prepare(group.Op, binding);
                 long macs = group.Members.Sum(m => m.Layer.CountMultiplyAccumulates(
-                    m.Inputs.Select(i => i.OutputShape.WithBatch(batch)).ToArray(), m.OutputShape.WithBatch(batch)));
-                var step = new PlanStep(node, group.Members, group.Op, prepared, inputShapes, output, macs);
+                    m.Inputs.Select(n => n.OutputShape.WithBatch(batch)).ToArray(), m.OutputShape.WithBatch(batch)));
+                var step = new PlanStep(node, group.Members, group.Op, prepared, group.Inputs.Select(n => shapes[n]).ToArray(), output, macs);
                 steps.Add(step);
                 foreach (var member in group.Members) _stepsByName[member.Name] = step;
             }
+            for (int i = 0; i < steps.Count; i++)
+                if (memory.OverwrittenBy[i] >= 0) _overwrittenBy[steps[i]] = steps[memory.OverwrittenBy[i]];
         }
         catch
         {
             foreach (var step in steps) step.Prepared.Dispose();
-            foreach (var buffer in _buffers.Values) buffer.Dispose();
+            foreach (var buffer in _allocations) buffer.Dispose();
             foreach (var weight in _ownedWeights) weight.Dispose();
             throw;
         }
         _steps = steps.ToArray();
     }
 
+    private IDeviceBuffer Allocate(TensorShape shape)
+    {
+        var buffer = Backend.Allocate(shape);
+        _allocations.Add(buffer);
+        return buffer;
+    }
+
     /// <summary>Every member's output shape at the plan's batch size; the group's output is its last member's.</summary>
-    private TensorShape ComputeOutputShape(LayerFusion.Group group)
+    private static TensorShape ComputeOutputShape(LayerFusion.Group group, Dictionary<Node, TensorShape> planShapes)
     {
         var shapes = new Dictionary<Node, TensorShape>();
         foreach (var member in group.Members)
         {
-            var inputShapes = member.Inputs.Select(i => shapes.TryGetValue(i, out var s) ? s : _buffers[i].Shape).ToArray();
+            var inputShapes = member.Inputs.Select(i => shapes.TryGetValue(i, out var s) ? s : planShapes[i]).ToArray();
             shapes[member] = member.Layer.ComputeOutputShape(inputShapes);
         }
         return shapes[group.Output];
@@ -92,6 +134,18 @@ public sealed class ExecutionPlan : IDisposable
 
     /// <summary>The output buffer, valid after <see cref="Run()"/>.</summary>
     public IDeviceBuffer Output => _buffers[Model.Output];
+
+    /// <summary>
+    /// Bytes allocated for activations: the input, the output and the memory the steps share. A fused plan needs far
+    /// less than <see cref="ActivationBytesWithoutReuse"/>, because a layer's output is dead once its last reader ran.
+    /// </summary>
+    public long ActivationBytes { get; }
+
+    /// <summary>
+    /// Bytes the activations of this plan's steps would take with one buffer each (what a plan made with
+    /// <c>fuse: false</c> allocates, for its one step per layer).
+    /// </summary>
+    public long ActivationBytesWithoutReuse { get; }
 
     /// <summary>The prepared layers in execution order.</summary>
     public IReadOnlyList<PlanStep> Steps => _steps;
@@ -126,14 +180,23 @@ public sealed class ExecutionPlan : IDisposable
     }
 
     /// <summary>The output buffer of the layer named <paramref name="layerName"/> (the input layer's name gives the input).</summary>
+    /// <remarks>
+    /// In a fused plan, a layer's output lives only until its last reader has run unless nothing later writes over its
+    /// memory (the plan's output, and typically the last few layers); a plan made with <c>fuse: false</c> keeps them all.
+    /// </remarks>
     /// <exception cref="KeyNotFoundException">No layer has that name.</exception>
-    /// <exception cref="InvalidOperationException">The layer runs inside a fused step, whose intermediate outputs are not kept.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The layer runs inside a fused step, whose intermediate outputs are not kept, or a later layer reuses its buffer.
+    /// </exception>
     public IDeviceBuffer GetActivation(string layerName)
     {
         if (layerName == Model.Input.Name) return Input;
         if (!_stepsByName.TryGetValue(layerName, out var step)) throw new KeyNotFoundException($"{Model.Name}: no layer named '{layerName}'.");
         if (step.Name != layerName)
             throw new InvalidOperationException($"{Model.Name}: layer '{layerName}' runs fused into '{step.Name}', so its output is not kept; create the plan with fuse: false to read it.");
+        if (_overwrittenBy.TryGetValue(step, out var later))
+            throw new InvalidOperationException($"{Model.Name}: the output of layer '{layerName}' is not kept: its buffer is reused by layer '{later.Name}', "
+                                                + "which runs later; create the plan with fuse: false to read every layer's output.");
         return step.Output;
     }
 
@@ -146,7 +209,7 @@ public sealed class ExecutionPlan : IDisposable
         if (_disposed) return;
         _disposed = true;
         foreach (var step in _steps) step.Prepared.Dispose();
-        foreach (var buffer in _buffers.Values) buffer.Dispose();
+        foreach (var buffer in _allocations) buffer.Dispose();
         foreach (var weight in _ownedWeights) weight.Dispose();
         if (_ownsBackend) Backend.Dispose();
     }

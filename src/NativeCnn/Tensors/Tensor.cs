@@ -6,12 +6,14 @@ namespace NativeCnn.Tensors;
 
 /// <summary>
 /// A float32 tensor in host memory: a <see cref="TensorShape"/> plus an owned, 64-byte-aligned
-/// <see cref="AlignedBuffer"/>. It is data and shape only; operations live in backends and kernels.
+/// <see cref="AlignedBuffer"/>, or a <see cref="View"/> of another tensor's memory. It is data and shape only;
+/// operations live in backends and kernels.
 /// </summary>
 /// <remarks>It is also the CPU backend's <see cref="IDeviceBuffer"/>.</remarks>
 public sealed class Tensor : IDeviceBuffer
 {
     private readonly AlignedBuffer _buffer;
+    private readonly bool _ownsBuffer;
 
     /// <summary>Allocates a zero-filled tensor.</summary>
     /// <exception cref="ArgumentException">The shape is empty (rank 0) or too large.</exception>
@@ -21,7 +23,16 @@ public sealed class Tensor : IDeviceBuffer
         if (shape.ElementCount > int.MaxValue)
             throw new ArgumentException($"Shape {shape} has {shape.ElementCount} elements; at most {int.MaxValue} fit in one tensor.", nameof(shape));
         Shape = shape;
+        Length = (int)shape.ElementCount;
         _buffer = new AlignedBuffer(shape.ElementCount);
+        _ownsBuffer = true;
+    }
+
+    private Tensor(TensorShape shape, AlignedBuffer sharedBuffer)
+    {
+        Shape = shape;
+        Length = (int)shape.ElementCount;
+        _buffer = sharedBuffer;
     }
 
     /// <summary>Creates a tensor from dimensions, e.g. <c>new Tensor(1, 224, 224, 3)</c>.</summary>
@@ -40,10 +51,10 @@ public sealed class Tensor : IDeviceBuffer
     public TensorShape Shape { get; }
 
     /// <summary>The number of elements.</summary>
-    public int Length => _buffer.Length;
+    public int Length { get; }
 
-    /// <summary>The data, row-major. Valid while the tensor is not disposed.</summary>
-    public Span<float> Span => _buffer.AsSpan();
+    /// <summary>The data, row-major. Valid while the tensor (for a view: the tensor it views) is not disposed.</summary>
+    public unsafe Span<float> Span => new(_buffer.Pointer, Length);
 
     /// <summary>Pointer to the first element, 64-byte aligned; for kernels that need raw addressing.</summary>
     public unsafe float* Pointer => _buffer.Pointer;
@@ -56,6 +67,21 @@ public sealed class Tensor : IDeviceBuffer
             throw new IndexOutOfRangeException($"Index ({n}, {y}, {x}, {c}) is outside shape {s}.");
         return ref Span[((n * s.Height + y) * s.Width + x) * s.Channels + c];
     }
+
+    /// <summary>
+    /// The first <c>shape.ElementCount</c> values as a tensor of <paramref name="shape"/>, sharing this tensor's memory
+    /// (64-byte aligned as well). Disposing the view frees nothing; it is valid while this tensor is.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="shape"/> is empty (rank 0) or holds more values than this tensor.</exception>
+    public Tensor View(TensorShape shape)
+    {
+        if (shape.Rank == 0) throw new ArgumentException("A tensor needs a shape of rank 1 or more.", nameof(shape));
+        if (shape.ElementCount > _buffer.Length)
+            throw new ArgumentException($"A view {shape} needs {shape.ElementCount} values; the buffer of {Shape} holds {_buffer.Length}.", nameof(shape));
+        return new Tensor(shape, _buffer);
+    }
+
+    IDeviceBuffer IDeviceBuffer.View(TensorShape shape) => View(shape);
 
     /// <summary>Copies the data into a new array.</summary>
     public float[] ToArray() => Span.ToArray();
@@ -109,8 +135,11 @@ public sealed class Tensor : IDeviceBuffer
         return tensor;
     }
 
-    /// <summary>Releases the native memory.</summary>
-    public void Dispose() => _buffer.Dispose();
+    /// <summary>Releases the native memory; a view releases nothing (the tensor it views owns the memory).</summary>
+    public void Dispose()
+    {
+        if (_ownsBuffer) _buffer.Dispose();
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"Tensor{Shape}";

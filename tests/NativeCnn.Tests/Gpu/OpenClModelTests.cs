@@ -25,6 +25,8 @@ public sealed class OpenClModelTests(OpenClFixture fixture)
         gpuPlan.Run(input, actual);
         double scale = expected.Max(Math.Abs);
         Precision.AssertClose(expected, actual, 1e-4, scale, $"{architecture} {resolution}px fuse={fuse}");
+        // Fused plans share activation memory through views of a few device buffers; unfused ones keep every layer's.
+        Assert.Equal(fuse, gpuPlan.ActivationBytes < gpuPlan.ActivationBytesWithoutReuse);
         if (fuse) return;
         // Unfused, every layer's output is kept: compare a deep one before the softmax flattens differences.
         string layer = model.Layers[^2].Name;

@@ -50,6 +50,32 @@ public sealed class OpenClOpTests(OpenClFixture fixture)
     }
 
     [GpuFact]
+    public void ViewsShareDeviceMemoryAndFreeNothing()
+    {
+        using var buffer = fixture.OpenCl.Allocate(TensorShape.Nhwc(2, 3, 5, 7));
+        var data = TestData.Uniform(6, 24);
+        using (var view = buffer.View(TensorShape.Nhwc(1, 2, 3, 4)))
+        {
+            Assert.Equal(TensorShape.Nhwc(1, 2, 3, 4), view.Shape);
+            view.CopyFrom(data);
+        }
+        var back = new float[210];
+        buffer.CopyTo(back); // the buffer outlives its disposed view
+        Assert.Equal(data, back[..24]);
+        Assert.All(back[24..], v => Assert.Equal(0f, v));
+        // A kernel writing through a view writes the buffer: copy the view into a second view of another buffer.
+        using var other = fixture.OpenCl.Allocate(new TensorShape(30));
+        using var source = buffer.View(new TensorShape(24));
+        using var target = other.View(new TensorShape(24));
+        using var copy = fixture.OpenCl.Prepare(new CopyOp(), new OpBinding("copy", [source], target, []));
+        copy.Run();
+        var copied = new float[30];
+        other.CopyTo(copied);
+        Assert.Equal(data, copied[..24]);
+        Assert.Throws<ArgumentException>(() => buffer.View(new TensorShape(211)));
+    }
+
+    [GpuFact]
     public void RejectsForeignBuffersAndFusedSoftmax()
     {
         Assert.False(fixture.OpenCl.Supports(new Conv2DOp(1, 1, 1, 1, 1, 1, default, 4, false, ActivationFunction.Softmax), out var reason));

@@ -1,5 +1,6 @@
 using NativeCnn.Backends;
 using NativeCnn.Backends.Cpu;
+using NativeCnn.Models;
 using NativeCnn.Models.Architectures;
 using NativeCnn.Tensors;
 
@@ -19,7 +20,8 @@ public class SqueezeExcitationFusionTests
         using var backend = new CpuBackend(threadCount: 2);
         const int batch = 3; // images with different excitations
         using var layered = model.CreatePlan(backend, batch, fuse: false);
-        using var fused = model.CreatePlan(backend, batch);
+        // One buffer per fused step, so the fused steps' outputs below stay readable (a fused plan shares their memory).
+        using var fused = new ExecutionPlan(model, backend, batch, fuse: true, reuseBuffers: false);
         var input = TestData.Uniform(5, (int)layered.Input.Shape.ElementCount, 0f, 255f);
         layered.Input.CopyFrom(input);
         fused.Input.CopyFrom(input);

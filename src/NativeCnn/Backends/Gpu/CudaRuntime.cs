@@ -39,10 +39,12 @@ internal sealed unsafe class CudaRuntime : GpuRuntime
     private sealed class Buffer : GpuBuffer
     {
         private readonly CudaRuntime _runtime;
+        private readonly bool _ownsMemory;
 
         public Buffer(CudaRuntime runtime, TensorShape shape) : base(shape)
         {
             _runtime = runtime;
+            _ownsMemory = true;
             runtime.Context.MakeCurrent();
             ulong pointer;
             nuint bytes = checked((nuint)(AllocatedLength * sizeof(float)));
@@ -51,7 +53,20 @@ internal sealed unsafe class CudaRuntime : GpuRuntime
             CudaApi.Check(CudaApi.cuMemsetD32_v2(pointer, 0, (nuint)AllocatedLength), "cuMemsetD32_v2");
         }
 
+        /// <summary>A view: the same device pointer (offset 0), which launches bind as they bind the buffer.</summary>
+        private Buffer(Buffer source, TensorShape shape) : base(shape)
+        {
+            _runtime = source._runtime;
+            Memory = source.Memory;
+        }
+
         public CudaMemoryHandle Memory { get; }
+
+        public override GpuBuffer View(TensorShape shape)
+        {
+            CheckView(shape);
+            return new Buffer(this, shape);
+        }
 
         public override void CopyFrom(ReadOnlySpan<float> source)
         {
@@ -71,7 +86,10 @@ internal sealed unsafe class CudaRuntime : GpuRuntime
                 CudaApi.Check(CudaApi.cuMemcpyDtoH_v2(p, Memory.Pointer, (nuint)destination.Length * sizeof(float)), "cuMemcpyDtoH_v2");
         }
 
-        public override void Dispose() => Memory.Dispose();
+        public override void Dispose()
+        {
+            if (_ownsMemory) Memory.Dispose();
+        }
     }
 
     /// <summary>

@@ -45,7 +45,20 @@ internal abstract class GpuBuffer(TensorShape shape) : IDeviceBuffer
 
     public abstract void CopyTo(Span<float> destination);
 
+    /// <summary>A buffer of <paramref name="shape"/> on the same device memory (offset 0); it frees nothing when disposed.</summary>
+    public abstract GpuBuffer View(TensorShape shape);
+
+    IDeviceBuffer IDeviceBuffer.View(TensorShape shape) => View(shape);
+
     public abstract void Dispose();
+
+    /// <summary>Views share the device pointer, so kernels see them as the buffer itself; they may not reach past its end.</summary>
+    protected void CheckView(TensorShape shape)
+    {
+        if (shape.Rank == 0) throw new ArgumentException("A view needs a shape of rank 1 or more.", nameof(shape));
+        if (shape.ElementCount > AllocatedLength)
+            throw new ArgumentException($"A view {shape} needs {shape.ElementCount} values; the buffer {Shape} holds {AllocatedLength}.", nameof(shape));
+    }
 
     protected void CheckLength(int length, string what)
     {

@@ -53,10 +53,12 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
     private sealed class Buffer : GpuBuffer
     {
         private readonly OpenClRuntime _runtime;
+        private readonly bool _ownsMemory;
 
         public Buffer(OpenClRuntime runtime, TensorShape shape) : base(shape)
         {
             _runtime = runtime;
+            _ownsMemory = true;
             int error;
             nuint bytes = checked((nuint)(AllocatedLength * sizeof(float)));
             nint memory = OpenClApi.clCreateBuffer(runtime._program.Context.DangerousGetHandle(), OpenClApi.MemReadWrite, bytes, null, &error);
@@ -67,7 +69,20 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
             OpenClApi.Check(OpenClApi.clEnqueueFillBuffer(runtime.Queue, handle, &zero, sizeof(float), 0, bytes, 0, null, null), "clEnqueueFillBuffer");
         }
 
+        /// <summary>A view: the same cl_mem, so kernels take it as they take the buffer (an offset would need a sub-buffer).</summary>
+        private Buffer(Buffer source, TensorShape shape) : base(shape)
+        {
+            _runtime = source._runtime;
+            Memory = source.Memory;
+        }
+
         public ClMemHandle Memory { get; }
+
+        public override GpuBuffer View(TensorShape shape)
+        {
+            CheckView(shape);
+            return new Buffer(this, shape);
+        }
 
         public override void CopyFrom(ReadOnlySpan<float> source)
         {
@@ -87,7 +102,10 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
                     (nuint)destination.Length * sizeof(float), p, 0, null, null), "clEnqueueReadBuffer");
         }
 
-        public override void Dispose() => Memory.Dispose();
+        public override void Dispose()
+        {
+            if (_ownsMemory) Memory.Dispose();
+        }
     }
 
     /// <summary>Owns its kernel object, so arguments are set once here and never raced by another op or thread.</summary>
