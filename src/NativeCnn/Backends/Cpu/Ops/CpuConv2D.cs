@@ -276,9 +276,14 @@ internal sealed class CpuConv2D : CpuOp
                     int lastBlock = Math.Min(blocks, block + rows.End - row);
                     int first = block * PointwiseConvKernels.PixelBlock, end = Math.Min(pixels, lastBlock * PointwiseConvKernels.PixelBlock);
                     var panelRange = new RowRange(group * packed.PanelCount / groups, (group + 1) * packed.PanelCount / groups);
-                    for (int m = first; m < end; m += slotPixels)
+                    // Equal slots of whole blocks, so that a thread's share does not end in a sliver that streams
+                    // every weight for a few pixels.
+                    int slots = (end - first + slotPixels - 1) / slotPixels;
+                    int step = ((end - first + slots - 1) / slots + PointwiseConvKernels.PixelBlock - 1)
+                               / PointwiseConvKernels.PixelBlock * PointwiseConvKernels.PixelBlock;
+                    for (int m = first; m < end; m += step)
                     {
-                        int count = Math.Min(slotPixels, end - m);
+                        int count = Math.Min(step, end - m);
                         Conv2DKernels.GatherPatches(input, buffer, in op._params, new RowRange(m, m + count));
                         var shape = new PointwiseConvParams(count, depth, filters);
                         var target = output.Slice(m * filters, count * filters);
