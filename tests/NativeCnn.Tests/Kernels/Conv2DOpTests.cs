@@ -14,13 +14,14 @@ public sealed class Conv2DOpTests
 {
     [Theory]
     // batch, h, w, c, filters, kernel, stride, dilation, pads (top, bottom, left, right), residual
-    [InlineData(1, 7, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, false)]    // ResNet conv5-like 3x3 'same' on a 7x7 map: implicit GEMM
-    [InlineData(2, 14, 13, 17, 33, 3, 1, 1, 1, 1, 1, 1, true)]    // 13-wide map, residual: implicit GEMM
+    [InlineData(1, 7, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, false)]    // ResNet conv5-like 3x3 'same' on a 7x7 map: Winograd
+    [InlineData(2, 14, 13, 17, 33, 3, 1, 1, 1, 1, 1, 1, true)]    // 13-wide map, residual: Winograd
     [InlineData(1, 33, 31, 3, 32, 3, 2, 1, 0, 1, 0, 1, false)]    // EfficientNet stem (correct_pad), RGB: patches
     [InlineData(1, 29, 27, 3, 16, 7, 2, 1, 3, 3, 3, 3, false)]    // ResNet stem 7x7/2 with conv1_pad: patches
     [InlineData(1, 9, 9, 8, 8, 3, 1, 2, 2, 2, 2, 2, false)]       // dilation 2: implicit GEMM
-    [InlineData(1, 20, 18, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]    // 18-wide map: implicit GEMM with the residual
-    [InlineData(1, 12, 31, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]    // 31-wide map: direct kernel with the residual epilogue
+    [InlineData(1, 20, 18, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]    // 18-wide map: Winograd with the residual
+    [InlineData(1, 13, 31, 16, 24, 3, 2, 1, 0, 1, 0, 1, true)]    // 3x3/2 on a 16-wide map: implicit GEMM with the residual
+    [InlineData(1, 12, 63, 16, 24, 3, 2, 1, 1, 1, 1, 1, true)]    // 3x3/2 on a 32-wide map: direct kernel with the residual epilogue
     [InlineData(2, 11, 9, 24, 40, 1, 2, 1, 0, 0, 0, 0, true)]     // strided 1x1: patches
     [InlineData(1, 10, 12, 40, 24, 1, 1, 1, 0, 0, 0, 0, false)]   // pointwise: packed GEMM
     public void MatchesTheReferenceOnEveryPath(int batch, int height, int width, int channels, int filters, int kernelSize, int stride,
@@ -38,6 +39,12 @@ public sealed class Conv2DOpTests
     [InlineData("ImplicitGemm", 1, 7, 7, 384, 40, 3, 1, 1, 1, 1, 1, 1, true)]      // K = 3456: weights beyond L2, one panel at a time
     [InlineData("ImplicitGemm", 1, 8, 6, 24, 16, 1, 2, 1, 0, 0, 0, 0, false)]      // strided 1x1
     [InlineData("Patches", 2, 14, 13, 17, 33, 3, 1, 1, 1, 1, 1, 1, true)]
+    [InlineData("Winograd", 1, 28, 28, 32, 40, 3, 1, 1, 1, 1, 1, 1, true)]         // even map, residual
+    [InlineData("Winograd", 3, 9, 11, 13, 35, 3, 1, 1, 1, 1, 1, 1, false)]         // odd H and W (half tiles), batch 3, odd channels
+    [InlineData("Winograd", 2, 7, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, true)]           // ResNet conv5-like 7x7
+    [InlineData("Winograd", 1, 10, 9, 8, 16, 3, 1, 1, 0, 0, 0, 0, false)]          // 'valid'
+    [InlineData("Winograd", 1, 6, 8, 5, 7, 3, 1, 1, 0, 2, 2, 0, true)]             // asymmetric pads
+    [InlineData("Winograd", 1, 2, 1, 9, 3, 3, 1, 1, 1, 1, 1, 1, false)]            // maps smaller than a tile
     [InlineData("Direct", 1, 7, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, false)]
     [InlineData("Direct", 2, 9, 11, 13, 35, 3, 2, 1, 0, 1, 0, 1, true)]
     [InlineData("Pointwise", 2, 7, 7, 3200, 40, 1, 1, 1, 0, 0, 0, 0, true)]        // K = 3200: one panel at a time
@@ -52,9 +59,11 @@ public sealed class Conv2DOpTests
     [InlineData(1, 1, 64, 1, "Pointwise")]
     [InlineData(1, 2, 64, 28, "Patches")]      // strided 1x1
     [InlineData(7, 2, 3, 112, "Patches")]      // RGB stem
-    [InlineData(3, 1, 64, 56, "Direct")]
-    [InlineData(3, 1, 128, 28, "ImplicitGemm")]
-    [InlineData(3, 1, 512, 7, "ImplicitGemm")]
+    [InlineData(3, 1, 64, 56, "Winograd")]
+    [InlineData(3, 1, 512, 7, "Winograd")]
+    [InlineData(3, 2, 128, 28, "ImplicitGemm")]
+    [InlineData(3, 2, 64, 56, "Direct")]
+    [InlineData(5, 1, 64, 14, "ImplicitGemm")]
     public void PicksThePathByShape(int kernelSize, int stride, int channels, int outputWidth, string expected)
     {
         var op = new Conv2DOp(kernelSize, kernelSize, stride, stride, 1, 1, kernelSize == 1 ? Padding2D.None : new Padding2D(1, 1, 1, 1),
