@@ -20,6 +20,7 @@ public sealed class Conv2DOpTests
     [InlineData(1, 29, 27, 3, 16, 7, 2, 1, 3, 3, 3, 3, false)]    // ResNet stem 7x7/2 with conv1_pad: patches
     [InlineData(1, 9, 9, 8, 8, 3, 1, 2, 2, 2, 2, 2, false)]       // dilation 2: implicit GEMM
     [InlineData(1, 20, 18, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]    // 18-wide map: Winograd with the residual
+    [InlineData(1, 12, 31, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]    // 3x3 on a 31-wide map: direct kernel with the residual epilogue
     [InlineData(1, 13, 31, 16, 24, 3, 2, 1, 0, 1, 0, 1, true)]    // 3x3/2 on a 16-wide map: implicit GEMM with the residual
     [InlineData(1, 12, 63, 16, 24, 3, 2, 1, 1, 1, 1, 1, true)]    // 3x3/2 on a 32-wide map: direct kernel with the residual epilogue
     [InlineData(2, 11, 9, 24, 40, 1, 2, 1, 0, 0, 0, 0, true)]     // strided 1x1: patches
@@ -59,7 +60,8 @@ public sealed class Conv2DOpTests
     [InlineData(1, 1, 64, 1, "Pointwise")]
     [InlineData(1, 2, 64, 28, "Patches")]      // strided 1x1
     [InlineData(7, 2, 3, 112, "Patches")]      // RGB stem
-    [InlineData(3, 1, 64, 56, "Winograd")]
+    [InlineData(3, 1, 64, 56, "Direct")]
+    [InlineData(3, 1, 128, 28, "Winograd")]
     [InlineData(3, 1, 512, 7, "Winograd")]
     [InlineData(3, 2, 128, 28, "ImplicitGemm")]
     [InlineData(3, 2, 64, 56, "Direct")]

@@ -121,14 +121,15 @@ internal sealed class CpuConv2D : CpuOp
     /// pixels at a time into a per-thread buffer that stays in L2 (an implicit GEMM), which beats the direct kernel
     /// where many pixels touch the padding and rows end in partial tiles, and needs no whole-map patch buffer. Wider
     /// maps run the direct kernel. Ahead of all these, 3x3 stride-1 undilated convolutions run as Winograd F(2x2, 3x3)
-    /// (16 multiplies per 2x2 output tile instead of 36): on ResNet50's 3x3s it measured 13 % (56x56x64) to 45 %
-    /// (14x14x256) faster than the best of the others, at the cost of two buffers of 4x the input and output.
+    /// (16 multiplies per 2x2 output tile instead of 36) on the same small maps: on ResNet50's 28x28..7x7 3x3s it
+    /// measured 30-45 % faster than the implicit GEMM, at the cost of two buffers of 4x the input and output. On its
+    /// 56x56x64 ones it wins alone (Conv2DPathBenchmarks) but loses in the model, where those 3 MB buffers are cold.
     /// </summary>
     internal static Conv2DPath ChoosePath(Conv2DOp op, int inputChannels, int outputWidth)
     {
         if (IsPointwise(op)) return Conv2DPath.Pointwise;
         if (op.KernelHeight * op.KernelWidth == 1 || inputChannels < 8) return Conv2DPath.Patches;
-        if (IsWinogradShape(op)) return Conv2DPath.Winograd;
+        if (IsWinogradShape(op) && outputWidth <= ImplicitGemmMaxWidth) return Conv2DPath.Winograd;
         return outputWidth <= ImplicitGemmMaxWidth ? Conv2DPath.ImplicitGemm : Conv2DPath.Direct;
     }
 
