@@ -161,4 +161,36 @@ public class Conv2DKernelTests
             default: Conv2DKernels.Nhwc(input, kernel, b, output, p, activation, rows); break;
         }
     }
+
+    [Theory]
+    // batch, h, w, c, kernel, stride, dilation, pad top, pad left, out h, out w, first pixel, pixel count
+    [InlineData(2, 5, 6, 3, 3, 1, 1, 1, 1, 5, 6, 0, 60)]       // every pixel of both images, 'same'
+    [InlineData(2, 5, 6, 9, 3, 1, 1, 1, 1, 5, 6, 25, 11)]      // a range across the image boundary
+    [InlineData(1, 9, 8, 5, 3, 2, 1, 0, 0, 4, 4, 3, 9)]        // stride 2, 'same' padding after only
+    [InlineData(1, 7, 9, 4, 3, 1, 2, 2, 2, 7, 9, 5, 40)]       // dilation 2
+    [InlineData(1, 3, 4, 6, 5, 1, 1, 3, 1, 2, 2, 0, 4)]        // windows larger than the input, pads beyond a whole window
+    public void GatherPatchesMatchesTheWindows(int batch, int height, int width, int channels, int kernelSize, int stride, int dilation,
+                                               int padTop, int padLeft, int outHeight, int outWidth, int first, int count)
+    {
+        var p = new Conv2DParams(batch, height, width, channels, outHeight, outWidth, 1, kernelSize, kernelSize, stride, stride,
+                                 dilation, dilation, padTop, padLeft);
+        var input = TestData.Uniform(95, batch * height * width * channels);
+        int depth = kernelSize * kernelSize * channels;
+        var patches = new float[count * depth + 1];
+        patches.AsSpan().Fill(Untouched);
+        Conv2DKernels.GatherPatches(input, patches, p, new RowRange(first, first + count));
+        for (int m = first; m < first + count; m++)
+        {
+            int n = m / (outHeight * outWidth), oy = m / outWidth % outHeight, ox = m % outWidth;
+            for (int ky = 0; ky < kernelSize; ky++)
+            for (int kx = 0; kx < kernelSize; kx++)
+            for (int c = 0; c < channels; c++)
+            {
+                int iy = oy * stride + ky * dilation - padTop, ix = ox * stride + kx * dilation - padLeft;
+                float expected = iy < 0 || iy >= height || ix < 0 || ix >= width ? 0f : input[((n * height + iy) * width + ix) * channels + c];
+                Assert.Equal(expected, patches[(m - first) * depth + (ky * kernelSize + kx) * channels + c]);
+            }
+        }
+        Assert.Equal(Untouched, patches[^1]);
+    }
 }

@@ -1,5 +1,6 @@
 using NativeCnn.Backends;
 using NativeCnn.Backends.Cpu;
+using NativeCnn.Backends.Cpu.Ops;
 using NativeCnn.Tensors;
 using NativeCnn.Tests.Reference;
 
@@ -13,18 +14,84 @@ public sealed class Conv2DOpTests
 {
     [Theory]
     // batch, h, w, c, filters, kernel, stride, dilation, pads (top, bottom, left, right), residual
-    [InlineData(1, 7, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, false)]    // ResNet conv5-like 3x3 'same' on a 7x7 map: patches
-    [InlineData(2, 14, 13, 17, 33, 3, 1, 1, 1, 1, 1, 1, true)]    // 14-wide map, residual: patches
-    [InlineData(1, 33, 31, 3, 32, 3, 2, 1, 0, 1, 0, 1, false)]    // EfficientNet stem (correct_pad), RGB: patches
-    [InlineData(1, 29, 27, 3, 16, 7, 2, 1, 3, 3, 3, 3, false)]    // ResNet stem 7x7/2 with conv1_pad: patches
-    [InlineData(1, 9, 9, 8, 8, 3, 1, 2, 2, 2, 2, 2, false)]       // dilation 2: patches
-    [InlineData(2, 45, 43, 5, 20, 3, 2, 1, 1, 1, 1, 1, true)]     // thin input, patch blocks crossing the image boundary: patches
-    [InlineData(3, 6, 5, 7, 19, 5, 1, 1, 2, 2, 2, 2, false)]      // kernel wider than the map's inner columns: patches
-    [InlineData(1, 20, 18, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]    // wide map: direct kernel with the residual epilogue
-    [InlineData(2, 11, 9, 24, 40, 1, 2, 1, 0, 0, 0, 0, true)]     // strided 1x1: patches
+    [InlineData(1, 7, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, false)]    // ResNet conv5-like 3x3 'same' on a 7x7 map: Winograd
+    [InlineData(2, 14, 13, 17, 33, 3, 1, 1, 1, 1, 1, 1, true)]    // 13-wide map, residual: Winograd
+    [InlineData(1, 33, 31, 3, 32, 3, 2, 1, 0, 1, 0, 1, false)]    // EfficientNet stem (correct_pad), RGB: implicit GEMM
+    [InlineData(1, 29, 27, 3, 16, 7, 2, 1, 3, 3, 3, 3, false)]    // ResNet stem 7x7/2 with conv1_pad: implicit GEMM
+    [InlineData(1, 9, 9, 8, 8, 3, 1, 2, 2, 2, 2, 2, false)]       // dilation 2: implicit GEMM
+    [InlineData(1, 20, 18, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]    // 18-wide map: Winograd with the residual
+    [InlineData(1, 12, 31, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]    // 3x3 on a 31-wide map: direct kernel with the residual epilogue
+    [InlineData(1, 13, 31, 16, 24, 3, 2, 1, 0, 1, 0, 1, true)]    // 3x3/2 on a 16-wide map: implicit GEMM with the residual
+    [InlineData(1, 12, 63, 16, 24, 3, 2, 1, 1, 1, 1, 1, true)]    // 3x3/2 on a 32-wide map: direct kernel with the residual epilogue
+    [InlineData(2, 45, 43, 5, 20, 3, 2, 1, 1, 1, 1, 1, true)]     // thin input, slots crossing the image boundary: implicit GEMM
+    [InlineData(3, 6, 5, 7, 19, 5, 1, 1, 2, 2, 2, 2, false)]      // kernel wider than the map's inner columns: implicit GEMM
+    [InlineData(2, 11, 9, 24, 40, 1, 2, 1, 0, 0, 0, 0, true)]     // strided 1x1: implicit GEMM
     [InlineData(1, 10, 12, 40, 24, 1, 1, 1, 0, 0, 0, 0, false)]   // pointwise: packed GEMM
     public void MatchesTheReferenceOnEveryPath(int batch, int height, int width, int channels, int filters, int kernelSize, int stride,
                                                int dilation, int top, int bottom, int left, int right, bool hasResidual)
+        => Check(null, batch, height, width, channels, filters, kernelSize, stride, dilation, top, bottom, left, right, hasResidual);
+
+    [Theory]
+    // path, batch, h, w, c, filters, kernel, stride, dilation, pads (top, bottom, left, right), residual
+    [InlineData("ImplicitGemm", 1, 28, 28, 32, 40, 3, 1, 1, 1, 1, 1, 1, true)]     // ResNet conv3-like 3x3, residual
+    [InlineData("ImplicitGemm", 3, 9, 11, 13, 35, 3, 1, 1, 1, 1, 1, 1, false)]     // batch 3, odd channels, slots cross images
+    [InlineData("ImplicitGemm", 2, 15, 13, 9, 17, 3, 2, 1, 0, 1, 0, 1, true)]      // stride 2, TF 'same' pads right/bottom
+    [InlineData("ImplicitGemm", 1, 12, 10, 8, 16, 5, 1, 1, 2, 2, 2, 2, false)]     // 5x5, most windows clipped
+    [InlineData("ImplicitGemm", 1, 11, 13, 10, 24, 3, 1, 2, 2, 2, 2, 2, false)]    // dilation 2
+    [InlineData("ImplicitGemm", 1, 4, 5, 12, 8, 3, 1, 1, 3, 0, 0, 3, false)]      // pads larger than the window reach
+    [InlineData("ImplicitGemm", 1, 7, 7, 384, 40, 3, 1, 1, 1, 1, 1, 1, true)]      // K = 3456: weights beyond L2, one panel at a time
+    [InlineData("ImplicitGemm", 1, 8, 6, 24, 16, 1, 2, 1, 0, 0, 0, 0, false)]      // strided 1x1
+    [InlineData("Patches", 2, 14, 13, 17, 33, 3, 1, 1, 1, 1, 1, 1, true)]
+    [InlineData("Winograd", 1, 28, 28, 32, 40, 3, 1, 1, 1, 1, 1, 1, true)]         // even map, residual
+    [InlineData("Winograd", 3, 9, 11, 13, 35, 3, 1, 1, 1, 1, 1, 1, false)]         // odd H and W (half tiles), batch 3, odd channels
+    [InlineData("Winograd", 2, 7, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, true)]           // ResNet conv5-like 7x7
+    [InlineData("Winograd", 1, 10, 9, 8, 16, 3, 1, 1, 0, 0, 0, 0, false)]          // 'valid'
+    [InlineData("Winograd", 1, 6, 8, 5, 7, 3, 1, 1, 0, 2, 2, 0, true)]             // asymmetric pads
+    [InlineData("Winograd", 1, 2, 1, 9, 3, 3, 1, 1, 1, 1, 1, 1, false)]            // maps smaller than a tile
+    [InlineData("Direct", 1, 7, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, false)]
+    [InlineData("Direct", 2, 9, 11, 13, 35, 3, 2, 1, 0, 1, 0, 1, true)]
+    [InlineData("Pointwise", 2, 7, 7, 3200, 40, 1, 1, 1, 0, 0, 0, 0, true)]        // K = 3200: one panel at a time
+    [InlineData("Pointwise", 1, 12, 14, 1024, 256, 1, 1, 1, 0, 0, 0, 0, false)]    // 1 MB of weights: 156-pixel chunks, panel by panel
+    public void MatchesTheReferenceOnAForcedPath(string path, int batch, int height, int width, int channels, int filters,
+                                                 int kernelSize, int stride, int dilation, int top, int bottom, int left, int right,
+                                                 bool hasResidual)
+        => Check(Enum.Parse<Conv2DPath>(path), batch, height, width, channels, filters, kernelSize, stride, dilation, top, bottom, left,
+                 right, hasResidual);
+
+    [Theory]
+    [InlineData(1, 1, 64, 1, "Pointwise")]
+    [InlineData(1, 2, 64, 28, "ImplicitGemm")]  // strided 1x1
+    [InlineData(7, 2, 3, 112, "ImplicitGemm")]  // RGB stem
+    [InlineData(3, 1, 64, 56, "Direct")]
+    [InlineData(3, 1, 128, 28, "Winograd")]
+    [InlineData(3, 1, 512, 7, "Winograd")]
+    [InlineData(3, 2, 128, 28, "ImplicitGemm")]
+    [InlineData(3, 2, 64, 56, "Direct")]
+    [InlineData(5, 1, 64, 14, "ImplicitGemm")]
+    public void PicksThePathByShape(int kernelSize, int stride, int channels, int outputWidth, string expected)
+    {
+        var op = new Conv2DOp(kernelSize, kernelSize, stride, stride, 1, 1, kernelSize == 1 ? Padding2D.None : new Padding2D(1, 1, 1, 1),
+                              Filters: 64, UseBias: true, ActivationFunction.Relu, AddsResidual: false);
+        Assert.Equal(Enum.Parse<Conv2DPath>(expected), CpuConv2D.ChoosePath(op, channels, outputWidth));
+    }
+
+    [Theory]
+    [InlineData(49, 4608, 4, 32)]     // ResNet conv5 3x3 patches
+    [InlineData(196, 2304, 8, 32)]    // conv4 3x3 patches
+    [InlineData(196, 1024, 8, 32)]    // conv4 1x1 1024 → 256
+    [InlineData(392, 4608, 16, 32)]   // conv5 3x3, batch 8
+    public void ChunksAreWholeBlocksOrTheWholeMap(int pixels, int depth, int panelsPerCall, int panelWidth)
+    {
+        int chunk = CpuConv2D.ChunkPixels(pixels, depth, panelsPerCall, panelWidth);
+        Assert.True(chunk == pixels || (chunk > 0 && chunk % 12 == 0), $"chunk {chunk}");
+        int slot = CpuConv2D.SlotPixels(pixels, depth, chunk);
+        Assert.True(slot % 12 == 0 && slot >= 12 && slot <= 96, $"slot {slot}");
+        int slots = (pixels + slot - 1) / slot;
+        Assert.True(pixels - (slots - 1) * slot > slot - 12 - (slots - 1) * 12, $"slot {slot} leaves a short last slot for {pixels} pixels");
+    }
+
+    private static void Check(Conv2DPath? path, int batch, int height, int width, int channels, int filters, int kernelSize, int stride,
+                              int dilation, int top, int bottom, int left, int right, bool hasResidual)
     {
         int outH = ReferenceConvolution.OutputSize(height, kernelSize, stride, dilation, top, bottom);
         int outW = ReferenceConvolution.OutputSize(width, kernelSize, stride, dilation, left, right);
@@ -50,7 +117,10 @@ public sealed class Conv2DOpTests
         var op = new Conv2DOp(kernelSize, kernelSize, stride, stride, dilation, dilation, new Padding2D(top, bottom, left, right), filters,
                               UseBias: true, ActivationFunction.Relu, AddsResidual: r is not null);
         IDeviceBuffer[] inputs = r is null ? [x] : [x, r];
-        using var prepared = backend.Prepare(op, new OpBinding("conv", inputs, y, [w, b]));
+        using var pool = new WorkerPool(threadCount: 2);
+        var binding = new OpBinding("conv", inputs, y, [w, b]);
+        using var prepared = path is null ? backend.Prepare(op, binding) : new CpuConv2D(op, binding, pool, path);
+        if (path is not null) Assert.Equal(path, ((CpuConv2D)prepared).Path);
         prepared.Run();
         Precision.AssertClose(expected, y.Span, scale: Math.Sqrt(kernelSize * kernelSize * channels));
         prepared.Run(); // a second run (patches reused) gives the same result

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
@@ -121,6 +122,85 @@ public static class Conv2DKernels
                 for (; ox < p.OutputWidth; ox++) BorderPixel(tiles, g, p, srcRow, dstRow, ox, ky0, ky1);
             }
         }
+    }
+
+    /// <summary>
+    /// Writes the patches of output pixels <paramref name="pixels"/> (indices into <c>batch × outputHeight ×
+    /// outputWidth</c>) to <paramref name="patches"/>, one row of <c>kh·kw·inChannels</c> values per pixel in HWIO order:
+    /// <c>patches[m − pixels.Start, (ky·kw + kx)·C + c] = input[n, y·sh + ky·dh − padTop, x·sw + kx·dw − padLeft, c]</c>,
+    /// zero where the window falls in the padding. With these rows, the convolution is a GEMM against the HWIO kernel
+    /// seen as a <c>(kh·kw·C) × filters</c> matrix (an implicit GEMM when the caller gathers a few pixels at a time).
+    /// </summary>
+    /// <param name="input">NHWC input.</param>
+    /// <param name="patches">At least <c>pixels.Count × kh·kw·C</c> values.</param>
+    /// <param name="p">Shapes and window arithmetic.</param>
+    /// <param name="pixels">The output pixels to gather.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GatherPatches(ReadOnlySpan<float> input, Span<float> patches, in Conv2DParams p, RowRange pixels)
+    {
+        int channels = p.InputChannels, depth = p.KernelHeight * p.KernelWidth * channels, rowLength = p.KernelWidth * channels;
+        int mapPixels = p.OutputHeight * p.OutputWidth;
+        if (pixels.Start < 0 || pixels.End > p.Batch * mapPixels || pixels.Count < 0)
+            throw new ArgumentOutOfRangeException(nameof(pixels), $"Pixels {pixels} outside [0, {p.Batch * mapPixels}).");
+        if (input.Length < (long)p.Batch * p.InputHeight * p.InputWidth * channels)
+            throw new ArgumentException($"Input has {input.Length} values, fewer than {p}.", nameof(input));
+        if (patches.Length < (long)pixels.Count * depth)
+            throw new ArgumentException($"Patches hold {patches.Length} values, fewer than {pixels.Count} × {depth}.", nameof(patches));
+        for (int m = pixels.Start; m < pixels.End; m++)
+        {
+            int n = m / mapPixels, oy = (m - n * mapPixels) / p.OutputWidth, ox = m - n * mapPixels - oy * p.OutputWidth;
+            var patch = patches.Slice((m - pixels.Start) * depth, depth);
+            int ix = ox * p.StrideWidth - p.PadLeft;
+            ValidTaps(ix, p.KernelWidth, p.DilationWidth, p.InputWidth, out int kx0, out int kx1);
+            for (int ky = 0; ky < p.KernelHeight; ky++)
+            {
+                var target = patch.Slice(ky * rowLength, rowLength);
+                int iy = oy * p.StrideHeight + ky * p.DilationHeight - p.PadTop;
+                if ((uint)iy >= (uint)p.InputHeight || kx0 == kx1)
+                {
+                    target.Clear();
+                    continue;
+                }
+                var source = input.Slice(((n * p.InputHeight + iy) * p.InputWidth) * channels);
+                if (kx0 > 0) target[..(kx0 * channels)].Clear();
+                if (p.DilationWidth == 1)
+                {
+                    // Undilated taps of one window row are neighbouring pixels, so the row is one contiguous copy.
+                    CopyRun(source.Slice((ix + kx0) * channels, (kx1 - kx0) * channels), target[(kx0 * channels)..]);
+                }
+                else
+                {
+                    for (int kx = kx0; kx < kx1; kx++)
+                        CopyRun(source.Slice((ix + kx * p.DilationWidth) * channels, channels), target.Slice(kx * channels, channels));
+                }
+                if (kx1 < p.KernelWidth) target[(kx1 * channels)..].Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A copy that stays inline for the short runs of thin inputs: the RGB stem's window rows are 9 or 21 values, for
+    /// which a call to memmove costs more than the copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRun(ReadOnlySpan<float> from, Span<float> to)
+    {
+        int length = from.Length;
+        if (length > 16 || (uint)length > (uint)to.Length)
+        {
+            from.CopyTo(to);
+            return;
+        }
+        ref float source = ref MemoryMarshal.GetReference(from);
+        ref float target = ref MemoryMarshal.GetReference(to);
+        if (length >= 8)
+        {
+            // Two overlapping 8-value moves cover any run of 8 to 16 values without touching memory outside it.
+            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref source), ref target);
+            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref source, (nuint)(length - 8)), ref target, (nuint)(length - 8));
+            return;
+        }
+        for (int i = 0; i < length; i++) Unsafe.Add(ref target, i) = Unsafe.Add(ref source, i);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using NativeCnn.Backends.Cpu.Kernels;
 using NativeCnn.Tensors;
 
@@ -8,12 +5,17 @@ namespace NativeCnn.Backends.Cpu.Ops;
 
 /// <summary>
 /// A 2-D convolution. Pointwise ones (1x1, stride 1, unpadded) run as a packed GEMM over pixel blocks, with the kernel
-/// packed here once; the rest run the direct convolution over output rows.
+/// packed here once; 3x3 stride-1 ones run as Winograd F(2x2, 3x3) through the same GEMM; small maps, thin inputs and
+/// strided 1x1s run it on gathered patches; the rest run the direct convolution over output rows (see
+/// <see cref="ChoosePath"/>).
 /// </summary>
 internal sealed class CpuConv2D : CpuOp
 {
     /// <summary>Work rows a pointwise layer aims for, so that small layers still give every thread several chunks.</summary>
     private const int MinPointwiseRows = 16;
+
+    /// <summary>Bytes of L2 one GEMM call may fill with the operands it reuses (a pixel chunk's input and one panel).</summary>
+    private const int L2Bytes = 768 * 1024;
 
     private readonly Conv2DParams _params;
     private readonly Tensor _kernel;
@@ -23,10 +25,26 @@ internal sealed class CpuConv2D : CpuOp
     private readonly Tensor? _inputScale;
     private readonly PackedPointwiseWeights? _packed;
     private readonly PointwiseConvParams _pointwise;
-    private readonly int _pixelBlocks, _panelGroups;
-    private readonly PatchScratch? _patches;
+    private readonly int _pixelBlocks, _panelGroups, _chunkPixels;
+    private readonly Tensor? _patches;
+    private readonly PatchGather? _gather;
+    private readonly Tensor? _slots;
+    private readonly int[]? _slotTaken;
+    private readonly int _slotPixels;
+    private readonly PackedPointwiseWeights[]? _positionWeights;
+    private readonly Tensor? _transformed, _products;
+    private readonly int _tiles, _tileBlocks;
+    private readonly WinogradInput? _winogradInput;
+    private readonly WinogradOutput? _winogradOutput;
 
-    public CpuConv2D(Conv2DOp op, OpBinding binding, WorkerPool pool)
+    /// <summary>
+    /// The widest output map that runs as an implicit GEMM: ResNet's 28x28 and smaller 3x3s measured 15-85 % faster
+    /// than on the direct kernel, its 56x56 64-channel ones about 5 % slower (Conv2DPathBenchmarks).
+    /// </summary>
+    internal const int ImplicitGemmMaxWidth = 28;
+
+    /// <summary>Prepares the convolution on the path <see cref="ChoosePath"/> picks, or on <paramref name="path"/> (tests, benchmarks).</summary>
+    public CpuConv2D(Conv2DOp op, OpBinding binding, WorkerPool pool, Conv2DPath? path = null)
         : base(binding, pool, 1 + (op.AddsResidual ? 1 : 0) + (op.ScalesInputChannels ? 1 : 0), op.UseBias ? 2 : 1)
     {
         var i = Input.Shape;
@@ -57,24 +75,114 @@ internal sealed class CpuConv2D : CpuOp
             op.KernelHeight, op.KernelWidth, op.StrideHeight, op.StrideWidth, op.DilationHeight, op.DilationWidth,
             op.Padding.Top, op.Padding.Left);
 
-        bool pointwise = op.IsPointwise;
-        // Other convolutions go through the same packed GEMM on gathered patches (im2col: one row of kh·kw·C values
-        // per output pixel, in HWIO order) where the direct kernel is weak: strided 1x1s, small maps (7x7, 14x14,
-        // where most pixels touch the padding) and thin inputs such as the RGB stem.
-        bool patches = !pointwise && (op.KernelHeight * op.KernelWidth == 1 || outW <= 14 || i.Channels < 8);
-        if (pointwise || patches)
+        Path = path ?? ChoosePath(op, i.Channels, outW);
+        if (Path == Conv2DPath.Pointwise && !op.IsPointwise) throw Fail($"{op} is not a pointwise convolution");
+        if (_inputScale is not null && Path != Conv2DPath.Pointwise) throw Fail($"input channel scales need the pointwise path, not {Path}");
+        bool patches = Path == Conv2DPath.Patches, implicitGemm = Path == Conv2DPath.ImplicitGemm;
+        if (Path == Conv2DPath.Winograd)
+        {
+            if (!IsWinogradShape(op)) throw Fail($"{op} is not a 3x3 stride-1 undilated convolution");
+            int channels = i.Channels, filters = op.Filters, positions = WinogradKernels.Positions;
+            _tiles = WinogradKernels.TileCount(_params);
+            _tileBlocks = (_tiles + PointwiseConvKernels.PixelBlock - 1) / PointwiseConvKernels.PixelBlock;
+            using var transformedKernel = new Tensor(new TensorShape(positions * channels, filters));
+            WinogradKernels.TransformKernel(_kernel.Span, transformedKernel.Span, channels, filters);
+            _positionWeights = new PackedPointwiseWeights[positions];
+            for (int position = 0; position < positions; position++)
+                _positionWeights[position] = new PackedPointwiseWeights(
+                    transformedKernel.Span.Slice(position * channels * filters, channels * filters), default, channels, filters);
+            _pointwise = new PointwiseConvParams(_tiles, channels, filters);
+            _transformed = new Tensor(new TensorShape(positions * _tiles, channels));
+            _products = new Tensor(new TensorShape(positions * _tiles, filters));
+            _winogradInput = new WinogradInput(this);
+            _winogradOutput = new WinogradOutput(this);
+        }
+        else if (Path != Conv2DPath.Direct)
         {
             int depth = op.KernelHeight * op.KernelWidth * i.Channels;
-            if (patches) _patches = new PatchScratch(depth, pool.ThreadCount);
+            if (patches)
+            {
+                _patches = new Tensor(new TensorShape(i.Batch * outH * outW, depth));
+                _gather = new PatchGather(this);
+            }
             _packed = new PackedPointwiseWeights(_kernel.Span, _bias is null ? default : _bias.Span, depth, op.Filters);
             _pointwise = new PointwiseConvParams(i.Batch * outH * outW, depth, op.Filters);
             _pixelBlocks = (_pointwise.Pixels + PointwiseConvKernels.PixelBlock - 1) / PointwiseConvKernels.PixelBlock;
             // Few pixels (7x7 maps) leave too few blocks to share: the output channels are then split into panel groups too.
             _panelGroups = Math.Clamp((MinPointwiseRows + _pixelBlocks - 1) / _pixelBlocks, 1, _packed.PanelCount);
+            _chunkPixels = ChunkPixels(_pointwise.Pixels, depth, (_packed.PanelCount + _panelGroups - 1) / _panelGroups, _packed.PanelWidth);
+            if (implicitGemm)
+            {
+                _slotPixels = SlotPixels(_pointwise.Pixels, depth, _chunkPixels);
+                _slots = new Tensor(new TensorShape(pool.ThreadCount * _slotPixels, depth));
+                _slotTaken = new int[pool.ThreadCount];
+            }
         }
     }
 
-    protected override int RowCount => _packed is null ? _params.RowCount : _pixelBlocks * _panelGroups;
+    /// <summary>The path this convolution runs on.</summary>
+    internal Conv2DPath Path { get; }
+
+    /// <summary>
+    /// Pointwise convolutions are a GEMM on the input itself. Others go through the same packed GEMM on gathered
+    /// patches (im2col: one row of kh·kw·C values per output pixel, in HWIO order), gathered a few pixels at a time into
+    /// a per-thread buffer that stays in L2 (an implicit GEMM): strided 1x1s, thin inputs such as the RGB stem (whose
+    /// whole-map patches, 7.4 MB for ResNet's 7x7 stem, made it 2x slower) and maps up to
+    /// <see cref="ImplicitGemmMaxWidth"/> wide, where it beats the direct kernel because many pixels touch the padding
+    /// and rows end in partial tiles. Wider maps run the direct kernel. Ahead of all these, 3x3 stride-1 undilated convolutions run as Winograd F(2x2, 3x3)
+    /// (16 multiplies per 2x2 output tile instead of 36) on the same small maps: on ResNet50's 28x28..7x7 3x3s it
+    /// measured 30-45 % faster than the implicit GEMM, at the cost of two buffers of 4x the input and output. On its
+    /// 56x56x64 ones it wins alone (Conv2DPathBenchmarks) but loses in the model, where those 3 MB buffers are cold.
+    /// </summary>
+    internal static Conv2DPath ChoosePath(Conv2DOp op, int inputChannels, int outputWidth)
+    {
+        if (op.IsPointwise) return Conv2DPath.Pointwise;
+        if (op.KernelHeight * op.KernelWidth == 1 || inputChannels < 8) return Conv2DPath.ImplicitGemm;
+        if (IsWinogradShape(op) && outputWidth <= ImplicitGemmMaxWidth) return Conv2DPath.Winograd;
+        return outputWidth <= ImplicitGemmMaxWidth ? Conv2DPath.ImplicitGemm : Conv2DPath.Direct;
+    }
+
+    private static bool IsWinogradShape(Conv2DOp op)
+        => op.KernelHeight == 3 && op.KernelWidth == 3 && op.StrideHeight == 1 && op.StrideWidth == 1
+           && op.DilationHeight == 1 && op.DilationWidth == 1;
+
+
+    /// <summary>
+    /// Pixels per chunk when a GEMM call's weights do not fit in L2 (deep conv4/conv5 layers, 3x3 patches with K up to
+    /// 4608), or 0 to leave the blocking to the kernel. The kernel passes every panel over each of its small input
+    /// chunks, so weights larger than L2 would be streamed from L3 once per chunk; instead the call is cut into pixel
+    /// chunks, each taken panel by panel, whichever of two orders moves fewer bytes: chunks whose input stays in L2
+    /// next to one panel (weights read once per chunk), or all pixels at once (weights read once, the input once per
+    /// panel).
+    /// </summary>
+    internal static int ChunkPixels(int pixels, int depth, int panelsPerCall, int panelWidth)
+    {
+        long row = (long)depth * sizeof(float), panel = row * panelWidth, weights = panel * panelsPerCall;
+        if (weights <= L2Bytes / 2 || pixels <= PointwiseConvKernels.PixelBlock) return 0;
+        long input = row * pixels;
+        long allAtOnce = weights + (input + panel <= L2Bytes ? input : input * panelsPerCall);
+        int fit = (int)Math.Min(pixels, (L2Bytes - panel) / row) / PointwiseConvKernels.PixelBlock * PointwiseConvKernels.PixelBlock;
+        if (fit == 0) return pixels;
+        long chunked = weights * ((pixels + fit - 1) / fit) + input;
+        return chunked < allAtOnce ? fit : pixels;
+    }
+
+    /// <summary>
+    /// Pixels an implicit GEMM gathers at a time: about the chunk <see cref="ChunkPixels"/> picks when the weights do
+    /// not fit in L2 (at most 96, which already reuse each weight 96 times), otherwise about as many as fill a quarter
+    /// of the L2 budget; the map is then cut into equal slots of whole pixel blocks, so no slot is left with a few
+    /// pixels that would stream all the weights for nothing.
+    /// </summary>
+    internal static int SlotPixels(int pixels, int depth, int chunkPixels)
+    {
+        const int block = PointwiseConvKernels.PixelBlock;
+        int wanted = Math.Clamp(chunkPixels != 0 ? chunkPixels : L2Bytes / 4 / (depth * sizeof(float)), block, 8 * block);
+        int slots = (pixels + wanted - 1) / wanted, perSlot = (pixels + slots - 1) / slots;
+        return (perSlot + block - 1) / block * block;
+    }
+
+    protected override int RowCount => _positionWeights is not null ? WinogradKernels.Positions * _tileBlocks
+                                       : _packed is null ? _params.RowCount : _pixelBlocks * _panelGroups;
 
     public override void Execute(RowRange rows)
     {
@@ -82,129 +190,91 @@ internal sealed class CpuConv2D : CpuOp
         ActivationDispatch.Dispatch(_activation, ref call);
     }
 
+    public override void Run()
+    {
+        if (_gather is not null) Pool.Run(_gather, _params.RowCount);
+        if (_winogradInput is not null) Pool.Run(_winogradInput, WinogradKernels.TileRowCount(_params));
+        base.Run();
+        if (_winogradOutput is not null) Pool.Run(_winogradOutput, WinogradKernels.TileRowCount(_params));
+    }
+
     public override void Dispose()
     {
         _packed?.Dispose();
         _patches?.Dispose();
+        _slots?.Dispose();
+        _transformed?.Dispose();
+        _products?.Dispose();
+        if (_positionWeights is not null)
+            foreach (var weights in _positionWeights) weights.Dispose();
     }
 
-    /// <summary>
-    /// Per-thread buffers for the patches (im2col rows) of a few output pixels at a time: each work item gathers a block
-    /// of patches and multiplies it while it is in L1/L2, instead of writing every patch of the layer to memory first
-    /// (7.4 MB for ResNet's 7x7 RGB stem) and reading them back.
-    /// </summary>
-    private sealed class PatchScratch : IDisposable
+    /// <summary>Winograd's first phase: the input windows of tile rows, transformed.</summary>
+    private sealed class WinogradInput(CpuConv2D op) : IRowWork
     {
-        /// <summary>Bytes of patches per block: with the block's output tiles this stays in L2.</summary>
-        private const int BlockBytes = 64 * 1024;
-
-        private readonly Tensor _buffers;
-        private readonly int[] _inUse;
-
-        public PatchScratch(int depth, int threads)
-        {
-            Depth = depth;
-            int pixels = BlockBytes / sizeof(float) / depth / PointwiseConvKernels.PixelBlock * PointwiseConvKernels.PixelBlock;
-            PixelsPerBlock = Math.Max(PointwiseConvKernels.PixelBlock, pixels);
-            _buffers = new Tensor(new TensorShape(threads, PixelsPerBlock * depth));
-            _inUse = new int[threads];
-        }
-
-        public int Depth { get; }
-
-        public int PixelsPerBlock { get; }
-
-        /// <summary>Claims a free buffer: the pool runs at most one work item per thread at once, so one is always free.</summary>
-        public int Rent()
-        {
-            for (int slot = 0; ; slot = (slot + 1) % _inUse.Length)
-                if (Interlocked.CompareExchange(ref _inUse[slot], 1, 0) == 0) return slot;
-        }
-
-        public void Return(int slot) => Volatile.Write(ref _inUse[slot], 0);
-
-        public Span<float> Buffer(int slot) => _buffers.Span.Slice(slot * PixelsPerBlock * Depth, PixelsPerBlock * Depth);
-
-        public void Dispose() => _buffers.Dispose();
+        public void Execute(RowRange rows) => WinogradKernels.TransformInput(op.Input.Span, op._transformed!.Span, in op._params, rows);
     }
 
-    /// <summary>
-    /// Writes the patches of output pixels <c>[first, first + count)</c> (flattened over batch, rows and columns): each
-    /// pixel's kh·kw windows of C channels, zeros where they fall in the padding. Without dilation the kw windows of one
-    /// kernel row are contiguous in the input, so an inner pixel copies one run of kw·C values per kernel row.
-    /// </summary>
-    private static void GatherPatches(ReadOnlySpan<float> source, in Conv2DParams p, int first, int count, Span<float> target)
+    /// <summary>Winograd's last phase: the GEMM products of tile rows back to pixels, with bias, residual and activation.</summary>
+    private sealed class WinogradOutput(CpuConv2D op) : IRowWork
     {
-        int channels = p.InputChannels, rowRun = p.KernelWidth * channels, depth = p.KernelHeight * rowRun;
-        int rowStride = p.InputWidth * channels;
-        int n = first / (p.OutputHeight * p.OutputWidth), rest = first - n * p.OutputHeight * p.OutputWidth;
-        int oy = rest / p.OutputWidth, ox = rest - oy * p.OutputWidth;
-        for (int m = 0; m < count; m++)
+        public void Execute(RowRange rows)
         {
-            var patch = target.Slice(m * depth, depth);
-            int ix0 = ox * p.StrideWidth - p.PadLeft;
-            bool innerColumns = p.DilationWidth == 1 && ix0 >= 0 && ix0 + p.KernelWidth <= p.InputWidth;
-            for (int ky = 0; ky < p.KernelHeight; ky++)
+            var call = new Epilogue(op, rows);
+            ActivationDispatch.Dispatch(op._activation, ref call);
+        }
+
+        private readonly struct Epilogue(CpuConv2D op, RowRange rows) : IActivationConsumer
+        {
+            public void Invoke<TActivation>(TActivation activation) where TActivation : struct, IActivation
+                => WinogradKernels.TransformOutput(op._products!.Span, op._bias is null ? default : op._bias.Span,
+                                                   op._residual is null ? default : op._residual.Span, op.Output.Span,
+                                                   in op._params, activation, rows);
+        }
+    }
+
+    /// <summary>Writes the patches of output rows: for each output pixel its kh·kw windows of C channels, zeros where they fall in the padding.</summary>
+    private sealed class PatchGather(CpuConv2D op) : IRowWork
+    {
+        public void Execute(RowRange rows)
+        {
+            var p = op._params;
+            var source = op.Input.Span;
+            var target = op._patches!.Span;
+            int channels = p.InputChannels, depth = p.KernelHeight * p.KernelWidth * channels;
+            for (int row = rows.Start; row < rows.End; row++)
             {
-                int iy = oy * p.StrideHeight + ky * p.DilationHeight - p.PadTop;
-                var run = patch.Slice(ky * rowRun, rowRun);
-                if ((uint)iy >= (uint)p.InputHeight)
+                int n = row / p.OutputHeight, oy = row - n * p.OutputHeight;
+                for (int ox = 0; ox < p.OutputWidth; ox++)
                 {
-                    run.Clear();
-                    continue;
-                }
-                var inputRow = source.Slice((n * p.InputHeight + iy) * rowStride, rowStride);
-                if (innerColumns)
-                {
-                    CopyRun(inputRow.Slice(ix0 * channels, rowRun), run);
-                    continue;
-                }
-                for (int kx = 0; kx < p.KernelWidth; kx++)
-                {
-                    int ix = ix0 + kx * p.DilationWidth;
-                    var window = run.Slice(kx * channels, channels);
-                    if ((uint)ix < (uint)p.InputWidth) CopyRun(inputRow.Slice(ix * channels, channels), window);
-                    else window.Clear();
-                }
-            }
-            if (++ox == p.OutputWidth)
-            {
-                ox = 0;
-                if (++oy == p.OutputHeight)
-                {
-                    oy = 0;
-                    n++;
+                    var patch = target.Slice((row * p.OutputWidth + ox) * depth, depth);
+                    for (int ky = 0, k = 0; ky < p.KernelHeight; ky++)
+                    {
+                        int iy = oy * p.StrideHeight + ky * p.DilationHeight - p.PadTop;
+                        for (int kx = 0; kx < p.KernelWidth; kx++, k += channels)
+                        {
+                            int ix = ox * p.StrideWidth + kx * p.DilationWidth - p.PadLeft;
+                            var window = patch.Slice(k, channels);
+                            if ((uint)iy < (uint)p.InputHeight && (uint)ix < (uint)p.InputWidth)
+                                source.Slice(((n * p.InputHeight + iy) * p.InputWidth + ix) * channels, channels).CopyTo(window);
+                            else
+                                window.Clear();
+                        }
+                    }
                 }
             }
         }
-    }
-
-    /// <summary>A copy that stays inline for the short runs of thin inputs (a call to memmove costs more than 9 values).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRun(ReadOnlySpan<float> from, Span<float> to)
-    {
-        int length = from.Length;
-        if (length > 16 || (uint)length > (uint)to.Length)
-        {
-            from.CopyTo(to);
-            return;
-        }
-        ref float source = ref MemoryMarshal.GetReference(from);
-        ref float target = ref MemoryMarshal.GetReference(to);
-        if (length >= 8)
-        {
-            // Two overlapping 8-value moves cover any run of 8 to 16 values without touching memory outside it.
-            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref source), ref target);
-            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref source, (nuint)(length - 8)), ref target, (nuint)(length - 8));
-            return;
-        }
-        for (int i = 0; i < length; i++) Unsafe.Add(ref target, i) = Unsafe.Add(ref source, i);
     }
 
     private readonly struct Call(CpuConv2D op, RowRange rows) : IActivationConsumer
     {
         public void Invoke<TActivation>(TActivation activation) where TActivation : struct, IActivation
         {
+            if (op._positionWeights is not null)
+            {
+                WinogradProducts();
+                return;
+            }
             if (op._packed is not null)
             {
                 Pointwise(activation);
@@ -224,11 +294,34 @@ internal sealed class CpuConv2D : CpuOp
             if (activation is not IdentityActivation) ElementwiseKernels.Apply(output, output, activation);
         }
 
+        /// <summary>Winograd's middle phase: rows are (position, block of tiles) pairs, each a slice of one position's GEMM.</summary>
+        private void WinogradProducts()
+        {
+            int blocks = op._tileBlocks, tiles = op._tiles;
+            int channels = op._pointwise.InputChannels, filters = op._pointwise.OutputChannels;
+            for (int row = rows.Start; row < rows.End;)
+            {
+                int position = row / blocks, block = row - position * blocks;
+                int lastBlock = Math.Min(blocks, block + rows.End - row);
+                var weights = op._positionWeights![position];
+                var tileRange = new RowRange(block * PointwiseConvKernels.PixelBlock, Math.Min(tiles, lastBlock * PointwiseConvKernels.PixelBlock));
+                PointwiseConvKernels.Nhwc(op._transformed!.Span.Slice(position * tiles * channels, tiles * channels), weights, default,
+                                          op._products!.Span.Slice(position * tiles * filters, tiles * filters), in op._pointwise,
+                                          default(IdentityActivation), tileRange, RowRange.All(weights.PanelCount));
+                row += lastBlock - block;
+            }
+        }
+
         private void Pointwise<TActivation>(TActivation activation) where TActivation : struct, IActivation
         {
             var packed = op._packed!;
             int blocks = op._pixelBlocks, groups = op._panelGroups, pixels = op._pointwise.Pixels;
             var residual = op._residual is null ? default : op._residual.Span;
+            if (op._slots is not null)
+            {
+                ImplicitGemm(activation);
+                return;
+            }
             for (int row = rows.Start; row < rows.End;)
             {
                 int group = row / blocks, block = row - group * blocks;
@@ -236,41 +329,95 @@ internal sealed class CpuConv2D : CpuOp
                 var pixelRange = new RowRange(block * PointwiseConvKernels.PixelBlock,
                                               Math.Min(pixels, lastBlock * PointwiseConvKernels.PixelBlock));
                 var panelRange = new RowRange(group * packed.PanelCount / groups, (group + 1) * packed.PanelCount / groups);
-                if (op._patches is null)
-                    PointwiseConvKernels.Nhwc(op.Input.Span, packed, residual, op.Output.Span, in op._pointwise, activation,
-                                              pixelRange, panelRange, op._inputScale is null ? default : op._inputScale.Span,
-                                              op._params.OutputHeight * op._params.OutputWidth);
+                var input = op._patches is null ? op.Input.Span : op._patches.Span;
+                int chunk = op._chunkPixels, mapPixels = op._params.OutputHeight * op._params.OutputWidth;
+                var scale = op._inputScale is null ? default : op._inputScale.Span;
+                if (chunk == 0)
+                    PointwiseConvKernels.Nhwc(input, packed, residual, op.Output.Span, in op._pointwise, activation,
+                                              pixelRange, panelRange, scale, mapPixels);
                 else
-                    OnPatches(activation, pixelRange, panelRange);
+                    for (int m = pixelRange.Start; m < pixelRange.End; m += chunk)
+                        for (int panel = panelRange.Start; panel < panelRange.End; panel++)
+                            PointwiseConvKernels.Nhwc(input, packed, residual, op.Output.Span, in op._pointwise, activation,
+                                                      new RowRange(m, Math.Min(pixelRange.End, m + chunk)), new RowRange(panel, panel + 1),
+                                                      scale, mapPixels);
                 row += lastBlock - block;
             }
         }
 
-        /// <summary>The pointwise GEMM on patches gathered a block of pixels at a time into this thread's buffer.</summary>
-        private void OnPatches<TActivation>(TActivation activation, RowRange pixelRange, RowRange panelRange)
-            where TActivation : struct, IActivation
+        /// <summary>
+        /// The rows' pixel blocks, a slot of pixels at a time: their patches are gathered into this thread's slot, then
+        /// multiplied by the packed kernel while they are still in L2.
+        /// </summary>
+        private void ImplicitGemm<TActivation>(TActivation activation) where TActivation : struct, IActivation
         {
-            var scratch = op._patches!;
-            int n = op._pointwise.OutputChannels, depth = scratch.Depth;
-            var residual = op._residual is null ? default : op._residual.Span;
-            int slot = scratch.Rent();
+            var packed = op._packed!;
+            int blocks = op._pixelBlocks, groups = op._panelGroups, pixels = op._pointwise.Pixels;
+            int depth = op._pointwise.InputChannels, filters = op._pointwise.OutputChannels, slotPixels = op._slotPixels;
+            // At most one Execute per pool thread runs at a time, so a free slot is always there.
+            var taken = op._slotTaken!;
+            int slot = 0;
+            while (Interlocked.CompareExchange(ref taken[slot], 1, 0) != 0) slot = (slot + 1) % taken.Length;
             try
             {
-                var patches = scratch.Buffer(slot);
-                for (int first = pixelRange.Start; first < pixelRange.End; first += scratch.PixelsPerBlock)
+                var buffer = op._slots!.Span.Slice(slot * slotPixels * depth, slotPixels * depth);
+                var input = op.Input.Span;
+                var output = op.Output.Span;
+                var residual = op._residual is null ? default : op._residual.Span;
+                for (int row = rows.Start; row < rows.End;)
                 {
-                    int count = Math.Min(scratch.PixelsPerBlock, pixelRange.End - first);
-                    GatherPatches(op.Input.Span, in op._params, first, count, patches);
-                    var block = new PointwiseConvParams(count, depth, n);
-                    PointwiseConvKernels.Nhwc(patches, op._packed!, residual.IsEmpty ? default : residual.Slice(first * n, count * n),
-                                              op.Output.Span.Slice(first * n, count * n), in block, activation,
-                                              new RowRange(0, count), panelRange);
+                    int group = row / blocks, block = row - group * blocks;
+                    int lastBlock = Math.Min(blocks, block + rows.End - row);
+                    int first = block * PointwiseConvKernels.PixelBlock, end = Math.Min(pixels, lastBlock * PointwiseConvKernels.PixelBlock);
+                    var panelRange = new RowRange(group * packed.PanelCount / groups, (group + 1) * packed.PanelCount / groups);
+                    // Equal slots of whole blocks, so that a thread's share does not end in a sliver that streams
+                    // every weight for a few pixels.
+                    int slots = (end - first + slotPixels - 1) / slotPixels;
+                    int step = ((end - first + slots - 1) / slots + PointwiseConvKernels.PixelBlock - 1)
+                               / PointwiseConvKernels.PixelBlock * PointwiseConvKernels.PixelBlock;
+                    for (int m = first; m < end; m += step)
+                    {
+                        int count = Math.Min(step, end - m);
+                        Conv2DKernels.GatherPatches(input, buffer, in op._params, new RowRange(m, m + count));
+                        var shape = new PointwiseConvParams(count, depth, filters);
+                        var target = output.Slice(m * filters, count * filters);
+                        var sum = residual.IsEmpty ? default : residual.Slice(m * filters, count * filters);
+                        if (op._chunkPixels == 0)
+                        {
+                            PointwiseConvKernels.Nhwc(buffer, packed, sum, target, in shape, activation, new RowRange(0, count), panelRange);
+                            continue;
+                        }
+                        // Weights beyond L2: one panel at a time passes over the whole slot (see ChunkPixels).
+                        for (int panel = panelRange.Start; panel < panelRange.End; panel++)
+                            PointwiseConvKernels.Nhwc(buffer, packed, sum, target, in shape, activation, new RowRange(0, count),
+                                                      new RowRange(panel, panel + 1));
+                    }
+                    row += lastBlock - block;
                 }
             }
             finally
             {
-                scratch.Return(slot);
+                Volatile.Write(ref taken[slot], 0);
             }
         }
     }
+}
+
+/// <summary>How a <see cref="CpuConv2D"/> computes its output.</summary>
+internal enum Conv2DPath
+{
+    /// <summary>The direct kernel over output rows (<see cref="Conv2DKernels.Nhwc"/>).</summary>
+    Direct,
+
+    /// <summary>The packed GEMM on the input itself: 1x1, stride 1, unpadded.</summary>
+    Pointwise,
+
+    /// <summary>Every patch gathered into a whole-map buffer first, then the packed GEMM (not chosen: kept to compare against, see Conv2DPathBenchmarks).</summary>
+    Patches,
+
+    /// <summary>Patches gathered a slot of pixels at a time per thread, each multiplied while in L2.</summary>
+    ImplicitGemm,
+
+    /// <summary>Winograd F(2x2, 3x3): transformed input, 16 packed GEMMs, transformed back (<see cref="WinogradKernels"/>).</summary>
+    Winograd,
 }
