@@ -146,12 +146,33 @@ public static class Conv2DKernels
             throw new ArgumentException($"Input has {input.Length} values, fewer than {p}.", nameof(input));
         if (patches.Length < (long)pixels.Count * depth)
             throw new ArgumentException($"Patches hold {patches.Length} values, fewer than {pixels.Count} × {depth}.", nameof(patches));
-        for (int m = pixels.Start; m < pixels.End; m++)
+        // The first pixel's coordinates are divided out once; the rest step through the map (a division per pixel cost
+        // as much as the RGB stem's whole gather).
+        int n = pixels.Start / mapPixels, oy = (pixels.Start - n * mapPixels) / p.OutputWidth;
+        int ox = pixels.Start - n * mapPixels - oy * p.OutputWidth;
+        for (int m = pixels.Start; m < pixels.End; m++, ox++)
         {
-            int n = m / mapPixels, oy = (m - n * mapPixels) / p.OutputWidth, ox = m - n * mapPixels - oy * p.OutputWidth;
+            if (ox == p.OutputWidth)
+            {
+                ox = 0;
+                if (++oy == p.OutputHeight)
+                {
+                    oy = 0;
+                    n++;
+                }
+            }
             var patch = patches.Slice((m - pixels.Start) * depth, depth);
-            int ix = ox * p.StrideWidth - p.PadLeft;
-            ValidTaps(ix, p.KernelWidth, p.DilationWidth, p.InputWidth, out int kx0, out int kx1);
+            int ix = ox * p.StrideWidth - p.PadLeft, kx0, kx1;
+            if (p.DilationWidth == 1)
+            {
+                // ValidTaps without its divisions, which cost more than a thin input's whole window.
+                kx0 = Math.Clamp(-ix, 0, p.KernelWidth);
+                kx1 = Math.Clamp(p.InputWidth - ix, kx0, p.KernelWidth);
+            }
+            else
+            {
+                ValidTaps(ix, p.KernelWidth, p.DilationWidth, p.InputWidth, out kx0, out kx1);
+            }
             for (int ky = 0; ky < p.KernelHeight; ky++)
             {
                 var target = patch.Slice(ky * rowLength, rowLength);
