@@ -89,8 +89,8 @@ public sealed class Model : IDisposable
     /// <param name="fuse">Run convolution + BatchNormalization + activation (+ residual add) and squeeze-and-excitation blocks as
     /// single ops (faster; the outputs of the fused-away layers are then not kept). False keeps every layer's output.</param>
     /// <param name="imagesPerPass">Images each pass of <see cref="ExecutionPlan.Run()"/> computes, a divisor of
-    /// <paramref name="batch"/> (CPU only); by default a fused CPU plan picks as many as keep a pass's activations in
-    /// cache (see <see cref="ExecutionPlan.ImagesPerPass"/>), other plans the whole batch.</param>
+    /// <paramref name="batch"/> (CPU only); by default a fused plan on one CPU thread picks as many as keep a pass's
+    /// activations in cache (see <see cref="ExecutionPlan.ImagesPerPass"/>), other plans the whole batch.</param>
     /// <exception cref="BackendException">The backend cannot run one of the layers; the message names it.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="imagesPerPass"/> does not divide the batch, or the backend is not the CPU's.</exception>
     public ExecutionPlan CreatePlan(IBackend backend, int batch = 1, bool fuse = true, int? imagesPerPass = null)

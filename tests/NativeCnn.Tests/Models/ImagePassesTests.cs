@@ -58,6 +58,9 @@ public sealed class ImagePassesTests
         Assert.Equal(1, single.ImagesPerPass);
         using var layered = model.CreatePlan(backend, batch: 8, fuse: false);
         Assert.Equal(8, layered.ImagesPerPass); // every layer's output of the whole batch stays readable
+        using var twoThreads = new CpuBackend(threadCount: 2);
+        using var shared = model.CreatePlan(twoThreads, batch: 8);
+        Assert.Equal(8, shared.ImagesPerPass); // two threads share each step's work better on the whole batch
         Assert.Throws<ArgumentOutOfRangeException>(() => model.CreatePlan(backend, batch: 8, imagesPerPass: 3));
     }
 
