@@ -23,6 +23,8 @@ public sealed class ExecutionPlan : IDisposable
     private const long PassCacheBytes = 24L << 20;
 
     private readonly Tensor? _batchInput, _batchOutput;
+    private readonly ExecutionPlan[]? _imagePlans;
+    private readonly ImageThreadRun? _imageRun, _imageRunProfiled;
     private readonly Dictionary<Node, IDeviceBuffer> _buffers = [];
     private readonly Dictionary<string, PlanStep> _stepsByName = new(StringComparer.Ordinal);
     private readonly Dictionary<PlanStep, PlanStep> _overwrittenBy = [];
@@ -33,9 +35,11 @@ public sealed class ExecutionPlan : IDisposable
     private bool _disposed;
 
     // reuseBuffers: whether steps share activation memory; by default fused plans do and unfused ones do not.
-    // imagesPerPass: images each pass of Run() computes, a divisor of batch; null picks it (see ChooseImagesPerPass).
+    // imagesPerPass: images each pass of Run() computes, a divisor of batch; null picks it and whether the images run on
+    // separate threads (see ChooseImageThreads, ChooseImagesPerPass). macsScale: this plan computes 1/macsScale of its
+    // parent's batch, whose totals its steps report.
     internal ExecutionPlan(Model model, IBackend backend, int batch, bool fuse, bool ownsBackend = false, bool? reuseBuffers = null,
-                           int? imagesPerPass = null)
+                           int? imagesPerPass = null, int macsScale = 1)
     {
         _ownsBackend = ownsBackend;
         ArgumentNullException.ThrowIfNull(backend);
@@ -44,6 +48,18 @@ public sealed class ExecutionPlan : IDisposable
         Backend = backend;
         Batch = batch;
         IsFused = fuse;
+        ImageThreads = imagesPerPass is null ? ChooseImageThreads(backend, batch, fuse) : 1;
+        if (ImageThreads > 1)
+        {
+            _imagePlans = PlanImageThreads(model, batch, reuseBuffers, out _batchInput, out _batchOutput);
+            _steps = _imagePlans[0]._steps;
+            ImagesPerPass = _imagePlans[0].ImagesPerPass;
+            ActivationBytes = _imagePlans.Sum(p => p.ActivationBytes) + (_batchInput.Shape.ElementCount + _batchOutput.Shape.ElementCount) * sizeof(float);
+            ActivationBytesWithoutReuse = _imagePlans.Sum(p => p.ActivationBytesWithoutReuse);
+            _imageRun = new ImageThreadRun(this, profiled: false);
+            _imageRunProfiled = new ImageThreadRun(this, profiled: true);
+            return;
+        }
         ImagesPerPass = imagesPerPass ?? ChooseImagesPerPass(model, backend, batch, fuse);
         if (ImagesPerPass < 1 || batch % ImagesPerPass != 0)
             throw new ArgumentOutOfRangeException(nameof(imagesPerPass), $"{ImagesPerPass} images per pass do not divide a batch of {batch}.");
@@ -101,7 +117,7 @@ public sealed class ExecutionPlan : IDisposable
                 _buffers[node] = output;
                 var binding = new OpBinding(node.Name, group.Inputs.Select(n => _buffers[n]).ToArray(), output, group.Weights);
                 var prepared = backend.Prepare(group.Op, binding);
-                long macs = passes * group.Members.Sum(m => m.Layer.CountMultiplyAccumulates(
+                long macs = macsScale * passes * group.Members.Sum(m => m.Layer.CountMultiplyAccumulates(
                     m.Inputs.Select(n => n.OutputShape.WithBatch(batch)).ToArray(), m.OutputShape.WithBatch(batch)));
                 var step = new PlanStep(node, group.Members, group.Op, prepared, group.Inputs.Select(n => shapes[n]).ToArray(), output, macs);
                 steps.Add(step);
@@ -120,6 +136,66 @@ public sealed class ExecutionPlan : IDisposable
             throw;
         }
         _steps = steps.ToArray();
+    }
+
+    /// <summary>
+    /// The CPU backend's thread count for fused plans of at least two images per thread (that divide the batch): each
+    /// thread then runs its own images through the whole plan, instead of every step splitting its work between the
+    /// threads and joining them. Each thread keeps its images' activations in its own cache and never waits for the
+    /// other, at the cost of its own copy of the prepared ops (packed weights). Measured at batch 8, 2 threads:
+    /// MobileNetV2 22.2 -> 19.3 ms, EfficientNet-B0 35.7 -> 32.3, ResNet50 178 -> 165.
+    /// </summary>
+    private static int ChooseImageThreads(IBackend backend, int batch, bool fuse)
+        => fuse && backend is CpuBackend { ThreadCount: > 1 and var threads } && batch % threads == 0 && batch >= 2 * threads ? threads : 1;
+
+    /// <summary>One plan per thread, each on its own single-thread CPU backend, for its share of the batch.</summary>
+    private ExecutionPlan[] PlanImageThreads(Model model, int batch, bool? reuseBuffers, out Tensor batchInput, out Tensor batchOutput)
+    {
+        var plans = new List<ExecutionPlan>();
+        batchInput = new Tensor(model.Input.OutputShape.WithBatch(batch));
+        batchOutput = new Tensor(model.Output.OutputShape.WithBatch(batch));
+        try
+        {
+            for (int i = 0; i < ImageThreads; i++)
+            {
+                var single = new CpuBackend(threadCount: 1);
+                try
+                {
+                    plans.Add(new ExecutionPlan(model, single, batch / ImageThreads, fuse: true, ownsBackend: true, reuseBuffers,
+                                                imagesPerPass: null, macsScale: ImageThreads));
+                }
+                catch
+                {
+                    single.Dispose();
+                    throw;
+                }
+            }
+            return plans.ToArray();
+        }
+        catch
+        {
+            foreach (var plan in plans) plan.Dispose();
+            batchInput.Dispose();
+            batchOutput.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Rows are the image threads: each copies its share of the batch in, runs its plan, and copies its outputs back.</summary>
+    private sealed class ImageThreadRun(ExecutionPlan parent, bool profiled) : IRowWork
+    {
+        public void Execute(RowRange rows)
+        {
+            for (int i = rows.Start; i < rows.End; i++)
+            {
+                var plan = parent._imagePlans![i];
+                int inputLength = (int)plan.Input.Shape.ElementCount, outputLength = (int)plan.Output.Shape.ElementCount;
+                plan.Input.CopyFrom(parent._batchInput!.Span.Slice(i * inputLength, inputLength));
+                if (profiled) plan.RunProfiled();
+                else plan.Run();
+                plan.Output.CopyTo(parent._batchOutput!.Span.Slice(i * outputLength, outputLength));
+            }
+        }
     }
 
     /// <summary>
@@ -174,9 +250,18 @@ public sealed class ExecutionPlan : IDisposable
     /// <summary>
     /// Images each pass computes: <see cref="Run()"/> runs every step on that many images at a time, copying them from
     /// <see cref="Input"/> and to <see cref="Output"/>. Equal to <see cref="Batch"/> except on one CPU thread, where a
-    /// fused plan for a batch whose activations would not stay in cache takes it a few images at a time.
+    /// fused plan for a batch whose activations would not stay in cache takes it a few images at a time; with
+    /// <see cref="ImageThreads"/> above 1, the passes of each thread's share.
     /// </summary>
     public int ImagesPerPass { get; }
+
+    /// <summary>
+    /// Threads that each run their own share of the batch through the whole plan (1: every step splits its work between
+    /// the backend's threads). A fused plan on a multi-thread CPU backend does this when the batch gives every thread at
+    /// least two images; each thread then has its own prepared ops, so packed weights take that many times the memory.
+    /// <see cref="Steps"/> are then the first thread's, timed on it and counting the whole batch's multiply-accumulates.
+    /// </summary>
+    public int ImageThreads { get; }
 
     /// <summary>The input buffer: write the batch here before <see cref="Run()"/>.</summary>
     public IDeviceBuffer Input => _batchInput ?? _buffers[Model.Input];
@@ -203,6 +288,11 @@ public sealed class ExecutionPlan : IDisposable
     public void Run()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_imageRun is not null)
+        {
+            ((CpuBackend)Backend).Pool.Run(_imageRun, ImageThreads);
+            return;
+        }
         if (_batchInput is null)
         {
             foreach (var step in _steps) step.Prepared.Run();
@@ -246,6 +336,11 @@ public sealed class ExecutionPlan : IDisposable
     public void RunProfiled()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_imageRunProfiled is not null)
+        {
+            ((CpuBackend)Backend).Pool.Run(_imageRunProfiled, ImageThreads);
+            return;
+        }
         foreach (var step in _steps) step.LastMilliseconds = 0;
         int passes = Batch / ImagesPerPass;
         for (int pass = 0; pass < passes; pass++)
@@ -274,6 +369,13 @@ public sealed class ExecutionPlan : IDisposable
     public IDeviceBuffer GetActivation(string layerName)
     {
         if (layerName == Model.Input.Name) return Input;
+        if (_imagePlans is not null)
+        {
+            if (layerName == Model.Output.Name) return Output;
+            if (!_imagePlans[0]._stepsByName.ContainsKey(layerName)) throw new KeyNotFoundException($"{Model.Name}: no layer named '{layerName}'.");
+            throw new InvalidOperationException($"{Model.Name}: the plan runs its batch of {Batch} as {ImageThreads} threads of {Batch / ImageThreads} images each, "
+                                                + $"so the output of layer '{layerName}' is not kept for the batch; create the plan with imagesPerPass: {Batch}, or with fuse: false.");
+        }
         if (!_stepsByName.TryGetValue(layerName, out var step)) throw new KeyNotFoundException($"{Model.Name}: no layer named '{layerName}'.");
         if (_batchOutput is not null && step.Node == Model.Output && step.Name == layerName) return Output;
         if (_batchInput is not null)
@@ -295,9 +397,13 @@ public sealed class ExecutionPlan : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var step in _steps) step.Prepared.Dispose();
+        // The steps of a plan whose images run on separate threads belong to the per-thread plans, disposed below.
+        if (_imagePlans is null)
+            foreach (var step in _steps) step.Prepared.Dispose();
         foreach (var buffer in _allocations) buffer.Dispose();
         foreach (var weight in _ownedWeights) weight.Dispose();
+        if (_imagePlans is not null)
+            foreach (var plan in _imagePlans) plan.Dispose();
         _batchInput?.Dispose();
         _batchOutput?.Dispose();
         if (_ownsBackend) Backend.Dispose();

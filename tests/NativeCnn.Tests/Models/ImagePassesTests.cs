@@ -59,9 +59,49 @@ public sealed class ImagePassesTests
         using var layered = model.CreatePlan(backend, batch: 8, fuse: false);
         Assert.Equal(8, layered.ImagesPerPass); // every layer's output of the whole batch stays readable
         using var twoThreads = new CpuBackend(threadCount: 2);
-        using var shared = model.CreatePlan(twoThreads, batch: 8);
-        Assert.Equal(8, shared.ImagesPerPass); // two threads share each step's work better on the whole batch
+        using var threaded = model.CreatePlan(twoThreads, batch: 8);
+        Assert.Equal(2, threaded.ImageThreads); // each thread runs 4 images, in its own passes
+        Assert.Equal(plan.ImagesPerPass, threaded.ImagesPerPass);
+        using var shared = model.CreatePlan(twoThreads, batch: 2);
+        Assert.Equal((1, 2), (shared.ImageThreads, shared.ImagesPerPass)); // one image per thread: the steps share the work
         Assert.Throws<ArgumentOutOfRangeException>(() => model.CreatePlan(backend, batch: 8, imagesPerPass: 3));
+    }
+
+    [Fact]
+    public void ImageThreadsComputeWhatOneThreadComputes()
+    {
+        using var model = ModelZoo.Create("mobilenetv2", new ApplicationOptions { Resolution = 48, Alpha = 0.35, IncludeTop = false, Pooling = GlobalPooling.Average });
+        using var one = new CpuBackend(threadCount: 1);
+        using var two = new CpuBackend(threadCount: 2);
+        const int batch = 4;
+        using var reference = model.CreatePlan(one, batch, imagesPerPass: batch);
+        using var threaded = model.CreatePlan(two, batch);
+        Assert.Equal(2, threaded.ImageThreads);
+        Assert.Equal(reference.Steps.Count, threaded.Steps.Count);
+        Assert.Equal(reference.Steps.Sum(s => s.MultiplyAccumulates), threaded.Steps.Sum(s => s.MultiplyAccumulates));
+        Assert.Equal(reference.Output.Shape, threaded.Output.Shape);
+
+        var input = TestData.Uniform(23, (int)reference.Input.Shape.ElementCount, 0f, 255f);
+        var expected = new float[reference.Output.Shape.ElementCount];
+        var actual = new float[expected.Length];
+        reference.Run(input, expected);
+        for (int run = 0; run < 3; run++)
+        {
+            Array.Clear(actual);
+            threaded.Run(input, actual);
+            Assert.Equal(expected, actual); // the same kernels on the same images, whichever thread ran them
+        }
+        int features = expected.Length / batch;
+        Assert.NotEqual(expected.AsSpan(0, features).ToArray(), expected.AsSpan(3 * features, features).ToArray());
+
+        threaded.RunProfiled();
+        Assert.All(threaded.Steps, s => Assert.True(s.LastMilliseconds > 0));
+        var e = Assert.Throws<InvalidOperationException>(() => threaded.GetActivation("out_relu"));
+        Assert.Contains("2 threads of 2 images", e.Message);
+        Assert.Throws<KeyNotFoundException>(() => threaded.GetActivation("nope"));
+        var read = new float[expected.Length];
+        threaded.GetActivation(model.Output.Name).CopyTo(read);
+        Assert.Equal(expected, read);
     }
 
     [Fact]

@@ -22,6 +22,9 @@ public sealed class CpuBackend : IBackend
     /// <summary>The number of threads kernels run on.</summary>
     public int ThreadCount => _pool.ThreadCount;
 
+    /// <summary>The threads, for plans that run whole images on each (see <see cref="Models.ExecutionPlan.ImageThreads"/>).</summary>
+    internal WorkerPool Pool => _pool;
+
     /// <summary>The widest SIMD the kernels use here: <c>avx512</c> (Vector512), <c>avx2</c> (Vector256) or <c>scalar</c>.</summary>
     public static string InstructionSet =>
         Vector512.IsHardwareAccelerated ? "avx512" : Vector256.IsHardwareAccelerated ? "avx2" : "scalar";
