@@ -142,8 +142,8 @@ static void Profile(CommandLine command)
         Console.WriteLine($"{step.Name,-32} {StepType(step),-24} {ms,9:F3} {(stepSum > 0 ? ms / stepSum : 0),7:P1} {gflops}");
     }
     long macs = plan.Steps.Sum(s => s.MultiplyAccumulates);
-    string threads = plan.ImageThreads > 1 ? $", {plan.ImageThreads} threads of {batch / plan.ImageThreads} images" : "";
-    string passes = threads + (plan.ImagesPerPass < batch / plan.ImageThreads ? $", in passes of {plan.ImagesPerPass} images" : "");
+    string imageThreads = plan.ImageThreads > 1 ? $", {plan.ImageThreads} threads of {batch / plan.ImageThreads} images" : "";
+    string passes = imageThreads + (plan.ImagesPerPass < batch / plan.ImageThreads ? $", in passes of {plan.ImagesPerPass} images" : "");
     Console.WriteLine($"Median latency: {medianTotal:F2} ms per batch of {batch}{passes} ({GigaFlops(macs, medianTotal):F1} GFLOP/s overall, {macs / 1e9:F3} GMACs)");
     Console.WriteLine($"Activation memory: {Megabytes(plan.ActivationBytes)} ({Megabytes(plan.ActivationBytesWithoutReuse)} with one buffer per step)");
 }
