@@ -189,11 +189,10 @@ public sealed class ExecutionPlan : IDisposable
             for (int i = rows.Start; i < rows.End; i++)
             {
                 var plan = parent._imagePlans![i];
-                int inputLength = (int)plan.Input.Shape.ElementCount, outputLength = (int)plan.Output.Shape.ElementCount;
-                plan.Input.CopyFrom(parent._batchInput!.Span.Slice(i * inputLength, inputLength));
+                parent.CopyInputShare(i, plan.Input);
                 if (profiled) plan.RunProfiled();
                 else plan.Run();
-                plan.Output.CopyTo(parent._batchOutput!.Span.Slice(i * outputLength, outputLength));
+                parent.CopyOutputShare(i, plan.Output);
             }
         }
     }
@@ -307,17 +306,23 @@ public sealed class ExecutionPlan : IDisposable
     }
 
     /// <summary>Copies pass <paramref name="pass"/>'s images from the batch input into the steps' input.</summary>
-    private void BeginPass(int pass)
-    {
-        var input = _buffers[Model.Input];
-        input.CopyFrom(_batchInput!.Span.Slice(checked((int)(pass * input.Shape.ElementCount)), (int)input.Shape.ElementCount));
-    }
+    private void BeginPass(int pass) => CopyInputShare(pass, _buffers[Model.Input]);
 
     /// <summary>Copies pass <paramref name="pass"/>'s outputs into the batch output.</summary>
-    private void EndPass(int pass)
+    private void EndPass(int pass) => CopyOutputShare(pass, _buffers[Model.Output]);
+
+    /// <summary>Copies share <paramref name="index"/> of the batch input, in shares of <paramref name="target"/>'s size, into it.</summary>
+    private void CopyInputShare(int index, IDeviceBuffer target)
     {
-        var output = _buffers[Model.Output];
-        output.CopyTo(_batchOutput!.Span.Slice(checked((int)(pass * output.Shape.ElementCount)), (int)output.Shape.ElementCount));
+        int length = checked((int)target.Shape.ElementCount);
+        target.CopyFrom(_batchInput!.Span.Slice(checked(index * length), length));
+    }
+
+    /// <summary>Copies <paramref name="source"/> into share <paramref name="index"/> of the batch output, in shares of its size.</summary>
+    private void CopyOutputShare(int index, IDeviceBuffer source)
+    {
+        int length = checked((int)source.Shape.ElementCount);
+        source.CopyTo(_batchOutput!.Span.Slice(checked(index * length), length));
     }
 
     /// <summary>Copies <paramref name="input"/> in, runs, and copies the output to <paramref name="output"/>.</summary>

@@ -236,36 +236,15 @@ internal sealed class CpuConv2D : CpuOp
         }
     }
 
-    /// <summary>Writes the patches of output rows: for each output pixel its kh·kw windows of C channels, zeros where they fall in the padding.</summary>
+    /// <summary>Writes the patches of output rows into the whole-map buffer, with the implicit GEMM's gather.</summary>
     private sealed class PatchGather(CpuConv2D op) : IRowWork
     {
         public void Execute(RowRange rows)
         {
             var p = op._params;
-            var source = op.Input.Span;
-            var target = op._patches!.Span;
-            int channels = p.InputChannels, depth = p.KernelHeight * p.KernelWidth * channels;
-            for (int row = rows.Start; row < rows.End; row++)
-            {
-                int n = row / p.OutputHeight, oy = row - n * p.OutputHeight;
-                for (int ox = 0; ox < p.OutputWidth; ox++)
-                {
-                    var patch = target.Slice((row * p.OutputWidth + ox) * depth, depth);
-                    for (int ky = 0, k = 0; ky < p.KernelHeight; ky++)
-                    {
-                        int iy = oy * p.StrideHeight + ky * p.DilationHeight - p.PadTop;
-                        for (int kx = 0; kx < p.KernelWidth; kx++, k += channels)
-                        {
-                            int ix = ox * p.StrideWidth + kx * p.DilationWidth - p.PadLeft;
-                            var window = patch.Slice(k, channels);
-                            if ((uint)iy < (uint)p.InputHeight && (uint)ix < (uint)p.InputWidth)
-                                source.Slice(((n * p.InputHeight + iy) * p.InputWidth + ix) * channels, channels).CopyTo(window);
-                            else
-                                window.Clear();
-                        }
-                    }
-                }
-            }
+            int depth = p.KernelHeight * p.KernelWidth * p.InputChannels, first = rows.Start * p.OutputWidth;
+            Conv2DKernels.GatherPatches(op.Input.Span, op._patches!.Span.Slice(first * depth), in p,
+                                        new RowRange(first, rows.End * p.OutputWidth));
         }
     }
 
