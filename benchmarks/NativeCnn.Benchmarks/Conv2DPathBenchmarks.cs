@@ -9,20 +9,20 @@ namespace NativeCnn.Benchmarks;
 /// <summary>
 /// ResNet50's 3x3 convolutions (stride 1, 'same', bias, ReLU) on one thread, each prepared op forced onto one path: the
 /// direct kernel, every patch gathered first then the packed GEMM, the implicit GEMM (patches gathered a slot at a
-/// time) and Winograd F(2x2, 3x3). The routing in <see cref="CpuConv2D.ChoosePath"/> follows these numbers.
+/// time), the packed GEMM on windows read in place and Winograd F(2x2, 3x3). The routing in <see cref="CpuConv2D.ChoosePath"/> follows these numbers.
 /// </summary>
 [MemoryDiagnoser]
 public class Conv2DPathBenchmarks
 {
     private WorkerPool? _pool;
     private Tensor[] _tensors = [];
-    private IPreparedOp? _direct, _patches, _implicit, _winograd;
+    private IPreparedOp? _direct, _patches, _implicit, _windows, _winograd;
 
     /// <summary>HxWxC-F of ResNet50's conv2..conv5 3x3s.</summary>
     [Params("56x56x64-64", "28x28x128-128", "14x14x256-256", "7x7x512-512")]
     public string Shape { get; set; } = "";
 
-    /// <summary>Seeded tensors and the three prepared ops.</summary>
+    /// <summary>Seeded tensors and the prepared ops.</summary>
     [GlobalSetup]
     public void Setup()
     {
@@ -45,6 +45,7 @@ public class Conv2DPathBenchmarks
         _direct = Prepare(Conv2DPath.Direct);
         _patches = Prepare(Conv2DPath.Patches);
         _implicit = Prepare(Conv2DPath.ImplicitGemm);
+        _windows = Prepare(Conv2DPath.Windows);
         _winograd = Prepare(Conv2DPath.Winograd);
     }
 
@@ -55,6 +56,7 @@ public class Conv2DPathBenchmarks
         _direct?.Dispose();
         _patches?.Dispose();
         _implicit?.Dispose();
+        _windows?.Dispose();
         _winograd?.Dispose();
         foreach (var tensor in _tensors) tensor.Dispose();
         _pool?.Dispose();
@@ -71,6 +73,10 @@ public class Conv2DPathBenchmarks
     /// <summary>Patches gathered a slot at a time, each multiplied while in L2.</summary>
     [Benchmark]
     public void ImplicitGemm() => _implicit!.Run();
+
+    /// <summary>The packed GEMM's micro-kernels on windows read from a padded copy of the input.</summary>
+    [Benchmark]
+    public void Windows() => _windows!.Run();
 
     /// <summary>Winograd F(2x2, 3x3): input transform, 16 packed GEMMs, output transform.</summary>
     [Benchmark]

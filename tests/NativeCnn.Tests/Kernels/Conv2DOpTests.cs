@@ -7,7 +7,7 @@ using NativeCnn.Tests.Reference;
 namespace NativeCnn.Tests.Kernels;
 
 /// <summary>
-/// The CPU Conv2D op on each of its paths (direct kernel, packed GEMM, GEMM on gathered patches) against the float64
+/// The CPU Conv2D op on each of its paths (direct kernel, packed GEMM, GEMM on gathered patches or on windows read in place, Winograd) against the float64
 /// reference: small maps, thin RGB stems, strided and dilated windows, asymmetric pads, fused residuals, two threads.
 /// </summary>
 public sealed class Conv2DOpTests
@@ -16,16 +16,16 @@ public sealed class Conv2DOpTests
     // batch, h, w, c, filters, kernel, stride, dilation, pads (top, bottom, left, right), residual
     [InlineData(1, 7, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, false)]    // ResNet conv5-like 3x3 'same' on a 7x7 map: Winograd
     [InlineData(2, 14, 13, 17, 33, 3, 1, 1, 1, 1, 1, 1, true)]    // 13-wide map, residual: Winograd
-    [InlineData(1, 33, 31, 3, 32, 3, 2, 1, 0, 1, 0, 1, false)]    // EfficientNet stem (correct_pad), RGB: implicit GEMM
-    [InlineData(1, 29, 27, 3, 16, 7, 2, 1, 3, 3, 3, 3, false)]    // ResNet stem 7x7/2 with conv1_pad: implicit GEMM
+    [InlineData(1, 33, 31, 3, 32, 3, 2, 1, 0, 1, 0, 1, false)]    // EfficientNet stem (correct_pad), RGB: windows
+    [InlineData(1, 29, 27, 3, 16, 7, 2, 1, 3, 3, 3, 3, false)]    // ResNet stem 7x7/2 with conv1_pad: windows
     [InlineData(1, 9, 9, 8, 8, 3, 1, 2, 2, 2, 2, 2, false)]       // dilation 2: implicit GEMM
     [InlineData(1, 20, 18, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]    // 18-wide map: Winograd with the residual
-    [InlineData(1, 12, 31, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]    // 3x3 on a 31-wide map: direct kernel with the residual epilogue
-    [InlineData(1, 13, 31, 16, 24, 3, 2, 1, 0, 1, 0, 1, true)]    // 3x3/2 on a 16-wide map: implicit GEMM with the residual
-    [InlineData(1, 12, 63, 16, 24, 3, 2, 1, 1, 1, 1, 1, true)]    // 3x3/2 on a 32-wide map: direct kernel with the residual epilogue
-    [InlineData(2, 45, 43, 5, 20, 3, 2, 1, 1, 1, 1, 1, true)]     // thin input, slots crossing the image boundary: implicit GEMM
-    [InlineData(3, 6, 5, 7, 19, 5, 1, 1, 2, 2, 2, 2, false)]      // kernel wider than the map's inner columns: implicit GEMM
-    [InlineData(2, 11, 9, 24, 40, 1, 2, 1, 0, 0, 0, 0, true)]     // strided 1x1: implicit GEMM
+    [InlineData(1, 12, 31, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]    // 3x3 on a 31-wide map: windows with the residual epilogue
+    [InlineData(1, 13, 31, 16, 24, 3, 2, 1, 0, 1, 0, 1, true)]    // 3x3/2 on a 16-wide map: windows with the residual
+    [InlineData(1, 12, 63, 16, 24, 3, 2, 1, 1, 1, 1, 1, true)]    // 3x3/2 on a 32-wide map: windows with the residual epilogue
+    [InlineData(2, 45, 43, 5, 20, 3, 2, 1, 1, 1, 1, 1, true)]     // thin input, batch 2: windows
+    [InlineData(3, 6, 5, 7, 19, 5, 1, 1, 2, 2, 2, 2, false)]      // kernel wider than the map's inner columns: windows
+    [InlineData(2, 11, 9, 24, 40, 1, 2, 1, 0, 0, 0, 0, true)]     // strided 1x1: windows
     [InlineData(1, 10, 12, 40, 24, 1, 1, 1, 0, 0, 0, 0, false)]   // pointwise: packed GEMM
     public void MatchesTheReferenceOnEveryPath(int batch, int height, int width, int channels, int filters, int kernelSize, int stride,
                                                int dilation, int top, int bottom, int left, int right, bool hasResidual)
@@ -41,6 +41,14 @@ public sealed class Conv2DOpTests
     [InlineData("ImplicitGemm", 1, 4, 5, 12, 8, 3, 1, 1, 3, 0, 0, 3, false)]      // pads larger than the window reach
     [InlineData("ImplicitGemm", 1, 7, 7, 384, 40, 3, 1, 1, 1, 1, 1, 1, true)]      // K = 3456: weights beyond L2, one panel at a time
     [InlineData("ImplicitGemm", 1, 8, 6, 24, 16, 1, 2, 1, 0, 0, 0, 0, false)]      // strided 1x1
+    [InlineData("Windows", 1, 29, 27, 3, 16, 7, 2, 1, 3, 3, 3, 3, true)]           // ResNet stem 7x7/2 with conv1_pad, residual
+    [InlineData("Windows", 2, 33, 31, 3, 40, 3, 2, 1, 0, 1, 0, 1, false)]          // EfficientNet stem (correct_pad), 2 panels
+    [InlineData("Windows", 3, 9, 11, 13, 35, 3, 1, 1, 1, 1, 1, 1, false)]          // batch 3, odd channels, 'same'
+    [InlineData("Windows", 1, 30, 29, 16, 24, 3, 1, 1, 1, 1, 1, 1, true)]          // 29 wide: tiles of 9 and 10 pixels
+    [InlineData("Windows", 1, 4, 5, 12, 8, 3, 1, 1, 3, 0, 0, 3, false)]            // pads larger than the window reach
+    [InlineData("Windows", 1, 7, 7, 384, 72, 3, 1, 1, 1, 1, 1, 1, true)]           // K = 3456, 3 panels, 7 output rows: panel groups
+    [InlineData("Windows", 2, 11, 9, 24, 40, 1, 2, 1, 0, 0, 0, 0, true)]           // strided 1x1, no padding copy
+    [InlineData("Windows", 1, 6, 113, 8, 20, 3, 1, 1, 1, 1, 1, 1, false)]          // 113 wide: tiles of 11 and 12 pixels
     [InlineData("Patches", 2, 14, 13, 17, 33, 3, 1, 1, 1, 1, 1, 1, true)]
     [InlineData("Winograd", 1, 28, 28, 32, 40, 3, 1, 1, 1, 1, 1, 1, true)]         // even map, residual
     [InlineData("Winograd", 3, 9, 11, 13, 35, 3, 1, 1, 1, 1, 1, 1, false)]         // odd H and W (half tiles), batch 3, odd channels
@@ -59,20 +67,20 @@ public sealed class Conv2DOpTests
                  right, hasResidual);
 
     [Theory]
-    [InlineData(1, 1, 64, 1, "Pointwise")]
-    [InlineData(1, 2, 64, 28, "ImplicitGemm")]  // strided 1x1
-    [InlineData(7, 2, 3, 112, "ImplicitGemm")]  // RGB stem
-    [InlineData(3, 1, 64, 56, "Direct")]
-    [InlineData(3, 1, 128, 28, "Winograd")]
-    [InlineData(3, 1, 512, 7, "Winograd")]
-    [InlineData(3, 2, 128, 28, "ImplicitGemm")]
-    [InlineData(3, 2, 64, 56, "Direct")]
-    [InlineData(5, 1, 64, 14, "ImplicitGemm")]
-    public void PicksThePathByShape(int kernelSize, int stride, int channels, int outputWidth, string expected)
+    [InlineData(1, 1, 1, 1, "Pointwise")]
+    [InlineData(1, 2, 1, 28, "Windows")]     // strided 1x1
+    [InlineData(7, 2, 1, 112, "Windows")]    // RGB stem
+    [InlineData(3, 1, 1, 56, "Windows")]
+    [InlineData(3, 1, 1, 28, "Winograd")]
+    [InlineData(3, 1, 1, 7, "Winograd")]
+    [InlineData(3, 1, 2, 7, "ImplicitGemm")] // dilated along the width: windows are not contiguous
+    [InlineData(3, 2, 1, 28, "Windows")]
+    [InlineData(5, 1, 1, 14, "Windows")]
+    public void PicksThePathByShape(int kernelSize, int stride, int dilationWidth, int outputWidth, string expected)
     {
-        var op = new Conv2DOp(kernelSize, kernelSize, stride, stride, 1, 1, kernelSize == 1 ? Padding2D.None : new Padding2D(1, 1, 1, 1),
+        var op = new Conv2DOp(kernelSize, kernelSize, stride, stride, 1, dilationWidth, kernelSize == 1 ? Padding2D.None : new Padding2D(1, 1, 1, 1),
                               Filters: 64, UseBias: true, ActivationFunction.Relu, AddsResidual: false);
-        Assert.Equal(Enum.Parse<Conv2DPath>(expected), CpuConv2D.ChoosePath(op, channels, outputWidth));
+        Assert.Equal(Enum.Parse<Conv2DPath>(expected), CpuConv2D.ChoosePath(op, outputWidth));
     }
 
     [Theory]

@@ -125,15 +125,8 @@ public static class PointwiseConvKernels
                 for (int panel = panels.Start; panel < panels.End; panel++)
                 {
                     int column = panel * TTiles.PanelWidth, valid = Math.Min(TTiles.PanelWidth, n - column);
-                    var tile = new Tile
-                    {
-                        Panel = packed + (nint)panel * k * TTiles.PanelWidth,
-                        Bias = bias + column,
-                        Scale = scaled ? scalePtr + (nint)image * k : null,
-                        InputChannels = k,
-                        OutputChannels = n,
-                        ValidColumns = valid,
-                    };
+                    var tile = Tile.Pointwise(packed + (nint)panel * k * TTiles.PanelWidth, bias + column,
+                                              scaled ? scalePtr + (nint)image * k : null, k, n, valid);
                     int m = m0;
                     for (; m + rowsPerTile <= m1; m += rowsPerTile)
                         tiles.Full(tile, At(inputPtr, m, k, 0), At(residualPtr, m, n, column), At(outputPtr, m, n, column));
@@ -148,6 +141,106 @@ public static class PointwiseConvKernels
                     for (int m = m0; m < m1; m++) tiles.Activate(new Span<float>(At(outputPtr, m, n, first), end - first));
             }
         }
+    }
+
+    /// <summary>
+    /// Computes output rows <paramref name="outputRows"/> (of <c>Batch × OutputHeight</c>) × panels
+    /// <paramref name="panels"/> of a KxK convolution with the same packed micro-kernels, reading every output pixel's
+    /// window straight from the input instead of from gathered patches. A tile's pixels are consecutive in one output
+    /// row, so their windows start <c>StrideWidth × InputChannels</c> values apart, and a window's depth (HWIO order)
+    /// is <c>KernelHeight</c> runs of <c>KernelWidth × InputChannels</c> contiguous input values, one per input row.
+    /// </summary>
+    /// <param name="input">NHWC input, already padded: <paramref name="p"/> has no padding.</param>
+    /// <param name="weights">The <c>KernelHeight·KernelWidth·InputChannels × OutputChannels</c> kernel and bias, packed.</param>
+    /// <param name="residual">A tensor of the output's shape added before the activation, or empty for none.</param>
+    /// <param name="output">NHWC output.</param>
+    /// <param name="p">Shapes and window arithmetic; undilated along the width, no padding.</param>
+    /// <param name="activation">Fused epilogue.</param>
+    /// <param name="outputRows">The output rows to compute.</param>
+    /// <param name="panels">The output-channel panels to compute.</param>
+    public static void NhwcWindows<TActivation>(ReadOnlySpan<float> input, PackedPointwiseWeights weights, ReadOnlySpan<float> residual,
+                                                Span<float> output, in Conv2DParams p, TActivation activation, RowRange outputRows, RowRange panels)
+        where TActivation : struct, IActivation
+    {
+        if (Vector512.IsHardwareAccelerated) RunWindows(input, weights, residual, output, p, outputRows, panels, new Tiles512<TActivation, Unscaled>(activation));
+        else if (Vector256.IsHardwareAccelerated) RunWindows(input, weights, residual, output, p, outputRows, panels, new Tiles256<TActivation, Unscaled>(activation));
+        else RunWindows(input, weights, residual, output, p, outputRows, panels, new TilesScalar<TActivation>(activation));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RunWindows<TTiles>(ReadOnlySpan<float> input, PackedPointwiseWeights weights, ReadOnlySpan<float> residual,
+                                                  Span<float> output, in Conv2DParams p, RowRange outputRows, RowRange panels, TTiles tiles)
+        where TTiles : struct, ITiles
+    {
+        ValidateWindows(input, weights, residual, output, p, outputRows, panels, TTiles.PanelWidth);
+        if (outputRows.Count == 0 || panels.Count == 0) return;
+        int c = p.InputChannels, n = p.OutputChannels, width = p.OutputWidth, depth = weights.InputChannels;
+        nint inputRow = (nint)p.InputWidth * c, pixelStride = (nint)p.StrideWidth * c;
+        // A row splits into tiles of near-equal size (112 pixels: 8 × 11 + 2 × 12 rather than 9 × 12 + 4), since a
+        // short tile costs almost as much as a full one.
+        int tileCount = (width + TTiles.Rows - 1) / TTiles.Rows, shortTile = width / tileCount, longTiles = width % tileCount;
+        fixed (float* inputPtr = input, residualPtr = residual, outputPtr = output)
+        {
+            for (int row = outputRows.Start; row < outputRows.End; row++)
+            {
+                int image = row / p.OutputHeight, oy = row - image * p.OutputHeight;
+                float* window = inputPtr + ((nint)image * p.InputHeight + (nint)oy * p.StrideHeight) * inputRow;
+                for (int panel = panels.Start; panel < panels.End; panel++)
+                {
+                    int column = panel * TTiles.PanelWidth;
+                    var tile = new Tile
+                    {
+                        Panel = weights.Panels + (nint)panel * depth * TTiles.PanelWidth,
+                        Bias = weights.Bias + column,
+                        InputChannels = depth,
+                        OutputChannels = n,
+                        ValidColumns = Math.Min(TTiles.PanelWidth, n - column),
+                        RowStride = pixelStride,
+                        Segments = p.KernelHeight,
+                        SegmentLength = p.KernelWidth * c,
+                        SegmentStride = p.DilationHeight * inputRow,
+                    };
+                    for (int t = 0, x = 0; t < tileCount; t++)
+                    {
+                        int pixels = t < longTiles ? shortTile + 1 : shortTile, m = row * width + x;
+                        float* a = window + x * pixelStride;
+                        if (pixels == TTiles.Rows) tiles.Full(tile, a, At(residualPtr, m, n, column), At(outputPtr, m, n, column));
+                        else tiles.Partial(tile, pixels, a, At(residualPtr, m, n, column), At(outputPtr, m, n, column));
+                        x += pixels;
+                    }
+                }
+                if (!tiles.DefersActivation) continue;
+                int first = panels.Start * TTiles.PanelWidth, end = Math.Min(n, panels.End * TTiles.PanelWidth);
+                for (int m = row * width; m < (row + 1) * width; m++) tiles.Activate(new Span<float>(At(outputPtr, m, n, first), end - first));
+            }
+        }
+    }
+
+    private static void ValidateWindows(ReadOnlySpan<float> input, PackedPointwiseWeights weights, ReadOnlySpan<float> residual,
+                                        ReadOnlySpan<float> output, in Conv2DParams p, RowRange outputRows, RowRange panels, int panelWidth)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        if (p.PadTop != 0 || p.PadLeft != 0) throw new ArgumentException($"The input must come padded: {p}.", nameof(p));
+        if (p.DilationWidth != 1) throw new ArgumentException($"Windows must be contiguous along the width: {p}.", nameof(p));
+        if (p.Batch < 0 || p.OutputHeight < 1 || p.OutputWidth < 1 || p.StrideHeight < 1 || p.StrideWidth < 1 || p.DilationHeight < 1)
+            throw new ArgumentException($"Invalid convolution shape: {p}.", nameof(p));
+        if ((long)(p.OutputWidth - 1) * p.StrideWidth + p.KernelWidth > p.InputWidth
+            || (long)(p.OutputHeight - 1) * p.StrideHeight + (long)(p.KernelHeight - 1) * p.DilationHeight + 1 > p.InputHeight)
+            throw new ArgumentException($"Windows reach past the input: {p}.", nameof(p));
+        if (weights.InputChannels != p.KernelHeight * p.KernelWidth * p.InputChannels || weights.OutputChannels != p.OutputChannels)
+            throw new ArgumentException($"Weights are {weights.InputChannels} → {weights.OutputChannels} channels, not {p}.", nameof(weights));
+        if (weights.PanelWidth != panelWidth)
+            throw new ArgumentException($"Weights are packed in {weights.PanelWidth}-wide panels, this kernel reads {panelWidth}.", nameof(weights));
+        long outputLength = (long)p.Batch * p.OutputHeight * p.OutputWidth * p.OutputChannels;
+        if (input.Length < (long)p.Batch * p.InputHeight * p.InputWidth * p.InputChannels)
+            throw new ArgumentException($"Input has {input.Length} values, fewer than {p}.", nameof(input));
+        if (output.Length < outputLength) throw new ArgumentException($"Output has {output.Length} values, fewer than {p}.", nameof(output));
+        if (!residual.IsEmpty && residual.Length < outputLength)
+            throw new ArgumentException($"Residual has {residual.Length} values, fewer than {p}.", nameof(residual));
+        if (outputRows.Start < 0 || outputRows.End > p.RowCount || outputRows.Count < 0)
+            throw new ArgumentOutOfRangeException(nameof(outputRows), $"Rows {outputRows} outside [0, {p.RowCount}).");
+        if (panels.Start < 0 || panels.End > weights.PanelCount || panels.Count < 0)
+            throw new ArgumentOutOfRangeException(nameof(panels), $"Panels {panels} outside [0, {weights.PanelCount}).");
     }
 
     /// <summary>Element <c>[row, column]</c> of a row-major matrix, or null for an absent (empty) one.</summary>
@@ -197,6 +290,25 @@ public static class PointwiseConvKernels
         public int InputChannels;
         public int OutputChannels;
         public int ValidColumns;
+
+        /// <summary>Values between two consecutive pixels' inputs (<c>InputChannels</c> for a pointwise GEMM).</summary>
+        public nint RowStride;
+
+        /// <summary>
+        /// The depth comes in <c>Segments</c> runs of <c>SegmentLength</c> contiguous values, <c>SegmentStride</c> apart:
+        /// one run for a pointwise GEMM, one per kernel row for a window read straight from the input.
+        /// </summary>
+        public int Segments;
+        public int SegmentLength;
+        public nint SegmentStride;
+
+        /// <summary>A pointwise GEMM's tile: the depth is one run of <c>InputChannels</c> values per pixel.</summary>
+        public static Tile Pointwise(float* panel, float* bias, float* scale, int inputChannels, int outputChannels, int validColumns)
+            => new()
+            {
+                Panel = panel, Bias = bias, Scale = scale, InputChannels = inputChannels, OutputChannels = outputChannels,
+                ValidColumns = validColumns, RowStride = inputChannels, Segments = 1, SegmentLength = inputChannels,
+            };
     }
 
     /// <summary>
@@ -317,10 +429,10 @@ public static class PointwiseConvKernels
             Vector512<float> c90 = bias0, c91 = bias1, ca0 = bias0, ca1 = bias1, cb0 = bias0, cb1 = bias1;
             // Rows 0-3, 4-7 and 8-11 are addressed from three pointers with the strides 1, 2 and 3 rows in registers,
             // so every broadcast is one load with a scaled-index address and the loop advances only four pointers.
-            nint s1 = t.InputChannels, s2 = 2 * s1, s3 = 3 * s1;
-            float* x0 = a, x4 = a + 4 * s1, x8 = a + 8 * s1;
+            nint s1 = t.RowStride, s2 = 2 * s1, s3 = 3 * s1;
             float* w = t.Panel, scale = t.Scale;
-            for (float* end = a + s1; x0 < end; x0++, x4++, x8++, w += 32)
+            for (int segment = 0; segment < t.Segments; segment++, a += t.SegmentStride)
+            for (float* x0 = a, x4 = a + 4 * s1, x8 = a + 8 * s1, end = a + t.SegmentLength; x0 < end; x0++, x4++, x8++, w += 32)
             {
                 var w0 = Vector512.Load(w);
                 var w1 = wide ? Vector512.Load(w + 16) : default;
@@ -471,10 +583,10 @@ public static class PointwiseConvKernels
             var bias1 = Vector256.Load(t.Bias + 8);
             Vector256<float> c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
             Vector256<float> c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
-            nint s1 = t.InputChannels, s2 = 2 * s1;
-            float* x0 = a, x3 = a + 3 * s1;
+            nint s1 = t.RowStride, s2 = 2 * s1;
             float* w = t.Panel, scale = t.Scale;
-            for (float* end = a + s1; x0 < end; x0++, x3++, w += 16)
+            for (int segment = 0; segment < t.Segments; segment++, a += t.SegmentStride)
+            for (float* x0 = a, x3 = a + 3 * s1, end = a + t.SegmentLength; x0 < end; x0++, x3++, w += 16)
             {
                 var w0 = Vector256.Load(w);
                 var w1 = Vector256.Load(w + 8);
@@ -559,12 +671,15 @@ public static class PointwiseConvKernels
 
         public void Full(in Tile t, float* a, float* residual, float* c)
         {
-            int k = t.InputChannels;
             for (int j = 0; j < t.ValidColumns; j++)
             {
                 float sum = t.Bias[j];
                 float* w = t.Panel + j;
-                for (int i = 0; i < k; i++, w += 16) sum += (t.Scale == null ? a[i] : a[i] * t.Scale[i]) * *w;
+                for (int segment = 0, i = 0; segment < t.Segments; segment++)
+                {
+                    float* x = a + segment * t.SegmentStride;
+                    for (int r = 0; r < t.SegmentLength; r++, i++, w += 16) sum += (t.Scale == null ? x[r] : x[r] * t.Scale[i]) * *w;
+                }
                 if (residual != null) sum += residual[j];
                 c[j] = activation.Invoke(sum);
             }

@@ -5,9 +5,8 @@ namespace NativeCnn.Backends.Cpu.Ops;
 
 /// <summary>
 /// A 2-D convolution. Pointwise ones (1x1, stride 1, unpadded) run as a packed GEMM over pixel blocks, with the kernel
-/// packed here once; 3x3 stride-1 ones run as Winograd F(2x2, 3x3) through the same GEMM; small maps, thin inputs and
-/// strided 1x1s run it on gathered patches; the rest run the direct convolution over output rows (see
-/// <see cref="ChoosePath"/>).
+/// packed here once; 3x3 stride-1 ones on small maps run as Winograd F(2x2, 3x3) through the same GEMM; the rest run
+/// its micro-kernels on windows read straight from the input (see <see cref="ChoosePath"/>).
 /// </summary>
 internal sealed class CpuConv2D : CpuOp
 {
@@ -36,12 +35,12 @@ internal sealed class CpuConv2D : CpuOp
     private readonly int _tiles, _tileBlocks;
     private readonly WinogradInput? _winogradInput;
     private readonly WinogradOutput? _winogradOutput;
+    private readonly Conv2DParams _windows;
+    private readonly Tensor? _paddedInput;
+    private readonly PadCopy? _padCopy;
 
-    /// <summary>
-    /// The widest output map that runs as an implicit GEMM: ResNet's 28x28 and smaller 3x3s measured 15-85 % faster
-    /// than on the direct kernel, its 56x56 64-channel ones about 5 % slower (Conv2DPathBenchmarks).
-    /// </summary>
-    internal const int ImplicitGemmMaxWidth = 28;
+    /// <summary>The widest output map whose 3x3 stride-1 convolutions run as Winograd (see <see cref="ChoosePath"/>).</summary>
+    internal const int WinogradMaxWidth = 28;
 
     /// <summary>Prepares the convolution on the path <see cref="ChoosePath"/> picks, or on <paramref name="path"/> (tests, benchmarks).</summary>
     public CpuConv2D(Conv2DOp op, OpBinding binding, WorkerPool pool, Conv2DPath? path = null)
@@ -75,7 +74,7 @@ internal sealed class CpuConv2D : CpuOp
             op.KernelHeight, op.KernelWidth, op.StrideHeight, op.StrideWidth, op.DilationHeight, op.DilationWidth,
             op.Padding.Top, op.Padding.Left);
 
-        Path = path ?? ChoosePath(op, i.Channels, outW);
+        Path = path ?? ChoosePath(op, outW);
         if (Path == Conv2DPath.Pointwise && !op.IsPointwise) throw Fail($"{op} is not a pointwise convolution");
         if (_inputScale is not null && Path != Conv2DPath.Pointwise) throw Fail($"input channel scales need the pointwise path, not {Path}");
         bool patches = Path == Conv2DPath.Patches, implicitGemm = Path == Conv2DPath.ImplicitGemm;
@@ -96,6 +95,22 @@ internal sealed class CpuConv2D : CpuOp
             _products = new Tensor(new TensorShape(positions * _tiles, filters));
             _winogradInput = new WinogradInput(this);
             _winogradOutput = new WinogradOutput(this);
+        }
+        else if (Path == Conv2DPath.Windows)
+        {
+            if (op.DilationWidth != 1) throw Fail($"{op} is dilated along the width, which the windows path cannot read contiguously");
+            var pad = op.Padding;
+            int paddedHeight = i.Height + pad.Top + pad.Bottom, paddedWidth = i.Width + pad.Left + pad.Right;
+            if (pad != Padding2D.None)
+            {
+                _paddedInput = new Tensor(TensorShape.Nhwc(i.Batch, paddedHeight, paddedWidth, i.Channels));
+                _padCopy = new PadCopy(this, new ZeroPadding2DParams(i.Batch, i.Height, i.Width, i.Channels, pad));
+            }
+            _windows = _params with { InputHeight = paddedHeight, InputWidth = paddedWidth, PadTop = 0, PadLeft = 0 };
+            int depth = op.KernelHeight * op.KernelWidth * i.Channels;
+            _packed = new PackedPointwiseWeights(_kernel.Span, _bias is null ? default : _bias.Span, depth, op.Filters);
+            // Rows are (panel group, output row) pairs; small maps split the panels too, as the pointwise path does.
+            _panelGroups = Math.Clamp((MinPointwiseRows + _params.RowCount - 1) / _params.RowCount, 1, _packed.PanelCount);
         }
         else if (Path != Conv2DPath.Direct)
         {
@@ -124,22 +139,21 @@ internal sealed class CpuConv2D : CpuOp
     internal Conv2DPath Path { get; }
 
     /// <summary>
-    /// Pointwise convolutions are a GEMM on the input itself. Others go through the same packed GEMM on gathered
-    /// patches (im2col: one row of kh·kw·C values per output pixel, in HWIO order), gathered a few pixels at a time into
-    /// a per-thread buffer that stays in L2 (an implicit GEMM): strided 1x1s, thin inputs such as the RGB stem (whose
-    /// whole-map patches, 7.4 MB for ResNet's 7x7 stem, made it 2x slower) and maps up to
-    /// <see cref="ImplicitGemmMaxWidth"/> wide, where it beats the direct kernel because many pixels touch the padding
-    /// and rows end in partial tiles. Wider maps run the direct kernel. Ahead of all these, 3x3 stride-1 undilated convolutions run as Winograd F(2x2, 3x3)
-    /// (16 multiplies per 2x2 output tile instead of 36) on the same small maps: on ResNet50's 28x28..7x7 3x3s it
-    /// measured 30-45 % faster than the implicit GEMM, at the cost of two buffers of 4x the input and output. On its
-    /// 56x56x64 ones it wins alone (Conv2DPathBenchmarks) but loses in the model, where those 3 MB buffers are cold.
+    /// Pointwise convolutions are a GEMM on the input itself. 3x3 stride-1 undilated convolutions on maps up to
+    /// <see cref="WinogradMaxWidth"/> wide run as Winograd F(2x2, 3x3) (16 multiplies per 2x2 output tile instead of
+    /// 36): on ResNet50's 28x28..7x7 3x3s 20-45 % faster than the packed GEMM on their windows, at the cost of two
+    /// buffers of 4x the input and output; on its 56x56x64 ones it wins alone (Conv2DPathBenchmarks) but loses in the
+    /// model, where those 3 MB buffers are cold. Every other convolution runs the packed GEMM's micro-kernels on the
+    /// windows read straight from the input (a padded copy of it when the convolution pads): the RGB stems 1.5-2x
+    /// faster than with patches gathered first (implicit GEMM), strided 1x1s and 56x56 3x3s level with or a few
+    /// percent faster than the implicit GEMM and the direct kernel. Only windows dilated along the width, which are
+    /// not contiguous, still gather patches.
     /// </summary>
-    internal static Conv2DPath ChoosePath(Conv2DOp op, int inputChannels, int outputWidth)
+    internal static Conv2DPath ChoosePath(Conv2DOp op, int outputWidth)
     {
         if (op.IsPointwise) return Conv2DPath.Pointwise;
-        if (op.KernelHeight * op.KernelWidth == 1 || inputChannels < 8) return Conv2DPath.ImplicitGemm;
-        if (IsWinogradShape(op) && outputWidth <= ImplicitGemmMaxWidth) return Conv2DPath.Winograd;
-        return outputWidth <= ImplicitGemmMaxWidth ? Conv2DPath.ImplicitGemm : Conv2DPath.Direct;
+        if (IsWinogradShape(op) && outputWidth <= WinogradMaxWidth) return Conv2DPath.Winograd;
+        return op.DilationWidth == 1 ? Conv2DPath.Windows : Conv2DPath.ImplicitGemm;
     }
 
     private static bool IsWinogradShape(Conv2DOp op)
@@ -185,6 +199,7 @@ internal sealed class CpuConv2D : CpuOp
     }
 
     protected override int RowCount => _positionWeights is not null ? WinogradKernels.Positions * _tileBlocks
+                                       : Path == Conv2DPath.Windows ? _params.RowCount * _panelGroups
                                        : _packed is null ? _params.RowCount : _pixelBlocks * _panelGroups;
 
     public override void Execute(RowRange rows)
@@ -196,6 +211,7 @@ internal sealed class CpuConv2D : CpuOp
     public override void Run()
     {
         if (_gather is not null) Pool.Run(_gather, _params.RowCount);
+        if (_padCopy is not null) Pool.Run(_padCopy, _padCopy.RowCount, PadCopy.MinRowsPerChunk);
         if (_winogradInput is not null) Pool.Run(_winogradInput, WinogradKernels.TileRowCount(_params));
         base.Run();
         if (_winogradOutput is not null) Pool.Run(_winogradOutput, WinogradKernels.TileRowCount(_params));
@@ -206,6 +222,7 @@ internal sealed class CpuConv2D : CpuOp
         _packed?.Dispose();
         _patches?.Dispose();
         _slots?.Dispose();
+        _paddedInput?.Dispose();
         _transformed?.Dispose();
         _products?.Dispose();
         if (_positionWeights is not null)
@@ -236,6 +253,17 @@ internal sealed class CpuConv2D : CpuOp
         }
     }
 
+    /// <summary>The windows path's first phase: input rows copied into the padded buffer, its border zeroed.</summary>
+    private sealed class PadCopy(CpuConv2D op, ZeroPadding2DParams padding) : IRowWork
+    {
+        /// <summary>Padded rows per chunk: a copy is too short to share finer.</summary>
+        public const int MinRowsPerChunk = 8;
+
+        public int RowCount => padding.RowCount;
+
+        public void Execute(RowRange rows) => PoolingKernels.ZeroPad(op.Input.Span, op._paddedInput!.Span, in padding, rows);
+    }
+
     /// <summary>Writes the patches of output rows into the whole-map buffer, with the implicit GEMM's gather.</summary>
     private sealed class PatchGather(CpuConv2D op) : IRowWork
     {
@@ -255,6 +283,11 @@ internal sealed class CpuConv2D : CpuOp
             if (op._positionWeights is not null)
             {
                 WinogradProducts();
+                return;
+            }
+            if (op.Path == Conv2DPath.Windows)
+            {
+                Windows(activation);
                 return;
             }
             if (op._packed is not null)
@@ -291,6 +324,22 @@ internal sealed class CpuConv2D : CpuOp
                                           op._products!.Span.Slice(position * tiles * filters, tiles * filters), in op._pointwise,
                                           default(IdentityActivation), tileRange, RowRange.All(weights.PanelCount));
                 row += lastBlock - block;
+            }
+        }
+
+        /// <summary>Rows are (panel group, output row) pairs; each run of a group's rows is one call.</summary>
+        private void Windows<TActivation>(TActivation activation) where TActivation : struct, IActivation
+        {
+            var packed = op._packed!;
+            int outputRows = op._params.RowCount, groups = op._panelGroups;
+            var input = op._paddedInput is null ? op.Input.Span : op._paddedInput.Span;
+            var residual = op._residual is null ? default : op._residual.Span;
+            for (int row = rows.Start; row < rows.End;)
+            {
+                int group = row / outputRows, first = row - group * outputRows, end = Math.Min(outputRows, first + rows.End - row);
+                PointwiseConvKernels.NhwcWindows(input, packed, residual, op.Output.Span, in op._windows, activation, new RowRange(first, end),
+                                                 new RowRange(group * packed.PanelCount / groups, (group + 1) * packed.PanelCount / groups));
+                row += end - first;
             }
         }
 
@@ -399,6 +448,12 @@ internal enum Conv2DPath
 
     /// <summary>Patches gathered a slot of pixels at a time per thread, each multiplied while in L2.</summary>
     ImplicitGemm,
+
+    /// <summary>
+    /// The packed GEMM's micro-kernels reading each output pixel's window straight from the input (a padded copy when
+    /// the convolution pads): no gathered patches (<see cref="PointwiseConvKernels.NhwcWindows"/>).
+    /// </summary>
+    Windows,
 
     /// <summary>Winograd F(2x2, 3x3): transformed input, 16 packed GEMMs, transformed back (<see cref="WinogradKernels"/>).</summary>
     Winograd,
