@@ -7,8 +7,9 @@ using NativeCnn.Tests.Reference;
 namespace NativeCnn.Tests.Kernels;
 
 /// <summary>
-/// The CPU Conv2D op on each of its paths (direct kernel, packed GEMM, GEMM on gathered patches or on windows read in place, Winograd) against the float64
-/// reference: small maps, thin RGB stems, strided and dilated windows, asymmetric pads, fused residuals, two threads.
+/// The CPU Conv2D op on each of its paths (direct kernel, packed GEMM, GEMM on gathered patches or on windows read in
+/// place, Winograd) against the float64 reference: small maps, thin RGB stems, strided and dilated windows, asymmetric
+/// pads, fused residuals, two threads.
 /// </summary>
 public sealed class Conv2DOpTests
 {

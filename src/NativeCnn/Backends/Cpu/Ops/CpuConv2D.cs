@@ -10,9 +10,6 @@ namespace NativeCnn.Backends.Cpu.Ops;
 /// </summary>
 internal sealed class CpuConv2D : CpuOp
 {
-    /// <summary>Work rows a pointwise layer aims for, so that small layers still give every thread several chunks.</summary>
-    private const int MinPointwiseRows = 16;
-
     /// <summary>Bytes of L2 one GEMM call may fill with the operands it reuses (a pixel chunk's input and one panel).</summary>
     private const int L2Bytes = 768 * 1024;
 
@@ -24,7 +21,8 @@ internal sealed class CpuConv2D : CpuOp
     private readonly Tensor? _inputScale;
     private readonly PackedPointwiseWeights? _packed;
     private readonly PointwiseConvParams _pointwise;
-    private readonly int _pixelBlocks, _panelGroups, _chunkPixels;
+    private readonly GemmSplit _split;
+    private readonly int _chunkPixels;
     private readonly Tensor? _patches;
     private readonly PatchGather? _gather;
     private readonly Tensor? _slots;
@@ -109,8 +107,8 @@ internal sealed class CpuConv2D : CpuOp
             _windows = _params with { InputHeight = paddedHeight, InputWidth = paddedWidth, PadTop = 0, PadLeft = 0 };
             int depth = op.KernelHeight * op.KernelWidth * i.Channels;
             _packed = new PackedPointwiseWeights(_kernel.Span, _bias is null ? default : _bias.Span, depth, op.Filters);
-            // Rows are (panel group, output row) pairs; small maps split the panels too, as the pointwise path does.
-            _panelGroups = Math.Clamp((MinPointwiseRows + _params.RowCount - 1) / _params.RowCount, 1, _packed.PanelCount);
+            _split = GemmSplit.Choose(_params.RowCount, _packed.PanelCount, (long)depth * op.Filters * sizeof(float),
+                                      (long)i.ElementCount * sizeof(float), pool.ThreadCount);
         }
         else if (Path != Conv2DPath.Direct)
         {
@@ -122,10 +120,10 @@ internal sealed class CpuConv2D : CpuOp
             }
             _packed = new PackedPointwiseWeights(_kernel.Span, _bias is null ? default : _bias.Span, depth, op.Filters);
             _pointwise = new PointwiseConvParams(i.Batch * outH * outW, depth, op.Filters);
-            _pixelBlocks = (_pointwise.Pixels + PointwiseConvKernels.PixelBlock - 1) / PointwiseConvKernels.PixelBlock;
-            // Few pixels (7x7 maps) leave too few blocks to share: the output channels are then split into panel groups too.
-            _panelGroups = Math.Clamp((MinPointwiseRows + _pixelBlocks - 1) / _pixelBlocks, 1, _packed.PanelCount);
-            _chunkPixels = ChunkPixels(_pointwise.Pixels, depth, (_packed.PanelCount + _panelGroups - 1) / _panelGroups, _packed.PanelWidth);
+            int pixelBlocks = (_pointwise.Pixels + PointwiseConvKernels.PixelBlock - 1) / PointwiseConvKernels.PixelBlock;
+            _split = GemmSplit.Choose(pixelBlocks, _packed.PanelCount, (long)depth * op.Filters * sizeof(float),
+                                      (long)_pointwise.Pixels * depth * sizeof(float), pool.ThreadCount);
+            _chunkPixels = ChunkPixels(_pointwise.Pixels, depth, (_packed.PanelCount + _split.Groups - 1) / _split.Groups, _packed.PanelWidth);
             if (implicitGemm)
             {
                 _slotPixels = SlotPixels(_pointwise.Pixels, depth, _chunkPixels);
@@ -199,8 +197,7 @@ internal sealed class CpuConv2D : CpuOp
     }
 
     protected override int RowCount => _positionWeights is not null ? WinogradKernels.Positions * _tileBlocks
-                                       : Path == Conv2DPath.Windows ? _params.RowCount * _panelGroups
-                                       : _packed is null ? _params.RowCount : _pixelBlocks * _panelGroups;
+                                       : _packed is null ? _params.RowCount : _split.RowCount;
 
     public override void Execute(RowRange rows)
     {
@@ -327,26 +324,25 @@ internal sealed class CpuConv2D : CpuOp
             }
         }
 
-        /// <summary>Rows are (panel group, output row) pairs; each run of a group's rows is one call.</summary>
+        /// <summary>The split's units are output rows; each run of a panel group's rows is one call.</summary>
         private void Windows<TActivation>(TActivation activation) where TActivation : struct, IActivation
         {
-            var packed = op._packed!;
-            int outputRows = op._params.RowCount, groups = op._panelGroups;
             var input = op._paddedInput is null ? op.Input.Span : op._paddedInput.Span;
             var residual = op._residual is null ? default : op._residual.Span;
             for (int row = rows.Start; row < rows.End;)
             {
-                int group = row / outputRows, first = row - group * outputRows, end = Math.Min(outputRows, first + rows.End - row);
-                PointwiseConvKernels.NhwcWindows(input, packed, residual, op.Output.Span, in op._windows, activation, new RowRange(first, end),
-                                                 new RowRange(group * packed.PanelCount / groups, (group + 1) * packed.PanelCount / groups));
-                row += end - first;
+                row = op._split.Item(row, rows.End, out var outputRows, out var panels);
+                PointwiseConvKernels.NhwcWindows(input, op._packed!, residual, op.Output.Span, in op._windows, activation, outputRows, panels);
             }
         }
+
+        /// <summary>The pixels of a run of pixel blocks.</summary>
+        private RowRange Pixels(RowRange blocks)
+            => new(blocks.Start * PointwiseConvKernels.PixelBlock, Math.Min(op._pointwise.Pixels, blocks.End * PointwiseConvKernels.PixelBlock));
 
         private void Pointwise<TActivation>(TActivation activation) where TActivation : struct, IActivation
         {
             var packed = op._packed!;
-            int blocks = op._pixelBlocks, groups = op._panelGroups, pixels = op._pointwise.Pixels;
             var residual = op._residual is null ? default : op._residual.Span;
             if (op._slots is not null)
             {
@@ -355,11 +351,8 @@ internal sealed class CpuConv2D : CpuOp
             }
             for (int row = rows.Start; row < rows.End;)
             {
-                int group = row / blocks, block = row - group * blocks;
-                int lastBlock = Math.Min(blocks, block + rows.End - row);
-                var pixelRange = new RowRange(block * PointwiseConvKernels.PixelBlock,
-                                              Math.Min(pixels, lastBlock * PointwiseConvKernels.PixelBlock));
-                var panelRange = new RowRange(group * packed.PanelCount / groups, (group + 1) * packed.PanelCount / groups);
+                row = op._split.Item(row, rows.End, out var blocks, out var panelRange);
+                var pixelRange = Pixels(blocks);
                 var input = op._patches is null ? op.Input.Span : op._patches.Span;
                 int chunk = op._chunkPixels, mapPixels = op._params.OutputHeight * op._params.OutputWidth;
                 var scale = op._inputScale is null ? default : op._inputScale.Span;
@@ -372,7 +365,6 @@ internal sealed class CpuConv2D : CpuOp
                             PointwiseConvKernels.Nhwc(input, packed, residual, op.Output.Span, in op._pointwise, activation,
                                                       new RowRange(m, Math.Min(pixelRange.End, m + chunk)), new RowRange(panel, panel + 1),
                                                       scale, mapPixels);
-                row += lastBlock - block;
             }
         }
 
@@ -383,7 +375,6 @@ internal sealed class CpuConv2D : CpuOp
         private void ImplicitGemm<TActivation>(TActivation activation) where TActivation : struct, IActivation
         {
             var packed = op._packed!;
-            int blocks = op._pixelBlocks, groups = op._panelGroups, pixels = op._pointwise.Pixels;
             int depth = op._pointwise.InputChannels, filters = op._pointwise.OutputChannels, slotPixels = op._slotPixels;
             // At most one Execute per pool thread runs at a time, so a free slot is always there.
             var taken = op._slotTaken!;
@@ -397,10 +388,9 @@ internal sealed class CpuConv2D : CpuOp
                 var residual = op._residual is null ? default : op._residual.Span;
                 for (int row = rows.Start; row < rows.End;)
                 {
-                    int group = row / blocks, block = row - group * blocks;
-                    int lastBlock = Math.Min(blocks, block + rows.End - row);
-                    int first = block * PointwiseConvKernels.PixelBlock, end = Math.Min(pixels, lastBlock * PointwiseConvKernels.PixelBlock);
-                    var panelRange = new RowRange(group * packed.PanelCount / groups, (group + 1) * packed.PanelCount / groups);
+                    row = op._split.Item(row, rows.End, out var blocks, out var panelRange);
+                    var pixelRange = Pixels(blocks);
+                    int first = pixelRange.Start, end = pixelRange.End;
                     // Equal slots of whole blocks, so that a thread's share does not end in a sliver that streams
                     // every weight for a few pixels.
                     int slots = (end - first + slotPixels - 1) / slotPixels;
@@ -423,7 +413,6 @@ internal sealed class CpuConv2D : CpuOp
                             PointwiseConvKernels.Nhwc(buffer, packed, sum, target, in shape, activation, new RowRange(0, count),
                                                       new RowRange(panel, panel + 1));
                     }
-                    row += lastBlock - block;
                 }
             }
             finally
