@@ -120,6 +120,9 @@ public static class DenseKernels
     }
 
     /// <summary>Batch rows <c>[n0, n1)</c>, units <c>[u0, u1)</c>: four rows at a time where there are four, then one.</summary>
+    // Every helper is compiled optimized at once: the entry points' AggressiveOptimization does not reach callees that are
+    // not inlined, and a tier-0 inner loop ran at half speed until tiering caught up.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RangeVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                                     Span<float> output, in DenseParams p, TActivation activation, int n0, int n1, int u0, int u1)
         where TActivation : struct, IActivation
@@ -131,6 +134,7 @@ public static class DenseKernels
     }
 
     /// <summary>One batch row, units <c>[u0, u1)</c>: eight FMA chains (64 units, even and odd input features).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                                   Span<float> output, in DenseParams p, TActivation activation, int n, int u0, int u1)
         where TActivation : struct, IActivation
@@ -207,6 +211,7 @@ public static class DenseKernels
     /// Batch rows <c>[n, n + 4)</c>, units <c>[u0, u1)</c> with <c>u1 - u0 ≥ 16</c>: each kernel vector loaded once feeds
     /// four rows (sixteen accumulators), a quarter of the kernel traffic of one row at a time.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FourRowsVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                                        Span<float> output, in DenseParams p, TActivation activation, int n, int u0, int u1)
         where TActivation : struct, IActivation
@@ -292,6 +297,7 @@ public static class DenseKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store4<TActivation>(TActivation activation, ref float o, Vector512<float> v0, Vector512<float> v1,
                                             Vector512<float> v2, Vector512<float> v3)
         where TActivation : struct, IActivation
@@ -303,6 +309,7 @@ public static class DenseKernels
     }
 
     /// <summary>One batch row, units <c>[u0, u1)</c>, at the 256-bit width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                                   Span<float> output, in DenseParams p, TActivation activation, int n, int u0, int u1)
         where TActivation : struct, IActivation
@@ -357,6 +364,7 @@ public static class DenseKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScalarUnits<TActivation>(ref float x, int features, ref float kernel, nint kernelStride, ref float bias, bool hasBias,
                                                  ref float y, int u0, int u1, TActivation activation)
         where TActivation : struct, IActivation
