@@ -17,7 +17,9 @@ namespace NativeCnn.Models;
 /// <item>squeeze-and-excitation: GlobalAveragePooling2D → [Reshape] → Conv2D 1x1 → Conv2D 1x1 (sigmoid) → Multiply;</item>
 /// <item>when the backend can, squeeze-and-excitation's Multiply moves into the pointwise convolution after it (EfficientNet's
 /// projection), which scales its input channels as it reads them: the group above then ends at the excitation, and the
-/// scaled tensor is never written.</item>
+/// scaled tensor is never written;</item>
+/// <item>when the backend can, ZeroPadding2D → 'valid' MaxPooling2D (ResNet's <c>pool1_pad</c>, <c>pool1_pool</c>): the padding
+/// becomes the pooling's explicit padding, with padded cells counted as the zeros Keras pads with.</item>
 /// </list>
 /// A layer joins a group only when the group is its output's sole consumer, so every tensor another layer reads is
 /// still produced; the outputs of layers inside a group are not kept.
@@ -54,7 +56,7 @@ internal static class LayerFusion
         {
             if (node == model.Input || claimed.Contains(node)) continue;
             var members = SqueezeExcitation(node, SoleConsumer) ?? ConvolutionChain(node, SoleConsumer, claimed, scaledBy)
-                          ?? AffineChain(node, SoleConsumer) ?? [node];
+                          ?? AffineChain(node, SoleConsumer) ?? PaddedMaxPooling(node, SoleConsumer, supports) ?? [node];
             if (members[^1].Layer is Multiply && members[0].Layer is GlobalAveragePooling2D
                 && ScalesIntoConvolution(members, SoleConsumer, supports))
             {
@@ -131,6 +133,21 @@ internal static class LayerFusion
         return members.Count > 1 ? members : null;
     }
 
+    /// <summary>A ZeroPadding2D read only by a 'valid' MaxPooling2D, when the backend pools with padded cells as zeros.</summary>
+    private static List<Node>? PaddedMaxPooling(Node start, Func<Node, Node?> soleConsumer, Func<OpDescriptor, bool> supports)
+    {
+        if (start.Layer is not ZeroPadding2D zeroPadding
+            || soleConsumer(start) is not { Layer: Pooling2D { Mode: PoolingMode.Max, Padding: Padding.Valid } } pool) return null;
+        return supports(PaddedPoolingOp(zeroPadding, (Pooling2D)pool.Layer, start.OutputShape)) ? [start, pool] : null;
+    }
+
+    /// <summary>
+    /// The pooling of the padded tensor, run on the unpadded one: a 'valid' window over the padded tensor is the same window
+    /// with explicit padding, and the zeros it reads are padded cells counted as zeros.
+    /// </summary>
+    private static Pooling2DOp PaddedPoolingOp(ZeroPadding2D zeroPadding, Pooling2D pool, TensorShape paddedShape) =>
+        (Pooling2DOp)pool.CreateOp([paddedShape]) with { Padding = zeroPadding.Padding, PaddedCellsAreZeros = true };
+
     private static bool IsChannelAffine(Layer layer) => layer is Rescaling or Normalization or BatchNormalization;
 
     private static List<Node>? AffineChain(Node start, Func<Node, Node?> soleConsumer)
@@ -189,6 +206,12 @@ internal static class LayerFusion
         }
 
         if (IsChannelAffine(members[0].Layer)) return ComposedAffine(members, shapeOf);
+
+        if (members[0].Layer is ZeroPadding2D zeroPad && members[1].Layer is Pooling2D pooling)
+        {
+            var source = members[0].Inputs[0];
+            return new Group(members[^1], members, [source], PaddedPoolingOp(zeroPad, pooling, zeroPad.ComputeOutputShape([shapeOf(source)])), [], []);
+        }
 
         var first = members.First(m => m.Layer is Conv2D or DepthwiseConv2D);
         var zeroPadding = members[0].Layer as ZeroPadding2D;

@@ -46,6 +46,46 @@ public class DenseKernelTests
         }
     }
 
+    /// <summary>(batch, inputFeatures, units) for the work blocks: batch 1, 3 (no full group of four) and 8 (two groups),
+    /// units below a vector, not a multiple of 16, one block with a remainder, and ResNet's 1000.</summary>
+    private static readonly (int Batch, int Features, int Units)[] s_blockShapes =
+    [
+        (1, 9, 7), (3, 17, 33), (8, 20, 40), (1, 31, 127), (3, 20, 130), (8, 33, 200), (1, 64, 1000), (3, 40, 1000), (8, 65, 1000),
+        (5, 7, 64), (4, 3, 15),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ForwardBlocksMatchesReference(int width, string activation, bool withBias)
+    {
+        foreach (var (batch, features, units) in s_blockShapes)
+        {
+            var x = TestData.Uniform(seed: features * 10 + batch, batch * features);
+            var kernel = TestData.Uniform(seed: units * 10 + features, features * units);
+            float[]? bias = withBias ? TestData.Uniform(seed: units, units) : null;
+            var expected = ReferenceElementwise.Dense(ReferenceElementwise.ToDouble(x), batch, features, kernel, bias, units,
+                ReferenceElementwise.Activation(activation));
+            var p = new DenseParams(batch, features, units);
+            var y = new float[batch * units];
+            Array.Fill(y, float.NaN);
+            // One call per block, in reverse so that no block leans on an earlier one's output.
+            for (int block = p.BlockCount - 1; block >= 0; block--)
+                ForwardBlocks(width, activation, x, kernel, bias ?? [], y, p, new RowRange(block, block + 1));
+            Precision.AssertClose(expected, y, scale: Math.Max(1.0, Math.Sqrt(features)), what: $"{batch}x{features}→{units}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1000, 15)]  // ResNet's predictions: 15 blocks, the last 104 units wide
+    [InlineData(8, 1000, 30)]
+    [InlineData(3, 63, 1)]
+    [InlineData(9, 128, 6)]
+    public void BlocksCoverUnitsAndRows(int batch, int units, int blockCount)
+    {
+        var p = new DenseParams(batch, 4, units);
+        Assert.Equal(blockCount, p.BlockCount);
+    }
+
     [Fact]
     public void RejectsBadShapes()
     {
@@ -53,6 +93,7 @@ public class DenseKernelTests
         Assert.Throws<ArgumentException>(() => DenseKernels.Forward(new float[6], new float[11], [], new float[8], p, new IdentityActivation(), RowRange.All(2)));
         Assert.Throws<ArgumentException>(() => DenseKernels.Forward(new float[6], new float[12], new float[3], new float[8], p, new IdentityActivation(), RowRange.All(2)));
         Assert.Throws<ArgumentOutOfRangeException>(() => DenseKernels.Forward(new float[6], new float[12], [], new float[8], p, new IdentityActivation(), new RowRange(1, 3)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DenseKernels.ForwardBlocks(new float[6], new float[12], [], new float[8], p, new IdentityActivation(), new RowRange(0, 2)));
     }
 
     [Fact]
@@ -67,6 +108,24 @@ public class DenseKernelTests
         long before = GC.GetAllocatedBytesForCurrentThread();
         DenseKernels.Forward(x, k, b, y, p, new SwishActivation(), RowRange.All(2));
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    private static void ForwardBlocks(int width, string activation, float[] x, float[] k, float[] b, float[] y, DenseParams p, RowRange blocks)
+    {
+        switch (activation)
+        {
+            case "linear": ForwardBlocks(width, x, k, b, y, p, new IdentityActivation(), blocks); break;
+            case "relu": ForwardBlocks(width, x, k, b, y, p, new ReluActivation(), blocks); break;
+            default: ForwardBlocks(width, x, k, b, y, p, new SwishActivation(), blocks); break;
+        }
+    }
+
+    private static void ForwardBlocks<T>(int width, float[] x, float[] k, float[] b, float[] y, DenseParams p, T activation, RowRange blocks)
+        where T : struct, IActivation
+    {
+        if (width == 512) DenseKernels.ForwardBlocksVector512(x, k, b, y, p, activation, blocks);
+        else if (width == 256) DenseKernels.ForwardBlocksVector256(x, k, b, y, p, activation, blocks);
+        else DenseKernels.ForwardBlocks(x, k, b, y, p, activation, blocks);
     }
 
     private static void Forward(int width, string activation, float[] x, float[] k, float[] b, float[] y, DenseParams p, RowRange rows)

@@ -54,6 +54,38 @@ public class PoolingKernelTests
             }
     }
 
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void MaxPoolWithZeroPaddedCellsMatchesPaddingThenPooling(int width)
+    {
+        const int batch = 2;
+        // (top, bottom, left, right, pool, stride): ResNet's pool1, asymmetric pads, pads beyond the window's reach.
+        foreach (var (top, bottom, left, right, pool, stride) in new[] { (1, 1, 1, 1, 3, 2), (0, 2, 1, 0, 3, 2), (2, 1, 0, 3, 2, 1), (1, 0, 0, 1, 2, 2) })
+            foreach (int channels in s_channels)
+            {
+                int h = 7, w = 6, paddedH = h + top + bottom, paddedW = w + left + right;
+                int outH = (paddedH - pool) / stride + 1, outW = (paddedW - pool) / stride + 1;
+                var p = new Pooling2DParams(batch, h, w, channels, outH, outW, pool, pool, stride, stride, top, left, PaddedCellsAreZeros: true);
+                // Mostly negative: a window touching the padding must give 0, not its in-bounds max.
+                var x = TestData.Uniform(seed: channels + 10 * top + 100 * right, batch * h * w * channels, -5f, 1f);
+                var padded = ReferenceElementwise.ZeroPad(x, batch, h, w, channels, top, bottom, left, right).Select(v => (float)v).ToArray();
+                var expected = ReferenceElementwise.Pool(padded, batch, paddedH, paddedW, channels, pool, stride, same: false, max: true);
+                var y = new float[expected.Length];
+                Array.Fill(y, float.NaN);
+                int middle = p.RowCount / 2;
+                Pool(width, max: true, x, y, p, new RowRange(0, middle));
+                Pool(width, max: true, x, y, p, new RowRange(middle, p.RowCount));
+                Precision.AssertClose(expected, y, relative: 0, what: $"pads ({top}, {bottom}, {left}, {right}) pool {pool}/{stride} c {channels}");
+            }
+    }
+
+    [Fact]
+    public void AveragePoolRejectsZeroPaddedCells()
+    {
+        var p = new Pooling2DParams(1, 4, 4, 3, 2, 2, 2, 2, 2, 2, 0, 0, PaddedCellsAreZeros: true);
+        Assert.Throws<ArgumentException>(() => PoolingKernels.AveragePool(new float[48], new float[12], p, RowRange.All(p.RowCount)));
+    }
+
     [Fact]
     public void AveragePoolExcludesPaddedCells()
     {

@@ -38,6 +38,7 @@ public sealed class CpuBackend : IBackend
         reason = op switch
         {
             Conv2DOp { ScalesInputChannels: true, IsPointwise: false } => "input channel scales need a pointwise (1x1, stride 1, unpadded) convolution",
+            Pooling2DOp { PaddedCellsAreZeros: true, Mode: not PoolingMode.Max } => "padded cells count as zeros only for max pooling",
             Conv2DOp or DepthwiseConv2DOp or ChannelAffineOp or ActivationOp or AddOp or MultiplyOp or ZeroPadding2DOp
                 or Pooling2DOp or GlobalPooling2DOp or DenseOp or CopyOp or SqueezeExcitationOp => null,
             _ => $"the CPU backend has no kernel for {op.GetType().Name}",

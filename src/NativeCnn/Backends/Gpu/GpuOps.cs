@@ -18,6 +18,7 @@ internal static class GpuOps
         {
             Conv2DOp { ScalesInputChannels: true } => "the GPU convolution kernel does not scale its input channels",
             SqueezeExcitationOp { ExcitationOnly: true } => "the GPU squeeze-and-excitation kernel always scales its input",
+            Pooling2DOp { PaddedCellsAreZeros: true } => "the GPU pooling kernel ignores padded cells; it does not count them as zeros",
             Conv2DOp conv => ElementwiseOnly(conv.Activation, "Conv2D"),
             DepthwiseConv2DOp depthwise => ElementwiseOnly(depthwise.Activation, "DepthwiseConv2D"),
             ChannelAffineOp affine => ElementwiseOnly(affine.Activation, "a channel affine (BatchNormalization)"),

@@ -4,11 +4,14 @@ using System.Runtime.Intrinsics;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
-/// <summary>Shapes and window arithmetic of one NHWC pooling; padded cells are ignored, not zeros.</summary>
+/// <summary>
+/// Shapes and window arithmetic of one NHWC pooling; padded cells are ignored, or with <paramref name="PaddedCellsAreZeros"/>
+/// (max pooling only) count as zeros.
+/// </summary>
 public readonly record struct Pooling2DParams(
     int Batch, int InputHeight, int InputWidth, int Channels,
     int OutputHeight, int OutputWidth,
-    int PoolHeight, int PoolWidth, int StrideHeight, int StrideWidth, int PadTop, int PadLeft)
+    int PoolHeight, int PoolWidth, int StrideHeight, int StrideWidth, int PadTop, int PadLeft, bool PaddedCellsAreZeros = false)
 {
     /// <summary>Work rows: <c>Batch * OutputHeight</c>.</summary>
     public int RowCount => Batch * OutputHeight;
@@ -35,7 +38,10 @@ public readonly record struct ZeroPadding2DParams(int Batch, int InputHeight, in
 /// </remarks>
 public static class PoolingKernels
 {
-    /// <summary>Max over each window of in-bounds cells; output rows <paramref name="rows"/> of <c>batch × outputHeight</c>.</summary>
+    /// <summary>
+    /// Max over each window of in-bounds cells, and of 0 for a window that reaches into the padding when
+    /// <see cref="Pooling2DParams.PaddedCellsAreZeros"/>; output rows <paramref name="rows"/> of <c>batch × outputHeight</c>.
+    /// </summary>
     public static void MaxPool(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
     {
         if (Vector512.IsHardwareAccelerated) MaxPoolVector512(input, output, in p, rows);
@@ -43,6 +49,7 @@ public static class PoolingKernels
     }
 
     /// <summary>Mean over each window of in-bounds cells (TensorFlow divides by the count of in-bounds cells).</summary>
+    /// <exception cref="ArgumentException"><see cref="Pooling2DParams.PaddedCellsAreZeros"/> is set (not supported for the mean).</exception>
     public static void AveragePool(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
     {
         if (Vector512.IsHardwareAccelerated) AveragePoolVector512(input, output, in p, rows);
@@ -121,11 +128,16 @@ public static class PoolingKernels
     internal static void GlobalMaxPoolVector256(ReadOnlySpan<float> input, Span<float> output, int pixels)
         => GlobalVector256(input, output, pixels, default(MaxReduction));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WindowVector512<TReduction>(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows,
                                                     TReduction reduction)
         where TReduction : struct, IReduction
     {
         CheckWindow(input.Length, output.Length, in p, rows);
+        if (p.PaddedCellsAreZeros && reduction is not MaxReduction)
+            throw new ArgumentException("padded cells count as zeros only for max pooling", nameof(p));
+        bool zeroPadded = p.PaddedCellsAreZeros;
+        int windowCells = p.PoolHeight * p.PoolWidth;
         ref float src = ref MemoryMarshal.GetReference(input);
         ref float dst = ref MemoryMarshal.GetReference(output);
         int c = p.Channels, inW = p.InputWidth;
@@ -141,13 +153,15 @@ public static class PoolingKernels
                 int w0 = ow * p.StrideWidth - p.PadLeft;
                 int wStart = Math.Max(w0, 0), wEnd = Math.Min(w0 + p.PoolWidth, inW);
                 int count = (hEnd - hStart) * (wEnd - wStart);
+                // A padded zero is one more cell of the max: start from it instead of reading it.
+                float seed = zeroPadded && count < windowCells ? 0f : reduction.Seed;
                 ref float corner = ref Unsafe.Add(ref src, image + ((nint)hStart * inW + wStart) * c);
                 ref float o = ref Unsafe.Add(ref dst, ((nint)row * p.OutputWidth + ow) * c);
                 if (c < 16)
                 {
                     for (int ch = 0; ch < c; ch++)
                     {
-                        float acc = reduction.Seed;
+                        float acc = seed;
                         for (int h = hStart; h < hEnd; h++)
                         {
                             ref float cell = ref Unsafe.Add(ref corner, (nint)(h - hStart) * inW * c + ch);
@@ -162,7 +176,7 @@ public static class PoolingKernels
                 {
                     // The last block overlaps the previous one when c is not a multiple of 16.
                     int at = Math.Min(ch, c - 16);
-                    var acc = Vector512.Create(reduction.Seed);
+                    var acc = Vector512.Create(seed);
                     for (int h = hStart; h < hEnd; h++)
                     {
                         ref float cell = ref Unsafe.Add(ref corner, (nint)(h - hStart) * inW * c + at);
@@ -175,11 +189,16 @@ public static class PoolingKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WindowVector256<TReduction>(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows,
                                                     TReduction reduction)
         where TReduction : struct, IReduction
     {
         CheckWindow(input.Length, output.Length, in p, rows);
+        if (p.PaddedCellsAreZeros && reduction is not MaxReduction)
+            throw new ArgumentException("padded cells count as zeros only for max pooling", nameof(p));
+        bool zeroPadded = p.PaddedCellsAreZeros;
+        int windowCells = p.PoolHeight * p.PoolWidth;
         ref float src = ref MemoryMarshal.GetReference(input);
         ref float dst = ref MemoryMarshal.GetReference(output);
         int c = p.Channels, inW = p.InputWidth;
@@ -195,13 +214,15 @@ public static class PoolingKernels
                 int w0 = ow * p.StrideWidth - p.PadLeft;
                 int wStart = Math.Max(w0, 0), wEnd = Math.Min(w0 + p.PoolWidth, inW);
                 int count = (hEnd - hStart) * (wEnd - wStart);
+                // A padded zero is one more cell of the max: start from it instead of reading it.
+                float seed = zeroPadded && count < windowCells ? 0f : reduction.Seed;
                 ref float corner = ref Unsafe.Add(ref src, image + ((nint)hStart * inW + wStart) * c);
                 ref float o = ref Unsafe.Add(ref dst, ((nint)row * p.OutputWidth + ow) * c);
                 if (c < 8)
                 {
                     for (int ch = 0; ch < c; ch++)
                     {
-                        float acc = reduction.Seed;
+                        float acc = seed;
                         for (int h = hStart; h < hEnd; h++)
                         {
                             ref float cell = ref Unsafe.Add(ref corner, (nint)(h - hStart) * inW * c + ch);
@@ -215,7 +236,7 @@ public static class PoolingKernels
                 for (int ch = 0; ch < c; ch += 8)
                 {
                     int at = Math.Min(ch, c - 8);
-                    var acc = Vector256.Create(reduction.Seed);
+                    var acc = Vector256.Create(seed);
                     for (int h = hStart; h < hEnd; h++)
                     {
                         ref float cell = ref Unsafe.Add(ref corner, (nint)(h - hStart) * inW * c + at);
@@ -228,6 +249,7 @@ public static class PoolingKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GlobalVector512<TReduction>(ReadOnlySpan<float> input, Span<float> output, int pixels, TReduction reduction)
         where TReduction : struct, IReduction
     {
@@ -279,6 +301,7 @@ public static class PoolingKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GlobalVector256<TReduction>(ReadOnlySpan<float> input, Span<float> output, int pixels, TReduction reduction)
         where TReduction : struct, IReduction
     {

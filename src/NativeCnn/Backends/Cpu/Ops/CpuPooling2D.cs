@@ -16,8 +16,9 @@ internal sealed class CpuPooling2D : CpuOp
         int outW = Padding2D.OutputSize(i.Width, op.Padding.Left, op.Padding.Right, op.PoolWidth, op.StrideWidth);
         ExpectShape(Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, i.Channels), "output");
         _mode = op.Mode;
+        if (op.PaddedCellsAreZeros && _mode != PoolingMode.Max) throw Fail("padded cells count as zeros only for max pooling");
         _params = new Pooling2DParams(i.Batch, i.Height, i.Width, i.Channels, outH, outW,
-            op.PoolHeight, op.PoolWidth, op.StrideHeight, op.StrideWidth, op.Padding.Top, op.Padding.Left);
+            op.PoolHeight, op.PoolWidth, op.StrideHeight, op.StrideWidth, op.Padding.Top, op.Padding.Left, op.PaddedCellsAreZeros);
     }
 
     protected override int RowCount => _params.RowCount;
