@@ -119,7 +119,8 @@ public static class DepthwiseConv2DKernels
     /// <summary>
     /// Depth multiplier 1 on <typeparamref name="TLanes"/>-wide channel vectors. Each output row splits into clipped border
     /// pixels and interior pixels, the interior in tiles of 8 and 4 pixels that load each kernel vector once for the whole tile
-    /// (one kernel load per 8 or 4 FMAs); the last partial channel vector uses masked loads and stores.
+    /// (one kernel load per 8 or 4 FMAs); a last partial channel vector overlaps the one before it, or uses masked loads
+    /// and stores when there are fewer channels than lanes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void RunVectors<TLanes, TVector, TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel,
@@ -223,6 +224,15 @@ public static class DepthwiseConv2DKernels
         for (; c < w.FullVectors; c += TLanes.Count)
             Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Unmasked>(w, src + c, dst + c, c, default, activation);
         if (c == w.Channels) return;
+        if (w.Channels >= TLanes.Count)
+        {
+            // The last vector overlaps the one before it (40 channels: 0, 16 and 24) instead of masking its loads: the
+            // overlapped channels are recomputed with the same taps in the same order, so they are written twice with
+            // the same value, and the masked block cost as much as two full ones.
+            c = w.Channels - TLanes.Count;
+            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Unmasked>(w, src + c, dst + c, c, default, activation);
+            return;
+        }
         if (TLanes.CanMask)
         {
             Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Masked>(w, src + c, dst + c, c, TLanes.FirstLanes(w.Channels - c), activation);
@@ -664,5 +674,7 @@ public static class DepthwiseConv2DKernels
             throw new ArgumentException($"Output has {output.Length} values, fewer than {p}.", nameof(output));
         if (rows.Start < 0 || rows.End > p.RowCount || rows.Count < 0)
             throw new ArgumentOutOfRangeException(nameof(rows), $"Rows {rows} outside [0, {p.RowCount}).");
+        // Windows read neighbouring pixels, and a last channel vector overlapping its predecessor rereads its inputs.
+        if (input.Overlaps(output)) throw new ArgumentException("The output overlaps the input.", nameof(output));
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
@@ -90,7 +91,15 @@ public static class ElementwiseKernels
             d.StoreUnsafe(ref y, i + 48);
         }
         for (; i + 16 <= n; i += 16) activation.Invoke(Vector512.LoadUnsafe(ref x, i)).StoreUnsafe(ref y, i);
-        for (; i < n; i++) Unsafe.Add(ref y, i) = activation.Invoke(Unsafe.Add(ref x, i));
+        if (i == n) return;
+        // The tail as one masked vector: per-pixel spans of 40 or 24 channels would otherwise spend most of their time
+        // in scalar exp.
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create((int)(n - i))).AsSingle();
+        unsafe
+        {
+            fixed (float* source = &Unsafe.Add(ref x, i), target = &Unsafe.Add(ref y, i))
+                Avx512F.MaskStore(target, mask, activation.Invoke(Avx512F.MaskLoad(source, mask, Vector512<float>.Zero)));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

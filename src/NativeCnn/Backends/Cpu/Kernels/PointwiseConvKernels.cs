@@ -211,7 +211,10 @@ public static class PointwiseConvKernels
                 }
                 if (!tiles.DefersActivation) continue;
                 int first = panels.Start * TTiles.PanelWidth, end = Math.Min(n, panels.End * TTiles.PanelWidth);
-                for (int m = row * width; m < (row + 1) * width; m++) tiles.Activate(new Span<float>(At(outputPtr, m, n, first), end - first));
+                if (first == 0 && end == n)
+                    tiles.Activate(new Span<float>(At(outputPtr, row * width, n, 0), width * n));
+                else
+                    for (int m = row * width; m < (row + 1) * width; m++) tiles.Activate(new Span<float>(At(outputPtr, m, n, first), end - first));
             }
         }
     }
