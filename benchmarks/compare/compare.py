@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """Runs NativeCnn and its peers (ONNX Runtime, PyTorch) side by side, configuration by configuration, and prints the
 ratio NativeCnn ms / peer ms (below 1 means NativeCnn is faster). Every number in one table comes from the same run.
+Each configuration is measured in --rounds alternating rounds (NativeCnn, then each peer, again and again), so that the
+slow and fast phases of a shared machine fall on both sides; a ratio is the median of the rounds' ratios, a time the
+median of the rounds' medians.
 
-usage: compare.py [--models resnet50,mobilenetv2,...] [--threads 1,2] [--batch 1,8] [--runs N] [--peers onnxruntime,pytorch]
-                  [--json]
+usage: compare.py [--models resnet50,mobilenetv2,...] [--threads 1,2] [--batch 1,8] [--runs N] [--rounds R]
+                  [--peers onnxruntime,pytorch] [--json]
 """
+import statistics
 import argparse
 import json
 import os
@@ -60,6 +64,7 @@ def main():
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--batch", default="1,8")
     parser.add_argument("--runs", type=int, default=10, help="timed runs per measurement (B4-B7 use a third)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per configuration")
     parser.add_argument("--peers", default="onnxruntime,pytorch")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -77,17 +82,22 @@ def main():
         for threads in (int(t) for t in args.threads.split(",")):
             for batch in (int(b) for b in args.batch.split(",")):
                 row = {"model": model, "resolution": RESOLUTIONS[model], "threads": threads, "batch": batch}
-                for peer in ["nativecnn", *peers]:
-                    row[f"{peer}_ms"] = measure(peer, model, threads, batch, runs)["median_ms"]
+                rounds = {peer: [] for peer in ["nativecnn", *peers]}
+                for _ in range(max(1, args.rounds)):
+                    for peer in rounds:
+                        rounds[peer].append(measure(peer, model, threads, batch, runs)["median_ms"])
+                for peer, times in rounds.items():
+                    row[f"{peer}_ms"] = statistics.median(times)
+                    row[f"{peer}_rounds_ms"] = times
                 for peer in peers:
-                    row[f"ratio_vs_{peer}"] = row["nativecnn_ms"] / row[f"{peer}_ms"]
+                    row[f"ratio_vs_{peer}"] = statistics.median(n / p for n, p in zip(rounds["nativecnn"], rounds[peer]))
                 rows.append(row)
                 if not args.json:
                     print(format_row(row, peers), flush=True)
     if args.json:
         print(json.dumps({"machine": machine(), "rows": rows}, indent=2))
     else:
-        print(f"\n{machine()}; ratio = NativeCnn ms / peer ms (< 1: NativeCnn faster); medians of {args.runs} runs")
+        print(f"\n{machine()}; ratio = NativeCnn ms / peer ms (< 1: NativeCnn faster); medians of {args.rounds} alternating rounds of {args.runs} runs")
 
 
 def header(peers):
