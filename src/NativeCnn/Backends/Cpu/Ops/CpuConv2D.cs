@@ -426,7 +426,10 @@ internal sealed class CpuConv2D : CpuOp
 /// <summary>How a <see cref="CpuConv2D"/> computes its output.</summary>
 internal enum Conv2DPath
 {
-    /// <summary>The direct kernel over output rows (<see cref="Conv2DKernels.Nhwc"/>).</summary>
+    /// <summary>
+    /// The direct kernel over output rows (<see cref="Conv2DKernels.Nhwc"/>; not chosen since <see cref="Windows"/>
+    /// matched or beat it on every shape measured: kept to compare against, see Conv2DPathBenchmarks).
+    /// </summary>
     Direct,
 
     /// <summary>The packed GEMM on the input itself: 1x1, stride 1, unpadded.</summary>
@@ -435,7 +438,10 @@ internal enum Conv2DPath
     /// <summary>Every patch gathered into a whole-map buffer first, then the packed GEMM (not chosen: kept to compare against, see Conv2DPathBenchmarks).</summary>
     Patches,
 
-    /// <summary>Patches gathered a slot of pixels at a time per thread, each multiplied while in L2.</summary>
+    /// <summary>
+    /// Patches gathered a slot of pixels at a time per thread, each multiplied while in L2 (chosen for windows dilated
+    /// along the width, which <see cref="Windows"/> cannot read as one run).
+    /// </summary>
     ImplicitGemm,
 
     /// <summary>
