@@ -245,6 +245,10 @@ public static class DepthwiseConv2DKernels
         if (TPixels.Count == 1)
             for (; c + 4 * TLanes.Count <= w.FullVectors; c += 4 * TLanes.Count)
                 FourVectors<TLanes, TVector, TActivation>(w, src + c, dst + c, c, activation);
+        // Up to 4 pixels have too few FMA chains for one vector at a time; two vectors give them 4 to 8.
+        if (TPixels.Count is > 1 and <= 4)
+            for (; c + 2 * TLanes.Count <= w.FullVectors; c += 2 * TLanes.Count)
+                PairBlock<TLanes, TVector, TActivation, TPixels, TClip>(w, src + c, dst + c, c, activation);
         for (; c < w.FullVectors; c += TLanes.Count)
             Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Unmasked, TClip>(w, src + c, dst + c, c, default, activation);
         if (c == w.Channels) return;
@@ -388,6 +392,76 @@ public static class DepthwiseConv2DKernels
         if (TPixels.Count > 5) Store<TLanes, TVector, TActivation, TMask>(dst + 5 * channels, mask, a5, activation);
         if (TPixels.Count > 6) Store<TLanes, TVector, TActivation, TMask>(dst + 6 * channels, mask, a6, activation);
         if (TPixels.Count > 7) Store<TLanes, TVector, TActivation, TMask>(dst + 7 * channels, mask, a7, activation);
+    }
+
+    /// <summary><see cref="Block"/> for tiles of 2 to 4 pixels on two channel vectors from <paramref name="c"/>: a0..a3 are the pixels of the first vector, a4..a7 of the second.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PairBlock<TLanes, TVector, TActivation, TPixels, TClip>(in Window w, float* src, float* dst, int c, TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TActivation : struct, IActivation
+        where TPixels : struct, ICount
+        where TClip : struct, IClipChoice
+    {
+        nint ps = w.PixelStride, tapColumn = w.TapColumnStride, channels = w.Channels, l = TLanes.Count;
+        uint inputWidth = (uint)w.InputWidth;
+        int strideWidth = w.StrideWidth, dilationWidth = w.DilationWidth;
+        int kx0 = w.Kx0, kx1 = w.Kx1;
+        TVector a0 = TLanes.Zero, a4 = TLanes.Zero;
+        if (w.Bias != null)
+        {
+            a0 = TLanes.Load(w.Bias + c);
+            a4 = TLanes.Load(w.Bias + c + l);
+        }
+        TVector a1 = a0, a2 = a0, a3 = a0, a5 = a4, a6 = a4, a7 = a4;
+        for (int ky = w.Ky0; ky < w.Ky1; ky++)
+        {
+            float* x = src + ky * w.TapRowStride + kx0 * tapColumn;
+            float* k = w.Kernel + (nint)(ky * w.KernelWidth + kx0) * channels + c;
+            for (int kx = kx0; kx < kx1; kx++, x += tapColumn, k += channels)
+            {
+                var kv = TLanes.Load(k);
+                var kv2 = TLanes.Load(k + l);
+                int col = TClip.IsClipped ? w.Column0 + kx * dilationWidth : 0;
+                if (!TClip.IsClipped || (uint)col < inputWidth)
+                {
+                    a0 = TLanes.MultiplyAdd(TLanes.Load(x), kv, a0);
+                    a4 = TLanes.MultiplyAdd(TLanes.Load(x + l), kv2, a4);
+                }
+                if (TPixels.Count > 1 && (!TClip.IsClipped || (uint)(col + strideWidth) < inputWidth))
+                {
+                    a1 = TLanes.MultiplyAdd(TLanes.Load(x + ps), kv, a1);
+                    a5 = TLanes.MultiplyAdd(TLanes.Load(x + ps + l), kv2, a5);
+                }
+                if (TPixels.Count > 2 && (!TClip.IsClipped || (uint)(col + 2 * strideWidth) < inputWidth))
+                {
+                    a2 = TLanes.MultiplyAdd(TLanes.Load(x + 2 * ps), kv, a2);
+                    a6 = TLanes.MultiplyAdd(TLanes.Load(x + 2 * ps + l), kv2, a6);
+                }
+                if (TPixels.Count > 3 && (!TClip.IsClipped || (uint)(col + 3 * strideWidth) < inputWidth))
+                {
+                    a3 = TLanes.MultiplyAdd(TLanes.Load(x + 3 * ps), kv, a3);
+                    a7 = TLanes.MultiplyAdd(TLanes.Load(x + 3 * ps + l), kv2, a7);
+                }
+            }
+        }
+        TLanes.Store(dst, TLanes.Activate(activation, a0));
+        TLanes.Store(dst + l, TLanes.Activate(activation, a4));
+        if (TPixels.Count > 1)
+        {
+            TLanes.Store(dst + channels, TLanes.Activate(activation, a1));
+            TLanes.Store(dst + channels + l, TLanes.Activate(activation, a5));
+        }
+        if (TPixels.Count > 2)
+        {
+            TLanes.Store(dst + 2 * channels, TLanes.Activate(activation, a2));
+            TLanes.Store(dst + 2 * channels + l, TLanes.Activate(activation, a6));
+        }
+        if (TPixels.Count > 3)
+        {
+            TLanes.Store(dst + 3 * channels, TLanes.Activate(activation, a3));
+            TLanes.Store(dst + 3 * channels + l, TLanes.Activate(activation, a7));
+        }
     }
 
     /// <summary>Kernel row <c>k</c> of a 3-tap, stride-1 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
@@ -654,6 +728,7 @@ public static class DepthwiseConv2DKernels
     {
         public static bool IsMasked => false;
     }
+
 
     /// <summary>One output pixel: <c>Src</c> is the input at tap (0, 0), possibly in the padding; only the clipped taps are read.</summary>
     private unsafe struct Pixel
