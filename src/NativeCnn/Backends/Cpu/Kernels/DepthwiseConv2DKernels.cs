@@ -21,10 +21,9 @@ public readonly record struct DepthwiseConv2DParams(
 /// <summary>
 /// NHWC depthwise convolution kernels, vectorized over channels. With a depth multiplier of 1 (every Keras
 /// application) input channel <c>c</c> feeds only output channel <c>c</c>, so a vector of channels is a vector of
-/// independent sums. A row runs in tiles of 8 pixels, each accumulator in a register, with 3- and 5-tap rows at
-/// stride 1 and 2 unrolled so that every input vector is loaded once per kernel row, and its last 1 to 7 pixels in one
-/// smaller tile. Tiles that reach into the padding read zeros there (unrolled rows) or skip those taps per pixel (the
-/// tap loop); only they test bounds.
+/// independent sums. Interior pixels run in tiles of 8 along the row, each accumulator in a register, with 3- and
+/// 5-tap rows at stride 1 and 2 unrolled so that every input vector is loaded once per kernel row; border pixels clip
+/// their own tap range, so no inner loop tests bounds.
 /// </summary>
 public static class DepthwiseConv2DKernels
 {
@@ -118,11 +117,10 @@ public static class DepthwiseConv2DKernels
     // The vector paths are marked AggressiveOptimization: their tier-0 code (static abstract calls not inlined) is
     // tens of times slower, and a model's first runs would otherwise spend most of their time in it.
     /// <summary>
-    /// Depth multiplier 1 on <typeparamref name="TLanes"/>-wide channel vectors. Each output row runs in tiles of 8 pixels
-    /// and one last tile of 1 to 7, each loading a kernel vector once for the whole tile; tiles that touch the padding are
-    /// clipped. Small maps (7 to 19 wide) used to run their 2-pixel borders and 1-3 leftover pixels one pixel at a time,
-    /// 7 of 19 pixels at two loads per FMA. A last partial channel vector overlaps the one before it, or uses masked
-    /// loads and stores when there are fewer channels than lanes.
+    /// Depth multiplier 1 on <typeparamref name="TLanes"/>-wide channel vectors. Each output row splits into clipped border
+    /// pixels and interior pixels, the interior in tiles of 8 and 4 pixels that load each kernel vector once for the whole tile
+    /// (one kernel load per 8 or 4 FMAs); a last partial channel vector overlaps the one before it, or uses masked loads
+    /// and stores when there are fewer channels than lanes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void RunVectors<TLanes, TVector, TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel,
@@ -135,7 +133,6 @@ public static class DepthwiseConv2DKernels
         int channels = p.InputChannels;
         Conv2DKernels.InteriorColumns(p.InputWidth, p.OutputWidth, p.KernelWidth, p.StrideWidth, p.DilationWidth, p.PadLeft,
                                       out int interiorStart, out int interiorEnd);
-        int shape = p.DilationWidth != 1 || p.StrideWidth > 2 ? 0 : p.KernelWidth * 10 + p.StrideWidth;
         fixed (float* inputPtr = input, kernelPtr = kernel, biasPtr = bias, outputPtr = output)
         {
             var w = new Window
@@ -162,51 +159,42 @@ public static class DepthwiseConv2DKernels
                 Conv2DKernels.ValidTaps(iy, p.KernelHeight, p.DilationHeight, p.InputHeight, out w.Ky0, out w.Ky1);
                 float* srcRow = inputPtr + (((nint)n * p.InputHeight + iy) * p.InputWidth - p.PadLeft) * channels;
                 float* dstRow = outputPtr + (nint)row * p.OutputWidth * channels;
-                int ox = 0;
-                for (; ox + 8 <= p.OutputWidth; ox += 8)
-                {
-                    if (ox >= interiorStart && ox + 8 <= interiorEnd)
-                        EightPixelTile<TLanes, TVector, TActivation, Unclipped>(ref w, shape, srcRow, dstRow, ox, activation);
-                    else
-                        EightPixelTile<TLanes, TVector, TActivation, Clipped>(ref w, shape, srcRow, dstRow, ox, activation);
-                }
-                if (ox >= interiorStart && p.OutputWidth <= interiorEnd)
-                    Tiles<TLanes, TVector, TActivation, Unclipped>(ref w, srcRow, dstRow, ox, p.OutputWidth, activation);
-                else
-                    Tiles<TLanes, TVector, TActivation, Clipped>(ref w, srcRow, dstRow, ox, p.OutputWidth, activation);
+                Tiles<TLanes, TVector, TActivation, Clipped>(ref w, srcRow, dstRow, 0, interiorStart, activation);
+                int ox = EightPixelTiles<TLanes, TVector, TActivation>(w, p, srcRow, dstRow, interiorStart, interiorEnd, activation);
+                Tiles<TLanes, TVector, TActivation, Unclipped>(ref w, srcRow, dstRow, ox, interiorEnd, activation);
+                Tiles<TLanes, TVector, TActivation, Clipped>(ref w, srcRow, dstRow, interiorEnd, p.OutputWidth, activation);
             }
         }
     }
 
-    /// <summary>
-    /// The 8 pixels from <paramref name="ox"/>, unrolled for 3- and 5-wide rows at stride 1 or 2 (<paramref name="shape"/>
-    /// <c>taps · 10 + stride</c>, 0 for the tap loop). A clipped tile reads zeros for the padding columns, so the border
-    /// pixels run in the unrolled tiles too.
-    /// </summary>
+    /// <summary>Interior pixels in tiles of 8 from <paramref name="ox"/>, unrolled for 3- and 5-wide rows at stride 1 or 2; returns the first pixel left.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void EightPixelTile<TLanes, TVector, TActivation, TClip>(ref Window w, int shape, float* srcRow, float* dstRow,
-                                                                                   int ox, TActivation activation)
+    private static unsafe int EightPixelTiles<TLanes, TVector, TActivation>(in Window w, in DepthwiseConv2DParams p, float* srcRow,
+                                                                            float* dstRow, int ox, int end, TActivation activation)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
         where TActivation : struct, IActivation
-        where TClip : struct, IClipChoice
     {
-        float* src = srcRow + ox * w.PixelStride, dst = dstRow + (nint)ox * w.Channels;
-        w.Column0 = ox * w.StrideWidth - w.PadLeft;
-        switch (shape)
+        int shape = p.DilationWidth != 1 || p.StrideWidth > 2 ? 0 : p.KernelWidth * 10 + p.StrideWidth;
+        for (; ox + 8 <= end; ox += 8)
         {
-            case 31: Pixels<TLanes, TVector, TActivation, Eight, Three, One, TClip>(w, src, dst, activation); break;
-            case 32: Pixels<TLanes, TVector, TActivation, Eight, Three, Two, TClip>(w, src, dst, activation); break;
-            case 51: Pixels<TLanes, TVector, TActivation, Eight, Five, One, TClip>(w, src, dst, activation); break;
-            case 52: Pixels<TLanes, TVector, TActivation, Eight, Five, Two, TClip>(w, src, dst, activation); break;
-            default: Pixels<TLanes, TVector, TActivation, Eight, AnyCount, AnyCount, TClip>(w, src, dst, activation); break;
+            float* src = srcRow + ox * w.PixelStride, dst = dstRow + (nint)ox * w.Channels;
+            switch (shape)
+            {
+                case 31: Pixels<TLanes, TVector, TActivation, Eight, Three, One, Unclipped>(w, src, dst, activation); break;
+                case 32: Pixels<TLanes, TVector, TActivation, Eight, Three, Two, Unclipped>(w, src, dst, activation); break;
+                case 51: Pixels<TLanes, TVector, TActivation, Eight, Five, One, Unclipped>(w, src, dst, activation); break;
+                case 52: Pixels<TLanes, TVector, TActivation, Eight, Five, Two, Unclipped>(w, src, dst, activation); break;
+                default: Pixels<TLanes, TVector, TActivation, Eight, AnyCount, AnyCount, Unclipped>(w, src, dst, activation); break;
+            }
         }
+        return ox;
     }
 
     /// <summary>
-    /// Pixels <c>[ox, end)</c> of a row in tiles of up to 8, the last one smaller, with the tap loop. In a clipped tile
-    /// each pixel skips the taps of its own that fall outside the input, so the border too loads each kernel vector once
-    /// per tile instead of once per pixel.
+    /// Pixels <c>[ox, end)</c> of a row in tiles of up to 8, the last one smaller, with the tap loop. Clipped tiles are
+    /// the border: each pixel skips the taps of its own that fall outside the input, so the border too loads each kernel
+    /// vector once per tile instead of once per pixel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Tiles<TLanes, TVector, TActivation, TClip>(ref Window w, float* srcRow, float* dstRow, int ox, int end,
@@ -375,7 +363,7 @@ public static class DepthwiseConv2DKernels
     {
         nint ps = w.PixelStride, tapColumn = w.TapColumnStride, channels = w.Channels;
         uint inputWidth = (uint)w.InputWidth;
-        int strideWidth = w.StrideWidth, dilationWidth = w.DilationWidth, column0 = w.Column0;
+        int strideWidth = w.StrideWidth, dilationWidth = w.DilationWidth;
         int kx0 = w.Kx0, kx1 = w.Kx1;
         var b = w.Bias == null ? TLanes.Zero : Load<TLanes, TVector, TMask>(w.Bias + c, mask);
         TVector a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
@@ -385,22 +373,22 @@ public static class DepthwiseConv2DKernels
             float* k = w.Kernel + (nint)(ky * w.KernelWidth + kx0) * channels + c;
             if (TTaps.Count == 3 && TStride.Count == 1)
             {
-                Taps3Stride1<TLanes, TVector, TMask, TClip>(x, k, channels, mask, column0, inputWidth, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                Taps3Stride1<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
                 continue;
             }
             if (TTaps.Count == 3 && TStride.Count == 2)
             {
-                Taps3Stride2<TLanes, TVector, TMask, TClip>(x, k, channels, mask, column0, inputWidth, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                Taps3Stride2<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
                 continue;
             }
             if (TTaps.Count == 5 && TStride.Count == 1)
             {
-                Taps5Stride1<TLanes, TVector, TMask, TClip>(x, k, channels, mask, column0, inputWidth, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                Taps5Stride1<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
                 continue;
             }
             if (TTaps.Count == 5 && TStride.Count == 2)
             {
-                Taps5Stride2<TLanes, TVector, TMask, TClip>(x, k, channels, mask, column0, inputWidth, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                Taps5Stride2<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
                 continue;
             }
             for (int kx = kx0; kx < kx1; kx++, x += tapColumn, k += channels)
@@ -508,18 +496,17 @@ public static class DepthwiseConv2DKernels
 
     /// <summary>Kernel row <c>k</c> of a 3-tap, stride-1 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Taps3Stride1<TLanes, TVector, TMask, TClip>(float* x, float* k, nint channels, TVector mask, int column, uint width,
+    private static unsafe void Taps3Stride1<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
         ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
         where TMask : struct, IMaskChoice
-        where TClip : struct, IClipChoice
     {
         TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
-        TVector x0 = Column<TLanes, TVector, TMask, TClip>(x, 0, channels, column, width, mask), x1 = Column<TLanes, TVector, TMask, TClip>(x, 1, channels, column, width, mask), x2 = Column<TLanes, TVector, TMask, TClip>(x, 2, channels, column, width, mask);
-        TVector x3 = Column<TLanes, TVector, TMask, TClip>(x, 3, channels, column, width, mask), x4 = Column<TLanes, TVector, TMask, TClip>(x, 4, channels, column, width, mask), x5 = Column<TLanes, TVector, TMask, TClip>(x, 5, channels, column, width, mask);
-        TVector x6 = Column<TLanes, TVector, TMask, TClip>(x, 6, channels, column, width, mask), x7 = Column<TLanes, TVector, TMask, TClip>(x, 7, channels, column, width, mask), x8 = Column<TLanes, TVector, TMask, TClip>(x, 8, channels, column, width, mask);
-        TVector x9 = Column<TLanes, TVector, TMask, TClip>(x, 9, channels, column, width, mask);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask);
         a0 = TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)));
         a1 = TLanes.MultiplyAdd(x3, k2, TLanes.MultiplyAdd(x2, k1, TLanes.MultiplyAdd(x1, k0, a1)));
         a2 = TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a2)));
@@ -532,20 +519,19 @@ public static class DepthwiseConv2DKernels
 
     /// <summary>Kernel row <c>k</c> of a 3-tap, stride-2 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Taps3Stride2<TLanes, TVector, TMask, TClip>(float* x, float* k, nint channels, TVector mask, int column, uint width,
+    private static unsafe void Taps3Stride2<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
         ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
         where TMask : struct, IMaskChoice
-        where TClip : struct, IClipChoice
     {
         TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
-        TVector x0 = Column<TLanes, TVector, TMask, TClip>(x, 0, channels, column, width, mask), x1 = Column<TLanes, TVector, TMask, TClip>(x, 1, channels, column, width, mask), x2 = Column<TLanes, TVector, TMask, TClip>(x, 2, channels, column, width, mask);
-        TVector x3 = Column<TLanes, TVector, TMask, TClip>(x, 3, channels, column, width, mask), x4 = Column<TLanes, TVector, TMask, TClip>(x, 4, channels, column, width, mask), x5 = Column<TLanes, TVector, TMask, TClip>(x, 5, channels, column, width, mask);
-        TVector x6 = Column<TLanes, TVector, TMask, TClip>(x, 6, channels, column, width, mask), x7 = Column<TLanes, TVector, TMask, TClip>(x, 7, channels, column, width, mask), x8 = Column<TLanes, TVector, TMask, TClip>(x, 8, channels, column, width, mask);
-        TVector x9 = Column<TLanes, TVector, TMask, TClip>(x, 9, channels, column, width, mask), x10 = Column<TLanes, TVector, TMask, TClip>(x, 10, channels, column, width, mask), x11 = Column<TLanes, TVector, TMask, TClip>(x, 11, channels, column, width, mask);
-        TVector x12 = Column<TLanes, TVector, TMask, TClip>(x, 12, channels, column, width, mask), x13 = Column<TLanes, TVector, TMask, TClip>(x, 13, channels, column, width, mask), x14 = Column<TLanes, TVector, TMask, TClip>(x, 14, channels, column, width, mask);
-        TVector x15 = Column<TLanes, TVector, TMask, TClip>(x, 15, channels, column, width, mask), x16 = Column<TLanes, TVector, TMask, TClip>(x, 16, channels, column, width, mask);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, mask), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, mask);
+        TVector x12 = Load<TLanes, TVector, TMask>(x + 12 * channels, mask), x13 = Load<TLanes, TVector, TMask>(x + 13 * channels, mask), x14 = Load<TLanes, TVector, TMask>(x + 14 * channels, mask);
+        TVector x15 = Load<TLanes, TVector, TMask>(x + 15 * channels, mask), x16 = Load<TLanes, TVector, TMask>(x + 16 * channels, mask);
         a0 = TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)));
         a1 = TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a1)));
         a2 = TLanes.MultiplyAdd(x6, k2, TLanes.MultiplyAdd(x5, k1, TLanes.MultiplyAdd(x4, k0, a2)));
@@ -558,19 +544,18 @@ public static class DepthwiseConv2DKernels
 
     /// <summary>Kernel row <c>k</c> of a 5-tap, stride-1 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Taps5Stride1<TLanes, TVector, TMask, TClip>(float* x, float* k, nint channels, TVector mask, int column, uint width,
+    private static unsafe void Taps5Stride1<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
         ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
         where TMask : struct, IMaskChoice
-        where TClip : struct, IClipChoice
     {
         TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
         TVector k3 = Load<TLanes, TVector, TMask>(k + 3 * channels, mask), k4 = Load<TLanes, TVector, TMask>(k + 4 * channels, mask);
-        TVector x0 = Column<TLanes, TVector, TMask, TClip>(x, 0, channels, column, width, mask), x1 = Column<TLanes, TVector, TMask, TClip>(x, 1, channels, column, width, mask), x2 = Column<TLanes, TVector, TMask, TClip>(x, 2, channels, column, width, mask);
-        TVector x3 = Column<TLanes, TVector, TMask, TClip>(x, 3, channels, column, width, mask), x4 = Column<TLanes, TVector, TMask, TClip>(x, 4, channels, column, width, mask), x5 = Column<TLanes, TVector, TMask, TClip>(x, 5, channels, column, width, mask);
-        TVector x6 = Column<TLanes, TVector, TMask, TClip>(x, 6, channels, column, width, mask), x7 = Column<TLanes, TVector, TMask, TClip>(x, 7, channels, column, width, mask), x8 = Column<TLanes, TVector, TMask, TClip>(x, 8, channels, column, width, mask);
-        TVector x9 = Column<TLanes, TVector, TMask, TClip>(x, 9, channels, column, width, mask), x10 = Column<TLanes, TVector, TMask, TClip>(x, 10, channels, column, width, mask), x11 = Column<TLanes, TVector, TMask, TClip>(x, 11, channels, column, width, mask);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, mask), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, mask);
         a0 = TLanes.MultiplyAdd(x4, k4, TLanes.MultiplyAdd(x3, k3, TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)))));
         a1 = TLanes.MultiplyAdd(x5, k4, TLanes.MultiplyAdd(x4, k3, TLanes.MultiplyAdd(x3, k2, TLanes.MultiplyAdd(x2, k1, TLanes.MultiplyAdd(x1, k0, a1)))));
         a2 = TLanes.MultiplyAdd(x6, k4, TLanes.MultiplyAdd(x5, k3, TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a2)))));
@@ -583,22 +568,21 @@ public static class DepthwiseConv2DKernels
 
     /// <summary>Kernel row <c>k</c> of a 5-tap, stride-2 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Taps5Stride2<TLanes, TVector, TMask, TClip>(float* x, float* k, nint channels, TVector mask, int column, uint width,
+    private static unsafe void Taps5Stride2<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
         ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
         where TMask : struct, IMaskChoice
-        where TClip : struct, IClipChoice
     {
         TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
         TVector k3 = Load<TLanes, TVector, TMask>(k + 3 * channels, mask), k4 = Load<TLanes, TVector, TMask>(k + 4 * channels, mask);
-        TVector x0 = Column<TLanes, TVector, TMask, TClip>(x, 0, channels, column, width, mask), x1 = Column<TLanes, TVector, TMask, TClip>(x, 1, channels, column, width, mask), x2 = Column<TLanes, TVector, TMask, TClip>(x, 2, channels, column, width, mask);
-        TVector x3 = Column<TLanes, TVector, TMask, TClip>(x, 3, channels, column, width, mask), x4 = Column<TLanes, TVector, TMask, TClip>(x, 4, channels, column, width, mask), x5 = Column<TLanes, TVector, TMask, TClip>(x, 5, channels, column, width, mask);
-        TVector x6 = Column<TLanes, TVector, TMask, TClip>(x, 6, channels, column, width, mask), x7 = Column<TLanes, TVector, TMask, TClip>(x, 7, channels, column, width, mask), x8 = Column<TLanes, TVector, TMask, TClip>(x, 8, channels, column, width, mask);
-        TVector x9 = Column<TLanes, TVector, TMask, TClip>(x, 9, channels, column, width, mask), x10 = Column<TLanes, TVector, TMask, TClip>(x, 10, channels, column, width, mask), x11 = Column<TLanes, TVector, TMask, TClip>(x, 11, channels, column, width, mask);
-        TVector x12 = Column<TLanes, TVector, TMask, TClip>(x, 12, channels, column, width, mask), x13 = Column<TLanes, TVector, TMask, TClip>(x, 13, channels, column, width, mask), x14 = Column<TLanes, TVector, TMask, TClip>(x, 14, channels, column, width, mask);
-        TVector x15 = Column<TLanes, TVector, TMask, TClip>(x, 15, channels, column, width, mask), x16 = Column<TLanes, TVector, TMask, TClip>(x, 16, channels, column, width, mask), x17 = Column<TLanes, TVector, TMask, TClip>(x, 17, channels, column, width, mask);
-        TVector x18 = Column<TLanes, TVector, TMask, TClip>(x, 18, channels, column, width, mask);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, mask), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, mask);
+        TVector x12 = Load<TLanes, TVector, TMask>(x + 12 * channels, mask), x13 = Load<TLanes, TVector, TMask>(x + 13 * channels, mask), x14 = Load<TLanes, TVector, TMask>(x + 14 * channels, mask);
+        TVector x15 = Load<TLanes, TVector, TMask>(x + 15 * channels, mask), x16 = Load<TLanes, TVector, TMask>(x + 16 * channels, mask), x17 = Load<TLanes, TVector, TMask>(x + 17 * channels, mask);
+        TVector x18 = Load<TLanes, TVector, TMask>(x + 18 * channels, mask);
         a0 = TLanes.MultiplyAdd(x4, k4, TLanes.MultiplyAdd(x3, k3, TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)))));
         a1 = TLanes.MultiplyAdd(x6, k4, TLanes.MultiplyAdd(x5, k3, TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a1)))));
         a2 = TLanes.MultiplyAdd(x8, k4, TLanes.MultiplyAdd(x7, k3, TLanes.MultiplyAdd(x6, k2, TLanes.MultiplyAdd(x5, k1, TLanes.MultiplyAdd(x4, k0, a2)))));
@@ -615,15 +599,6 @@ public static class DepthwiseConv2DKernels
         where TVector : struct
         where TMask : struct, IMaskChoice
         => TMask.IsMasked ? TLanes.LoadMasked(address, mask) : TLanes.Load(address);
-
-    /// <summary>Input column <c>column + j</c> at <c>x + j·channels</c>; in a clipped tile, zeros where that column is padding.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe TVector Column<TLanes, TVector, TMask, TClip>(float* x, int j, nint channels, int column, uint width, TVector mask)
-        where TLanes : struct, ILanes<TVector>
-        where TVector : struct
-        where TMask : struct, IMaskChoice
-        where TClip : struct, IClipChoice
-        => TClip.IsClipped && (uint)(column + j) >= width ? TLanes.Zero : Load<TLanes, TVector, TMask>(x + j * channels, mask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Store<TLanes, TVector, TActivation, TMask>(float* address, TVector mask, TVector sum, TActivation activation)
