@@ -6,7 +6,8 @@ namespace NativeCnn.Benchmarks;
 
 /// <summary>
 /// Single-threaded depthwise convolutions on EfficientNet-B0's depthwise layers (224×224 input, BatchNormalization
-/// folded, swish fused). Stride-2 layers read ZeroPadding2D's output with a 'valid' window, as Keras builds them.
+/// folded, swish fused), plus the small maps of EfficientNet-B3 at 300×300 and MobileNetV2 at 224×224, whose rows are
+/// mostly border and remainder tiles. Stride-2 layers read ZeroPadding2D's output with a 'valid' window, as Keras builds them.
 /// GFLOP/s = 2 · outH · outW · C · k² / time.
 /// </summary>
 [MemoryDiagnoser]
@@ -20,7 +21,8 @@ public class DepthwiseBenchmarks
 
     /// <summary>Layer: name, output size, channels, kernel size, stride.</summary>
     [Params("block1a 112x32 k3s1", "block2a 56x96 k3s2", "block2b 56x144 k3s1", "block3a 28x144 k5s2", "block3b 28x240 k5s1",
-            "block4a 14x240 k3s2", "block4b 14x480 k3s1", "block5b 14x672 k5s1", "block6a 7x672 k5s2", "block6b 7x1152 k5s1")]
+            "block4a 14x240 k3s2", "block4b 14x480 k3s1", "block5b 14x672 k5s1", "block6a 7x672 k5s2", "block6b 7x1152 k5s1",
+            "b3-block5b 19x816 k5s1", "b3-block6b 10x1392 k5s1", "b3-block7b 10x2304 k3s1", "mv2-block_14 7x960 k3s1")]
     public string Layer { get; set; } = "block3b 28x240 k5s1";
 
     /// <summary>Seeded input and weights for <see cref="Layer"/>.</summary>

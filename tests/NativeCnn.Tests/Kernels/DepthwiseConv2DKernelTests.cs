@@ -65,6 +65,48 @@ public class DepthwiseConv2DKernelTests
         return data;
     }
 
+    /// <summary>
+    /// Small maps (EfficientNet's and MobileNetV2's last stages): rows of 7 to 19 pixels whose clipped border tiles,
+    /// 1..7-pixel remainder tiles and two-vector tiles make up most of the row; channel counts below a vector (masked),
+    /// just above one, with a pair and an overlapped tail (40), and a wide layer (816).
+    /// </summary>
+    public static TheoryData<string, int, string, string, string, string, bool, ReferenceActivation> SmallMapCases()
+    {
+        var data = new TheoryData<string, int, string, string, string, string, bool, ReferenceActivation>();
+        var activations = new[] { ReferenceActivation.Swish, ReferenceActivation.Identity, ReferenceActivation.Relu6 };
+        int i = 0;
+        foreach (int width in new[] { 7, 10, 14, 19 })
+        {
+            foreach (int k in new[] { 3, 5 })
+            {
+                foreach (int stride in new[] { 1, 2 })
+                {
+                    foreach (int channels in new[] { 7, 17, 40, 816 })
+                    {
+                        // H != W; stride 2 on even widths pads 'same' on the right only.
+                        data.Add($"1x{(width + 1) / 2 + 2}x{width}x{channels}", 1, $"{k}x{k}", $"{stride}x{stride}", "1x1", "same",
+                                 i % 4 != 3, activations[i++ % 3]);
+                    }
+                }
+            }
+        }
+        // ZeroPadding2D-style 'valid' windows and one-sided pads, where only one border clips.
+        data.Add("1x6x10x40", 1, "5x5", "1x1", "1x1", "0,0,4,0", true, ReferenceActivation.Swish);
+        data.Add("1x6x19x40", 1, "5x5", "2x2", "1x1", "1,2,1,2", true, ReferenceActivation.Relu);
+        data.Add("1x6x14x33", 1, "3x3", "1x1", "1x1", "1,1,0,2", false, ReferenceActivation.Identity);
+        // Stride 2 with borders of 2 pixels or more: clipped multi-pixel tiles whose pixels are two columns apart.
+        data.Add("1x7x19x40", 1, "5x5", "2x2", "1x1", "2,2,4,4", true, ReferenceActivation.Swish);
+        data.Add("1x9x14x40", 1, "7x7", "2x2", "1x1", "same", true, ReferenceActivation.Identity);
+        data.Add("1x9x15x17", 1, "7x7", "2x2", "1x1", "3,3,6,6", false, ReferenceActivation.Relu);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SmallMapCases))]
+    public void SmallMapsMatchReferenceOnEveryWidth(string shape, int multiplier, string kernelSize, string strides, string dilations,
+                                                    string padding, bool hasBias, ReferenceActivation activation)
+        => MatchesReferenceOnEveryWidth(shape, multiplier, kernelSize, strides, dilations, padding, hasBias, activation);
+
     [Theory]
     [MemberData(nameof(UnrolledCases))]
     public void UnrolledRowsMatchReferenceOnEveryWidth(string shape, int multiplier, string kernelSize, string strides, string dilations,

@@ -145,6 +145,12 @@ public static class DepthwiseConv2DKernels
                 TapColumnStride = (nint)p.DilationWidth * channels,
                 PixelStride = (nint)p.StrideWidth * channels,
                 FullVectors = channels / TLanes.Count * TLanes.Count,
+                InputWidth = p.InputWidth,
+                PadLeft = p.PadLeft,
+                StrideWidth = p.StrideWidth,
+                DilationWidth = p.DilationWidth,
+                Kx0 = 0,
+                Kx1 = p.KernelWidth,
             };
             for (int row = rows.Start; row < rows.End; row++)
             {
@@ -153,19 +159,10 @@ public static class DepthwiseConv2DKernels
                 Conv2DKernels.ValidTaps(iy, p.KernelHeight, p.DilationHeight, p.InputHeight, out w.Ky0, out w.Ky1);
                 float* srcRow = inputPtr + (((nint)n * p.InputHeight + iy) * p.InputWidth - p.PadLeft) * channels;
                 float* dstRow = outputPtr + (nint)row * p.OutputWidth * channels;
-                int ox = 0;
-                for (; ox < interiorStart; ox++) BorderPixel<TLanes, TVector, TActivation>(ref w, p, srcRow, dstRow, ox, activation);
-                w.Kx0 = 0;
-                w.Kx1 = p.KernelWidth;
-                ox = EightPixelTiles<TLanes, TVector, TActivation>(w, p, srcRow, dstRow, ox, interiorEnd, activation);
-                if (ox + 4 <= interiorEnd)
-                {
-                    Pixels<TLanes, TVector, TActivation, Four, AnyCount, AnyCount>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * channels, activation);
-                    ox += 4;
-                }
-                for (; ox < interiorEnd; ox++)
-                    Pixels<TLanes, TVector, TActivation, One, AnyCount, AnyCount>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * channels, activation);
-                for (; ox < p.OutputWidth; ox++) BorderPixel<TLanes, TVector, TActivation>(ref w, p, srcRow, dstRow, ox, activation);
+                Tiles<TLanes, TVector, TActivation, Clipped>(ref w, srcRow, dstRow, 0, interiorStart, activation);
+                int ox = EightPixelTiles<TLanes, TVector, TActivation>(w, p, srcRow, dstRow, interiorStart, interiorEnd, activation);
+                Tiles<TLanes, TVector, TActivation, Unclipped>(ref w, srcRow, dstRow, ox, interiorEnd, activation);
+                Tiles<TLanes, TVector, TActivation, Clipped>(ref w, srcRow, dstRow, interiorEnd, p.OutputWidth, activation);
             }
         }
     }
@@ -184,58 +181,119 @@ public static class DepthwiseConv2DKernels
             float* src = srcRow + ox * w.PixelStride, dst = dstRow + (nint)ox * w.Channels;
             switch (shape)
             {
-                case 31: Pixels<TLanes, TVector, TActivation, Eight, Three, One>(w, src, dst, activation); break;
-                case 32: Pixels<TLanes, TVector, TActivation, Eight, Three, Two>(w, src, dst, activation); break;
-                case 51: Pixels<TLanes, TVector, TActivation, Eight, Five, One>(w, src, dst, activation); break;
-                case 52: Pixels<TLanes, TVector, TActivation, Eight, Five, Two>(w, src, dst, activation); break;
-                default: Pixels<TLanes, TVector, TActivation, Eight, AnyCount, AnyCount>(w, src, dst, activation); break;
+                case 31: Pixels<TLanes, TVector, TActivation, Eight, Three, One, Unclipped>(w, src, dst, activation); break;
+                case 32: Pixels<TLanes, TVector, TActivation, Eight, Three, Two, Unclipped>(w, src, dst, activation); break;
+                case 51: Pixels<TLanes, TVector, TActivation, Eight, Five, One, Unclipped>(w, src, dst, activation); break;
+                case 52: Pixels<TLanes, TVector, TActivation, Eight, Five, Two, Unclipped>(w, src, dst, activation); break;
+                default: Pixels<TLanes, TVector, TActivation, Eight, AnyCount, AnyCount, Unclipped>(w, src, dst, activation); break;
             }
         }
         return ox;
     }
 
+    /// <summary>
+    /// Pixels <c>[ox, end)</c> of a row in tiles of up to 8, the last one smaller, with the tap loop. Clipped tiles are
+    /// the border: each pixel skips the taps of its own that fall outside the input, so the border too loads each kernel
+    /// vector once per tile instead of once per pixel.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void BorderPixel<TLanes, TVector, TActivation>(ref Window w, in DepthwiseConv2DParams p, float* srcRow,
-                                                                         float* dstRow, int ox, TActivation activation)
+    private static unsafe void Tiles<TLanes, TVector, TActivation, TClip>(ref Window w, float* srcRow, float* dstRow, int ox, int end,
+                                                                         TActivation activation)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
         where TActivation : struct, IActivation
+        where TClip : struct, IClipChoice
     {
-        Conv2DKernels.ValidTaps(ox * p.StrideWidth - p.PadLeft, p.KernelWidth, p.DilationWidth, p.InputWidth, out w.Kx0, out w.Kx1);
-        Pixels<TLanes, TVector, TActivation, One, AnyCount, AnyCount>(w, srcRow + ox * w.PixelStride, dstRow + (nint)ox * w.Channels, activation);
+        for (; ox < end; ox += 8)
+        {
+            float* src = srcRow + ox * w.PixelStride, dst = dstRow + (nint)ox * w.Channels;
+            w.Column0 = ox * w.StrideWidth - w.PadLeft;
+            switch (Math.Min(8, end - ox))
+            {
+                case 1:
+                    // One pixel clips its tap range itself and runs the four-vector path.
+                    if (TClip.IsClipped) Conv2DKernels.ValidTaps(w.Column0, w.KernelWidth, w.DilationWidth, w.InputWidth, out w.Kx0, out w.Kx1);
+                    Pixels<TLanes, TVector, TActivation, One, AnyCount, AnyCount, Unclipped>(w, src, dst, activation);
+                    w.Kx0 = 0;
+                    w.Kx1 = w.KernelWidth;
+                    break;
+                case 2: Pixels<TLanes, TVector, TActivation, Two, AnyCount, AnyCount, TClip>(w, src, dst, activation); break;
+                case 3: Pixels<TLanes, TVector, TActivation, Three, AnyCount, AnyCount, TClip>(w, src, dst, activation); break;
+                case 4: Pixels<TLanes, TVector, TActivation, Four, AnyCount, AnyCount, TClip>(w, src, dst, activation); break;
+                case 5: Pixels<TLanes, TVector, TActivation, Five, AnyCount, AnyCount, TClip>(w, src, dst, activation); break;
+                case 6: Pixels<TLanes, TVector, TActivation, Six, AnyCount, AnyCount, TClip>(w, src, dst, activation); break;
+                case 7: Pixels<TLanes, TVector, TActivation, Seven, AnyCount, AnyCount, TClip>(w, src, dst, activation); break;
+                default: Pixels<TLanes, TVector, TActivation, Eight, AnyCount, AnyCount, TClip>(w, src, dst, activation); break;
+            }
+        }
     }
 
     /// <summary><typeparamref name="TPixels"/> neighbouring output pixels of one row, every channel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Pixels<TLanes, TVector, TActivation, TPixels, TTaps, TStride>(in Window w, float* src, float* dst,
-                                                                                             TActivation activation)
+    private static unsafe void Pixels<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TClip>(in Window w, float* src, float* dst,
+                                                                                                    TActivation activation)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
         where TActivation : struct, IActivation
         where TPixels : struct, ICount
         where TTaps : struct, ICount
         where TStride : struct, ICount
+        where TClip : struct, IClipChoice
     {
         int c = 0;
         // One pixel has a single FMA chain per channel vector; four vectors at a time keep four chains in flight.
         if (TPixels.Count == 1)
             for (; c + 4 * TLanes.Count <= w.FullVectors; c += 4 * TLanes.Count)
                 FourVectors<TLanes, TVector, TActivation>(w, src + c, dst + c, c, activation);
+        // Up to 4 pixels have too few FMA chains for one vector at a time; two vectors give them 4 to 8.
+        if (TPixels.Count is > 1 and <= 4)
+            for (; c + 2 * TLanes.Count <= w.FullVectors; c += 2 * TLanes.Count)
+                PairBlock<TLanes, TVector, TActivation, TPixels, TClip>(w, src + c, dst + c, c, activation);
         for (; c < w.FullVectors; c += TLanes.Count)
-            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Unmasked>(w, src + c, dst + c, c, default, activation);
-        if (c == w.Channels) return;
+            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Unmasked, TClip>(w, src + c, dst + c, c, default, activation);
+        if (c != w.Channels) ChannelTail<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TClip>(w, src, dst, c, activation);
+    }
+
+    // The channel tail is a call of its own: inlined into Pixels it exhausted the JIT's inlining budget, and the
+    // main loop was left calling Store, Block and even ICount.Count (40 channels ran 1.2-1.35× slower).
+    /// <summary>The channels from <paramref name="c"/>, fewer than a vector, of the pixels of <see cref="Pixels"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ChannelTail<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TClip>(in Window w, float* src, float* dst,
+                                                                                                         int c, TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TActivation : struct, IActivation
+        where TPixels : struct, ICount
+        where TTaps : struct, ICount
+        where TStride : struct, ICount
+        where TClip : struct, IClipChoice
+    {
         if (w.Channels >= TLanes.Count)
         {
             // The last vector overlaps the one before it (40 channels: 0, 16 and 24) instead of masking its loads: the
             // overlapped channels are recomputed with the same taps in the same order, so they are written twice with
             // the same value, and the masked block cost as much as two full ones.
             c = w.Channels - TLanes.Count;
-            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Unmasked>(w, src + c, dst + c, c, default, activation);
-            return;
+            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Unmasked, TClip>(w, src + c, dst + c, c, default, activation);
         }
+        else MaskedChannels<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TClip>(w, src, dst, c, activation);
+    }
+
+    /// <summary>Fewer channels than a vector: one masked vector, or scalar code where masking is not supported.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MaskedChannels<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TClip>(in Window w, float* src, float* dst,
+                                                                                                            int c, TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TActivation : struct, IActivation
+        where TPixels : struct, ICount
+        where TTaps : struct, ICount
+        where TStride : struct, ICount
+        where TClip : struct, IClipChoice
+    {
         if (TLanes.CanMask)
         {
-            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Masked>(w, src + c, dst + c, c, TLanes.FirstLanes(w.Channels - c), activation);
+            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Masked, TClip>(w, src + c, dst + c, c, TLanes.FirstLanes(w.Channels - c), activation);
             return;
         }
         for (int i = 0; i < TPixels.Count; i++)
@@ -246,6 +304,8 @@ public static class DepthwiseConv2DKernels
                 Channels = w.Channels, KernelWidth = w.KernelWidth, TapRowStride = w.TapRowStride,
                 TapColumnStride = w.TapColumnStride, Ky0 = w.Ky0, Ky1 = w.Ky1, Kx0 = w.Kx0, Kx1 = w.Kx1,
             };
+            if (TClip.IsClipped)
+                Conv2DKernels.ValidTaps(w.Column0 + i * w.StrideWidth, w.KernelWidth, w.DilationWidth, w.InputWidth, out pixel.Kx0, out pixel.Kx1);
             ScalarChannels(pixel, c, activation);
         }
     }
@@ -290,8 +350,8 @@ public static class DepthwiseConv2DKernels
     /// is loaded once and multiplied into every pixel's accumulator, which stays in a register through all taps.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TMask>(in Window w, float* src, float* dst,
-                                                                                                   int c, TVector mask, TActivation activation)
+    private static unsafe void Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TMask, TClip>(in Window w, float* src, float* dst,
+                                                                                                          int c, TVector mask, TActivation activation)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
         where TActivation : struct, IActivation
@@ -299,8 +359,11 @@ public static class DepthwiseConv2DKernels
         where TTaps : struct, ICount
         where TStride : struct, ICount
         where TMask : struct, IMaskChoice
+        where TClip : struct, IClipChoice
     {
         nint ps = w.PixelStride, tapColumn = w.TapColumnStride, channels = w.Channels;
+        uint inputWidth = (uint)w.InputWidth;
+        int strideWidth = w.StrideWidth, dilationWidth = w.DilationWidth;
         int kx0 = w.Kx0, kx1 = w.Kx1;
         var b = w.Bias == null ? TLanes.Zero : Load<TLanes, TVector, TMask>(w.Bias + c, mask);
         TVector a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
@@ -331,35 +394,103 @@ public static class DepthwiseConv2DKernels
             for (int kx = kx0; kx < kx1; kx++, x += tapColumn, k += channels)
             {
                 var kv = Load<TLanes, TVector, TMask>(k, mask);
-                a0 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x, mask), kv, a0);
-                if (TPixels.Count > 1)
-                {
+                // Clipped: pixel i reads input column column + i·stride at this tap, and skips the tap when that is padding.
+                int column = TClip.IsClipped ? w.Column0 + kx * dilationWidth : 0;
+                if (!TClip.IsClipped || (uint)column < inputWidth)
+                    a0 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x, mask), kv, a0);
+                if (TPixels.Count > 1 && (!TClip.IsClipped || (uint)(column + strideWidth) < inputWidth))
                     a1 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + ps, mask), kv, a1);
+                if (TPixels.Count > 2 && (!TClip.IsClipped || (uint)(column + 2 * strideWidth) < inputWidth))
                     a2 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 2 * ps, mask), kv, a2);
+                if (TPixels.Count > 3 && (!TClip.IsClipped || (uint)(column + 3 * strideWidth) < inputWidth))
                     a3 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 3 * ps, mask), kv, a3);
-                }
-                if (TPixels.Count > 4)
-                {
+                if (TPixels.Count > 4 && (!TClip.IsClipped || (uint)(column + 4 * strideWidth) < inputWidth))
                     a4 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 4 * ps, mask), kv, a4);
+                if (TPixels.Count > 5 && (!TClip.IsClipped || (uint)(column + 5 * strideWidth) < inputWidth))
                     a5 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 5 * ps, mask), kv, a5);
+                if (TPixels.Count > 6 && (!TClip.IsClipped || (uint)(column + 6 * strideWidth) < inputWidth))
                     a6 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 6 * ps, mask), kv, a6);
+                if (TPixels.Count > 7 && (!TClip.IsClipped || (uint)(column + 7 * strideWidth) < inputWidth))
                     a7 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 7 * ps, mask), kv, a7);
-                }
             }
         }
         Store<TLanes, TVector, TActivation, TMask>(dst, mask, a0, activation);
+        if (TPixels.Count > 1) Store<TLanes, TVector, TActivation, TMask>(dst + channels, mask, a1, activation);
+        if (TPixels.Count > 2) Store<TLanes, TVector, TActivation, TMask>(dst + 2 * channels, mask, a2, activation);
+        if (TPixels.Count > 3) Store<TLanes, TVector, TActivation, TMask>(dst + 3 * channels, mask, a3, activation);
+        if (TPixels.Count > 4) Store<TLanes, TVector, TActivation, TMask>(dst + 4 * channels, mask, a4, activation);
+        if (TPixels.Count > 5) Store<TLanes, TVector, TActivation, TMask>(dst + 5 * channels, mask, a5, activation);
+        if (TPixels.Count > 6) Store<TLanes, TVector, TActivation, TMask>(dst + 6 * channels, mask, a6, activation);
+        if (TPixels.Count > 7) Store<TLanes, TVector, TActivation, TMask>(dst + 7 * channels, mask, a7, activation);
+    }
+
+    /// <summary><see cref="Block"/> for tiles of 2 to 4 pixels on two channel vectors from <paramref name="c"/>: a0..a3 are the pixels of the first vector, a4..a7 of the second.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PairBlock<TLanes, TVector, TActivation, TPixels, TClip>(in Window w, float* src, float* dst, int c, TActivation activation)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where TActivation : struct, IActivation
+        where TPixels : struct, ICount
+        where TClip : struct, IClipChoice
+    {
+        nint ps = w.PixelStride, tapColumn = w.TapColumnStride, channels = w.Channels, l = TLanes.Count;
+        uint inputWidth = (uint)w.InputWidth;
+        int strideWidth = w.StrideWidth, dilationWidth = w.DilationWidth;
+        int kx0 = w.Kx0, kx1 = w.Kx1;
+        TVector a0 = TLanes.Zero, a4 = TLanes.Zero;
+        if (w.Bias != null)
+        {
+            a0 = TLanes.Load(w.Bias + c);
+            a4 = TLanes.Load(w.Bias + c + l);
+        }
+        TVector a1 = a0, a2 = a0, a3 = a0, a5 = a4, a6 = a4, a7 = a4;
+        for (int ky = w.Ky0; ky < w.Ky1; ky++)
+        {
+            float* x = src + ky * w.TapRowStride + kx0 * tapColumn;
+            float* k = w.Kernel + (nint)(ky * w.KernelWidth + kx0) * channels + c;
+            for (int kx = kx0; kx < kx1; kx++, x += tapColumn, k += channels)
+            {
+                var kv = TLanes.Load(k);
+                var kv2 = TLanes.Load(k + l);
+                int col = TClip.IsClipped ? w.Column0 + kx * dilationWidth : 0;
+                if (!TClip.IsClipped || (uint)col < inputWidth)
+                {
+                    a0 = TLanes.MultiplyAdd(TLanes.Load(x), kv, a0);
+                    a4 = TLanes.MultiplyAdd(TLanes.Load(x + l), kv2, a4);
+                }
+                if (TPixels.Count > 1 && (!TClip.IsClipped || (uint)(col + strideWidth) < inputWidth))
+                {
+                    a1 = TLanes.MultiplyAdd(TLanes.Load(x + ps), kv, a1);
+                    a5 = TLanes.MultiplyAdd(TLanes.Load(x + ps + l), kv2, a5);
+                }
+                if (TPixels.Count > 2 && (!TClip.IsClipped || (uint)(col + 2 * strideWidth) < inputWidth))
+                {
+                    a2 = TLanes.MultiplyAdd(TLanes.Load(x + 2 * ps), kv, a2);
+                    a6 = TLanes.MultiplyAdd(TLanes.Load(x + 2 * ps + l), kv2, a6);
+                }
+                if (TPixels.Count > 3 && (!TClip.IsClipped || (uint)(col + 3 * strideWidth) < inputWidth))
+                {
+                    a3 = TLanes.MultiplyAdd(TLanes.Load(x + 3 * ps), kv, a3);
+                    a7 = TLanes.MultiplyAdd(TLanes.Load(x + 3 * ps + l), kv2, a7);
+                }
+            }
+        }
+        TLanes.Store(dst, TLanes.Activate(activation, a0));
+        TLanes.Store(dst + l, TLanes.Activate(activation, a4));
         if (TPixels.Count > 1)
         {
-            Store<TLanes, TVector, TActivation, TMask>(dst + channels, mask, a1, activation);
-            Store<TLanes, TVector, TActivation, TMask>(dst + 2 * channels, mask, a2, activation);
-            Store<TLanes, TVector, TActivation, TMask>(dst + 3 * channels, mask, a3, activation);
+            TLanes.Store(dst + channels, TLanes.Activate(activation, a1));
+            TLanes.Store(dst + channels + l, TLanes.Activate(activation, a5));
         }
-        if (TPixels.Count > 4)
+        if (TPixels.Count > 2)
         {
-            Store<TLanes, TVector, TActivation, TMask>(dst + 4 * channels, mask, a4, activation);
-            Store<TLanes, TVector, TActivation, TMask>(dst + 5 * channels, mask, a5, activation);
-            Store<TLanes, TVector, TActivation, TMask>(dst + 6 * channels, mask, a6, activation);
-            Store<TLanes, TVector, TActivation, TMask>(dst + 7 * channels, mask, a7, activation);
+            TLanes.Store(dst + 2 * channels, TLanes.Activate(activation, a2));
+            TLanes.Store(dst + 2 * channels + l, TLanes.Activate(activation, a6));
+        }
+        if (TPixels.Count > 3)
+        {
+            TLanes.Store(dst + 3 * channels, TLanes.Activate(activation, a3));
+            TLanes.Store(dst + 3 * channels + l, TLanes.Activate(activation, a7));
         }
     }
 
@@ -491,6 +622,9 @@ public static class DepthwiseConv2DKernels
         public nint TapRowStride;
         public nint TapColumnStride;
         public nint PixelStride;
+        public int InputWidth, PadLeft, StrideWidth, DilationWidth;
+        /// <summary>The input column of tap 0 of the tile's first pixel (negative in the left padding).</summary>
+        public int Column0;
         public int Ky0, Ky1, Kx0, Kx1;
     }
 
@@ -578,9 +712,35 @@ public static class DepthwiseConv2DKernels
         public static int Count => 4;
     }
 
+    private readonly struct Six : ICount
+    {
+        public static int Count => 6;
+    }
+
+    private readonly struct Seven : ICount
+    {
+        public static int Count => 7;
+    }
+
     private readonly struct Eight : ICount
     {
         public static int Count => 8;
+    }
+
+    /// <summary>Whether the pixels of a tile clip their own taps (border tiles), as a type so that interior tiles test nothing.</summary>
+    private interface IClipChoice
+    {
+        static abstract bool IsClipped { get; }
+    }
+
+    private readonly struct Clipped : IClipChoice
+    {
+        public static bool IsClipped => true;
+    }
+
+    private readonly struct Unclipped : IClipChoice
+    {
+        public static bool IsClipped => false;
     }
 
     /// <summary>Whether a block is the masked channel tail, as a type so that full blocks compile to plain loads.</summary>
@@ -598,6 +758,7 @@ public static class DepthwiseConv2DKernels
     {
         public static bool IsMasked => false;
     }
+
 
     /// <summary>One output pixel: <c>Src</c> is the input at tap (0, 0), possibly in the padding; only the clipped taps are read.</summary>
     private unsafe struct Pixel
