@@ -1,3 +1,5 @@
+using NativeCnn.Backends;
+
 namespace NativeCnn.Tests;
 
 /// <summary>Seeded random data for tests: every test names its own seed, nothing is global.</summary>
@@ -9,6 +11,14 @@ internal static class TestData
         var random = new Random(seed);
         var data = new float[length];
         for (int i = 0; i < data.Length; i++) data[i] = min + (max - min) * random.NextSingle();
+        return data;
+    }
+
+    /// <summary>A device buffer's values, copied to a new array.</summary>
+    public static float[] ReadBack(IDeviceBuffer buffer)
+    {
+        var data = new float[buffer.Shape.ElementCount];
+        buffer.CopyTo(data);
         return data;
     }
 }

@@ -40,7 +40,7 @@ public class DenseKernelTests
             var y = new float[batch * units];
             Array.Fill(y, float.NaN);
             // One call per batch row, as a worker pool splits it.
-            for (int n = 0; n < batch; n++) Forward(width, activation, x, kernel, bias ?? [], y, p, new RowRange(n, n + 1));
+            for (int n = 0; n < batch; n++) Run(width, byBlocks: false, activation, x, kernel, bias ?? [], y, p, new RowRange(n, n + 1));
             // A sum of `features` terms of magnitude ~1/3 has a typical size of √features / 3.
             Precision.AssertClose(expected, y, scale: Math.Max(1.0, Math.Sqrt(features)), what: $"{batch}x{features}→{units}");
         }
@@ -70,7 +70,7 @@ public class DenseKernelTests
             Array.Fill(y, float.NaN);
             // One call per block, in reverse so that no block leans on an earlier one's output.
             for (int block = p.BlockCount - 1; block >= 0; block--)
-                ForwardBlocks(width, activation, x, kernel, bias ?? [], y, p, new RowRange(block, block + 1));
+                Run(width, byBlocks: true, activation, x, kernel, bias ?? [], y, p, new RowRange(block, block + 1));
             Precision.AssertClose(expected, y, scale: Math.Max(1.0, Math.Sqrt(features)), what: $"{batch}x{features}→{units}");
         }
     }
@@ -110,38 +110,27 @@ public class DenseKernelTests
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }
 
-    private static void ForwardBlocks(int width, string activation, float[] x, float[] k, float[] b, float[] y, DenseParams p, RowRange blocks)
+    /// <summary>Rows of the kernel on one vector width (512, 256, or the dispatching entry), by work block or by batch row.</summary>
+    private static void Run(int width, bool byBlocks, string activation, float[] x, float[] k, float[] b, float[] y, DenseParams p, RowRange rows)
     {
         switch (activation)
         {
-            case "linear": ForwardBlocks(width, x, k, b, y, p, new IdentityActivation(), blocks); break;
-            case "relu": ForwardBlocks(width, x, k, b, y, p, new ReluActivation(), blocks); break;
-            default: ForwardBlocks(width, x, k, b, y, p, new SwishActivation(), blocks); break;
+            case "linear": Run(width, byBlocks, x, k, b, y, p, new IdentityActivation(), rows); break;
+            case "relu": Run(width, byBlocks, x, k, b, y, p, new ReluActivation(), rows); break;
+            default: Run(width, byBlocks, x, k, b, y, p, new SwishActivation(), rows); break;
         }
     }
 
-    private static void ForwardBlocks<T>(int width, float[] x, float[] k, float[] b, float[] y, DenseParams p, T activation, RowRange blocks)
+    private static void Run<T>(int width, bool byBlocks, float[] x, float[] k, float[] b, float[] y, DenseParams p, T activation, RowRange rows)
         where T : struct, IActivation
     {
-        if (width == 512) DenseKernels.ForwardBlocksVector512(x, k, b, y, p, activation, blocks);
-        else if (width == 256) DenseKernels.ForwardBlocksVector256(x, k, b, y, p, activation, blocks);
-        else DenseKernels.ForwardBlocks(x, k, b, y, p, activation, blocks);
-    }
-
-    private static void Forward(int width, string activation, float[] x, float[] k, float[] b, float[] y, DenseParams p, RowRange rows)
-    {
-        switch (activation)
+        if (byBlocks)
         {
-            case "linear": Forward(width, x, k, b, y, p, new IdentityActivation(), rows); break;
-            case "relu": Forward(width, x, k, b, y, p, new ReluActivation(), rows); break;
-            default: Forward(width, x, k, b, y, p, new SwishActivation(), rows); break;
+            if (width == 512) DenseKernels.ForwardBlocksVector512(x, k, b, y, p, activation, rows);
+            else if (width == 256) DenseKernels.ForwardBlocksVector256(x, k, b, y, p, activation, rows);
+            else DenseKernels.ForwardBlocks(x, k, b, y, p, activation, rows);
         }
-    }
-
-    private static void Forward<T>(int width, float[] x, float[] k, float[] b, float[] y, DenseParams p, T activation, RowRange rows)
-        where T : struct, IActivation
-    {
-        if (width == 512) DenseKernels.ForwardVector512(x, k, b, y, p, activation, rows);
+        else if (width == 512) DenseKernels.ForwardVector512(x, k, b, y, p, activation, rows);
         else if (width == 256) DenseKernels.ForwardVector256(x, k, b, y, p, activation, rows);
         else DenseKernels.Forward(x, k, b, y, p, activation, rows);
     }

@@ -37,7 +37,7 @@ public sealed class ExecutionPlanTests
         plan.Run(input.Span, output);
         Precision.AssertClose(predicted.Span, output, 1e-5, 1.0, "layer-by-layer plan vs Predict (fused)");
         Assert.Equal(TensorShape.Nhwc(3, 16, 16, 16), plan.GetActivation("conv_bn").Shape);
-        Assert.Equal(input.ToArray(), ReadBack(plan.GetActivation("input_layer")));
+        Assert.Equal(input.ToArray(), TestData.ReadBack(plan.GetActivation("input_layer")));
         for (int n = 0; n < 3; n++) Assert.Equal(1.0, output.AsSpan(n * 10, 10).ToArray().Sum(), 5);
     }
 
@@ -85,13 +85,6 @@ public sealed class ExecutionPlanTests
         var e = Assert.Throws<BackendException>(() => model.CreatePlan(backend));
         Assert.Contains("conv", e.Message);
         Assert.Contains("no Conv2DOp here", e.Message);
-    }
-
-    private static float[] ReadBack(IDeviceBuffer buffer)
-    {
-        var data = new float[buffer.Shape.ElementCount];
-        buffer.CopyTo(data);
-        return data;
     }
 
     /// <summary>A backend that supports nothing, to check that the planner reports it instead of falling back.</summary>

@@ -68,7 +68,7 @@ public class PaddedMaxPoolingFusionTests
     {
         using var model = ModelZoo.Create("resnet50", new ApplicationOptions { Resolution = 64 });
         using var cpu = new CpuBackend(threadCount: 1);
-        using var backend = new NoZeroPaddedPoolingBackend(cpu);
+        using var backend = new CpuBackendWithout(cpu, "zero padded pooling", op => op is Pooling2DOp { PaddedCellsAreZeros: true });
         using var plan = model.CreatePlan(backend, batch: 1);
         Assert.Contains(plan.Steps, s => s.Name == "pool1_pad" && s.Op is ZeroPadding2DOp);
         Assert.False(((Pooling2DOp)plan.Steps.Single(s => s.Name == "pool1_pool").Op).PaddedCellsAreZeros);
@@ -86,25 +86,4 @@ public class PaddedMaxPoolingFusionTests
     }
 
     private static float[] ToFloat(double[] values) => values.Select(v => (float)v).ToArray();
-
-    /// <summary>The CPU backend, minus pooling with zero padded cells (as the GPU backends are today).</summary>
-    private sealed class NoZeroPaddedPoolingBackend(CpuBackend inner) : IBackend
-    {
-        public string Name => "cpu without zero padded pooling";
-
-        public bool Supports(OpDescriptor op, out string? reason)
-        {
-            if (op is Pooling2DOp { PaddedCellsAreZeros: true })
-            {
-                reason = "no zero padded pooling";
-                return false;
-            }
-            return inner.Supports(op, out reason);
-        }
-
-        public IDeviceBuffer Allocate(TensorShape shape) => inner.Allocate(shape);
-        public IPreparedOp Prepare(OpDescriptor op, OpBinding binding) => inner.Prepare(op, binding);
-        public void Synchronize() => inner.Synchronize();
-        public void Dispose() { }
-    }
 }

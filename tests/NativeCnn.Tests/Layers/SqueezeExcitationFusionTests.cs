@@ -40,8 +40,8 @@ public class SqueezeExcitationFusionTests
         // The excitation, a deep activation with its residual adds, and the features before the classifier.
         foreach (var layer in new[] { "block2a_se_expand", "block2a_project_bn", "block6d_add", "top_activation" })
         {
-            var expected = ReadBack(layered.GetActivation(layer));
-            Precision.AssertClose(expected.Select(v => (double)v).ToArray(), ReadBack(fused.GetActivation(layer)), 1e-4,
+            var expected = TestData.ReadBack(layered.GetActivation(layer));
+            Precision.AssertClose(expected.Select(v => (double)v).ToArray(), TestData.ReadBack(fused.GetActivation(layer)), 1e-4,
                                   Math.Max(1e-3, expected.Max(Math.Abs)), layer);
         }
     }
@@ -51,38 +51,10 @@ public class SqueezeExcitationFusionTests
     {
         using var model = ModelZoo.Create("efficientnet-b0", new ApplicationOptions { Resolution = 32 });
         using var cpu = new CpuBackend(threadCount: 1);
-        using var backend = new NoInputScalesBackend(cpu);
+        using var backend = new CpuBackendWithout(cpu, "input scales", op => op is Conv2DOp { ScalesInputChannels: true });
         using var plan = model.CreatePlan(backend, batch: 1);
         var squeeze = plan.Steps.Single(s => s.Name == "block2a_se_excite");
         Assert.Equal(new SqueezeExcitationOp(4, ActivationFunction.Swish), squeeze.Op);
         Assert.All(plan.Steps.Select(s => s.Op).OfType<Conv2DOp>(), op => Assert.False(op.ScalesInputChannels));
-    }
-
-    private static float[] ReadBack(IDeviceBuffer buffer)
-    {
-        var data = new float[buffer.Shape.ElementCount];
-        buffer.CopyTo(data);
-        return data;
-    }
-
-    /// <summary>The CPU backend, minus convolutions that scale their input channels (as the GPU backends are today).</summary>
-    private sealed class NoInputScalesBackend(CpuBackend inner) : IBackend
-    {
-        public string Name => "cpu without input scales";
-
-        public bool Supports(OpDescriptor op, out string? reason)
-        {
-            if (op is Conv2DOp { ScalesInputChannels: true })
-            {
-                reason = "no input scales";
-                return false;
-            }
-            return inner.Supports(op, out reason);
-        }
-
-        public IDeviceBuffer Allocate(TensorShape shape) => inner.Allocate(shape);
-        public IPreparedOp Prepare(OpDescriptor op, OpBinding binding) => inner.Prepare(op, binding);
-        public void Synchronize() => inner.Synchronize();
-        public void Dispose() { }
     }
 }

@@ -130,7 +130,7 @@ public sealed class ActivationMemoryTests
         unfused.Input.CopyFrom(TestData.Uniform(22, (int)plan.Input.Shape.ElementCount));
         unfused.Run();
         Assert.Equal(TensorShape.Nhwc(1, 8, 8, 8), unfused.GetActivation("stem_relu").Shape);
-        Assert.Equal(ReadBack(unfused.GetActivation("avg_pool")), ReadBack(plan.GetActivation("avg_pool")), new ToleranceComparer(1e-5f));
+        Assert.Equal(TestData.ReadBack(unfused.GetActivation("avg_pool")), TestData.ReadBack(plan.GetActivation("avg_pool")), new ToleranceComparer(1e-5f));
     }
 
     [Fact]
@@ -232,13 +232,6 @@ public sealed class ActivationMemoryTests
             Assert.Equal(next, plan.OverwrittenBy[i]);
             for (int j = 0; j < i; j++) Assert.False(j == pinned && plan.SlotOf[j] == plan.SlotOf[i], $"step {i} shares the pinned slot");
         }
-    }
-
-    private static float[] ReadBack(IDeviceBuffer buffer)
-    {
-        var data = new float[buffer.Shape.ElementCount];
-        buffer.CopyTo(data);
-        return data;
     }
 
     private sealed class ToleranceComparer(float tolerance) : IEqualityComparer<float>
