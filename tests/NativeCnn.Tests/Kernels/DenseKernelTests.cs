@@ -16,7 +16,7 @@ public class DenseKernelTests
     public static TheoryData<int, string, bool> Cases()
     {
         var data = new TheoryData<int, string, bool>();
-        foreach (int width in new[] { 512, 256, 0 })
+        foreach (int width in SimdSupport.Bits(512, 256, 0))
             foreach (string activation in new[] { "linear", "relu", "swish" })
             {
                 data.Add(width, activation, true);

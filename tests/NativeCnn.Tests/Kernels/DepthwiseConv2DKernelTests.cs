@@ -150,14 +150,16 @@ public class DepthwiseConv2DKernelTests
         }
     }
 
+    public static TheoryData<string, int, int> SteadyStateCases()
+    {
+        var data = new TheoryData<string, int, int>();
+        foreach (var (simd, k, stride) in new[] { ("Vector512", 3, 1), ("Vector256", 3, 1), ("Scalar", 3, 1), ("Vector512", 5, 2), ("Vector256", 5, 2), ("Vector512", 5, 1), ("Vector256", 3, 2) })
+            if (SimdSupport.Names(simd).Length == 1) data.Add(simd, k, stride);
+        return data;
+    }
+
     [Theory]
-    [InlineData("Vector512", 3, 1)]
-    [InlineData("Vector256", 3, 1)]
-    [InlineData("Scalar", 3, 1)]
-    [InlineData("Vector512", 5, 2)]
-    [InlineData("Vector256", 5, 2)]
-    [InlineData("Vector512", 5, 1)]
-    [InlineData("Vector256", 3, 2)]
+    [MemberData(nameof(SteadyStateCases))]
     public void SteadyStateCallAllocatesNothing(string simd, int k, int stride)
     {
         int outW = 29, inW = (outW - 1) * stride + 1;

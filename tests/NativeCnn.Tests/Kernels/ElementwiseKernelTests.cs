@@ -6,7 +6,7 @@ namespace NativeCnn.Tests.Kernels;
 /// <summary><see cref="ElementwiseKernels"/> at both vector widths and through the public entry, against float64 loops.</summary>
 public class ElementwiseKernelTests
 {
-    private static readonly int[] s_widths = [512, 256, 0];
+    private static readonly int[] s_widths = SimdSupport.Bits(512, 256, 0);
     private static readonly int[] s_lengths = [0, 1, 7, 8, 15, 16, 17, 31, 63, 64, 65, 100, 129, 1003];
     private static readonly int[] s_channels = [1, 3, 7, 8, 9, 15, 16, 17, 24, 33, 40, 70];
     private static readonly int[] s_pixels = [1, 6, 8, 11, 16, 19, 37];

@@ -11,7 +11,7 @@ public class PointwiseConvKernelTests
     /// <summary>Sentinel written before a partial run: elements outside the range must still hold it afterwards.</summary>
     private const float Untouched = 12345.5f;
 
-    public static readonly string[] Widths = ["Vector512", "Vector256", "Scalar", "Entry"];
+    public static readonly string[] Widths = SimdSupport.Names("Vector512", "Vector256", "Scalar", "Entry");
 
     // NxHxW, input channels, output channels, bias, residual, activation
     public static TheoryData<string, int, int, bool, bool, ReferenceActivation> Cases => new()
@@ -148,10 +148,10 @@ public class PointwiseConvKernelTests
         Precision.AssertClose(expected, y.Span, scale: Math.Sqrt(inputChannels));
     }
 
+    public static TheoryData<string> ForcedWidths() => [.. SimdSupport.Names("Vector512", "Vector256", "Scalar")];
+
     [Theory]
-    [InlineData("Vector512")]
-    [InlineData("Vector256")]
-    [InlineData("Scalar")]
+    [MemberData(nameof(ForcedWidths))]
     public void SteadyStateCallAllocatesNothing(string simd)
     {
         var p = new PointwiseConvParams(49, 17, 40);

@@ -15,7 +15,7 @@ public class SqueezeExcitationKernelTests
     public static TheoryData<int, bool> Cases()
     {
         var data = new TheoryData<int, bool>();
-        foreach (int width in new[] { 512, 256, 0 }) { data.Add(width, false); data.Add(width, true); }
+        foreach (int width in SimdSupport.Bits(512, 256, 0)) { data.Add(width, false); data.Add(width, true); }
         return data;
     }
 
