@@ -13,6 +13,15 @@ namespace NativeCnn.Models;
 /// through <see cref="GetActivation"/>. On one CPU thread a fused plan runs a large batch in passes of a few images
 /// (<see cref="ImagesPerPass"/>), so that each pass's activations stay in cache.
 /// </summary>
+/// <remarks>
+/// Threading: a plan runs one batch at a time. <see cref="Run()"/>, <see cref="Run(ReadOnlySpan{float}, Span{float})"/>
+/// and <see cref="RunProfiled"/> called while the plan is already running on another thread throw
+/// <see cref="InvalidOperationException"/> at once (the run in progress is unaffected); they never wait and never share
+/// the plan's buffers. Its <see cref="Input"/>, <see cref="Output"/> and activation buffers belong to the thread that
+/// runs it: use one plan per thread (each on its own backend, or on one CPU backend, whose worker pool lets plans on
+/// different threads take turns), or <see cref="Model.Predict"/>, which may be called from any number of threads.
+/// <see cref="Dispose"/> during a run on another thread releases the plan's memory when that run returns.
+/// </remarks>
 public sealed class ExecutionPlan : IDisposable
 {
     /// <summary>
@@ -32,7 +41,9 @@ public sealed class ExecutionPlan : IDisposable
     private readonly PlanStep[] _steps;
     private readonly List<Tensor> _ownedWeights = [];
     private readonly bool _ownsBackend;
-    private bool _disposed;
+    // Idle, Running, Disposed, or DisposeRequested (disposed while running: the run releases the memory when it ends).
+    private int _state;
+    private const int Idle = 0, Running = 1, Disposed = 2, DisposeRequested = 3;
 
     // reuseBuffers: whether steps share activation memory; by default fused plans do and unfused ones do not.
     // imagesPerPass: images each pass of Run() computes, a divisor of batch; null picks it and whether the images run on
@@ -284,9 +295,23 @@ public sealed class ExecutionPlan : IDisposable
     public IReadOnlyList<PlanStep> Steps => _steps;
 
     /// <summary>Runs every layer once (on each pass's images). Allocates nothing.</summary>
+    /// <exception cref="InvalidOperationException">The plan is running on another thread.</exception>
+    /// <exception cref="ObjectDisposedException">The plan was disposed.</exception>
     public void Run()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        EnterRun();
+        try
+        {
+            RunSteps();
+        }
+        finally
+        {
+            ExitRun();
+        }
+    }
+
+    private void RunSteps()
+    {
         if (_imageRun is not null)
         {
             ((CpuBackend)Backend).Pool.Run(_imageRun, ImageThreads);
@@ -327,20 +352,67 @@ public sealed class ExecutionPlan : IDisposable
 
     /// <summary>Copies <paramref name="input"/> in, runs, and copies the output to <paramref name="output"/>.</summary>
     /// <exception cref="ArgumentException">A span's length does not match the plan's input or output.</exception>
+    /// <exception cref="InvalidOperationException">The plan is running on another thread.</exception>
+    /// <exception cref="ObjectDisposedException">The plan was disposed.</exception>
     public void Run(ReadOnlySpan<float> input, Span<float> output)
     {
-        Input.CopyFrom(input);
-        Run();
-        Output.CopyTo(output);
+        EnterRun();
+        try
+        {
+            Input.CopyFrom(input);
+            RunSteps();
+            Output.CopyTo(output);
+        }
+        finally
+        {
+            ExitRun();
+        }
+    }
+
+    /// <summary>Claims the plan for one run on this thread.</summary>
+    private void EnterRun()
+    {
+        switch (Interlocked.CompareExchange(ref _state, Running, Idle))
+        {
+            case Idle: return;
+            case Running:
+                throw new InvalidOperationException($"{Model.Name}: this plan is already running on another thread; a plan runs one batch at a time. "
+                                                    + "Use one plan per thread, or Model.Predict, which is safe from any number of threads.");
+            default: throw new ObjectDisposedException(nameof(ExecutionPlan), $"{Model.Name}: the plan was disposed.");
+        }
+    }
+
+    /// <summary>Ends a run; releases the plan if it was disposed while running.</summary>
+    private void ExitRun()
+    {
+        if (Interlocked.CompareExchange(ref _state, Idle, Running) == DisposeRequested)
+        {
+            Volatile.Write(ref _state, Disposed);
+            Release();
+        }
     }
 
     /// <summary>
     /// Runs every layer once, timing each (synchronizing the backend after each step, and summing a step's time over the
     /// passes); see <see cref="PlanStep.LastMilliseconds"/>.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The plan is running on another thread.</exception>
+    /// <exception cref="ObjectDisposedException">The plan was disposed.</exception>
     public void RunProfiled()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        EnterRun();
+        try
+        {
+            RunStepsProfiled();
+        }
+        finally
+        {
+            ExitRun();
+        }
+    }
+
+    private void RunStepsProfiled()
+    {
         if (_imageRunProfiled is not null)
         {
             ((CpuBackend)Backend).Pool.Run(_imageRunProfiled, ImageThreads);
@@ -396,12 +468,28 @@ public sealed class ExecutionPlan : IDisposable
 
     /// <summary>
     /// Releases the prepared ops and activation buffers (not the model's weights), and the backend when the plan made it
-    /// (<see cref="Model.To"/>).
+    /// (<see cref="Model.To"/>). Safe to call more than once and from any thread; a plan disposed while it runs on another
+    /// thread is released when that run returns.
     /// </summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        while (true)
+        {
+            switch (Interlocked.CompareExchange(ref _state, Disposed, Idle))
+            {
+                case Idle:
+                    Release();
+                    return;
+                case Running:
+                    if (Interlocked.CompareExchange(ref _state, DisposeRequested, Running) == Running) return;
+                    continue; // the run ended in between: try again from Idle
+                default: return;
+            }
+        }
+    }
+
+    private void Release()
+    {
         // The steps of a plan whose images run on separate threads belong to the per-thread plans, disposed below.
         if (_imagePlans is null)
             foreach (var step in _steps) step.Prepared.Dispose();

@@ -10,11 +10,20 @@ namespace NativeCnn.Models;
 /// A graph of named layers from one input to one output (Keras's functional <c>Model</c>). Every layer, shape and weight
 /// is visible; <see cref="CreatePlan"/> turns the graph into a runnable <see cref="ExecutionPlan"/> on a backend.
 /// </summary>
+/// <remarks>
+/// Threading: <see cref="Predict"/> may be called from any number of threads at once; the calls take turns on the
+/// model's one CPU plan (each call already uses every core), and every result is the one a lone call gives. Reading the
+/// graph, layers and weights from several threads is safe while nobody changes the weights. An
+/// <see cref="ExecutionPlan"/> runs one batch at a time: for concurrent runs, create one plan per thread.
+/// </remarks>
 public sealed class Model : IDisposable
 {
     private readonly Dictionary<string, Layer> _layersByName = new(StringComparer.Ordinal);
+    // Predict's plan and backend, created on first use; _predictGate serializes Predict, InvalidatePlans and Dispose.
+    private readonly Lock _predictGate = new();
     private CpuBackend? _defaultBackend;
     private ExecutionPlan? _defaultPlan;
+    private bool _disposed;
 
     /// <summary>Collects every node between <paramref name="input"/> and <paramref name="output"/>.</summary>
     /// <exception cref="ArgumentException">The output does not depend on the input alone, or two layers share a name.</exception>
@@ -121,45 +130,67 @@ public sealed class Model : IDisposable
     }
 
     /// <summary>
-    /// Runs the model on the CPU with every core and returns a new output tensor. A convenience: the plan is cached per
-    /// batch size, but the output is allocated per call; use <see cref="CreatePlan"/> for allocation-free runs.
+    /// Runs the model on the CPU with every core and returns a new output tensor. A convenience: the plan is cached for
+    /// the last batch size, but the output is allocated per call; use <see cref="CreatePlan"/> for allocation-free runs.
+    /// Safe from any number of threads: concurrent calls take turns.
     /// </summary>
     /// <exception cref="LayerException">The input shape does not match the model input.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public Tensor Predict(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var expected = Input.OutputShape.WithBatch(input.Shape.Batch);
         if (input.Shape != expected)
             throw new LayerException(Input.Name, $"expected input {expected.ToKerasString()} with any batch size, got {input.Shape}");
-        _defaultBackend ??= new CpuBackend();
-        if (_defaultPlan is null || _defaultPlan.Batch != input.Shape.Batch)
+        lock (_predictGate)
         {
-            _defaultPlan?.Dispose();
-            _defaultPlan = CreatePlan(_defaultBackend, input.Shape.Batch);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _defaultBackend ??= new CpuBackend();
+            if (_defaultPlan is null || _defaultPlan.Batch != input.Shape.Batch)
+            {
+                _defaultPlan?.Dispose();
+                _defaultPlan = null;
+                _defaultPlan = CreatePlan(_defaultBackend, input.Shape.Batch);
+            }
+            var output = new Tensor(_defaultPlan.Output.Shape);
+            try
+            {
+                _defaultPlan.Run(input.Span, output.Span);
+            }
+            catch
+            {
+                output.Dispose();
+                throw;
+            }
+            return output;
         }
-        _defaultPlan.Input.CopyFrom(input.Span);
-        _defaultPlan.Run();
-        var output = new Tensor(_defaultPlan.Output.Shape);
-        _defaultPlan.Output.CopyTo(output.Span);
-        return output;
     }
 
     /// <summary>Drops cached plans, e.g. after weights change (ops capture folded weights when prepared).</summary>
     public void InvalidatePlans()
     {
-        _defaultPlan?.Dispose();
-        _defaultPlan = null;
+        lock (_predictGate)
+        {
+            _defaultPlan?.Dispose();
+            _defaultPlan = null;
+        }
     }
 
     /// <summary>A Keras-style summary: layers, output shapes, parameters, connections and MACs.</summary>
     public ModelSummary Summary() => new(this);
 
     /// <summary>Releases the weights and cached plans.</summary>
+    /// <remarks>Waits for a <see cref="Predict"/> in progress on another thread; later calls throw <see cref="ObjectDisposedException"/>.</remarks>
     public void Dispose()
     {
-        _defaultPlan?.Dispose();
-        _defaultBackend?.Dispose();
-        foreach (var weight in Weights) weight.Value.Dispose();
+        lock (_predictGate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _defaultPlan?.Dispose();
+            _defaultBackend?.Dispose();
+            foreach (var weight in Weights) weight.Value.Dispose();
+        }
     }
 
     /// <inheritdoc/>
