@@ -13,10 +13,12 @@ internal static partial class GpuTestEnvironment
     public const string SkipVariable = "NATIVECNN_SKIP_GPU_TESTS";
     public const string InstallCommand = "apt-get install -y pocl-opencl-icd ocl-icd-libopencl1 clang";
 
-    /// <summary>True when <c>NATIVECNN_SKIP_GPU_TESTS=1</c>: the only way GPU tests are skipped.</summary>
-    public static bool Skipped => Environment.GetEnvironmentVariable(SkipVariable) == "1";
-
-    public static string SkipReason => $"{SkipVariable}=1";
+    /// <summary>
+    /// Why GPU tests are skipped: <c>NATIVECNN_SKIP_GPU_TESTS=1</c>, or PoCL or clang missing outside CI (see
+    /// <see cref="References"/>); null when they run.
+    /// </summary>
+    public static string? SkipReason =>
+        Environment.GetEnvironmentVariable(SkipVariable) == "1" ? $"{SkipVariable}=1" : References.SkipReason(ExternalReference.GpuStack);
 
     [ModuleInitializer]
     internal static void SetPoclCache()

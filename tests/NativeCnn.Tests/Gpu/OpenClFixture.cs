@@ -16,7 +16,7 @@ public sealed class OpenClFixture : IDisposable
     /// <summary>Opens OpenCL platform 0, device 0.</summary>
     public OpenClFixture()
     {
-        if (GpuTestEnvironment.Skipped) return;
+        if (GpuTestEnvironment.SkipReason is not null) return;
         var device = Device.OpenCL();
         if (!device.IsAvailable)
             throw new InvalidOperationException($"OpenCL is unavailable: {device.UnavailableReason}. Install it with " +

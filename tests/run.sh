@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# README's test command. Installs the independent references the tests compare against where they are missing
+# (Debian's NumPy, h5py and PIL; PoCL and clang for the GPU kernels; Node.js and TensorFlow.js from npm), then runs
+# every test. Arguments go on to 'dotnet test' (e.g. --filter Weights). A reference that cannot be installed here (not
+# root, no network) is reported, and the tests that need it are skipped with the reason, except under CI=true, where
+# they must run: there a failed install stops the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+ci=$([ "${CI:-}" = true ] && echo 1 || echo 0)
+
+missing() { # what failed, how to install it
+  if [ "$ci" = 1 ]; then echo "tests/run.sh: $1 ($2); CI needs every reference" >&2; exit 1; fi
+  echo "tests/run.sh: $1; the tests that need it are skipped ($2)" >&2
+}
+
+packages=()
+/usr/bin/python3 -c 'import numpy, h5py, PIL' 2>/dev/null || packages+=(python3-numpy python3-h5py python3-pil)
+[ -e /etc/OpenCL/vendors/pocl.icd ] || packages+=(pocl-opencl-icd ocl-icd-libopencl1)
+command -v clang >/dev/null || packages+=(clang)
+command -v npm >/dev/null || packages+=(nodejs npm)
+if [ ${#packages[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  if command -v apt-get >/dev/null && { [ -z "$sudo" ] || sudo -n true 2>/dev/null; }; then
+    echo "tests/run.sh: installing ${packages[*]}"
+    { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; } \
+      || missing "could not install ${packages[*]}" "apt-get install ${packages[*]}"
+  else
+    missing "${packages[*]} not installed" "apt-get install ${packages[*]} as root"
+  fi
+fi
+
+# TensorFlow.js, pinned by package-lock.json; npm ci again whenever the lock file changed since the last install.
+tfjs=tests/reference/tfjs
+if command -v npm >/dev/null; then
+  if [ ! -f "$tfjs/node_modules/@tensorflow/tfjs/package.json" ] || [ "$tfjs/package-lock.json" -nt "$tfjs/node_modules/.package-lock.json" ]; then
+    echo "tests/run.sh: installing TensorFlow.js (npm ci in $tfjs)"
+    (cd "$tfjs" && npm ci --no-audit --no-fund --loglevel=error) || missing "npm ci failed in $tfjs" "cd $tfjs && npm ci"
+  fi
+fi
+
+# PoCL caches compiled kernels and reports no device at all when it cannot write its cache.
+export POCL_CACHE_DIR="${POCL_CACHE_DIR:-${TMPDIR:-/tmp}/nativecnn-pocl-cache}"
+mkdir -p "$POCL_CACHE_DIR"
+
+exec dotnet test NativeCnn.sln -c Release "$@"
