@@ -72,8 +72,8 @@ internal static class GpuOps
         b.ExpectCounts(op.AddsResidual ? 2 : 1, op.UseBias ? 2 : 1);
         var i = b.Input(0).Shape;
         if (i.Rank != 4) throw b.Fail($"expected an NHWC input, got {i}");
-        int outH = Padding2D.OutputSize(i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
-        int outW = Padding2D.OutputSize(i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
+        int outH = b.WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
+        int outW = b.WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
         b.ExpectShape(b.Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, op.Filters), "output");
         b.ExpectShape(b.Weight(0).Shape, new TensorShape(op.KernelHeight, op.KernelWidth, i.Channels, op.Filters), "kernel");
         var kernel = b.Upload(b.Weight(0).Span);
@@ -92,9 +92,9 @@ internal static class GpuOps
         b.ExpectCounts(1, op.UseBias ? 2 : 1);
         var i = b.Input(0).Shape;
         if (i.Rank != 4) throw b.Fail($"expected an NHWC input, got {i}");
-        int outH = Padding2D.OutputSize(i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
-        int outW = Padding2D.OutputSize(i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
-        int outC = i.Channels * op.DepthMultiplier;
+        int outH = b.WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
+        int outW = b.WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
+        int outC = b.Dimension("output channels", (long)i.Channels * op.DepthMultiplier);
         b.ExpectShape(b.Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, outC), "output");
         b.ExpectShape(b.Weight(0).Shape, new TensorShape(op.KernelHeight, op.KernelWidth, i.Channels, op.DepthMultiplier), "depthwise kernel");
         var kernel = b.Upload(b.Weight(0).Span);
@@ -159,7 +159,9 @@ internal static class GpuOps
         b.ExpectCounts(1, 0);
         var i = b.Input(0).Shape;
         if (i.Rank != 4) throw b.Fail($"expected an NHWC input, got {i}");
-        int outH = i.Height + op.Padding.Top + op.Padding.Bottom, outW = i.Width + op.Padding.Left + op.Padding.Right;
+        var pad = op.Padding;
+        if (pad.Top < 0 || pad.Bottom < 0 || pad.Left < 0 || pad.Right < 0) throw b.Fail($"padding must be non-negative, got {pad}");
+        int outH = b.Dimension("padded height", (long)i.Height + pad.Top + pad.Bottom), outW = b.Dimension("padded width", (long)i.Width + pad.Left + pad.Right);
         b.ExpectShape(b.Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, i.Channels), "output");
         b.Launch("zero_padding2d", LaunchGeometry.Linear(b.Count),
             [b.Input(0), b.Output, i.Batch, i.Height, i.Width, i.Channels, outH, outW, op.Padding.Top, op.Padding.Left]);
@@ -170,8 +172,8 @@ internal static class GpuOps
         b.ExpectCounts(1, 0);
         var i = b.Input(0).Shape;
         if (i.Rank != 4) throw b.Fail($"expected an NHWC input, got {i}");
-        int outH = Padding2D.OutputSize(i.Height, op.Padding.Top, op.Padding.Bottom, op.PoolHeight, op.StrideHeight);
-        int outW = Padding2D.OutputSize(i.Width, op.Padding.Left, op.Padding.Right, op.PoolWidth, op.StrideWidth);
+        int outH = b.WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.PoolHeight, op.StrideHeight, 1);
+        int outW = b.WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.PoolWidth, op.StrideWidth, 1);
         b.ExpectShape(b.Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, i.Channels), "output");
         b.Launch("pooling2d", LaunchGeometry.Linear(b.Count),
             [b.Input(0), b.Output, i.Batch, i.Height, i.Width, i.Channels, outH, outW, op.PoolHeight, op.PoolWidth,
