@@ -175,9 +175,24 @@ internal static class GpuOps
         int outH = b.WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.PoolHeight, op.StrideHeight, 1);
         int outW = b.WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.PoolWidth, op.StrideWidth, 1);
         b.ExpectShape(b.Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, i.Channels), "output");
+        var (poolH, padTop) = ReachableTaps(i.Height, outH, op.PoolHeight, op.StrideHeight, op.Padding.Top);
+        var (poolW, padLeft) = ReachableTaps(i.Width, outW, op.PoolWidth, op.StrideWidth, op.Padding.Left);
         b.Launch("pooling2d", LaunchGeometry.Linear(b.Count),
-            [b.Input(0), b.Output, i.Batch, i.Height, i.Width, i.Channels, outH, outW, op.PoolHeight, op.PoolWidth,
-             op.StrideHeight, op.StrideWidth, op.Padding.Top, op.Padding.Left, op.Mode == PoolingMode.Max]);
+            [b.Input(0), b.Output, i.Batch, i.Height, i.Width, i.Channels, outH, outW, poolH, poolW,
+             op.StrideHeight, op.StrideWidth, padTop, padLeft, op.Mode == PoolingMode.Max]);
+    }
+
+    /// <summary>
+    /// The pool taps <c>[first, end)</c> that some window can place inside the input, as a window size and pad: the kernel
+    /// loops over every tap and skips (ignores) padded ones, so a 'same' pool far larger than its map (2^30 on 4x4 is a
+    /// valid layer) would loop 2^60 times per output. Tap <c>t</c> of window <c>o</c> reads row <c>o·stride − pad + t</c>,
+    /// so only <c>pad − (outputs − 1)·stride ≤ t &lt; pad + input</c> can land inside; dropping the rest changes no
+    /// result and leaves at most <c>input + (outputs − 1)·stride</c> taps, less than twice the input for 'same' pooling.
+    /// </summary>
+    private static (int Pool, int Pad) ReachableTaps(int input, int outputs, int pool, int stride, int pad)
+    {
+        long first = Math.Max(0, pad - (long)Math.Max(outputs - 1, 0) * stride), end = Math.Min(pool, (long)pad + input);
+        return end <= first ? (pool, pad) : ((int)(end - first), (int)(pad - first));
     }
 
     private static void GlobalPooling2D(GpuOpBuilder b, GlobalPooling2DOp op)
