@@ -16,7 +16,8 @@ namespace NativeCnn.Layers;
 /// need a padded extent of about <c>kernel·dilation</c>.</item>
 /// <item>The window arithmetic must fit an <see cref="int"/>: <c>pad_before + input + (output − 1)·stride +
 /// (kernel − 1)·dilation + stride + dilation</c>, which bounds the pads, the padded extent, the output size and every
-/// coordinate a kernel computes (a 2^30 pool with 'same' padding is refused by it); and the output tensor must fit
+/// coordinate a kernel computes (a pool or stride near int.MaxValue is refused by it, while a 2^30 'same' pool on a
+/// small map is accepted and runs clipped to the map); and the output tensor must fit
 /// the memory this process may use (<see cref="ActivationMemoryPlan.CheckOutputFits"/>).</item>
 /// </list>
 /// With these rules the 'same' padding of every axis is less than <c>(kernel − 1)·dilation + 1</c> with dilation less
