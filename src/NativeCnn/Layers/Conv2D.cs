@@ -45,13 +45,22 @@ public sealed class Conv2D : Layer
     public ActivationFunction Activation { get; }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The window rule of every windowed layer applies: a 'valid' window must fit the input; a 'same' window may be
+    /// larger than the input undilated, but a dilation of at least the input size (kernel &gt; 1) is refused, since at
+    /// most one tap could reach the input; pads, padded extents and the output must fit 32-bit sizes and memory.
+    /// </remarks>
+    /// <exception cref="LayerException">
+    /// The input is not NHWC, has the wrong channel count, or the window does not fit it by the rule above; the message
+    /// names the layer, the input, the kernel, the dilation and the padding.
+    /// </exception>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
     {
         var input = ExpectSingleNhwc(inputShapes);
         if (IsBuilt && input.Channels != GetWeight("kernel").Shape[2])
             throw Error($"expected input with {GetWeight("kernel").Shape[2]} channels, got {input}");
         var (h, w) = WindowArguments.OutputSize(this, input, KernelSize, Strides, DilationRate, Padding);
-        return TensorShape.Nhwc(input.Batch, h, w, Filters);
+        return WindowArguments.Output(this, input.Batch, h, w, Filters);
     }
 
     /// <inheritdoc/>
@@ -73,7 +82,7 @@ public sealed class Conv2D : Layer
 
     /// <inheritdoc/>
     public override long CountMultiplyAccumulates(IReadOnlyList<TensorShape> inputShapes, TensorShape outputShape) =>
-        outputShape.ElementCount * KernelSize.Height * KernelSize.Width * inputShapes[0].Channels;
+        WindowArguments.MultiplyAccumulates(outputShape.ElementCount, KernelSize.Height, KernelSize.Width, inputShapes[0].Channels);
 
     /// <inheritdoc/>
     public override string Describe() =>

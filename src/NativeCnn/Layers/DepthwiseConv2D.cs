@@ -47,13 +47,23 @@ public sealed class DepthwiseConv2D : Layer
     public ActivationFunction Activation { get; }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The window rule of every windowed layer applies: a 'valid' window must fit the input; a 'same' window may be
+    /// larger than the input undilated (MobileNetV2's 3x3 on a 1x1 map), but a dilation of at least the input size
+    /// (kernel &gt; 1) is refused, since at most one tap could reach the input; pads, padded extents, the output
+    /// channels <c>in · depth_multiplier</c> and the output must fit 32-bit sizes and memory.
+    /// </remarks>
+    /// <exception cref="LayerException">
+    /// The input is not NHWC, has the wrong channel count, or the window does not fit it by the rule above; the message
+    /// names the layer, the input, the kernel, the dilation and the padding.
+    /// </exception>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
     {
         var input = ExpectSingleNhwc(inputShapes);
         if (IsBuilt && input.Channels != GetWeight("depthwise_kernel").Shape[2])
             throw Error($"expected input with {GetWeight("depthwise_kernel").Shape[2]} channels, got {input}");
         var (h, w) = WindowArguments.OutputSize(this, input, KernelSize, Strides, DilationRate, Padding);
-        return TensorShape.Nhwc(input.Batch, h, w, input.Channels * DepthMultiplier);
+        return WindowArguments.Output(this, input.Batch, h, w, (long)input.Channels * DepthMultiplier);
     }
 
     /// <inheritdoc/>
@@ -61,7 +71,7 @@ public sealed class DepthwiseConv2D : Layer
     {
         int channels = inputShapes[0].Channels;
         AddWeight("depthwise_kernel", new TensorShape(KernelSize.Height, KernelSize.Width, channels, DepthMultiplier), Initializer.GlorotUniform);
-        if (UseBias) AddWeight("bias", new TensorShape(channels * DepthMultiplier), Initializer.Zeros);
+        if (UseBias) AddWeight("bias", new TensorShape(WindowArguments.Dimension(this, "output channels", (long)channels * DepthMultiplier)), Initializer.Zeros);
     }
 
     /// <inheritdoc/>
@@ -76,7 +86,7 @@ public sealed class DepthwiseConv2D : Layer
 
     /// <inheritdoc/>
     public override long CountMultiplyAccumulates(IReadOnlyList<TensorShape> inputShapes, TensorShape outputShape) =>
-        outputShape.ElementCount * KernelSize.Height * KernelSize.Width;
+        WindowArguments.MultiplyAccumulates(outputShape.ElementCount, KernelSize.Height, KernelSize.Width);
 
     /// <inheritdoc/>
     public override string Describe() =>

@@ -26,11 +26,17 @@ public abstract class Pooling2D : Layer
     public Padding Padding { get; }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The window rule of every windowed layer applies: a 'valid' window must fit the input; a 'same' window may be
+    /// larger than the input (a 7x7 pool on a small map), its padding always less than the window; pads, padded
+    /// extents and the output must fit 32-bit sizes and memory.
+    /// </remarks>
+    /// <exception cref="LayerException">The input is not NHWC or the window does not fit it by the rule above.</exception>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
     {
         var input = ExpectSingleNhwc(inputShapes);
         var (h, w) = WindowArguments.OutputSize(this, input, PoolSize, Strides, (1, 1), Padding);
-        return TensorShape.Nhwc(input.Batch, h, w, input.Channels);
+        return WindowArguments.Output(this, input.Batch, h, w, input.Channels);
     }
 
     /// <inheritdoc/>

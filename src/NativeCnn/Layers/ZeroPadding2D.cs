@@ -21,10 +21,17 @@ public sealed class ZeroPadding2D : Layer
     public Padding2D Padding { get; }
 
     /// <inheritdoc/>
+    /// <remarks>Output <c>(batch, in_h + top + bottom, in_w + left + right, channels)</c>, summed in 64 bits.</remarks>
+    /// <exception cref="LayerException">
+    /// The input is not NHWC, a padded size does not fit 32 bits, or the output needs more elements or bytes than any
+    /// backend could hold; the message names the layer, the sizes and the bytes.
+    /// </exception>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
     {
         var input = ExpectSingleNhwc(inputShapes);
-        return TensorShape.Nhwc(input.Batch, input.Height + Padding.Top + Padding.Bottom, input.Width + Padding.Left + Padding.Right, input.Channels);
+        int height = WindowArguments.Dimension(this, $"padded height {input.Height} + {Padding.Top} + {Padding.Bottom} =", (long)input.Height + Padding.Top + Padding.Bottom);
+        int width = WindowArguments.Dimension(this, $"padded width {input.Width} + {Padding.Left} + {Padding.Right} =", (long)input.Width + Padding.Left + Padding.Right);
+        return WindowArguments.Output(this, input.Batch, height, width, input.Channels);
     }
 
     /// <inheritdoc/>

@@ -1,3 +1,5 @@
+using NativeCnn.Tensors;
+
 namespace NativeCnn.Models;
 
 /// <summary>
@@ -15,6 +17,29 @@ namespace NativeCnn.Models;
 /// </remarks>
 internal sealed class ActivationMemoryPlan
 {
+    /// <summary>
+    /// The most bytes of activations a plan may ask for: the memory the GC reports this process can use (physical
+    /// memory, or the container's limit). A lying configuration (a huge ZeroPadding2D) is refused against it before
+    /// anything is allocated, instead of failing deep inside an allocation or paging the machine to a halt.
+    /// </summary>
+    public static long AvailableBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    /// <summary>
+    /// Refuses a layer output that no backend could hold: more than <see cref="int.MaxValue"/> elements (the kernels'
+    /// index range and a host tensor's limit), or more bytes than <see cref="AvailableBytes"/>.
+    /// </summary>
+    /// <exception cref="Layers.LayerException">The output is too large; the message names the layer, the shape and the bytes.</exception>
+    public static void CheckOutputFits(string layerName, TensorShape output)
+    {
+        long elements = output.ElementCount, available = AvailableBytes;
+        // ElementCount fits 64 bits (TensorShape checks), and 4 times it fits unless it is above 2^61.
+        long bytes = elements > long.MaxValue / sizeof(float) ? long.MaxValue : elements * sizeof(float);
+        if (elements > int.MaxValue || bytes > available)
+            throw new Layers.LayerException(layerName,
+                $"output {output} would need {elements} elements ({bytes} bytes); a tensor holds at most {int.MaxValue} elements "
+                + $"and this process can use {available} bytes");
+    }
+
     private ActivationMemoryPlan(int[] slotOf, long[] slotSizes, int[] overwrittenBy)
     {
         SlotOf = slotOf;
@@ -32,8 +57,10 @@ internal sealed class ActivationMemoryPlan
     public IReadOnlyList<int> OverwrittenBy { get; }
 
     /// <summary>One slot per step: every output stays readable after a run.</summary>
+    /// <exception cref="ArgumentException">The outputs need more bytes than <see cref="AvailableBytes"/>.</exception>
     public static ActivationMemoryPlan Separate(IReadOnlyList<long> sizes)
     {
+        CheckTotal(sizes);
         var slots = new int[sizes.Count];
         for (int i = 0; i < slots.Length; i++) slots[i] = i;
         return new ActivationMemoryPlan(slots, [.. sizes], Enumerable.Repeat(-1, sizes.Count).ToArray());
@@ -43,7 +70,9 @@ internal sealed class ActivationMemoryPlan
     /// <param name="sizes">Per step, its output's element count.</param>
     /// <param name="inputs">Per step, the earlier steps whose outputs it reads (the plan's input is not a step).</param>
     /// <param name="pinned">A step whose output must never be overwritten (the plan's output), or -1.</param>
-    /// <exception cref="ArgumentException">A step reads a step that does not run before it.</exception>
+    /// <exception cref="ArgumentException">
+    /// A step reads a step that does not run before it, or the slots need more bytes than <see cref="AvailableBytes"/>.
+    /// </exception>
     public static ActivationMemoryPlan Shared(IReadOnlyList<long> sizes, IReadOnlyList<IReadOnlyList<int>> inputs, int pinned)
     {
         int count = sizes.Count;
@@ -81,6 +110,26 @@ internal sealed class ActivationMemoryPlan
             slotUsers.Sort();
             for (int i = 0; i + 1 < slotUsers.Count; i++) overwrittenBy[slotUsers[i]] = slotUsers[i + 1];
         }
+        CheckTotal(slotSizes);
         return new ActivationMemoryPlan(slotOf, [.. slotSizes], overwrittenBy);
+    }
+
+    /// <summary>Refuses buffers whose sum is more than this process can use, before any is allocated.</summary>
+    private static void CheckTotal(IReadOnlyList<long> sizes)
+    {
+        long elements = 0;
+        int largest = 0;
+        for (int i = 0; i < sizes.Count; i++)
+        {
+            if (sizes[i] < 0) throw new ArgumentException($"Step {i} has a negative size ({sizes[i]}).", nameof(sizes));
+            // Saturates: a sum past 2^63 is refused just the same.
+            elements = elements > long.MaxValue - sizes[i] ? long.MaxValue : elements + sizes[i];
+            if (sizes[i] > sizes[largest]) largest = i;
+        }
+        long bytes = elements > long.MaxValue / sizeof(float) ? long.MaxValue : elements * sizeof(float), available = AvailableBytes;
+        if (bytes > available)
+            throw new ArgumentException(
+                $"The activations need {bytes} bytes in {sizes.Count} buffers (the largest, {sizes[largest]} elements, in buffer {largest}), "
+                + $"more than the {available} bytes this process can use.", nameof(sizes));
     }
 }

@@ -89,4 +89,33 @@ internal static class ReferenceConvolution
         }
         return output;
     }
+
+    /// <summary>
+    /// Max or mean over each <c>pH × pW</c> window at <c>(y·sh − padTop, x·sw − padLeft)</c> of the cells inside the input;
+    /// padded cells are ignored (TensorFlow 'same' pooling), so the mean divides by the in-bounds count.
+    /// </summary>
+    public static double[] Pool2D(float[] input, int batch, int inH, int inW, int channels, int outH, int outW,
+                                  int pH, int pW, int sH, int sW, int padTop, int padLeft, bool max)
+    {
+        var output = new double[batch * outH * outW * channels];
+        for (int n = 0; n < batch; n++)
+        for (int y = 0; y < outH; y++)
+        for (int x = 0; x < outW; x++)
+        for (int c = 0; c < channels; c++)
+        {
+            double acc = max ? double.NegativeInfinity : 0.0;
+            int cells = 0;
+            for (int py = 0; py < pH; py++)
+            for (int px = 0; px < pW; px++)
+            {
+                int iy = y * sH + py - padTop, ix = x * sW + px - padLeft;
+                if (iy < 0 || iy >= inH || ix < 0 || ix >= inW) continue;
+                double v = input[((n * inH + iy) * inW + ix) * channels + c];
+                acc = max ? Math.Max(acc, v) : acc + v;
+                cells++;
+            }
+            output[((n * outH + y) * outW + x) * channels + c] = max ? acc : acc / cells;
+        }
+        return output;
+    }
 }

@@ -72,8 +72,8 @@ internal static class GpuOps
         b.ExpectCounts(op.AddsResidual ? 2 : 1, op.UseBias ? 2 : 1);
         var i = b.Input(0).Shape;
         if (i.Rank != 4) throw b.Fail($"expected an NHWC input, got {i}");
-        int outH = Padding2D.OutputSize(i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
-        int outW = Padding2D.OutputSize(i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
+        int outH = b.WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
+        int outW = b.WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
         b.ExpectShape(b.Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, op.Filters), "output");
         b.ExpectShape(b.Weight(0).Shape, new TensorShape(op.KernelHeight, op.KernelWidth, i.Channels, op.Filters), "kernel");
         var kernel = b.Upload(b.Weight(0).Span);
@@ -92,9 +92,9 @@ internal static class GpuOps
         b.ExpectCounts(1, op.UseBias ? 2 : 1);
         var i = b.Input(0).Shape;
         if (i.Rank != 4) throw b.Fail($"expected an NHWC input, got {i}");
-        int outH = Padding2D.OutputSize(i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
-        int outW = Padding2D.OutputSize(i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
-        int outC = i.Channels * op.DepthMultiplier;
+        int outH = b.WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
+        int outW = b.WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
+        int outC = b.Dimension("output channels", (long)i.Channels * op.DepthMultiplier);
         b.ExpectShape(b.Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, outC), "output");
         b.ExpectShape(b.Weight(0).Shape, new TensorShape(op.KernelHeight, op.KernelWidth, i.Channels, op.DepthMultiplier), "depthwise kernel");
         var kernel = b.Upload(b.Weight(0).Span);
@@ -159,7 +159,9 @@ internal static class GpuOps
         b.ExpectCounts(1, 0);
         var i = b.Input(0).Shape;
         if (i.Rank != 4) throw b.Fail($"expected an NHWC input, got {i}");
-        int outH = i.Height + op.Padding.Top + op.Padding.Bottom, outW = i.Width + op.Padding.Left + op.Padding.Right;
+        var pad = op.Padding;
+        if (pad.Top < 0 || pad.Bottom < 0 || pad.Left < 0 || pad.Right < 0) throw b.Fail($"padding must be non-negative, got {pad}");
+        int outH = b.Dimension("padded height", (long)i.Height + pad.Top + pad.Bottom), outW = b.Dimension("padded width", (long)i.Width + pad.Left + pad.Right);
         b.ExpectShape(b.Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, i.Channels), "output");
         b.Launch("zero_padding2d", LaunchGeometry.Linear(b.Count),
             [b.Input(0), b.Output, i.Batch, i.Height, i.Width, i.Channels, outH, outW, op.Padding.Top, op.Padding.Left]);
@@ -170,12 +172,27 @@ internal static class GpuOps
         b.ExpectCounts(1, 0);
         var i = b.Input(0).Shape;
         if (i.Rank != 4) throw b.Fail($"expected an NHWC input, got {i}");
-        int outH = Padding2D.OutputSize(i.Height, op.Padding.Top, op.Padding.Bottom, op.PoolHeight, op.StrideHeight);
-        int outW = Padding2D.OutputSize(i.Width, op.Padding.Left, op.Padding.Right, op.PoolWidth, op.StrideWidth);
+        int outH = b.WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.PoolHeight, op.StrideHeight, 1);
+        int outW = b.WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.PoolWidth, op.StrideWidth, 1);
         b.ExpectShape(b.Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, i.Channels), "output");
+        var (poolH, padTop) = ReachableTaps(i.Height, outH, op.PoolHeight, op.StrideHeight, op.Padding.Top);
+        var (poolW, padLeft) = ReachableTaps(i.Width, outW, op.PoolWidth, op.StrideWidth, op.Padding.Left);
         b.Launch("pooling2d", LaunchGeometry.Linear(b.Count),
-            [b.Input(0), b.Output, i.Batch, i.Height, i.Width, i.Channels, outH, outW, op.PoolHeight, op.PoolWidth,
-             op.StrideHeight, op.StrideWidth, op.Padding.Top, op.Padding.Left, op.Mode == PoolingMode.Max]);
+            [b.Input(0), b.Output, i.Batch, i.Height, i.Width, i.Channels, outH, outW, poolH, poolW,
+             op.StrideHeight, op.StrideWidth, padTop, padLeft, op.Mode == PoolingMode.Max]);
+    }
+
+    /// <summary>
+    /// The pool taps <c>[first, end)</c> that some window can place inside the input, as a window size and pad: the kernel
+    /// loops over every tap and skips (ignores) padded ones, so a 'same' pool far larger than its map (2^30 on 4x4 is a
+    /// valid layer) would loop 2^60 times per output. Tap <c>t</c> of window <c>o</c> reads row <c>o·stride − pad + t</c>,
+    /// so only <c>pad − (outputs − 1)·stride ≤ t &lt; pad + input</c> can land inside; dropping the rest changes no
+    /// result and leaves at most <c>input + (outputs − 1)·stride</c> taps, less than twice the input for 'same' pooling.
+    /// </summary>
+    private static (int Pool, int Pad) ReachableTaps(int input, int outputs, int pool, int stride, int pad)
+    {
+        long first = Math.Max(0, pad - (long)Math.Max(outputs - 1, 0) * stride), end = Math.Min(pool, (long)pad + input);
+        return end <= first ? (pool, pad) : ((int)(end - first), (int)(pad - first));
     }
 
     private static void GlobalPooling2D(GpuOpBuilder b, GlobalPooling2DOp op)

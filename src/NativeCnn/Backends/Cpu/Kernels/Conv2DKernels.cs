@@ -138,14 +138,19 @@ public static class Conv2DKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GatherPatches(ReadOnlySpan<float> input, Span<float> patches, in Conv2DParams p, RowRange pixels)
     {
-        int channels = p.InputChannels, depth = p.KernelHeight * p.KernelWidth * channels, rowLength = p.KernelWidth * channels;
+        CheckWindows(p);
+        long pixelCount = WindowChecks.Count(p.Batch, p.OutputHeight, p.OutputWidth), depthCount = WindowChecks.Count(p.KernelHeight, p.KernelWidth, p.InputChannels);
+        if (pixelCount > int.MaxValue || depthCount > int.MaxValue)
+            throw new ArgumentException($"{pixelCount} output pixels or patches of {depthCount} values do not fit 32-bit counts: {p}.", nameof(p));
+        int channels = p.InputChannels, depth = (int)depthCount, rowLength = p.KernelWidth * channels;
         int mapPixels = p.OutputHeight * p.OutputWidth;
-        if (pixels.Start < 0 || pixels.End > p.Batch * mapPixels || pixels.Count < 0)
-            throw new ArgumentOutOfRangeException(nameof(pixels), $"Pixels {pixels} outside [0, {p.Batch * mapPixels}).");
-        if (input.Length < (long)p.Batch * p.InputHeight * p.InputWidth * channels)
+        if (pixels.Start < 0 || pixels.End > pixelCount || pixels.Count < 0)
+            throw new ArgumentOutOfRangeException(nameof(pixels), $"Pixels {pixels} outside [0, {pixelCount}).");
+        if (input.Length < WindowChecks.Count(p.Batch, p.InputHeight, p.InputWidth, channels))
             throw new ArgumentException($"Input has {input.Length} values, fewer than {p}.", nameof(input));
         if (patches.Length < (long)pixels.Count * depth)
             throw new ArgumentException($"Patches hold {patches.Length} values, fewer than {pixels.Count} × {depth}.", nameof(patches));
+        if (pixels.Count == 0) return;
         // The first pixel's coordinates are divided out once; the rest step through the map (a division per pixel cost
         // as much as the RGB stem's whole gather).
         int n = pixels.Start / mapPixels, oy = (pixels.Start - n * mapPixels) / p.OutputWidth;
@@ -262,18 +267,31 @@ public static class Conv2DKernels
                                  ReadOnlySpan<float> output, in Conv2DParams p, RowRange rows)
     {
         // The kernels index through raw pointers, so every extent is checked once here instead of on every load.
-        if (p.KernelHeight < 1 || p.KernelWidth < 1 || p.StrideHeight < 1 || p.StrideWidth < 1 || p.DilationHeight < 1 || p.DilationWidth < 1)
-            throw new ArgumentException($"Kernel size, strides and dilations must be positive: {p}.", nameof(p));
-        if (input.Length < (long)p.Batch * p.InputHeight * p.InputWidth * p.InputChannels)
+        CheckWindows(p);
+        if (input.Length < WindowChecks.Count(p.Batch, p.InputHeight, p.InputWidth, p.InputChannels))
             throw new ArgumentException($"Input has {input.Length} values, fewer than {p}.", nameof(input));
-        if (kernel.Length < (long)p.KernelHeight * p.KernelWidth * p.InputChannels * p.OutputChannels)
+        if (kernel.Length < WindowChecks.Count(p.KernelHeight, p.KernelWidth, p.InputChannels, p.OutputChannels))
             throw new ArgumentException($"Kernel has {kernel.Length} values, fewer than {p}.", nameof(kernel));
         if (!bias.IsEmpty && bias.Length < p.OutputChannels)
             throw new ArgumentException($"Bias has {bias.Length} values for {p.OutputChannels} output channels.", nameof(bias));
-        if (output.Length < (long)p.Batch * p.OutputHeight * p.OutputWidth * p.OutputChannels)
+        if (output.Length < WindowChecks.Count(p.Batch, p.OutputHeight, p.OutputWidth, p.OutputChannels))
             throw new ArgumentException($"Output has {output.Length} values, fewer than {p}.", nameof(output));
         if (rows.Start < 0 || rows.End > p.RowCount || rows.Count < 0)
             throw new ArgumentOutOfRangeException(nameof(rows), $"Rows {rows} outside [0, {p.RowCount}).");
+    }
+
+    /// <summary>
+    /// The window arithmetic of <paramref name="p"/> in 64 bits (see <see cref="WindowChecks"/>): sizes, pads and
+    /// channel counts non-negative, kernel, strides and dilations positive, no coordinate or row count past 32 bits.
+    /// </summary>
+    /// <exception cref="ArgumentException">A value is out of range.</exception>
+    internal static void CheckWindows(in Conv2DParams p)
+    {
+        WindowChecks.Axis("height", p.InputHeight, p.OutputHeight, p.KernelHeight, p.StrideHeight, p.DilationHeight, p.PadTop, p);
+        WindowChecks.Axis("width", p.InputWidth, p.OutputWidth, p.KernelWidth, p.StrideWidth, p.DilationWidth, p.PadLeft, p);
+        WindowChecks.Rows(p.Batch, p.OutputHeight, p);
+        WindowChecks.Channels(p.InputChannels, 1, p);
+        WindowChecks.Channels(p.OutputChannels, 1, p);
     }
 
     /// <summary>Pointers and strides shared by every tile of one call; <c>Bias</c> is null when there is none.</summary>

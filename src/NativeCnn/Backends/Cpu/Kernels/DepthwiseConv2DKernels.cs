@@ -825,13 +825,17 @@ public static class DepthwiseConv2DKernels
         if (p.KernelHeight < 1 || p.KernelWidth < 1 || p.StrideHeight < 1 || p.StrideWidth < 1 || p.DilationHeight < 1
             || p.DilationWidth < 1 || p.DepthMultiplier < 1)
             throw new ArgumentException($"Kernel size, strides, dilations and depth multiplier must be positive: {p}.", nameof(p));
-        if (input.Length < (long)p.Batch * p.InputHeight * p.InputWidth * p.InputChannels)
+        WindowChecks.Axis("height", p.InputHeight, p.OutputHeight, p.KernelHeight, p.StrideHeight, p.DilationHeight, p.PadTop, p);
+        WindowChecks.Axis("width", p.InputWidth, p.OutputWidth, p.KernelWidth, p.StrideWidth, p.DilationWidth, p.PadLeft, p);
+        WindowChecks.Rows(p.Batch, p.OutputHeight, p);
+        WindowChecks.Channels(p.InputChannels, p.DepthMultiplier, p);
+        if (input.Length < WindowChecks.Count(p.Batch, p.InputHeight, p.InputWidth, p.InputChannels))
             throw new ArgumentException($"Input has {input.Length} values, fewer than {p}.", nameof(input));
-        if (kernel.Length < (long)p.KernelHeight * p.KernelWidth * p.OutputChannels)
+        if (kernel.Length < WindowChecks.Count(p.KernelHeight, p.KernelWidth, p.OutputChannels))
             throw new ArgumentException($"Kernel has {kernel.Length} values, fewer than {p}.", nameof(kernel));
         if (!bias.IsEmpty && bias.Length < p.OutputChannels)
             throw new ArgumentException($"Bias has {bias.Length} values for {p.OutputChannels} output channels.", nameof(bias));
-        if (output.Length < (long)p.Batch * p.OutputHeight * p.OutputWidth * p.OutputChannels)
+        if (output.Length < WindowChecks.Count(p.Batch, p.OutputHeight, p.OutputWidth, p.OutputChannels))
             throw new ArgumentException($"Output has {output.Length} values, fewer than {p}.", nameof(output));
         if (rows.Start < 0 || rows.End > p.RowCount || rows.Count < 0)
             throw new ArgumentOutOfRangeException(nameof(rows), $"Rows {rows} outside [0, {p.RowCount}).");

@@ -227,15 +227,16 @@ public static class PointwiseConvKernels
         if (p.DilationWidth != 1) throw new ArgumentException($"Windows must be contiguous along the width: {p}.", nameof(p));
         if (p.Batch < 0 || p.OutputHeight < 1 || p.OutputWidth < 1 || p.StrideHeight < 1 || p.StrideWidth < 1 || p.DilationHeight < 1)
             throw new ArgumentException($"Invalid convolution shape: {p}.", nameof(p));
+        Conv2DKernels.CheckWindows(p);
         if ((long)(p.OutputWidth - 1) * p.StrideWidth + p.KernelWidth > p.InputWidth
             || (long)(p.OutputHeight - 1) * p.StrideHeight + (long)(p.KernelHeight - 1) * p.DilationHeight + 1 > p.InputHeight)
             throw new ArgumentException($"Windows reach past the input: {p}.", nameof(p));
-        if (weights.InputChannels != p.KernelHeight * p.KernelWidth * p.InputChannels || weights.OutputChannels != p.OutputChannels)
+        if (weights.InputChannels != WindowChecks.Count(p.KernelHeight, p.KernelWidth, p.InputChannels) || weights.OutputChannels != p.OutputChannels)
             throw new ArgumentException($"Weights are {weights.InputChannels} → {weights.OutputChannels} channels, not {p}.", nameof(weights));
         if (weights.PanelWidth != panelWidth)
             throw new ArgumentException($"Weights are packed in {weights.PanelWidth}-wide panels, this kernel reads {panelWidth}.", nameof(weights));
-        long outputLength = (long)p.Batch * p.OutputHeight * p.OutputWidth * p.OutputChannels;
-        if (input.Length < (long)p.Batch * p.InputHeight * p.InputWidth * p.InputChannels)
+        long outputLength = WindowChecks.Count(p.Batch, p.OutputHeight, p.OutputWidth, p.OutputChannels);
+        if (input.Length < WindowChecks.Count(p.Batch, p.InputHeight, p.InputWidth, p.InputChannels))
             throw new ArgumentException($"Input has {input.Length} values, fewer than {p}.", nameof(input));
         if (output.Length < outputLength) throw new ArgumentException($"Output has {output.Length} values, fewer than {p}.", nameof(output));
         if (!residual.IsEmpty && residual.Length < outputLength)

@@ -59,9 +59,10 @@ public static class PoolingKernels
     /// <summary>Copies the input into the middle of a zero border; output rows <paramref name="rows"/> of <c>batch × outputHeight</c>.</summary>
     public static void ZeroPad(ReadOnlySpan<float> input, Span<float> output, in ZeroPadding2DParams p, RowRange rows)
     {
+        CheckPadding(p);
         int c = p.Channels, outW = p.OutputWidth, outH = p.OutputHeight;
-        CheckLength(input.Length, (long)p.Batch * p.InputHeight * p.InputWidth * c, "input");
-        CheckLength(output.Length, (long)p.Batch * outH * outW * c, "output");
+        CheckLength(input.Length, WindowChecks.Count(p.Batch, p.InputHeight, p.InputWidth, c), "input");
+        CheckLength(output.Length, WindowChecks.Count(p.Batch, outH, outW, c), "output");
         CheckRows(rows, p.RowCount);
         int rowLength = outW * c, left = p.Padding.Left * c, inner = p.InputWidth * c;
         for (int row = rows.Start; row < rows.End; row++)
@@ -137,7 +138,7 @@ public static class PoolingKernels
         if (p.PaddedCellsAreZeros && reduction is not MaxReduction)
             throw new ArgumentException("padded cells count as zeros only for max pooling", nameof(p));
         bool zeroPadded = p.PaddedCellsAreZeros;
-        int windowCells = p.PoolHeight * p.PoolWidth;
+        long windowCells = (long)p.PoolHeight * p.PoolWidth;
         ref float src = ref MemoryMarshal.GetReference(input);
         ref float dst = ref MemoryMarshal.GetReference(output);
         int c = p.Channels, inW = p.InputWidth;
@@ -146,12 +147,13 @@ public static class PoolingKernels
         {
             int n = row / p.OutputHeight, oh = row - n * p.OutputHeight;
             int h0 = oh * p.StrideHeight - p.PadTop;
-            int hStart = Math.Max(h0, 0), hEnd = Math.Min(h0 + p.PoolHeight, p.InputHeight);
+            // A window wholly in the padding (zero-padded max only) has no cells, not a negative count.
+            int hStart = Math.Max(h0, 0), hEnd = Math.Max(hStart, Math.Min(h0 + p.PoolHeight, p.InputHeight));
             nint image = (nint)n * p.InputHeight * inW * c;
             for (int ow = 0; ow < p.OutputWidth; ow++)
             {
                 int w0 = ow * p.StrideWidth - p.PadLeft;
-                int wStart = Math.Max(w0, 0), wEnd = Math.Min(w0 + p.PoolWidth, inW);
+                int wStart = Math.Max(w0, 0), wEnd = Math.Max(wStart, Math.Min(w0 + p.PoolWidth, inW));
                 int count = (hEnd - hStart) * (wEnd - wStart);
                 // A padded zero is one more cell of the max: start from it instead of reading it.
                 float seed = zeroPadded && count < windowCells ? 0f : reduction.Seed;
@@ -198,7 +200,7 @@ public static class PoolingKernels
         if (p.PaddedCellsAreZeros && reduction is not MaxReduction)
             throw new ArgumentException("padded cells count as zeros only for max pooling", nameof(p));
         bool zeroPadded = p.PaddedCellsAreZeros;
-        int windowCells = p.PoolHeight * p.PoolWidth;
+        long windowCells = (long)p.PoolHeight * p.PoolWidth;
         ref float src = ref MemoryMarshal.GetReference(input);
         ref float dst = ref MemoryMarshal.GetReference(output);
         int c = p.Channels, inW = p.InputWidth;
@@ -207,12 +209,13 @@ public static class PoolingKernels
         {
             int n = row / p.OutputHeight, oh = row - n * p.OutputHeight;
             int h0 = oh * p.StrideHeight - p.PadTop;
-            int hStart = Math.Max(h0, 0), hEnd = Math.Min(h0 + p.PoolHeight, p.InputHeight);
+            // A window wholly in the padding (zero-padded max only) has no cells, not a negative count.
+            int hStart = Math.Max(h0, 0), hEnd = Math.Max(hStart, Math.Min(h0 + p.PoolHeight, p.InputHeight));
             nint image = (nint)n * p.InputHeight * inW * c;
             for (int ow = 0; ow < p.OutputWidth; ow++)
             {
                 int w0 = ow * p.StrideWidth - p.PadLeft;
-                int wStart = Math.Max(w0, 0), wEnd = Math.Min(w0 + p.PoolWidth, inW);
+                int wStart = Math.Max(w0, 0), wEnd = Math.Max(wStart, Math.Min(w0 + p.PoolWidth, inW));
                 int count = (hEnd - hStart) * (wEnd - wStart);
                 // A padded zero is one more cell of the max: start from it instead of reading it.
                 float seed = zeroPadded && count < windowCells ? 0f : reduction.Seed;
@@ -354,9 +357,29 @@ public static class PoolingKernels
 
     private static void CheckWindow(int inputLength, int outputLength, in Pooling2DParams p, RowRange rows)
     {
-        CheckLength(inputLength, (long)p.Batch * p.InputHeight * p.InputWidth * p.Channels, "input");
-        CheckLength(outputLength, (long)p.Batch * p.OutputHeight * p.OutputWidth * p.Channels, "output");
+        WindowChecks.Axis("height", p.InputHeight, p.OutputHeight, p.PoolHeight, p.StrideHeight, 1, p.PadTop, p);
+        WindowChecks.Axis("width", p.InputWidth, p.OutputWidth, p.PoolWidth, p.StrideWidth, 1, p.PadLeft, p);
+        WindowChecks.Rows(p.Batch, p.OutputHeight, p);
+        WindowChecks.Channels(p.Channels, 1, p);
+        // Ignored padding: a window with no input cell would have no maximum and a mean of 0/0.
+        if (!p.PaddedCellsAreZeros && p.OutputHeight > 0 && p.OutputWidth > 0
+            && (p.PadTop >= p.PoolHeight || p.PadLeft >= p.PoolWidth
+                || (long)(p.OutputHeight - 1) * p.StrideHeight - p.PadTop >= p.InputHeight
+                || (long)(p.OutputWidth - 1) * p.StrideWidth - p.PadLeft >= p.InputWidth))
+            throw new ArgumentException($"Some windows lie wholly in the ignored padding (no cell to pool): {p}.", nameof(p));
+        CheckLength(inputLength, WindowChecks.Count(p.Batch, p.InputHeight, p.InputWidth, p.Channels), "input");
+        CheckLength(outputLength, WindowChecks.Count(p.Batch, p.OutputHeight, p.OutputWidth, p.Channels), "output");
         CheckRows(rows, p.RowCount);
+    }
+
+    private static void CheckPadding(in ZeroPadding2DParams p)
+    {
+        var pad = p.Padding;
+        if (p.Batch < 0 || p.InputHeight < 0 || p.InputWidth < 0 || p.Channels < 0 || pad.Top < 0 || pad.Bottom < 0 || pad.Left < 0 || pad.Right < 0)
+            throw new ArgumentException($"Sizes and pads must be non-negative: {p}.", nameof(p));
+        long height = (long)p.InputHeight + pad.Top + pad.Bottom, width = (long)p.InputWidth + pad.Left + pad.Right;
+        if (height > int.MaxValue || width > int.MaxValue || (long)p.Batch * height > int.MaxValue || width * p.Channels > int.MaxValue)
+            throw new ArgumentException($"The padded output {p.Batch} x {height} x {width} x {p.Channels} does not fit 32-bit sizes: {p}.", nameof(p));
     }
 
     private static void CheckGlobal(int inputLength, int channels, int pixels)

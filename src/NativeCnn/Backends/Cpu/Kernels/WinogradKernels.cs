@@ -203,6 +203,9 @@ public static class WinogradKernels
     {
         if (p.KernelHeight != 3 || p.KernelWidth != 3 || p.StrideHeight != 1 || p.StrideWidth != 1 || p.DilationHeight != 1 || p.DilationWidth != 1)
             throw new ArgumentException($"Winograd F(2x2, 3x3) needs a 3x3 stride-1 undilated kernel: {p}.", nameof(p));
+        Conv2DKernels.CheckWindows(p);
+        if (WindowChecks.Count(p.Batch, (p.OutputHeight + 1) / 2, (p.OutputWidth + 1) / 2) > int.MaxValue / Positions)
+            throw new ArgumentException($"The tiles of {p} do not fit 32-bit counts.", nameof(p));
     }
 
     /// <summary>Loads <paramref name="count"/> (1..8) lanes, the rest zero; a short load goes through <paramref name="lanes"/>.</summary>

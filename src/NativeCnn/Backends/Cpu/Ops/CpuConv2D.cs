@@ -46,8 +46,8 @@ internal sealed class CpuConv2D : CpuOp
     {
         var i = Input.Shape;
         if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
-        int outH = Padding2D.OutputSize(i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
-        int outW = Padding2D.OutputSize(i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
+        int outH = WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
+        int outW = WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
         ExpectShape(Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, op.Filters), "output");
         _kernel = binding.Weights[0];
         ExpectShape(_kernel.Shape, new TensorShape(op.KernelHeight, op.KernelWidth, i.Channels, op.Filters), "kernel");
@@ -98,9 +98,15 @@ internal sealed class CpuConv2D : CpuOp
         {
             if (op.DilationWidth != 1) throw Fail($"{op} is dilated along the width, which the windows path cannot read contiguously");
             var pad = op.Padding;
+            // WindowOutputSize has checked that the padded extents fit 32 bits.
             int paddedHeight = i.Height + pad.Top + pad.Bottom, paddedWidth = i.Width + pad.Left + pad.Right;
             if (pad != Padding2D.None)
             {
+                // A descriptor's pads can be far larger than any layer's output: refuse the copy before allocating it.
+                long elements = WindowChecks.Count(i.Batch, paddedHeight, paddedWidth, i.Channels), available = Models.ActivationMemoryPlan.AvailableBytes;
+                if (elements > int.MaxValue || elements * sizeof(float) > available)
+                    throw Fail($"the padded copy of input {i} ({i.Batch} x {paddedHeight} x {paddedWidth} x {i.Channels}) would need {elements} elements, "
+                               + $"more than a tensor holds ({int.MaxValue}) or the {available} bytes this process can use");
                 _paddedInput = new Tensor(TensorShape.Nhwc(i.Batch, paddedHeight, paddedWidth, i.Channels));
                 _padCopy = new PadCopy(this, new ZeroPadding2DParams(i.Batch, i.Height, i.Width, i.Channels, pad));
             }

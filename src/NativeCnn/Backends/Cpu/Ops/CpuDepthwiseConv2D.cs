@@ -14,15 +14,16 @@ internal sealed class CpuDepthwiseConv2D : CpuOp
     {
         var i = Input.Shape;
         if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
-        int outH = Padding2D.OutputSize(i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
-        int outW = Padding2D.OutputSize(i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
-        ExpectShape(Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, i.Channels * op.DepthMultiplier), "output");
+        int outH = WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
+        int outW = WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
+        int outC = ChannelProduct(i.Channels, op.DepthMultiplier);
+        ExpectShape(Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, outC), "output");
         _kernel = binding.Weights[0];
         ExpectShape(_kernel.Shape, new TensorShape(op.KernelHeight, op.KernelWidth, i.Channels, op.DepthMultiplier), "depthwise kernel");
         if (op.UseBias)
         {
             _bias = binding.Weights[1];
-            ExpectLength(_bias, i.Channels * op.DepthMultiplier, "bias");
+            ExpectLength(_bias, outC, "bias");
         }
         _activation = op.Activation;
         _params = new DepthwiseConv2DParams(i.Batch, i.Height, i.Width, i.Channels, outH, outW, op.DepthMultiplier,

@@ -1,3 +1,4 @@
+using NativeCnn.Backends.Cpu.Kernels;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Cpu.Ops;
@@ -53,6 +54,33 @@ internal abstract class CpuOp : IPreparedOp, IRowWork
     protected void ExpectLength(Tensor weight, long expected, string what)
     {
         if (weight.Length != expected) throw Fail($"expected {what} with {expected} values, got shape {weight.Shape}");
+    }
+
+    /// <summary>
+    /// <see cref="Padding2D.OutputSize"/> for one axis of a window op, refusing pads, sizes, a padded extent or window
+    /// coordinates out of range (<see cref="WindowChecks.Axis"/>, which the kernels check again on every call) with the
+    /// layer's name, when the op is prepared, before anything is allocated or read.
+    /// </summary>
+    protected int WindowOutputSize(string axis, int input, int padBefore, int padAfter, int kernel, int stride, int dilation)
+    {
+        try
+        {
+            int output = Padding2D.OutputSize(input, padBefore, padAfter, kernel, stride, dilation);
+            WindowChecks.Axis(axis, input, output, kernel, stride, dilation, padBefore, (Input: input, PadBefore: padBefore, PadAfter: padAfter));
+            return output;
+        }
+        catch (ArgumentException e)
+        {
+            throw new BackendException($"{LayerName}: the {axis} window (input {input}, pads {padBefore} and {padAfter}, kernel {kernel}, "
+                                       + $"stride {stride}, dilation {dilation}) is out of range: {e.Message}", e);
+        }
+    }
+
+    /// <summary><c>channels · multiplier</c>, refused when it does not fit an <see cref="int"/>.</summary>
+    protected int ChannelProduct(int channels, int multiplier)
+    {
+        long product = (long)channels * multiplier;
+        return product <= int.MaxValue ? (int)product : throw Fail($"{channels} channels × {multiplier} = {product} do not fit a 32-bit count");
     }
 
     private Tensor AsTensor(IDeviceBuffer buffer, string what) =>

@@ -12,8 +12,8 @@ internal sealed class CpuPooling2D : CpuOp
     {
         var i = Input.Shape;
         if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
-        int outH = Padding2D.OutputSize(i.Height, op.Padding.Top, op.Padding.Bottom, op.PoolHeight, op.StrideHeight);
-        int outW = Padding2D.OutputSize(i.Width, op.Padding.Left, op.Padding.Right, op.PoolWidth, op.StrideWidth);
+        int outH = WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.PoolHeight, op.StrideHeight, 1);
+        int outW = WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.PoolWidth, op.StrideWidth, 1);
         ExpectShape(Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, i.Channels), "output");
         _mode = op.Mode;
         if (op.PaddedCellsAreZeros && _mode != PoolingMode.Max) throw Fail("padded cells count as zeros only for max pooling");

@@ -11,6 +11,10 @@ internal sealed class CpuZeroPadding2D : CpuOp
     {
         var i = Input.Shape;
         if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
+        var pad = op.Padding;
+        long height = (long)i.Height + pad.Top + pad.Bottom, width = (long)i.Width + pad.Left + pad.Right;
+        if (pad.Top < 0 || pad.Bottom < 0 || pad.Left < 0 || pad.Right < 0 || height > int.MaxValue || width > int.MaxValue)
+            throw Fail($"padding {pad} of input {i} must be non-negative and give 32-bit sizes, got {height} x {width}");
         _params = new ZeroPadding2DParams(i.Batch, i.Height, i.Width, i.Channels, op.Padding);
         ExpectShape(Output.Shape, TensorShape.Nhwc(i.Batch, _params.OutputHeight, _params.OutputWidth, i.Channels), "output");
     }
