@@ -81,11 +81,6 @@ public sealed class ExecutionPlan : IDisposable
         var steps = new List<PlanStep>();
         try
         {
-            if (passes > 1)
-            {
-                _batchInput = new Tensor(model.Input.OutputShape.WithBatch(Batch));
-                _batchOutput = new Tensor(model.Output.OutputShape.WithBatch(Batch));
-            }
             // Every step and shape first, so that memory can be planned over the whole graph before anything is allocated.
             var shapes = new Dictionary<Node, TensorShape> { [model.Input] = model.Input.OutputShape.WithBatch(batch) };
             var groups = new List<(Node Node, LayerFusion.Group Group)>();
@@ -101,11 +96,28 @@ public sealed class ExecutionPlan : IDisposable
 
             var stepOf = groups.Select((g, i) => (g.Node, i)).ToDictionary(p => p.Node, p => p.i);
             var sizes = groups.Select(g => shapes[g.Node].ElementCount).ToArray();
-            var memory = (reuseBuffers ?? fuse)
-                ? ActivationMemoryPlan.Shared(sizes,
-                    groups.Select(g => (IReadOnlyList<int>)g.Group.Inputs.Where(stepOf.ContainsKey).Select(n => stepOf[n]).ToArray()).ToArray(),
-                    stepOf.GetValueOrDefault(model.Output, -1))
-                : ActivationMemoryPlan.Separate(sizes);
+            ActivationMemoryPlan memory;
+            try
+            {
+                memory = (reuseBuffers ?? fuse)
+                    ? ActivationMemoryPlan.Shared(sizes,
+                        groups.Select(g => (IReadOnlyList<int>)g.Group.Inputs.Where(stepOf.ContainsKey).Select(n => stepOf[n]).ToArray()).ToArray(),
+                        stepOf.GetValueOrDefault(model.Output, -1))
+                    : ActivationMemoryPlan.Separate(sizes);
+            }
+            catch (ArgumentException e) when (groups.Count > 0)
+            {
+                var largest = groups[Array.IndexOf(sizes, sizes.Max())].Node;
+                throw new ArgumentException($"{model.Name} at batch {batch}: {e.Message} The largest is the output of layer '{largest.Name}', {shapes[largest]}.", e);
+            }
+            if (passes > 1)
+            {
+                // Checked like every other activation before anything is allocated: these hold the whole batch.
+                ActivationMemoryPlan.CheckOutputFits(model.Input.Name, model.Input.OutputShape.WithBatch(Batch));
+                ActivationMemoryPlan.CheckOutputFits(model.Output.Name, model.Output.OutputShape.WithBatch(Batch));
+                _batchInput = new Tensor(model.Input.OutputShape.WithBatch(Batch));
+                _batchOutput = new Tensor(model.Output.OutputShape.WithBatch(Batch));
+            }
             ActivationBytesWithoutReuse = passes * (shapes[model.Input].ElementCount + sizes.Sum()) * sizeof(float);
             ActivationBytes = (shapes[model.Input].ElementCount + memory.SlotSizes.Sum()
                                + (passes > 1 ? _batchInput!.Shape.ElementCount + _batchOutput!.Shape.ElementCount : 0)) * sizeof(float);
@@ -163,6 +175,8 @@ public sealed class ExecutionPlan : IDisposable
     private ExecutionPlan[] PlanImageThreads(Model model, int batch, bool? reuseBuffers, out Tensor batchInput, out Tensor batchOutput)
     {
         var plans = new List<ExecutionPlan>();
+        ActivationMemoryPlan.CheckOutputFits(model.Input.Name, model.Input.OutputShape.WithBatch(batch));
+        ActivationMemoryPlan.CheckOutputFits(model.Output.Name, model.Output.OutputShape.WithBatch(batch));
         batchInput = new Tensor(model.Input.OutputShape.WithBatch(batch));
         batchOutput = new Tensor(model.Output.OutputShape.WithBatch(batch));
         try

@@ -24,6 +24,22 @@ public sealed class ExecutionPlanTests
         Assert.Equal(0, allocated);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ABatchTooLargeForMemoryIsRefusedBeforeAnythingIsAllocated(int threads)
+    {
+        using var model = ModelGraphTests.TinyModel();
+        using var backend = new CpuBackend(threadCount: threads);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        // 2^24 images of 32x32x3: 2^24 * 3072 input values, far past a tensor's and this machine's limits; one thread
+        // runs it in passes (a batch-sized input and output beside small per-pass steps), two in image threads.
+        var error = Assert.Throws<LayerException>(() => model.CreatePlan(backend, batch: 1 << 24));
+        Assert.Contains("input_layer", error.Message);
+        Assert.Contains("51539607552 elements", error.Message);
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 16 << 20, "the refused plan allocated managed memory");
+    }
+
     [Fact]
     public void PlanMatchesPredictAndKeepsEveryActivation()
     {
