@@ -10,7 +10,9 @@ namespace NativeCnn.Weights.Hdf5;
 /// Old-style groups (a symbol table: v1 B-tree, local heap and symbol nodes, as h5py writes by default) and new-style
 /// groups with compact link messages are supported; dense link storage (a fractal heap) raises
 /// <see cref="NotSupportedException"/>. Children are listed in the order the file stores them, which for old-style
-/// groups is byte-wise name order, not creation order. Soft and external links are not followed.
+/// groups is byte-wise name order, not creation order. Soft and external links are not followed. Hard links are: each
+/// link gives an object with its own <see cref="Hdf5Object.Path"/>, and all of them share the header, attributes and
+/// links decoded once for that address. A link back at an ancestor is refused as a cycle.
 /// </remarks>
 public sealed class Hdf5Group : Hdf5Object
 {
