@@ -44,10 +44,11 @@ public sealed class Hdf5Dataset : Hdf5Object
     /// Reads every element, in C order, as float32: float64, float16 and integers are converted (rounding to nearest).
     /// </summary>
     /// <remarks>
-    /// The claimed size is checked against the storage and the file length before the array is allocated. A dataset whose
-    /// storage was never written (HDF5 would return its fill value) is reported as corrupt, since Keras always writes data.
+    /// The claimed size is checked against the storage and the file length, and the array is charged to the file's decode
+    /// budget (see <see cref="Hdf5File"/>), before it is allocated. A dataset whose storage was never written (HDF5 would
+    /// return its fill value) is reported as corrupt, since Keras always writes data.
     /// </remarks>
-    /// <exception cref="InvalidDataException">The dataset is corrupt: its storage lies outside the file, is too small for its shape, or was never written.</exception>
+    /// <exception cref="InvalidDataException">The dataset is corrupt: its storage lies outside the file, is too small for its shape, or was never written; or reading it would exceed the file's decode budget.</exception>
     /// <exception cref="NotSupportedException">The storage uses chunking, filters, external files or a non-numeric type.</exception>
     public float[] ReadSingles()
     {
@@ -67,6 +68,8 @@ public sealed class Hdf5Dataset : Hdf5Object
         if (count == 0) return []; // HDF5 allocates no storage for an empty dataset
         long byteCount = count * type.Size; // cannot overflow: count <= Array.MaxLength and Size <= 8
         var (storage, storageOffset) = Storage(byteCount);
+        // Charged on every read: hard links can name one dataset many times, and each read returns a new array.
+        Reader.Charge(count * sizeof(float), Path, storage is null ? storageOffset : Header.Address, "reading the dataset");
         var values = new float[count];
         if (storage is { } compact)
         {

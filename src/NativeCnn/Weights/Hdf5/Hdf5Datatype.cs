@@ -140,6 +140,7 @@ internal sealed record Hdf5Datatype(Hdf5ElementType ElementType, int Size, bool 
                 int end = e.IndexOf((byte)0);
                 if (end >= 0) e = e[..end];
                 if (SpacePadded) e = e.TrimEnd((byte)' ');
+                reader.Charge(e.Length, objectPath, rawOffset + (long)i * Size, "a fixed-length string");
                 strings[i] = Encoding.UTF8.GetString(e);
                 continue;
             }
@@ -152,10 +153,7 @@ internal sealed record Hdf5Datatype(Hdf5ElementType ElementType, int Size, bool 
                 continue;
             }
             long collectionOffset = reader.ToOffset(collection, objectPath, rawOffset + (long)i * Size + 4, "global heap collection");
-            var value = reader.GlobalHeapObject(collectionOffset, index, objectPath);
-            if (length > (uint)value.Length)
-                throw reader.Corrupt(objectPath, collectionOffset, $"a variable-length string claims {length} bytes but its heap object has {value.Length}.");
-            strings[i] = Encoding.UTF8.GetString(value[..(int)length]);
+            strings[i] = reader.HeapString(collectionOffset, index, length, objectPath);
         }
         return strings;
     }

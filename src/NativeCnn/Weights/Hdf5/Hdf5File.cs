@@ -8,10 +8,26 @@ namespace NativeCnn.Weights.Hdf5;
 /// <remarks>
 /// <para>
 /// Anything outside that subset (chunked or compressed datasets, dense link or attribute storage, compound types, ...)
-/// raises <see cref="NotSupportedException"/> naming the feature and the object. A corrupt file raises
-/// <see cref="InvalidDataException"/> naming the object path and byte offset: every read is bounds-checked against the
-/// file length before anything is allocated, and B-trees and continuation chains are checked for loops.
-/// Checksums of version 2 structures are not verified.
+/// raises <see cref="NotSupportedException"/> naming the feature and the object. Checksums of version 2 structures are
+/// not verified.
+/// </para>
+/// <para>
+/// The file may be untrusted. A corrupt or hostile file raises <see cref="InvalidDataException"/> whose message starts
+/// with <see cref="Name"/> and names the object path, the byte offset and the problem, within bounded time and memory:
+/// <list type="bullet">
+/// <item><description>Every read is bounds-checked against the file length before anything is allocated, and sizes are
+/// checked against the bytes actually left in the file.</description></item>
+/// <item><description>B-trees and continuation chains are checked for loops, and a link back at an ancestor group is a
+/// cycle error.</description></item>
+/// <item><description>Objects are decoded once per file address and shared: hard links (legal HDF5) to one object header
+/// reuse its parsed messages, attributes and links; groups naming the same symbol table, and variable-length strings
+/// naming the same global heap object, reuse the decoded links and strings.</description></item>
+/// <item><description>Everything the reader reads into memory or hands out (header blocks, heaps, link names, object
+/// paths, strings, attribute values and every <see cref="Hdf5Dataset.ReadSingles"/>) is charged to a decode budget,
+/// <see cref="DecodeBudget"/>: 8 times the file length plus 16 MiB. Reading a whole well-formed file takes about three
+/// times its length; a file that makes the reader decode the same bytes over and over (many links or strings to one
+/// large object) fails once the budget is spent, with a message naming the object and the budget.</description></item>
+/// </list>
 /// </para>
 /// <para>Objects are read lazily, on first access. The file is not thread-safe.</para>
 /// </remarks>
@@ -47,7 +63,8 @@ public sealed class Hdf5File : IDisposable
         try
         {
             long rootAddress = ReadSuperblock();
-            var header = ObjectHeader.Read(_reader, rootAddress, "/");
+            _reader.CountObject("/", rootAddress);
+            var header = _reader.Header(rootAddress, "/");
             if (!Hdf5Group.IsGroup(header)) throw _reader.Corrupt("/", rootAddress, "the root object is not a group.");
             Root = new Hdf5Group(_reader, header, "/", null);
         }
@@ -63,6 +80,15 @@ public sealed class Hdf5File : IDisposable
 
     /// <summary>The file path given to the constructor, or "HDF5 stream"; error messages start with it.</summary>
     public string Name => _reader.FileName;
+
+    /// <summary>
+    /// The most bytes this file may decode in all, across every object and value read from it: 8 times the file length
+    /// plus 16 MiB (see the remarks).
+    /// </summary>
+    public long DecodeBudget => _reader.Budget;
+
+    /// <summary>The bytes decoded so far, charged against <see cref="DecodeBudget"/>.</summary>
+    public long DecodedBytes => _reader.Decoded;
 
     /// <summary>The root group, "/".</summary>
     public Hdf5Group Root { get; }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
@@ -11,13 +10,12 @@ namespace NativeCnn.Weights.Hdf5;
 /// Old-style groups (a symbol table: v1 B-tree, local heap and symbol nodes, as h5py writes by default) and new-style
 /// groups with compact link messages are supported; dense link storage (a fractal heap) raises
 /// <see cref="NotSupportedException"/>. Children are listed in the order the file stores them, which for old-style
-/// groups is byte-wise name order, not creation order. Soft and external links are not followed.
+/// groups is byte-wise name order, not creation order. Soft and external links are not followed. Hard links are: each
+/// link gives an object with its own <see cref="Hdf5Object.Path"/>, and all of them share the header, attributes and
+/// links decoded once for that address. A link back at an ancestor is refused as a cycle.
 /// </remarks>
 public sealed class Hdf5Group : Hdf5Object
 {
-    // A v1 B-tree level is one byte, but real trees are a few levels deep; this bounds recursion on a corrupt file.
-    private const int MaxBTreeLevel = 32;
-
     private readonly Hdf5Group? _parent;
     private List<Hdf5Object>? _children;
     private Dictionary<string, Hdf5Object>? _byName;
@@ -77,21 +75,17 @@ public sealed class Hdf5Group : Hdf5Object
 
     private List<Hdf5Object> LoadChildren()
     {
-        var links = new List<(string Name, long Address)>();
-        if (Header.Find(ObjectHeader.SymbolTable) is { } symbolTable) ReadSymbolTable(symbolTable, links);
-        else ReadLinkMessages(links);
-
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var links = Header.Links ??= ReadLinks();
         var children = new List<Hdf5Object>(links.Count);
         foreach (var (name, address) in links)
         {
-            if (name.Length == 0 || name.Contains('/') || !names.Add(name))
-                throw Reader.Corrupt(Path, Header.Address, $"the group holds an invalid or repeated link name '{name}'.");
             string childPath = ChildPath(name);
             for (var ancestor = this; ancestor is not null; ancestor = ancestor._parent)
                 if (ancestor.Header.Address == address)
                     throw Reader.Corrupt(childPath, address, $"the link points back at its ancestor {ancestor.Path} (a cycle).");
-            var header = ObjectHeader.Read(Reader, address, childPath);
+            Reader.CountObject(childPath, address);
+            // Hard links to one address share its header, and with it the parsed attributes and links.
+            var header = Reader.Header(address, childPath);
             if (IsGroup(header)) children.Add(new Hdf5Group(Reader, header, childPath, this));
             else if (header.Find(ObjectHeader.Dataspace) is not null && header.Find(ObjectHeader.Layout) is not null)
                 children.Add(new Hdf5Dataset(Reader, header, childPath));
@@ -100,74 +94,37 @@ public sealed class Hdf5Group : Hdf5Object
         return children;
     }
 
+    private List<(string Name, long Address)> ReadLinks()
+    {
+        List<(string Name, long Address)> links;
+        if (Header.Find(ObjectHeader.SymbolTable) is { } symbolTable) links = ReadSymbolTable(symbolTable);
+        else
+        {
+            links = [];
+            ReadLinkMessages(links);
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, _) in links)
+            if (name.Length == 0 || name.Contains('/') || !names.Add(name))
+                throw Reader.Corrupt(Path, Header.Address, $"the group holds an invalid or repeated link name '{name}'.");
+        return links;
+    }
+
     private string ChildPath(string name) => Path == "/" ? "/" + name : Path + "/" + name;
 
     internal static bool IsGroup(ObjectHeader header) =>
         header.Find(ObjectHeader.SymbolTable) is not null || header.Find(ObjectHeader.LinkInfo) is not null
         || header.Find(ObjectHeader.Link) is not null || header.Find(0x0A) is not null; // 0x0A: group info
 
-    private void ReadSymbolTable(HeaderMessage message, List<(string, long)> links)
+    private List<(string, long)> ReadSymbolTable(HeaderMessage message)
     {
-        int o = Reader.OffsetSize, l = Reader.LengthSize;
+        int o = Reader.OffsetSize;
         var body = message.Body.Span;
         if (body.Length < 2 * o) throw Reader.Corrupt(Path, message.FileOffset, "symbol table message is too short.");
         long bTree = Reader.ToOffset(Hdf5Reader.ReadUnsigned(body, o), Path, message.FileOffset, "group B-tree");
         long heapAddress = Reader.ToOffset(Hdf5Reader.ReadUnsigned(body[o..], o), Path, message.FileOffset + o, "local heap");
-
-        var heapHeader = Reader.ReadBytes(heapAddress, 8 + 2 * l + o, Path, "local heap header");
-        if (!heapHeader.AsSpan(0, 4).SequenceEqual("HEAP"u8)) throw Reader.Corrupt(Path, heapAddress, "local heap has no HEAP signature.");
-        ulong heapSize = Hdf5Reader.ReadUnsigned(heapHeader.AsSpan(8), l);
-        long heapData = Reader.ToOffset(Hdf5Reader.ReadUnsigned(heapHeader.AsSpan(8 + 2 * l), o), Path, heapAddress + 8 + 2 * l, "local heap data");
-        if (heapSize > (ulong)(Reader.Length - heapData)) throw Reader.Corrupt(Path, heapAddress, $"local heap data of {heapSize} bytes runs past the end of the file.");
-        var heap = Reader.ReadBytes(heapData, (long)heapSize, Path, "local heap data");
-
-        WalkBTree(bTree, -1, heap, heapData, links, []);
-    }
-
-    private void WalkBTree(long node, int expectedLevel, byte[] heap, long heapOffset, List<(string, long)> links, HashSet<long> visited)
-    {
-        if (!visited.Add(node)) throw Reader.Corrupt(Path, node, "group B-tree nodes form a loop.");
-        int o = Reader.OffsetSize, l = Reader.LengthSize;
-        var header = Reader.ReadBytes(node, 8 + 2 * o, Path, "group B-tree node");
-        if (!header.AsSpan(0, 4).SequenceEqual("TREE"u8)) throw Reader.Corrupt(Path, node, "group B-tree node has no TREE signature.");
-        if (header[4] != 0) throw Reader.Corrupt(Path, node + 4, $"B-tree node type {header[4]} is not a group node.");
-        int level = header[5];
-        if (level > MaxBTreeLevel || (expectedLevel >= 0 && level != expectedLevel))
-            throw Reader.Corrupt(Path, node + 5, $"group B-tree node has level {level}, expected {(expectedLevel >= 0 ? expectedLevel : "at most " + MaxBTreeLevel)}.");
-        int used = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(6));
-        // Keys and children alternate: key 0, child 0, key 1, ..., child n-1, key n.
-        var entries = Reader.ReadBytes(node + header.Length, (long)used * (l + o) + l, Path, "group B-tree entries");
-        for (int i = 0; i < used; i++)
-        {
-            long field = node + header.Length + i * (l + o) + l;
-            long child = Reader.ToOffset(Hdf5Reader.ReadUnsigned(entries.AsSpan(i * (l + o) + l), o), Path, field, "B-tree child");
-            if (level > 0) WalkBTree(child, level - 1, heap, heapOffset, links, visited);
-            else ReadSymbolNode(child, heap, heapOffset, links, visited);
-        }
-    }
-
-    private void ReadSymbolNode(long node, byte[] heap, long heapOffset, List<(string, long)> links, HashSet<long> visited)
-    {
-        if (!visited.Add(node)) throw Reader.Corrupt(Path, node, "a group symbol node is referenced twice.");
-        int o = Reader.OffsetSize;
-        var header = Reader.ReadBytes(node, 8, Path, "group symbol node");
-        if (!header.AsSpan(0, 4).SequenceEqual("SNOD"u8)) throw Reader.Corrupt(Path, node, "group symbol node has no SNOD signature.");
-        int count = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(6));
-        int entrySize = 2 * o + 24; // name offset, header address, cache type, reserved, 16-byte scratch pad
-        var entries = Reader.ReadBytes(node + 8, (long)count * entrySize, Path, "group symbol node entries");
-        for (int i = 0; i < count; i++)
-        {
-            var entry = entries.AsSpan(i * entrySize);
-            long field = node + 8 + (long)i * entrySize;
-            ulong nameOffset = Hdf5Reader.ReadUnsigned(entry, o);
-            if (nameOffset >= (ulong)heap.Length) throw Reader.Corrupt(Path, field, $"link name offset {nameOffset} lies outside the local heap.");
-            var rest = heap.AsSpan((int)nameOffset);
-            int end = rest.IndexOf((byte)0);
-            if (end < 0) throw Reader.Corrupt(Path, heapOffset + (long)nameOffset, "link name is not NUL-terminated inside the local heap.");
-            string name = Encoding.UTF8.GetString(rest[..end]);
-            long address = Reader.ToOffset(Hdf5Reader.ReadUnsigned(entry[o..], o), ChildPath(name), field + o, "object header");
-            links.Add((name, address));
-        }
+        // Shared with any other group whose symbol table names the same B-tree and heap; the caller must not change it.
+        return Reader.SymbolTableLinks(bTree, heapAddress, Path);
     }
 
     private void ReadLinkMessages(List<(string, long)> links)

@@ -6,13 +6,13 @@ namespace NativeCnn.Weights.Hdf5;
 /// What groups and datasets share: a name, a path from the root, and attributes read through typed accessors.
 /// </summary>
 /// <remarks>
-/// Attributes are parsed on first use. Attribute messages in the object header are supported (the only storage h5py uses
-/// for small attribute sets); dense attribute storage in a fractal heap raises <see cref="NotSupportedException"/>.
+/// Attributes are parsed on first use, once per object header: every hard link to the object shares them. Attribute
+/// messages in the object header are supported (the only storage h5py uses for small attribute sets); dense attribute
+/// storage in a fractal heap raises <see cref="NotSupportedException"/>. Each value read is a new array and is charged to
+/// the file's decode budget (see <see cref="Hdf5File"/>).
 /// </remarks>
 public abstract class Hdf5Object
 {
-    private List<Hdf5Attribute>? _attributes;
-
     private protected Hdf5Object(Hdf5Reader reader, ObjectHeader header, string path)
     {
         Reader = reader;
@@ -36,7 +36,7 @@ public abstract class Hdf5Object
     /// <exception cref="InvalidDataException">An attribute message is corrupt.</exception>
     public IReadOnlyList<string> AttributeNames => Attributes.ConvertAll(a => a.Name);
 
-    private List<Hdf5Attribute> Attributes => _attributes ??= ParseAttributes();
+    private List<Hdf5Attribute> Attributes => Header.Attributes ??= ParseAttributes();
 
     /// <summary>Whether an attribute named <paramref name="name"/> exists.</summary>
     public bool HasAttribute(string name) => Find(name) is not null;
@@ -72,6 +72,7 @@ public abstract class Hdf5Object
             values = null;
             return false;
         }
+        // The element count is at most the message size over the element size (checked when parsed), so it fits an int.
         int count = (int)attribute.Space.ElementCount;
         if (count == 0)
         {
@@ -80,7 +81,9 @@ public abstract class Hdf5Object
         }
         if (attribute.Type.IsNumeric)
             throw new InvalidDataException($"{Reader.FileName}: {Path}: attribute '{name}' holds {attribute.Type.ElementType} numbers, not strings.");
-        values = attribute.Type.ToStrings(Reader, attribute.Data.Span, attribute.DataOffset, count, $"{Path} attribute '{name}'");
+        string path = $"{Path} attribute '{name}'";
+        Reader.Charge((long)count * IntPtr.Size, path, attribute.DataOffset, "the string array");
+        values = attribute.Type.ToStrings(Reader, attribute.Data.Span, attribute.DataOffset, count, path);
         return true;
     }
 
@@ -93,6 +96,7 @@ public abstract class Hdf5Object
         var type = attribute.Type;
         if (!type.IsNumeric && attribute.Space.ElementCount > 0)
             throw new InvalidDataException($"{Reader.FileName}: {Path}: attribute '{name}' holds strings, not numbers.");
+        Reader.Charge(attribute.Space.ElementCount * sizeof(double), $"{Path} attribute '{name}'", attribute.DataOffset, "the number array");
         var values = new double[attribute.Space.ElementCount];
         var data = attribute.Data.Span;
         for (int i = 0; i < values.Length; i++) values[i] = type.ToDouble(data.Slice(i * type.Size, type.Size));

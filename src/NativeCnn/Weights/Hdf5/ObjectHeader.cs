@@ -14,6 +14,10 @@ internal readonly record struct HeaderMessage(int Type, byte Flags, ReadOnlyMemo
 /// followed. The number of blocks and their total size are capped, and each block is visited once, so a corrupt
 /// continuation chain (a loop, or a huge fan-out) ends with an error instead of a hang.
 /// </summary>
+/// <remarks>
+/// One instance exists per header address (see <see cref="Hdf5Reader.Header"/>), so what is parsed from it (its
+/// attributes, a group's links) is kept here and shared by every hard link to the object.
+/// </remarks>
 internal sealed class ObjectHeader
 {
     public const int Nil = 0x00;
@@ -34,6 +38,10 @@ internal sealed class ObjectHeader
     private const int MaxBlocks = 1024;
     private const long MaxTotalBytes = 64L << 20;
 
+    // What one parsed message costs in memory beyond its body bytes (a HeaderMessage in the list), charged to the budget
+    // because a block of empty messages would otherwise decode to several times its size.
+    private const long MessageCost = 48;
+
     private ObjectHeader(long address, List<HeaderMessage> messages)
     {
         Address = address;
@@ -46,6 +54,12 @@ internal sealed class ObjectHeader
     /// <summary>Every message except NIL and continuation messages, in file order.</summary>
     public IReadOnlyList<HeaderMessage> Messages { get; }
 
+    /// <summary>The attributes, once an <see cref="Hdf5Object"/> at this address has parsed them.</summary>
+    public List<Hdf5Attribute>? Attributes { get; set; }
+
+    /// <summary>A group's links (name and object header address), once a <see cref="Hdf5Group"/> at this address has read them.</summary>
+    public List<(string Name, long Address)>? Links { get; set; }
+
     /// <summary>The first message of <paramref name="type"/>, or null.</summary>
     public HeaderMessage? Find(int type)
     {
@@ -54,10 +68,9 @@ internal sealed class ObjectHeader
         return null;
     }
 
-    /// <summary>Reads the object header at <paramref name="address"/>.</summary>
+    /// <summary>Reads the object header at <paramref name="address"/>; use <see cref="Hdf5Reader.Header"/>, which caches it.</summary>
     public static ObjectHeader Read(Hdf5Reader reader, long address, string objectPath)
     {
-        reader.CountObject(objectPath, address);
         reader.CheckRange(address, 16, objectPath, "object header");
         Span<byte> prefix = stackalloc byte[16];
         reader.ReadInto(address, prefix);
@@ -159,6 +172,7 @@ internal sealed class ObjectHeader
         if (type == Nil) return;
         if (type != Continuation)
         {
+            reader.Charge(MessageCost, objectPath, bodyOffset, "a header message");
             messages.Add(new HeaderMessage(type, flags, body, bodyOffset));
             return;
         }

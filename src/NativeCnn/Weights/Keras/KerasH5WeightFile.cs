@@ -22,6 +22,12 @@ namespace NativeCnn.Weights.Keras;
 /// layers needs the model's layer order from its configuration. Nested models (a <c>layers</c> group inside a layer),
 /// the model's own variables and optimizer state are not read, and bfloat16 variables are refused.
 /// </para>
+/// <para>
+/// The file may be untrusted: the HDF5 reader bounds what it decodes (see <see cref="Hdf5File"/>), and a file whose
+/// layout no Keras writer produces is refused with an <see cref="InvalidDataException"/> naming the layer: a layer listed
+/// twice in <c>layer_names</c>, a weight listed twice in <c>weight_names</c>, a listed weight that is missing, or two
+/// layers, <c>vars</c> groups or weights that are hard links to the same object.
+/// </para>
 /// </remarks>
 public sealed class KerasH5WeightFile
 {
@@ -50,7 +56,7 @@ public sealed class KerasH5WeightFile
     public IReadOnlyList<KerasWeightLayer> Layers { get; }
 
     /// <summary>Reads the Keras weight file at <paramref name="path"/>.</summary>
-    /// <exception cref="InvalidDataException">The file is corrupt or not a Keras weight file; the message says where.</exception>
+    /// <exception cref="InvalidDataException">The file is corrupt, not a Keras weight file, lays out its layers in a way no Keras writer does, or exceeds its decode budget (see the remarks); the message names the file, the object and the problem.</exception>
     /// <exception cref="NotSupportedException">The file uses an HDF5 feature or weight type this reader does not handle.</exception>
     public static KerasH5WeightFile Read(string path)
     {
@@ -59,7 +65,7 @@ public sealed class KerasH5WeightFile
     }
 
     /// <summary>Reads a Keras weight file from a readable, seekable stream, which is left open.</summary>
-    /// <exception cref="InvalidDataException">The data is corrupt or not a Keras weight file; the message says where.</exception>
+    /// <exception cref="InvalidDataException">The data is corrupt, not a Keras weight file, lays out its layers in a way no Keras writer does, or exceeds its decode budget (see the remarks); the message names the object and the problem.</exception>
     /// <exception cref="NotSupportedException">The file uses an HDF5 feature or weight type this reader does not handle.</exception>
     public static KerasH5WeightFile Read(Stream stream)
     {
@@ -68,7 +74,7 @@ public sealed class KerasH5WeightFile
     }
 
     /// <summary>Reads the Keras weights in an open HDF5 file.</summary>
-    /// <exception cref="InvalidDataException">The file is corrupt or not a Keras weight file; the message says where.</exception>
+    /// <exception cref="InvalidDataException">The file is corrupt, not a Keras weight file, lays out its layers in a way no Keras writer does, or exceeds its decode budget (see the remarks); the message names the file, the object and the problem.</exception>
     /// <exception cref="NotSupportedException">The file uses an HDF5 feature or weight type this reader does not handle.</exception>
     public static KerasH5WeightFile Read(Hdf5File file)
     {
@@ -90,17 +96,29 @@ public sealed class KerasH5WeightFile
     private static KerasH5WeightFile ReadLegacy(string fileName, Hdf5Group root, Hdf5Group weights, string[] layerNames)
     {
         var layers = new List<KerasWeightLayer>(layerNames.Length);
+        var layerGroups = new Dictionary<long, string>();
+        var datasets = new Dictionary<long, string>();
+        var seenLayers = new HashSet<string>(StringComparer.Ordinal);
         foreach (string layerName in layerNames)
         {
+            // Keras writes each layer of the model once, in a group of its own (layer names are unique in a model).
+            if (!seenLayers.Add(layerName))
+                throw new InvalidDataException($"{fileName}: {weights.Path}: layer_names lists layer '{layerName}' more than once.");
             if (!weights.TryGetGroup(layerName, out var group) || group.Name != layerName)
                 throw new InvalidDataException($"{fileName}: {weights.Path}: layer_names lists '{layerName}', but there is no such group.");
+            CheckDistinct(fileName, layerGroups, group, $"the group of layer '{layerName}'");
             var weightNames = ReadSplitStrings(group, "weight_names")
                 ?? throw new InvalidDataException($"{fileName}: {group.Path}: the layer group has no weight_names attribute.");
             var tensors = new List<WeightTensor>(weightNames.Length);
+            var seenWeights = new HashSet<string>(StringComparer.Ordinal);
             foreach (string weightName in weightNames)
             {
+                // h5py refuses to create a dataset twice, so a Keras writer cannot list one weight name twice.
+                if (!seenWeights.Add(weightName))
+                    throw new InvalidDataException($"{fileName}: {group.Path}: weight_names of layer '{layerName}' lists '{weightName}' more than once.");
                 if (!group.TryGetDataset(weightName, out var dataset))
-                    throw new InvalidDataException($"{fileName}: {group.Path}: weight_names lists '{weightName}', but there is no such dataset.");
+                    throw new InvalidDataException($"{fileName}: {group.Path}: weight_names of layer '{layerName}' lists '{weightName}', but there is no such dataset.");
+                CheckDistinct(fileName, datasets, dataset, $"weight '{weightName}' of layer '{layerName}'");
                 string name = weightName.EndsWith(":0", StringComparison.Ordinal) ? weightName[..^2] : weightName;
                 tensors.Add(ReadTensor(fileName, dataset, name));
             }
@@ -115,9 +133,13 @@ public sealed class KerasH5WeightFile
     private static KerasH5WeightFile ReadKeras3(string fileName, Hdf5Group layersGroup)
     {
         var keyed = new List<(string Key, KerasWeightLayer Layer)>();
+        var groups = new Dictionary<long, string>();
+        var datasets = new Dictionary<long, string>();
         foreach (var group in layersGroup.Groups)
         {
+            CheckDistinct(fileName, groups, group, $"the group of layer key '{group.Name}'");
             if (!group.TryGetGroup("vars", out var vars)) continue; // a nested model keeps its layers one level down
+            CheckDistinct(fileName, groups, vars, $"the vars group of layer key '{group.Name}'");
             string name = vars.HasAttribute("name") ? vars.GetStringAttribute("name") : group.Name;
             int count = vars.Datasets.Count;
             var tensors = new List<WeightTensor>(count);
@@ -126,6 +148,7 @@ public sealed class KerasH5WeightFile
                 string index = i.ToString(CultureInfo.InvariantCulture);
                 if (!vars.TryGetDataset(index, out var dataset))
                     throw new InvalidDataException($"{fileName}: {vars.Path}: {count} variables, but none named '{index}'.");
+                CheckDistinct(fileName, datasets, dataset, $"variable {index} of layer '{name}'");
                 if (dataset.HasAttribute("dtype") && dataset.GetStringAttribute("dtype") == "bfloat16")
                     throw new NotSupportedException($"{fileName}: {dataset.Path}: bfloat16 variables are not supported.");
                 tensors.Add(ReadTensor(fileName, dataset, $"{name}/vars/{index}"));
@@ -134,6 +157,19 @@ public sealed class KerasH5WeightFile
         }
         keyed.Sort((a, b) => CompareKeys(a.Key, b.Key));
         return new KerasH5WeightFile(KerasH5Format.Keras3, null, null, null, keyed.ConvertAll(k => k.Layer));
+    }
+
+    /// <summary>
+    /// Refuses a second path to an object already used: Keras creates a new group or dataset for every layer and weight,
+    /// so hard links between them can only come from a hand-made file, which would make one object count as many layers
+    /// or weights (and be decoded once for each).
+    /// </summary>
+    private static void CheckDistinct(string fileName, Dictionary<long, string> seen, Hdf5Object item, string what)
+    {
+        long address = item.Header.Address;
+        if (!seen.TryAdd(address, item.Path))
+            throw new InvalidDataException(
+                $"{fileName}: {item.Path}: {what} is the same object (header at byte {address}) as {seen[address]}; a Keras file has one per layer or weight.");
     }
 
     private static WeightTensor ReadTensor(string fileName, Hdf5Dataset dataset, string name)
