@@ -60,8 +60,16 @@ internal static class Converter
             if (height is not null || width is not null) throw new ArgumentException("--height/--width apply to files with a config; use --resolution with --arch.");
             model = ModelZoo.Create(arch, options);
             stderr.WriteLine($"loading the weights into the {model.Name} builder ...");
-            keras.LoadInto(model);
-            config = KerasModelConfig.ToJson(model);
+            try
+            {
+                keras.LoadInto(model);
+                config = KerasModelConfig.ToJson(model);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
         }
         else
         {

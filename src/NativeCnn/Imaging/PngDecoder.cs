@@ -163,17 +163,26 @@ internal static class PngDecoder
 
     private static int PassLength(int size, int origin, int step) => size <= origin ? 0 : (size - origin + step - 1) / step;
 
+    /// <summary>The bytes of filtered scanlines the header implies, refused (before anything is allocated) above one array.</summary>
     private static long RawSize(Header h)
     {
-        if (!h.Interlaced) return h.Height * (1 + h.RowBytes(h.Width));
         long total = 0;
-        for (int pass = 0; pass < 7; pass++)
+        if (!h.Interlaced)
         {
-            int w = PassLength(h.Width, PassX0[pass], PassDx[pass]);
-            int rows = PassLength(h.Height, PassY0[pass], PassDy[pass]);
-            if (w > 0) total += rows * (1 + h.RowBytes(w));
+            total = h.Height * (1 + h.RowBytes(h.Width));
         }
-        if (total > Array.MaxLength) throw ImageFormatErrors.Corrupt(Format, 16, "image data too large");
+        else
+        {
+            for (int pass = 0; pass < 7; pass++)
+            {
+                int w = PassLength(h.Width, PassX0[pass], PassDx[pass]);
+                int rows = PassLength(h.Height, PassY0[pass], PassDy[pass]);
+                if (w > 0) total += rows * (1 + h.RowBytes(w));
+            }
+        }
+        // At most 32768 x 32768 x 64 bits: 2^33 bytes and a little, so the sums above cannot overflow 64 bits.
+        if (total > Array.MaxLength)
+            throw ImageFormatErrors.Unsupported(Format, $"a {h.Width}x{h.Height} image of {h.BitsPerPixel} bits per pixel ({total} bytes of scanlines, more than the {Array.MaxLength} one buffer holds)");
         return total;
     }
 

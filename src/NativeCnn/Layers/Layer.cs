@@ -16,6 +16,7 @@ namespace NativeCnn.Layers;
 public abstract class Layer
 {
     private readonly List<LayerWeight> _weights = [];
+    private IWeightSource? _weightSource;
 
     /// <summary>Creates a layer with a Keras name.</summary>
     /// <exception cref="ArgumentException">The name is empty or contains '/'.</exception>
@@ -59,6 +60,23 @@ public abstract class Layer
         return new Node(this, inputs, output);
     }
 
+    /// <summary>
+    /// As <see cref="Call(Node[])"/> for a model built from a file: each weight is checked by <paramref name="weights"/>
+    /// before it is allocated, and left at zero instead of initialised, because the file supplies every value.
+    /// </summary>
+    internal Node Call(IWeightSource weights, params Node[] inputs)
+    {
+        _weightSource = weights;
+        try
+        {
+            return Call(inputs);
+        }
+        finally
+        {
+            _weightSource = null;
+        }
+    }
+
     /// <summary>The output shape for these input shapes (batch included).</summary>
     /// <exception cref="LayerException">The inputs do not fit the layer; the message names the layer and both shapes.</exception>
     public abstract TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes);
@@ -81,11 +99,13 @@ public abstract class Layer
     /// <summary>Creates the weights for these input shapes; called once, on the first <see cref="Call(Node[])"/>.</summary>
     protected virtual void Build(IReadOnlyList<TensorShape> inputShapes) { }
 
-    /// <summary>Adds a weight filled by <paramref name="initializer"/>.</summary>
+    /// <summary>Adds a weight filled by <paramref name="initializer"/> (when built from a file: checked first, left for the file to fill).</summary>
     protected LayerWeight AddWeight(string name, TensorShape shape, Initializer initializer, bool trainable = true)
     {
+        var source = _weightSource;
+        source?.Reserve(this, name, shape);
         var tensor = new Tensor(shape);
-        initializer.Fill(tensor.Span, shape, SeedFor(name));
+        if (source is null) initializer.Fill(tensor.Span, shape, SeedFor(name));
         var weight = new LayerWeight(this, name, tensor, trainable);
         _weights.Add(weight);
         return weight;
@@ -120,4 +140,16 @@ public abstract class Layer
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name} ({ClassName})";
+}
+
+/// <summary>
+/// The file a model is being built from, seen by <see cref="Layer"/> while it creates its weights: a loader checks each
+/// declared weight against the file's tensors before anything is allocated for it, so a config that declares more than
+/// the file holds is refused up front.
+/// </summary>
+internal interface IWeightSource
+{
+    /// <summary>Claims a file tensor for weight <paramref name="name"/> of <paramref name="layer"/>; throws
+    /// <see cref="InvalidDataException"/> naming both when the file holds none of that shape left.</summary>
+    void Reserve(Layer layer, string name, TensorShape shape);
 }

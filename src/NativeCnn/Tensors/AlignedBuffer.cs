@@ -11,7 +11,15 @@ public sealed unsafe class AlignedBuffer : SafeHandle
     /// <summary>The alignment of every buffer, in bytes.</summary>
     public const int Alignment = 64;
 
+    private static long s_liveBytes, s_allocatedBytes;
+
     private readonly long _byteCount;
+
+    /// <summary>Bytes held by buffers not yet released, process-wide (for tests: a failed load must return to where it began).</summary>
+    internal static long LiveBytes => Interlocked.Read(ref s_liveBytes);
+
+    /// <summary>Bytes ever allocated, process-wide (for tests: a refused file must allocate nothing for what it declares).</summary>
+    internal static long AllocatedBytes => Interlocked.Read(ref s_allocatedBytes);
 
     /// <summary>Allocates <paramref name="floatCount"/> zeroed floats.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The count is negative or larger than a span can address.</exception>
@@ -27,6 +35,8 @@ public sealed unsafe class AlignedBuffer : SafeHandle
         NativeMemory.Clear(p, (nuint)_byteCount);
         SetHandle((IntPtr)p);
         GC.AddMemoryPressure(_byteCount);
+        Interlocked.Add(ref s_liveBytes, _byteCount);
+        Interlocked.Add(ref s_allocatedBytes, _byteCount);
     }
 
     /// <summary>The number of floats in the buffer.</summary>
@@ -53,6 +63,7 @@ public sealed unsafe class AlignedBuffer : SafeHandle
     {
         NativeMemory.AlignedFree((void*)handle);
         GC.RemoveMemoryPressure(_byteCount);
+        Interlocked.Add(ref s_liveBytes, -_byteCount);
         return true;
     }
 }

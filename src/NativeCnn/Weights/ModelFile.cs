@@ -45,23 +45,39 @@ public static class ModelFile
     /// <param name="path">A file written by <see cref="Save"/> or the weights converter.</param>
     /// <param name="inputHeight">Input height when the stored config leaves it open, or to override it.</param>
     /// <param name="inputWidth">Input width, likewise.</param>
-    /// <exception cref="InvalidDataException">The file is not valid, has no model config, or its weights do not fit the config.</exception>
+    /// <remarks>
+    /// The file is treated as untrusted. Its safetensors header is validated against the file's length before any
+    /// tensor is read (see <see cref="SafeTensorsFile"/>), and every weight a layer of its config declares is checked
+    /// against the header's tensors before it is allocated: a config declaring a weight of a shape the file does not
+    /// hold is refused at once, so a load never allocates more than the file holds. A load that fails releases every
+    /// weight it allocated before the exception leaves. Every refusal is an <see cref="InvalidDataException"/> or
+    /// <see cref="NotSupportedException"/> whose message starts with <paramref name="path"/> and names the layer, the
+    /// weight or the argument and its value. The file names no other path, so nothing outside it is read.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The file is not valid, has no model config, its config is broken, or its weights do not fit the config.</exception>
+    /// <exception cref="NotSupportedException">A layer class or argument of the config is not supported; the message names the layer.</exception>
+    /// <exception cref="ArgumentException">The config leaves the input size open and <paramref name="inputHeight"/>/<paramref name="inputWidth"/> was not given.</exception>
     public static Model Load(string path, int? inputHeight = null, int? inputWidth = null)
     {
-        using var file = new SafeTensorsFile(path);
-        if (!file.Metadata.TryGetValue(KerasConfigKey, out string? config))
-            throw new InvalidDataException($"{path}: no '{KerasConfigKey}' in the safetensors metadata, so the model cannot be rebuilt; build it in code and call LoadWeights.");
-        var model = KerasModelConfig.Build(config, inputHeight, inputWidth);
-        try
+        ArgumentNullException.ThrowIfNull(path);
+        return UntrustedInput.NamingFile(path, () =>
         {
-            WeightAssignment.ByName(model, ReadAll(file));
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+            using var file = new SafeTensorsFile(path);
+            if (!file.Metadata.TryGetValue(KerasConfigKey, out string? config))
+                throw new InvalidDataException($"{path}: no '{KerasConfigKey}' in the safetensors metadata, so the model cannot be rebuilt; build it in code and call LoadWeights.");
+            var shapes = new FileWeightShapes(path, file.Names.Select(name => (name, file.GetInfo(name).Shape)));
+            var model = KerasModelConfig.Build(config, inputHeight, inputWidth, shapes);
+            try
+            {
+                WeightAssignment.ByName(model, ReadAll(file));
+                return model;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        });
     }
 
     /// <summary>
@@ -69,10 +85,17 @@ public static class ModelFile
     /// the names match, otherwise, for files whose names differ (a legacy export, a renamed model), layer by layer in
     /// file order as Keras's topological loader does, with every shape checked.
     /// </summary>
-    /// <exception cref="InvalidDataException">Neither names nor layer order and shapes fit the model; the message names the weights.</exception>
+    /// <remarks>The file is validated as for <see cref="Load"/>; every refusal's message starts with <paramref name="path"/>.</remarks>
+    /// <exception cref="InvalidDataException">The file is not valid, or neither names nor layer order and shapes fit the model; the message names the weights.</exception>
     public static void LoadWeights(this Model model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(path);
+        UntrustedInput.NamingFile(path, () => Assign(model, path));
+    }
+
+    private static void Assign(Model model, string path)
+    {
         using var file = new SafeTensorsFile(path);
         var weights = ReadAll(file);
         var modelNames = model.Weights.Select(w => w.FullName).ToHashSet(StringComparer.Ordinal);

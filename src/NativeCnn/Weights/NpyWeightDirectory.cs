@@ -27,18 +27,25 @@ public static class NpyWeightDirectory
     /// <see cref="WeightAssignment.ByName"/>): every weight must have a file of its shape, and every <c>.npy</c> file
     /// must belong to a weight, so nothing is silently left at its initial value.
     /// </summary>
-    /// <exception cref="InvalidDataException">A file is missing, unused, unreadable or of the wrong shape; the message names it.</exception>
+    /// <remarks>
+    /// The rule for TensorFlow.js weight shards holds here too: a listed file that is a symbolic link leading out of
+    /// <paramref name="directory"/> (as an unpacked archive may hold) is refused without being read.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">A file is missing, unused, unreadable, of the wrong shape or a link out of the folder; the message names it.</exception>
     public static void Load(Model model, string directory)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"No weight directory '{directory}'.");
-        WeightAssignment.ByName(model, Directory.EnumerateFiles(directory, "*.npy").Order(StringComparer.Ordinal).Select(Read));
+        var folder = new ModelFolder(directory, directory);
+        var files = Directory.EnumerateFiles(directory, "*.npy").Select(Path.GetFileName).Order(StringComparer.Ordinal)
+            .Select(name => (Name: name!, Path: folder.ResolveFile(name!, $"weight file '{name}'"))).ToList();
+        WeightAssignment.ByName(model, files.Select(file => Read(file.Name, file.Path)));
     }
 
-    private static WeightTensor Read(string path)
+    private static WeightTensor Read(string fileName, string path)
     {
         using var tensor = NpyFile.Read(path);
-        string name = Path.GetFileNameWithoutExtension(path).Replace("__", "/", StringComparison.Ordinal);
+        string name = Path.GetFileNameWithoutExtension(fileName).Replace("__", "/", StringComparison.Ordinal);
         var shape = new int[tensor.Shape.Rank];
         for (int d = 0; d < shape.Length; d++) shape[d] = tensor.Shape[d];
         return new WeightTensor(name, shape, tensor.ToArray());

@@ -44,11 +44,26 @@ public sealed class KerasFile
     public IEnumerable<WeightTensor> Weights => Layers.SelectMany(l => l.Weights);
 
     /// <summary>Reads a Keras or TensorFlow.js model file.</summary>
+    /// <remarks>
+    /// The file is treated as untrusted. The paths a TensorFlow.js <c>model.json</c> names (its weight shards) must
+    /// resolve, symbolic links followed, inside the folder of <c>model.json</c>, or they are refused without being
+    /// touched. Sizes are checked before anything is allocated or inflated for them: a <c>.keras</c> archive's
+    /// <c>config.json</c> may hold at most 64 MiB and its <c>model.weights.h5</c> at most 100 times its compressed size
+    /// (any ratio up to 16 MiB), both counted while inflating as well, since a zip header can lie; shards must hold what
+    /// the manifest declares. Every refusal is an <see cref="InvalidDataException"/> (a corrupt or hostile file) or a
+    /// <see cref="NotSupportedException"/> (a valid file this library does not handle) whose message starts with
+    /// the file's path and names the member, weight or value concerned.
+    /// </remarks>
     /// <exception cref="InvalidDataException">The file is of no known format, or corrupt; the message says where.</exception>
     /// <exception cref="NotSupportedException">The file uses a feature the readers do not handle; the message names it.</exception>
     public static KerasFile Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        return UntrustedInput.NamingFile(path, () => ReadFormat(path));
+    }
+
+    private static KerasFile ReadFormat(string path)
+    {
         Span<byte> head = stackalloc byte[8];
         int read;
         using (var stream = File.OpenRead(path)) read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
@@ -72,11 +87,25 @@ public sealed class KerasFile
         var weightsEntry = zip.GetEntry("model.weights.h5")
             ?? throw new NotSupportedException($"{path}: the .keras archive has no model.weights.h5 (npz or sharded weights are not supported).");
         string config;
-        using (var reader = new StreamReader(configEntry.Open(), Encoding.UTF8)) config = reader.ReadToEnd();
-        using var weights = new MemoryStream(checked((int)weightsEntry.Length));
-        using (var entry = weightsEntry.Open()) entry.CopyTo(weights);
-        weights.Position = 0;
+        using (var bytes = UntrustedInput.ReadMember(path, configEntry, UntrustedInput.MaxJsonBytes))
+            config = Encoding.UTF8.GetString(bytes.GetBuffer(), 0, (int)bytes.Length);
+        using var weights = UntrustedInput.ReadMember(path, weightsEntry, WeightsMemberLimit(path, weightsEntry));
         return FromH5(path, KerasH5WeightFile.Read(weights), config, "Keras 3 .keras archive");
+    }
+
+    /// <summary>What a weights member may inflate to: a sane ratio to its compressed bytes, which must lie in the archive.</summary>
+    private static long WeightsMemberLimit(string path, ZipArchiveEntry entry)
+    {
+        long archive = new FileInfo(path).Length;
+        if (entry.CompressedLength > archive)
+            throw new InvalidDataException($"{path}: member '{entry.FullName}' declares {entry.CompressedLength} compressed bytes in a {archive}-byte archive.");
+        long limit = Math.Max(UntrustedInput.SmallMemberBytes, entry.CompressedLength * UntrustedInput.MaxWeightsRatio);
+        if (entry.Length > limit)
+            throw new InvalidDataException($"{path}: member '{entry.FullName}' declares {entry.Length} bytes from {entry.CompressedLength} compressed, "
+                + $"more than the {UntrustedInput.MaxWeightsRatio}:1 a weights file can inflate to (a zip bomb?).");
+        if (entry.Length > Array.MaxLength)
+            throw new NotSupportedException($"{path}: member '{entry.FullName}' declares {entry.Length} bytes; weights members above {Array.MaxLength} bytes are not supported.");
+        return limit;
     }
 
     private static KerasFile FromH5(string path, KerasH5WeightFile h5, string? config, string format)
@@ -90,12 +119,21 @@ public sealed class KerasFile
     }
 
     /// <summary>Builds the model from the file's config and loads its weights.</summary>
-    /// <exception cref="InvalidDataException">The file has no model config (a weights-only file), or its weights do not fit.</exception>
+    /// <remarks>
+    /// Every weight a layer of the config declares is checked against the file's tensors before it is allocated (a
+    /// config that declares a weight of a shape the file does not hold is refused at once, whatever its size), so the
+    /// memory a load takes is bounded by what the file really holds; a load that fails releases every weight it
+    /// allocated before the exception leaves. Errors name this file, the layer and the value.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The file has no model config (a weights-only file), the config is broken, or its weights do not fit.</exception>
+    /// <exception cref="NotSupportedException">A layer class or argument of the config is not supported; the message names the layer.</exception>
+    /// <exception cref="ArgumentException">The config leaves the input size open and <paramref name="inputHeight"/>/<paramref name="inputWidth"/> was not given.</exception>
     public Model BuildModel(int? inputHeight = null, int? inputWidth = null)
     {
         if (ModelConfigJson is null)
             throw new InvalidDataException($"{Path}: {Format} holds weights only, no model config; build the model in code and call LoadInto.");
-        var model = KerasModelConfig.Build(ModelConfigJson, inputHeight, inputWidth);
+        var model = UntrustedInput.NamingFile(Path, () =>
+            KerasModelConfig.Build(ModelConfigJson, inputHeight, inputWidth, new FileWeightShapes(Path, Weights)));
         try
         {
             LoadInto(model);
@@ -117,6 +155,11 @@ public sealed class KerasFile
     public void LoadInto(Model model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        UntrustedInput.NamingFile(Path, () => Assign(model));
+    }
+
+    private void Assign(Model model)
+    {
         var withWeights = Layers.Where(l => l.Weights.Count > 0).ToArray();
         var modelLayers = model.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
         if (_namedByKeras3Key || withWeights.Any(l => l.Weights[0].WeightName.All(char.IsAsciiDigit)))

@@ -24,22 +24,56 @@ public static class KerasModelConfig
     /// optionally wrapped as <c>{"model_config": ...}</c>.</param>
     /// <param name="inputHeight">Input height when the config leaves it open (<c>None</c>), or to override it.</param>
     /// <param name="inputWidth">Input width, likewise.</param>
-    /// <exception cref="InvalidDataException">The JSON is not a Keras model config, or a reference in it is broken.</exception>
+    /// <remarks>
+    /// The config is treated as untrusted: every value is checked for its JSON kind and range, a wrong one (a string
+    /// for a number, a kernel size of 2^32, a negative filter count, a missing key) is an
+    /// <see cref="InvalidDataException"/> naming the layer and the argument, and a layer's own refusal of its arguments
+    /// or inputs comes out as one too, naming the layer. A failed build releases every weight it allocated. A config
+    /// alone cannot be checked against weights; the file loaders (<see cref="KerasFile.BuildModel"/>,
+    /// <see cref="ModelFile.Load"/>) check each declared weight against the file before allocating it.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The JSON is not a Keras model config, a value in it is of the wrong kind or out
+    /// of range, a layer refuses its arguments or inputs, or a reference in it is broken.</exception>
     /// <exception cref="NotSupportedException">A layer class or argument is not supported; the message names the layer.</exception>
-    public static Model Build(string configJson, int? inputHeight = null, int? inputWidth = null)
+    /// <exception cref="ArgumentException">The input size is open (<c>None</c>) and <paramref name="inputHeight"/>/<paramref name="inputWidth"/> was not given.</exception>
+    public static Model Build(string configJson, int? inputHeight = null, int? inputWidth = null) =>
+        Build(configJson, inputHeight, inputWidth, weights: null);
+
+    /// <summary>
+    /// As <see cref="Build(string, int?, int?)"/> for a model whose weights come from a file: every weight a layer
+    /// declares is checked by <paramref name="weights"/> before it is allocated, and left to the file to fill.
+    /// </summary>
+    internal static Model Build(string configJson, int? inputHeight, int? inputWidth, IWeightSource? weights)
     {
         ArgumentNullException.ThrowIfNull(configJson);
-        using var document = ParseDocument(configJson);
-        var root = document.RootElement;
-        if (root.TryGetProperty("model_config", out var wrapped)) root = wrapped;
-        var context = new BuildContext(inputHeight, inputWidth);
-        var (name, input, output) = BuildContainer(root, context, outerInput: null);
-        return new Model(name, input, output);
+        if (configJson.Length > UntrustedInput.MaxJsonBytes)
+            throw new InvalidDataException($"The Keras model config has {configJson.Length} characters, more than the {UntrustedInput.MaxJsonBytes} accepted.");
+        var context = new BuildContext(inputHeight, inputWidth, weights);
+        try
+        {
+            using var document = ParseDocument(configJson);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("model_config", out var wrapped)) root = wrapped;
+            var (name, input, output) = BuildContainer(root, context, outerInput: null);
+            try
+            {
+                return new Model(name, input, output);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{name}: {e.Message}", e);
+            }
+        }
+        catch
+        {
+            context.ReleaseWeights();
+            throw;
+        }
     }
 
     /// <summary>
     /// Serializes <paramref name="model"/> as a Keras 2 functional model config (the form <c>model.to_json()</c> and
-    /// TensorFlow.js write), which <see cref="Build"/> reads back into the same graph. Only the arguments that define the
+    /// TensorFlow.js write), which <see cref="Build(string, int?, int?)"/> reads back into the same graph. Only the arguments that define the
     /// computation are written; initializers, regularizers and training arguments are not.
     /// </summary>
     /// <exception cref="NotSupportedException">A layer type has no Keras config form.</exception>
@@ -247,11 +281,23 @@ public static class KerasModelConfig
         }
     }
 
-    private sealed class BuildContext(int? inputHeight, int? inputWidth)
+    private sealed class BuildContext(int? inputHeight, int? inputWidth, IWeightSource? weights)
     {
         public int? InputHeight { get; } = inputHeight;
         public int? InputWidth { get; } = inputWidth;
+        public IWeightSource? Weights { get; } = weights;
         public HashSet<string> LayerNames { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Every layer created so far, so that a failed build can release their weights.</summary>
+        public List<Layer> Layers { get; } = [];
+
+        public void ReleaseWeights()
+        {
+            foreach (var layer in Layers)
+            {
+                foreach (var weight in layer.Weights) weight.Value.Dispose();
+            }
+        }
     }
 
     /// <summary>Builds a Functional or Sequential container; when nested, <paramref name="outerInput"/> replaces its input layer.</summary>
@@ -259,28 +305,30 @@ public static class KerasModelConfig
     {
         string className = RequiredString(model, "class_name", "model config");
         var config = Required(model, "config", className);
-        string name = config.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "model";
+        string name = config.ValueKind == JsonValueKind.Object && config.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
+            ? n.GetString()!
+            : "model";
         return className switch
         {
             "Functional" or "Model" => BuildFunctional(name, config, context, outerInput),
             "Sequential" => BuildSequential(name, config, context, outerInput),
-            _ => throw new NotSupportedException($"Model class '{className}' is not supported (Functional, Model or Sequential)."),
+            _ => throw new NotSupportedException($"Model class '{Shorten(className)}' is not supported (Functional, Model or Sequential)."),
         };
     }
 
     private static (string, Node, Node) BuildFunctional(string name, JsonElement config, BuildContext context, Node? outerInput)
     {
         var nodes = new Dictionary<string, Node>(StringComparer.Ordinal);
-        var inputNames = LayerReferences(Required(config, "input_layers", name));
-        var outputNames = LayerReferences(Required(config, "output_layers", name));
+        var inputNames = LayerReferences(Required(config, "input_layers", name), name, "input_layers");
+        var outputNames = LayerReferences(Required(config, "output_layers", name), name, "output_layers");
         if (inputNames.Count != 1 || outputNames.Count != 1)
             throw new NotSupportedException($"{name}: only single-input single-output models are supported, got {inputNames.Count} inputs and {outputNames.Count} outputs.");
 
-        foreach (var layer in Required(config, "layers", name).EnumerateArray())
+        foreach (var layer in RequiredArray(config, "layers", name).EnumerateArray())
         {
             string className = RequiredString(layer, "class_name", name);
-            var layerConfig = Required(layer, "config", className);
-            string layerName = LayerName(layer, layerConfig);
+            var layerConfig = RequiredObject(layer, "config", className);
+            string layerName = LayerName(layer, layerConfig, className);
             if (className == "InputLayer")
             {
                 nodes[layerName] = outerInput ?? CreateInput(layerName, layerConfig, context);
@@ -291,23 +339,23 @@ public static class KerasModelConfig
             for (int i = 0; i < inputs.Length; i++)
                 inputs[i] = nodes.TryGetValue(inbound[i], out var node)
                     ? node
-                    : throw new InvalidDataException($"{layerName}: inbound layer '{inbound[i]}' is not defined before it.");
+                    : throw new InvalidDataException($"{layerName}: inbound layer '{Shorten(inbound[i])}' is not defined before it.");
             nodes[layerName] = CallLayer(className, layer, layerName, layerConfig, inputs, context);
         }
-        Node Lookup(string n) => nodes.TryGetValue(n, out var node) ? node : throw new InvalidDataException($"{name}: no layer named '{n}'.");
+        Node Lookup(string n) => nodes.TryGetValue(n, out var node) ? node : throw new InvalidDataException($"{name}: no layer named '{Shorten(n)}'.");
         return (name, Lookup(inputNames[0]), Lookup(outputNames[0]));
     }
 
     private static (string, Node, Node) BuildSequential(string name, JsonElement config, BuildContext context, Node? outerInput)
     {
         // Keras 2 writes the layer list as config.layers; very old files write config itself as the list.
-        var layers = config.ValueKind == JsonValueKind.Array ? config : Required(config, "layers", name);
+        var layers = config.ValueKind == JsonValueKind.Array ? config : RequiredArray(config, "layers", name);
         Node? input = outerInput, current = outerInput;
         foreach (var layer in layers.EnumerateArray())
         {
             string className = RequiredString(layer, "class_name", name);
-            var layerConfig = Required(layer, "config", className);
-            string layerName = LayerName(layer, layerConfig);
+            var layerConfig = RequiredObject(layer, "config", className);
+            string layerName = LayerName(layer, layerConfig, className);
             if (className == "InputLayer")
             {
                 input ??= CreateInput(layerName, layerConfig, context);
@@ -334,7 +382,7 @@ public static class KerasModelConfig
 
     private static Node CreateInput(string name, JsonElement config, BuildContext context)
     {
-        if (!TryGetShape(config, out var shape))
+        if (!TryGetShape(name, config, out var shape))
             throw new InvalidDataException($"{name}: no batch_input_shape or batch_shape, so the input size is unknown.");
         if (shape.Length != 4)
             throw new NotSupportedException($"{name}: only image inputs (batch, height, width, channels) are supported, got rank {shape.Length}.");
@@ -342,18 +390,34 @@ public static class KerasModelConfig
         int width = context.InputWidth ?? shape[2] ?? throw new ArgumentException($"{name}: the input width is open (None); pass inputWidth.");
         int channels = shape[3] ?? throw new InvalidDataException($"{name}: the input channel count is open (None).");
         context.LayerNames.Add(name);
-        return Node.Input(height, width, channels, name);
+        try
+        {
+            return Node.Input(height, width, channels, name);
+        }
+        catch (ArgumentException e)
+        {
+            throw LayerError(name, "InputLayer", e);
+        }
     }
 
-    private static bool TryGetShape(JsonElement config, out int?[] shape)
+    /// <summary>The input shape, each dimension a positive integer or null (open); anything else is refused.</summary>
+    private static bool TryGetShape(string name, JsonElement config, out int?[] shape)
     {
         foreach (string key in (ReadOnlySpan<string>)["batch_input_shape", "batch_shape"])
         {
-            if (config.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.Array)
+            if (!config.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null) continue;
+            if (value.ValueKind != JsonValueKind.Array)
+                throw new InvalidDataException($"{name} (InputLayer): '{key}' is {Describe(value)}, not a list of dimensions.");
+            shape = new int?[value.GetArrayLength()];
+            int axis = 0;
+            foreach (var d in value.EnumerateArray())
             {
-                shape = value.EnumerateArray().Select(d => d.ValueKind == JsonValueKind.Null ? (int?)null : d.GetInt32()).ToArray();
-                return true;
+                if (d.ValueKind == JsonValueKind.Null) shape[axis] = null;
+                else if (TryInt(d, out int size) && size >= 1) shape[axis] = size;
+                else throw new InvalidDataException($"{name} (InputLayer): '{key}'[{axis}] is {Describe(d)}, not a positive 32-bit integer or null.");
+                axis++;
             }
+            return true;
         }
         shape = [];
         return false;
@@ -368,7 +432,25 @@ public static class KerasModelConfig
         }
         if (!context.LayerNames.Add(name))
             throw new NotSupportedException($"{name}: the layer is used more than once (shared layers are not supported).");
-        return CreateLayer(className, name, config).Call(inputs);
+        try
+        {
+            var created = CreateLayer(className, name, config);
+            context.Layers.Add(created);
+            return context.Weights is { } weights ? created.Call(weights, inputs) : created.Call(inputs);
+        }
+        catch (Exception e) when (e is ArgumentException or OverflowException)
+        {
+            // A layer refusing its arguments or inputs (filters < 1, a window larger than its input, a shape too large).
+            throw LayerError(name, className, e);
+        }
+    }
+
+    private static InvalidDataException LayerError(string name, string className, Exception e)
+    {
+        string reason = e.Message;
+        if (e is ArgumentException { ParamName: { } parameter }) reason = reason.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal);
+        if (reason.StartsWith(name + ": ", StringComparison.Ordinal)) reason = reason[(name.Length + 2)..];
+        return new InvalidDataException($"{name} ({className}): {reason}", e);
     }
 
     /// <summary>Maps one Keras layer config to a layer, reading every argument that changes the result.</summary>
@@ -398,7 +480,7 @@ public static class KerasModelConfig
             "Reshape" => new Reshape(name, reader.IntList("target_shape")),
             "Rescaling" => new Rescaling(name, reader.FloatOrList("scale"), reader.FloatOrList("offset", 0f)),
             "Normalization" => CreateNormalization(reader),
-            _ => throw new NotSupportedException($"{name}: layer class '{className}' is not supported."),
+            _ => throw new NotSupportedException($"{name}: layer class '{Shorten(className)}' is not supported."),
         };
         return layer;
     }
@@ -434,19 +516,28 @@ public static class KerasModelConfig
         return new Normalization(r.LayerName, mean, variance);
     }
 
-    private static string LayerName(JsonElement layer, JsonElement config)
+    private static string LayerName(JsonElement layer, JsonElement config, string className)
     {
         if (config.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String) return n.GetString()!;
         if (layer.TryGetProperty("name", out n) && n.ValueKind == JsonValueKind.String) return n.GetString()!;
-        throw new InvalidDataException("A layer in the model config has no name.");
+        throw new InvalidDataException($"A {Shorten(className)} layer in the model config has no name (a string in 'config.name' or 'name').");
     }
 
     /// <summary>Names in <c>input_layers</c>/<c>output_layers</c>: <c>[["name", 0, 0], ...]</c> or a single <c>["name", 0, 0]</c>.</summary>
-    private static List<string> LayerReferences(JsonElement references)
+    private static List<string> LayerReferences(JsonElement references, string owner, string property)
     {
-        if (references.ValueKind != JsonValueKind.Array || references.GetArrayLength() == 0) return [];
+        if (references.ValueKind != JsonValueKind.Array)
+            throw new InvalidDataException($"{owner}: '{property}' is {Describe(references)}, not a list of [\"layer\", node, tensor] references.");
+        if (references.GetArrayLength() == 0) return [];
         if (references[0].ValueKind == JsonValueKind.String) return [references[0].GetString()!];
-        return references.EnumerateArray().Select(r => r[0].GetString()!).ToList();
+        var names = new List<string>();
+        foreach (var reference in references.EnumerateArray())
+        {
+            if (reference.ValueKind != JsonValueKind.Array || reference.GetArrayLength() == 0 || reference[0].ValueKind != JsonValueKind.String)
+                throw new InvalidDataException($"{owner}: '{property}' entry {Describe(reference)} is not a [\"layer\", node, tensor] reference.");
+            names.Add(reference[0].GetString()!);
+        }
+        return names;
     }
 
     /// <summary>
@@ -456,45 +547,88 @@ public static class KerasModelConfig
     private static List<string> InboundLayers(JsonElement layer, string layerName)
     {
         if (!layer.TryGetProperty("inbound_nodes", out var calls) || calls.ValueKind != JsonValueKind.Array)
-            throw new InvalidDataException($"{layerName}: no inbound_nodes.");
+            throw new InvalidDataException($"{layerName}: no inbound_nodes list.");
         if (calls.GetArrayLength() != 1)
             throw new NotSupportedException($"{layerName}: called {calls.GetArrayLength()} times; only layers called once are supported.");
         var call = calls[0];
         var names = new List<string>();
         if (call.ValueKind == JsonValueKind.Array)
         {
-            foreach (var tensor in call.EnumerateArray()) names.Add(tensor[0].GetString()!);
+            foreach (var tensor in call.EnumerateArray())
+            {
+                if (tensor.ValueKind != JsonValueKind.Array || tensor.GetArrayLength() == 0 || tensor[0].ValueKind != JsonValueKind.String)
+                    throw new InvalidDataException($"{layerName}: inbound_nodes entry {Describe(tensor)} is not a [\"layer\", node, tensor, {{}}] reference.");
+                names.Add(tensor[0].GetString()!);
+            }
+        }
+        else if (call.ValueKind == JsonValueKind.Object)
+        {
+            CollectKerasTensors(Required(call, "args", layerName), names, layerName);
         }
         else
         {
-            CollectKerasTensors(Required(call, "args", layerName), names);
+            throw new InvalidDataException($"{layerName}: inbound_nodes[0] is {Describe(call)}, not a list of references or a Keras 3 call object.");
         }
         if (names.Count == 0) throw new InvalidDataException($"{layerName}: inbound_nodes names no input.");
         return names;
     }
 
-    private static void CollectKerasTensors(JsonElement value, List<string> names)
+    private static void CollectKerasTensors(JsonElement value, List<string> names, string layerName)
     {
         if (value.ValueKind == JsonValueKind.Array)
         {
-            foreach (var item in value.EnumerateArray()) CollectKerasTensors(item, names);
+            foreach (var item in value.EnumerateArray()) CollectKerasTensors(item, names, layerName);
         }
         else if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("config", out var config)
                  && config.ValueKind == JsonValueKind.Object && config.TryGetProperty("keras_history", out var history))
         {
+            if (history.ValueKind != JsonValueKind.Array || history.GetArrayLength() == 0 || history[0].ValueKind != JsonValueKind.String)
+                throw new InvalidDataException($"{layerName}: keras_history is {Describe(history)}, not a [\"layer\", node, tensor] reference.");
             names.Add(history[0].GetString()!);
         }
     }
 
-    private static JsonElement Required(JsonElement obj, string property, string owner) =>
-        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(property, out var value)
+    private static JsonElement Required(JsonElement obj, string property, string owner)
+    {
+        if (obj.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{Shorten(owner)}: expected an object with '{property}', got {Describe(obj)}.");
+        return obj.TryGetProperty(property, out var value)
             ? value
-            : throw new InvalidDataException($"{owner}: the model config has no '{property}'.");
+            : throw new InvalidDataException($"{Shorten(owner)}: the model config has no '{property}'.");
+    }
+
+    private static JsonElement RequiredObject(JsonElement obj, string property, string owner) =>
+        Required(obj, property, owner) is { ValueKind: JsonValueKind.Object } value
+            ? value
+            : throw new InvalidDataException($"{Shorten(owner)}: '{property}' is {Describe(Required(obj, property, owner))}, not an object.");
+
+    private static JsonElement RequiredArray(JsonElement obj, string property, string owner) =>
+        Required(obj, property, owner) is { ValueKind: JsonValueKind.Array } value
+            ? value
+            : throw new InvalidDataException($"{Shorten(owner)}: '{property}' is {Describe(Required(obj, property, owner))}, not a list.");
 
     private static string RequiredString(JsonElement obj, string property, string owner) =>
         Required(obj, property, owner) is { ValueKind: JsonValueKind.String } value
             ? value.GetString()!
-            : throw new InvalidDataException($"{owner}: '{property}' is not a string.");
+            : throw new InvalidDataException($"{Shorten(owner)}: '{property}' is not a string.");
+
+    /// <summary>A JSON number that is a 32-bit integer (not 3.5, not 2^32, not "3").</summary>
+    private static bool TryInt(JsonElement value, out int result)
+    {
+        result = 0;
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out result);
+    }
+
+    /// <summary>A value for a message: its JSON text, cut short so that a huge value cannot flood it.</summary>
+    private static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Object => $"an object {Shorten(value.GetRawText())}",
+        JsonValueKind.Array => $"a list {Shorten(value.GetRawText())}",
+        JsonValueKind.String => $"the string {Shorten(value.GetRawText())}",
+        _ => Shorten(value.GetRawText()),
+    };
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : $"{text[..77]}...";
 
     /// <summary>Typed access to one layer's config arguments, with errors that name the layer and the argument.</summary>
     private readonly struct ArgumentReader(string layerName, string className, JsonElement config)
@@ -503,45 +637,56 @@ public static class KerasModelConfig
 
         public NotSupportedException Unsupported(string what) => new($"{LayerName} ({className}): {what} is not supported.");
 
-        private InvalidDataException Invalid(string argument, JsonElement value) =>
-            new($"{LayerName} ({className}): argument '{argument}' has an unexpected value {value.GetRawText()}.");
+        private InvalidDataException Invalid(string argument, JsonElement value, string expected) =>
+            new($"{LayerName} ({className}): argument '{argument}' is {Describe(value)}, not {expected}.");
+
+        private InvalidDataException Missing(string argument) => new($"{LayerName} ({className}): missing argument '{argument}'.");
 
         private bool TryGet(string argument, out JsonElement value) =>
             config.TryGetProperty(argument, out value) && value.ValueKind != JsonValueKind.Null;
 
         public void RequireChannelsLast()
         {
-            if (TryGet("data_format", out var format) && format.GetString() != "channels_last") throw Unsupported($"data_format '{format.GetString()}'");
+            if (!TryGet("data_format", out var format)) return;
+            if (format.ValueKind != JsonValueKind.String) throw Invalid("data_format", format, "a string");
+            if (format.GetString() != "channels_last") throw Unsupported($"data_format '{Shorten(format.GetString()!)}'");
         }
 
         public int Int(string argument, int? fallback = null)
         {
-            if (!TryGet(argument, out var value)) return fallback ?? throw new InvalidDataException($"{LayerName} ({className}): missing argument '{argument}'.");
-            return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int result) ? result : throw Invalid(argument, value);
+            if (!TryGet(argument, out var value)) return fallback ?? throw Missing(argument);
+            return TryInt(value, out int result) ? result : throw Invalid(argument, value, "a 32-bit integer");
         }
 
-        public double Double(string argument, double? fallback = null) =>
-            OptionalDouble(argument) ?? fallback ?? throw new InvalidDataException($"{LayerName} ({className}): missing argument '{argument}'.");
+        public double Double(string argument, double? fallback = null) => OptionalDouble(argument) ?? fallback ?? throw Missing(argument);
 
         public double? OptionalDouble(string argument)
         {
             if (!TryGet(argument, out var value)) return null;
-            return value.ValueKind == JsonValueKind.Number ? value.GetDouble() : throw Invalid(argument, value);
+            return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double result) && double.IsFinite(result)
+                ? result
+                : throw Invalid(argument, value, "a finite number");
         }
 
         public bool Bool(string argument, bool fallback)
         {
             if (!TryGet(argument, out var value)) return fallback;
-            return value.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => throw Invalid(argument, value) };
+            return value.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw Invalid(argument, value, "true or false"),
+            };
         }
 
+        /// <summary>An (int, int) argument, written as one integer or a list of two.</summary>
         public (int, int) Pair(string argument, int? fallback = null)
         {
-            if (!TryGet(argument, out var value))
-                return fallback is { } f ? (f, f) : throw new InvalidDataException($"{LayerName} ({className}): missing argument '{argument}'.");
-            if (value.ValueKind == JsonValueKind.Number) return (value.GetInt32(), value.GetInt32());
-            if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 2) return (value[0].GetInt32(), value[1].GetInt32());
-            throw Invalid(argument, value);
+            if (!TryGet(argument, out var value)) return fallback is { } f ? (f, f) : throw Missing(argument);
+            if (TryInt(value, out int single)) return (single, single);
+            if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 2 && TryInt(value[0], out int first) && TryInt(value[1], out int second))
+                return (first, second);
+            throw Invalid(argument, value, "a 32-bit integer or a list of two");
         }
 
         public int SquarePool(string argument)
@@ -554,25 +699,35 @@ public static class KerasModelConfig
 
         public Padding Padding()
         {
-            string padding = TryGet("padding", out var value) ? value.GetString() ?? "valid" : "valid";
+            if (!TryGet("padding", out var value)) return Backends.Padding.Valid;
+            if (value.ValueKind != JsonValueKind.String) throw Invalid("padding", value, "'valid' or 'same'");
+            string padding = value.GetString()!;
             return padding switch
             {
                 "valid" => Backends.Padding.Valid,
                 "same" => Backends.Padding.Same,
-                _ => throw Unsupported($"padding '{padding}'"),
+                _ => throw Unsupported($"padding '{Shorten(padding)}'"),
             };
         }
 
+        /// <summary>ZeroPadding2D's padding: <c>p</c>, <c>(ph, pw)</c> or <c>((top, bottom), (left, right))</c>.</summary>
         public Padding2D ZeroPadding()
         {
             if (!TryGet("padding", out var value)) return new Padding2D(1, 1, 1, 1);
-            if (value.ValueKind == JsonValueKind.Number) { int p = value.GetInt32(); return new Padding2D(p, p, p, p); }
+            if (TryInt(value, out int p)) return new Padding2D(p, p, p, p);
             if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 2)
             {
-                if (value[0].ValueKind == JsonValueKind.Number) return new Padding2D(value[0].GetInt32(), value[0].GetInt32(), value[1].GetInt32(), value[1].GetInt32());
-                return new Padding2D(value[0][0].GetInt32(), value[0][1].GetInt32(), value[1][0].GetInt32(), value[1][1].GetInt32());
+                if (TryInt(value[0], out int h) && TryInt(value[1], out int w)) return new Padding2D(h, h, w, w);
+                if (TryIntPair(value[0], out int top, out int bottom) && TryIntPair(value[1], out int left, out int right))
+                    return new Padding2D(top, bottom, left, right);
             }
-            throw Invalid("padding", value);
+            throw Invalid("padding", value, "an integer, a pair, or a pair of pairs of 32-bit integers");
+        }
+
+        private static bool TryIntPair(JsonElement value, out int first, out int second)
+        {
+            first = second = 0;
+            return value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 2 && TryInt(value[0], out first) && TryInt(value[1], out second);
         }
 
         /// <summary>The activation: a name (Keras 2, TF.js) or a serialized function object (Keras 3's <c>{"config": {"name": ...}}</c>).</summary>
@@ -582,9 +737,11 @@ public static class KerasModelConfig
             string? activation = value.ValueKind switch
             {
                 JsonValueKind.String => value.GetString(),
-                JsonValueKind.Object when value.TryGetProperty("config", out var c) && c.TryGetProperty("name", out var n) => n.GetString(),
-                _ => throw Invalid("activation", value),
+                JsonValueKind.Object when value.TryGetProperty("config", out var c) && c.ValueKind == JsonValueKind.Object
+                                          && c.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String => n.GetString(),
+                _ => throw Invalid("activation", value, "an activation name or a Keras 3 function object"),
             };
+            if (activation is { Length: > 80 }) throw Unsupported($"Activation '{Shorten(activation)}'");
             try
             {
                 return ActivationFunction.FromKerasName(activation);
@@ -599,35 +756,48 @@ public static class KerasModelConfig
         public int AxisOrFirst(string argument, int fallback)
         {
             if (!TryGet(argument, out var value)) return fallback;
-            if (value.ValueKind == JsonValueKind.Number) return value.GetInt32();
-            if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 1) return value[0].GetInt32();
-            throw Invalid(argument, value);
+            if (TryInt(value, out int axis)) return axis;
+            if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 1 && TryInt(value[0], out axis)) return axis;
+            throw Invalid(argument, value, "an axis (a 32-bit integer or a list of one)");
         }
 
         public int[] IntList(string argument)
         {
-            if (!TryGet(argument, out var value) || value.ValueKind != JsonValueKind.Array)
-                throw new InvalidDataException($"{LayerName} ({className}): missing list argument '{argument}'.");
-            return value.EnumerateArray().Select(v => v.GetInt32()).ToArray();
+            if (!TryGet(argument, out var value)) throw Missing(argument);
+            if (value.ValueKind != JsonValueKind.Array) throw Invalid(argument, value, "a list of 32-bit integers");
+            var list = new int[value.GetArrayLength()];
+            for (int i = 0; i < list.Length; i++)
+            {
+                if (!TryInt(value[i], out list[i])) throw Invalid(argument, value, "a list of 32-bit integers");
+            }
+            return list;
         }
 
         public float[] FloatOrList(string argument, float? fallback = null)
         {
-            if (!TryGet(argument, out var value))
-                return fallback is { } f ? [f] : throw new InvalidDataException($"{LayerName} ({className}): missing argument '{argument}'.");
-            return OptionalFloatList(argument) ?? throw Invalid(argument, value);
+            if (!TryGet(argument, out _)) return fallback is { } f ? [f] : throw Missing(argument);
+            return OptionalFloatList(argument)!;
         }
 
         public float[]? OptionalFloatList(string argument)
         {
             if (!TryGet(argument, out var value)) return null;
-            return value.ValueKind switch
+            if (TryFloat(value, out float single)) return [single];
+            if (value.ValueKind != JsonValueKind.Array) throw Invalid(argument, value, "a float32 number or a list of them");
+            var list = new float[value.GetArrayLength()];
+            for (int i = 0; i < list.Length; i++)
             {
-                JsonValueKind.Number => [value.GetSingle()],
-                JsonValueKind.Array when value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number) =>
-                    value.EnumerateArray().Select(v => v.GetSingle()).ToArray(),
-                _ => throw Invalid(argument, value),
-            };
+                if (!TryFloat(value[i], out list[i])) throw Invalid(argument, value, "a list of finite float32 numbers");
+            }
+            return list;
+        }
+
+        private static bool TryFloat(JsonElement value, out float result)
+        {
+            result = 0;
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double d) || !(Math.Abs(d) <= float.MaxValue)) return false;
+            result = (float)d;
+            return true;
         }
     }
 }

@@ -15,8 +15,15 @@ namespace NativeCnn.Weights.SafeTensors;
 /// section completely and contiguously (no gaps, overlaps or trailing bytes) and each byte range must match its
 /// dtype × shape. Tensor data is read on demand with positioned reads; the file is never loaded whole.
 /// </summary>
-/// <remarks>Reads are thread-safe. Every problem with the file is an <see cref="InvalidDataException"/> whose message
-/// names the tensor (where there is one) and the absolute byte offset.</remarks>
+/// <remarks>
+/// Reads are thread-safe. The file is treated as untrusted: the header may hold at most <see cref="MaxHeaderSize"/>
+/// bytes and must fit in the file before it is read; every dimension is checked (non-negative 32-bit), the element
+/// count is computed without overflow and must match the tensor's byte range, and the ranges must tile the data section
+/// exactly, so no read ever goes past the file and nothing is allocated for a size the file does not hold. The file
+/// names no other path, so nothing outside it is opened. Every problem with the file is an
+/// <see cref="InvalidDataException"/> whose message starts with the file's path and names the tensor (where there is
+/// one), the offending value and the absolute byte offset.
+/// </remarks>
 public sealed class SafeTensorsFile : IDisposable
 {
     /// <summary>The largest header accepted, as the reference implementation's <c>MAX_HEADER_SIZE</c>.</summary>
@@ -83,9 +90,12 @@ public sealed class SafeTensorsFile : IDisposable
     }
 
     /// <summary>Reads tensor <paramref name="name"/> converted to float32 (see <see cref="ReadSingles(string, Span{float})"/>).</summary>
+    /// <exception cref="NotSupportedException">The tensor has more elements than one array holds.</exception>
     public float[] ReadSingles(string name)
     {
         var info = GetInfo(name);
+        if (info.ElementCount > Array.MaxLength)
+            throw new NotSupportedException($"{_source}: tensor '{name}' has {info.ElementCount} elements, more than the {Array.MaxLength} one array holds (byte offset {info.FileOffset}).");
         var values = new float[info.ElementCount];
         ReadSingles(name, values);
         return values;

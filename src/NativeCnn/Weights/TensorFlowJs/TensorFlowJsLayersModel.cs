@@ -46,11 +46,23 @@ public sealed class TensorFlowJsLayersModel
     public IReadOnlyList<WeightTensor> Weights { get; }
 
     /// <summary>Reads <paramref name="modelJsonPath"/> and all the weight shards it lists (paths relative to its folder).</summary>
-    /// <exception cref="InvalidDataException">The model JSON, the manifest or a shard is missing, malformed or inconsistent.</exception>
+    /// <remarks>
+    /// The file is treated as untrusted. Each shard path must resolve, after normalising and following symbolic links,
+    /// to a regular file inside the real path of the folder holding <paramref name="modelJsonPath"/>; a path that leaves
+    /// it (<c>../</c>, an absolute path, a link to outside) is refused before anything outside is looked at, and the
+    /// message tells nothing about the outside file. <c>model.json</c> may hold at most 64 MiB; every weight's size is
+    /// computed from its manifest entry with overflow checks and compared with the shards' lengths before it is
+    /// allocated. Every refusal is an <see cref="InvalidDataException"/> whose message starts with
+    /// <paramref name="modelJsonPath"/> and names the manifest group, weight or shard.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The model JSON, the manifest or a shard is missing, malformed, inconsistent or outside the model's folder.</exception>
     public static TensorFlowJsLayersModel Load(string modelJsonPath)
     {
         ArgumentNullException.ThrowIfNull(modelJsonPath);
-        string directory = Path.GetDirectoryName(Path.GetFullPath(modelJsonPath))!;
+        var folder = new ModelFolder(modelJsonPath, Path.GetDirectoryName(Path.GetFullPath(modelJsonPath))!);
+        long length = new FileInfo(modelJsonPath).Length;
+        if (length > UntrustedInput.MaxJsonBytes)
+            throw Error(modelJsonPath, $"the file has {length} bytes, more than the {UntrustedInput.MaxJsonBytes} a model.json may hold");
         JsonDocument document;
         try
         {
@@ -69,7 +81,7 @@ public sealed class TensorFlowJsLayersModel
             var (config, kerasVersion) = ReadTopology(modelJsonPath, topology);
             if (!root.TryGetProperty("weightsManifest", out var manifest) || manifest.ValueKind != JsonValueKind.Array)
                 throw Error(modelJsonPath, "no 'weightsManifest' array");
-            return new TensorFlowJsLayersModel(config, ReadWeights(modelJsonPath, directory, manifest))
+            return new TensorFlowJsLayersModel(config, ReadWeights(modelJsonPath, folder, manifest))
             {
                 Format = OptionalString(root, "format"),
                 GeneratedBy = OptionalString(root, "generatedBy"),
@@ -135,7 +147,7 @@ public sealed class TensorFlowJsLayersModel
 
     private sealed record WeightSpec(string Name, int[] Shape, string DType, string? Quantization, double Scale, double Min, int Count, int ByteSize);
 
-    private static List<WeightTensor> ReadWeights(string source, string directory, JsonElement manifest)
+    private static List<WeightTensor> ReadWeights(string source, ModelFolder folder, JsonElement manifest)
     {
         var weights = new List<WeightTensor>();
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -150,10 +162,9 @@ public sealed class TensorFlowJsLayersModel
             var files = new List<string>();
             foreach (var path in paths.EnumerateArray())
             {
-                string? relative = path.ValueKind == JsonValueKind.String ? path.GetString() : null;
-                if (string.IsNullOrEmpty(relative) || Path.IsPathRooted(relative))
-                    throw Error(source, $"group {groupIndex}: shard path {path.GetRawText()} is not a relative file name");
-                files.Add(Path.Combine(directory, relative));
+                string what = $"group {groupIndex}: shard path {Shorten(path.GetRawText())}";
+                if (path.ValueKind != JsonValueKind.String) throw Error(source, $"{what} is not a relative file name");
+                files.Add(folder.ResolveFile(path.GetString()!, what));
             }
             using var shards = new ShardSequence(source, groupIndex, files);
             foreach (var specElement in specs.EnumerateArray())
@@ -263,6 +274,8 @@ public sealed class TensorFlowJsLayersModel
 
     private static InvalidDataException Error(string source, string message) => new($"{source}: {message}.");
 
+    private static string Shorten(string text) => text.Length <= 120 ? text : $"{text[..117]}...";
+
     /// <summary>The shard files of one manifest group, read as one concatenated byte stream.</summary>
     private sealed class ShardSequence : IDisposable
     {
@@ -281,12 +294,11 @@ public sealed class TensorFlowJsLayersModel
             _group = group;
             _files = files;
             _lengths = new long[files.Count];
+            // The files are real paths inside the model's folder (ModelFolder.ResolveFile), so measuring them reveals nothing outside.
             for (int i = 0; i < files.Count; i++)
             {
-                var info = new FileInfo(files[i]);
-                if (!info.Exists) throw Error(source, $"group {group}: shard file '{files[i]}' does not exist");
-                _lengths[i] = info.Length;
-                _total += info.Length;
+                _lengths[i] = new FileInfo(files[i]).Length;
+                _total += _lengths[i];
             }
         }
 
