@@ -56,11 +56,13 @@ public sealed class KerasConfigHostileTests(ITestOutputHelper output) : IDisposa
         { "mean with a string", ["norm (Normalization): argument 'mean' is a list [\"a\"]"] },
         { "max_value string", ["relu (ReLU): argument 'max_value' is the string \"6\", not a finite number"] },
         { "layer name with slash", ["a/b (Conv2D): A layer name must be non-empty and must not contain '/'"] },
-        { "layer config string", ["Conv2D: 'config' is the string \"x\", not an object"] },
+        { "layer config string", ["small layer 3 'conv': 'config' is the string \"x\", not an object"] },
         { "layers object", ["small: 'layers' is an object {}, not a list"] },
         { "input_layers number", ["small: 'input_layers' is 7, not a list"] },
         { "output_layers entry number", ["small: 'output_layers' entry 5 is not a"] },
-        { "class_name number", ["'class_name' is not a string"] },
+        { "class_name number", ["model config: 'class_name' is not a string"] },
+        { "layer class_name number", ["small layer 3 'conv': 'class_name' is not a string"] },
+        { "layer entry number", ["small layer 3: expected an object with 'class_name', got 5"] },
         { "root array", ["model config: expected an object with 'class_name', got a list [1,2]"] },
         { "add of one input", ["add (Add): expected at least 2 inputs, got 1"] },
     };
@@ -108,6 +110,8 @@ public sealed class KerasConfigHostileTests(ITestOutputHelper output) : IDisposa
             case "input_layers number": config["config"]!["input_layers"] = 7; break;
             case "output_layers entry number": config["config"]!["output_layers"] = JsonNode.Parse("[5]"); break;
             case "class_name number": config["class_name"] = 5; break;
+            case "layer class_name number": Layer(config, "conv")["class_name"] = 5; break;
+            case "layer entry number": config["config"]!["layers"]![3] = 5; break;
             case "root array": break; // replaced whole below
             case "add of one input": Layer(config, "add")["inbound_nodes"] = JsonNode.Parse("""[[["relu", 0, 0, {}]]]"""); break;
             default: throw new ArgumentException(example);
@@ -160,13 +164,43 @@ public sealed class KerasConfigHostileTests(ITestOutputHelper output) : IDisposa
         () => 65536, () => 100000,
     ];
 
+    /// <summary>The small model as a Keras 3 <c>.keras</c> archive, written by h5py as Keras writes it; returns its bytes.</summary>
+    private byte[] KerasArchive(Model model)
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(_work, "keras-export")).FullName;
+        File.WriteAllText(Path.Combine(folder, "model-config.json"), KerasModelConfig.ToJson(model));
+        NpyWeightDirectory.Save(model, Path.Combine(folder, "weights"));
+        string script = Path.Combine(TestPaths.RepositoryRoot, "tests", "reference", "h5", "write-keras-model.py");
+        TestProcess.Run("/usr/bin/python3", [script, Path.Combine(folder, "model-config.json"), Path.Combine(folder, "weights"), Path.Combine(folder, "keras")], folder);
+        return File.ReadAllBytes(Path.Combine(folder, "keras", "model.keras"));
+    }
+
+    /// <summary><paramref name="archive"/> with its <c>config.json</c> replaced by <paramref name="configJson"/>.</summary>
+    private static void WriteWithConfig(byte[] archive, string configJson, string path)
+    {
+        using var source = new System.IO.Compression.ZipArchive(new MemoryStream(archive));
+        using var target = new System.IO.Compression.ZipArchive(File.Create(path), System.IO.Compression.ZipArchiveMode.Create);
+        foreach (var entry in source.Entries)
+        {
+            using var to = target.CreateEntry(entry.FullName, System.IO.Compression.CompressionLevel.NoCompression).Open();
+            if (entry.FullName == "config.json") to.Write(System.Text.Encoding.UTF8.GetBytes(configJson));
+            else
+            {
+                using var from = entry.Open();
+                from.CopyTo(to);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("model file", 1)]
     [InlineData("TensorFlow.js", 2)]
+    [InlineData(".keras", 3)]
     public void SeededConfigMutationsLoadOrAreRefusedNamingTheFile(string format, int seed)
     {
         using var model = HostileModelFiles.SmallModel();
         var original = Config(model);
+        byte[]? archive = format == ".keras" ? KerasArchive(model) : null;
         var random = new Random(seed);
         int accepted = 0, rejected = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -178,11 +212,14 @@ public sealed class KerasConfigHostileTests(ITestOutputHelper output) : IDisposa
             for (int e = 0; e < edits; e++) applied.Add(Mutate(config, random));
             string json = config.ToJsonString();
             string directory = Path.Combine(_work, $"round-{round}");
-            string path = format == "model file"
-                ? Path.Combine(Directory.CreateDirectory(directory).FullName, "model.safetensors")
-                : Path.Combine(directory, "model.json");
-            if (format == "model file") HostileModelFiles.WriteModelFile(path, model, json);
-            else HostileModelFiles.WriteTensorFlowJs(directory, model, json);
+            Directory.CreateDirectory(directory);
+            string path = Path.Combine(directory, format switch { "model file" => "model.safetensors", ".keras" => "model.keras", _ => "model.json" });
+            switch (format)
+            {
+                case "model file": HostileModelFiles.WriteModelFile(path, model, json); break;
+                case ".keras": WriteWithConfig(archive!, json, path); break;
+                default: HostileModelFiles.WriteTensorFlowJs(directory, model, json); break;
+            }
             try
             {
                 using var loaded = format == "model file" ? ModelFile.Load(path, 8, 8) : KerasFile.Read(path).BuildModel(8, 8);

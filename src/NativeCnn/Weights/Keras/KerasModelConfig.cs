@@ -324,10 +324,12 @@ public static class KerasModelConfig
         if (inputNames.Count != 1 || outputNames.Count != 1)
             throw new NotSupportedException($"{name}: only single-input single-output models are supported, got {inputNames.Count} inputs and {outputNames.Count} outputs.");
 
+        int index = 0;
         foreach (var layer in RequiredArray(config, "layers", name).EnumerateArray())
         {
-            string className = RequiredString(layer, "class_name", name);
-            var layerConfig = RequiredObject(layer, "config", className);
+            string where = LayerLabel(name, index++, layer);
+            string className = RequiredString(layer, "class_name", where);
+            var layerConfig = RequiredObject(layer, "config", where);
             string layerName = LayerName(layer, layerConfig, className);
             if (className == "InputLayer")
             {
@@ -351,10 +353,12 @@ public static class KerasModelConfig
         // Keras 2 writes the layer list as config.layers; very old files write config itself as the list.
         var layers = config.ValueKind == JsonValueKind.Array ? config : RequiredArray(config, "layers", name);
         Node? input = outerInput, current = outerInput;
+        int index = 0;
         foreach (var layer in layers.EnumerateArray())
         {
-            string className = RequiredString(layer, "class_name", name);
-            var layerConfig = RequiredObject(layer, "config", className);
+            string where = LayerLabel(name, index++, layer);
+            string className = RequiredString(layer, "class_name", where);
+            var layerConfig = RequiredObject(layer, "config", where);
             string layerName = LayerName(layer, layerConfig, className);
             if (className == "InputLayer")
             {
@@ -515,6 +519,12 @@ public static class KerasModelConfig
         float[]? mean = r.OptionalFloatList("mean"), variance = r.OptionalFloatList("variance");
         return new Normalization(r.LayerName, mean, variance);
     }
+
+    /// <summary>A layer entry for messages before its config is read: <c>model layer 3 'conv'</c>, or without the name when it has none.</summary>
+    private static string LayerLabel(string model, int index, JsonElement layer) =>
+        layer.ValueKind == JsonValueKind.Object && layer.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
+            ? $"{model} layer {index} '{Shorten(n.GetString()!)}'"
+            : $"{model} layer {index}";
 
     private static string LayerName(JsonElement layer, JsonElement config, string className)
     {
