@@ -312,9 +312,12 @@ public sealed class HostileFileMemoryTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static string Sequential(params string[] layers) => $$$"""
+    private static string Sequential(params string[] layers) => Sequential(8, layers);
+
+    /// <summary>A Sequential config on a <paramref name="side"/> x <paramref name="side"/> x 3 input.</summary>
+    private static string Sequential(int side, params string[] layers) => $$$"""
         {"class_name": "Sequential", "config": {"name": "liar", "layers": [
-          {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 8, 3], "name": "in"}},
+          {"class_name": "InputLayer", "config": {"batch_input_shape": [null, {{{side}}}, {{{side}}}, 3], "name": "in"}},
           {{{string.Join(",\n", layers)}}}]}}
         """;
 
@@ -339,39 +342,48 @@ public sealed class HostileFileMemoryTests : IDisposable
     [Fact]
     public void ATinyFileDeclaringThirtySevenMillionFiltersAllocatesNothing()
     {
-        string config = Sequential(Conv("conv1", 37_000_000), Conv("conv2", 37_000_000), Conv("conv3", 37_000_000));
-        string path = Path.Combine(_work, "liar.safetensors");
-        // No weights at all, as the 674-byte file of the report.
-        var writer = new NativeCnn.Weights.SafeTensors.SafeTensorsWriter();
-        writer.Metadata[ModelFile.KerasConfigKey] = config;
-        writer.Save(path);
-        Assert.True(new FileInfo(path).Length < 1024);
-        string message = RefusedWithoutAllocating(path, () => ModelFile.Load(path));
-        Assert.Contains("layer 'conv1' (Conv2D) declares weight 'kernel' of shape (3, 3, 3, 37000000) (999000000 values)", message);
-        Assert.Contains("the file holds no tensor of that shape (it has no 'conv1/kernel'); refused before allocating it", message);
-
-        string modelJson = HostileModelFiles.WriteTensorFlowJs(Path.Combine(_work, "liar-tfjs"), null, config);
-        message = RefusedWithoutAllocating(modelJson, () => KerasFile.Read(modelJson).BuildModel());
-        Assert.Contains("layer 'conv1' (Conv2D) declares weight 'kernel' of shape (3, 3, 3, 37000000)", message);
+        // The report's file: three such layers on an 8x8 input, and no weights at all. Either refusal may come first (the
+        // layer's output is too large, or its kernel is not in the file); neither may allocate.
+        foreach (int side in new[] { 8, 1 })
+        {
+            string config = Sequential(side, Conv("conv1", 37_000_000), Conv("conv2", 37_000_000), Conv("conv3", 37_000_000));
+            string path = Path.Combine(_work, $"liar-{side}.safetensors");
+            var writer = new NativeCnn.Weights.SafeTensors.SafeTensorsWriter();
+            writer.Metadata[ModelFile.KerasConfigKey] = config;
+            writer.Save(path);
+            Assert.True(new FileInfo(path).Length < 1024);
+            string message = RefusedWithoutAllocating(path, () => ModelFile.Load(path));
+            Assert.Contains("conv1", message);
+            string modelJson = HostileModelFiles.WriteTensorFlowJs(Path.Combine(_work, $"liar-tfjs-{side}"), null, config);
+            string viaTfjs = RefusedWithoutAllocating(modelJson, () => KerasFile.Read(modelJson).BuildModel());
+            if (side == 8) continue;
+            // On a 1x1 input the output (37 million values) is affordable: the file check is what refuses the kernel.
+            foreach (string refusal in new[] { message, viaTfjs })
+            {
+                Assert.Contains("layer 'conv1' (Conv2D) declares weight 'kernel' of shape (3, 3, 3, 37000000) (999000000 values)", refusal);
+                Assert.Contains("the file holds no tensor of that shape (it has no 'conv1/kernel'); refused before allocating it", refusal);
+            }
+        }
     }
 
     [Fact]
     public void AConfigDeclaringMoreThanTheFileHoldsIsRefusedBeforeThatLayerAllocates()
     {
-        // The file really holds conv1's and bn1's weights; the layer after them declares weights it does not hold.
+        // The file really holds conv1's and bn1's weights; the layer after them declares weights it does not hold, with
+        // outputs small enough (on a 1x1 input) that only the file check can refuse them.
         const string Bn = """{"class_name": "BatchNormalization", "config": {"name": "bn1"}}""";
-        using var honest = KerasModelConfig.Build(Sequential(Conv("conv1", 4), Bn));
+        using var honest = KerasModelConfig.Build(Sequential(1, Conv("conv1", 4), Bn));
         foreach (var (layer, expected) in new[]
         {
-            (Conv("conv2", 2_147_483_647), "layer 'conv2' (Conv2D) declares weight 'kernel' of shape (3, 3, 4, 2147483647)"),
+            (Conv("conv2", 10_000_000), "layer 'conv2' (Conv2D) declares weight 'kernel' of shape (3, 3, 4, 10000000)"),
             ("""{"class_name": "BatchNormalization", "config": {"name": "bn2"}}""",
              "layer 'bn2' (BatchNormalization) declares weight 'gamma' of shape (4,) (4 values), but the file holds no tensor of that shape that an earlier weight has not already taken"),
-            ("""{"class_name": "Flatten", "config": {"name": "f"}}, {"class_name": "Dense", "config": {"name": "d", "units": 2147483647}}""",
-             "layer 'd' (Dense) declares weight 'kernel' of shape (256, 2147483647)"),
+            ("""{"class_name": "Flatten", "config": {"name": "f"}}, {"class_name": "Dense", "config": {"name": "d", "units": 20000000}}""",
+             "layer 'd' (Dense) declares weight 'kernel' of shape (4, 20000000)"),
         })
         {
             string path = Path.Combine(_work, $"partly-{Guid.NewGuid():N}.safetensors");
-            HostileModelFiles.WriteModelFile(path, honest, Sequential(Conv("conv1", 4), Bn, layer));
+            HostileModelFiles.WriteModelFile(path, honest, Sequential(1, Conv("conv1", 4), Bn, layer));
             HostileModelFiles.Settle();
             long live = HostileModelFiles.LiveNativeBytes;
             var e = Assert.Throws<InvalidDataException>(() => ModelFile.Load(path));
