@@ -18,7 +18,7 @@ public sealed class ImageDecoderFuzzTests(ImagingCorpus corpus)
         "jpeg-37x23-sub2.jpg", "jpeg-17x33-gray.jpg", "jpeg-own-420-rst2.jpg", "jpeg-own-noninterleaved-420-rst4.jpg", "jpeg-own-411.jpg",
     ];
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.Pil)]
     [MemberData(nameof(Files))]
     public void EveryTruncationFailsCleanly(string name)
     {
@@ -41,7 +41,7 @@ public sealed class ImageDecoderFuzzTests(ImagingCorpus corpus)
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"{data.Length} truncations took {watch.Elapsed}");
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.Pil)]
     [MemberData(nameof(Files))]
     public void SeededCorruptionFailsCleanly(string name)
     {
@@ -73,7 +73,7 @@ public sealed class ImageDecoderFuzzTests(ImagingCorpus corpus)
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"1500 corruptions took {watch.Elapsed}");
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.Pil)]
     public void ErrorsNameTheByteOffset()
     {
         var png = File.ReadAllBytes(corpus.PathOf("png-37x23-ct2-d8-i0.png"));
@@ -83,7 +83,7 @@ public sealed class ImageDecoderFuzzTests(ImagingCorpus corpus)
         Assert.Contains("at byte offset 0", Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode("GIF89a"u8)).Message);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.Pil)]
     public void RefusesHugeDimensionsBeforeAllocating()
     {
         // A PPM header claiming 32768 x 32768 (above 2^28 pixels) and a PNG claiming 30000 x 8000 from 10 bytes of IDAT.

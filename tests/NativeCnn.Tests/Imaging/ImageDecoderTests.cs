@@ -7,7 +7,7 @@ namespace NativeCnn.Tests.Imaging;
 [Collection(ImagingCorpusCollection.Name)]
 public sealed class ImageDecoderTests(ImagingCorpus corpus, ITestOutputHelper output)
 {
-    [Theory]
+    [ReferenceTheory(ExternalReference.Pil)]
     [InlineData("png-")]
     [InlineData("pnm-")]
     [InlineData("jpeg-")]
@@ -44,14 +44,14 @@ public sealed class ImageDecoderTests(ImagingCorpus corpus, ITestOutputHelper ou
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.Pil)]
     public void RefusesProgressiveJpegByName()
     {
         var e = Assert.Throws<NotSupportedException>(() => ImageDecoder.Decode(corpus.PathOf("progressive.jpg")));
         Assert.Contains("progressive JPEG (SOF2)", e.Message);
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.Pil)]
     [InlineData(0xC9, "arithmetic-coded JPEG (SOF9)")]
     [InlineData(0xC3, "lossless JPEG (SOF3)")]
     [InlineData(0xC5, "hierarchical JPEG (SOF5)")]
@@ -62,7 +62,7 @@ public sealed class ImageDecoderTests(ImagingCorpus corpus, ITestOutputHelper ou
         Assert.Contains(feature, Assert.Throws<NotSupportedException>(() => ImageDecoder.Decode(data)).Message);
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.Pil)]
     [InlineData(4, 12, "12-bit samples")]          // SOF byte 4: sample precision
     [InlineData(9, 4, "CMYK/YCCK (4-component)")]  // SOF byte 9: component count
     public void RefusesOtherPrecisionsAndComponentCounts(int offsetInSof, byte value, string feature)
@@ -72,7 +72,7 @@ public sealed class ImageDecoderTests(ImagingCorpus corpus, ITestOutputHelper ou
         Assert.Contains(feature, Assert.Throws<NotSupportedException>(() => ImageDecoder.Decode(data)).Message);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.Pil)]
     public void RefusesPbmAndUnknownData()
     {
         Assert.Contains("PBM", Assert.Throws<NotSupportedException>(() => ImageDecoder.Decode("P4 1 1\n\0"u8)).Message);

@@ -6,7 +6,7 @@ namespace NativeCnn.Tests.Imaging;
 [Collection(ImagingCorpusCollection.Name)]
 public sealed class ImageResizeTests(ImagingCorpus corpus)
 {
-    [Theory]
+    [ReferenceTheory(ExternalReference.Pil)]
     [InlineData("nearest", 0)]
     [InlineData("bilinear", 0)]
     public void ResizesLikePil(string mode, int tolerance)
@@ -27,7 +27,7 @@ public sealed class ImageResizeTests(ImagingCorpus corpus)
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.Pil)]
     public void LeavesTheSourceUnchangedAndValidatesTheSize()
     {
         var source = new RgbImage(2, 1, [10, 20, 30, 40, 50, 60]);

@@ -27,7 +27,7 @@ public sealed class TensorFlowJsComparisonTests(ITestOutputHelper output)
         { "efficientnet-b3", 1.0, 300, 1, "block1b_add,block7b_project_bn,avg_pool" },
     };
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.TensorFlowJs)]
     [MemberData(nameof(Configurations))]
     public void MatchesTensorFlowJs(string arch, double alpha, int resolution, int batch, string taps)
     {

@@ -15,7 +15,7 @@ public sealed class ThreadingContractTests
     private static readonly TimeSpan s_soak = TimeSpan.FromSeconds(2);
 
     [Fact]
-    public void PredictFromFourThreadsGivesTheSequentialResultsBitForBit()
+    public async Task PredictFromFourThreadsGivesTheSequentialResultsBitForBit()
     {
         using var model = ModelGraphTests.TinyModel();
         // Batch sizes change between calls, so the threads also race the replacement of the cached plan (which once
@@ -37,7 +37,7 @@ public sealed class ThreadingContractTests
                     Interlocked.Increment(ref calls);
                 }
             })).ToArray();
-            Task.WaitAll(threads);
+            await Task.WhenAll(threads);
             Assert.True(calls >= 4 * inputs.Length, $"only {calls} calls ran");
         }
         finally
@@ -47,7 +47,7 @@ public sealed class ThreadingContractTests
     }
 
     [Fact]
-    public void ARunWhileThePlanIsRunningThrowsAndTheRunInProgressIsUnaffected()
+    public async Task ARunWhileThePlanIsRunningThrowsAndTheRunInProgressIsUnaffected()
     {
         using var model = ModelGraphTests.TinyModel();
         using var cpu = new CpuBackend(threadCount: 1);
@@ -71,14 +71,14 @@ public sealed class ThreadingContractTests
         Assert.All(other, v => Assert.Equal(0f, v));
 
         gate.Resume();
-        running.Wait();
+        await running;
         Assert.Equal(expected, output);
         plan.Run(x, output); // idle again: runs
         Assert.Equal(expected, output);
     }
 
     [Fact]
-    public void DisposeDuringARunReleasesThePlanWhenTheRunEnds()
+    public async Task DisposeDuringARunReleasesThePlanWhenTheRunEnds()
     {
         using var model = ModelGraphTests.TinyModel();
         using var cpu = new CpuBackend(threadCount: 1);
@@ -93,14 +93,14 @@ public sealed class ThreadingContractTests
         plan.Dispose();
         Assert.Equal(0, gate.Released); // not while a step is running
         gate.Resume();
-        running.Wait();
+        await running;
         Assert.True(gate.Released > 0, "the plan's ops were not released after the run");
         Assert.Throws<ObjectDisposedException>(() => plan.Run());
         plan.Dispose();
     }
 
     [Fact]
-    public void ConcurrentRunsOnOnePlanNeverYieldAWrongOutput()
+    public async Task ConcurrentRunsOnOnePlanNeverYieldAWrongOutput()
     {
         using var model = ModelGraphTests.TinyModel();
         using var backend = new CpuBackend(threadCount: 2);
@@ -127,12 +127,12 @@ public sealed class ThreadingContractTests
                 Interlocked.Increment(ref runs);
             }
         })).ToArray();
-        Task.WaitAll(threads);
+        await Task.WhenAll(threads);
         Assert.True(runs > 0, $"no run succeeded ({refused} refused)");
     }
 
     [Fact]
-    public void PlansOnOneCpuBackendRunOnDifferentThreadsAtOnce()
+    public async Task PlansOnOneCpuBackendRunOnDifferentThreadsAtOnce()
     {
         using var model = ModelGraphTests.TinyModel();
         using var backend = new CpuBackend(threadCount: 2);
@@ -143,7 +143,7 @@ public sealed class ThreadingContractTests
             var expected = new float[10];
             plans[0].Run(x, expected);
             var deadline = DateTime.UtcNow + s_soak;
-            Task.WaitAll(plans.Select(plan => Task.Run(() =>
+            await Task.WhenAll(plans.Select(plan => Task.Run(() =>
             {
                 var y = new float[10];
                 while (DateTime.UtcNow < deadline)
@@ -160,7 +160,7 @@ public sealed class ThreadingContractTests
     }
 
     [Fact]
-    public void DisposingTheModelWhilePredictRunsEndsInObjectDisposedNotACrash()
+    public async Task DisposingTheModelWhilePredictRunsEndsInObjectDisposedNotACrash()
     {
         var model = ModelGraphTests.TinyModel();
         using var x = Tensor.FromArray(TestData.Uniform(3, 32 * 32 * 3), TensorShape.Nhwc(1, 32, 32, 3));
@@ -179,7 +179,7 @@ public sealed class ThreadingContractTests
         started.Wait();
         Thread.Sleep(100);
         model.Dispose();
-        Assert.True(Task.WaitAll(callers, TimeSpan.FromSeconds(30)), "a Predict caller did not stop after Dispose");
+        await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(30)); // a caller that did not stop after Dispose times out
     }
 
     /// <summary>The CPU backend whose ops can hold a run at its first step, so a test can act while a plan is running.</summary>

@@ -53,7 +53,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
 {
     private const long MaxAllocation = 96L << 20;
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void HardLinksToOneGroupShareItsHeaderAndReadCorrectly()
     {
         string path = hostile.PathOf("hardlinks.h5");
@@ -79,7 +79,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
         Assert.True(file.DecodedBytes < 2 * new FileInfo(path).Length, $"decoded {file.DecodedBytes} bytes");
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void ReadingALargeAttributeThroughEveryLinkSpendsTheBudget()
     {
         string path = hostile.PathOf("hardlinks.h5");
@@ -94,7 +94,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
         Assert.Contains("attribute 'a", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void Keras3LayersThatAreHardLinksToOneGroupAreRefused()
     {
         string path = hostile.PathOf("keras3_hardlinks.h5");
@@ -104,7 +104,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
         Assert.Contains("as /layers/k0000", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void LegacyLayersThatAreHardLinksToOneGroupAreRefused()
     {
         string path = hostile.PathOf("legacy_hardlinks.h5");
@@ -114,7 +114,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
         Assert.Contains("as /layer_0000", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void WeightsThatAreHardLinksToOneDatasetAreRefused()
     {
         string path = hostile.PathOf("weight_links.h5");
@@ -124,7 +124,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
         Assert.Contains("as /dense/dense/k0000:0", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void ReadingOneDatasetThroughEveryLinkSpendsTheBudget()
     {
         string path = hostile.PathOf("weight_links.h5");
@@ -144,7 +144,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
         Assert.InRange(reads, 2, (int)(file.DecodeBudget / 1_120_000));
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void ManyStringsPointingAtOneLargeHeapObjectSpendTheBudget()
     {
         string path = hostile.PathOf("vlen_big.h5");
@@ -154,7 +154,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
         Assert.Contains("a variable-length string needs 1048576 more bytes", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void ManyStringsPointingAtOneSmallHeapObjectDecodeOnceAndTheRepeatedLayerIsRefused()
     {
         string path = hostile.PathOf("vlen_dup.h5");
@@ -169,7 +169,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
         Assert.Equal($"{path}: /: layer_names lists layer 'dense' more than once.", error.Message);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void GroupsSharingOneSymbolTableReadItOnce()
     {
         string path = hostile.PathOf("shared_heap.h5");
@@ -187,7 +187,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
         Assert.True(file.DecodedBytes < 2 * new FileInfo(path).Length, $"decoded {file.DecodedBytes} bytes");
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void HeadersSharingOneContinuationBlockSpendTheBudget()
     {
         string path = hostile.PathOf("shared_block.h5");
@@ -201,7 +201,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
             error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void AWholeWellFormedFileDecodesWellInsideItsBudget()
     {
         foreach (string name in new[] { "legacy_weights.h5", "legacy_model.h5", "split_names.h5", "keras3.weights.h5" })
@@ -217,7 +217,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
     /// Seeded fuzz over links: symbol-table entries of valid files are redirected at other objects' headers, making hard
     /// links, DAGs and cycles. Reading must succeed or fail cleanly, quickly and with bounded allocation.
     /// </summary>
-    [Theory]
+    [ReferenceTheory(ExternalReference.H5py)]
     [InlineData("legacy_weights.h5", 300)]
     [InlineData("legacy_model.h5", 300)]
     [InlineData("split_names.h5", 60)]
@@ -247,7 +247,7 @@ public sealed class Hdf5AmplificationTests(KerasH5Files files, Hdf5HostileFiles 
     /// Seeded fuzz over heap references: variable-length string elements are redirected at other global heap objects
     /// (each with its true length, so that only the sharing is hostile).
     /// </summary>
-    [Theory]
+    [ReferenceTheory(ExternalReference.H5py)]
     [InlineData("legacy_weights.h5", 300)]
     [InlineData("legacy_model.h5", 300)]
     public void RewiredHeapReferencesReadOrFailCleanly(string name, int cases)

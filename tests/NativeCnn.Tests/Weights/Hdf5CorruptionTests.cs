@@ -12,7 +12,7 @@ public sealed class Hdf5CorruptionTests(KerasH5Files files)
 {
     private const int RootAddressField = 64; // superblock v0: 24-byte prefix, 4 addresses, then the root entry's name offset
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void ContinuationLoopIsDetected()
     {
         var bytes = Original();
@@ -24,7 +24,7 @@ public sealed class Hdf5CorruptionTests(KerasH5Files files)
         Assert.Contains($"(byte {root + 16})", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void ContinuationPastTheEndIsDetected()
     {
         var bytes = Original();
@@ -34,7 +34,7 @@ public sealed class Hdf5CorruptionTests(KerasH5Files files)
         Assert.Contains("runs past the end of the file", error.Message, StringComparison.Ordinal);
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.H5py)]
     [InlineData(false)]
     [InlineData(true)]
     public void BTreeLoopOrImpossibleLevelIsDetected(bool impossibleLevel)
@@ -57,7 +57,7 @@ public sealed class Hdf5CorruptionTests(KerasH5Files files)
         Assert.Contains(impossibleLevel ? "level 200" : "loop", error.Message, StringComparison.Ordinal);
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.H5py)]
     [InlineData(1L << 40, typeof(NotSupportedException))]
     [InlineData(1L << 24, typeof(InvalidDataException))]
     public void LyingDimensionNeverAllocatesTheClaimedSize(long dimension, Type expected)

@@ -6,7 +6,7 @@ namespace NativeCnn.Tests.Weights;
 [Collection(KerasH5Collection.Name)]
 public sealed class Hdf5FileTests(KerasH5Files files)
 {
-    [Theory]
+    [ReferenceTheory(ExternalReference.H5py)]
     [InlineData("generic.h5", 0)]
     [InlineData("latest.h5", 3)]
     public void ReadsDatasetsOfEveryStoredType(string name, int superblockVersion)
@@ -31,7 +31,7 @@ public sealed class Hdf5FileTests(KerasH5Files files)
         Assert.Equal([0L, 3L], root.GetDataset("empty").Shape);
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.H5py)]
     [InlineData("generic.h5")]
     [InlineData("latest.h5")]
     public void ReadsAttributesOfEveryStoredType(string name)
@@ -52,7 +52,7 @@ public sealed class Hdf5FileTests(KerasH5Files files)
         Assert.Throws<InvalidDataException>(() => root.GetStringAttribute("vlen_list"));
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.H5py)]
     [InlineData("generic.h5")]
     [InlineData("latest.h5")]
     public void ListsAndNavigatesGroups(string name)
@@ -72,7 +72,7 @@ public sealed class Hdf5FileTests(KerasH5Files files)
         Assert.Throws<KeyNotFoundException>(() => root.GetDataset("nested/nope"));
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void DenseAttributeStorageIsRefusedNamingTheGroup()
     {
         using var file = new Hdf5File(files.PathOf("latest.h5"));
@@ -82,7 +82,7 @@ public sealed class Hdf5FileTests(KerasH5Files files)
         Assert.Contains("dense attribute storage", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void DenseLinkStorageIsRefusedNamingTheGroup()
     {
         using var file = new Hdf5File(files.PathOf("latest.h5"));
@@ -92,14 +92,14 @@ public sealed class Hdf5FileTests(KerasH5Files files)
         Assert.Contains("dense link storage", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void CreationOrderedGroupListsItsLinks()
     {
         using var file = new Hdf5File(files.PathOf("latest.h5"));
         Assert.Equal(["alpha", "mid", "zeta"], file.Root.GetGroup("extra/ordered").Datasets.Select(d => d.Name).Order(StringComparer.Ordinal));
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void ManyGroupsSpanAMultiLevelBTreeInNameOrder()
     {
         using var file = new Hdf5File(files.PathOf("split_names.h5"));
@@ -108,7 +108,7 @@ public sealed class Hdf5FileTests(KerasH5Files files)
         Assert.Equal(names.Order(StringComparer.Ordinal), names);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void RejectsWhatIsNotHdf5()
     {
         Assert.Throws<InvalidDataException>(() => new Hdf5File(new MemoryStream(new byte[100])));
@@ -119,7 +119,7 @@ public sealed class Hdf5FileTests(KerasH5Files files)
         Assert.Contains("superblock version 7", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void TruncatedFileNamesTheExpectedLength()
     {
         var bytes = File.ReadAllBytes(files.PathOf("generic.h5"));
@@ -127,13 +127,13 @@ public sealed class Hdf5FileTests(KerasH5Files files)
         Assert.Contains("truncated", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void RequiresASeekableStream()
     {
         Assert.Throws<ArgumentException>(() => new Hdf5File(new NonSeekableStream()));
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void DisposingClosesTheStreamUnlessAskedToLeaveItOpen()
     {
         var bytes = File.ReadAllBytes(files.PathOf("generic.h5"));

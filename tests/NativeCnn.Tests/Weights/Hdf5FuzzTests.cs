@@ -14,7 +14,7 @@ public sealed class Hdf5FuzzTests(KerasH5Files files)
     private const long MaxAllocationPerCase = 64L << 20;
     private static readonly TimeSpan MaxTimePerCase = TimeSpan.FromSeconds(1);
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.H5py)]
     [InlineData("legacy_weights.h5", true, 200)]
     [InlineData("keras3_old.weights.h5", true, 200)]
     [InlineData("generic.h5", false, 150)]
@@ -33,7 +33,7 @@ public sealed class Hdf5FuzzTests(KerasH5Files files)
         }
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.H5py)]
     [InlineData("legacy_weights.h5", true, 1500)]
     [InlineData("keras3_old.weights.h5", true, 1000)]
     [InlineData("generic.h5", false, 1500)]

@@ -41,7 +41,7 @@ public sealed class KerasFileTests(KerasFileTests.Exports exports, ITestOutputHe
         }
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.TensorFlowJs, ExternalReference.H5py)]
     [InlineData("mobilenet-head", "keras/legacy-model.h5", "Keras 2 HDF5 (model.save)")]
     [InlineData("mobilenet-head", "keras/model.keras", "Keras 3 .keras archive")]
     [InlineData("mobilenet-head", "tfjs/model.json", "TensorFlow.js layers model")]
@@ -55,7 +55,7 @@ public sealed class KerasFileTests(KerasFileTests.Exports exports, ITestOutputHe
         AssertPredictsAsTensorFlowJs(rebuilt, model);
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.TensorFlowJs, ExternalReference.H5py)]
     [InlineData("mobilenet-head", "keras/legacy-weights.h5", "Keras 2 HDF5 (save_weights)")]
     [InlineData("mobilenet-head", "keras/keras3.weights.h5", "Keras 3 .weights.h5")]
     [InlineData("mobilenet-head", "keras/keras3-old.weights.h5", "Keras 3 .weights.h5")]
@@ -70,7 +70,7 @@ public sealed class KerasFileTests(KerasFileTests.Exports exports, ITestOutputHe
         AssertPredictsAsTensorFlowJs(built, model);
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.TensorFlowJs, ExternalReference.H5py)]
     [InlineData("keras/legacy-weights.h5")]
     [InlineData("keras/keras3.weights.h5")]
     [InlineData("keras/keras3-old.weights.h5")]
@@ -83,7 +83,7 @@ public sealed class KerasFileTests(KerasFileTests.Exports exports, ITestOutputHe
         AssertPredictsAsTensorFlowJs(zoo, "efficientnet-b0");
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.TensorFlowJs, ExternalReference.H5py)]
     public void WeightsOfAnotherModelAreRefusedWithTheirNames()
     {
         using var zoo = EfficientNet.B0(new ApplicationOptions());
@@ -95,7 +95,7 @@ public sealed class KerasFileTests(KerasFileTests.Exports exports, ITestOutputHe
         Assert.Contains("matches no layer of efficientnetb0", e.Message);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.TensorFlowJs, ExternalReference.H5py)]
     public void UnknownFilesAreRefusedWithTheirFirstBytes()
     {
         string path = Path.Combine(exports.Root, "not-a-model.bin");
@@ -104,7 +104,7 @@ public sealed class KerasFileTests(KerasFileTests.Exports exports, ITestOutputHe
         Assert.Contains("DEADBEEF", e.Message);
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.TensorFlowJs, ExternalReference.H5py)]
     [InlineData("mobilenet-head", "keras/model.keras")]
     [InlineData("efficientnet-b0", "keras/legacy-weights.h5", "--arch", "efficientnet-b0")]
     [InlineData("mobilenet-head", "tfjs/model.json")]
@@ -121,7 +121,7 @@ public sealed class KerasFileTests(KerasFileTests.Exports exports, ITestOutputHe
         AssertPredictsAsTensorFlowJs(rebuilt, model);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.TensorFlowJs, ExternalReference.H5py)]
     public void ConverterExplainsWhatAWeightsOnlyFileNeeds()
     {
         var (stdout, stderr) = (new StringWriter(), new StringWriter());
@@ -131,7 +131,7 @@ public sealed class KerasFileTests(KerasFileTests.Exports exports, ITestOutputHe
         Assert.Contains("holds weights only (Keras 3 .weights.h5); name the architecture with --arch", stderr.ToString());
     }
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.TensorFlowJs, ExternalReference.H5py)]
     [InlineData("Conv2D", "conv2d")]
     [InlineData("DepthwiseConv2D", "depthwise_conv2d")]
     [InlineData("BatchNormalization", "batch_normalization")]

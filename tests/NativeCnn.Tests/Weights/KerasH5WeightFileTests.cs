@@ -7,7 +7,7 @@ namespace NativeCnn.Tests.Weights;
 [Collection(KerasH5Collection.Name)]
 public sealed class KerasH5WeightFileTests(KerasH5Files files)
 {
-    [Theory]
+    [ReferenceTheory(ExternalReference.H5py)]
     [InlineData("legacy_weights.h5")]
     [InlineData("legacy_model.h5")]
     [InlineData("fixedstr.h5")]
@@ -46,7 +46,7 @@ public sealed class KerasH5WeightFileTests(KerasH5Files files)
         Assert.True(values > 0 || layers.Count == 0);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void LegacyFileStripsTheTensorFlowSuffixAndKeepsWeightlessLayers()
     {
         var file = KerasH5WeightFile.Read(files.PathOf("legacy_weights.h5"));
@@ -60,7 +60,7 @@ public sealed class KerasH5WeightFileTests(KerasH5Files files)
         Assert.Empty(normalization.Weights[2].Shape); // int64 scalar count
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void ModelSaveFileCarriesItsConfigurationAsJson()
     {
         var file = KerasH5WeightFile.Read(files.PathOf("legacy_model.h5"));
@@ -70,7 +70,7 @@ public sealed class KerasH5WeightFileTests(KerasH5Files files)
         Assert.All(file.Layers, l => Assert.StartsWith("/model_weights/", l.GroupPath, StringComparison.Ordinal));
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void SplitLayerNamesAreConcatenatedInOrder()
     {
         using var h5 = new Hdf5File(files.PathOf("split_names.h5"));
@@ -82,7 +82,7 @@ public sealed class KerasH5WeightFileTests(KerasH5Files files)
         Assert.Equal(1500, file.Layers.Count);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void Keras3KeysAreInNaturalOrder()
     {
         var file = KerasH5WeightFile.Read(files.PathOf("keras3_old.weights.h5"));
@@ -92,7 +92,7 @@ public sealed class KerasH5WeightFileTests(KerasH5Files files)
         Assert.Equal("conv2d_1/vars/1", file.Layers.Single(l => l.Name == "conv2d_1").Weights[1].Name);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void ChunkedDatasetIsRefusedNamingTheDataset()
     {
         var error = Assert.Throws<NotSupportedException>(() => KerasH5WeightFile.Read(files.PathOf("chunked.h5")));
@@ -100,7 +100,7 @@ public sealed class KerasH5WeightFileTests(KerasH5Files files)
         Assert.Contains("chunked", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void CompressedDatasetIsRefusedNamingTheDataset()
     {
         string path = files.ExpectedFor("chunked.h5").GetProperty("compressed").GetString()!;
@@ -112,14 +112,14 @@ public sealed class KerasH5WeightFileTests(KerasH5Files files)
         Assert.Contains("compression", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void PlainHdf5FileIsNotAKerasFile()
     {
         var error = Assert.Throws<InvalidDataException>(() => KerasH5WeightFile.Read(files.PathOf("generic.h5")));
         Assert.Contains("not a Keras weight file", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.H5py)]
     public void ReadsFromAStreamAndLeavesItOpen()
     {
         using var stream = new MemoryStream(File.ReadAllBytes(files.PathOf("legacy_weights.h5")));

@@ -12,7 +12,7 @@ namespace NativeCnn.Tests.Weights;
 /// <summary>Models rebuilt from Keras configs: real TensorFlow.js-serialized configs run end to end, and Keras 3 forms.</summary>
 public sealed class KerasModelConfigTests(ITestOutputHelper output)
 {
-    [Theory]
+    [ReferenceTheory(ExternalReference.TensorFlowJs)]
     [InlineData("mobilenetv2", 0.35, 96, true)]
     [InlineData("efficientnet-b0", 1.0, 224, false)]
     [InlineData("resnet50", 1.0, 64, true)]

@@ -16,7 +16,7 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
         "predictions/kernel", "predictions/bias", "bn/moving_mean", "bn/moving_variance",
     ];
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.TensorFlowJs)]
     [InlineData("float32")]
     [InlineData("uint8")]
     [InlineData("uint16")]
@@ -37,7 +37,7 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
         Assert.All(model.Weights[5].Values, v => Assert.Equal(0.125f, v));
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.TensorFlowJs)]
     public void QuantizedValuesAreCloseToTheFloat32Originals()
     {
         var original = TensorFlowJsLayersModel.Load(Path.Combine(fixture.Root, "float32", "model.json")).Weights;
@@ -49,7 +49,7 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
         }
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.TensorFlowJs)]
     public void ExposesTheKerasModelConfigWhateverTheTopologyWrapping()
     {
         var saved = TensorFlowJsLayersModel.Load(Path.Combine(fixture.Root, "float32", "model.json"));
@@ -68,7 +68,7 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
         Assert.Equal(2, config.RootElement.EnumerateObject().Count());
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.TensorFlowJs)]
     public void TheFloat32VariantHasWeightsStraddlingShards()
     {
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(fixture.Root, "float32", "model.json")))!["weightsManifest"]![0]!;
@@ -95,7 +95,7 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
     private static string LoadError(string modelJson) =>
         Assert.Throws<InvalidDataException>(() => TensorFlowJsLayersModel.Load(modelJson)).Message;
 
-    [Fact]
+    [ReferenceFact(ExternalReference.TensorFlowJs)]
     public void NamesAMissingShard()
     {
         string path = CopyVariant("float32");
@@ -103,7 +103,7 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
         Assert.Contains("group1-shard2of3.bin' does not exist", LoadError(path));
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.TensorFlowJs)]
     public void NamesTheWeightAndShardWhenAShardIsShort()
     {
         string path = CopyVariant("float32");
@@ -114,7 +114,7 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
         Assert.Contains("group1-shard3of3.bin' is shorter than the manifest says", message);
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.TensorFlowJs)]
     public void RejectsShardsLongerThanTheManifest()
     {
         string path = CopyVariant("uint8");
@@ -141,7 +141,7 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
         { "no-manifest", "no 'weightsManifest' array" },
     };
 
-    [Theory]
+    [ReferenceTheory(ExternalReference.TensorFlowJs)]
     [MemberData(nameof(ManifestEdits))]
     public void RejectsInconsistentManifestsNamingTheWeight(string edit, string message)
     {
@@ -169,7 +169,7 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
         Assert.Contains(message, LoadError(path));
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.TensorFlowJs)]
     public void SeededCorruptionOnlyEverRaisesInvalidDataException()
     {
         string path = CopyVariant("uint16");
@@ -220,7 +220,7 @@ public sealed class TensorFlowJsLayersModelTests(TensorFlowJsFixture fixture) : 
         }
     }
 
-    [Fact]
+    [ReferenceFact(ExternalReference.TensorFlowJs)]
     public void DecodesInt32BoolAndStringModelConfigsAsTensorFlowJsDoes()
     {
         string dir = Directory.CreateDirectory(Path.Combine(fixture.Root, $"hand-{Guid.NewGuid():N}")).FullName;
