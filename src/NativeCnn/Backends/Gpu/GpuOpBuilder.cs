@@ -41,20 +41,8 @@ internal sealed class GpuOpBuilder(GpuRuntime runtime, OpBinding binding) : IDis
     /// the padded extent is out of range, or when the kernels' 32-bit coordinates <c>y·stride − pad + ky·dilation</c>
     /// could wrap (the same bound as the CPU kernels', <see cref="WindowChecks.Axis"/>).
     /// </summary>
-    public int WindowOutputSize(string axis, int input, int padBefore, int padAfter, int kernel, int stride, int dilation)
-    {
-        try
-        {
-            int output = Padding2D.OutputSize(input, padBefore, padAfter, kernel, stride, dilation);
-            WindowChecks.Axis(axis, input, output, kernel, stride, dilation, padBefore, (Input: input, PadBefore: padBefore, PadAfter: padAfter));
-            return output;
-        }
-        catch (ArgumentException e)
-        {
-            throw new BackendException($"{binding.LayerName}: the {axis} window (input {input}, pads {padBefore} and {padAfter}, kernel {kernel}, "
-                                       + $"stride {stride}, dilation {dilation}) is out of range: {e.Message}", e);
-        }
-    }
+    public int WindowOutputSize(string axis, int input, int padBefore, int padAfter, int kernel, int stride, int dilation) =>
+        WindowChecks.OutputSize(binding.LayerName, axis, input, padBefore, padAfter, kernel, stride, dilation);
 
     /// <summary>A product of sizes as the kernels' 32-bit count, refused with the layer's name when it does not fit.</summary>
     public int Dimension(string what, long value) =>

@@ -8,6 +8,26 @@ namespace NativeCnn.Backends.Cpu.Kernels;
 internal static class WindowChecks
 {
     /// <summary>
+    /// <see cref="Padding2D.OutputSize"/> for one axis of layer <paramref name="layerName"/>'s window op, checked by
+    /// <see cref="Axis"/> when a backend prepares the op, before anything is allocated or read.
+    /// </summary>
+    /// <exception cref="BackendException">A pad, size, the padded extent or a window coordinate is out of range; the message names the layer.</exception>
+    public static int OutputSize(string layerName, string axis, int input, int padBefore, int padAfter, int kernel, int stride, int dilation)
+    {
+        try
+        {
+            int output = Padding2D.OutputSize(input, padBefore, padAfter, kernel, stride, dilation);
+            Axis(axis, input, output, kernel, stride, dilation, padBefore, (Input: input, PadBefore: padBefore, PadAfter: padAfter));
+            return output;
+        }
+        catch (ArgumentException e)
+        {
+            throw new BackendException($"{layerName}: the {axis} window (input {input}, pads {padBefore} and {padAfter}, kernel {kernel}, "
+                                       + $"stride {stride}, dilation {dilation}) is out of range: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
     /// Checks one spatial axis: sizes and the pad non-negative, kernel, stride and dilation positive, and every
     /// intermediate of the window arithmetic, bounded by <c>pad + input + (output − 1)·stride + (kernel − 1)·dilation +
     /// stride + dilation</c>, inside <see cref="int"/>.

@@ -61,20 +61,8 @@ internal abstract class CpuOp : IPreparedOp, IRowWork
     /// coordinates out of range (<see cref="WindowChecks.Axis"/>, which the kernels check again on every call) with the
     /// layer's name, when the op is prepared, before anything is allocated or read.
     /// </summary>
-    protected int WindowOutputSize(string axis, int input, int padBefore, int padAfter, int kernel, int stride, int dilation)
-    {
-        try
-        {
-            int output = Padding2D.OutputSize(input, padBefore, padAfter, kernel, stride, dilation);
-            WindowChecks.Axis(axis, input, output, kernel, stride, dilation, padBefore, (Input: input, PadBefore: padBefore, PadAfter: padAfter));
-            return output;
-        }
-        catch (ArgumentException e)
-        {
-            throw new BackendException($"{LayerName}: the {axis} window (input {input}, pads {padBefore} and {padAfter}, kernel {kernel}, "
-                                       + $"stride {stride}, dilation {dilation}) is out of range: {e.Message}", e);
-        }
-    }
+    protected int WindowOutputSize(string axis, int input, int padBefore, int padAfter, int kernel, int stride, int dilation) =>
+        WindowChecks.OutputSize(LayerName, axis, input, padBefore, padAfter, kernel, stride, dilation);
 
     /// <summary><c>channels · multiplier</c>, refused when it does not fit an <see cref="int"/>.</summary>
     protected int ChannelProduct(int channels, int multiplier)
