@@ -19,13 +19,59 @@ public static class ImageDecoder
 {
     private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
+    /// <summary>
+    /// The largest image file read (256 MiB): far above any photo or scan the decoders accept (a PNG of
+    /// <see cref="RgbImage.MaxPixels"/> pixels compresses well below it), and it keeps a device, a pipe or a huge file
+    /// named as an image from being read whole.
+    /// </summary>
+    public const long MaxFileBytes = 256L << 20;
+
     /// <summary>Reads and decodes an image file.</summary>
-    /// <exception cref="InvalidDataException">The file is not a well-formed image of a known format.</exception>
+    /// <remarks>
+    /// At most <see cref="MaxFileBytes"/> are read, counted as they arrive, so a file that grows, a device such as
+    /// <c>/dev/zero</c> or a pipe cannot make the reader allocate without bound. Errors start with the path.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The file is not a well-formed image of a known format, or is larger than <see cref="MaxFileBytes"/>.</exception>
     /// <exception cref="NotSupportedException">The file uses a format feature this decoder does not implement.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static RgbImage Decode(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return Decode(File.ReadAllBytes(path));
+        byte[] data = ReadBounded(path);
+        try
+        {
+            return Decode(data);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new NotSupportedException($"{path}: {e.Message}", e);
+        }
+    }
+
+    private static byte[] ReadBounded(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        // A regular file is read to the length it has when opened (a device such as /dev/zero reports 0); more bytes
+        // than that, or than MaxFileBytes from a pipe, are refused rather than read.
+        long limit = stream.CanSeek ? stream.Length : MaxFileBytes;
+        if (limit > MaxFileBytes)
+            throw new InvalidDataException($"{path}: {limit} bytes is more than the {MaxFileBytes} an image file may have.");
+        var bytes = new MemoryStream((int)Math.Min(limit, 1 << 20));
+        var chunk = new byte[1 << 16];
+        int read;
+        while ((read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, limit + 1 - bytes.Length))) > 0)
+        {
+            bytes.Write(chunk, 0, read);
+            if (bytes.Length > limit)
+                throw new InvalidDataException(stream.CanSeek
+                    ? $"{path}: the file has more than the {limit} bytes it reported when opened (a device or a growing file), refused."
+                    : $"{path}: more than the {MaxFileBytes} bytes an image file may have.");
+        }
+        return bytes.ToArray();
     }
 
     /// <summary>Decodes an image held in memory.</summary>
