@@ -41,6 +41,7 @@ public sealed class KerasConfigHostileTests(ITestOutputHelper output) : IDisposa
         { "inbound_nodes flat number", ["dw: inbound_nodes[0] is 5"] },
         { "inbound_nodes string", ["dw: no inbound_nodes list"] },
         { "keras_history number", ["dw: keras_history is a list [5,0,0], not a"] },
+        { "inbound_nodes node index string", ["dw: the node index of its input 'relu' is the string \"0\", not an integer"] },
         { "batch_input_shape string", ["input_layer (InputLayer): 'batch_input_shape'[1] is the string \"8\""] },
         { "batch_input_shape number", ["input_layer (InputLayer): 'batch_input_shape' is 8, not a list"] },
         { "batch_input_shape zero channels", ["input_layer (InputLayer): 'batch_input_shape'[3] is 0, not a positive"] },
@@ -87,6 +88,7 @@ public sealed class KerasConfigHostileTests(ITestOutputHelper output) : IDisposa
             case "activation number": Set("conv", "activation", 5); break;
             case "data_format number": Set("conv", "data_format", 3); break;
             case "inbound_nodes number": Layer(config, "dw")["inbound_nodes"] = JsonNode.Parse("[[5]]"); break;
+            case "inbound_nodes node index string": Layer(config, "dw")["inbound_nodes"] = JsonNode.Parse("""[[["relu", "0", 0, {}]]]"""); break;
             case "inbound_nodes flat number": Layer(config, "dw")["inbound_nodes"] = JsonNode.Parse("[5]"); break;
             case "inbound_nodes string": Layer(config, "dw")["inbound_nodes"] = "relu"; break;
             case "keras_history number":
@@ -143,6 +145,22 @@ public sealed class KerasConfigHostileTests(ITestOutputHelper output) : IDisposa
         e = Assert.Throws<InvalidDataException>(() => KerasFile.Read(modelJson).BuildModel(8, 8));
         Assert.StartsWith(modelJson + ": ", e.Message);
         foreach (string part in expected) Assert.Contains(part, e.Message);
+    }
+
+    [Theory]
+    [InlineData("""[[["relu", 1099511627776, 0, {}]]]""", "dw: its input 'relu' is node 1099511627776 of that layer")]
+    [InlineData("""[[["relu", 0, -1, {}]]]""", "dw: its input 'relu' is tensor -1 of that layer")]
+    [InlineData("""[[["relu", 0, 1, {}]]]""", "dw: its input 'relu' is tensor 1 of that layer")]
+    public void ReferencesToAnotherNodeOrTensorAreRefusedNotReadAsTheFirst(string inbound, string expected)
+    {
+        using var model = HostileModelFiles.SmallModel();
+        var config = Config(model);
+        Layer(config, "dw")["inbound_nodes"] = JsonNode.Parse(inbound);
+        string file = Path.Combine(_work, "model.safetensors");
+        HostileModelFiles.WriteModelFile(file, model, config.ToJsonString());
+        var e = Assert.Throws<NotSupportedException>(() => ModelFile.Load(file, 8, 8));
+        Assert.StartsWith(file + ": ", e.Message);
+        Assert.Contains(expected, e.Message);
     }
 
     [Fact]

@@ -568,7 +568,7 @@ public static class KerasModelConfig
             {
                 if (tensor.ValueKind != JsonValueKind.Array || tensor.GetArrayLength() == 0 || tensor[0].ValueKind != JsonValueKind.String)
                     throw new InvalidDataException($"{layerName}: inbound_nodes entry {Describe(tensor)} is not a [\"layer\", node, tensor, {{}}] reference.");
-                names.Add(tensor[0].GetString()!);
+                names.Add(ReferencedLayer(tensor, layerName));
             }
         }
         else if (call.ValueKind == JsonValueKind.Object)
@@ -594,8 +594,26 @@ public static class KerasModelConfig
         {
             if (history.ValueKind != JsonValueKind.Array || history.GetArrayLength() == 0 || history[0].ValueKind != JsonValueKind.String)
                 throw new InvalidDataException($"{layerName}: keras_history is {Describe(history)}, not a [\"layer\", node, tensor] reference.");
-            names.Add(history[0].GetString()!);
+            names.Add(ReferencedLayer(history, layerName));
         }
+    }
+
+    /// <summary>
+    /// The layer name of a <c>["layer", node_index, tensor_index, ...]</c> reference. Every supported layer is called once
+    /// and has one output, so both indices must be 0: any other value would silently read the wrong tensor.
+    /// </summary>
+    private static string ReferencedLayer(JsonElement reference, string layerName)
+    {
+        string name = reference[0].GetString()!;
+        for (int i = 1; i <= 2 && i < reference.GetArrayLength(); i++)
+        {
+            var index = reference[i];
+            if (index.ValueKind != JsonValueKind.Number || !index.TryGetInt64(out long value))
+                throw new InvalidDataException($"{layerName}: the {(i == 1 ? "node" : "tensor")} index of its input '{name}' is {Describe(index)}, not an integer.");
+            if (value != 0)
+                throw new NotSupportedException($"{layerName}: its input '{name}' is {(i == 1 ? "node" : "tensor")} {value} of that layer; only layers called once with one output are supported.");
+        }
+        return name;
     }
 
     private static JsonElement Required(JsonElement obj, string property, string owner)
