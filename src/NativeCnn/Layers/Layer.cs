@@ -17,6 +17,8 @@ public abstract class Layer
 {
     private readonly List<LayerWeight> _weights = [];
     private IWeightSource? _weightSource;
+    // Models holding this layer (see Model's remarks on ownership): the weights are released when the last one is disposed.
+    private int _models;
 
     /// <summary>Creates a layer with a Keras name.</summary>
     /// <exception cref="ArgumentException">The name is empty or contains '/'.</exception>
@@ -75,6 +77,16 @@ public abstract class Layer
         {
             _weightSource = null;
         }
+    }
+
+    /// <summary>Counts a model that holds this layer; its weights live until every such model is disposed.</summary>
+    internal void AddModel() => Interlocked.Increment(ref _models);
+
+    /// <summary>Uncounts a disposed model; the last one releases the weights.</summary>
+    internal void RemoveModel()
+    {
+        if (Interlocked.Decrement(ref _models) == 0)
+            foreach (var weight in _weights) weight.Value.Dispose();
     }
 
     /// <summary>The output shape for these input shapes (batch included).</summary>

@@ -15,6 +15,11 @@ namespace NativeCnn.Models;
 /// model's one CPU plan (each call already uses every core), and every result is the one a lone call gives. Reading the
 /// graph, layers and weights from several threads is safe while nobody changes the weights. An
 /// <see cref="ExecutionPlan"/> runs one batch at a time: for concurrent runs, create one plan per thread.
+/// <para>
+/// Ownership, as in Keras: layers own their weights, and models built from the same layers share them (a new head on a
+/// base model, <c>new Model(name, base.Input, head)</c>, or several sub-models of one graph). Disposing a model releases
+/// the weights of a layer only when no other undisposed model holds that layer, so models can be disposed in any order.
+/// </para>
 /// </remarks>
 public sealed class Model : IDisposable
 {
@@ -58,6 +63,7 @@ public sealed class Model : IDisposable
             _layersByName[node.Name] = node.Layer;
         }
         Layers = Nodes.Select(n => n.Layer).Distinct().ToArray();
+        foreach (var layer in Layers) layer.AddModel();
     }
 
     /// <summary>The Keras model name, e.g. <c>efficientnetb0</c>.</summary>
@@ -179,7 +185,7 @@ public sealed class Model : IDisposable
     /// <summary>A Keras-style summary: layers, output shapes, parameters, connections and MACs.</summary>
     public ModelSummary Summary() => new(this);
 
-    /// <summary>Releases the weights and cached plans.</summary>
+    /// <summary>Releases the cached plans, and the weights of the layers no other undisposed model holds.</summary>
     /// <remarks>Waits for a <see cref="Predict"/> in progress on another thread; later calls throw <see cref="ObjectDisposedException"/>.</remarks>
     public void Dispose()
     {
@@ -189,7 +195,7 @@ public sealed class Model : IDisposable
             _disposed = true;
             _defaultPlan?.Dispose();
             _defaultBackend?.Dispose();
-            foreach (var weight in Weights) weight.Value.Dispose();
+            foreach (var layer in Layers) layer.RemoveModel();
         }
     }
 
