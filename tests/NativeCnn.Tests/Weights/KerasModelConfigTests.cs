@@ -118,6 +118,23 @@ public sealed class KerasModelConfigTests(ITestOutputHelper output)
         Assert.Contains(expectedMessage, e.Message);
     }
 
+    [Fact]
+    public void EveryUnsupportedLayerClassIsListedInOneError()
+    {
+        // A Sequential nested in a Sequential, with three unknown classes (one used twice) around supported layers.
+        string inner = """{"class_name": "Sequential", "config": {"name": "inner", "layers": [{"class_name": "PixelShuffle", "config": {"name": "shuffle"}}, {"class_name": "LSTM", "config": {"name": "rnn_2"}}]}}""";
+        string json = $$$"""
+            {"class_name": "Sequential", "config": {"name": "outer", "layers": [
+              {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 2], "name": "in"}},
+              {"class_name": "LSTM", "config": {"name": "rnn"}},
+              {"class_name": "Flatten", "config": {"name": "flat"}},
+              {"class_name": "MultiplyBeta", "config": {"name": "beta"}},
+              {{{inner}}}]}}
+            """;
+        var e = Assert.Throws<NotSupportedException>(() => KerasModelConfig.Build(json));
+        Assert.Equal("4 layers have classes that are not supported: 'LSTM' (rnn, rnn_2); 'MultiplyBeta' (beta); 'PixelShuffle' (shuffle).", e.Message);
+    }
+
     [Theory]
     [InlineData("not json", "not valid JSON")]
     [InlineData("""{"class_name": "Sequential"}""", "has no 'config'")]

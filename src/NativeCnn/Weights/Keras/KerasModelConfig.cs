@@ -54,6 +54,7 @@ public static class KerasModelConfig
             using var document = ParseDocument(configJson);
             var root = document.RootElement;
             if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("model_config", out var wrapped)) root = wrapped;
+            RefuseUnsupportedClasses(root);
             var (name, input, output) = BuildContainer(root, context, outerInput: null);
             try
             {
@@ -455,6 +456,55 @@ public static class KerasModelConfig
         if (e is ArgumentException { ParamName: { } parameter }) reason = reason.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal);
         if (reason.StartsWith(name + ": ", StringComparison.Ordinal)) reason = reason[(name.Length + 2)..];
         return new InvalidDataException($"{name} ({className}): {reason}", e);
+    }
+
+    /// <summary>The layer classes <see cref="CreateLayer"/> builds, besides InputLayer and nested models.</summary>
+    private static readonly HashSet<string> s_layerClasses = new(StringComparer.Ordinal)
+    {
+        "Conv2D", "DepthwiseConv2D", "BatchNormalization", "Activation", "ReLU", "Softmax", "Add", "Multiply", "ZeroPadding2D",
+        "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Dense", "Dropout", "Flatten",
+        "Reshape", "Rescaling", "Normalization",
+    };
+
+    /// <summary>
+    /// Lists every layer class of the config (nested models included) that cannot be built, in one error, before
+    /// anything is built: a user porting a model learns at once all that is missing, not one class per attempt.
+    /// </summary>
+    private static void RefuseUnsupportedClasses(JsonElement root)
+    {
+        var missing = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        var pending = new Stack<JsonElement>([root]);
+        while (pending.Count > 0)
+        {
+            var container = pending.Pop();
+            if (container.ValueKind != JsonValueKind.Object || !container.TryGetProperty("config", out var config)) continue;
+            var layers = config.ValueKind == JsonValueKind.Array ? config
+                : config.ValueKind == JsonValueKind.Object && config.TryGetProperty("layers", out var list) && list.ValueKind == JsonValueKind.Array ? list
+                : default;
+            if (layers.ValueKind != JsonValueKind.Array) continue;
+            foreach (var layer in layers.EnumerateArray())
+            {
+                if (layer.ValueKind != JsonValueKind.Object || !layer.TryGetProperty("class_name", out var c) || c.ValueKind != JsonValueKind.String) continue;
+                string className = c.GetString()!;
+                if (className is "Functional" or "Model" or "Sequential") pending.Push(layer);
+                else if (className != "InputLayer" && !s_layerClasses.Contains(className))
+                {
+                    string name = layer.TryGetProperty("config", out var lc) && lc.ValueKind == JsonValueKind.Object
+                                  && lc.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "?";
+                    if (!missing.TryGetValue(className, out var names)) missing[className] = names = [];
+                    names.Add(name);
+                }
+            }
+        }
+        if (missing.Count == 0) return;
+        if (missing.Count == 1 && missing.First().Value.Count == 1)
+        {
+            var (only, layerNames) = missing.First();
+            throw new NotSupportedException($"{Shorten(layerNames[0])}: layer class '{Shorten(only)}' is not supported.");
+        }
+        throw new NotSupportedException($"{missing.Values.Sum(v => v.Count)} layers have classes that are not supported: "
+            + string.Join("; ", missing.Take(20).Select(m => $"'{Shorten(m.Key)}' ({string.Join(", ", m.Value.Take(5).Select(Shorten))}{(m.Value.Count > 5 ? $", and {m.Value.Count - 5} more" : "")})"))
+            + (missing.Count > 20 ? $"; and {missing.Count - 20} more classes." : "."));
     }
 
     /// <summary>Maps one Keras layer config to a layer, reading every argument that changes the result.</summary>
