@@ -10,37 +10,7 @@ namespace NativeCnn.Tests.Weights;
 /// The files written by <c>tests/reference/h5/make-hostile-h5.py</c>: a few MB each, but a reader that decoded every
 /// link or heap reference anew would take more than 1 GB to read them.
 /// </summary>
-public sealed class Hdf5HostileFiles : IDisposable
-{
-    public Hdf5HostileFiles()
-    {
-        Directory = Path.Combine(Path.GetTempPath(), "nativecnn-hostile-h5-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]);
-        string script = Path.Combine(TestPaths.RepositoryRoot, "tests", "reference", "h5", "make-hostile-h5.py");
-        TestProcess.Run("/usr/bin/python3", [script, Directory], TestPaths.RepositoryRoot, TimeSpan.FromMinutes(2));
-        Expected = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Directory, "expected.json")));
-    }
-
-    public string Directory { get; }
-
-    public JsonDocument Expected { get; }
-
-    public string PathOf(string name) => Path.Combine(Directory, name);
-
-    public JsonElement ExpectedFor(string name) => Expected.RootElement.GetProperty(name);
-
-    public void Dispose()
-    {
-        Expected.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp directory is harmless.
-        }
-    }
-}
+public sealed class Hdf5HostileFiles() : ScriptGeneratedH5Files("nativecnn-hostile-h5-", "make-hostile-h5.py");
 
 /// <summary>
 /// Amplification: hard links, shared heap objects, shared symbol tables and shared continuation blocks must either read

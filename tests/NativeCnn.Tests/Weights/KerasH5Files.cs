@@ -4,23 +4,22 @@ using System.Text.Json;
 namespace NativeCnn.Tests.Weights;
 
 /// <summary>
-/// The HDF5 files written once per test run by <c>tests/reference/h5/make-keras-h5.py</c> with Debian's h5py,
-/// and the expected contents the script dumped to <c>expected.json</c>.
+/// HDF5 files written once per test run by a script in <c>tests/reference/h5/</c> with Debian's h5py, and the expected
+/// contents the script dumped to <c>expected.json</c>.
 /// </summary>
-public sealed class KerasH5Files : IDisposable
+public abstract class ScriptGeneratedH5Files : IDisposable
 {
     private const string Python = "/usr/bin/python3";
     private const string InstallHint = "apt-get install -y python3-h5py python3-numpy";
 
-    public KerasH5Files()
+    protected ScriptGeneratedH5Files(string folderPrefix, string scriptName)
     {
-        Directory = Path.Combine(Path.GetTempPath(), "nativecnn-h5-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]);
-        string script = FindScript();
+        Directory = Path.Combine(Path.GetTempPath(), folderPrefix + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]);
+        string script = Path.Combine(TestPaths.RepositoryRoot, "tests", "reference", "h5", scriptName);
         if (!File.Exists(Python)) throw new InvalidOperationException($"{Python} is missing; install Python 3 and h5py: {InstallHint}");
         var (code, output) = Run(Python, "-c \"import h5py, numpy\"");
         if (code != 0) throw new InvalidOperationException($"h5py is not importable by {Python} ({output.Trim()}); install it: {InstallHint}");
-        (code, output) = Run(Python, $"\"{script}\" \"{Directory}\"");
-        if (code != 0) throw new InvalidOperationException($"{script} failed ({code}): {output}");
+        TestProcess.Run(Python, [script, Directory], TestPaths.RepositoryRoot);
         Expected = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Directory, "expected.json")));
     }
 
@@ -47,16 +46,7 @@ public sealed class KerasH5Files : IDisposable
         {
             // A leftover temp directory is harmless.
         }
-    }
-
-    private static string FindScript()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "tests", "reference", "h5", "make-keras-h5.py");
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException("tests/reference/h5/make-keras-h5.py not found above " + AppContext.BaseDirectory);
+        GC.SuppressFinalize(this);
     }
 
     private static (int Code, string Output) Run(string file, string arguments)
@@ -69,6 +59,9 @@ public sealed class KerasH5Files : IDisposable
         return (process.ExitCode, stdout + stderr.Result);
     }
 }
+
+/// <summary>The Keras-layout files of <c>tests/reference/h5/make-keras-h5.py</c>.</summary>
+public sealed class KerasH5Files() : ScriptGeneratedH5Files("nativecnn-h5-", "make-keras-h5.py");
 
 /// <summary>Shares one <see cref="KerasH5Files"/> among the HDF5 test classes.</summary>
 [CollectionDefinition(Name)]
