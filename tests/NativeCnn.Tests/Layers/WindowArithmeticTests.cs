@@ -85,16 +85,13 @@ public sealed class WindowArithmeticTests
         var conv = new Conv2D("conv", 2, (3, 3), (1 << 30, 1 << 30), Padding.Same);
         var output = conv.Call(input);
         Assert.Equal(TensorShape.Nhwc(1, 1, 1, 2), output.OutputShape);
-        using var model = new Model("strided", input, output);
-        using var backend = new CpuBackend(threadCount: 1);
-        using var plan = model.CreatePlan(backend);
         var x = TestData.Uniform(seed: 20260601, 5 * 6 * 3);
-        plan.Input.CopyFrom(x);
-        plan.Run();
+        var kernel = conv.GetWeight("kernel").Value.Span.ToArray(); // before the model that holds the layer is disposed
+        var actual = RunOnCpu(input, output, x);
         // ceil(5 / 2^30) = 1 output, 'same' total pad max(0, 3 - 5) = 0: the window at (0, 0).
-        var expected = ReferenceConvolution.Conv2D(x, conv.GetWeight("kernel").Value.Span.ToArray(), null, 1, 5, 6, 3, 1, 1, 2,
+        var expected = ReferenceConvolution.Conv2D(x, kernel, null, 1, 5, 6, 3, 1, 1, 2,
                                                    3, 3, 1 << 30, 1 << 30, 1, 1, 0, 0, ReferenceActivation.Identity);
-        Precision.AssertClose(expected, TestData.ReadBack(plan.Output), 1e-5, 10.0, "strided conv");
+        Precision.AssertClose(expected, actual, 1e-5, 10.0, "strided conv");
     }
 
     [Fact]
@@ -103,13 +100,8 @@ public sealed class WindowArithmeticTests
         // The 'same' pad is about 2^29 on each side; the CPU kernel clips each window to the map, so nothing scales with it.
         var input = Node.Input(4, 5, 3);
         var output = new MaxPooling2D("pool", (1 << 30, 1 << 30), (1, 1), Padding.Same).Call(input);
-        using var model = new Model("huge_pool", input, output);
-        using var backend = new CpuBackend(threadCount: 1);
-        using var plan = model.CreatePlan(backend);
         var x = TestData.Uniform(seed: 20260602, 4 * 5 * 3);
-        plan.Input.CopyFrom(x);
-        plan.Run();
-        var actual = TestData.ReadBack(plan.Output);
+        var actual = RunOnCpu(input, output, x);
         Assert.Equal(4 * 5 * 3, actual.Length);
         for (int c = 0; c < 3; c++)
         {
@@ -202,5 +194,16 @@ public sealed class WindowArithmeticTests
             Assert.Throws<ArgumentOutOfRangeException>(() => Padding2D.OutputSize(int.MaxValue, 1, 0, 1, 1)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => Padding2D.OutputSize(10, -1, 0, 3, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => Padding2D.OutputSize(10, 0, 0, 3, 0));
+    }
+
+    /// <summary>Runs the graph from <paramref name="input"/> to <paramref name="output"/> once on one CPU thread.</summary>
+    private static float[] RunOnCpu(Node input, Node output, float[] x)
+    {
+        using var model = new Model("window", input, output);
+        using var backend = new CpuBackend(threadCount: 1);
+        using var plan = model.CreatePlan(backend);
+        plan.Input.CopyFrom(x);
+        plan.Run();
+        return TestData.ReadBack(plan.Output);
     }
 }
