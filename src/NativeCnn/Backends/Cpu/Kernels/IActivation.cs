@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
@@ -16,6 +17,9 @@ public interface IActivation
 
     /// <summary>Applies the activation to 16 lanes.</summary>
     Vector512<float> Invoke(Vector512<float> x);
+
+    /// <summary>Applies the activation to the lanes of one vector of any width (<see cref="ILanes{TVector}"/>).</summary>
+    TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged;
 }
 
 /// <summary>Identity (Keras <c>linear</c>).</summary>
@@ -27,6 +31,9 @@ public readonly struct IdentityActivation : IActivation
     public Vector256<float> Invoke(Vector256<float> x) => x;
     /// <inheritdoc/>
     public Vector512<float> Invoke(Vector512<float> x) => x;
+    /// <inheritdoc/>
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        => x;
 }
 
 /// <summary><c>max(x, 0)</c>. NaN propagates.</summary>
@@ -38,6 +45,9 @@ public readonly struct ReluActivation : IActivation
     public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
     /// <inheritdoc/>
     public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
+    /// <inheritdoc/>
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        => TLanes.Select(TLanes.LessThan(x, TLanes.Zero), TLanes.Zero, x);
 }
 
 /// <summary><c>min(max(x, 0), MaxValue)</c>: Keras <c>ReLU(max_value)</c>, e.g. ReLU6. NaN propagates.</summary>
@@ -61,6 +71,13 @@ public readonly struct BoundedReluActivation(float maxValue) : IActivation
         x = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
         return Vector512.ConditionalSelect(Vector512.GreaterThan(x, max), max, x);
     }
+    /// <inheritdoc/>
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        var max = TLanes.Create(MaxValue);
+        x = TLanes.Select(TLanes.LessThan(x, TLanes.Zero), TLanes.Zero, x);
+        return TLanes.Select(TLanes.GreaterThan(x, max), max, x);
+    }
 }
 
 /// <summary><c>1 / (1 + exp(-x))</c>.</summary>
@@ -72,6 +89,9 @@ public readonly struct SigmoidActivation : IActivation
     public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + VectorExp.Exp(-x));
     /// <inheritdoc/>
     public Vector512<float> Invoke(Vector512<float> x) => VectorExp.Sigmoid(x);
+    /// <inheritdoc/>
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        => VectorMath.Sigmoid<TLanes, TVector>(x);
 }
 
 /// <summary><c>x * sigmoid(x)</c> (Keras <c>swish</c>, PyTorch <c>SiLU</c>).</summary>
@@ -83,6 +103,9 @@ public readonly struct SwishActivation : IActivation
     public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + VectorExp.Exp(-x));
     /// <inheritdoc/>
     public Vector512<float> Invoke(Vector512<float> x) => x * VectorExp.Sigmoid(x);
+    /// <inheritdoc/>
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        => TLanes.Multiply(x, VectorMath.Sigmoid<TLanes, TVector>(x));
 }
 
 /// <summary>
@@ -122,5 +145,17 @@ public readonly struct TanhActivation : IActivation
         var poly = Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.Create(C7), y2, Vector512.Create(C5)), y2, Vector512.Create(C3));
         var small = Vector512.FusedMultiplyAdd(y * y2, poly, y);
         return Vector512.CopySign(Vector512.ConditionalSelect(Vector512.LessThan(y, Vector512.Create(SmallThreshold)), small, large), x);
+    }
+
+    /// <inheritdoc/>
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        var y = TLanes.Abs(x);
+        var e = VectorMath.Exp<TLanes, TVector>(TLanes.Multiply(y, TLanes.Create(-2f)));
+        var large = TLanes.Divide(TLanes.Subtract(TLanes.One, e), TLanes.Add(TLanes.One, e));
+        var y2 = TLanes.Multiply(y, y);
+        var poly = TLanes.MultiplyAdd(TLanes.MultiplyAdd(TLanes.Create(C7), y2, TLanes.Create(C5)), y2, TLanes.Create(C3));
+        var small = TLanes.MultiplyAdd(TLanes.Multiply(y, y2), poly, y);
+        return TLanes.CopySign(TLanes.Select(TLanes.LessThan(y, TLanes.Create(SmallThreshold)), small, large), x);
     }
 }
