@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics.X86;
+using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Tests.Kernels;
 
@@ -10,6 +11,12 @@ namespace NativeCnn.Tests.Kernels;
 /// </summary>
 internal static class SimdSupport
 {
+    /// <summary>
+    /// The four widths of the width-generic SIMD layer, for kernels written over it: every width runs on every
+    /// processor (one the processor lacks runs in software), so tests force each of them everywhere.
+    /// </summary>
+    public static TheoryData<SimdWidth> AllWidths => [SimdWidth.Scalar, SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512];
+
     /// <summary>Whether the Vector512 kernel paths can run here.</summary>
     public static bool HasVector512 => Avx512F.IsSupported;
 
