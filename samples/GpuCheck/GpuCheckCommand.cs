@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NativeCnn.Backends;
+using NativeCnn.Backends.Conformance;
 using NativeCnn.Backends.Cpu;
 using NativeCnn.Backends.Gpu;
 using NativeCnn.Models.Architectures;
@@ -77,28 +78,28 @@ internal static class GpuCheckCommand
             catch (Exception ex) when (ex is GpuException or InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
             {
                 output.WriteLine($"FAIL {device.Id}: {ex.Message}");
-                failed += OpCases.All.Count;
+                failed += OpConformance.All.Count;
                 continue;
             }
             using var owned = backend;
             double worst = 0;
             int count = 0;
             var clock = Stopwatch.StartNew();
-            for (int i = 0; i < OpCases.All.Count; i++)
+            for (int i = 0; i < OpConformance.All.Count; i++)
             {
-                var test = OpCases.All[i];
+                var test = OpConformance.All[i];
                 if (!prefixes.Any(p => test.Name.StartsWith(p, StringComparison.Ordinal))) continue;
                 count++;
                 try
                 {
-                    double error = OpCases.Error(test.Run(cpu, i + 1), test.Run(backend, i + 1));
+                    double error = OpConformance.Error(test.Run(cpu, i + 1), test.Run(backend, i + 1));
                     worst = Math.Max(worst, error);
-                    if (error <= OpCases.Tolerance)
+                    if (error <= OpConformance.Tolerance)
                     {
                         passed++;
                         continue;
                     }
-                    output.WriteLine($"FAIL {device.Id} {test.Name}: relative error {error:E2} > {OpCases.Tolerance:E0}");
+                    output.WriteLine($"FAIL {device.Id} {test.Name}: relative error {error:E2} > {OpConformance.Tolerance:E0}");
                 }
                 catch (Exception ex) when (ex is BackendException or GpuException)
                 {
@@ -114,7 +115,7 @@ internal static class GpuCheckCommand
 
     /// <summary>
     /// Images/s per model, device and batch; every device's output is also compared with the CPU plan's on the same input
-    /// (relative to the largest output), and a difference above <see cref="OpCases.Tolerance"/> counts as a failure.
+    /// (relative to the largest output), and a difference above <see cref="OpConformance.Tolerance"/> counts as a failure.
     /// </summary>
     private static int Benchmark(IReadOnlyList<Device> devices, string[] models, int[] batches, int resolution, int runs, TextWriter output)
     {
@@ -144,7 +145,7 @@ internal static class GpuCheckCommand
                             plan.Run(input, result);
                             best = Math.Min(best, clock.Elapsed.TotalSeconds);
                         }
-                        bool ok = error <= OpCases.Tolerance;
+                        bool ok = error <= OpConformance.Tolerance;
                         if (!ok) failed++;
                         output.WriteLine($"  {name,-16} {device.Id,-12} batch {batch,3}: {batch / best,9:F1} images/s ({best * 1000:F1} ms), " +
                                          $"error {error:E1}{(ok ? "" : " FAIL")}");

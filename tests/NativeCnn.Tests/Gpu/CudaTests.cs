@@ -90,16 +90,10 @@ public sealed partial class CudaTests
             string source = Path.Combine(AppContext.BaseDirectory, "Gpu", "dryrun_cuda.c");
             Clang($"-shared -fPIC -O1 -o \"{Path.Combine(directory, "libcuda.so.1")}\" \"{source}\"");
             File.Copy(Path.Combine(directory, "libcuda.so.1"), Path.Combine(directory, "libnvrtc.so.12"));
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "GpuCheck.dll"), "--devices", "cuda:0",
-                         "--no-benchmark", "--ops", "add ,copy,multiply"])
-                start.ArgumentList.Add(argument);
-            start.Environment["LD_LIBRARY_PATH"] = directory;
-            using var process = Process.Start(start)!;
-            var errors = process.StandardError.ReadToEndAsync();
-            string output = process.StandardOutput.ReadToEnd() + errors.Result;
-            Assert.True(process.WaitForExit(60_000), "GpuCheck did not finish");
-            Assert.True(process.ExitCode == 0, $"GpuCheck exited with {process.ExitCode}:\n{output}");
+            var (exit, stdout, stderr) = CommandLineTool.GpuCheck.Run(["--devices", "cuda:0", "--no-benchmark", "--ops", "add ,copy,multiply"],
+                new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = directory }, TimeSpan.FromSeconds(60));
+            string output = stdout + stderr;
+            Assert.True(exit == 0, $"GpuCheck exited with {exit}:\n{output}");
             Assert.Contains("device cuda:0 (DryRun GPU)", output);
             Assert.Contains("5 passed, 0 failed", output);
         }

@@ -1,6 +1,6 @@
 using NativeCnn.Backends;
+using NativeCnn.Backends.Conformance;
 using NativeCnn.Tensors;
-using NativeCnn.Samples.GpuCheck;
 
 namespace NativeCnn.Tests.Gpu;
 
@@ -11,7 +11,7 @@ public sealed class OpenClOpTests(OpenClFixture fixture)
     public static TheoryData<int, string> Cases()
     {
         var data = new TheoryData<int, string>();
-        for (int i = 0; i < OpCases.All.Count; i++) data.Add(i, OpCases.All[i].Name);
+        for (int i = 0; i < OpConformance.All.Count; i++) data.Add(i, OpConformance.All[i].Name);
         return data;
     }
 
@@ -19,16 +19,16 @@ public sealed class OpenClOpTests(OpenClFixture fixture)
     [MemberData(nameof(Cases))]
     public void MatchesCpu(int index, string name)
     {
-        var test = OpCases.All[index];
+        var test = OpConformance.All[index];
         var expected = test.Run(fixture.Cpu, index + 1);
         var actual = test.Run(fixture.OpenCl, index + 1);
-        Precision.AssertClose(expected, actual, OpCases.Tolerance, scale: 1.0, what: name);
+        Precision.AssertClose(expected, actual, OpConformance.Tolerance, scale: 1.0, what: name);
     }
 
     [GpuFact]
     public void CatalogCoversEveryDescriptor()
     {
-        var covered = OpCases.All.Select(c => c.Op.GetType()).ToHashSet();
+        var covered = OpConformance.All.Select(c => c.Op.GetType()).ToHashSet();
         var descriptors = typeof(OpDescriptor).Assembly.GetTypes()
             .Where(t => t.IsSubclassOf(typeof(OpDescriptor)) && !t.IsAbstract);
         Assert.All(descriptors, d => Assert.Contains(d, covered));

@@ -2,7 +2,6 @@ using System.Text.Json;
 using NativeCnn.Imaging;
 using NativeCnn.Models;
 using NativeCnn.Models.Architectures;
-using NativeCnn.Samples.Classify;
 using NativeCnn.Weights;
 
 namespace NativeCnn.Tests.Imaging;
@@ -67,11 +66,10 @@ public sealed class ImageClassificationTests : IDisposable
         string ppm = Path.Combine(_work, "image.ppm");
         File.WriteAllBytes(ppm, [.. System.Text.Encoding.ASCII.GetBytes("P6\n50 70\n255\n"), .. image.Pixels]);
 
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        int exit = ClassifyCommand.Run(["--model", file, "--top", "3", "--json", ppm], stdout, stderr);
-        Assert.True(exit == 0, stderr.ToString());
+        var (exit, stdout, stderr) = CommandLineTool.Classify.Run(["--model", file, "--top", "3", "--json", ppm]);
+        Assert.True(exit == 0, stderr);
 
-        using var json = JsonDocument.Parse(stdout.ToString());
+        using var json = JsonDocument.Parse(stdout);
         var top = json.RootElement.GetProperty("images")[0].GetProperty("top").EnumerateArray().ToArray();
         var expected = model.Classify(image, 3, labels: ["cat", "dog", "fox"]);
         Assert.Equal(expected.Select(p => p.Label), top.Select(t => t.GetProperty("label").GetString()));
@@ -82,9 +80,9 @@ public sealed class ImageClassificationTests : IDisposable
     [Fact]
     public void ClassifySampleExplainsMissingWeights()
     {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        Assert.Equal(2, ClassifyCommand.Run(["--arch", "resnet50", "x.png"], stdout, stderr));
-        Assert.Contains("--arch needs --weights FILE", stderr.ToString());
+        var (exit, _, stderr) = CommandLineTool.Classify.Run(["--arch", "resnet50", "x.png"]);
+        Assert.Equal(2, exit);
+        Assert.Contains("--arch needs --weights FILE", stderr);
     }
 
     private static RgbImage RandomImage(int width, int height, int seed)

@@ -111,12 +111,11 @@ public sealed class KerasFileTests(KerasFileTests.Exports exports, ITestOutputHe
     public void ConverterWritesAModelFileThatRebuildsAndPredictsAsTensorFlowJs(string model, string file, params string[] options)
     {
         string converted = Path.Combine(exports.Root, model, Path.GetFileName(file) + ".safetensors");
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        int exit = WeightsConverter.Converter.Run([Path.Combine(exports.Root, model, file), "-o", converted, .. options], stdout, stderr);
+        var (exit, stdout, stderr) = CommandLineTool.WeightsConverter.Run([Path.Combine(exports.Root, model, file), "-o", converted, .. options]);
         Assert.True(exit == 0, $"exit {exit}: {stderr}");
-        output.WriteLine(stdout.ToString());
-        Assert.Contains("parameters", stdout.ToString());
-        Assert.Contains("reading", stderr.ToString());
+        output.WriteLine(stdout);
+        Assert.Contains("parameters", stdout);
+        Assert.Contains("reading", stderr);
         using var rebuilt = ModelFile.Load(converted);
         AssertPredictsAsTensorFlowJs(rebuilt, model);
     }
@@ -124,11 +123,10 @@ public sealed class KerasFileTests(KerasFileTests.Exports exports, ITestOutputHe
     [ReferenceFact(ExternalReference.TensorFlowJs, ExternalReference.H5py)]
     public void ConverterExplainsWhatAWeightsOnlyFileNeeds()
     {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        int exit = WeightsConverter.Converter.Run(
-            [Path.Combine(exports.Root, "mobilenet-head", "keras", "keras3.weights.h5"), "-o", Path.Combine(exports.Root, "x.safetensors")], stdout, stderr);
+        var (exit, _, stderr) = CommandLineTool.WeightsConverter.Run(
+            [Path.Combine(exports.Root, "mobilenet-head", "keras", "keras3.weights.h5"), "-o", Path.Combine(exports.Root, "x.safetensors")]);
         Assert.Equal(2, exit);
-        Assert.Contains("holds weights only (Keras 3 .weights.h5); name the architecture with --arch", stderr.ToString());
+        Assert.Contains("holds weights only (Keras 3 .weights.h5); name the architecture with --arch", stderr);
     }
 
     [ReferenceTheory(ExternalReference.TensorFlowJs, ExternalReference.H5py)]

@@ -1,17 +1,22 @@
 using NativeCnn.Backends;
 using NativeCnn.Tensors;
 
-namespace NativeCnn.Samples.GpuCheck;
+namespace NativeCnn.Backends.Conformance;
 
-/// <summary>One op on fixed shapes, run with seeded inputs and weights on any backend.</summary>
+/// <summary>
+/// One op on fixed shapes, run with seeded inputs and weights on any backend: a case of <see cref="OpConformance"/>,
+/// the catalog a backend's results are compared against the CPU backend's with.
+/// </summary>
 /// <param name="Name">A readable case name.</param>
 /// <param name="Op">The descriptor.</param>
 /// <param name="Inputs">Input shapes.</param>
 /// <param name="Weights">Weight shapes, in the descriptor's order.</param>
 /// <param name="Output">The output shape.</param>
-internal sealed record OpCase(string Name, OpDescriptor Op, TensorShape[] Inputs, TensorShape[] Weights, TensorShape Output)
+public sealed record OpConformanceCase(string Name, OpDescriptor Op, TensorShape[] Inputs, TensorShape[] Weights, TensorShape Output)
 {
     /// <summary>Runs the case on <paramref name="backend"/> and returns the output; the same seed gives the same data on every backend.</summary>
+    /// <param name="backend">The backend to run on.</param>
+    /// <param name="seed">Seeds the inputs and weights.</param>
     public float[] Run(IBackend backend, int seed)
     {
         var inputs = new IDeviceBuffer[Inputs.Length];

@@ -1,21 +1,25 @@
 using NativeCnn.Backends;
 using NativeCnn.Tensors;
 
-namespace NativeCnn.Samples.GpuCheck;
+namespace NativeCnn.Backends.Conformance;
 
 /// <summary>
 /// The op conformance catalog: every descriptor a plan emits, fused variants included, on shapes chosen to break tiled
 /// kernels (H ≠ W, odd sizes, channel counts off multiples of 16, stride 2 on odd inputs, kernels 1/3/5, batch &gt; 1).
+/// A new backend is conformant when every case's <see cref="Error"/> against the CPU backend is within
+/// <see cref="Tolerance"/> (what <c>GpuCheck</c> and the GPU tests check).
 /// </summary>
-internal static class OpCases
+public static class OpConformance
 {
     /// <summary>Relative tolerance against the CPU backend, scaled by <c>max(|expected|, 1)</c>.</summary>
     public const double Tolerance = 1e-4;
 
     /// <summary>All cases.</summary>
-    public static IReadOnlyList<OpCase> All { get; } = Build();
+    public static IReadOnlyList<OpConformanceCase> All { get; } = Build();
 
     /// <summary>The largest <c>|actual − expected| / max(|expected|, 1)</c>; NaN or infinity count as failures (infinity).</summary>
+    /// <param name="expected">The CPU backend's output.</param>
+    /// <param name="actual">The backend's output.</param>
     public static double Error(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
     {
         if (expected.Length != actual.Length) return double.PositiveInfinity;
@@ -30,9 +34,9 @@ internal static class OpCases
         return worst;
     }
 
-    private static List<OpCase> Build()
+    private static List<OpConformanceCase> Build()
     {
-        var cases = new List<OpCase>();
+        var cases = new List<OpConformanceCase>();
         void Conv(int n, int h, int w, int c, int filters, int k, int stride, Padding padding, ActivationFunction act,
                   bool bias = true, int dilation = 1, bool residual = false)
         {
@@ -42,7 +46,7 @@ internal static class OpCases
             var output = TensorShape.Nhwc(n, oh, ow, filters);
             TensorShape[] inputs = residual ? [TensorShape.Nhwc(n, h, w, c), output] : [TensorShape.Nhwc(n, h, w, c)];
             TensorShape[] weights = bias ? [new TensorShape(k, k, c, filters), new TensorShape(filters)] : [new TensorShape(k, k, c, filters)];
-            cases.Add(new OpCase($"conv2d {n}x{h}x{w}x{c}->{filters} k{k} s{stride} d{dilation} {padding} {act}{(bias ? "" : " nobias")}{(residual ? " +residual" : "")}",
+            cases.Add(new OpConformanceCase($"conv2d {n}x{h}x{w}x{c}->{filters} k{k} s{stride} d{dilation} {padding} {act}{(bias ? "" : " nobias")}{(residual ? " +residual" : "")}",
                 new Conv2DOp(k, k, stride, stride, dilation, dilation, pads, filters, bias, act, residual), inputs, weights, output));
         }
         void Depthwise(int n, int h, int w, int c, int multiplier, int k, int stride, Padding padding, ActivationFunction act, bool bias = true, int dilation = 1)
@@ -51,7 +55,7 @@ internal static class OpCases
             int oh = Padding2D.OutputSize(h, pads.Top, pads.Bottom, k, stride, dilation);
             int ow = Padding2D.OutputSize(w, pads.Left, pads.Right, k, stride, dilation);
             TensorShape[] weights = bias ? [new TensorShape(k, k, c, multiplier), new TensorShape(c * multiplier)] : [new TensorShape(k, k, c, multiplier)];
-            cases.Add(new OpCase($"depthwise {n}x{h}x{w}x{c} m{multiplier} k{k} s{stride} d{dilation} {padding} {act}{(bias ? "" : " nobias")}",
+            cases.Add(new OpConformanceCase($"depthwise {n}x{h}x{w}x{c} m{multiplier} k{k} s{stride} d{dilation} {padding} {act}{(bias ? "" : " nobias")}",
                 new DepthwiseConv2DOp(k, k, stride, stride, dilation, dilation, pads, multiplier, bias, act),
                 [TensorShape.Nhwc(n, h, w, c)], weights, TensorShape.Nhwc(n, oh, ow, c * multiplier)));
         }
@@ -59,10 +63,10 @@ internal static class OpCases
         {
             var pads = Padding2D.Resolve(padding, h, w, k, k, stride, stride);
             int oh = Padding2D.OutputSize(h, pads.Top, pads.Bottom, k, stride), ow = Padding2D.OutputSize(w, pads.Left, pads.Right, k, stride);
-            cases.Add(new OpCase($"pool {mode} {n}x{h}x{w}x{c} k{k} s{stride} {padding}", new Pooling2DOp(mode, k, k, stride, stride, pads),
+            cases.Add(new OpConformanceCase($"pool {mode} {n}x{h}x{w}x{c} k{k} s{stride} {padding}", new Pooling2DOp(mode, k, k, stride, stride, pads),
                 [TensorShape.Nhwc(n, h, w, c)], [], TensorShape.Nhwc(n, oh, ow, c)));
         }
-        void Unary(string name, OpDescriptor op, TensorShape shape) => cases.Add(new OpCase(name, op, [shape], [], shape));
+        void Unary(string name, OpDescriptor op, TensorShape shape) => cases.Add(new OpConformanceCase(name, op, [shape], [], shape));
 
         Conv(2, 9, 7, 3, 17, 3, 1, Padding.Same, ActivationFunction.Relu);
         Conv(2, 6, 5, 33, 7, 1, 1, Padding.Valid, ActivationFunction.Linear, bias: false);
@@ -78,9 +82,9 @@ internal static class OpCases
         Depthwise(2, 8, 7, 33, 1, 3, 2, Padding.Valid, ActivationFunction.Linear, bias: false);
         Depthwise(1, 9, 10, 3, 1, 3, 1, Padding.Same, ActivationFunction.Relu, dilation: 2);
 
-        cases.Add(new OpCase("channel affine 2x5x3x17 relu6", new ChannelAffineOp(Ramp(17, 0.5f, 0.1f), Ramp(17, -0.3f, 0.05f), ActivationFunction.Relu6),
+        cases.Add(new OpConformanceCase("channel affine 2x5x3x17 relu6", new ChannelAffineOp(Ramp(17, 0.5f, 0.1f), Ramp(17, -0.3f, 0.05f), ActivationFunction.Relu6),
             [TensorShape.Nhwc(2, 5, 3, 17)], [], TensorShape.Nhwc(2, 5, 3, 17)));
-        cases.Add(new OpCase("channel affine 3x33 sigmoid", new ChannelAffineOp(Ramp(33, -1f, 0.07f), Ramp(33, 0.2f, -0.01f), ActivationFunction.Sigmoid),
+        cases.Add(new OpConformanceCase("channel affine 3x33 sigmoid", new ChannelAffineOp(Ramp(33, -1f, 0.07f), Ramp(33, 0.2f, -0.01f), ActivationFunction.Sigmoid),
             [new TensorShape(3, 33)], [], new TensorShape(3, 33)));
 
         foreach (var act in (ActivationFunction[])[ActivationFunction.Linear, ActivationFunction.Relu, ActivationFunction.Relu6,
@@ -90,12 +94,12 @@ internal static class OpCases
         Unary("activation softmax 3x1000", new ActivationOp(ActivationFunction.Softmax), new TensorShape(3, 1000));
 
         var addShape = TensorShape.Nhwc(2, 5, 7, 17);
-        cases.Add(new OpCase("add 2 inputs", new AddOp(), [addShape, addShape], [], addShape));
-        cases.Add(new OpCase("add 3 inputs", new AddOp(), [addShape, addShape, addShape], [], addShape));
-        cases.Add(new OpCase("multiply same shape", new MultiplyOp(), [addShape, addShape], [], addShape));
-        cases.Add(new OpCase("multiply by channel", new MultiplyOp(), [addShape, TensorShape.Nhwc(2, 1, 1, 17)], [], addShape));
+        cases.Add(new OpConformanceCase("add 2 inputs", new AddOp(), [addShape, addShape], [], addShape));
+        cases.Add(new OpConformanceCase("add 3 inputs", new AddOp(), [addShape, addShape, addShape], [], addShape));
+        cases.Add(new OpConformanceCase("multiply same shape", new MultiplyOp(), [addShape, addShape], [], addShape));
+        cases.Add(new OpConformanceCase("multiply by channel", new MultiplyOp(), [addShape, TensorShape.Nhwc(2, 1, 1, 17)], [], addShape));
 
-        cases.Add(new OpCase("zero padding (1,2,0,3)", new ZeroPadding2DOp(new Padding2D(1, 2, 0, 3)),
+        cases.Add(new OpConformanceCase("zero padding (1,2,0,3)", new ZeroPadding2DOp(new Padding2D(1, 2, 0, 3)),
             [TensorShape.Nhwc(2, 5, 7, 3)], [], TensorShape.Nhwc(2, 8, 10, 3)));
 
         Pool(PoolingMode.Max, 2, 9, 7, 5, 3, 2, Padding.Same);
@@ -103,21 +107,21 @@ internal static class OpCases
         Pool(PoolingMode.Max, 2, 8, 6, 17, 2, 2, Padding.Valid);
         Pool(PoolingMode.Average, 2, 7, 9, 4, 2, 2, Padding.Valid);
 
-        cases.Add(new OpCase("global average -> (N, C)", new GlobalPooling2DOp(PoolingMode.Average), [addShape], [], new TensorShape(2, 17)));
-        cases.Add(new OpCase("global max -> (N, 1, 1, C)", new GlobalPooling2DOp(PoolingMode.Max), [addShape], [], TensorShape.Nhwc(2, 1, 1, 17)));
+        cases.Add(new OpConformanceCase("global average -> (N, C)", new GlobalPooling2DOp(PoolingMode.Average), [addShape], [], new TensorShape(2, 17)));
+        cases.Add(new OpConformanceCase("global max -> (N, 1, 1, C)", new GlobalPooling2DOp(PoolingMode.Max), [addShape], [], TensorShape.Nhwc(2, 1, 1, 17)));
 
-        cases.Add(new OpCase("dense 3x33->17 relu", new DenseOp(17, true, ActivationFunction.Relu),
+        cases.Add(new OpConformanceCase("dense 3x33->17 relu", new DenseOp(17, true, ActivationFunction.Relu),
             [new TensorShape(3, 33)], [new TensorShape(33, 17), new TensorShape(17)], new TensorShape(3, 17)));
-        cases.Add(new OpCase("dense 2x50->1000 softmax", new DenseOp(1000, true, ActivationFunction.Softmax),
+        cases.Add(new OpConformanceCase("dense 2x50->1000 softmax", new DenseOp(1000, true, ActivationFunction.Softmax),
             [new TensorShape(2, 50)], [new TensorShape(50, 1000), new TensorShape(1000)], new TensorShape(2, 1000)));
-        cases.Add(new OpCase("dense 4x7->5 tanh nobias", new DenseOp(5, false, ActivationFunction.Tanh),
+        cases.Add(new OpConformanceCase("dense 4x7->5 tanh nobias", new DenseOp(5, false, ActivationFunction.Tanh),
             [new TensorShape(4, 7)], [new TensorShape(7, 5)], new TensorShape(4, 5)));
 
-        cases.Add(new OpCase("copy (reshape)", new CopyOp(), [TensorShape.Nhwc(2, 3, 4, 5)], [], new TensorShape(2, 60)));
+        cases.Add(new OpConformanceCase("copy (reshape)", new CopyOp(), [TensorShape.Nhwc(2, 3, 4, 5)], [], new TensorShape(2, 60)));
 
-        cases.Add(new OpCase("squeeze-excitation 2x5x7x17 r4 swish", new SqueezeExcitationOp(4, ActivationFunction.Swish), [addShape],
+        cases.Add(new OpConformanceCase("squeeze-excitation 2x5x7x17 r4 swish", new SqueezeExcitationOp(4, ActivationFunction.Swish), [addShape],
             [new TensorShape(1, 1, 17, 4), new TensorShape(4), new TensorShape(1, 1, 4, 17), new TensorShape(17)], addShape));
-        cases.Add(new OpCase("squeeze-excitation 1x3x3x33 r8 relu", new SqueezeExcitationOp(8, ActivationFunction.Relu), [TensorShape.Nhwc(1, 3, 3, 33)],
+        cases.Add(new OpConformanceCase("squeeze-excitation 1x3x3x33 r8 relu", new SqueezeExcitationOp(8, ActivationFunction.Relu), [TensorShape.Nhwc(1, 3, 3, 33)],
             [new TensorShape(1, 1, 33, 8), new TensorShape(8), new TensorShape(1, 1, 8, 33), new TensorShape(33)], TensorShape.Nhwc(1, 3, 3, 33)));
         return cases;
     }
