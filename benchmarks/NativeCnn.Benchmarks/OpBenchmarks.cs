@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
 using NativeCnn.Backends;
 using NativeCnn.Backends.Cpu;
 using NativeCnn.Tensors;
@@ -30,8 +31,14 @@ public class OpBenchmarks
     [ParamsSource(nameof(OpNames))]
     public string Op { get; set; } = "";
 
-    /// <summary>The case names, in table order.</summary>
-    public static IEnumerable<string> OpNames => OpCases.All.Select(c => c.Name);
+    /// <summary>
+    /// The case names, in table order; <c>NATIVECNN_OPS=conv3x3_56x56x64,dense_2048to1000</c> selects some (BenchmarkDotNet's
+    /// <c>--filter</c> matches methods, not parameter values).
+    /// </summary>
+    public static IEnumerable<string> OpNames =>
+        Environment.GetEnvironmentVariable("NATIVECNN_OPS") is { Length: > 0 } selected
+            ? selected.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(name => OpCases.Find(name).Name)
+            : OpCases.All.Select(c => c.Name);
 
     /// <summary>Allocates the buffers and weights (seeded), prepares the op once and runs it once.</summary>
     [GlobalSetup]
@@ -87,7 +94,11 @@ public class OpBenchmarks
     /// <summary>The default columns plus GFLOP/s.</summary>
     public sealed class Config : ManualConfig
     {
-        /// <summary>Adds <see cref="GigaFlopsColumn"/>.</summary>
-        public Config() => AddColumn(new GigaFlopsColumn());
+        /// <summary>Adds <see cref="GigaFlopsColumn"/>, and shows op names whole.</summary>
+        public Config()
+        {
+            AddColumn(new GigaFlopsColumn());
+            SummaryStyle = SummaryStyle.Default.WithMaxParameterColumnWidth(40);
+        }
     }
 }
