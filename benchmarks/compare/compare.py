@@ -169,7 +169,7 @@ def machine():
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()}"
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()}, load average {os.getloadavg()[0]:.1f}"
 
 
 if __name__ == "__main__":
