@@ -48,12 +48,14 @@ using var runOptions = new RunOptions();
 
 for (int i = 0; i < warmup; i++) session.RunWithBinding(runOptions, binding);
 var times = new double[runs];
+long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
 for (int i = 0; i < runs; i++)
 {
     long start = Stopwatch.GetTimestamp();
     session.RunWithBinding(runOptions, binding);
     times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 }
+long managedBytesPerRun = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / runs;
 
 if (options.TryGetValue("dump", out var dump))
     File.WriteAllText(dump, JsonSerializer.Serialize(new { shape = outputShape, values = output }));
@@ -64,6 +66,7 @@ Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
     ["median_ms"] = Median(times),
     ["min_ms"] = times.Min(),
     ["runs"] = runs,
+    ["managed_bytes_per_run"] = managedBytesPerRun,
 }));
 return 0;
 
