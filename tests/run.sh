@@ -31,12 +31,16 @@ if [ ${#packages[@]} -gt 0 ]; then
   fi
 fi
 
-# TensorFlow.js, pinned by package-lock.json; npm ci again whenever the lock file changed since the last install.
+# TensorFlow.js, pinned by package-lock.json; npm ci again whenever the lock file's content changed since the last
+# install (a content stamp, not file times: a fresh checkout or a git worktree has a newer lock file of the same content).
 tfjs=tests/reference/tfjs
 if command -v npm >/dev/null; then
-  if [ ! -f "$tfjs/node_modules/@tensorflow/tfjs/package.json" ] || [ "$tfjs/package-lock.json" -nt "$tfjs/node_modules/.package-lock.json" ]; then
+  lock_sum="$(sha256sum "$tfjs/package-lock.json" | cut -d' ' -f1)"
+  stamp="$tfjs/node_modules/.nativecnn-lock-sha256"
+  if [ ! -f "$tfjs/node_modules/@tensorflow/tfjs/package.json" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
     echo "tests/run.sh: installing TensorFlow.js (npm ci in $tfjs)"
     (cd "$tfjs" && npm ci --no-audit --no-fund --loglevel=error) || missing "npm ci failed in $tfjs" "cd $tfjs && npm ci"
+    [ -d "$tfjs/node_modules" ] && echo "$lock_sum" > "$stamp"
   fi
 fi
 
