@@ -1,10 +1,11 @@
 using NativeCnn.Backends.Cpu;
 using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Backends.Cpu.Simd;
 using NativeCnn.Tests.Reference;
 
 namespace NativeCnn.Tests.Kernels;
 
-/// <summary><see cref="DenseKernels"/> at both vector widths and through the public entry, against float64 loops.</summary>
+/// <summary><see cref="DenseKernels"/> at every SIMD width and the default one, against float64 loops.</summary>
 public class DenseKernelTests
 {
     /// <summary>(batch, inputFeatures, units): units below, at and between multiples of 8/16/32/64.</summary>
@@ -13,10 +14,10 @@ public class DenseKernelTests
         (1, 1, 1), (2, 7, 3), (2, 5, 8), (2, 17, 16), (3, 33, 17), (2, 9, 33), (2, 50, 70), (1, 20, 64), (1, 20, 130), (2, 64, 1000),
     ];
 
-    public static TheoryData<int, string, bool> Cases()
+    public static TheoryData<SimdWidth, string, bool> Cases()
     {
-        var data = new TheoryData<int, string, bool>();
-        foreach (int width in SimdSupport.Bits(512, 256, 0))
+        var data = new TheoryData<SimdWidth, string, bool>();
+        foreach (var width in SimdSupport.AllWidthsAndAuto)
             foreach (string activation in new[] { "linear", "relu", "swish" })
             {
                 data.Add(width, activation, true);
@@ -27,7 +28,7 @@ public class DenseKernelTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ForwardMatchesReference(int width, string activation, bool withBias)
+    public void ForwardMatchesReference(SimdWidth width, string activation, bool withBias)
     {
         foreach (var (batch, features, units) in s_shapes)
         {
@@ -56,7 +57,7 @@ public class DenseKernelTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ForwardBlocksMatchesReference(int width, string activation, bool withBias)
+    public void ForwardBlocksMatchesReference(SimdWidth width, string activation, bool withBias)
     {
         foreach (var (batch, features, units) in s_blockShapes)
         {
@@ -110,8 +111,8 @@ public class DenseKernelTests
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }
 
-    /// <summary>Rows of the kernel on one vector width (512, 256, or the dispatching entry), by work block or by batch row.</summary>
-    private static void Run(int width, bool byBlocks, string activation, float[] x, float[] k, float[] b, float[] y, DenseParams p, RowRange rows)
+    /// <summary>Rows of the kernel at one SIMD width, by work block or by batch row.</summary>
+    private static void Run(SimdWidth width, bool byBlocks, string activation, float[] x, float[] k, float[] b, float[] y, DenseParams p, RowRange rows)
     {
         switch (activation)
         {
@@ -121,17 +122,10 @@ public class DenseKernelTests
         }
     }
 
-    private static void Run<T>(int width, bool byBlocks, float[] x, float[] k, float[] b, float[] y, DenseParams p, T activation, RowRange rows)
+    private static void Run<T>(SimdWidth width, bool byBlocks, float[] x, float[] k, float[] b, float[] y, DenseParams p, T activation, RowRange rows)
         where T : struct, IActivation
     {
-        if (byBlocks)
-        {
-            if (width == 512) DenseKernels.ForwardBlocksVector512(x, k, b, y, p, activation, rows);
-            else if (width == 256) DenseKernels.ForwardBlocksVector256(x, k, b, y, p, activation, rows);
-            else DenseKernels.ForwardBlocks(x, k, b, y, p, activation, rows);
-        }
-        else if (width == 512) DenseKernels.ForwardVector512(x, k, b, y, p, activation, rows);
-        else if (width == 256) DenseKernels.ForwardVector256(x, k, b, y, p, activation, rows);
-        else DenseKernels.Forward(x, k, b, y, p, activation, rows);
+        if (byBlocks) DenseKernels.ForwardBlocks(x, k, b, y, p, activation, rows, width);
+        else DenseKernels.Forward(x, k, b, y, p, activation, rows, width);
     }
 }

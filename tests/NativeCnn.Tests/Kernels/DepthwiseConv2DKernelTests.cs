@@ -1,5 +1,6 @@
 using NativeCnn.Backends.Cpu;
 using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Backends.Cpu.Simd;
 using NativeCnn.Tests.Reference;
 
 namespace NativeCnn.Tests.Kernels;
@@ -133,7 +134,7 @@ public class DepthwiseConv2DKernelTests
         double scale = Math.Sqrt(kh * kw);
         int rowLength = outW * p.OutputChannels;
 
-        foreach (var simd in Conv2DKernelTests.Widths)
+        foreach (var simd in SimdSupport.AllWidthsAndAuto)
         {
             var output = new float[expected.Length];
             Array.Fill(output, Untouched);
@@ -146,21 +147,22 @@ public class DepthwiseConv2DKernelTests
             }
             Run(simd, activation, input, kernel, bias, output, p, new RowRange(0, a));
             Run(simd, activation, input, kernel, bias, output, p, new RowRange(b, p.RowCount));
-            Precision.AssertClose(expected, output, scale: scale, what: simd);
+            Precision.AssertClose(expected, output, scale: scale, what: simd.ToString());
         }
     }
 
-    public static TheoryData<string, int, int> SteadyStateCases()
+    public static TheoryData<SimdWidth, int, int> SteadyStateCases()
     {
-        var data = new TheoryData<string, int, int>();
-        foreach (var (simd, k, stride) in new[] { ("Vector512", 3, 1), ("Vector256", 3, 1), ("Scalar", 3, 1), ("Vector512", 5, 2), ("Vector256", 5, 2), ("Vector512", 5, 1), ("Vector256", 3, 2) })
-            if (SimdSupport.Names(simd).Length == 1) data.Add(simd, k, stride);
+        var data = new TheoryData<SimdWidth, int, int>();
+        foreach (var simd in SimdSupport.AllWidthsAndAuto)
+            foreach (var (k, stride) in new[] { (3, 1), (3, 2), (5, 1), (5, 2) })
+                data.Add(simd, k, stride);
         return data;
     }
 
     [Theory]
     [MemberData(nameof(SteadyStateCases))]
-    public void SteadyStateCallAllocatesNothing(string simd, int k, int stride)
+    public void SteadyStateCallAllocatesNothing(SimdWidth simd, int k, int stride)
     {
         int outW = 29, inW = (outW - 1) * stride + 1;
         var p = new DepthwiseConv2DParams(1, 9, inW, 17, (9 - 1) / stride + 1, outW, 1, k, k, stride, stride, 1, 1, k / 2, k / 2);
@@ -181,7 +183,7 @@ public class DepthwiseConv2DKernelTests
             DepthwiseConv2DKernels.Nhwc(new float[18], new float[36], [], new float[35], p, new IdentityActivation(), RowRange.All(3)));
     }
 
-    private static void Run(string simd, ReferenceActivation activation, float[] input, float[] kernel, float[]? bias, float[] output,
+    private static void Run(SimdWidth simd, ReferenceActivation activation, float[] input, float[] kernel, float[]? bias, float[] output,
                             in DepthwiseConv2DParams p, RowRange rows)
     {
         switch (activation)
@@ -194,17 +196,11 @@ public class DepthwiseConv2DKernelTests
         }
     }
 
-    private static void Run<TActivation>(string simd, TActivation activation, float[] input, float[] kernel, float[]? bias, float[] output,
+    private static void Run<TActivation>(SimdWidth simd, TActivation activation, float[] input, float[] kernel, float[]? bias, float[] output,
                                          in DepthwiseConv2DParams p, RowRange rows)
         where TActivation : struct, IActivation
     {
         ReadOnlySpan<float> b = bias ?? [];
-        switch (simd)
-        {
-            case "Vector512": DepthwiseConv2DKernels.NhwcVector512(input, kernel, b, output, p, activation, rows); break;
-            case "Vector256": DepthwiseConv2DKernels.NhwcVector256(input, kernel, b, output, p, activation, rows); break;
-            case "Scalar": DepthwiseConv2DKernels.NhwcScalar(input, kernel, b, output, p, activation, rows); break;
-            default: DepthwiseConv2DKernels.Nhwc(input, kernel, b, output, p, activation, rows); break;
-        }
+        DepthwiseConv2DKernels.Nhwc(input, kernel, b, output, p, activation, rows, simd);
     }
 }

@@ -1,29 +1,30 @@
 using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Backends.Cpu.Simd;
 using NativeCnn.Tests.Reference;
 
 namespace NativeCnn.Tests.Kernels;
 
-/// <summary><see cref="ElementwiseKernels"/> at both vector widths and through the public entry, against float64 loops.</summary>
+/// <summary><see cref="ElementwiseKernels"/> at every SIMD width and the default one, against float64 loops.</summary>
 public class ElementwiseKernelTests
 {
-    private static readonly int[] s_widths = SimdSupport.Bits(512, 256, 0);
+    private static readonly SimdWidth[] s_widths = SimdSupport.AllWidthsAndAuto;
     private static readonly int[] s_lengths = [0, 1, 7, 8, 15, 16, 17, 31, 63, 64, 65, 100, 129, 1003];
     private static readonly int[] s_channels = [1, 3, 7, 8, 9, 15, 16, 17, 24, 33, 40, 70];
     private static readonly int[] s_pixels = [1, 6, 8, 11, 16, 19, 37];
     private static readonly string[] s_activations = ["linear", "relu", "relu6", "sigmoid", "swish", "tanh"];
 
-    public static TheoryData<int, string> WidthsAndActivations()
+    public static TheoryData<SimdWidth, string> WidthsAndActivations()
     {
-        var data = new TheoryData<int, string>();
-        foreach (int width in s_widths) foreach (string activation in s_activations) data.Add(width, activation);
+        var data = new TheoryData<SimdWidth, string>();
+        foreach (var width in s_widths) foreach (string activation in s_activations) data.Add(width, activation);
         return data;
     }
 
-    public static TheoryData<int> Widths() => [.. s_widths];
+    public static TheoryData<SimdWidth> Widths() => [.. s_widths];
 
     [Theory]
     [MemberData(nameof(WidthsAndActivations))]
-    public void ApplyMatchesReference(int width, string activation)
+    public void ApplyMatchesReference(SimdWidth width, string activation)
     {
         foreach (int length in s_lengths)
         {
@@ -41,7 +42,7 @@ public class ElementwiseKernelTests
 
     [Theory]
     [MemberData(nameof(Widths))]
-    public void AddAndMultiplyMatchReference(int width)
+    public void AddAndMultiplyMatchReference(SimdWidth width)
     {
         foreach (int length in s_lengths)
         {
@@ -65,7 +66,7 @@ public class ElementwiseKernelTests
 
     [Theory]
     [MemberData(nameof(Widths))]
-    public void MultiplyByChannelMatchesReference(int width)
+    public void MultiplyByChannelMatchesReference(SimdWidth width)
     {
         foreach (int channels in s_channels)
             foreach (int pixels in s_pixels)
@@ -83,7 +84,7 @@ public class ElementwiseKernelTests
 
     [Theory]
     [MemberData(nameof(WidthsAndActivations))]
-    public void ChannelAffineMatchesReference(int width, string activation)
+    public void ChannelAffineMatchesReference(SimdWidth width, string activation)
     {
         foreach (int channels in s_channels)
             foreach (int pixels in s_pixels)
@@ -103,7 +104,7 @@ public class ElementwiseKernelTests
 
     [Theory]
     [MemberData(nameof(Widths))]
-    public void SoftmaxMatchesReference(int width)
+    public void SoftmaxMatchesReference(SimdWidth width)
     {
         foreach (int length in s_lengths)
         {
@@ -123,7 +124,7 @@ public class ElementwiseKernelTests
 
     [Theory]
     [MemberData(nameof(Widths))]
-    public void SoftmaxIsStableForLargeLogits(int width)
+    public void SoftmaxIsStableForLargeLogits(SimdWidth width)
     {
         foreach (int length in new[] { 1, 5, 17, 40, 1000 })
         {
@@ -142,8 +143,7 @@ public class ElementwiseKernelTests
     [Fact]
     public void SoftmaxOfEmptyRowDoesNothing()
     {
-        ElementwiseKernels.SoftmaxVector512([], []);
-        ElementwiseKernels.SoftmaxVector256([], []);
+        foreach (var width in s_widths) ElementwiseKernels.Softmax([], [], width);
     }
 
     [Fact]
@@ -179,7 +179,7 @@ public class ElementwiseKernelTests
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }
 
-    private static void Apply(int width, string activation, float[] x, float[] y)
+    private static void Apply(SimdWidth width, string activation, float[] x, float[] y)
     {
         switch (activation)
         {
@@ -192,14 +192,10 @@ public class ElementwiseKernelTests
         }
     }
 
-    private static void Apply<T>(int width, float[] x, float[] y, T activation) where T : struct, IActivation
-    {
-        if (width == 512) ElementwiseKernels.ApplyVector512(x, y, activation);
-        else if (width == 256) ElementwiseKernels.ApplyVector256(x, y, activation);
-        else ElementwiseKernels.Apply(x, y, activation);
-    }
+    private static void Apply<T>(SimdWidth width, float[] x, float[] y, T activation) where T : struct, IActivation
+        => ElementwiseKernels.Apply(x, y, activation, width);
 
-    private static void ChannelAffine(int width, string activation, float[] x, float[] scale, float[] shift, float[] y)
+    private static void ChannelAffine(SimdWidth width, string activation, float[] x, float[] scale, float[] shift, float[] y)
     {
         switch (activation)
         {
@@ -212,37 +208,16 @@ public class ElementwiseKernelTests
         }
     }
 
-    private static void ChannelAffine<T>(int width, float[] x, float[] scale, float[] shift, float[] y, T activation) where T : struct, IActivation
+    private static void ChannelAffine<T>(SimdWidth width, float[] x, float[] scale, float[] shift, float[] y, T activation) where T : struct, IActivation
+        => ElementwiseKernels.ChannelAffine(x, scale, shift, y, activation, width);
+
+    private static void Binary(SimdWidth width, bool add, float[] a, float[] b, float[] y)
     {
-        if (width == 512) ElementwiseKernels.ChannelAffineVector512(x, scale, shift, y, activation);
-        else if (width == 256) ElementwiseKernels.ChannelAffineVector256(x, scale, shift, y, activation);
-        else ElementwiseKernels.ChannelAffine(x, scale, shift, y, activation);
+        if (add) ElementwiseKernels.Add(a, b, y, width);
+        else ElementwiseKernels.Multiply(a, b, y, width);
     }
 
-    private static void Binary(int width, bool add, float[] a, float[] b, float[] y)
-    {
-        switch (width, add)
-        {
-            case (512, true): ElementwiseKernels.AddVector512(a, b, y); break;
-            case (256, true): ElementwiseKernels.AddVector256(a, b, y); break;
-            case (_, true): ElementwiseKernels.Add(a, b, y); break;
-            case (512, false): ElementwiseKernels.MultiplyVector512(a, b, y); break;
-            case (256, false): ElementwiseKernels.MultiplyVector256(a, b, y); break;
-            default: ElementwiseKernels.Multiply(a, b, y); break;
-        }
-    }
+    private static void MultiplyByChannel(SimdWidth width, float[] x, float[] s, float[] y) => ElementwiseKernels.MultiplyByChannel(x, s, y, width);
 
-    private static void MultiplyByChannel(int width, float[] x, float[] s, float[] y)
-    {
-        if (width == 512) ElementwiseKernels.MultiplyByChannelVector512(x, s, y);
-        else if (width == 256) ElementwiseKernels.MultiplyByChannelVector256(x, s, y);
-        else ElementwiseKernels.MultiplyByChannel(x, s, y);
-    }
-
-    private static void Softmax(int width, float[] x, float[] y)
-    {
-        if (width == 512) ElementwiseKernels.SoftmaxVector512(x, y);
-        else if (width == 256) ElementwiseKernels.SoftmaxVector256(x, y);
-        else ElementwiseKernels.Softmax(x, y);
-    }
+    private static void Softmax(SimdWidth width, float[] x, float[] y) => ElementwiseKernels.Softmax(x, y, width);
 }

@@ -1,14 +1,15 @@
 using NativeCnn.Backends;
 using NativeCnn.Backends.Cpu;
 using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Backends.Cpu.Simd;
 using NativeCnn.Tests.Reference;
 
 namespace NativeCnn.Tests.Kernels;
 
-/// <summary><see cref="PoolingKernels"/> at both vector widths and through the public entry, against float64 loops.</summary>
+/// <summary><see cref="PoolingKernels"/> at every SIMD width and the default one, against float64 loops.</summary>
 public class PoolingKernelTests
 {
-    private static readonly int[] s_widths = [512, 256, 0];
+    private static readonly SimdWidth[] s_widths = SimdSupport.AllWidthsAndAuto;
     private static readonly int[] s_channels = [1, 3, 7, 17, 33];
 
     /// <summary>(height, width, pool, stride, same): H≠W, odd sizes, pool 2/3, stride 1/2/3, valid and same.</summary>
@@ -19,18 +20,18 @@ public class PoolingKernelTests
         (5, 5, 3, 3, true), (3, 4, 3, 2, false), (1, 6, 1, 1, true), (6, 9, 2, 2, true),
     ];
 
-    public static TheoryData<int, bool> WidthsAndModes()
+    public static TheoryData<SimdWidth, bool> WidthsAndModes()
     {
-        var data = new TheoryData<int, bool>();
-        foreach (int width in s_widths) { data.Add(width, true); data.Add(width, false); }
+        var data = new TheoryData<SimdWidth, bool>();
+        foreach (var width in s_widths) { data.Add(width, true); data.Add(width, false); }
         return data;
     }
 
-    public static TheoryData<int> Widths() => [.. s_widths];
+    public static TheoryData<SimdWidth> Widths() => [.. s_widths];
 
     [Theory]
     [MemberData(nameof(WidthsAndModes))]
-    public void PoolMatchesReference(int width, bool max)
+    public void PoolMatchesReference(SimdWidth width, bool max)
     {
         const int batch = 2;
         foreach (var (h, w, pool, stride, same) in s_windows)
@@ -56,7 +57,7 @@ public class PoolingKernelTests
 
     [Theory]
     [MemberData(nameof(Widths))]
-    public void MaxPoolWithZeroPaddedCellsMatchesPaddingThenPooling(int width)
+    public void MaxPoolWithZeroPaddedCellsMatchesPaddingThenPooling(SimdWidth width)
     {
         const int batch = 2;
         // (top, bottom, left, right, pool, stride): ResNet's pool1, asymmetric pads, pads beyond the window's reach.
@@ -100,7 +101,7 @@ public class PoolingKernelTests
 
     [Theory]
     [MemberData(nameof(Widths))]
-    public void GlobalPoolsMatchReference(int width)
+    public void GlobalPoolsMatchReference(SimdWidth width)
     {
         foreach (int pixels in new[] { 1, 7, 35, 49 })
             foreach (int channels in new[] { 1, 3, 7, 8, 16, 17, 33, 64, 70, 130 })
@@ -176,29 +177,15 @@ public class PoolingKernelTests
         return new Pooling2DParams(batch, h, w, channels, outH, outW, pool, pool, stride, stride, pad.Top, pad.Left);
     }
 
-    private static void Pool(int width, bool max, float[] x, float[] y, Pooling2DParams p, RowRange rows)
+    private static void Pool(SimdWidth width, bool max, float[] x, float[] y, Pooling2DParams p, RowRange rows)
     {
-        switch (width, max)
-        {
-            case (512, true): PoolingKernels.MaxPoolVector512(x, y, p, rows); break;
-            case (256, true): PoolingKernels.MaxPoolVector256(x, y, p, rows); break;
-            case (_, true): PoolingKernels.MaxPool(x, y, p, rows); break;
-            case (512, false): PoolingKernels.AveragePoolVector512(x, y, p, rows); break;
-            case (256, false): PoolingKernels.AveragePoolVector256(x, y, p, rows); break;
-            default: PoolingKernels.AveragePool(x, y, p, rows); break;
-        }
+        if (max) PoolingKernels.MaxPool(x, y, p, rows, width);
+        else PoolingKernels.AveragePool(x, y, p, rows, width);
     }
 
-    private static void GlobalPool(int width, bool max, float[] x, float[] y, int pixels)
+    private static void GlobalPool(SimdWidth width, bool max, float[] x, float[] y, int pixels)
     {
-        switch (width, max)
-        {
-            case (512, true): PoolingKernels.GlobalMaxPoolVector512(x, y, pixels); break;
-            case (256, true): PoolingKernels.GlobalMaxPoolVector256(x, y, pixels); break;
-            case (_, true): PoolingKernels.GlobalMaxPool(x, y, pixels); break;
-            case (512, false): PoolingKernels.GlobalAveragePoolVector512(x, y, pixels); break;
-            case (256, false): PoolingKernels.GlobalAveragePoolVector256(x, y, pixels); break;
-            default: PoolingKernels.GlobalAveragePool(x, y, pixels); break;
-        }
+        if (max) PoolingKernels.GlobalMaxPool(x, y, pixels, width);
+        else PoolingKernels.GlobalAveragePool(x, y, pixels, width);
     }
 }

@@ -15,7 +15,10 @@ internal static class SimdSupport
     /// The four widths of the width-generic SIMD layer, for kernels written over it: every width runs on every
     /// processor (one the processor lacks runs in software), so tests force each of them everywhere.
     /// </summary>
-    public static TheoryData<SimdWidth> AllWidths => [SimdWidth.Scalar, SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512];
+    public static TheoryData<SimdWidth> AllWidths => [.. AllWidthsAndAuto[..4]];
+
+    /// <summary>The four widths and <see cref="SimdWidth.Auto"/> (the width a kernel picks by default).</summary>
+    public static SimdWidth[] AllWidthsAndAuto => [SimdWidth.Scalar, SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512, SimdWidth.Auto];
 
     /// <summary>Whether the Vector512 kernel paths can run here.</summary>
     public static bool HasVector512 => Avx512F.IsSupported;

@@ -1,9 +1,10 @@
 using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Backends.Cpu.Simd;
 using NativeCnn.Tests.Reference;
 
 namespace NativeCnn.Tests.Kernels;
 
-/// <summary><see cref="SqueezeExcitationKernels"/> at both vector widths and through the public entry, against float64 loops.</summary>
+/// <summary><see cref="SqueezeExcitationKernels"/> at every SIMD width and the default one, against float64 loops.</summary>
 public class SqueezeExcitationKernelTests
 {
     /// <summary>(pixels, channels, reduced): EfficientNet reduces by 4 (or 24 on the first block's input filters).</summary>
@@ -12,16 +13,16 @@ public class SqueezeExcitationKernelTests
         (1, 1, 1), (12, 3, 1), (35, 7, 2), (35, 17, 4), (9, 33, 8), (20, 70, 5), (15, 96, 4), (4, 144, 6),
     ];
 
-    public static TheoryData<int, bool> Cases()
+    public static TheoryData<SimdWidth, bool> Cases()
     {
-        var data = new TheoryData<int, bool>();
-        foreach (int width in SimdSupport.Bits(512, 256, 0)) { data.Add(width, false); data.Add(width, true); }
+        var data = new TheoryData<SimdWidth, bool>();
+        foreach (var width in SimdSupport.AllWidthsAndAuto) { data.Add(width, false); data.Add(width, true); }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ForwardMatchesReference(int width, bool inPlace)
+    public void ForwardMatchesReference(SimdWidth width, bool inPlace)
     {
         foreach (var (pixels, channels, reduced) in s_shapes)
         {
@@ -115,11 +116,7 @@ public class SqueezeExcitationKernelTests
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }
 
-    private static void Forward(int width, float[] x, float[] rk, float[] rb, float[] ek, float[] eb, float[] y, float[] scratch,
+    private static void Forward(SimdWidth width, float[] x, float[] rk, float[] rb, float[] ek, float[] eb, float[] y, float[] scratch,
                                 SqueezeExcitationParams p)
-    {
-        if (width == 512) SqueezeExcitationKernels.ForwardVector512(x, rk, rb, ek, eb, y, scratch, p, new SwishActivation());
-        else if (width == 256) SqueezeExcitationKernels.ForwardVector256(x, rk, rb, ek, eb, y, scratch, p, new SwishActivation());
-        else SqueezeExcitationKernels.Forward(x, rk, rb, ek, eb, y, scratch, p, new SwishActivation());
-    }
+        => SqueezeExcitationKernels.Forward(x, rk, rb, ek, eb, y, scratch, p, new SwishActivation(), width);
 }

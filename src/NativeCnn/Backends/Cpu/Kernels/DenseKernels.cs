@@ -1,8 +1,11 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
+
+// The class, not the namespace of the same name that lookup from here would find first.
+using Simd = NativeCnn.Backends.Cpu.Simd.Simd;
 
 /// <summary>Shapes of one fully connected layer, and how <see cref="DenseKernels.ForwardBlocks"/> splits it into work blocks.</summary>
 public readonly record struct DenseParams(int Batch, int InputFeatures, int Units)
@@ -29,10 +32,11 @@ public readonly record struct DenseParams(int Batch, int InputFeatures, int Unit
     public int BlockCount => UnitBlocks * RowGroups;
 }
 
-/// <summary>Fully connected kernels.</summary>
+/// <summary>Fully connected kernels, written once over <see cref="ILanes{TVector}"/>.</summary>
 /// <remarks>
 /// A dense layer at batch 1 is a matrix-vector product bound by reading the kernel, so each pass streams kernel rows
-/// once for 64 units of one or four batch rows; splitting the units into blocks lets several threads share one image.
+/// once for four vectors of units of one or four batch rows; splitting the units into blocks lets several threads
+/// share one image.
 /// </remarks>
 public static class DenseKernels
 {
@@ -46,12 +50,18 @@ public static class DenseKernels
     /// <param name="p">Shapes.</param>
     /// <param name="activation">Fused element-wise epilogue (softmax is applied by the caller afterwards).</param>
     /// <param name="rows">Batch rows to compute.</param>
+    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="Simd.Best"/>).</param>
     public static void Forward<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                            Span<float> output, in DenseParams p, TActivation activation, RowRange rows)
+                                            Span<float> output, in DenseParams p, TActivation activation, RowRange rows,
+                                            SimdWidth width = SimdWidth.Auto)
         where TActivation : struct, IActivation
     {
-        if (Vector512.IsHardwareAccelerated) ForwardVector512(input, kernel, bias, output, in p, activation, rows);
-        else ForwardVector256(input, kernel, bias, output, in p, activation, rows);
+        Check(input.Length, kernel.Length, bias.Length, output.Length, in p, rows, p.Batch);
+        var body = new DenseKernel<TActivation>
+        {
+            Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = rows, Blocks = false,
+        };
+        Simd.Run(width, ref body);
     }
 
     /// <summary>
@@ -59,54 +69,40 @@ public static class DenseKernels
     /// <see cref="DenseParams.BlockCount"/>: each block is a range of units of a group of batch rows.
     /// </summary>
     public static void ForwardBlocks<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                  Span<float> output, in DenseParams p, TActivation activation, RowRange blocks)
-        where TActivation : struct, IActivation
-    {
-        if (Vector512.IsHardwareAccelerated) ForwardBlocksVector512(input, kernel, bias, output, in p, activation, blocks);
-        else ForwardBlocksVector256(input, kernel, bias, output, in p, activation, blocks);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ForwardVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                       Span<float> output, in DenseParams p, TActivation activation, RowRange rows)
-        where TActivation : struct, IActivation
-    {
-        Check(input.Length, kernel.Length, bias.Length, output.Length, in p, rows, p.Batch);
-        RangeVector512(input, kernel, bias, output, in p, activation, rows.Start, rows.End, 0, p.Units);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ForwardVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                       Span<float> output, in DenseParams p, TActivation activation, RowRange rows)
-        where TActivation : struct, IActivation
-    {
-        Check(input.Length, kernel.Length, bias.Length, output.Length, in p, rows, p.Batch);
-        for (int n = rows.Start; n < rows.End; n++) RowVector256(input, kernel, bias, output, in p, activation, n, 0, p.Units);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ForwardBlocksVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                             Span<float> output, in DenseParams p, TActivation activation, RowRange blocks)
+                                                  Span<float> output, in DenseParams p, TActivation activation, RowRange blocks,
+                                                  SimdWidth width = SimdWidth.Auto)
         where TActivation : struct, IActivation
     {
         Check(input.Length, kernel.Length, bias.Length, output.Length, in p, blocks, p.BlockCount);
-        for (int block = blocks.Start; block < blocks.End; block++)
+        var body = new DenseKernel<TActivation>
         {
-            var (n0, n1, u0, u1) = BlockBounds(in p, block);
-            RangeVector512(input, kernel, bias, output, in p, activation, n0, n1, u0, u1);
-        }
+            Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = blocks, Blocks = true,
+        };
+        Simd.Run(width, ref body);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ForwardBlocksVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                             Span<float> output, in DenseParams p, TActivation activation, RowRange blocks)
-        where TActivation : struct, IActivation
+    private ref struct DenseKernel<TActivation> : ISimdKernel where TActivation : struct, IActivation
     {
-        Check(input.Length, kernel.Length, bias.Length, output.Length, in p, blocks, p.BlockCount);
-        for (int block = blocks.Start; block < blocks.End; block++)
+        public ReadOnlySpan<float> Input, Kernel, Bias;
+        public Span<float> Output;
+        public DenseParams Params;
+        public TActivation Activation;
+        /// <summary>Batch rows, or work blocks when <see cref="Blocks"/>.</summary>
+        public RowRange Range;
+        public bool Blocks;
+
+        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         {
-            var (n0, n1, u0, u1) = BlockBounds(in p, block);
-            for (int n = n0; n < n1; n++) RowVector256(input, kernel, bias, output, in p, activation, n, u0, u1);
+            if (!Blocks)
+            {
+                Range<TLanes, TVector, TActivation>(Input, Kernel, Bias, Output, in Params, Activation, Range.Start, Range.End, 0, Params.Units);
+                return;
+            }
+            for (int block = Range.Start; block < Range.End; block++)
+            {
+                var (n0, n1, u0, u1) = BlockBounds(in Params, block);
+                Range<TLanes, TVector, TActivation>(Input, Kernel, Bias, Output, in Params, Activation, n0, n1, u0, u1);
+            }
         }
     }
 
@@ -119,104 +115,105 @@ public static class DenseKernels
         return (n0, Math.Min(n0 + DenseParams.BlockRows, p.Batch), u0, u1);
     }
 
-    /// <summary>Batch rows <c>[n0, n1)</c>, units <c>[u0, u1)</c>: four rows at a time where there are four, then one.</summary>
+    /// <summary>
+    /// Batch rows <c>[n0, n1)</c>, units <c>[u0, u1)</c>: four rows at a time where there are four, then one; fewer
+    /// units than lanes run on the scalar lane.
+    /// </summary>
     // Every helper is compiled optimized at once: the entry points' AggressiveOptimization does not reach callees that are
     // not inlined, and a tier-0 inner loop ran at half speed until tiering caught up.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RangeVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                    Span<float> output, in DenseParams p, TActivation activation, int n0, int n1, int u0, int u1)
-        where TActivation : struct, IActivation
+    private static void Range<TLanes, TVector, TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
+                                                            Span<float> output, in DenseParams p, TActivation activation, int n0, int n1, int u0, int u1)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TActivation : struct, IActivation
     {
+        if (u1 - u0 < TLanes.Count)
+        {
+            Range<LanesScalar, float, TActivation>(input, kernel, bias, output, in p, activation, n0, n1, u0, u1);
+            return;
+        }
         int n = n0;
-        if (u1 - u0 >= 16)
-            for (; n + 4 <= n1; n += 4) FourRowsVector512(input, kernel, bias, output, in p, activation, n, u0, u1);
-        for (; n < n1; n++) RowVector512(input, kernel, bias, output, in p, activation, n, u0, u1);
+        for (; n + 4 <= n1; n += 4) FourRows<TLanes, TVector, TActivation>(input, kernel, bias, output, in p, activation, n, u0, u1);
+        for (; n < n1; n++) Row<TLanes, TVector, TActivation>(input, kernel, bias, output, in p, activation, n, u0, u1);
     }
 
-    /// <summary>One batch row, units <c>[u0, u1)</c>: eight FMA chains (64 units, even and odd input features).</summary>
+    /// <summary>One batch row, units <c>[u0, u1)</c> with <c>u1 - u0 ≥ TLanes.Count</c>: eight FMA chains (four vectors of units, even and odd input features).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                  Span<float> output, in DenseParams p, TActivation activation, int n, int u0, int u1)
-        where TActivation : struct, IActivation
+    private static void Row<TLanes, TVector, TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
+                                                          Span<float> output, in DenseParams p, TActivation activation, int n, int u0, int u1)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TActivation : struct, IActivation
     {
-        int features = p.InputFeatures, units = p.Units;
+        int lanes = TLanes.Count, features = p.InputFeatures, units = p.Units;
+        nuint l = (nuint)lanes;
         nint kernelStride = units;
         bool hasBias = !bias.IsEmpty;
         ref float b = ref MemoryMarshal.GetReference(bias);
         ref float k0 = ref MemoryMarshal.GetReference(kernel);
         ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), (nint)n * features);
         ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), (nint)n * units);
-        if (u1 - u0 < 16)
-        {
-            ScalarUnits(ref x, features, ref k0, kernelStride, ref b, hasBias, ref y, u0, u1, activation);
-            return;
-        }
         int u = u0;
-        for (; u + 64 <= u1; u += 64)
+        for (; u + 4 * lanes <= u1; u += 4 * lanes)
         {
-            Vector512<float> a0, a1, a2, a3;
+            TVector a0, a1, a2, a3;
             if (hasBias)
             {
-                a0 = Vector512.LoadUnsafe(ref b, (nuint)u);
-                a1 = Vector512.LoadUnsafe(ref b, (nuint)u + 16);
-                a2 = Vector512.LoadUnsafe(ref b, (nuint)u + 32);
-                a3 = Vector512.LoadUnsafe(ref b, (nuint)u + 48);
+                a0 = TLanes.Load(ref b, (nuint)u);
+                a1 = TLanes.Load(ref b, (nuint)u + l);
+                a2 = TLanes.Load(ref b, (nuint)u + 2 * l);
+                a3 = TLanes.Load(ref b, (nuint)u + 3 * l);
             }
-            else a0 = a1 = a2 = a3 = Vector512<float>.Zero;
+            else a0 = a1 = a2 = a3 = TLanes.Zero;
             // A second set of accumulators for odd features: the FMA latency, not the loads, would bound four chains.
-            Vector512<float> b0 = Vector512<float>.Zero, b1 = b0, b2 = b0, b3 = b0;
+            TVector b0 = TLanes.Zero, b1 = b0, b2 = b0, b3 = b0;
             ref float k = ref Unsafe.Add(ref k0, u);
             int i = 0;
             for (; i + 2 <= features; i += 2, k = ref Unsafe.Add(ref k, 2 * kernelStride))
             {
-                var xi = Vector512.Create(Unsafe.Add(ref x, i));
-                var xj = Vector512.Create(Unsafe.Add(ref x, i + 1));
+                var xi = TLanes.Create(Unsafe.Add(ref x, i));
+                var xj = TLanes.Create(Unsafe.Add(ref x, i + 1));
                 ref float kj = ref Unsafe.Add(ref k, kernelStride);
-                a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref k), xi, a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref k, 16), xi, a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref k, 32), xi, a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref k, 48), xi, a3);
-                b0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kj), xj, b0);
-                b1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kj, 16), xj, b1);
-                b2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kj, 32), xj, b2);
-                b3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kj, 48), xj, b3);
+                a0 = TLanes.MultiplyAdd(TLanes.Load(ref k, 0), xi, a0);
+                a1 = TLanes.MultiplyAdd(TLanes.Load(ref k, l), xi, a1);
+                a2 = TLanes.MultiplyAdd(TLanes.Load(ref k, 2 * l), xi, a2);
+                a3 = TLanes.MultiplyAdd(TLanes.Load(ref k, 3 * l), xi, a3);
+                b0 = TLanes.MultiplyAdd(TLanes.Load(ref kj, 0), xj, b0);
+                b1 = TLanes.MultiplyAdd(TLanes.Load(ref kj, l), xj, b1);
+                b2 = TLanes.MultiplyAdd(TLanes.Load(ref kj, 2 * l), xj, b2);
+                b3 = TLanes.MultiplyAdd(TLanes.Load(ref kj, 3 * l), xj, b3);
             }
             if (i < features)
             {
-                var xi = Vector512.Create(Unsafe.Add(ref x, i));
-                a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref k), xi, a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref k, 16), xi, a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref k, 32), xi, a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref k, 48), xi, a3);
+                var xi = TLanes.Create(Unsafe.Add(ref x, i));
+                a0 = TLanes.MultiplyAdd(TLanes.Load(ref k, 0), xi, a0);
+                a1 = TLanes.MultiplyAdd(TLanes.Load(ref k, l), xi, a1);
+                a2 = TLanes.MultiplyAdd(TLanes.Load(ref k, 2 * l), xi, a2);
+                a3 = TLanes.MultiplyAdd(TLanes.Load(ref k, 3 * l), xi, a3);
             }
-            ref float o = ref Unsafe.Add(ref y, u);
-            activation.Invoke(a0 + b0).StoreUnsafe(ref o);
-            activation.Invoke(a1 + b1).StoreUnsafe(ref o, 16);
-            activation.Invoke(a2 + b2).StoreUnsafe(ref o, 32);
-            activation.Invoke(a3 + b3).StoreUnsafe(ref o, 48);
+            Store4<TLanes, TVector, TActivation>(activation, ref Unsafe.Add(ref y, u),
+                TLanes.Add(a0, b0), TLanes.Add(a1, b1), TLanes.Add(a2, b2), TLanes.Add(a3, b3));
         }
         // Output never aliases input, so the last vector may overlap the previous one (inside [u0, u1)) instead of a scalar tail.
-        for (; u < u1; u += 16)
+        for (; u < u1; u += lanes)
         {
-            int at = Math.Min(u, u1 - 16);
-            var acc = hasBias ? Vector512.LoadUnsafe(ref b, (nuint)at) : Vector512<float>.Zero;
+            int at = Math.Min(u, u1 - lanes);
+            var acc = hasBias ? TLanes.Load(ref b, (nuint)at) : TLanes.Zero;
             ref float k = ref Unsafe.Add(ref k0, at);
             for (int i = 0; i < features; i++, k = ref Unsafe.Add(ref k, kernelStride))
-                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref k), Vector512.Create(Unsafe.Add(ref x, i)), acc);
-            activation.Invoke(acc).StoreUnsafe(ref y, (nuint)at);
+                acc = TLanes.MultiplyAdd(TLanes.Load(ref k, 0), TLanes.Create(Unsafe.Add(ref x, i)), acc);
+            TLanes.Store(ref y, (nuint)at, activation.Invoke<TLanes, TVector>(acc));
         }
     }
 
     /// <summary>
-    /// Batch rows <c>[n, n + 4)</c>, units <c>[u0, u1)</c> with <c>u1 - u0 ≥ 16</c>: each kernel vector loaded once feeds
-    /// four rows (sixteen accumulators), a quarter of the kernel traffic of one row at a time.
+    /// Batch rows <c>[n, n + 4)</c>, units <c>[u0, u1)</c> with <c>u1 - u0 ≥ TLanes.Count</c>: each kernel vector loaded
+    /// once feeds four rows (sixteen accumulators), a quarter of the kernel traffic of one row at a time.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FourRowsVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                       Span<float> output, in DenseParams p, TActivation activation, int n, int u0, int u1)
-        where TActivation : struct, IActivation
+    private static void FourRows<TLanes, TVector, TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
+                                                               Span<float> output, in DenseParams p, TActivation activation, int n, int u0, int u1)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TActivation : struct, IActivation
     {
-        int features = p.InputFeatures, units = p.Units;
+        int lanes = TLanes.Count, features = p.InputFeatures, units = p.Units;
+        nuint l = (nuint)lanes;
         nint kernelStride = units, inputStride = features, outputStride = units;
         bool hasBias = !bias.IsEmpty;
         ref float b = ref MemoryMarshal.GetReference(bias);
@@ -227,156 +224,85 @@ public static class DenseKernels
         ref float x3 = ref Unsafe.Add(ref x2, inputStride);
         ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), n * outputStride);
         int u = u0;
-        for (; u + 64 <= u1; u += 64)
+        for (; u + 4 * lanes <= u1; u += 4 * lanes)
         {
-            Vector512<float> c0, c1, c2, c3;
+            TVector c0, c1, c2, c3;
             if (hasBias)
             {
-                c0 = Vector512.LoadUnsafe(ref b, (nuint)u);
-                c1 = Vector512.LoadUnsafe(ref b, (nuint)u + 16);
-                c2 = Vector512.LoadUnsafe(ref b, (nuint)u + 32);
-                c3 = Vector512.LoadUnsafe(ref b, (nuint)u + 48);
+                c0 = TLanes.Load(ref b, (nuint)u);
+                c1 = TLanes.Load(ref b, (nuint)u + l);
+                c2 = TLanes.Load(ref b, (nuint)u + 2 * l);
+                c3 = TLanes.Load(ref b, (nuint)u + 3 * l);
             }
-            else c0 = c1 = c2 = c3 = Vector512<float>.Zero;
+            else c0 = c1 = c2 = c3 = TLanes.Zero;
             // Row r's accumulators are a{r}{0..3}.
-            Vector512<float> a00 = c0, a01 = c1, a02 = c2, a03 = c3, a10 = c0, a11 = c1, a12 = c2, a13 = c3;
-            Vector512<float> a20 = c0, a21 = c1, a22 = c2, a23 = c3, a30 = c0, a31 = c1, a32 = c2, a33 = c3;
+            TVector a00 = c0, a01 = c1, a02 = c2, a03 = c3, a10 = c0, a11 = c1, a12 = c2, a13 = c3;
+            TVector a20 = c0, a21 = c1, a22 = c2, a23 = c3, a30 = c0, a31 = c1, a32 = c2, a33 = c3;
             ref float k = ref Unsafe.Add(ref k0, u);
             for (int i = 0; i < features; i++, k = ref Unsafe.Add(ref k, kernelStride))
             {
-                var k00 = Vector512.LoadUnsafe(ref k);
-                var k16 = Vector512.LoadUnsafe(ref k, 16);
-                var k32 = Vector512.LoadUnsafe(ref k, 32);
-                var k48 = Vector512.LoadUnsafe(ref k, 48);
-                var v = Vector512.Create(Unsafe.Add(ref x0, i));
-                a00 = Vector512.FusedMultiplyAdd(k00, v, a00);
-                a01 = Vector512.FusedMultiplyAdd(k16, v, a01);
-                a02 = Vector512.FusedMultiplyAdd(k32, v, a02);
-                a03 = Vector512.FusedMultiplyAdd(k48, v, a03);
-                v = Vector512.Create(Unsafe.Add(ref x1, i));
-                a10 = Vector512.FusedMultiplyAdd(k00, v, a10);
-                a11 = Vector512.FusedMultiplyAdd(k16, v, a11);
-                a12 = Vector512.FusedMultiplyAdd(k32, v, a12);
-                a13 = Vector512.FusedMultiplyAdd(k48, v, a13);
-                v = Vector512.Create(Unsafe.Add(ref x2, i));
-                a20 = Vector512.FusedMultiplyAdd(k00, v, a20);
-                a21 = Vector512.FusedMultiplyAdd(k16, v, a21);
-                a22 = Vector512.FusedMultiplyAdd(k32, v, a22);
-                a23 = Vector512.FusedMultiplyAdd(k48, v, a23);
-                v = Vector512.Create(Unsafe.Add(ref x3, i));
-                a30 = Vector512.FusedMultiplyAdd(k00, v, a30);
-                a31 = Vector512.FusedMultiplyAdd(k16, v, a31);
-                a32 = Vector512.FusedMultiplyAdd(k32, v, a32);
-                a33 = Vector512.FusedMultiplyAdd(k48, v, a33);
+                var kv0 = TLanes.Load(ref k, 0);
+                var kv1 = TLanes.Load(ref k, l);
+                var kv2 = TLanes.Load(ref k, 2 * l);
+                var kv3 = TLanes.Load(ref k, 3 * l);
+                var v = TLanes.Create(Unsafe.Add(ref x0, i));
+                a00 = TLanes.MultiplyAdd(kv0, v, a00);
+                a01 = TLanes.MultiplyAdd(kv1, v, a01);
+                a02 = TLanes.MultiplyAdd(kv2, v, a02);
+                a03 = TLanes.MultiplyAdd(kv3, v, a03);
+                v = TLanes.Create(Unsafe.Add(ref x1, i));
+                a10 = TLanes.MultiplyAdd(kv0, v, a10);
+                a11 = TLanes.MultiplyAdd(kv1, v, a11);
+                a12 = TLanes.MultiplyAdd(kv2, v, a12);
+                a13 = TLanes.MultiplyAdd(kv3, v, a13);
+                v = TLanes.Create(Unsafe.Add(ref x2, i));
+                a20 = TLanes.MultiplyAdd(kv0, v, a20);
+                a21 = TLanes.MultiplyAdd(kv1, v, a21);
+                a22 = TLanes.MultiplyAdd(kv2, v, a22);
+                a23 = TLanes.MultiplyAdd(kv3, v, a23);
+                v = TLanes.Create(Unsafe.Add(ref x3, i));
+                a30 = TLanes.MultiplyAdd(kv0, v, a30);
+                a31 = TLanes.MultiplyAdd(kv1, v, a31);
+                a32 = TLanes.MultiplyAdd(kv2, v, a32);
+                a33 = TLanes.MultiplyAdd(kv3, v, a33);
             }
             ref float o = ref Unsafe.Add(ref y, u);
-            Store4(activation, ref o, a00, a01, a02, a03);
-            Store4(activation, ref Unsafe.Add(ref o, outputStride), a10, a11, a12, a13);
-            Store4(activation, ref Unsafe.Add(ref o, 2 * outputStride), a20, a21, a22, a23);
-            Store4(activation, ref Unsafe.Add(ref o, 3 * outputStride), a30, a31, a32, a33);
+            Store4<TLanes, TVector, TActivation>(activation, ref o, a00, a01, a02, a03);
+            Store4<TLanes, TVector, TActivation>(activation, ref Unsafe.Add(ref o, outputStride), a10, a11, a12, a13);
+            Store4<TLanes, TVector, TActivation>(activation, ref Unsafe.Add(ref o, 2 * outputStride), a20, a21, a22, a23);
+            Store4<TLanes, TVector, TActivation>(activation, ref Unsafe.Add(ref o, 3 * outputStride), a30, a31, a32, a33);
         }
-        for (; u < u1; u += 16)
+        for (; u < u1; u += lanes)
         {
-            int at = Math.Min(u, u1 - 16);
-            var c = hasBias ? Vector512.LoadUnsafe(ref b, (nuint)at) : Vector512<float>.Zero;
-            Vector512<float> a0 = c, a1 = c, a2 = c, a3 = c;
+            int at = Math.Min(u, u1 - lanes);
+            var c = hasBias ? TLanes.Load(ref b, (nuint)at) : TLanes.Zero;
+            TVector a0 = c, a1 = c, a2 = c, a3 = c;
             ref float k = ref Unsafe.Add(ref k0, at);
             for (int i = 0; i < features; i++, k = ref Unsafe.Add(ref k, kernelStride))
             {
-                var kv = Vector512.LoadUnsafe(ref k);
-                a0 = Vector512.FusedMultiplyAdd(kv, Vector512.Create(Unsafe.Add(ref x0, i)), a0);
-                a1 = Vector512.FusedMultiplyAdd(kv, Vector512.Create(Unsafe.Add(ref x1, i)), a1);
-                a2 = Vector512.FusedMultiplyAdd(kv, Vector512.Create(Unsafe.Add(ref x2, i)), a2);
-                a3 = Vector512.FusedMultiplyAdd(kv, Vector512.Create(Unsafe.Add(ref x3, i)), a3);
+                var kv = TLanes.Load(ref k, 0);
+                a0 = TLanes.MultiplyAdd(kv, TLanes.Create(Unsafe.Add(ref x0, i)), a0);
+                a1 = TLanes.MultiplyAdd(kv, TLanes.Create(Unsafe.Add(ref x1, i)), a1);
+                a2 = TLanes.MultiplyAdd(kv, TLanes.Create(Unsafe.Add(ref x2, i)), a2);
+                a3 = TLanes.MultiplyAdd(kv, TLanes.Create(Unsafe.Add(ref x3, i)), a3);
             }
             ref float o = ref Unsafe.Add(ref y, at);
-            activation.Invoke(a0).StoreUnsafe(ref o);
-            activation.Invoke(a1).StoreUnsafe(ref Unsafe.Add(ref o, outputStride));
-            activation.Invoke(a2).StoreUnsafe(ref Unsafe.Add(ref o, 2 * outputStride));
-            activation.Invoke(a3).StoreUnsafe(ref Unsafe.Add(ref o, 3 * outputStride));
+            TLanes.Store(ref o, 0, activation.Invoke<TLanes, TVector>(a0));
+            TLanes.Store(ref Unsafe.Add(ref o, outputStride), 0, activation.Invoke<TLanes, TVector>(a1));
+            TLanes.Store(ref Unsafe.Add(ref o, 2 * outputStride), 0, activation.Invoke<TLanes, TVector>(a2));
+            TLanes.Store(ref Unsafe.Add(ref o, 3 * outputStride), 0, activation.Invoke<TLanes, TVector>(a3));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store4<TActivation>(TActivation activation, ref float o, Vector512<float> v0, Vector512<float> v1,
-                                            Vector512<float> v2, Vector512<float> v3)
-        where TActivation : struct, IActivation
+    private static void Store4<TLanes, TVector, TActivation>(TActivation activation, ref float o, TVector v0, TVector v1, TVector v2, TVector v3)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TActivation : struct, IActivation
     {
-        activation.Invoke(v0).StoreUnsafe(ref o);
-        activation.Invoke(v1).StoreUnsafe(ref o, 16);
-        activation.Invoke(v2).StoreUnsafe(ref o, 32);
-        activation.Invoke(v3).StoreUnsafe(ref o, 48);
-    }
-
-    /// <summary>One batch row, units <c>[u0, u1)</c>, at the 256-bit width.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                  Span<float> output, in DenseParams p, TActivation activation, int n, int u0, int u1)
-        where TActivation : struct, IActivation
-    {
-        int features = p.InputFeatures, units = p.Units;
-        nint kernelStride = units;
-        bool hasBias = !bias.IsEmpty;
-        ref float b = ref MemoryMarshal.GetReference(bias);
-        ref float k0 = ref MemoryMarshal.GetReference(kernel);
-        ref float x = ref Unsafe.Add(ref MemoryMarshal.GetReference(input), (nint)n * features);
-        ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), (nint)n * units);
-        if (u1 - u0 < 8)
-        {
-            ScalarUnits(ref x, features, ref k0, kernelStride, ref b, hasBias, ref y, u0, u1, activation);
-            return;
-        }
-        int u = u0;
-        for (; u + 32 <= u1; u += 32)
-        {
-            Vector256<float> a0, a1, a2, a3;
-            if (hasBias)
-            {
-                a0 = Vector256.LoadUnsafe(ref b, (nuint)u);
-                a1 = Vector256.LoadUnsafe(ref b, (nuint)u + 8);
-                a2 = Vector256.LoadUnsafe(ref b, (nuint)u + 16);
-                a3 = Vector256.LoadUnsafe(ref b, (nuint)u + 24);
-            }
-            else a0 = a1 = a2 = a3 = Vector256<float>.Zero;
-            ref float k = ref Unsafe.Add(ref k0, u);
-            for (int i = 0; i < features; i++, k = ref Unsafe.Add(ref k, kernelStride))
-            {
-                var xi = Vector256.Create(Unsafe.Add(ref x, i));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref k), xi, a0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref k, 8), xi, a1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref k, 16), xi, a2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref k, 24), xi, a3);
-            }
-            ref float o = ref Unsafe.Add(ref y, u);
-            activation.Invoke(a0).StoreUnsafe(ref o);
-            activation.Invoke(a1).StoreUnsafe(ref o, 8);
-            activation.Invoke(a2).StoreUnsafe(ref o, 16);
-            activation.Invoke(a3).StoreUnsafe(ref o, 24);
-        }
-        for (; u < u1; u += 8)
-        {
-            int at = Math.Min(u, u1 - 8);
-            var acc = hasBias ? Vector256.LoadUnsafe(ref b, (nuint)at) : Vector256<float>.Zero;
-            ref float k = ref Unsafe.Add(ref k0, at);
-            for (int i = 0; i < features; i++, k = ref Unsafe.Add(ref k, kernelStride))
-                acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref k), Vector256.Create(Unsafe.Add(ref x, i)), acc);
-            activation.Invoke(acc).StoreUnsafe(ref y, (nuint)at);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScalarUnits<TActivation>(ref float x, int features, ref float kernel, nint kernelStride, ref float bias, bool hasBias,
-                                                 ref float y, int u0, int u1, TActivation activation)
-        where TActivation : struct, IActivation
-    {
-        for (int u = u0; u < u1; u++)
-        {
-            float acc = hasBias ? Unsafe.Add(ref bias, u) : 0f;
-            ref float k = ref Unsafe.Add(ref kernel, u);
-            for (int i = 0; i < features; i++, k = ref Unsafe.Add(ref k, kernelStride))
-                acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref x, i), k, acc);
-            Unsafe.Add(ref y, u) = activation.Invoke(acc);
-        }
+        nuint l = (nuint)TLanes.Count;
+        TLanes.Store(ref o, 0, activation.Invoke<TLanes, TVector>(v0));
+        TLanes.Store(ref o, l, activation.Invoke<TLanes, TVector>(v1));
+        TLanes.Store(ref o, 2 * l, activation.Invoke<TLanes, TVector>(v2));
+        TLanes.Store(ref o, 3 * l, activation.Invoke<TLanes, TVector>(v3));
     }
 
     private static void Check(int inputLength, int kernelLength, int biasLength, int outputLength, in DenseParams p, RowRange rows, int rowCount)

@@ -1,8 +1,10 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
+using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
+
+// The class, not the namespace of the same name that lookup from here would find first.
+using Simd = NativeCnn.Backends.Cpu.Simd.Simd;
 
 /// <summary>Shapes and window arithmetic of one NHWC depthwise convolution.</summary>
 public readonly record struct DepthwiseConv2DParams(
@@ -38,43 +40,35 @@ public static class DepthwiseConv2DKernels
     /// <param name="p">Shapes and window arithmetic.</param>
     /// <param name="activation">Fused epilogue.</param>
     /// <param name="rows">The output rows to compute.</param>
+    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="Simd.Best"/>); depth multipliers other than 1 run scalar.</param>
     public static void Nhwc<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                         Span<float> output, in DepthwiseConv2DParams p, TActivation activation, RowRange rows)
-        where TActivation : struct, IActivation
-    {
-        if (Vector512.IsHardwareAccelerated) NhwcVector512(input, kernel, bias, output, p, activation, rows);
-        else if (Vector256.IsHardwareAccelerated) NhwcVector256(input, kernel, bias, output, p, activation, rows);
-        else NhwcScalar(input, kernel, bias, output, p, activation, rows);
-    }
-
-    /// <summary><see cref="Nhwc"/> with 16-lane channel vectors and a masked last vector (depth multiplier 1; others run scalar).</summary>
-    internal static void NhwcVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                    Span<float> output, in DepthwiseConv2DParams p, TActivation activation, RowRange rows)
-        where TActivation : struct, IActivation
-        => Run(input, kernel, bias, output, p, activation, rows, 16);
-
-    /// <summary><see cref="Nhwc"/> with 8-lane channel vectors and a masked last vector (depth multiplier 1; others run scalar).</summary>
-    internal static void NhwcVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                    Span<float> output, in DepthwiseConv2DParams p, TActivation activation, RowRange rows)
-        where TActivation : struct, IActivation
-        => Run(input, kernel, bias, output, p, activation, rows, 8);
-
-    /// <summary><see cref="Nhwc"/> in scalar code.</summary>
-    internal static void NhwcScalar<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                 Span<float> output, in DepthwiseConv2DParams p, TActivation activation, RowRange rows)
-        where TActivation : struct, IActivation
-        => Run(input, kernel, bias, output, p, activation, rows, 1);
-
-    // lanes: the widest vector to use, 16 or 8, or 1 for scalar code only.
-    private static unsafe void Run<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                                Span<float> output, in DepthwiseConv2DParams p, TActivation activation, RowRange rows,
-                                                int lanes)
+                                         Span<float> output, in DepthwiseConv2DParams p, TActivation activation, RowRange rows,
+                                         SimdWidth width = SimdWidth.Auto)
         where TActivation : struct, IActivation
     {
         Validate(input, kernel, bias, output, p, rows);
-        if (p.DepthMultiplier == 1 && lanes == 16) RunVectors<Lanes512, Vector512<float>, TActivation>(input, kernel, bias, output, p, activation, rows);
-        else if (p.DepthMultiplier == 1 && lanes == 8) RunVectors<Lanes256, Vector256<float>, TActivation>(input, kernel, bias, output, p, activation, rows);
-        else RunScalar(input, kernel, bias, output, p, activation, rows);
+        if (p.DepthMultiplier != 1)
+        {
+            RunScalar(input, kernel, bias, output, p, activation, rows);
+            return;
+        }
+        var body = new VectorKernel<TActivation>
+        {
+            Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Rows = rows,
+        };
+        Simd.Run(width, ref body);
+    }
+
+    private ref struct VectorKernel<TActivation> : ISimdKernel where TActivation : struct, IActivation
+    {
+        public ReadOnlySpan<float> Input, Kernel, Bias;
+        public Span<float> Output;
+        public DepthwiseConv2DParams Params;
+        public TActivation Activation;
+        public RowRange Rows;
+
+        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => RunVectors<TLanes, TVector, TActivation>(Input, Kernel, Bias, Output, Params, Activation, Rows);
     }
 
     private static unsafe void RunScalar<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
@@ -127,7 +121,7 @@ public static class DepthwiseConv2DKernels
                                                                        ReadOnlySpan<float> bias, Span<float> output,
                                                                        in DepthwiseConv2DParams p, TActivation activation, RowRange rows)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TActivation : struct, IActivation
     {
         int channels = p.InputChannels;
@@ -172,7 +166,7 @@ public static class DepthwiseConv2DKernels
     private static unsafe int EightPixelTiles<TLanes, TVector, TActivation>(in Window w, in DepthwiseConv2DParams p, float* srcRow,
                                                                             float* dstRow, int ox, int end, TActivation activation)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TActivation : struct, IActivation
     {
         int shape = p.DilationWidth != 1 || p.StrideWidth > 2 ? 0 : p.KernelWidth * 10 + p.StrideWidth;
@@ -200,7 +194,7 @@ public static class DepthwiseConv2DKernels
     private static unsafe void Tiles<TLanes, TVector, TActivation, TClip>(ref Window w, float* srcRow, float* dstRow, int ox, int end,
                                                                          TActivation activation)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TActivation : struct, IActivation
         where TClip : struct, IClipChoice
     {
@@ -233,7 +227,7 @@ public static class DepthwiseConv2DKernels
     private static unsafe void Pixels<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TClip>(in Window w, float* src, float* dst,
                                                                                                     TActivation activation)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TActivation : struct, IActivation
         where TPixels : struct, ICount
         where TTaps : struct, ICount
@@ -261,7 +255,7 @@ public static class DepthwiseConv2DKernels
     private static unsafe void ChannelTail<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TClip>(in Window w, float* src, float* dst,
                                                                                                          int c, TActivation activation)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TActivation : struct, IActivation
         where TPixels : struct, ICount
         where TTaps : struct, ICount
@@ -284,7 +278,7 @@ public static class DepthwiseConv2DKernels
     private static unsafe void MaskedChannels<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TClip>(in Window w, float* src, float* dst,
                                                                                                             int c, TActivation activation)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TActivation : struct, IActivation
         where TPixels : struct, ICount
         where TTaps : struct, ICount
@@ -293,7 +287,7 @@ public static class DepthwiseConv2DKernels
     {
         if (TLanes.CanMask)
         {
-            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Masked, TClip>(w, src + c, dst + c, c, TLanes.FirstLanes(w.Channels - c), activation);
+            Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Masked, TClip>(w, src + c, dst + c, c, w.Channels - c, activation);
             return;
         }
         for (int i = 0; i < TPixels.Count; i++)
@@ -314,7 +308,7 @@ public static class DepthwiseConv2DKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void FourVectors<TLanes, TVector, TActivation>(in Window w, float* src, float* dst, int c, TActivation activation)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TActivation : struct, IActivation
     {
         nint tapColumn = w.TapColumnStride, channels = w.Channels, l = TLanes.Count;
@@ -339,10 +333,10 @@ public static class DepthwiseConv2DKernels
                 a3 = TLanes.MultiplyAdd(TLanes.Load(x + 3 * l), TLanes.Load(k + 3 * l), a3);
             }
         }
-        TLanes.Store(dst, TLanes.Activate(activation, a0));
-        TLanes.Store(dst + l, TLanes.Activate(activation, a1));
-        TLanes.Store(dst + 2 * l, TLanes.Activate(activation, a2));
-        TLanes.Store(dst + 3 * l, TLanes.Activate(activation, a3));
+        TLanes.Store(dst, activation.Invoke<TLanes, TVector>(a0));
+        TLanes.Store(dst + l, activation.Invoke<TLanes, TVector>(a1));
+        TLanes.Store(dst + 2 * l, activation.Invoke<TLanes, TVector>(a2));
+        TLanes.Store(dst + 3 * l, activation.Invoke<TLanes, TVector>(a3));
     }
 
     /// <summary>
@@ -351,9 +345,9 @@ public static class DepthwiseConv2DKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TMask, TClip>(in Window w, float* src, float* dst,
-                                                                                                          int c, TVector mask, TActivation activation)
+                                                                                                          int c, int tailCount, TActivation activation)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TActivation : struct, IActivation
         where TPixels : struct, ICount
         where TTaps : struct, ICount
@@ -365,7 +359,7 @@ public static class DepthwiseConv2DKernels
         uint inputWidth = (uint)w.InputWidth;
         int strideWidth = w.StrideWidth, dilationWidth = w.DilationWidth;
         int kx0 = w.Kx0, kx1 = w.Kx1;
-        var b = w.Bias == null ? TLanes.Zero : Load<TLanes, TVector, TMask>(w.Bias + c, mask);
+        var b = w.Bias == null ? TLanes.Zero : Load<TLanes, TVector, TMask>(w.Bias + c, tailCount);
         TVector a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
         for (int ky = w.Ky0; ky < w.Ky1; ky++)
         {
@@ -373,62 +367,62 @@ public static class DepthwiseConv2DKernels
             float* k = w.Kernel + (nint)(ky * w.KernelWidth + kx0) * channels + c;
             if (TTaps.Count == 3 && TStride.Count == 1)
             {
-                Taps3Stride1<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                Taps3Stride1<TLanes, TVector, TMask>(x, k, channels, tailCount, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
                 continue;
             }
             if (TTaps.Count == 3 && TStride.Count == 2)
             {
-                Taps3Stride2<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                Taps3Stride2<TLanes, TVector, TMask>(x, k, channels, tailCount, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
                 continue;
             }
             if (TTaps.Count == 5 && TStride.Count == 1)
             {
-                Taps5Stride1<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                Taps5Stride1<TLanes, TVector, TMask>(x, k, channels, tailCount, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
                 continue;
             }
             if (TTaps.Count == 5 && TStride.Count == 2)
             {
-                Taps5Stride2<TLanes, TVector, TMask>(x, k, channels, mask, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                Taps5Stride2<TLanes, TVector, TMask>(x, k, channels, tailCount, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
                 continue;
             }
             for (int kx = kx0; kx < kx1; kx++, x += tapColumn, k += channels)
             {
-                var kv = Load<TLanes, TVector, TMask>(k, mask);
+                var kv = Load<TLanes, TVector, TMask>(k, tailCount);
                 // Clipped: pixel i reads input column column + i·stride at this tap, and skips the tap when that is padding.
                 int column = TClip.IsClipped ? w.Column0 + kx * dilationWidth : 0;
                 if (!TClip.IsClipped || (uint)column < inputWidth)
-                    a0 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x, mask), kv, a0);
+                    a0 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x, tailCount), kv, a0);
                 if (TPixels.Count > 1 && (!TClip.IsClipped || (uint)(column + strideWidth) < inputWidth))
-                    a1 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + ps, mask), kv, a1);
+                    a1 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + ps, tailCount), kv, a1);
                 if (TPixels.Count > 2 && (!TClip.IsClipped || (uint)(column + 2 * strideWidth) < inputWidth))
-                    a2 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 2 * ps, mask), kv, a2);
+                    a2 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 2 * ps, tailCount), kv, a2);
                 if (TPixels.Count > 3 && (!TClip.IsClipped || (uint)(column + 3 * strideWidth) < inputWidth))
-                    a3 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 3 * ps, mask), kv, a3);
+                    a3 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 3 * ps, tailCount), kv, a3);
                 if (TPixels.Count > 4 && (!TClip.IsClipped || (uint)(column + 4 * strideWidth) < inputWidth))
-                    a4 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 4 * ps, mask), kv, a4);
+                    a4 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 4 * ps, tailCount), kv, a4);
                 if (TPixels.Count > 5 && (!TClip.IsClipped || (uint)(column + 5 * strideWidth) < inputWidth))
-                    a5 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 5 * ps, mask), kv, a5);
+                    a5 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 5 * ps, tailCount), kv, a5);
                 if (TPixels.Count > 6 && (!TClip.IsClipped || (uint)(column + 6 * strideWidth) < inputWidth))
-                    a6 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 6 * ps, mask), kv, a6);
+                    a6 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 6 * ps, tailCount), kv, a6);
                 if (TPixels.Count > 7 && (!TClip.IsClipped || (uint)(column + 7 * strideWidth) < inputWidth))
-                    a7 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 7 * ps, mask), kv, a7);
+                    a7 = TLanes.MultiplyAdd(Load<TLanes, TVector, TMask>(x + 7 * ps, tailCount), kv, a7);
             }
         }
-        Store<TLanes, TVector, TActivation, TMask>(dst, mask, a0, activation);
-        if (TPixels.Count > 1) Store<TLanes, TVector, TActivation, TMask>(dst + channels, mask, a1, activation);
-        if (TPixels.Count > 2) Store<TLanes, TVector, TActivation, TMask>(dst + 2 * channels, mask, a2, activation);
-        if (TPixels.Count > 3) Store<TLanes, TVector, TActivation, TMask>(dst + 3 * channels, mask, a3, activation);
-        if (TPixels.Count > 4) Store<TLanes, TVector, TActivation, TMask>(dst + 4 * channels, mask, a4, activation);
-        if (TPixels.Count > 5) Store<TLanes, TVector, TActivation, TMask>(dst + 5 * channels, mask, a5, activation);
-        if (TPixels.Count > 6) Store<TLanes, TVector, TActivation, TMask>(dst + 6 * channels, mask, a6, activation);
-        if (TPixels.Count > 7) Store<TLanes, TVector, TActivation, TMask>(dst + 7 * channels, mask, a7, activation);
+        Store<TLanes, TVector, TActivation, TMask>(dst, tailCount, a0, activation);
+        if (TPixels.Count > 1) Store<TLanes, TVector, TActivation, TMask>(dst + channels, tailCount, a1, activation);
+        if (TPixels.Count > 2) Store<TLanes, TVector, TActivation, TMask>(dst + 2 * channels, tailCount, a2, activation);
+        if (TPixels.Count > 3) Store<TLanes, TVector, TActivation, TMask>(dst + 3 * channels, tailCount, a3, activation);
+        if (TPixels.Count > 4) Store<TLanes, TVector, TActivation, TMask>(dst + 4 * channels, tailCount, a4, activation);
+        if (TPixels.Count > 5) Store<TLanes, TVector, TActivation, TMask>(dst + 5 * channels, tailCount, a5, activation);
+        if (TPixels.Count > 6) Store<TLanes, TVector, TActivation, TMask>(dst + 6 * channels, tailCount, a6, activation);
+        if (TPixels.Count > 7) Store<TLanes, TVector, TActivation, TMask>(dst + 7 * channels, tailCount, a7, activation);
     }
 
     /// <summary><see cref="Block"/> for tiles of 2 to 4 pixels on two channel vectors from <paramref name="c"/>: a0..a3 are the pixels of the first vector, a4..a7 of the second.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void PairBlock<TLanes, TVector, TActivation, TPixels, TClip>(in Window w, float* src, float* dst, int c, TActivation activation)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TActivation : struct, IActivation
         where TPixels : struct, ICount
         where TClip : struct, IClipChoice
@@ -475,38 +469,38 @@ public static class DepthwiseConv2DKernels
                 }
             }
         }
-        TLanes.Store(dst, TLanes.Activate(activation, a0));
-        TLanes.Store(dst + l, TLanes.Activate(activation, a4));
+        TLanes.Store(dst, activation.Invoke<TLanes, TVector>(a0));
+        TLanes.Store(dst + l, activation.Invoke<TLanes, TVector>(a4));
         if (TPixels.Count > 1)
         {
-            TLanes.Store(dst + channels, TLanes.Activate(activation, a1));
-            TLanes.Store(dst + channels + l, TLanes.Activate(activation, a5));
+            TLanes.Store(dst + channels, activation.Invoke<TLanes, TVector>(a1));
+            TLanes.Store(dst + channels + l, activation.Invoke<TLanes, TVector>(a5));
         }
         if (TPixels.Count > 2)
         {
-            TLanes.Store(dst + 2 * channels, TLanes.Activate(activation, a2));
-            TLanes.Store(dst + 2 * channels + l, TLanes.Activate(activation, a6));
+            TLanes.Store(dst + 2 * channels, activation.Invoke<TLanes, TVector>(a2));
+            TLanes.Store(dst + 2 * channels + l, activation.Invoke<TLanes, TVector>(a6));
         }
         if (TPixels.Count > 3)
         {
-            TLanes.Store(dst + 3 * channels, TLanes.Activate(activation, a3));
-            TLanes.Store(dst + 3 * channels + l, TLanes.Activate(activation, a7));
+            TLanes.Store(dst + 3 * channels, activation.Invoke<TLanes, TVector>(a3));
+            TLanes.Store(dst + 3 * channels + l, activation.Invoke<TLanes, TVector>(a7));
         }
     }
 
     /// <summary>Kernel row <c>k</c> of a 3-tap, stride-1 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Taps3Stride1<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
+    private static unsafe void Taps3Stride1<TLanes, TVector, TMask>(float* x, float* k, nint channels, int tailCount,
         ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TMask : struct, IMaskChoice
     {
-        TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
-        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
-        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
-        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
-        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask);
+        TVector k0 = Load<TLanes, TVector, TMask>(k, tailCount), k1 = Load<TLanes, TVector, TMask>(k + channels, tailCount), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, tailCount);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, tailCount), x1 = Load<TLanes, TVector, TMask>(x + channels, tailCount), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, tailCount);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, tailCount), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, tailCount), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, tailCount);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, tailCount), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, tailCount), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, tailCount);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, tailCount);
         a0 = TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)));
         a1 = TLanes.MultiplyAdd(x3, k2, TLanes.MultiplyAdd(x2, k1, TLanes.MultiplyAdd(x1, k0, a1)));
         a2 = TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a2)));
@@ -519,19 +513,19 @@ public static class DepthwiseConv2DKernels
 
     /// <summary>Kernel row <c>k</c> of a 3-tap, stride-2 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Taps3Stride2<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
+    private static unsafe void Taps3Stride2<TLanes, TVector, TMask>(float* x, float* k, nint channels, int tailCount,
         ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TMask : struct, IMaskChoice
     {
-        TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
-        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
-        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
-        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
-        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, mask), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, mask);
-        TVector x12 = Load<TLanes, TVector, TMask>(x + 12 * channels, mask), x13 = Load<TLanes, TVector, TMask>(x + 13 * channels, mask), x14 = Load<TLanes, TVector, TMask>(x + 14 * channels, mask);
-        TVector x15 = Load<TLanes, TVector, TMask>(x + 15 * channels, mask), x16 = Load<TLanes, TVector, TMask>(x + 16 * channels, mask);
+        TVector k0 = Load<TLanes, TVector, TMask>(k, tailCount), k1 = Load<TLanes, TVector, TMask>(k + channels, tailCount), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, tailCount);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, tailCount), x1 = Load<TLanes, TVector, TMask>(x + channels, tailCount), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, tailCount);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, tailCount), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, tailCount), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, tailCount);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, tailCount), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, tailCount), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, tailCount);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, tailCount), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, tailCount), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, tailCount);
+        TVector x12 = Load<TLanes, TVector, TMask>(x + 12 * channels, tailCount), x13 = Load<TLanes, TVector, TMask>(x + 13 * channels, tailCount), x14 = Load<TLanes, TVector, TMask>(x + 14 * channels, tailCount);
+        TVector x15 = Load<TLanes, TVector, TMask>(x + 15 * channels, tailCount), x16 = Load<TLanes, TVector, TMask>(x + 16 * channels, tailCount);
         a0 = TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)));
         a1 = TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a1)));
         a2 = TLanes.MultiplyAdd(x6, k2, TLanes.MultiplyAdd(x5, k1, TLanes.MultiplyAdd(x4, k0, a2)));
@@ -544,18 +538,18 @@ public static class DepthwiseConv2DKernels
 
     /// <summary>Kernel row <c>k</c> of a 5-tap, stride-1 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Taps5Stride1<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
+    private static unsafe void Taps5Stride1<TLanes, TVector, TMask>(float* x, float* k, nint channels, int tailCount,
         ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TMask : struct, IMaskChoice
     {
-        TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
-        TVector k3 = Load<TLanes, TVector, TMask>(k + 3 * channels, mask), k4 = Load<TLanes, TVector, TMask>(k + 4 * channels, mask);
-        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
-        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
-        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
-        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, mask), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, mask);
+        TVector k0 = Load<TLanes, TVector, TMask>(k, tailCount), k1 = Load<TLanes, TVector, TMask>(k + channels, tailCount), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, tailCount);
+        TVector k3 = Load<TLanes, TVector, TMask>(k + 3 * channels, tailCount), k4 = Load<TLanes, TVector, TMask>(k + 4 * channels, tailCount);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, tailCount), x1 = Load<TLanes, TVector, TMask>(x + channels, tailCount), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, tailCount);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, tailCount), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, tailCount), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, tailCount);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, tailCount), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, tailCount), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, tailCount);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, tailCount), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, tailCount), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, tailCount);
         a0 = TLanes.MultiplyAdd(x4, k4, TLanes.MultiplyAdd(x3, k3, TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)))));
         a1 = TLanes.MultiplyAdd(x5, k4, TLanes.MultiplyAdd(x4, k3, TLanes.MultiplyAdd(x3, k2, TLanes.MultiplyAdd(x2, k1, TLanes.MultiplyAdd(x1, k0, a1)))));
         a2 = TLanes.MultiplyAdd(x6, k4, TLanes.MultiplyAdd(x5, k3, TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a2)))));
@@ -568,21 +562,21 @@ public static class DepthwiseConv2DKernels
 
     /// <summary>Kernel row <c>k</c> of a 5-tap, stride-2 window applied to 8 pixels from input column <c>x</c>; each input vector is loaded once for every tap that reads it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Taps5Stride2<TLanes, TVector, TMask>(float* x, float* k, nint channels, TVector mask,
+    private static unsafe void Taps5Stride2<TLanes, TVector, TMask>(float* x, float* k, nint channels, int tailCount,
         ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, ref TVector a4, ref TVector a5, ref TVector a6, ref TVector a7)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TMask : struct, IMaskChoice
     {
-        TVector k0 = Load<TLanes, TVector, TMask>(k, mask), k1 = Load<TLanes, TVector, TMask>(k + channels, mask), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, mask);
-        TVector k3 = Load<TLanes, TVector, TMask>(k + 3 * channels, mask), k4 = Load<TLanes, TVector, TMask>(k + 4 * channels, mask);
-        TVector x0 = Load<TLanes, TVector, TMask>(x, mask), x1 = Load<TLanes, TVector, TMask>(x + channels, mask), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, mask);
-        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, mask), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, mask), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, mask);
-        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, mask), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, mask), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, mask);
-        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, mask), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, mask), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, mask);
-        TVector x12 = Load<TLanes, TVector, TMask>(x + 12 * channels, mask), x13 = Load<TLanes, TVector, TMask>(x + 13 * channels, mask), x14 = Load<TLanes, TVector, TMask>(x + 14 * channels, mask);
-        TVector x15 = Load<TLanes, TVector, TMask>(x + 15 * channels, mask), x16 = Load<TLanes, TVector, TMask>(x + 16 * channels, mask), x17 = Load<TLanes, TVector, TMask>(x + 17 * channels, mask);
-        TVector x18 = Load<TLanes, TVector, TMask>(x + 18 * channels, mask);
+        TVector k0 = Load<TLanes, TVector, TMask>(k, tailCount), k1 = Load<TLanes, TVector, TMask>(k + channels, tailCount), k2 = Load<TLanes, TVector, TMask>(k + 2 * channels, tailCount);
+        TVector k3 = Load<TLanes, TVector, TMask>(k + 3 * channels, tailCount), k4 = Load<TLanes, TVector, TMask>(k + 4 * channels, tailCount);
+        TVector x0 = Load<TLanes, TVector, TMask>(x, tailCount), x1 = Load<TLanes, TVector, TMask>(x + channels, tailCount), x2 = Load<TLanes, TVector, TMask>(x + 2 * channels, tailCount);
+        TVector x3 = Load<TLanes, TVector, TMask>(x + 3 * channels, tailCount), x4 = Load<TLanes, TVector, TMask>(x + 4 * channels, tailCount), x5 = Load<TLanes, TVector, TMask>(x + 5 * channels, tailCount);
+        TVector x6 = Load<TLanes, TVector, TMask>(x + 6 * channels, tailCount), x7 = Load<TLanes, TVector, TMask>(x + 7 * channels, tailCount), x8 = Load<TLanes, TVector, TMask>(x + 8 * channels, tailCount);
+        TVector x9 = Load<TLanes, TVector, TMask>(x + 9 * channels, tailCount), x10 = Load<TLanes, TVector, TMask>(x + 10 * channels, tailCount), x11 = Load<TLanes, TVector, TMask>(x + 11 * channels, tailCount);
+        TVector x12 = Load<TLanes, TVector, TMask>(x + 12 * channels, tailCount), x13 = Load<TLanes, TVector, TMask>(x + 13 * channels, tailCount), x14 = Load<TLanes, TVector, TMask>(x + 14 * channels, tailCount);
+        TVector x15 = Load<TLanes, TVector, TMask>(x + 15 * channels, tailCount), x16 = Load<TLanes, TVector, TMask>(x + 16 * channels, tailCount), x17 = Load<TLanes, TVector, TMask>(x + 17 * channels, tailCount);
+        TVector x18 = Load<TLanes, TVector, TMask>(x + 18 * channels, tailCount);
         a0 = TLanes.MultiplyAdd(x4, k4, TLanes.MultiplyAdd(x3, k3, TLanes.MultiplyAdd(x2, k2, TLanes.MultiplyAdd(x1, k1, TLanes.MultiplyAdd(x0, k0, a0)))));
         a1 = TLanes.MultiplyAdd(x6, k4, TLanes.MultiplyAdd(x5, k3, TLanes.MultiplyAdd(x4, k2, TLanes.MultiplyAdd(x3, k1, TLanes.MultiplyAdd(x2, k0, a1)))));
         a2 = TLanes.MultiplyAdd(x8, k4, TLanes.MultiplyAdd(x7, k3, TLanes.MultiplyAdd(x6, k2, TLanes.MultiplyAdd(x5, k1, TLanes.MultiplyAdd(x4, k0, a2)))));
@@ -594,21 +588,21 @@ public static class DepthwiseConv2DKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe TVector Load<TLanes, TVector, TMask>(float* address, TVector mask)
+    private static unsafe TVector Load<TLanes, TVector, TMask>(float* address, int tailCount)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TMask : struct, IMaskChoice
-        => TMask.IsMasked ? TLanes.LoadMasked(address, mask) : TLanes.Load(address);
+        => TMask.IsMasked ? TLanes.LoadFirst(address, tailCount) : TLanes.Load(address);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store<TLanes, TVector, TActivation, TMask>(float* address, TVector mask, TVector sum, TActivation activation)
+    private static unsafe void Store<TLanes, TVector, TActivation, TMask>(float* address, int tailCount, TVector sum, TActivation activation)
         where TLanes : struct, ILanes<TVector>
-        where TVector : struct
+        where TVector : unmanaged
         where TActivation : struct, IActivation
         where TMask : struct, IMaskChoice
     {
-        if (TMask.IsMasked) TLanes.StoreMasked(address, mask, TLanes.Activate(activation, sum));
-        else TLanes.Store(address, TLanes.Activate(activation, sum));
+        if (TMask.IsMasked) TLanes.StoreFirst(address, activation.Invoke<TLanes, TVector>(sum), tailCount);
+        else TLanes.Store(address, activation.Invoke<TLanes, TVector>(sum));
     }
 
     /// <summary>Row geometry shared by every pixel of a row; <c>Kx0</c>/<c>Kx1</c> clip border pixels.</summary>
@@ -626,53 +620,6 @@ public static class DepthwiseConv2DKernels
         /// <summary>The input column of tap 0 of the tile's first pixel (negative in the left padding).</summary>
         public int Column0;
         public int Ky0, Ky1, Kx0, Kx1;
-    }
-
-    /// <summary>One vector width: the operations <see cref="Block"/> is written in, so that it is written once for both widths.</summary>
-    private interface ILanes<TVector> where TVector : struct
-    {
-        static abstract int Count { get; }
-        static abstract bool CanMask { get; }
-        static abstract TVector Zero { get; }
-        static abstract unsafe TVector Load(float* address);
-        static abstract unsafe TVector LoadMasked(float* address, TVector mask);
-        static abstract unsafe void Store(float* address, TVector value);
-        static abstract unsafe void StoreMasked(float* address, TVector mask, TVector value);
-        static abstract TVector MultiplyAdd(TVector x, TVector y, TVector addend);
-        static abstract TVector Activate<TActivation>(TActivation activation, TVector x) where TActivation : struct, IActivation;
-        /// <summary>A mask of the first <paramref name="count"/> lanes (0 &lt; count &lt; Count).</summary>
-        static abstract TVector FirstLanes(int count);
-    }
-
-    // Masked loads suppress faults on the masked-off lanes, so the channel tail of the last pixel never reads past the buffer.
-    private readonly struct Lanes512 : ILanes<Vector512<float>>
-    {
-        public static int Count => 16;
-        public static bool CanMask => Avx512F.IsSupported;
-        public static Vector512<float> Zero => Vector512<float>.Zero;
-        public static unsafe Vector512<float> Load(float* address) => Vector512.Load(address);
-        public static unsafe Vector512<float> LoadMasked(float* address, Vector512<float> mask) => Avx512F.MaskLoad(address, mask, Vector512<float>.Zero);
-        public static unsafe void Store(float* address, Vector512<float> value) => Vector512.Store(value, address);
-        public static unsafe void StoreMasked(float* address, Vector512<float> mask, Vector512<float> value) => Avx512F.MaskStore(address, mask, value);
-        public static Vector512<float> MultiplyAdd(Vector512<float> x, Vector512<float> y, Vector512<float> addend) => Vector512.FusedMultiplyAdd(x, y, addend);
-        public static Vector512<float> Activate<TActivation>(TActivation activation, Vector512<float> x) where TActivation : struct, IActivation
-            => activation.Invoke(x);
-        public static Vector512<float> FirstLanes(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-    }
-
-    private readonly struct Lanes256 : ILanes<Vector256<float>>
-    {
-        public static int Count => 8;
-        public static bool CanMask => Avx.IsSupported;
-        public static Vector256<float> Zero => Vector256<float>.Zero;
-        public static unsafe Vector256<float> Load(float* address) => Vector256.Load(address);
-        public static unsafe Vector256<float> LoadMasked(float* address, Vector256<float> mask) => Avx.MaskLoad(address, mask);
-        public static unsafe void Store(float* address, Vector256<float> value) => Vector256.Store(value, address);
-        public static unsafe void StoreMasked(float* address, Vector256<float> mask, Vector256<float> value) => Avx.MaskStore(address, mask, value);
-        public static Vector256<float> MultiplyAdd(Vector256<float> x, Vector256<float> y, Vector256<float> addend) => Vector256.FusedMultiplyAdd(x, y, addend);
-        public static Vector256<float> Activate<TActivation>(TActivation activation, Vector256<float> x) where TActivation : struct, IActivation
-            => activation.Invoke(x);
-        public static Vector256<float> FirstLanes(int count) => Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
     }
 
     /// <summary>A small constant (pixels per tile, taps, stride) as a type, so that the JIT drops unused accumulators and branches.</summary>

@@ -1,51 +1,61 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
+using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
+// The class, not the namespace of the same name that lookup from here would find first.
+using Simd = NativeCnn.Backends.Cpu.Simd.Simd;
+
 /// <summary>
 /// Element-wise kernels over whole spans; a caller that threads them passes disjoint slices
-/// (for per-channel kernels, slices that start on a pixel boundary).
+/// (for per-channel kernels, slices that start on a pixel boundary). Each is written once over
+/// <see cref="ILanes{TVector}"/> and runs at <see cref="Simd.Best"/> unless a width is forced.
 /// </summary>
 /// <remarks>
 /// Every kernel here may run in place, so a plain overlapping last vector would apply the operation twice to the
-/// overlapped elements: whole-span tails are finished with scalar code, and per-channel kernels compute their
-/// overlapping vector before anything of that pixel is stored.
+/// overlapped elements: whole-span tails are one masked vector where the width masks, else the scalar lane over the
+/// same body, and per-channel kernels compute their overlapping vector before anything of that pixel is stored.
 /// </remarks>
 public static class ElementwiseKernels
 {
     /// <summary><c>output[i] = act(input[i])</c>. <paramref name="output"/> may be <paramref name="input"/>.</summary>
-    public static void Apply<TActivation>(ReadOnlySpan<float> input, Span<float> output, TActivation activation)
+    public static void Apply<TActivation>(ReadOnlySpan<float> input, Span<float> output, TActivation activation,
+                                          SimdWidth width = SimdWidth.Auto)
         where TActivation : struct, IActivation
     {
-        if (Vector512.IsHardwareAccelerated) ApplyVector512(input, output, activation);
-        else ApplyVector256(input, output, activation);
+        CheckDestination(input.Length, output.Length);
+        var kernel = new ApplyKernel<TActivation> { Input = input, Output = output, Activation = activation };
+        Simd.Run(width, ref kernel);
     }
 
     /// <summary><c>output[i] = left[i] + right[i]</c>. <paramref name="output"/> may alias either input.</summary>
-    public static void Add(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output)
+    public static void Add(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output, SimdWidth width = SimdWidth.Auto)
     {
-        if (Vector512.IsHardwareAccelerated) AddVector512(left, right, output);
-        else AddVector256(left, right, output);
+        CheckBinary(left.Length, right.Length, output.Length);
+        var kernel = new BinaryKernel<AddOp> { Left = left, Right = right, Output = output };
+        Simd.Run(width, ref kernel);
     }
 
     /// <summary><c>output[i] = left[i] · right[i]</c>. <paramref name="output"/> may alias either input.</summary>
-    public static void Multiply(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output)
+    public static void Multiply(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output, SimdWidth width = SimdWidth.Auto)
     {
-        if (Vector512.IsHardwareAccelerated) MultiplyVector512(left, right, output);
-        else MultiplyVector256(left, right, output);
+        CheckBinary(left.Length, right.Length, output.Length);
+        var kernel = new BinaryKernel<MultiplyOp> { Left = left, Right = right, Output = output };
+        Simd.Run(width, ref kernel);
     }
 
     /// <summary>
     /// <c>output[p, c] = input[p, c] · channelScale[c]</c> for pixels-major data with <c>channelScale.Length</c> channels
     /// (the excite step of squeeze-and-excitation).
     /// </summary>
-    public static void MultiplyByChannel(ReadOnlySpan<float> input, ReadOnlySpan<float> channelScale, Span<float> output)
+    public static void MultiplyByChannel(ReadOnlySpan<float> input, ReadOnlySpan<float> channelScale, Span<float> output,
+                                         SimdWidth width = SimdWidth.Auto)
     {
-        if (Vector512.IsHardwareAccelerated) MultiplyByChannelVector512(input, channelScale, output);
-        else MultiplyByChannelVector256(input, channelScale, output);
+        CheckChannels(input.Length, channelScale.Length, output.Length);
+        // ScaleOp ignores the shift operand; passing the scale again keeps every load in bounds.
+        var kernel = new PerChannelKernel<ScaleOp> { Input = input, Scale = channelScale, Shift = channelScale, Output = output };
+        Simd.Run(width, ref kernel);
     }
 
     /// <summary>
@@ -53,183 +63,132 @@ public static class ElementwiseKernels
     /// Normalization. <c>scale.Length</c> is the channel count.
     /// </summary>
     public static void ChannelAffine<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
-                                                  Span<float> output, TActivation activation)
+                                                  Span<float> output, TActivation activation, SimdWidth width = SimdWidth.Auto)
         where TActivation : struct, IActivation
     {
-        if (Vector512.IsHardwareAccelerated) ChannelAffineVector512(input, scale, shift, output, activation);
-        else ChannelAffineVector256(input, scale, shift, output, activation);
+        CheckChannels(input.Length, scale.Length, output.Length);
+        CheckShift(scale.Length, shift.Length);
+        var kernel = new PerChannelKernel<AffineOp<TActivation>>
+        {
+            Input = input, Scale = scale, Shift = shift, Output = output, Op = new AffineOp<TActivation>(activation),
+        };
+        Simd.Run(width, ref kernel);
     }
 
     /// <summary>
     /// Softmax over one row: <c>output[i] = exp(input[i] − max) / Σ exp(input[j] − max)</c>. The max is subtracted for
     /// stability, as Keras does. <paramref name="output"/> may be <paramref name="input"/>.
     /// </summary>
-    public static void Softmax(ReadOnlySpan<float> input, Span<float> output)
+    public static void Softmax(ReadOnlySpan<float> input, Span<float> output, SimdWidth width = SimdWidth.Auto)
     {
-        if (Vector512.IsHardwareAccelerated) SoftmaxVector512(input, output);
-        else SoftmaxVector256(input, output);
+        CheckDestination(input.Length, output.Length);
+        if (input.IsEmpty) return;
+        var kernel = new SoftmaxKernel { Input = input, Output = output };
+        Simd.Run(width, ref kernel);
+    }
+
+    private ref struct ApplyKernel<TActivation> : ISimdKernel where TActivation : struct, IActivation
+    {
+        public ReadOnlySpan<float> Input;
+        public Span<float> Output;
+        public TActivation Activation;
+
+        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => ApplyBody<TLanes, TVector, TActivation>(ref MemoryMarshal.GetReference(Input), ref MemoryMarshal.GetReference(Output),
+                                                       (nuint)Input.Length, Activation);
+    }
+
+    private ref struct BinaryKernel<TOp> : ISimdKernel where TOp : struct, IBinaryOp
+    {
+        public ReadOnlySpan<float> Left, Right;
+        public Span<float> Output;
+
+        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => BinaryBody<TLanes, TVector, TOp>(ref MemoryMarshal.GetReference(Left), ref MemoryMarshal.GetReference(Right),
+                                                ref MemoryMarshal.GetReference(Output), (nuint)Left.Length);
+    }
+
+    private ref struct PerChannelKernel<TOp> : ISimdKernel where TOp : struct, IChannelOp
+    {
+        public ReadOnlySpan<float> Input, Scale, Shift;
+        public Span<float> Output;
+        public TOp Op;
+
+        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => PerChannel<TLanes, TVector, TOp>(Input, Scale, Shift, Output, Op);
+    }
+
+    private ref struct SoftmaxKernel : ISimdKernel
+    {
+        public ReadOnlySpan<float> Input;
+        public Span<float> Output;
+
+        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => SoftmaxBody<TLanes, TVector>(ref MemoryMarshal.GetReference(Input), ref MemoryMarshal.GetReference(Output), (nuint)Input.Length);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ApplyVector512<TActivation>(ReadOnlySpan<float> input, Span<float> output, TActivation activation)
-        where TActivation : struct, IActivation
+    private static unsafe void ApplyBody<TLanes, TVector, TActivation>(ref float x, ref float y, nuint n, TActivation activation)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TActivation : struct, IActivation
     {
-        CheckDestination(input.Length, output.Length);
-        ref float x = ref MemoryMarshal.GetReference(input);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        nuint n = (nuint)input.Length, i = 0;
+        nuint lanes = (nuint)TLanes.Count, i = 0;
         // Four independent vectors per iteration keep the exp/divide latency of sigmoid-like activations overlapped.
-        for (; i + 64 <= n; i += 64)
+        for (; i + 4 * lanes <= n; i += 4 * lanes)
         {
-            var a = activation.Invoke(Vector512.LoadUnsafe(ref x, i));
-            var b = activation.Invoke(Vector512.LoadUnsafe(ref x, i + 16));
-            var c = activation.Invoke(Vector512.LoadUnsafe(ref x, i + 32));
-            var d = activation.Invoke(Vector512.LoadUnsafe(ref x, i + 48));
-            a.StoreUnsafe(ref y, i);
-            b.StoreUnsafe(ref y, i + 16);
-            c.StoreUnsafe(ref y, i + 32);
-            d.StoreUnsafe(ref y, i + 48);
+            var a = activation.Invoke<TLanes, TVector>(TLanes.Load(ref x, i));
+            var b = activation.Invoke<TLanes, TVector>(TLanes.Load(ref x, i + lanes));
+            var c = activation.Invoke<TLanes, TVector>(TLanes.Load(ref x, i + 2 * lanes));
+            var d = activation.Invoke<TLanes, TVector>(TLanes.Load(ref x, i + 3 * lanes));
+            TLanes.Store(ref y, i, a);
+            TLanes.Store(ref y, i + lanes, b);
+            TLanes.Store(ref y, i + 2 * lanes, c);
+            TLanes.Store(ref y, i + 3 * lanes, d);
         }
-        for (; i + 16 <= n; i += 16) activation.Invoke(Vector512.LoadUnsafe(ref x, i)).StoreUnsafe(ref y, i);
+        for (; i + lanes <= n; i += lanes) TLanes.Store(ref y, i, activation.Invoke<TLanes, TVector>(TLanes.Load(ref x, i)));
         if (i == n) return;
-        // The tail as one masked vector: per-pixel spans of 40 or 24 channels would otherwise spend most of their time
-        // in scalar exp.
-        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create((int)(n - i))).AsSingle();
-        unsafe
+        if (TLanes.CanMask)
         {
+            // The tail as one masked vector: per-pixel spans of 40 or 24 channels would otherwise spend most of their
+            // time in scalar exp.
+            int count = (int)(n - i);
             fixed (float* source = &Unsafe.Add(ref x, i), target = &Unsafe.Add(ref y, i))
-                Avx512F.MaskStore(target, mask, activation.Invoke(Avx512F.MaskLoad(source, mask, Vector512<float>.Zero)));
+                TLanes.StoreFirst(target, activation.Invoke<TLanes, TVector>(TLanes.LoadFirst(source, count)), count);
         }
+        else ApplyBody<LanesScalar, float, TActivation>(ref Unsafe.Add(ref x, i), ref Unsafe.Add(ref y, i), n - i, activation);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ApplyVector256<TActivation>(ReadOnlySpan<float> input, Span<float> output, TActivation activation)
-        where TActivation : struct, IActivation
+    private static void BinaryBody<TLanes, TVector, TOp>(ref float a, ref float b, ref float y, nuint n)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TOp : struct, IBinaryOp
     {
-        CheckDestination(input.Length, output.Length);
-        ref float x = ref MemoryMarshal.GetReference(input);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        nuint n = (nuint)input.Length, i = 0;
-        for (; i + 32 <= n; i += 32)
-        {
-            var a = activation.Invoke(Vector256.LoadUnsafe(ref x, i));
-            var b = activation.Invoke(Vector256.LoadUnsafe(ref x, i + 8));
-            var c = activation.Invoke(Vector256.LoadUnsafe(ref x, i + 16));
-            var d = activation.Invoke(Vector256.LoadUnsafe(ref x, i + 24));
-            a.StoreUnsafe(ref y, i);
-            b.StoreUnsafe(ref y, i + 8);
-            c.StoreUnsafe(ref y, i + 16);
-            d.StoreUnsafe(ref y, i + 24);
-        }
-        for (; i + 8 <= n; i += 8) activation.Invoke(Vector256.LoadUnsafe(ref x, i)).StoreUnsafe(ref y, i);
-        for (; i < n; i++) Unsafe.Add(ref y, i) = activation.Invoke(Unsafe.Add(ref x, i));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void AddVector512(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output)
-    {
-        CheckBinary(left.Length, right.Length, output.Length);
-        ref float a = ref MemoryMarshal.GetReference(left);
-        ref float b = ref MemoryMarshal.GetReference(right);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        nuint n = (nuint)left.Length, i = 0;
-        for (; i + 16 <= n; i += 16) (Vector512.LoadUnsafe(ref a, i) + Vector512.LoadUnsafe(ref b, i)).StoreUnsafe(ref y, i);
-        for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref a, i) + Unsafe.Add(ref b, i);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void AddVector256(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output)
-    {
-        CheckBinary(left.Length, right.Length, output.Length);
-        ref float a = ref MemoryMarshal.GetReference(left);
-        ref float b = ref MemoryMarshal.GetReference(right);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        nuint n = (nuint)left.Length, i = 0;
-        for (; i + 8 <= n; i += 8) (Vector256.LoadUnsafe(ref a, i) + Vector256.LoadUnsafe(ref b, i)).StoreUnsafe(ref y, i);
-        for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref a, i) + Unsafe.Add(ref b, i);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void MultiplyVector512(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output)
-    {
-        CheckBinary(left.Length, right.Length, output.Length);
-        ref float a = ref MemoryMarshal.GetReference(left);
-        ref float b = ref MemoryMarshal.GetReference(right);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        nuint n = (nuint)left.Length, i = 0;
-        for (; i + 16 <= n; i += 16) (Vector512.LoadUnsafe(ref a, i) * Vector512.LoadUnsafe(ref b, i)).StoreUnsafe(ref y, i);
-        for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void MultiplyVector256(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output)
-    {
-        CheckBinary(left.Length, right.Length, output.Length);
-        ref float a = ref MemoryMarshal.GetReference(left);
-        ref float b = ref MemoryMarshal.GetReference(right);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        nuint n = (nuint)left.Length, i = 0;
-        for (; i + 8 <= n; i += 8) (Vector256.LoadUnsafe(ref a, i) * Vector256.LoadUnsafe(ref b, i)).StoreUnsafe(ref y, i);
-        for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void MultiplyByChannelVector512(ReadOnlySpan<float> input, ReadOnlySpan<float> channelScale, Span<float> output)
-    {
-        CheckChannels(input.Length, channelScale.Length, output.Length);
-        // ScaleOp ignores the shift operand; passing the scale again keeps every load in bounds.
-        PerChannelVector512(input, channelScale, channelScale, output, default(ScaleOp));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void MultiplyByChannelVector256(ReadOnlySpan<float> input, ReadOnlySpan<float> channelScale, Span<float> output)
-    {
-        CheckChannels(input.Length, channelScale.Length, output.Length);
-        PerChannelVector256(input, channelScale, channelScale, output, default(ScaleOp));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ChannelAffineVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
-                                                             Span<float> output, TActivation activation)
-        where TActivation : struct, IActivation
-    {
-        CheckChannels(input.Length, scale.Length, output.Length);
-        CheckShift(scale.Length, shift.Length);
-        PerChannelVector512(input, scale, shift, output, new AffineOp<TActivation>(activation));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ChannelAffineVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
-                                                             Span<float> output, TActivation activation)
-        where TActivation : struct, IActivation
-    {
-        CheckChannels(input.Length, scale.Length, output.Length);
-        CheckShift(scale.Length, shift.Length);
-        PerChannelVector256(input, scale, shift, output, new AffineOp<TActivation>(activation));
+        nuint lanes = (nuint)TLanes.Count, i = 0;
+        for (; i + lanes <= n; i += lanes) TLanes.Store(ref y, i, TOp.Invoke<TLanes, TVector>(TLanes.Load(ref a, i), TLanes.Load(ref b, i)));
+        if (i < n) BinaryBody<LanesScalar, float, TOp>(ref Unsafe.Add(ref a, i), ref Unsafe.Add(ref b, i), ref Unsafe.Add(ref y, i), n - i);
     }
 
     /// <summary>
     /// <c>output[p, c] = op(input[p, c], scale[c], shift[c])</c>. Fewer channels than lanes: the per-channel operands
-    /// are tiled over 16 pixels (exactly <c>channels</c> vectors), so whole vectors run with no per-pixel tail. Otherwise
-    /// a channel count that is not a multiple of 16 ends each pixel with an overlapping vector; it is computed before
-    /// the pixel's other stores, from unmodified input, so running in place stays exact.
+    /// are tiled over <c>lanes</c> pixels (exactly <c>channels</c> vectors), so whole vectors run with no per-pixel tail.
+    /// Otherwise a channel count that is not a multiple of the lanes ends each pixel with an overlapping vector; it is
+    /// computed before the pixel's other stores, from unmodified input, so running in place stays exact.
     /// </summary>
-    private static void PerChannelVector512<TOp>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
-                                                 Span<float> output, TOp op)
-        where TOp : struct, IChannelOp
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PerChannel<TLanes, TVector, TOp>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+                                                         Span<float> output, TOp op)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TOp : struct, IChannelOp
     {
-        const int Lanes = 16;
-        int channels = scale.Length;
+        int lanes = TLanes.Count, channels = scale.Length;
         ref float x = ref MemoryMarshal.GetReference(input);
         ref float a = ref MemoryMarshal.GetReference(scale);
         ref float b = ref MemoryMarshal.GetReference(shift);
         ref float y = ref MemoryMarshal.GetReference(output);
-        nuint n = (nuint)input.Length, c = (nuint)channels;
+        nuint n = (nuint)input.Length, c = (nuint)channels, l = (nuint)lanes;
         if (n == 0) return;
-        if (channels < Lanes)
+        if (channels < lanes)
         {
-            Span<float> tiles = stackalloc float[2 * Lanes * (Lanes - 1)];
-            int tileLength = Lanes * channels;
+            // Sized for the widest lanes (16 · 15 floats per operand), so the size is a constant.
+            Span<float> tiles = stackalloc float[2 * 16 * 15];
+            int tileLength = lanes * channels;
             for (int j = 0; j < tileLength; j++)
             {
                 tiles[j] = scale[j % channels];
@@ -239,182 +198,97 @@ public static class ElementwiseKernels
             ref float tb = ref Unsafe.Add(ref ta, tileLength);
             nuint i = 0;
             for (; i + (nuint)tileLength <= n; i += (nuint)tileLength)
-                for (nuint j = 0; j < (nuint)tileLength; j += Lanes)
-                    op.Invoke(Vector512.LoadUnsafe(ref x, i + j), Vector512.LoadUnsafe(ref ta, j), Vector512.LoadUnsafe(ref tb, j)).StoreUnsafe(ref y, i + j);
-            // Fewer than 16 pixels left: whole vectors still line up with the tiles, then a scalar remainder.
-            for (nuint j = 0; i + j + Lanes <= n; j += Lanes)
-                op.Invoke(Vector512.LoadUnsafe(ref x, i + j), Vector512.LoadUnsafe(ref ta, j), Vector512.LoadUnsafe(ref tb, j)).StoreUnsafe(ref y, i + j);
-            for (nuint k = i + (n - i) / Lanes * Lanes; k < n; k++)
+                for (nuint j = 0; j < (nuint)tileLength; j += l)
+                    TLanes.Store(ref y, i + j, op.Invoke<TLanes, TVector>(TLanes.Load(ref x, i + j), TLanes.Load(ref ta, j), TLanes.Load(ref tb, j)));
+            // Fewer than `lanes` pixels left: whole vectors still line up with the tiles, then a scalar remainder.
+            for (nuint j = 0; i + j + l <= n; j += l)
+                TLanes.Store(ref y, i + j, op.Invoke<TLanes, TVector>(TLanes.Load(ref x, i + j), TLanes.Load(ref ta, j), TLanes.Load(ref tb, j)));
+            for (nuint k = i + (n - i) / l * l; k < n; k++)
             {
                 nuint channel = (k - i) % c;
-                Unsafe.Add(ref y, k) = op.Invoke(Unsafe.Add(ref x, k), Unsafe.Add(ref a, channel), Unsafe.Add(ref b, channel));
+                Unsafe.Add(ref y, k) = op.Invoke<LanesScalar, float>(Unsafe.Add(ref x, k), Unsafe.Add(ref a, channel), Unsafe.Add(ref b, channel));
             }
             return;
         }
-        nuint last = c - Lanes;
-        var lastA = Vector512.LoadUnsafe(ref a, last);
-        var lastB = Vector512.LoadUnsafe(ref b, last);
+        nuint last = c - l;
+        var lastA = TLanes.Load(ref a, last);
+        var lastB = TLanes.Load(ref b, last);
         for (nuint pixel = 0; pixel < n; pixel += c)
         {
             ref float xp = ref Unsafe.Add(ref x, pixel);
             ref float yp = ref Unsafe.Add(ref y, pixel);
-            var tail = op.Invoke(Vector512.LoadUnsafe(ref xp, last), lastA, lastB);
-            for (nuint j = 0; j < last; j += Lanes)
-                op.Invoke(Vector512.LoadUnsafe(ref xp, j), Vector512.LoadUnsafe(ref a, j), Vector512.LoadUnsafe(ref b, j)).StoreUnsafe(ref yp, j);
-            tail.StoreUnsafe(ref yp, last);
-        }
-    }
-
-    /// <summary>The 8-lane twin of <see cref="PerChannelVector512"/>.</summary>
-    private static void PerChannelVector256<TOp>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
-                                                 Span<float> output, TOp op)
-        where TOp : struct, IChannelOp
-    {
-        const int Lanes = 8;
-        int channels = scale.Length;
-        ref float x = ref MemoryMarshal.GetReference(input);
-        ref float a = ref MemoryMarshal.GetReference(scale);
-        ref float b = ref MemoryMarshal.GetReference(shift);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        nuint n = (nuint)input.Length, c = (nuint)channels;
-        if (n == 0) return;
-        if (channels < Lanes)
-        {
-            Span<float> tiles = stackalloc float[2 * Lanes * (Lanes - 1)];
-            int tileLength = Lanes * channels;
-            for (int j = 0; j < tileLength; j++)
-            {
-                tiles[j] = scale[j % channels];
-                tiles[tileLength + j] = shift[j % channels];
-            }
-            ref float ta = ref MemoryMarshal.GetReference(tiles);
-            ref float tb = ref Unsafe.Add(ref ta, tileLength);
-            nuint i = 0;
-            for (; i + (nuint)tileLength <= n; i += (nuint)tileLength)
-                for (nuint j = 0; j < (nuint)tileLength; j += Lanes)
-                    op.Invoke(Vector256.LoadUnsafe(ref x, i + j), Vector256.LoadUnsafe(ref ta, j), Vector256.LoadUnsafe(ref tb, j)).StoreUnsafe(ref y, i + j);
-            for (nuint j = 0; i + j + Lanes <= n; j += Lanes)
-                op.Invoke(Vector256.LoadUnsafe(ref x, i + j), Vector256.LoadUnsafe(ref ta, j), Vector256.LoadUnsafe(ref tb, j)).StoreUnsafe(ref y, i + j);
-            for (nuint k = i + (n - i) / Lanes * Lanes; k < n; k++)
-            {
-                nuint channel = (k - i) % c;
-                Unsafe.Add(ref y, k) = op.Invoke(Unsafe.Add(ref x, k), Unsafe.Add(ref a, channel), Unsafe.Add(ref b, channel));
-            }
-            return;
-        }
-        nuint last = c - Lanes;
-        var lastA = Vector256.LoadUnsafe(ref a, last);
-        var lastB = Vector256.LoadUnsafe(ref b, last);
-        for (nuint pixel = 0; pixel < n; pixel += c)
-        {
-            ref float xp = ref Unsafe.Add(ref x, pixel);
-            ref float yp = ref Unsafe.Add(ref y, pixel);
-            var tail = op.Invoke(Vector256.LoadUnsafe(ref xp, last), lastA, lastB);
-            for (nuint j = 0; j < last; j += Lanes)
-                op.Invoke(Vector256.LoadUnsafe(ref xp, j), Vector256.LoadUnsafe(ref a, j), Vector256.LoadUnsafe(ref b, j)).StoreUnsafe(ref yp, j);
-            tail.StoreUnsafe(ref yp, last);
+            var tail = op.Invoke<TLanes, TVector>(TLanes.Load(ref xp, last), lastA, lastB);
+            for (nuint j = 0; j < last; j += l)
+                TLanes.Store(ref yp, j, op.Invoke<TLanes, TVector>(TLanes.Load(ref xp, j), TLanes.Load(ref a, j), TLanes.Load(ref b, j)));
+            TLanes.Store(ref yp, last, tail);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void SoftmaxVector512(ReadOnlySpan<float> input, Span<float> output)
+    private static void SoftmaxBody<TLanes, TVector>(ref float x, ref float y, nuint n)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged
     {
-        CheckDestination(input.Length, output.Length);
-        if (input.IsEmpty) return;
-        ref float x = ref MemoryMarshal.GetReference(input);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        nuint n = (nuint)input.Length, i = 0;
-
+        nuint lanes = (nuint)TLanes.Count, i = 0;
         float max = float.NegativeInfinity;
-        if (n >= 16)
+        if (n >= lanes)
         {
-            var m = Vector512.LoadUnsafe(ref x);
-            for (i = 16; i + 16 <= n; i += 16) m = Vector512.Max(m, Vector512.LoadUnsafe(ref x, i));
-            max = HorizontalMax(Vector256.Max(m.GetLower(), m.GetUpper()));
+            var m = TLanes.Load(ref x, 0);
+            for (i = lanes; i + lanes <= n; i += lanes) m = TLanes.Max(m, TLanes.Load(ref x, i));
+            max = TLanes.MaxAcross(m);
         }
         for (; i < n; i++) max = MathF.Max(max, Unsafe.Add(ref x, i));
 
         // Reading x[i] before writing y[i] at the same index keeps the in-place case correct.
-        var maxV = Vector512.Create(max);
-        var sumV = Vector512<float>.Zero;
-        for (i = 0; i + 16 <= n; i += 16)
+        var maxV = TLanes.Create(max);
+        var sumV = TLanes.Zero;
+        for (i = 0; i + lanes <= n; i += lanes)
         {
-            var e = Vector512.Exp(Vector512.LoadUnsafe(ref x, i) - maxV);
-            sumV += e;
-            e.StoreUnsafe(ref y, i);
+            var e = VectorMath.Exp<TLanes, TVector>(TLanes.Subtract(TLanes.Load(ref x, i), maxV));
+            sumV = TLanes.Add(sumV, e);
+            TLanes.Store(ref y, i, e);
         }
-        float sum = Vector512.Sum(sumV);
+        float sum = TLanes.Sum(sumV);
         for (; i < n; i++)
         {
-            float e = MathF.Exp(Unsafe.Add(ref x, i) - max);
+            float e = VectorMath.Exp<LanesScalar, float>(Unsafe.Add(ref x, i) - max);
             sum += e;
             Unsafe.Add(ref y, i) = e;
         }
 
-        var sumAll = Vector512.Create(sum);
-        for (i = 0; i + 16 <= n; i += 16) (Vector512.LoadUnsafe(ref y, i) / sumAll).StoreUnsafe(ref y, i);
+        var sumAll = TLanes.Create(sum);
+        for (i = 0; i + lanes <= n; i += lanes) TLanes.Store(ref y, i, TLanes.Divide(TLanes.Load(ref y, i), sumAll));
         for (; i < n; i++) Unsafe.Add(ref y, i) /= sum;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void SoftmaxVector256(ReadOnlySpan<float> input, Span<float> output)
+    /// <summary>A lane-wise binary operation at every width.</summary>
+    private interface IBinaryOp
     {
-        CheckDestination(input.Length, output.Length);
-        if (input.IsEmpty) return;
-        ref float x = ref MemoryMarshal.GetReference(input);
-        ref float y = ref MemoryMarshal.GetReference(output);
-        nuint n = (nuint)input.Length, i = 0;
-
-        float max = float.NegativeInfinity;
-        if (n >= 8)
-        {
-            var m = Vector256.LoadUnsafe(ref x);
-            for (i = 8; i + 8 <= n; i += 8) m = Vector256.Max(m, Vector256.LoadUnsafe(ref x, i));
-            max = HorizontalMax(m);
-        }
-        for (; i < n; i++) max = MathF.Max(max, Unsafe.Add(ref x, i));
-
-        var maxV = Vector256.Create(max);
-        var sumV = Vector256<float>.Zero;
-        for (i = 0; i + 8 <= n; i += 8)
-        {
-            var e = Vector256.Exp(Vector256.LoadUnsafe(ref x, i) - maxV);
-            sumV += e;
-            e.StoreUnsafe(ref y, i);
-        }
-        float sum = Vector256.Sum(sumV);
-        for (; i < n; i++)
-        {
-            float e = MathF.Exp(Unsafe.Add(ref x, i) - max);
-            sum += e;
-            Unsafe.Add(ref y, i) = e;
-        }
-
-        var sumAll = Vector256.Create(sum);
-        for (i = 0; i + 8 <= n; i += 8) (Vector256.LoadUnsafe(ref y, i) / sumAll).StoreUnsafe(ref y, i);
-        for (; i < n; i++) Unsafe.Add(ref y, i) /= sum;
+        static abstract TVector Invoke<TLanes, TVector>(TVector x, TVector y) where TLanes : struct, ILanes<TVector> where TVector : unmanaged;
     }
 
-    private static float HorizontalMax(Vector256<float> v)
+    private readonly struct AddOp : IBinaryOp
     {
-        var m = Vector128.Max(v.GetLower(), v.GetUpper());
-        return MathF.Max(MathF.Max(m[0], m[1]), MathF.Max(m[2], m[3]));
+        public static TVector Invoke<TLanes, TVector>(TVector x, TVector y) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TLanes.Add(x, y);
+    }
+
+    private readonly struct MultiplyOp : IBinaryOp
+    {
+        public static TVector Invoke<TLanes, TVector>(TVector x, TVector y) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TLanes.Multiply(x, y);
     }
 
     /// <summary>A per-channel operation <c>f(x, scale, shift)</c> at every width.</summary>
     private interface IChannelOp
     {
-        float Invoke(float x, float scale, float shift);
-        Vector256<float> Invoke(Vector256<float> x, Vector256<float> scale, Vector256<float> shift);
-        Vector512<float> Invoke(Vector512<float> x, Vector512<float> scale, Vector512<float> shift);
+        TVector Invoke<TLanes, TVector>(TVector x, TVector scale, TVector shift) where TLanes : struct, ILanes<TVector> where TVector : unmanaged;
     }
 
     /// <summary><c>x · scale</c>; the shift operand is ignored.</summary>
     private readonly struct ScaleOp : IChannelOp
     {
-        public float Invoke(float x, float scale, float shift) => x * scale;
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> scale, Vector256<float> shift) => x * scale;
-        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> scale, Vector512<float> shift) => x * scale;
+        public TVector Invoke<TLanes, TVector>(TVector x, TVector scale, TVector shift) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TLanes.Multiply(x, scale);
     }
 
     /// <summary><c>act(x · scale + shift)</c> with one rounding for the multiply-add.</summary>
@@ -423,11 +297,8 @@ public static class ElementwiseKernels
     {
         private readonly TActivation _activation = activation;
 
-        public float Invoke(float x, float scale, float shift) => _activation.Invoke(MathF.FusedMultiplyAdd(x, scale, shift));
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> scale, Vector256<float> shift)
-            => _activation.Invoke(Vector256.FusedMultiplyAdd(x, scale, shift));
-        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> scale, Vector512<float> shift)
-            => _activation.Invoke(Vector512.FusedMultiplyAdd(x, scale, shift));
+        public TVector Invoke<TLanes, TVector>(TVector x, TVector scale, TVector shift) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => _activation.Invoke<TLanes, TVector>(TLanes.MultiplyAdd(x, scale, shift));
     }
 
     private static void CheckDestination(int inputLength, int outputLength)

@@ -86,9 +86,9 @@ public readonly struct SigmoidActivation : IActivation
     /// <inheritdoc/>
     public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
     /// <inheritdoc/>
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + VectorExp.Exp(-x));
+    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + VectorMath.Exp<Lanes256, Vector256<float>>(-x));
     /// <inheritdoc/>
-    public Vector512<float> Invoke(Vector512<float> x) => VectorExp.Sigmoid(x);
+    public Vector512<float> Invoke(Vector512<float> x) => VectorMath.Sigmoid<Lanes512, Vector512<float>>(x);
     /// <inheritdoc/>
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         => VectorMath.Sigmoid<TLanes, TVector>(x);
@@ -100,9 +100,9 @@ public readonly struct SwishActivation : IActivation
     /// <inheritdoc/>
     public float Invoke(float x) => x / (1f + MathF.Exp(-x));
     /// <inheritdoc/>
-    public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + VectorExp.Exp(-x));
+    public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + VectorMath.Exp<Lanes256, Vector256<float>>(-x));
     /// <inheritdoc/>
-    public Vector512<float> Invoke(Vector512<float> x) => x * VectorExp.Sigmoid(x);
+    public Vector512<float> Invoke(Vector512<float> x) => x * VectorMath.Sigmoid<Lanes512, Vector512<float>>(x);
     /// <inheritdoc/>
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         => TLanes.Multiply(x, VectorMath.Sigmoid<TLanes, TVector>(x));

@@ -696,7 +696,7 @@ public static class PointwiseConvKernels
 
     /// <summary>
     /// Whether the activation is applied to the tile in registers. Piecewise-linear ones always are. Swish is on the
-    /// 16-lane path, whose sigmoid (<see cref="VectorExp.Sigmoid(Vector512{float})"/>) inlines into the store, with
+    /// 16-lane path, whose sigmoid (<c>VectorMath.Sigmoid</c>) inlines into the store, with
     /// few enough temporaries next to the 24 accumulators: EfficientNet's expand convolutions on 19x19 and 10x10 maps
     /// measured 6-15 % faster than with the activation as a second pass. The other transcendental ones (and swish on
     /// 8-lane vectors, whose exp and divide need more registers than AVX2 has left) store raw sums, and each pixel chunk

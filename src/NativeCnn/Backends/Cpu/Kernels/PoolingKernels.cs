@@ -1,8 +1,11 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
+
+// The class, not the namespace of the same name that lookup from here would find first.
+using Simd = NativeCnn.Backends.Cpu.Simd.Simd;
 
 /// <summary>
 /// Shapes and window arithmetic of one NHWC pooling; padded cells are ignored, or with <paramref name="PaddedCellsAreZeros"/>
@@ -30,11 +33,11 @@ public readonly record struct ZeroPadding2DParams(int Batch, int InputHeight, in
     public int RowCount => Batch * OutputHeight;
 }
 
-/// <summary>NHWC pooling and padding kernels, vectorized over channels.</summary>
+/// <summary>NHWC pooling and padding kernels, vectorized over channels, each written once over <see cref="ILanes{TVector}"/>.</summary>
 /// <remarks>
 /// Outputs never alias inputs here, so a channel count that is not a multiple of the vector width ends with one
 /// overlapping vector (recomputing a few channels with identical results) instead of a scalar tail; only channel counts
-/// below the width fall back to scalar code.
+/// below the width run on the scalar lane.
 /// </remarks>
 public static class PoolingKernels
 {
@@ -42,18 +45,21 @@ public static class PoolingKernels
     /// Max over each window of in-bounds cells, and of 0 for a window that reaches into the padding when
     /// <see cref="Pooling2DParams.PaddedCellsAreZeros"/>; output rows <paramref name="rows"/> of <c>batch × outputHeight</c>.
     /// </summary>
-    public static void MaxPool(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
+    public static void MaxPool(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows, SimdWidth width = SimdWidth.Auto)
     {
-        if (Vector512.IsHardwareAccelerated) MaxPoolVector512(input, output, in p, rows);
-        else MaxPoolVector256(input, output, in p, rows);
+        CheckWindow(input.Length, output.Length, in p, rows);
+        var kernel = new WindowKernel<MaxReduction> { Input = input, Output = output, Params = p, Rows = rows };
+        Simd.Run(width, ref kernel);
     }
 
     /// <summary>Mean over each window of in-bounds cells (TensorFlow divides by the count of in-bounds cells).</summary>
     /// <exception cref="ArgumentException"><see cref="Pooling2DParams.PaddedCellsAreZeros"/> is set (not supported for the mean).</exception>
-    public static void AveragePool(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
+    public static void AveragePool(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows, SimdWidth width = SimdWidth.Auto)
     {
-        if (Vector512.IsHardwareAccelerated) AveragePoolVector512(input, output, in p, rows);
-        else AveragePoolVector256(input, output, in p, rows);
+        CheckWindow(input.Length, output.Length, in p, rows);
+        if (p.PaddedCellsAreZeros) throw new ArgumentException("padded cells count as zeros only for max pooling", nameof(p));
+        var kernel = new WindowKernel<MeanReduction> { Input = input, Output = output, Params = p, Rows = rows };
+        Simd.Run(width, ref kernel);
     }
 
     /// <summary>Copies the input into the middle of a zero border; output rows <paramref name="rows"/> of <c>batch × outputHeight</c>.</summary>
@@ -84,59 +90,56 @@ public static class PoolingKernels
     /// Mean over all <paramref name="pixels"/> of one image: <c>output[c] = Σ_p input[p, c] / pixels</c>, summed in
     /// float32 lanes per channel. <c>output.Length</c> is the channel count.
     /// </summary>
-    public static void GlobalAveragePool(ReadOnlySpan<float> input, Span<float> output, int pixels)
+    public static void GlobalAveragePool(ReadOnlySpan<float> input, Span<float> output, int pixels, SimdWidth width = SimdWidth.Auto)
     {
-        if (Vector512.IsHardwareAccelerated) GlobalAveragePoolVector512(input, output, pixels);
-        else GlobalAveragePoolVector256(input, output, pixels);
+        CheckGlobal(input.Length, output.Length, pixels);
+        var kernel = new GlobalKernel<MeanReduction> { Input = input, Output = output, Pixels = pixels };
+        Simd.Run(width, ref kernel);
     }
 
     /// <summary>Max over all <paramref name="pixels"/> of one image; <c>output.Length</c> is the channel count.</summary>
-    public static void GlobalMaxPool(ReadOnlySpan<float> input, Span<float> output, int pixels)
+    public static void GlobalMaxPool(ReadOnlySpan<float> input, Span<float> output, int pixels, SimdWidth width = SimdWidth.Auto)
     {
-        if (Vector512.IsHardwareAccelerated) GlobalMaxPoolVector512(input, output, pixels);
-        else GlobalMaxPoolVector256(input, output, pixels);
+        CheckGlobal(input.Length, output.Length, pixels);
+        var kernel = new GlobalKernel<MaxReduction> { Input = input, Output = output, Pixels = pixels };
+        Simd.Run(width, ref kernel);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void MaxPoolVector512(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
-        => WindowVector512(input, output, in p, rows, default(MaxReduction));
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void MaxPoolVector256(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
-        => WindowVector256(input, output, in p, rows, default(MaxReduction));
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void AveragePoolVector512(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
-        => WindowVector512(input, output, in p, rows, default(MeanReduction));
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void AveragePoolVector256(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
-        => WindowVector256(input, output, in p, rows, default(MeanReduction));
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void GlobalAveragePoolVector512(ReadOnlySpan<float> input, Span<float> output, int pixels)
-        => GlobalVector512(input, output, pixels, default(MeanReduction));
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void GlobalAveragePoolVector256(ReadOnlySpan<float> input, Span<float> output, int pixels)
-        => GlobalVector256(input, output, pixels, default(MeanReduction));
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void GlobalMaxPoolVector512(ReadOnlySpan<float> input, Span<float> output, int pixels)
-        => GlobalVector512(input, output, pixels, default(MaxReduction));
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void GlobalMaxPoolVector256(ReadOnlySpan<float> input, Span<float> output, int pixels)
-        => GlobalVector256(input, output, pixels, default(MaxReduction));
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WindowVector512<TReduction>(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows,
-                                                    TReduction reduction)
-        where TReduction : struct, IReduction
+    private ref struct WindowKernel<TReduction> : ISimdKernel where TReduction : struct, IReduction
     {
-        CheckWindow(input.Length, output.Length, in p, rows);
-        if (p.PaddedCellsAreZeros && reduction is not MaxReduction)
-            throw new ArgumentException("padded cells count as zeros only for max pooling", nameof(p));
+        public ReadOnlySpan<float> Input;
+        public Span<float> Output;
+        public Pooling2DParams Params;
+        public RowRange Rows;
+
+        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        {
+            if (Params.Channels < TLanes.Count) WindowBody<LanesScalar, float, TReduction>(Input, Output, in Params, Rows);
+            else WindowBody<TLanes, TVector, TReduction>(Input, Output, in Params, Rows);
+        }
+    }
+
+    private ref struct GlobalKernel<TReduction> : ISimdKernel where TReduction : struct, IReduction
+    {
+        public ReadOnlySpan<float> Input;
+        public Span<float> Output;
+        public int Pixels;
+
+        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        {
+            ref float src = ref MemoryMarshal.GetReference(Input);
+            ref float dst = ref MemoryMarshal.GetReference(Output);
+            if (Output.Length < TLanes.Count) GlobalBody<LanesScalar, float, TReduction>(ref src, ref dst, Output.Length, Pixels);
+            else GlobalBody<TLanes, TVector, TReduction>(ref src, ref dst, Output.Length, Pixels);
+        }
+    }
+
+    /// <summary>Rows of a window pooling with at least <c>TLanes.Count</c> channels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WindowBody<TLanes, TVector, TReduction>(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TReduction : struct, IReduction
+    {
+        int lanes = TLanes.Count;
         bool zeroPadded = p.PaddedCellsAreZeros;
         long windowCells = (long)p.PoolHeight * p.PoolWidth;
         ref float src = ref MemoryMarshal.GetReference(input);
@@ -156,202 +159,63 @@ public static class PoolingKernels
                 int wStart = Math.Max(w0, 0), wEnd = Math.Max(wStart, Math.Min(w0 + p.PoolWidth, inW));
                 int count = (hEnd - hStart) * (wEnd - wStart);
                 // A padded zero is one more cell of the max: start from it instead of reading it.
-                float seed = zeroPadded && count < windowCells ? 0f : reduction.Seed;
+                var seed = TLanes.Create(zeroPadded && count < windowCells ? 0f : TReduction.Seed);
                 ref float corner = ref Unsafe.Add(ref src, image + ((nint)hStart * inW + wStart) * c);
                 ref float o = ref Unsafe.Add(ref dst, ((nint)row * p.OutputWidth + ow) * c);
-                if (c < 16)
+                for (int ch = 0; ch < c; ch += lanes)
                 {
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        float acc = seed;
-                        for (int h = hStart; h < hEnd; h++)
-                        {
-                            ref float cell = ref Unsafe.Add(ref corner, (nint)(h - hStart) * inW * c + ch);
-                            for (int w = wStart; w < wEnd; w++, cell = ref Unsafe.Add(ref cell, pixelStride))
-                                acc = reduction.Combine(acc, cell);
-                        }
-                        Unsafe.Add(ref o, ch) = reduction.Finish(acc, count);
-                    }
-                    continue;
-                }
-                for (int ch = 0; ch < c; ch += 16)
-                {
-                    // The last block overlaps the previous one when c is not a multiple of 16.
-                    int at = Math.Min(ch, c - 16);
-                    var acc = Vector512.Create(seed);
+                    // The last block overlaps the previous one when c is not a multiple of the lanes.
+                    int at = Math.Min(ch, c - lanes);
+                    var acc = seed;
                     for (int h = hStart; h < hEnd; h++)
                     {
                         ref float cell = ref Unsafe.Add(ref corner, (nint)(h - hStart) * inW * c + at);
                         for (int w = wStart; w < wEnd; w++, cell = ref Unsafe.Add(ref cell, pixelStride))
-                            acc = reduction.Combine(acc, Vector512.LoadUnsafe(ref cell));
+                            acc = TReduction.Combine<TLanes, TVector>(acc, TLanes.Load(ref cell, 0));
                     }
-                    reduction.Finish(acc, count).StoreUnsafe(ref o, (nuint)at);
+                    TLanes.Store(ref o, (nuint)at, TReduction.Finish<TLanes, TVector>(acc, count));
                 }
             }
         }
     }
 
+    /// <summary>A global pooling of at least <c>TLanes.Count</c> channels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WindowVector256<TReduction>(ReadOnlySpan<float> input, Span<float> output, in Pooling2DParams p, RowRange rows,
-                                                    TReduction reduction)
-        where TReduction : struct, IReduction
+    private static void GlobalBody<TLanes, TVector, TReduction>(ref float src, ref float dst, int c, int pixels)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TReduction : struct, IReduction
     {
-        CheckWindow(input.Length, output.Length, in p, rows);
-        if (p.PaddedCellsAreZeros && reduction is not MaxReduction)
-            throw new ArgumentException("padded cells count as zeros only for max pooling", nameof(p));
-        bool zeroPadded = p.PaddedCellsAreZeros;
-        long windowCells = (long)p.PoolHeight * p.PoolWidth;
-        ref float src = ref MemoryMarshal.GetReference(input);
-        ref float dst = ref MemoryMarshal.GetReference(output);
-        int c = p.Channels, inW = p.InputWidth;
-        nint pixelStride = c;
-        for (int row = rows.Start; row < rows.End; row++)
-        {
-            int n = row / p.OutputHeight, oh = row - n * p.OutputHeight;
-            int h0 = oh * p.StrideHeight - p.PadTop;
-            // A window wholly in the padding (zero-padded max only) has no cells, not a negative count.
-            int hStart = Math.Max(h0, 0), hEnd = Math.Max(hStart, Math.Min(h0 + p.PoolHeight, p.InputHeight));
-            nint image = (nint)n * p.InputHeight * inW * c;
-            for (int ow = 0; ow < p.OutputWidth; ow++)
-            {
-                int w0 = ow * p.StrideWidth - p.PadLeft;
-                int wStart = Math.Max(w0, 0), wEnd = Math.Max(wStart, Math.Min(w0 + p.PoolWidth, inW));
-                int count = (hEnd - hStart) * (wEnd - wStart);
-                // A padded zero is one more cell of the max: start from it instead of reading it.
-                float seed = zeroPadded && count < windowCells ? 0f : reduction.Seed;
-                ref float corner = ref Unsafe.Add(ref src, image + ((nint)hStart * inW + wStart) * c);
-                ref float o = ref Unsafe.Add(ref dst, ((nint)row * p.OutputWidth + ow) * c);
-                if (c < 8)
-                {
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        float acc = seed;
-                        for (int h = hStart; h < hEnd; h++)
-                        {
-                            ref float cell = ref Unsafe.Add(ref corner, (nint)(h - hStart) * inW * c + ch);
-                            for (int w = wStart; w < wEnd; w++, cell = ref Unsafe.Add(ref cell, pixelStride))
-                                acc = reduction.Combine(acc, cell);
-                        }
-                        Unsafe.Add(ref o, ch) = reduction.Finish(acc, count);
-                    }
-                    continue;
-                }
-                for (int ch = 0; ch < c; ch += 8)
-                {
-                    int at = Math.Min(ch, c - 8);
-                    var acc = Vector256.Create(seed);
-                    for (int h = hStart; h < hEnd; h++)
-                    {
-                        ref float cell = ref Unsafe.Add(ref corner, (nint)(h - hStart) * inW * c + at);
-                        for (int w = wStart; w < wEnd; w++, cell = ref Unsafe.Add(ref cell, pixelStride))
-                            acc = reduction.Combine(acc, Vector256.LoadUnsafe(ref cell));
-                    }
-                    reduction.Finish(acc, count).StoreUnsafe(ref o, (nuint)at);
-                }
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GlobalVector512<TReduction>(ReadOnlySpan<float> input, Span<float> output, int pixels, TReduction reduction)
-        where TReduction : struct, IReduction
-    {
-        int c = output.Length;
-        CheckGlobal(input.Length, c, pixels);
-        ref float src = ref MemoryMarshal.GetReference(input);
-        ref float dst = ref MemoryMarshal.GetReference(output);
+        int lanes = TLanes.Count, block = 0;
         nint stride = c;
-        if (c < 16)
-        {
-            for (int ch = 0; ch < c; ch++)
-            {
-                float acc = reduction.Seed;
-                ref float cell = ref Unsafe.Add(ref src, ch);
-                for (int i = 0; i < pixels; i++, cell = ref Unsafe.Add(ref cell, stride)) acc = reduction.Combine(acc, cell);
-                Unsafe.Add(ref dst, ch) = reduction.Finish(acc, pixels);
-            }
-            return;
-        }
-        int block = 0;
+        nuint l = (nuint)lanes;
         // Four accumulators per pass over the pixels: a quarter of the passes over the image, and independent chains.
-        for (; block + 64 <= c; block += 64)
+        for (; block + 4 * lanes <= c; block += 4 * lanes)
         {
-            var a0 = Vector512.Create(reduction.Seed);
+            var a0 = TLanes.Create(TReduction.Seed);
             var a1 = a0;
             var a2 = a0;
             var a3 = a0;
             ref float cell = ref Unsafe.Add(ref src, block);
             for (int i = 0; i < pixels; i++, cell = ref Unsafe.Add(ref cell, stride))
             {
-                a0 = reduction.Combine(a0, Vector512.LoadUnsafe(ref cell));
-                a1 = reduction.Combine(a1, Vector512.LoadUnsafe(ref cell, 16));
-                a2 = reduction.Combine(a2, Vector512.LoadUnsafe(ref cell, 32));
-                a3 = reduction.Combine(a3, Vector512.LoadUnsafe(ref cell, 48));
+                a0 = TReduction.Combine<TLanes, TVector>(a0, TLanes.Load(ref cell, 0));
+                a1 = TReduction.Combine<TLanes, TVector>(a1, TLanes.Load(ref cell, l));
+                a2 = TReduction.Combine<TLanes, TVector>(a2, TLanes.Load(ref cell, 2 * l));
+                a3 = TReduction.Combine<TLanes, TVector>(a3, TLanes.Load(ref cell, 3 * l));
             }
             ref float o = ref Unsafe.Add(ref dst, block);
-            reduction.Finish(a0, pixels).StoreUnsafe(ref o);
-            reduction.Finish(a1, pixels).StoreUnsafe(ref o, 16);
-            reduction.Finish(a2, pixels).StoreUnsafe(ref o, 32);
-            reduction.Finish(a3, pixels).StoreUnsafe(ref o, 48);
+            TLanes.Store(ref o, 0, TReduction.Finish<TLanes, TVector>(a0, pixels));
+            TLanes.Store(ref o, l, TReduction.Finish<TLanes, TVector>(a1, pixels));
+            TLanes.Store(ref o, 2 * l, TReduction.Finish<TLanes, TVector>(a2, pixels));
+            TLanes.Store(ref o, 3 * l, TReduction.Finish<TLanes, TVector>(a3, pixels));
         }
-        for (; block < c; block += 16)
+        for (; block < c; block += lanes)
         {
-            int at = Math.Min(block, c - 16);
-            var acc = Vector512.Create(reduction.Seed);
+            int at = Math.Min(block, c - lanes);
+            var acc = TLanes.Create(TReduction.Seed);
             ref float cell = ref Unsafe.Add(ref src, at);
-            for (int i = 0; i < pixels; i++, cell = ref Unsafe.Add(ref cell, stride)) acc = reduction.Combine(acc, Vector512.LoadUnsafe(ref cell));
-            reduction.Finish(acc, pixels).StoreUnsafe(ref dst, (nuint)at);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GlobalVector256<TReduction>(ReadOnlySpan<float> input, Span<float> output, int pixels, TReduction reduction)
-        where TReduction : struct, IReduction
-    {
-        int c = output.Length;
-        CheckGlobal(input.Length, c, pixels);
-        ref float src = ref MemoryMarshal.GetReference(input);
-        ref float dst = ref MemoryMarshal.GetReference(output);
-        nint stride = c;
-        if (c < 8)
-        {
-            for (int ch = 0; ch < c; ch++)
-            {
-                float acc = reduction.Seed;
-                ref float cell = ref Unsafe.Add(ref src, ch);
-                for (int i = 0; i < pixels; i++, cell = ref Unsafe.Add(ref cell, stride)) acc = reduction.Combine(acc, cell);
-                Unsafe.Add(ref dst, ch) = reduction.Finish(acc, pixels);
-            }
-            return;
-        }
-        int block = 0;
-        for (; block + 32 <= c; block += 32)
-        {
-            var a0 = Vector256.Create(reduction.Seed);
-            var a1 = a0;
-            var a2 = a0;
-            var a3 = a0;
-            ref float cell = ref Unsafe.Add(ref src, block);
             for (int i = 0; i < pixels; i++, cell = ref Unsafe.Add(ref cell, stride))
-            {
-                a0 = reduction.Combine(a0, Vector256.LoadUnsafe(ref cell));
-                a1 = reduction.Combine(a1, Vector256.LoadUnsafe(ref cell, 8));
-                a2 = reduction.Combine(a2, Vector256.LoadUnsafe(ref cell, 16));
-                a3 = reduction.Combine(a3, Vector256.LoadUnsafe(ref cell, 24));
-            }
-            ref float o = ref Unsafe.Add(ref dst, block);
-            reduction.Finish(a0, pixels).StoreUnsafe(ref o);
-            reduction.Finish(a1, pixels).StoreUnsafe(ref o, 8);
-            reduction.Finish(a2, pixels).StoreUnsafe(ref o, 16);
-            reduction.Finish(a3, pixels).StoreUnsafe(ref o, 24);
-        }
-        for (; block < c; block += 8)
-        {
-            int at = Math.Min(block, c - 8);
-            var acc = Vector256.Create(reduction.Seed);
-            ref float cell = ref Unsafe.Add(ref src, at);
-            for (int i = 0; i < pixels; i++, cell = ref Unsafe.Add(ref cell, stride)) acc = reduction.Combine(acc, Vector256.LoadUnsafe(ref cell));
-            reduction.Finish(acc, pixels).StoreUnsafe(ref dst, (nuint)at);
+                acc = TReduction.Combine<TLanes, TVector>(acc, TLanes.Load(ref cell, 0));
+            TLanes.Store(ref dst, (nuint)at, TReduction.Finish<TLanes, TVector>(acc, pixels));
         }
     }
 
@@ -402,36 +266,28 @@ public static class PoolingKernels
     /// <summary>How a window is folded to one value: a seed, a combine step and a finish with the cell count.</summary>
     private interface IReduction
     {
-        float Seed { get; }
-        float Combine(float acc, float x);
-        Vector256<float> Combine(Vector256<float> acc, Vector256<float> x);
-        Vector512<float> Combine(Vector512<float> acc, Vector512<float> x);
-        float Finish(float acc, int count);
-        Vector256<float> Finish(Vector256<float> acc, int count);
-        Vector512<float> Finish(Vector512<float> acc, int count);
+        static abstract float Seed { get; }
+        static abstract TVector Combine<TLanes, TVector>(TVector acc, TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged;
+        static abstract TVector Finish<TLanes, TVector>(TVector acc, int count) where TLanes : struct, ILanes<TVector> where TVector : unmanaged;
     }
 
     /// <summary>Max; NaN propagates as in <see cref="MathF.Max"/>.</summary>
     private readonly struct MaxReduction : IReduction
     {
-        public float Seed => float.NegativeInfinity;
-        public float Combine(float acc, float x) => MathF.Max(acc, x);
-        public Vector256<float> Combine(Vector256<float> acc, Vector256<float> x) => Vector256.Max(acc, x);
-        public Vector512<float> Combine(Vector512<float> acc, Vector512<float> x) => Vector512.Max(acc, x);
-        public float Finish(float acc, int count) => acc;
-        public Vector256<float> Finish(Vector256<float> acc, int count) => acc;
-        public Vector512<float> Finish(Vector512<float> acc, int count) => acc;
+        public static float Seed => float.NegativeInfinity;
+        public static TVector Combine<TLanes, TVector>(TVector acc, TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TLanes.Max(acc, x);
+        public static TVector Finish<TLanes, TVector>(TVector acc, int count) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => acc;
     }
 
     /// <summary>Sum divided by the cell count, as TensorFlow does (a division, not a multiply by the reciprocal).</summary>
     private readonly struct MeanReduction : IReduction
     {
-        public float Seed => 0f;
-        public float Combine(float acc, float x) => acc + x;
-        public Vector256<float> Combine(Vector256<float> acc, Vector256<float> x) => acc + x;
-        public Vector512<float> Combine(Vector512<float> acc, Vector512<float> x) => acc + x;
-        public float Finish(float acc, int count) => acc / count;
-        public Vector256<float> Finish(Vector256<float> acc, int count) => acc / Vector256.Create((float)count);
-        public Vector512<float> Finish(Vector512<float> acc, int count) => acc / Vector512.Create((float)count);
+        public static float Seed => 0f;
+        public static TVector Combine<TLanes, TVector>(TVector acc, TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TLanes.Add(acc, x);
+        public static TVector Finish<TLanes, TVector>(TVector acc, int count) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TLanes.Divide(acc, TLanes.Create(count));
     }
 }

@@ -1,7 +1,9 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
+using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
+
+// The class, not the namespace of the same name that lookup from here would find first.
+using Simd = NativeCnn.Backends.Cpu.Simd.Simd;
 
 /// <summary>Shapes of one squeeze-and-excitation block on one image.</summary>
 /// <param name="Pixels">Height × width.</param>
@@ -29,15 +31,24 @@ public static class SqueezeExcitationKernels
     /// <param name="scratch">At least <see cref="SqueezeExcitationParams.ScratchLength"/> floats.</param>
     /// <param name="p">Shapes.</param>
     /// <param name="reduceActivation">Activation after the reduce conv (swish in EfficientNet).</param>
+    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="Simd.Best"/>).</param>
     public static void Forward<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> reduceKernel, ReadOnlySpan<float> reduceBias,
                                             ReadOnlySpan<float> expandKernel, ReadOnlySpan<float> expandBias, Span<float> output,
-                                            Span<float> scratch, in SqueezeExcitationParams p, TActivation reduceActivation)
+                                            Span<float> scratch, in SqueezeExcitationParams p, TActivation reduceActivation,
+                                            SimdWidth width = SimdWidth.Auto)
         where TActivation : struct, IActivation
     {
-        if (Vector512.IsHardwareAccelerated)
-            ForwardVector512(input, reduceKernel, reduceBias, expandKernel, expandBias, output, scratch, in p, reduceActivation);
-        else
-            ForwardVector256(input, reduceKernel, reduceBias, expandKernel, expandBias, output, scratch, in p, reduceActivation);
+        Check(input.Length, output.Length, scratch.Length, in p);
+        // The squeezed vector s is dead once the reduce conv has read it, so the excitation e reuses its slot:
+        // scratch is [s then e | r], Channels + ReducedChannels floats.
+        var squeezed = scratch[..p.Channels];
+        var reduced = scratch.Slice(p.Channels, p.ReducedChannels);
+        PoolingKernels.GlobalAveragePool(input, squeezed, p.Pixels, width);
+        DenseKernels.Forward(squeezed, reduceKernel, reduceBias, reduced, new DenseParams(1, p.Channels, p.ReducedChannels),
+            reduceActivation, RowRange.All(1), width);
+        DenseKernels.Forward(reduced, expandKernel, expandBias, squeezed, new DenseParams(1, p.ReducedChannels, p.Channels),
+            default(SigmoidActivation), RowRange.All(1), width);
+        ElementwiseKernels.MultiplyByChannel(input, squeezed, output, width);
     }
 
     /// <summary>
@@ -49,12 +60,14 @@ public static class SqueezeExcitationKernels
     /// <param name="p">Shapes.</param>
     /// <param name="blocks">How many blocks the pixels are cut into, 1 to <c>Pixels</c>.</param>
     /// <param name="block">The block to average.</param>
-    public static void SqueezeBlock(ReadOnlySpan<float> input, Span<float> partialMean, in SqueezeExcitationParams p, int blocks, int block)
+    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="Simd.Best"/>).</param>
+    public static void SqueezeBlock(ReadOnlySpan<float> input, Span<float> partialMean, in SqueezeExcitationParams p, int blocks, int block,
+                                    SimdWidth width = SimdWidth.Auto)
     {
         if ((long)input.Length != (long)p.Pixels * p.Channels) throw new ArgumentException($"input has {input.Length} elements, one image has {(long)p.Pixels * p.Channels}", nameof(input));
         if (partialMean.Length != p.Channels) throw new ArgumentException($"partialMean has {partialMean.Length} floats for {p.Channels} channels", nameof(partialMean));
         PixelBlock(p.Pixels, blocks, block, out int start, out int end);
-        PoolingKernels.GlobalAveragePool(input.Slice(start * p.Channels, (end - start) * p.Channels), partialMean, end - start);
+        PoolingKernels.GlobalAveragePool(input.Slice(start * p.Channels, (end - start) * p.Channels), partialMean, end - start, width);
     }
 
     /// <summary>
@@ -71,37 +84,33 @@ public static class SqueezeExcitationKernels
     /// <param name="p">Shapes.</param>
     /// <param name="blocks">The block count given to <see cref="SqueezeBlock"/>.</param>
     /// <param name="reduceActivation">Activation after the reduce conv.</param>
+    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="Simd.Best"/>).</param>
     public static void Excite<TActivation>(Span<float> partialMeans, ReadOnlySpan<float> reduceKernel, ReadOnlySpan<float> reduceBias,
                                            ReadOnlySpan<float> expandKernel, ReadOnlySpan<float> expandBias, Span<float> reduced,
-                                           Span<float> excitation, in SqueezeExcitationParams p, int blocks, TActivation reduceActivation)
+                                           Span<float> excitation, in SqueezeExcitationParams p, int blocks, TActivation reduceActivation,
+                                           SimdWidth width = SimdWidth.Auto)
         where TActivation : struct, IActivation
     {
         int c = p.Channels;
         if ((long)partialMeans.Length < (long)blocks * c) throw new ArgumentException($"partialMeans has {partialMeans.Length} floats for {blocks} blocks of {c}", nameof(partialMeans));
         var mean = partialMeans[..c];
         PixelBlock(p.Pixels, blocks, 0, out int start, out int end);
-        Scale(mean, (float)(end - start) / p.Pixels, mean);
+        Scale(mean, (float)(end - start) / p.Pixels, mean, width);
         for (int b = 1; b < blocks; b++)
         {
             PixelBlock(p.Pixels, blocks, b, out start, out end);
             var partial = partialMeans.Slice(b * c, c);
-            Scale(partial, (float)(end - start) / p.Pixels, partial);
-            ElementwiseKernels.Add(mean, partial, mean);
+            Scale(partial, (float)(end - start) / p.Pixels, partial, width);
+            ElementwiseKernels.Add(mean, partial, mean, width);
         }
-        DenseKernels.Forward(mean, reduceKernel, reduceBias, reduced, new DenseParams(1, c, p.ReducedChannels), reduceActivation, RowRange.All(1));
+        DenseKernels.Forward(mean, reduceKernel, reduceBias, reduced, new DenseParams(1, c, p.ReducedChannels), reduceActivation, RowRange.All(1), width);
         DenseKernels.Forward(reduced, expandKernel, expandBias, excitation, new DenseParams(1, p.ReducedChannels, c),
-            default(SigmoidActivation), RowRange.All(1));
+            default(SigmoidActivation), RowRange.All(1), width);
     }
 
-    private static void Scale(ReadOnlySpan<float> x, float factor, Span<float> y)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i + 16 <= x.Length; i += 16) (Vector512.Create(x.Slice(i, 16)) * factor).CopyTo(y.Slice(i, 16));
-        else if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= x.Length; i += 8) (Vector256.Create(x.Slice(i, 8)) * factor).CopyTo(y.Slice(i, 8));
-        for (; i < x.Length; i++) y[i] = x[i] * factor;
-    }
+    // y = x · factor, as a one-channel MultiplyByChannel (in place is allowed there).
+    private static void Scale(ReadOnlySpan<float> x, float factor, Span<float> y, SimdWidth width)
+        => ElementwiseKernels.MultiplyByChannel(x, new ReadOnlySpan<float>(in factor), y, width);
 
     /// <summary>Pixels <c>[start, end)</c> of block <paramref name="block"/> when <paramref name="pixels"/> are cut into <paramref name="blocks"/>.</summary>
     /// <param name="pixels">Pixels of one image.</param>
@@ -115,42 +124,6 @@ public static class SqueezeExcitationKernels
         if ((uint)block >= (uint)blocks) throw new ArgumentOutOfRangeException(nameof(block), block, $"outside [0, {blocks})");
         start = (int)((long)pixels * block / blocks);
         end = (int)((long)pixels * (block + 1) / blocks);
-    }
-
-    // The squeezed vector s is dead once the reduce conv has read it, so the excitation e reuses its slot:
-    // scratch is [s then e | r], Channels + ReducedChannels floats.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ForwardVector512<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> reduceKernel, ReadOnlySpan<float> reduceBias,
-                                                       ReadOnlySpan<float> expandKernel, ReadOnlySpan<float> expandBias, Span<float> output,
-                                                       Span<float> scratch, in SqueezeExcitationParams p, TActivation reduceActivation)
-        where TActivation : struct, IActivation
-    {
-        Check(input.Length, output.Length, scratch.Length, in p);
-        var squeezed = scratch[..p.Channels];
-        var reduced = scratch.Slice(p.Channels, p.ReducedChannels);
-        PoolingKernels.GlobalAveragePoolVector512(input, squeezed, p.Pixels);
-        DenseKernels.ForwardVector512(squeezed, reduceKernel, reduceBias, reduced, new DenseParams(1, p.Channels, p.ReducedChannels),
-            reduceActivation, RowRange.All(1));
-        DenseKernels.ForwardVector512(reduced, expandKernel, expandBias, squeezed, new DenseParams(1, p.ReducedChannels, p.Channels),
-            default(SigmoidActivation), RowRange.All(1));
-        ElementwiseKernels.MultiplyByChannelVector512(input, squeezed, output);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ForwardVector256<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> reduceKernel, ReadOnlySpan<float> reduceBias,
-                                                       ReadOnlySpan<float> expandKernel, ReadOnlySpan<float> expandBias, Span<float> output,
-                                                       Span<float> scratch, in SqueezeExcitationParams p, TActivation reduceActivation)
-        where TActivation : struct, IActivation
-    {
-        Check(input.Length, output.Length, scratch.Length, in p);
-        var squeezed = scratch[..p.Channels];
-        var reduced = scratch.Slice(p.Channels, p.ReducedChannels);
-        PoolingKernels.GlobalAveragePoolVector256(input, squeezed, p.Pixels);
-        DenseKernels.ForwardVector256(squeezed, reduceKernel, reduceBias, reduced, new DenseParams(1, p.Channels, p.ReducedChannels),
-            reduceActivation, RowRange.All(1));
-        DenseKernels.ForwardVector256(reduced, expandKernel, expandBias, squeezed, new DenseParams(1, p.ReducedChannels, p.Channels),
-            default(SigmoidActivation), RowRange.All(1));
-        ElementwiseKernels.MultiplyByChannelVector256(input, squeezed, output);
     }
 
     private static void Check(int inputLength, int outputLength, int scratchLength, in SqueezeExcitationParams p)
