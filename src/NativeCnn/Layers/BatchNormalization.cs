@@ -81,5 +81,5 @@ public sealed class BatchNormalization : Layer
             c.Bool("center", layer.Center);
             c.Bool("scale", layer.Scale);
         },
-        "gamma", "beta", "moving_mean", "moving_variance");
+        weightNames: ["gamma", "beta", "moving_mean", "moving_variance"]);
 }

@@ -109,5 +109,5 @@ public sealed class Conv2D : Layer
             c.Activation(layer.Activation);
             c.Bool("use_bias", layer.UseBias);
         },
-        "kernel", "bias");
+        weightNames: ["kernel", "bias"]);
 }

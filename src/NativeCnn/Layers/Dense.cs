@@ -60,5 +60,5 @@ public sealed class Dense : Layer
             c.Activation(layer.Activation);
             c.Bool("use_bias", layer.UseBias);
         },
-        "kernel", "bias");
+        weightNames: ["kernel", "bias"]);
 }

@@ -108,5 +108,7 @@ public sealed class DepthwiseConv2D : Layer
             c.Activation(layer.Activation);
             c.Bool("use_bias", layer.UseBias);
         },
-        "depthwise_kernel", "bias");
+        weightNames: ["depthwise_kernel", "bias"],
+        // Keras 3 saves the depthwise kernel as 'kernel'.
+        weightAliases: new Dictionary<string, string> { ["kernel"] = "depthwise_kernel" });
 }

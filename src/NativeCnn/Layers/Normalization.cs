@@ -81,5 +81,5 @@ public sealed class Normalization : Layer
             c.Null("variance");
             c.Bool("invert", false);
         },
-        "mean", "variance", "count");
+        weightNames: ["mean", "variance", "count"]);
 }

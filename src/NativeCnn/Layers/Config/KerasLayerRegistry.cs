@@ -81,4 +81,15 @@ public static class KerasLayerRegistry
         if (!s_entries.TryGetValue(layer.ClassName, out var entry) || !entry.TryWrite(layer, config))
             throw new NotSupportedException($"{layer.Name}: layer class '{layer.ClassName}' has no Keras config form here.");
     }
+
+    /// <summary>The name <paramref name="layer"/> gives a weight a file calls <paramref name="fileWeightName"/>: its alias
+    /// target when the layer's class has one (<see cref="KerasLayerEntry.WeightAliases"/>), else the name itself.</summary>
+    internal static string LayerWeightName(Layer layer, string fileWeightName) =>
+        s_entries.TryGetValue(layer.ClassName, out var entry) && entry.WeightAliases.TryGetValue(fileWeightName, out var name) ? name : fileWeightName;
+
+    /// <summary>The other names a file may give <paramref name="layer"/>'s weight <paramref name="weightName"/>.</summary>
+    internal static IEnumerable<string> FileWeightAliases(Layer layer, string weightName) =>
+        s_entries.TryGetValue(layer.ClassName, out var entry)
+            ? entry.WeightAliases.Where(a => a.Value == weightName).Select(a => a.Key)
+            : [];
 }
