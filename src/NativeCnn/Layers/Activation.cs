@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -28,4 +29,9 @@ public class Activation : Layer
 
     /// <inheritdoc/>
     public override string Describe() => $"{ClassName} {Function}";
+
+    /// <summary>The Keras config form of <c>Activation</c>: activation (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<Activation>("Activation",
+        read: c => new Activation(c.LayerName, c.Activation()),
+        write: (layer, c) => c.Activation(layer.Function));
 }

@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -20,4 +21,7 @@ public sealed class Add(string name) : Layer(name)
 
     /// <inheritdoc/>
     public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes) => new AddOp();
+
+    /// <summary>The Keras config form of <c>Add</c>: no arguments (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<Add>("Add", read: c => new Add(c.LayerName), write: (_, _) => { });
 }

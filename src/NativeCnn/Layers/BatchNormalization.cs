@@ -1,5 +1,6 @@
 using NativeCnn.Backends;
 using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -64,4 +65,21 @@ public sealed class BatchNormalization : Layer
 
     /// <inheritdoc/>
     public override string Describe() => $"BatchNormalization eps={Epsilon:G4}";
+
+    /// <summary>The Keras config form of <c>BatchNormalization</c>: epsilon, center, scale on the channel axis (-1 or 3) (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<BatchNormalization>("BatchNormalization",
+        read: c =>
+        {
+            int axis = c.AxisOrFirst("axis", -1);
+            if (axis is not (-1 or 3)) throw c.Unsupported($"axis {axis} (only the channel axis, -1 or 3)");
+            return new BatchNormalization(c.LayerName, c.Double("epsilon", 1e-3), c.Bool("center", true), c.Bool("scale", true));
+        },
+        write: (layer, c) =>
+        {
+            c.Int("axis", -1);
+            c.Double("epsilon", layer.Epsilon);
+            c.Bool("center", layer.Center);
+            c.Bool("scale", layer.Scale);
+        },
+        weightNames: ["gamma", "beta", "moving_mean", "moving_variance"]);
 }

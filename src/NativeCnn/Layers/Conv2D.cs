@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -87,4 +88,26 @@ public sealed class Conv2D : Layer
     /// <inheritdoc/>
     public override string Describe() =>
         $"Conv2D {KernelSize.Height}x{KernelSize.Width}/{Strides.Height} {Padding.ToString().ToLowerInvariant()} f={Filters}{(Activation.Kind == ActivationKind.Linear ? "" : " " + Activation)}";
+
+    /// <summary>The Keras config form of <c>Conv2D</c>: filters, kernel_size, strides, padding, dilation_rate, activation, use_bias; groups other than 1 is refused (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<Conv2D>("Conv2D",
+        read: c =>
+        {
+            if (c.Int("groups", 1) != 1) throw c.Unsupported("groups other than 1");
+            return new Conv2D(c.LayerName, c.Int("filters"), c.Pair("kernel_size"), c.Pair("strides", 1), c.Padding(),
+                              c.Pair("dilation_rate", 1), c.Bool("use_bias", true), c.Activation());
+        },
+        write: (layer, c) =>
+        {
+            c.Int("filters", layer.Filters);
+            c.Pair("kernel_size", layer.KernelSize);
+            c.Pair("strides", layer.Strides);
+            c.Padding(layer.Padding);
+            c.Pair("dilation_rate", layer.DilationRate);
+            c.ChannelsLast();
+            c.Int("groups", 1);
+            c.Activation(layer.Activation);
+            c.Bool("use_bias", layer.UseBias);
+        },
+        weightNames: ["kernel", "bias"]);
 }

@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -49,4 +50,15 @@ public sealed class Dense : Layer
 
     /// <inheritdoc/>
     public override string Describe() => $"Dense {Units}{(Activation.Kind == ActivationKind.Linear ? "" : " " + Activation)}";
+
+    /// <summary>The Keras config form of <c>Dense</c>: units, activation, use_bias (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<Dense>("Dense",
+        read: c => new Dense(c.LayerName, c.Int("units"), c.Activation(), c.Bool("use_bias", true)),
+        write: (layer, c) =>
+        {
+            c.Int("units", layer.Units);
+            c.Activation(layer.Activation);
+            c.Bool("use_bias", layer.UseBias);
+        },
+        weightNames: ["kernel", "bias"]);
 }

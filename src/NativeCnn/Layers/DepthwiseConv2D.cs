@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -91,4 +92,23 @@ public sealed class DepthwiseConv2D : Layer
     /// <inheritdoc/>
     public override string Describe() =>
         $"DepthwiseConv2D {KernelSize.Height}x{KernelSize.Width}/{Strides.Height} {Padding.ToString().ToLowerInvariant()}";
+
+    /// <summary>The Keras config form of <c>DepthwiseConv2D</c>: kernel_size, strides, padding, depth_multiplier, dilation_rate, use_bias, activation (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<DepthwiseConv2D>("DepthwiseConv2D",
+        read: c => new DepthwiseConv2D(c.LayerName, c.Pair("kernel_size"), c.Pair("strides", 1), c.Padding(), c.Int("depth_multiplier", 1),
+                                       c.Pair("dilation_rate", 1), c.Bool("use_bias", true), c.Activation()),
+        write: (layer, c) =>
+        {
+            c.Pair("kernel_size", layer.KernelSize);
+            c.Pair("strides", layer.Strides);
+            c.Padding(layer.Padding);
+            c.Pair("dilation_rate", layer.DilationRate);
+            c.Int("depth_multiplier", layer.DepthMultiplier);
+            c.ChannelsLast();
+            c.Activation(layer.Activation);
+            c.Bool("use_bias", layer.UseBias);
+        },
+        weightNames: ["depthwise_kernel", "bias"],
+        // Keras 3 saves the depthwise kernel as 'kernel'.
+        weightAliases: new Dictionary<string, string> { ["kernel"] = "depthwise_kernel" });
 }

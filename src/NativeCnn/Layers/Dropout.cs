@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -25,4 +26,9 @@ public sealed class Dropout : Layer
 
     /// <inheritdoc/>
     public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes) => new CopyOp();
+
+    /// <summary>The Keras config form of <c>Dropout</c>: rate (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<Dropout>("Dropout",
+        read: c => new Dropout(c.LayerName, c.Double("rate")),
+        write: (layer, c) => c.Double("rate", layer.Rate));
 }

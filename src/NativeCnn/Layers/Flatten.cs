@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -18,4 +19,7 @@ public sealed class Flatten(string name) : Layer(name)
 
     /// <inheritdoc/>
     public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes) => new CopyOp();
+
+    /// <summary>The Keras config form of <c>Flatten</c>: no arguments (channels last) (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<Flatten>("Flatten", read: c => new Flatten(c.LayerName), write: (_, _) => { });
 }

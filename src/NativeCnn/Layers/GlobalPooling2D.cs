@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -27,4 +28,15 @@ public abstract class GlobalPooling2D : Layer
 
     /// <inheritdoc/>
     public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes) => new GlobalPooling2DOp(Mode);
+
+    /// <summary>The Keras config form the global poolings share: <c>keepdims</c>.</summary>
+    private protected static KerasLayerEntry KerasEntryFor<TPooling>(string className, Func<string, bool, TPooling> create)
+        where TPooling : GlobalPooling2D =>
+        KerasLayerEntry.Create<TPooling>(className,
+            read: c => create(c.LayerName, c.Bool("keepdims", false)),
+            write: (layer, c) =>
+            {
+                c.ChannelsLast();
+                c.Bool("keepdims", layer.KeepDims);
+            });
 }

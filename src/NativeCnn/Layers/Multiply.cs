@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -22,4 +23,7 @@ public sealed class Multiply(string name) : Layer(name)
 
     /// <inheritdoc/>
     public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes) => new MultiplyOp();
+
+    /// <summary>The Keras config form of <c>Multiply</c>: no arguments (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<Multiply>("Multiply", read: c => new Multiply(c.LayerName), write: (_, _) => { });
 }

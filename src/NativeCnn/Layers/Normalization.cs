@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -61,4 +62,24 @@ public sealed class Normalization : Layer
         }
         return new ChannelAffineOp(scale, shift, ActivationFunction.Linear);
     }
+
+    /// <summary>The Keras config form of <c>Normalization</c>: mean and variance, on the channel axis; invert=True is refused (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<Normalization>("Normalization",
+        read: c =>
+        {
+            if (c.Bool("invert", false)) throw c.Unsupported("invert=True");
+            int axis = c.AxisOrFirst("axis", -1);
+            if (axis is not (-1 or 3)) throw c.Unsupported($"axis {axis} (only the channel axis)");
+            float[]? mean = c.OptionalFloatList("mean"), variance = c.OptionalFloatList("variance");
+            return new Normalization(c.LayerName, mean, variance);
+        },
+        write: (_, c) =>
+        {
+            // The statistics travel as the layer's weights (mean, variance, count), as Keras saves an adapted layer.
+            c.Int("axis", -1);
+            c.Null("mean");
+            c.Null("variance");
+            c.Bool("invert", false);
+        },
+        weightNames: ["mean", "variance", "count"]);
 }

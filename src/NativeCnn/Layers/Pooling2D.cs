@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -49,4 +50,18 @@ public abstract class Pooling2D : Layer
 
     /// <inheritdoc/>
     public override string Describe() => $"{ClassName} {PoolSize.Height}x{PoolSize.Width}/{Strides.Height} {Padding.ToString().ToLowerInvariant()}";
+
+    /// <summary>The Keras config form the windowed poolings share: square <c>pool_size</c> (2 when absent) and
+    /// <c>strides</c> (<c>pool_size</c> when absent), and <c>padding</c>.</summary>
+    private protected static KerasLayerEntry KerasEntryFor<TPooling>(string className, Func<string, int, int?, Padding, TPooling> create)
+        where TPooling : Pooling2D =>
+        KerasLayerEntry.Create<TPooling>(className,
+            read: c => create(c.LayerName, c.SquarePool("pool_size"), c.OptionalSquarePool("strides"), c.Padding()),
+            write: (layer, c) =>
+            {
+                c.Pair("pool_size", layer.PoolSize);
+                c.Pair("strides", layer.Strides);
+                c.Padding(layer.Padding);
+                c.ChannelsLast();
+            });
 }

@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 
 namespace NativeCnn.Layers;
 
@@ -17,4 +18,21 @@ public sealed class ReLU : Activation
 
     /// <summary>The cap, or null.</summary>
     public float? MaxValue => float.IsPositiveInfinity(Function.MaxValue) ? null : Function.MaxValue;
+
+    /// <summary>The Keras config form of <c>ReLU</c>: max_value; a negative_slope or threshold other than 0 is refused (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static new KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<ReLU>("ReLU",
+        read: c =>
+        {
+            if (c.Double("negative_slope", 0) != 0) throw c.Unsupported("negative_slope (leaky ReLU)");
+            if (c.Double("threshold", 0) != 0) throw c.Unsupported("a threshold other than 0");
+            double? max = c.OptionalDouble("max_value");
+            return new ReLU(c.LayerName, max is { } m ? (float)m : null);
+        },
+        write: (layer, c) =>
+        {
+            if (layer.MaxValue is { } max) c.Float("max_value", max);
+            else c.Null("max_value");
+            c.Int("negative_slope", 0);
+            c.Int("threshold", 0);
+        });
 }

@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -54,4 +55,13 @@ public sealed class Rescaling : Layer
         }
         return new ChannelAffineOp(scale, shift, ActivationFunction.Linear);
     }
+
+    /// <summary>The Keras config form of <c>Rescaling</c>: scale and offset, each one value or one per channel (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<Rescaling>("Rescaling",
+        read: c => new Rescaling(c.LayerName, c.FloatOrList("scale"), c.FloatOrList("offset", 0f)),
+        write: (layer, c) =>
+        {
+            c.FloatOrList("scale", layer.Scale);
+            c.FloatOrList("offset", layer.Offset);
+        });
 }

@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -33,4 +34,9 @@ public sealed class Reshape : Layer
 
     /// <inheritdoc/>
     public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes) => new CopyOp();
+
+    /// <summary>The Keras config form of <c>Reshape</c>: target_shape (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<Reshape>("Reshape",
+        read: c => new Reshape(c.LayerName, c.IntList("target_shape")),
+        write: (layer, c) => c.IntList("target_shape", layer.TargetShape));
 }

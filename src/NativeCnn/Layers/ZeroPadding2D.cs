@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -39,4 +40,13 @@ public sealed class ZeroPadding2D : Layer
 
     /// <inheritdoc/>
     public override string Describe() => $"ZeroPadding2D (({Padding.Top}, {Padding.Bottom}), ({Padding.Left}, {Padding.Right}))";
+
+    /// <summary>The Keras config form of <c>ZeroPadding2D</c>: padding, as p, (ph, pw) or ((top, bottom), (left, right)) (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<ZeroPadding2D>("ZeroPadding2D",
+        read: c => new ZeroPadding2D(c.LayerName, c.ZeroPadding()),
+        write: (layer, c) =>
+        {
+            c.PairOfPairs("padding", (layer.Padding.Top, layer.Padding.Bottom), (layer.Padding.Left, layer.Padding.Right));
+            c.ChannelsLast();
+        });
 }

@@ -1,4 +1,5 @@
 using NativeCnn.Layers;
+using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Weights;
@@ -41,8 +42,9 @@ internal sealed class FileWeightShapes : IWeightSource
             return;
         }
         string fullName = $"{layer.Name}/{name}";
-        string named = _shapeByName.TryGetValue(fullName, out var fileShape)
-            || (name == "depthwise_kernel" && _shapeByName.TryGetValue($"{layer.Name}/kernel", out fileShape))
+        int[]? fileShape = _shapeByName.GetValueOrDefault(fullName);
+        foreach (string alias in KerasLayerRegistry.FileWeightAliases(layer, name)) fileShape ??= _shapeByName.GetValueOrDefault($"{layer.Name}/{alias}");
+        string named = fileShape is not null
             ? $"its '{fullName}' is ({string.Join(", ", fileShape)})"
             : $"it has no '{fullName}'";
         string what = left == 0 && _left.ContainsKey(key)

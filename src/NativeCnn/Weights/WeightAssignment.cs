@@ -1,4 +1,5 @@
 using NativeCnn.Layers;
+using NativeCnn.Layers.Config;
 using NativeCnn.Models;
 
 namespace NativeCnn.Weights;
@@ -11,8 +12,9 @@ namespace NativeCnn.Weights;
 public static class WeightAssignment
 {
     /// <summary>
-    /// Assigns each model weight the file weight of the same Keras name. Aliases Keras itself uses are accepted:
-    /// a DepthwiseConv2D's <c>kernel</c> (Keras 3) for <c>depthwise_kernel</c>.
+    /// Assigns each model weight the file weight of the same Keras name. Aliases Keras itself uses, as the layer's registry
+    /// entry lists them (<see cref="KerasLayerEntry.WeightAliases"/>), are accepted: a DepthwiseConv2D's <c>kernel</c>
+    /// (Keras 3) for <c>depthwise_kernel</c>.
     /// </summary>
     /// <exception cref="InvalidDataException">A weight is missing, has another shape, or a file weight matches nothing;
     /// the message names the weights (up to a few of each kind) and both shapes.</exception>
@@ -20,12 +22,14 @@ public static class WeightAssignment
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(weights);
-        var depthwiseLayers = model.Layers.OfType<DepthwiseConv2D>().Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+        var layers = new Dictionary<string, Layer>(StringComparer.Ordinal);
+        foreach (var layer in model.Layers) layers.TryAdd(layer.Name, layer);
         var byName = new Dictionary<string, WeightTensor>(StringComparer.Ordinal);
         foreach (var weight in weights)
         {
-            string name = weight.WeightName == "kernel" && depthwiseLayers.Contains(weight.LayerName)
-                ? $"{weight.LayerName}/depthwise_kernel"
+            string name = layers.TryGetValue(weight.LayerName, out var layer)
+                          && KerasLayerRegistry.LayerWeightName(layer, weight.WeightName) is var own && own != weight.WeightName
+                ? $"{weight.LayerName}/{own}"
                 : weight.Name;
             if (!byName.TryAdd(name, weight))
                 throw new InvalidDataException($"The file holds weight '{weight.Name}' twice.");

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using NativeCnn.Layers;
+using NativeCnn.Layers.Config;
 using NativeCnn.Models;
 using NativeCnn.Weights.TensorFlowJs;
 
@@ -179,9 +180,14 @@ public sealed class KerasFile
             return;
         }
         var modelNames = model.Weights.Select(w => w.FullName).ToHashSet(StringComparer.Ordinal);
-        bool namesMatch = withWeights.All(l => l.Weights.All(w => modelNames.Contains(w.Name) || modelNames.Contains($"{w.LayerName}/depthwise_kernel")));
+        bool namesMatch = withWeights.All(l => l.Weights.All(w => modelNames.Contains(w.Name) || HasAliasedWeights(w.LayerName)));
         if (namesMatch) WeightAssignment.ByName(model, Weights);
         else WeightAssignment.ByLayerOrder(model, withWeights.Select(l => l.Weights));
+
+        // A layer whose class names a weight differently in other Keras versions: its file names are settled by ByName.
+        bool HasAliasedWeights(string layerName) =>
+            modelLayers.TryGetValue(layerName, out var layer)
+            && layer.Weights.Any(w => KerasLayerRegistry.FileWeightAliases(layer, w.Name).Any());
     }
 
     /// <summary>Keras 3's <c>layers/&lt;key&gt;</c> for each layer: snake-cased class name, numbered from the second on.</summary>

@@ -1,8 +1,8 @@
 using System.Text.Json;
-using NativeCnn.Backends;
 using NativeCnn.Layers;
+using NativeCnn.Layers.Config;
 using NativeCnn.Models;
-using NativeCnn.Tensors;
+using static NativeCnn.Layers.Config.KerasConfigReader;
 
 namespace NativeCnn.Weights.Keras;
 
@@ -145,129 +145,16 @@ public static class KerasModelConfig
 
     private static void WriteArguments(Utf8JsonWriter json, Layer layer)
     {
-        switch (layer)
+        if (layer is InputLayer input)
         {
-            case InputLayer input:
-                json.WriteStartArray("batch_input_shape");
-                json.WriteNullValue();
-                for (int d = 1; d < input.Shape.Rank; d++) json.WriteNumberValue(input.Shape[d]);
-                json.WriteEndArray();
-                json.WriteString("dtype", "float32");
-                break;
-            case Conv2D conv:
-                json.WriteNumber("filters", conv.Filters);
-                WriteWindow(json, conv.KernelSize, conv.Strides, conv.Padding, conv.DilationRate);
-                json.WriteString("data_format", "channels_last");
-                json.WriteNumber("groups", 1);
-                json.WriteString("activation", conv.Activation.KerasName);
-                json.WriteBoolean("use_bias", conv.UseBias);
-                break;
-            case DepthwiseConv2D depthwise:
-                WriteWindow(json, depthwise.KernelSize, depthwise.Strides, depthwise.Padding, depthwise.DilationRate);
-                json.WriteNumber("depth_multiplier", depthwise.DepthMultiplier);
-                json.WriteString("data_format", "channels_last");
-                json.WriteString("activation", depthwise.Activation.KerasName);
-                json.WriteBoolean("use_bias", depthwise.UseBias);
-                break;
-            case BatchNormalization bn:
-                json.WriteNumber("axis", -1);
-                json.WriteNumber("epsilon", bn.Epsilon);
-                json.WriteBoolean("center", bn.Center);
-                json.WriteBoolean("scale", bn.Scale);
-                break;
-            case ReLU relu:
-                if (float.IsPositiveInfinity(relu.Function.MaxValue)) json.WriteNull("max_value");
-                else json.WriteNumber("max_value", relu.Function.MaxValue);
-                json.WriteNumber("negative_slope", 0);
-                json.WriteNumber("threshold", 0);
-                break;
-            case Softmax:
-                json.WriteNumber("axis", -1);
-                break;
-            case Activation activation:
-                json.WriteString("activation", activation.Function.KerasName);
-                break;
-            case Add or Multiply or Flatten:
-                break;
-            case ZeroPadding2D zeroPadding:
-                var p = zeroPadding.Padding;
-                json.WriteStartArray("padding");
-                WritePair(json, p.Top, p.Bottom);
-                WritePair(json, p.Left, p.Right);
-                json.WriteEndArray();
-                json.WriteString("data_format", "channels_last");
-                break;
-            case Pooling2D pooling:
-                json.WritePropertyName("pool_size");
-                WritePair(json, pooling.PoolSize.Height, pooling.PoolSize.Width);
-                json.WritePropertyName("strides");
-                WritePair(json, pooling.Strides.Height, pooling.Strides.Width);
-                json.WriteString("padding", pooling.Padding == Backends.Padding.Same ? "same" : "valid");
-                json.WriteString("data_format", "channels_last");
-                break;
-            case GlobalPooling2D global:
-                json.WriteString("data_format", "channels_last");
-                json.WriteBoolean("keepdims", global.KeepDims);
-                break;
-            case Dense dense:
-                json.WriteNumber("units", dense.Units);
-                json.WriteString("activation", dense.Activation.KerasName);
-                json.WriteBoolean("use_bias", dense.UseBias);
-                break;
-            case Dropout dropout:
-                json.WriteNumber("rate", dropout.Rate);
-                break;
-            case Reshape reshape:
-                json.WriteStartArray("target_shape");
-                foreach (int d in reshape.TargetShape) json.WriteNumberValue(d);
-                json.WriteEndArray();
-                break;
-            case Rescaling rescaling:
-                WriteFloats(json, "scale", rescaling.Scale);
-                WriteFloats(json, "offset", rescaling.Offset);
-                break;
-            case Normalization:
-                // The statistics travel as the layer's weights (mean, variance, count), as Keras saves an adapted layer.
-                json.WriteNumber("axis", -1);
-                json.WriteNull("mean");
-                json.WriteNull("variance");
-                json.WriteBoolean("invert", false);
-                break;
-            default:
-                throw new NotSupportedException($"{layer.Name}: layer class '{layer.ClassName}' has no Keras config form here.");
-        }
-    }
-
-    private static void WriteWindow(Utf8JsonWriter json, (int, int) kernelSize, (int, int) strides, Padding padding, (int, int) dilation)
-    {
-        json.WritePropertyName("kernel_size");
-        WritePair(json, kernelSize.Item1, kernelSize.Item2);
-        json.WritePropertyName("strides");
-        WritePair(json, strides.Item1, strides.Item2);
-        json.WriteString("padding", padding == Backends.Padding.Same ? "same" : "valid");
-        json.WritePropertyName("dilation_rate");
-        WritePair(json, dilation.Item1, dilation.Item2);
-    }
-
-    private static void WritePair(Utf8JsonWriter json, int first, int second)
-    {
-        json.WriteStartArray();
-        json.WriteNumberValue(first);
-        json.WriteNumberValue(second);
-        json.WriteEndArray();
-    }
-
-    private static void WriteFloats(Utf8JsonWriter json, string property, IReadOnlyList<float> values)
-    {
-        // A single value is written as Keras writes a scalar argument.
-        if (values.Count == 1)
-        {
-            json.WriteNumber(property, values[0]);
+            json.WriteStartArray("batch_input_shape");
+            json.WriteNullValue();
+            for (int d = 1; d < input.Shape.Rank; d++) json.WriteNumberValue(input.Shape[d]);
+            json.WriteEndArray();
+            json.WriteString("dtype", "float32");
             return;
         }
-        json.WriteStartArray(property);
-        foreach (float v in values) json.WriteNumberValue(v);
-        json.WriteEndArray();
+        KerasLayerRegistry.Write(layer, new KerasConfigWriter(json));
     }
 
     private static JsonDocument ParseDocument(string json)
@@ -439,7 +326,7 @@ public static class KerasModelConfig
             throw new NotSupportedException($"{name}: the layer is used more than once (shared layers are not supported).");
         try
         {
-            var created = CreateLayer(className, name, config);
+            var created = KerasLayerRegistry.Read(className, new KerasConfigReader(name, className, config));
             context.Layers.Add(created);
             return context.Weights is { } weights ? created.Call(weights, inputs) : created.Call(inputs);
         }
@@ -457,14 +344,6 @@ public static class KerasModelConfig
         if (reason.StartsWith(name + ": ", StringComparison.Ordinal)) reason = reason[(name.Length + 2)..];
         return new InvalidDataException($"{name} ({className}): {reason}", e);
     }
-
-    /// <summary>The layer classes <see cref="CreateLayer"/> builds, besides InputLayer and nested models.</summary>
-    private static readonly HashSet<string> s_layerClasses = new(StringComparer.Ordinal)
-    {
-        "Conv2D", "DepthwiseConv2D", "BatchNormalization", "Activation", "ReLU", "Softmax", "Add", "Multiply", "ZeroPadding2D",
-        "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Dense", "Dropout", "Flatten",
-        "Reshape", "Rescaling", "Normalization",
-    };
 
     /// <summary>
     /// Lists every layer class of the config (nested models included) that cannot be built, in one error, before
@@ -487,7 +366,7 @@ public static class KerasModelConfig
                 if (layer.ValueKind != JsonValueKind.Object || !layer.TryGetProperty("class_name", out var c) || c.ValueKind != JsonValueKind.String) continue;
                 string className = c.GetString()!;
                 if (className is "Functional" or "Model" or "Sequential") pending.Push(layer);
-                else if (className != "InputLayer" && !s_layerClasses.Contains(className))
+                else if (className != "InputLayer" && !KerasLayerRegistry.IsRegistered(className))
                 {
                     string name = layer.TryGetProperty("config", out var lc) && lc.ValueKind == JsonValueKind.Object
                                   && lc.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "?";
@@ -505,69 +384,6 @@ public static class KerasModelConfig
         throw new NotSupportedException($"{missing.Values.Sum(v => v.Count)} layers have classes that are not supported: "
             + string.Join("; ", missing.Take(20).Select(m => $"'{Shorten(m.Key)}' ({string.Join(", ", m.Value.Take(5).Select(Shorten))}{(m.Value.Count > 5 ? $", and {m.Value.Count - 5} more" : "")})"))
             + (missing.Count > 20 ? $"; and {missing.Count - 20} more classes." : "."));
-    }
-
-    /// <summary>Maps one Keras layer config to a layer, reading every argument that changes the result.</summary>
-    private static Layer CreateLayer(string className, string name, JsonElement c)
-    {
-        var reader = new ArgumentReader(name, className, c);
-        reader.RequireChannelsLast();
-        Layer layer = className switch
-        {
-            "Conv2D" => CreateConv2D(reader),
-            "DepthwiseConv2D" => new DepthwiseConv2D(name, reader.Pair("kernel_size"), reader.Pair("strides", 1), reader.Padding(),
-                reader.Int("depth_multiplier", 1), reader.Pair("dilation_rate", 1), reader.Bool("use_bias", true), reader.Activation()),
-            "BatchNormalization" => CreateBatchNormalization(reader),
-            "Activation" => new Activation(name, reader.Activation()),
-            "ReLU" => CreateReLU(reader),
-            "Softmax" => reader.Int("axis", -1) == -1 ? new Softmax(name) : throw reader.Unsupported("axis other than -1"),
-            "Add" => new Add(name),
-            "Multiply" => new Multiply(name),
-            "ZeroPadding2D" => new ZeroPadding2D(name, reader.ZeroPadding()),
-            "MaxPooling2D" => new MaxPooling2D(name, reader.SquarePool("pool_size"), reader.OptionalSquarePool("strides"), reader.Padding()),
-            "AveragePooling2D" => new AveragePooling2D(name, reader.SquarePool("pool_size"), reader.OptionalSquarePool("strides"), reader.Padding()),
-            "GlobalAveragePooling2D" => new GlobalAveragePooling2D(name, reader.Bool("keepdims", false)),
-            "GlobalMaxPooling2D" => new GlobalMaxPooling2D(name, reader.Bool("keepdims", false)),
-            "Dense" => new Dense(name, reader.Int("units"), reader.Activation(), reader.Bool("use_bias", true)),
-            "Dropout" => new Dropout(name, reader.Double("rate")),
-            "Flatten" => new Flatten(name),
-            "Reshape" => new Reshape(name, reader.IntList("target_shape")),
-            "Rescaling" => new Rescaling(name, reader.FloatOrList("scale"), reader.FloatOrList("offset", 0f)),
-            "Normalization" => CreateNormalization(reader),
-            _ => throw new NotSupportedException($"{name}: layer class '{Shorten(className)}' is not supported."),
-        };
-        return layer;
-    }
-
-    private static Conv2D CreateConv2D(ArgumentReader r)
-    {
-        if (r.Int("groups", 1) != 1) throw r.Unsupported("groups other than 1");
-        return new Conv2D(r.LayerName, r.Int("filters"), r.Pair("kernel_size"), r.Pair("strides", 1), r.Padding(),
-                          r.Pair("dilation_rate", 1), r.Bool("use_bias", true), r.Activation());
-    }
-
-    private static BatchNormalization CreateBatchNormalization(ArgumentReader r)
-    {
-        int axis = r.AxisOrFirst("axis", -1);
-        if (axis is not (-1 or 3)) throw r.Unsupported($"axis {axis} (only the channel axis, -1 or 3)");
-        return new BatchNormalization(r.LayerName, r.Double("epsilon", 1e-3), r.Bool("center", true), r.Bool("scale", true));
-    }
-
-    private static ReLU CreateReLU(ArgumentReader r)
-    {
-        if (r.Double("negative_slope", 0) != 0) throw r.Unsupported("negative_slope (leaky ReLU)");
-        if (r.Double("threshold", 0) != 0) throw r.Unsupported("a threshold other than 0");
-        double? max = r.OptionalDouble("max_value");
-        return new ReLU(r.LayerName, max is { } m ? (float)m : null);
-    }
-
-    private static Normalization CreateNormalization(ArgumentReader r)
-    {
-        if (r.Bool("invert", false)) throw r.Unsupported("invert=True");
-        int axis = r.AxisOrFirst("axis", -1);
-        if (axis is not (-1 or 3)) throw r.Unsupported($"axis {axis} (only the channel axis)");
-        float[]? mean = r.OptionalFloatList("mean"), variance = r.OptionalFloatList("variance");
-        return new Normalization(r.LayerName, mean, variance);
     }
 
     /// <summary>A layer entry for messages before its config is read: <c>model layer 3 'conv'</c>, or without the name when it has none.</summary>
@@ -689,193 +505,4 @@ public static class KerasModelConfig
         Required(obj, property, owner) is { ValueKind: JsonValueKind.String } value
             ? value.GetString()!
             : throw new InvalidDataException($"{Shorten(owner)}: '{property}' is not a string.");
-
-    /// <summary>A JSON number that is a 32-bit integer (not 3.5, not 2^32, not "3").</summary>
-    private static bool TryInt(JsonElement value, out int result)
-    {
-        result = 0;
-        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out result);
-    }
-
-    /// <summary>A value for a message: its JSON text, cut short so that a huge value cannot flood it.</summary>
-    private static string Describe(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Object => $"an object {Shorten(value.GetRawText())}",
-        JsonValueKind.Array => $"a list {Shorten(value.GetRawText())}",
-        JsonValueKind.String => $"the string {Shorten(value.GetRawText())}",
-        _ => Shorten(value.GetRawText()),
-    };
-
-    private static string Shorten(string text) => text.Length <= 80 ? text : $"{text[..77]}...";
-
-    /// <summary>Typed access to one layer's config arguments, with errors that name the layer and the argument.</summary>
-    private readonly struct ArgumentReader(string layerName, string className, JsonElement config)
-    {
-        public string LayerName { get; } = layerName;
-
-        public NotSupportedException Unsupported(string what) => new($"{LayerName} ({className}): {what} is not supported.");
-
-        private InvalidDataException Invalid(string argument, JsonElement value, string expected) =>
-            new($"{LayerName} ({className}): argument '{argument}' is {Describe(value)}, not {expected}.");
-
-        private InvalidDataException Missing(string argument) => new($"{LayerName} ({className}): missing argument '{argument}'.");
-
-        private bool TryGet(string argument, out JsonElement value) =>
-            config.TryGetProperty(argument, out value) && value.ValueKind != JsonValueKind.Null;
-
-        public void RequireChannelsLast()
-        {
-            if (!TryGet("data_format", out var format)) return;
-            if (format.ValueKind != JsonValueKind.String) throw Invalid("data_format", format, "a string");
-            if (format.GetString() != "channels_last") throw Unsupported($"data_format '{Shorten(format.GetString()!)}'");
-        }
-
-        public int Int(string argument, int? fallback = null)
-        {
-            if (!TryGet(argument, out var value)) return fallback ?? throw Missing(argument);
-            return TryInt(value, out int result) ? result : throw Invalid(argument, value, "a 32-bit integer");
-        }
-
-        public double Double(string argument, double? fallback = null) => OptionalDouble(argument) ?? fallback ?? throw Missing(argument);
-
-        public double? OptionalDouble(string argument)
-        {
-            if (!TryGet(argument, out var value)) return null;
-            return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double result) && double.IsFinite(result)
-                ? result
-                : throw Invalid(argument, value, "a finite number");
-        }
-
-        public bool Bool(string argument, bool fallback)
-        {
-            if (!TryGet(argument, out var value)) return fallback;
-            return value.ValueKind switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw Invalid(argument, value, "true or false"),
-            };
-        }
-
-        /// <summary>An (int, int) argument, written as one integer or a list of two.</summary>
-        public (int, int) Pair(string argument, int? fallback = null)
-        {
-            if (!TryGet(argument, out var value)) return fallback is { } f ? (f, f) : throw Missing(argument);
-            if (TryInt(value, out int single)) return (single, single);
-            if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 2 && TryInt(value[0], out int first) && TryInt(value[1], out int second))
-                return (first, second);
-            throw Invalid(argument, value, "a 32-bit integer or a list of two");
-        }
-
-        public int SquarePool(string argument)
-        {
-            var (h, w) = Pair(argument, 2);
-            return h == w ? h : throw Unsupported($"non-square {argument} ({h}, {w})");
-        }
-
-        public int? OptionalSquarePool(string argument) => TryGet(argument, out _) ? SquarePool(argument) : null;
-
-        public Padding Padding()
-        {
-            if (!TryGet("padding", out var value)) return Backends.Padding.Valid;
-            if (value.ValueKind != JsonValueKind.String) throw Invalid("padding", value, "'valid' or 'same'");
-            string padding = value.GetString()!;
-            return padding switch
-            {
-                "valid" => Backends.Padding.Valid,
-                "same" => Backends.Padding.Same,
-                _ => throw Unsupported($"padding '{Shorten(padding)}'"),
-            };
-        }
-
-        /// <summary>ZeroPadding2D's padding: <c>p</c>, <c>(ph, pw)</c> or <c>((top, bottom), (left, right))</c>.</summary>
-        public Padding2D ZeroPadding()
-        {
-            if (!TryGet("padding", out var value)) return new Padding2D(1, 1, 1, 1);
-            if (TryInt(value, out int p)) return new Padding2D(p, p, p, p);
-            if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 2)
-            {
-                if (TryInt(value[0], out int h) && TryInt(value[1], out int w)) return new Padding2D(h, h, w, w);
-                if (TryIntPair(value[0], out int top, out int bottom) && TryIntPair(value[1], out int left, out int right))
-                    return new Padding2D(top, bottom, left, right);
-            }
-            throw Invalid("padding", value, "an integer, a pair, or a pair of pairs of 32-bit integers");
-        }
-
-        private static bool TryIntPair(JsonElement value, out int first, out int second)
-        {
-            first = second = 0;
-            return value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 2 && TryInt(value[0], out first) && TryInt(value[1], out second);
-        }
-
-        /// <summary>The activation: a name (Keras 2, TF.js) or a serialized function object (Keras 3's <c>{"config": {"name": ...}}</c>).</summary>
-        public ActivationFunction Activation()
-        {
-            if (!TryGet("activation", out var value)) return ActivationFunction.Linear;
-            string? activation = value.ValueKind switch
-            {
-                JsonValueKind.String => value.GetString(),
-                JsonValueKind.Object when value.TryGetProperty("config", out var c) && c.ValueKind == JsonValueKind.Object
-                                          && c.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String => n.GetString(),
-                _ => throw Invalid("activation", value, "an activation name or a Keras 3 function object"),
-            };
-            if (activation is { Length: > 80 }) throw Unsupported($"Activation '{Shorten(activation)}'");
-            try
-            {
-                return ActivationFunction.FromKerasName(activation);
-            }
-            catch (NotSupportedException e)
-            {
-                throw new NotSupportedException($"{LayerName} ({className}): {e.Message}", e);
-            }
-        }
-
-        /// <summary>An axis that Keras 2 may write as a one-element list.</summary>
-        public int AxisOrFirst(string argument, int fallback)
-        {
-            if (!TryGet(argument, out var value)) return fallback;
-            if (TryInt(value, out int axis)) return axis;
-            if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 1 && TryInt(value[0], out axis)) return axis;
-            throw Invalid(argument, value, "an axis (a 32-bit integer or a list of one)");
-        }
-
-        public int[] IntList(string argument)
-        {
-            if (!TryGet(argument, out var value)) throw Missing(argument);
-            if (value.ValueKind != JsonValueKind.Array) throw Invalid(argument, value, "a list of 32-bit integers");
-            var list = new int[value.GetArrayLength()];
-            for (int i = 0; i < list.Length; i++)
-            {
-                if (!TryInt(value[i], out list[i])) throw Invalid(argument, value, "a list of 32-bit integers");
-            }
-            return list;
-        }
-
-        public float[] FloatOrList(string argument, float? fallback = null)
-        {
-            if (!TryGet(argument, out _)) return fallback is { } f ? [f] : throw Missing(argument);
-            return OptionalFloatList(argument)!;
-        }
-
-        public float[]? OptionalFloatList(string argument)
-        {
-            if (!TryGet(argument, out var value)) return null;
-            if (TryFloat(value, out float single)) return [single];
-            if (value.ValueKind != JsonValueKind.Array) throw Invalid(argument, value, "a float32 number or a list of them");
-            var list = new float[value.GetArrayLength()];
-            for (int i = 0; i < list.Length; i++)
-            {
-                if (!TryFloat(value[i], out list[i])) throw Invalid(argument, value, "a list of finite float32 numbers");
-            }
-            return list;
-        }
-
-        private static bool TryFloat(JsonElement value, out float result)
-        {
-            result = 0;
-            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double d) || !(Math.Abs(d) <= float.MaxValue)) return false;
-            result = (float)d;
-            return true;
-        }
-    }
 }
