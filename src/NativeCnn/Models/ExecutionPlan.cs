@@ -23,7 +23,8 @@ namespace NativeCnn.Models;
 /// </remarks>
 public sealed class ExecutionPlan : IDisposable
 {
-    private readonly Tensor? _batchInput, _batchOutput;
+    // Host buffers for the whole batch, when the steps run it in shares (image threads or passes).
+    private readonly HostBuffer? _batchInput, _batchOutput;
     private readonly ExecutionPlan[]? _imagePlans;
     private readonly IPreparedOp? _imageRun, _imageRunProfiled;
     private readonly Dictionary<Node, IDeviceBuffer> _buffers = [];
@@ -119,8 +120,8 @@ public sealed class ExecutionPlan : IDisposable
                 // Checked like every other activation before anything is allocated: these hold the whole batch.
                 ActivationMemoryPlan.CheckOutputFits(model.Input.Name, model.Input.OutputShape.WithBatch(Batch));
                 ActivationMemoryPlan.CheckOutputFits(model.Output.Name, model.Output.OutputShape.WithBatch(Batch));
-                _batchInput = new Tensor(model.Input.OutputShape.WithBatch(Batch));
-                _batchOutput = new Tensor(model.Output.OutputShape.WithBatch(Batch));
+                _batchInput = new HostBuffer(model.Input.OutputShape.WithBatch(Batch));
+                _batchOutput = new HostBuffer(model.Output.OutputShape.WithBatch(Batch));
             }
             ActivationBytesWithoutReuse = passes * (shapes[model.Input].ElementCount + sizes.Sum()) * sizeof(float);
             ActivationBytes = (shapes[model.Input].ElementCount + memory.SlotSizes.Sum()
@@ -179,13 +180,13 @@ public sealed class ExecutionPlan : IDisposable
     }
 
     /// <summary>One plan per thread, each on its own backend from the strategy (the CPU's: one thread), for its share of the batch.</summary>
-    private ExecutionPlan[] PlanImageThreads(Model model, int batch, bool? reuseBuffers, out Tensor batchInput, out Tensor batchOutput)
+    private ExecutionPlan[] PlanImageThreads(Model model, int batch, bool? reuseBuffers, out HostBuffer batchInput, out HostBuffer batchOutput)
     {
         var plans = new List<ExecutionPlan>();
         ActivationMemoryPlan.CheckOutputFits(model.Input.Name, model.Input.OutputShape.WithBatch(batch));
         ActivationMemoryPlan.CheckOutputFits(model.Output.Name, model.Output.OutputShape.WithBatch(batch));
-        batchInput = new Tensor(model.Input.OutputShape.WithBatch(batch));
-        batchOutput = new Tensor(model.Output.OutputShape.WithBatch(batch));
+        batchInput = new HostBuffer(model.Input.OutputShape.WithBatch(batch));
+        batchOutput = new HostBuffer(model.Output.OutputShape.WithBatch(batch));
         try
         {
             for (int i = 0; i < ImageThreads; i++)
@@ -359,14 +360,14 @@ public sealed class ExecutionPlan : IDisposable
     private void CopyInputShare(int index, IDeviceBuffer target)
     {
         int length = checked((int)target.Shape.ElementCount);
-        target.CopyFrom(_batchInput!.Span.Slice(checked(index * length), length));
+        target.CopyFrom(_batchInput!.Tensor.Span.Slice(checked(index * length), length));
     }
 
     /// <summary>Copies <paramref name="source"/> into share <paramref name="index"/> of the batch output, in shares of its size.</summary>
     private void CopyOutputShare(int index, IDeviceBuffer source)
     {
         int length = checked((int)source.Shape.ElementCount);
-        source.CopyTo(_batchOutput!.Span.Slice(checked(index * length), length));
+        source.CopyTo(_batchOutput!.Tensor.Span.Slice(checked(index * length), length));
     }
 
     /// <summary>Copies <paramref name="input"/> in, runs, and copies the output to <paramref name="output"/>.</summary>

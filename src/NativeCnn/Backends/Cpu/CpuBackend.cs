@@ -6,7 +6,7 @@ namespace NativeCnn.Backends.Cpu;
 
 /// <summary>
 /// The CPU backend: SIMD kernels (Vector512 where the processor has it, else Vector256, with scalar tails) on a
-/// <see cref="WorkerPool"/> of <see cref="ThreadCount"/> threads. Its buffers are host <see cref="Tensor"/>s.
+/// <see cref="WorkerPool"/> of <see cref="ThreadCount"/> threads. Its buffers are <see cref="HostBuffer"/>s.
 /// </summary>
 public sealed class CpuBackend : IBackend
 {
@@ -52,7 +52,7 @@ public sealed class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public IDeviceBuffer Allocate(TensorShape shape) => new Tensor(shape);
+    public IDeviceBuffer Allocate(TensorShape shape) => new HostBuffer(shape);
 
     /// <inheritdoc/>
     public IPreparedOp Prepare(OpDescriptor op, OpBinding binding)
