@@ -138,6 +138,7 @@ public sealed class Model : IDisposable
     /// Where <see cref="Predict"/> runs: <see cref="Device.Cpu"/> (every core) unless set, e.g. to <c>Device.Best()</c>.
     /// Setting it releases <see cref="Predict"/>'s cached plan and backend; the next call creates them on the new device.
     /// </summary>
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
     /// <exception cref="ArgumentException">The device is unavailable; the message says why.</exception>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public Device PredictDevice
@@ -153,7 +154,7 @@ public sealed class Model : IDisposable
             lock (_predictGate)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                if (value == _predictDevice) return;
+                if (value.Id == _predictDevice.Id) return; // the same device: the cached plan stays
                 ReleasePredictPlan();
                 _predictDevice = value;
             }
