@@ -41,7 +41,7 @@ public class Conv2DPathBenchmarks
         _tensors = [input, kernel, bias, output];
         _pool = new WorkerPool(threadCount: 1);
         var op = new Conv2DOp(3, 3, 1, 1, 1, 1, new Padding2D(1, 1, 1, 1), filters, UseBias: true, ActivationFunction.Relu, AddsResidual: false);
-        CpuConv2D Prepare(Conv2DPath path) => new(op, new OpBinding(Shape, [input], output, [kernel, bias]), _pool, path);
+        CpuConv2D Prepare(Conv2DPath path) => new(op, new OpBinding(Shape, [new HostBuffer(input)], new HostBuffer(output), [kernel, bias]), _pool, path);
         _direct = Prepare(Conv2DPath.Direct);
         _patches = Prepare(Conv2DPath.Patches);
         _implicit = Prepare(Conv2DPath.ImplicitGemm);

@@ -26,6 +26,12 @@ public interface IBackend : IDisposable
 
     /// <summary>Waits until all queued work has finished.</summary>
     void Synchronize();
+
+    /// <summary>
+    /// How this backend wants a batch scheduled (image threads, passes), or null (the default) to run every batch as one
+    /// pass of one plan.
+    /// </summary>
+    IExecutionStrategy? ExecutionStrategy => null;
 }
 
 /// <summary>What a prepared op reads and writes: buffers from the same backend, and host weights in Keras layout.</summary>

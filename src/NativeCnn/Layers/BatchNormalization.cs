@@ -1,5 +1,4 @@
 using NativeCnn.Backends;
-using NativeCnn.Backends.Cpu.Kernels;
 using NativeCnn.Layers.Config;
 using NativeCnn.Tensors;
 

@@ -1,5 +1,4 @@
 using NativeCnn.Backends;
-using NativeCnn.Models;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
@@ -18,7 +17,7 @@ namespace NativeCnn.Layers;
 /// (kernel − 1)·dilation + stride + dilation</c>, which bounds the pads, the padded extent, the output size and every
 /// coordinate a kernel computes (a pool or stride near int.MaxValue is refused by it, while a 2^30 'same' pool on a
 /// small map is accepted and runs clipped to the map); and the output tensor must fit
-/// the memory this process may use (<see cref="ActivationMemoryPlan.CheckOutputFits"/>).</item>
+/// the memory this process may use (<see cref="TensorLimits.OutputProblem"/>).</item>
 /// </list>
 /// With these rules the 'same' padding of every axis is less than <c>(kernel − 1)·dilation + 1</c> with dilation less
 /// than the input, so it is bounded by the kernel times the input.
@@ -59,13 +58,12 @@ internal static class WindowArguments
     public static int Dimension(Layer layer, string what, long value) =>
         value <= int.MaxValue ? (int)value : throw new LayerException(layer.Name, $"{what} {value} does not fit a 32-bit dimension (at most {int.MaxValue})");
 
-    /// <summary>The output shape, refused when no backend could hold it (see <see cref="ActivationMemoryPlan.CheckOutputFits"/>).</summary>
+    /// <summary>The output shape, refused when no backend could hold it (see <see cref="TensorLimits.OutputProblem"/>).</summary>
     /// <exception cref="LayerException">The output is too large.</exception>
     public static TensorShape Output(Layer layer, int batch, int height, int width, long channels)
     {
         var shape = TensorShape.Nhwc(batch, height, width, Dimension(layer, "output channels", channels));
-        ActivationMemoryPlan.CheckOutputFits(layer.Name, shape);
-        return shape;
+        return TensorLimits.OutputProblem(shape) is { } problem ? throw new LayerException(layer.Name, problem) : shape;
     }
 
     /// <summary>Multiply-accumulates of <paramref name="outputElements"/> outputs of <paramref name="perOutput"/> products each, without wrapping.</summary>

@@ -1,3 +1,4 @@
+using NativeCnn.Layers;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Models;
@@ -17,27 +18,14 @@ namespace NativeCnn.Models;
 /// </remarks>
 internal sealed class ActivationMemoryPlan
 {
-    /// <summary>
-    /// The most bytes of activations a plan may ask for: the memory the GC reports this process can use (physical
-    /// memory, or the container's limit). A lying configuration (a huge ZeroPadding2D) is refused against it before
-    /// anything is allocated, instead of failing deep inside an allocation or paging the machine to a halt.
-    /// </summary>
-    public static long AvailableBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    /// <summary>The most bytes of activations a plan may ask for (<see cref="TensorLimits.AvailableBytes"/>).</summary>
+    public static long AvailableBytes => TensorLimits.AvailableBytes;
 
-    /// <summary>
-    /// Refuses a layer output that no backend could hold: more than <see cref="int.MaxValue"/> elements (the kernels'
-    /// index range and a host tensor's limit), or more bytes than <see cref="AvailableBytes"/>.
-    /// </summary>
-    /// <exception cref="Layers.LayerException">The output is too large; the message names the layer, the shape and the bytes.</exception>
+    /// <summary>Refuses a layer output that no backend could hold (<see cref="TensorLimits.OutputProblem"/>).</summary>
+    /// <exception cref="LayerException">The output is too large; the message names the layer, the shape and the bytes.</exception>
     public static void CheckOutputFits(string layerName, TensorShape output)
     {
-        long elements = output.ElementCount, available = AvailableBytes;
-        // ElementCount fits 64 bits (TensorShape checks), and 4 times it fits unless it is above 2^61.
-        long bytes = elements > long.MaxValue / sizeof(float) ? long.MaxValue : elements * sizeof(float);
-        if (elements > int.MaxValue || bytes > available)
-            throw new Layers.LayerException(layerName,
-                $"output {output} would need {elements} elements ({bytes} bytes); a tensor holds at most {int.MaxValue} elements "
-                + $"and this process can use {available} bytes");
+        if (TensorLimits.OutputProblem(output) is { } problem) throw new LayerException(layerName, problem);
     }
 
     private ActivationMemoryPlan(int[] slotOf, long[] slotSizes, int[] overwrittenBy)

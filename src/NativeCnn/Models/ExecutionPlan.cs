@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using NativeCnn.Backends;
-using NativeCnn.Backends.Cpu;
 using NativeCnn.Layers;
 using NativeCnn.Tensors;
 
@@ -10,8 +9,8 @@ namespace NativeCnn.Models;
 /// A model prepared on a backend for one batch size: every activation buffer allocated and every op prepared up front,
 /// so <see cref="Run()"/> allocates nothing. A fused plan lets layers whose outputs are never alive at the same time
 /// share memory (<see cref="ActivationBytes"/>); a plan made with <c>fuse: false</c> keeps every layer's output readable
-/// through <see cref="GetActivation"/>. On one CPU thread a fused plan runs a large batch in passes of a few images
-/// (<see cref="ImagesPerPass"/>), so that each pass's activations stay in cache.
+/// through <see cref="GetActivation"/>. How a fused plan schedules its batch (one plan per image thread, passes of a few
+/// images: <see cref="ImageThreads"/>, <see cref="ImagesPerPass"/>) is the backend's answer (<see cref="IBackend.ExecutionStrategy"/>).
 /// </summary>
 /// <remarks>
 /// Threading: a plan runs one batch at a time. <see cref="Run()"/>, <see cref="Run(ReadOnlySpan{float}, Span{float})"/>
@@ -24,16 +23,10 @@ namespace NativeCnn.Models;
 /// </remarks>
 public sealed class ExecutionPlan : IDisposable
 {
-    /// <summary>
-    /// Bytes a pass's two largest activations may take on the CPU: with more, the early, memory-bound layers of a batch
-    /// of 8 at 224x224 (MobileNetV2's 112x112x96 expansions: 38 MB) stream through memory instead of the cache, and
-    /// run up to 2x slower per image than at batch 1.
-    /// </summary>
-    private const long PassCacheBytes = 24L << 20;
-
-    private readonly Tensor? _batchInput, _batchOutput;
+    // Host buffers for the whole batch, when the steps run it in shares (image threads or passes).
+    private readonly HostBuffer? _batchInput, _batchOutput;
     private readonly ExecutionPlan[]? _imagePlans;
-    private readonly ImageThreadRun? _imageRun, _imageRunProfiled;
+    private readonly IPreparedOp? _imageRun, _imageRunProfiled;
     private readonly Dictionary<Node, IDeviceBuffer> _buffers = [];
     private readonly Dictionary<string, PlanStep> _stepsByName = new(StringComparer.Ordinal);
     private readonly Dictionary<PlanStep, PlanStep> _overwrittenBy = [];
@@ -67,15 +60,27 @@ public sealed class ExecutionPlan : IDisposable
             ImagesPerPass = _imagePlans[0].ImagesPerPass;
             ActivationBytes = _imagePlans.Sum(p => p.ActivationBytes) + (_batchInput.Shape.ElementCount + _batchOutput.Shape.ElementCount) * sizeof(float);
             ActivationBytesWithoutReuse = _imagePlans.Sum(p => p.ActivationBytesWithoutReuse);
-            _imageRun = new ImageThreadRun(this, profiled: false);
-            _imageRunProfiled = new ImageThreadRun(this, profiled: true);
+            var strategy = backend.ExecutionStrategy!;
+            try
+            {
+                _imageRun = strategy.PrepareConcurrentRun([.. Enumerable.Range(0, ImageThreads).Select(i => new ImageShare(this, i, profiled: false))]);
+                _imageRunProfiled = strategy.PrepareConcurrentRun([.. Enumerable.Range(0, ImageThreads).Select(i => new ImageShare(this, i, profiled: true))]);
+            }
+            catch
+            {
+                _imageRun?.Dispose();
+                foreach (var plan in _imagePlans) plan.Dispose();
+                _batchInput.Dispose();
+                _batchOutput.Dispose();
+                throw;
+            }
             return;
         }
         ImagesPerPass = imagesPerPass ?? ChooseImagesPerPass(model, backend, batch, fuse);
         if (ImagesPerPass < 1 || batch % ImagesPerPass != 0)
             throw new ArgumentOutOfRangeException(nameof(imagesPerPass), $"{ImagesPerPass} images per pass do not divide a batch of {batch}.");
-        if (ImagesPerPass < batch && backend is not CpuBackend)
-            throw new ArgumentOutOfRangeException(nameof(imagesPerPass), $"{backend.Name} runs a batch in one pass; passes are for the CPU backend.");
+        if (ImagesPerPass < batch && backend.ExecutionStrategy is null)
+            throw new ArgumentOutOfRangeException(nameof(imagesPerPass), $"{backend.Name} runs a batch in one pass; passes are for backends with an execution strategy (the CPU's).");
         int passes = batch / ImagesPerPass;
         batch = ImagesPerPass; // the steps below are prepared for one pass
         var steps = new List<PlanStep>();
@@ -115,8 +120,8 @@ public sealed class ExecutionPlan : IDisposable
                 // Checked like every other activation before anything is allocated: these hold the whole batch.
                 ActivationMemoryPlan.CheckOutputFits(model.Input.Name, model.Input.OutputShape.WithBatch(Batch));
                 ActivationMemoryPlan.CheckOutputFits(model.Output.Name, model.Output.OutputShape.WithBatch(Batch));
-                _batchInput = new Tensor(model.Input.OutputShape.WithBatch(Batch));
-                _batchOutput = new Tensor(model.Output.OutputShape.WithBatch(Batch));
+                _batchInput = new HostBuffer(model.Input.OutputShape.WithBatch(Batch));
+                _batchOutput = new HostBuffer(model.Output.OutputShape.WithBatch(Batch));
             }
             ActivationBytesWithoutReuse = passes * (shapes[model.Input].ElementCount + sizes.Sum()) * sizeof(float);
             ActivationBytes = (shapes[model.Input].ElementCount + memory.SlotSizes.Sum()
@@ -162,28 +167,31 @@ public sealed class ExecutionPlan : IDisposable
     }
 
     /// <summary>
-    /// The CPU backend's thread count for fused plans of at least two images per thread (that divide the batch): each
-    /// thread then runs its own images through the whole plan, instead of every step splitting its work between the
-    /// threads and joining them. Each thread keeps its images' activations in its own cache and never waits for the
-    /// other, at the cost of its own copy of the prepared ops (packed weights). Measured at batch 8, 2 threads:
-    /// MobileNetV2 22.2 -> 19.3 ms, EfficientNet-B0 35.7 -> 32.3, ResNet50 178 -> 165.
+    /// The backend's choice (<see cref="IExecutionStrategy.ChooseImageThreads"/>) for fused plans, 1 for the others (they
+    /// keep every layer's output for the whole batch) and for backends without a strategy.
     /// </summary>
+    /// <exception cref="BackendException">The backend's answer is less than 1 or does not divide the batch.</exception>
     private static int ChooseImageThreads(IBackend backend, int batch, bool fuse)
-        => fuse && backend is CpuBackend { ThreadCount: > 1 and var threads } && batch % threads == 0 && batch >= 2 * threads ? threads : 1;
+    {
+        if (!fuse || backend.ExecutionStrategy is not { } strategy) return 1;
+        int threads = strategy.ChooseImageThreads(batch);
+        return threads >= 1 && batch % threads == 0 ? threads
+            : throw new BackendException($"{backend.Name} chose {threads} image threads, which do not divide a batch of {batch}.");
+    }
 
-    /// <summary>One plan per thread, each on its own single-thread CPU backend, for its share of the batch.</summary>
-    private ExecutionPlan[] PlanImageThreads(Model model, int batch, bool? reuseBuffers, out Tensor batchInput, out Tensor batchOutput)
+    /// <summary>One plan per thread, each on its own backend from the strategy (the CPU's: one thread), for its share of the batch.</summary>
+    private ExecutionPlan[] PlanImageThreads(Model model, int batch, bool? reuseBuffers, out HostBuffer batchInput, out HostBuffer batchOutput)
     {
         var plans = new List<ExecutionPlan>();
         ActivationMemoryPlan.CheckOutputFits(model.Input.Name, model.Input.OutputShape.WithBatch(batch));
         ActivationMemoryPlan.CheckOutputFits(model.Output.Name, model.Output.OutputShape.WithBatch(batch));
-        batchInput = new Tensor(model.Input.OutputShape.WithBatch(batch));
-        batchOutput = new Tensor(model.Output.OutputShape.WithBatch(batch));
+        batchInput = new HostBuffer(model.Input.OutputShape.WithBatch(batch));
+        batchOutput = new HostBuffer(model.Output.OutputShape.WithBatch(batch));
         try
         {
             for (int i = 0; i < ImageThreads; i++)
             {
-                var single = new CpuBackend(threadCount: 1);
+                var single = Backend.ExecutionStrategy!.CreateImageThreadBackend();
                 try
                 {
                     plans.Add(new ExecutionPlan(model, single, batch / ImageThreads, fuse: true, ownsBackend: true, reuseBuffers,
@@ -206,33 +214,31 @@ public sealed class ExecutionPlan : IDisposable
         }
     }
 
-    /// <summary>Rows are the image threads: each copies its share of the batch in, runs its plan, and copies its outputs back.</summary>
-    private sealed class ImageThreadRun(ExecutionPlan parent, bool profiled) : IRowWork
+    /// <summary>One image thread's work: copy its share of the batch in, run its plan, copy its outputs back.</summary>
+    private sealed class ImageShare(ExecutionPlan parent, int index, bool profiled) : IPreparedOp
     {
-        public void Execute(RowRange rows)
+        public void Run()
         {
-            for (int i = rows.Start; i < rows.End; i++)
-            {
-                var plan = parent._imagePlans![i];
-                parent.CopyInputShare(i, plan.Input);
-                if (profiled) plan.RunProfiled();
-                else plan.Run();
-                parent.CopyOutputShare(i, plan.Output);
-            }
+            var plan = parent._imagePlans![index];
+            parent.CopyInputShare(index, plan.Input);
+            if (profiled) plan.RunProfiled();
+            else plan.Run();
+            parent.CopyOutputShare(index, plan.Output);
         }
+
+        public void Dispose() { }
     }
 
     /// <summary>
-    /// The whole batch in one pass, except for fused single-thread CPU plans whose two largest activations for the batch
-    /// would not fit <see cref="PassCacheBytes"/>: the largest divisor of the batch that fits (at least 1). Measured at
-    /// batch 8 (224x224): passes of 2 are 4-12 % faster on 1 thread (MobileNetV2, EfficientNet-B0, ResNet50) but 3-12 %
-    /// slower on 2, where the whole batch gives every step more work to share between the threads.
+    /// The whole batch in one pass, except for fused plans on a backend whose strategy asks for fewer images per pass
+    /// (<see cref="IExecutionStrategy.ChooseImagesPerPass"/>, given one image's two largest activations): the largest
+    /// divisor of the batch up to its answer (at least 1).
     /// </summary>
     private static int ChooseImagesPerPass(Model model, IBackend backend, int batch, bool fuse)
     {
-        if (!fuse || batch == 1 || backend is not CpuBackend { ThreadCount: 1 }) return batch;
+        if (!fuse || batch == 1 || backend.ExecutionStrategy is not { } strategy) return batch;
         var largest = model.Nodes.Select(n => n.OutputShape.WithBatch(1).ElementCount * sizeof(float)).OrderDescending().Take(2).Sum();
-        int fits = (int)Math.Clamp(PassCacheBytes / Math.Max(1, largest), 1, batch);
+        int fits = Math.Clamp(strategy.ChooseImagesPerPass(batch, largest), 1, batch);
         while (batch % fits != 0) fits--;
         return fits;
     }
@@ -328,7 +334,7 @@ public sealed class ExecutionPlan : IDisposable
     {
         if (_imageRun is not null)
         {
-            ((CpuBackend)Backend).Pool.Run(_imageRun, ImageThreads);
+            _imageRun.Run();
             return;
         }
         if (_batchInput is null)
@@ -354,14 +360,14 @@ public sealed class ExecutionPlan : IDisposable
     private void CopyInputShare(int index, IDeviceBuffer target)
     {
         int length = checked((int)target.Shape.ElementCount);
-        target.CopyFrom(_batchInput!.Span.Slice(checked(index * length), length));
+        target.CopyFrom(_batchInput!.Tensor.Span.Slice(checked(index * length), length));
     }
 
     /// <summary>Copies <paramref name="source"/> into share <paramref name="index"/> of the batch output, in shares of its size.</summary>
     private void CopyOutputShare(int index, IDeviceBuffer source)
     {
         int length = checked((int)source.Shape.ElementCount);
-        source.CopyTo(_batchOutput!.Span.Slice(checked(index * length), length));
+        source.CopyTo(_batchOutput!.Tensor.Span.Slice(checked(index * length), length));
     }
 
     /// <summary>Copies <paramref name="input"/> in, runs, and copies the output to <paramref name="output"/>.</summary>
@@ -429,7 +435,7 @@ public sealed class ExecutionPlan : IDisposable
     {
         if (_imageRunProfiled is not null)
         {
-            ((CpuBackend)Backend).Pool.Run(_imageRunProfiled, ImageThreads);
+            _imageRunProfiled.Run();
             return;
         }
         foreach (var step in _steps) step.LastMilliseconds = 0;
@@ -509,6 +515,8 @@ public sealed class ExecutionPlan : IDisposable
             foreach (var step in _steps) step.Prepared.Dispose();
         foreach (var buffer in _allocations) buffer.Dispose();
         foreach (var weight in _ownedWeights) weight.Dispose();
+        _imageRun?.Dispose();
+        _imageRunProfiled?.Dispose();
         if (_imagePlans is not null)
             foreach (var plan in _imagePlans) plan.Dispose();
         _batchInput?.Dispose();

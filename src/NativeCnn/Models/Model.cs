@@ -1,6 +1,4 @@
 using NativeCnn.Backends;
-using NativeCnn.Backends.Cpu;
-using NativeCnn.Backends.Gpu;
 using NativeCnn.Layers;
 using NativeCnn.Tensors;
 
@@ -12,7 +10,7 @@ namespace NativeCnn.Models;
 /// </summary>
 /// <remarks>
 /// Threading: <see cref="Predict"/> may be called from any number of threads at once; the calls take turns on the
-/// model's one CPU plan (each call already uses every core), and every result is the one a lone call gives. Reading the
+/// model's one plan on <see cref="PredictDevice"/> (on the CPU, each call already uses every core), and every result is the one a lone call gives. Reading the
 /// graph, layers and weights from several threads is safe while nobody changes the weights. An
 /// <see cref="ExecutionPlan"/> runs one batch at a time: for concurrent runs, create one plan per thread.
 /// <para>
@@ -26,7 +24,8 @@ public sealed class Model : IDisposable
     private readonly Dictionary<string, Layer> _layersByName = new(StringComparer.Ordinal);
     // Predict's plan and backend, created on first use; _predictGate serializes Predict, InvalidatePlans and Dispose.
     private readonly Lock _predictGate = new();
-    private CpuBackend? _defaultBackend;
+    private Device _predictDevice = Device.Cpu;
+    private IBackend? _defaultBackend;
     private ExecutionPlan? _defaultPlan;
     private bool _disposed;
 
@@ -136,7 +135,34 @@ public sealed class Model : IDisposable
     }
 
     /// <summary>
-    /// Runs the model on the CPU with every core and returns a new output tensor. A convenience: the plan is cached for
+    /// Where <see cref="Predict"/> runs: <see cref="Device.Cpu"/> (every core) unless set, e.g. to <c>Device.Best()</c>.
+    /// Setting it releases <see cref="Predict"/>'s cached plan and backend; the next call creates them on the new device.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
+    /// <exception cref="ArgumentException">The device is unavailable; the message says why.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public Device PredictDevice
+    {
+        get
+        {
+            lock (_predictGate) return _predictDevice;
+        }
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (!value.IsAvailable) throw new ArgumentException($"{value.Id} is unavailable: {value.UnavailableReason}.", nameof(value));
+            lock (_predictGate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (value.Id == _predictDevice.Id) return; // the same device: the cached plan stays
+                ReleasePredictPlan();
+                _predictDevice = value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the model on <see cref="PredictDevice"/> and returns a new output tensor. A convenience: the plan is cached for
     /// the last batch size, but the output is allocated per call; use <see cref="CreatePlan"/> for allocation-free runs.
     /// Safe from any number of threads: concurrent calls take turns.
     /// </summary>
@@ -151,7 +177,7 @@ public sealed class Model : IDisposable
         lock (_predictGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _defaultBackend ??= new CpuBackend();
+            _defaultBackend ??= _predictDevice.CreateBackend();
             if (_defaultPlan is null || _defaultPlan.Batch != input.Shape.Batch)
             {
                 _defaultPlan?.Dispose();
@@ -182,6 +208,15 @@ public sealed class Model : IDisposable
         }
     }
 
+    /// <summary>Disposes <see cref="Predict"/>'s plan and backend; called under <c>_predictGate</c>.</summary>
+    private void ReleasePredictPlan()
+    {
+        _defaultPlan?.Dispose();
+        _defaultPlan = null;
+        _defaultBackend?.Dispose();
+        _defaultBackend = null;
+    }
+
     /// <summary>A Keras-style summary: layers, output shapes, parameters, connections and MACs.</summary>
     public ModelSummary Summary() => new(this);
 
@@ -193,8 +228,7 @@ public sealed class Model : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            _defaultPlan?.Dispose();
-            _defaultBackend?.Dispose();
+            ReleasePredictPlan();
             foreach (var layer in Layers) layer.RemoveModel();
         }
     }

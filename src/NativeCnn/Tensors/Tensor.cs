@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics.Tensors;
-using NativeCnn.Backends;
 
 namespace NativeCnn.Tensors;
 
@@ -9,8 +8,7 @@ namespace NativeCnn.Tensors;
 /// <see cref="AlignedBuffer"/>, or a <see cref="View"/> of another tensor's memory. It is data and shape only;
 /// operations live in backends and kernels.
 /// </summary>
-/// <remarks>It is also the CPU backend's <see cref="IDeviceBuffer"/>.</remarks>
-public sealed class Tensor : IDeviceBuffer
+public sealed class Tensor : IDisposable
 {
     private readonly AlignedBuffer _buffer;
     private readonly bool _ownsBuffer;
@@ -47,7 +45,7 @@ public sealed class Tensor : IDeviceBuffer
         return tensor;
     }
 
-    /// <inheritdoc/>
+    /// <summary>The shape.</summary>
     public TensorShape Shape { get; }
 
     /// <summary>The number of elements.</summary>
@@ -81,12 +79,11 @@ public sealed class Tensor : IDeviceBuffer
         return new Tensor(shape, _buffer);
     }
 
-    IDeviceBuffer IDeviceBuffer.View(TensorShape shape) => View(shape);
-
     /// <summary>Copies the data into a new array.</summary>
     public float[] ToArray() => Span.ToArray();
 
-    /// <inheritdoc/>
+    /// <summary>Copies <paramref name="source"/> in (row-major, exactly <see cref="Length"/> values).</summary>
+    /// <exception cref="ArgumentException">The length does not match.</exception>
     public void CopyFrom(ReadOnlySpan<float> source)
     {
         if (source.Length != Length)
@@ -94,7 +91,8 @@ public sealed class Tensor : IDeviceBuffer
         source.CopyTo(Span);
     }
 
-    /// <inheritdoc/>
+    /// <summary>Copies the data out to <paramref name="destination"/> (exactly <see cref="Length"/> values).</summary>
+    /// <exception cref="ArgumentException">The length does not match.</exception>
     public void CopyTo(Span<float> destination)
     {
         if (destination.Length != Length)

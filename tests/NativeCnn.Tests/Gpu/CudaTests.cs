@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using NativeCnn.Backends;
 using NativeCnn.Backends.Gpu;
 
 namespace NativeCnn.Tests.Gpu;

@@ -68,7 +68,7 @@ public sealed class DeviceTests
         plan.Dispose();
         using var input = new Tensor(2, 3);
         using var copy = new Tensor(2, 3);
-        using var prepared = plan.Backend.Prepare(new CopyOp(), new OpBinding("copy", [input], copy, []));
+        using var prepared = plan.Backend.Prepare(new CopyOp(), new OpBinding("copy", [new HostBuffer(input)], new HostBuffer(copy), []));
         Assert.Throws<ObjectDisposedException>(prepared.Run);
     }
 }

@@ -126,9 +126,9 @@ public sealed class Conv2DOpTests
         using var b = Tensor.FromArray(bias, new TensorShape(filters));
         var op = new Conv2DOp(kernelSize, kernelSize, stride, stride, dilation, dilation, new Padding2D(top, bottom, left, right), filters,
                               UseBias: true, ActivationFunction.Relu, AddsResidual: r is not null);
-        IDeviceBuffer[] inputs = r is null ? [x] : [x, r];
+        IDeviceBuffer[] inputs = r is null ? [new HostBuffer(x)] : [new HostBuffer(x), new HostBuffer(r)];
         using var pool = new WorkerPool(threadCount: 2);
-        var binding = new OpBinding("conv", inputs, y, [w, b]);
+        var binding = new OpBinding("conv", inputs, new HostBuffer(y), [w, b]);
         using var prepared = path is null ? backend.Prepare(op, binding) : new CpuConv2D(op, binding, pool, path);
         if (path is not null) Assert.Equal(path, ((CpuConv2D)prepared).Path);
         prepared.Run();

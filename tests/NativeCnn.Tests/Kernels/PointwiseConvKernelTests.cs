@@ -142,8 +142,8 @@ public class PointwiseConvKernelTests
         using var w = Tensor.FromArray(kernel, new TensorShape(1, 1, inputChannels, filters));
         using var b = Tensor.FromArray(bias, new TensorShape(filters));
         var op = new Conv2DOp(1, 1, 1, 1, 1, 1, Padding2D.None, filters, UseBias: true, ActivationFunction.Swish, AddsResidual: r is not null);
-        IDeviceBuffer[] inputs = r is null ? [x] : [x, r];
-        using var prepared = backend.Prepare(op, new OpBinding("pointwise", inputs, y, [w, b]));
+        IDeviceBuffer[] inputs = r is null ? [new HostBuffer(x)] : [new HostBuffer(x), new HostBuffer(r)];
+        using var prepared = backend.Prepare(op, new OpBinding("pointwise", inputs, new HostBuffer(y), [w, b]));
         prepared.Run();
         Precision.AssertClose(expected, y.Span, scale: Math.Sqrt(inputChannels));
     }

@@ -82,16 +82,16 @@ public sealed class WindowParameterValidationTests
         using var output = new Tensor(1, 8, 8, 4);
         using var kernel = new Tensor(3, 3, 4, 1);
         var depthwise = new DepthwiseConv2DOp(3, 3, 1, 1, dilation, dilation, new Padding2D(pad, pad, pad, pad), 1, false, ActivationFunction.Linear);
-        var e = Assert.Throws<BackendException>(() => backend.Prepare(depthwise, new OpBinding("block1_dwconv", [input], output, [kernel])));
+        var e = Assert.Throws<BackendException>(() => backend.Prepare(depthwise, new OpBinding("block1_dwconv", [new HostBuffer(input)], new HostBuffer(output), [kernel])));
         Assert.StartsWith("block1_dwconv: the height window (input 8", e.Message);
         Assert.Contains($"dilation {dilation}", e.Message);
 
         using var convKernel = new Tensor(3, 3, 4, 4);
         var conv = new Conv2DOp(3, 3, 1, 1, dilation, dilation, new Padding2D(pad, pad, pad, pad), 4, false, ActivationFunction.Linear);
-        Assert.StartsWith("conv1: ", Assert.Throws<BackendException>(() => backend.Prepare(conv, new OpBinding("conv1", [input], output, [convKernel]))).Message);
+        Assert.StartsWith("conv1: ", Assert.Throws<BackendException>(() => backend.Prepare(conv, new OpBinding("conv1", [new HostBuffer(input)], new HostBuffer(output), [convKernel]))).Message);
 
         var pool = new Pooling2DOp(PoolingMode.Max, 1 << 30, 1 << 30, 1, 1, new Padding2D(pad, pad, pad, pad));
-        Assert.StartsWith("pool1: ", Assert.Throws<BackendException>(() => backend.Prepare(pool, new OpBinding("pool1", [input], output, []))).Message);
+        Assert.StartsWith("pool1: ", Assert.Throws<BackendException>(() => backend.Prepare(pool, new OpBinding("pool1", [new HostBuffer(input)], new HostBuffer(output), []))).Message);
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public sealed class WindowParameterValidationTests
         using var input = new Tensor(1, 2, 2, 1);
         using var output = new Tensor(1, 2, 2, 1);
         var e = Assert.Throws<BackendException>(() =>
-            backend.Prepare(new ZeroPadding2DOp(new Padding2D(int.MaxValue, int.MaxValue, 0, 0)), new OpBinding("pad", [input], output, [])));
+            backend.Prepare(new ZeroPadding2DOp(new Padding2D(int.MaxValue, int.MaxValue, 0, 0)), new OpBinding("pad", [new HostBuffer(input)], new HostBuffer(output), [])));
         Assert.Contains("pad: padding", e.Message);
         Assert.Contains("4294967296 x 2", e.Message);
     }

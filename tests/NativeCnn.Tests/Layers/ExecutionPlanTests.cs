@@ -112,7 +112,7 @@ public sealed class ExecutionPlanTests
             reason = $"no {op.GetType().Name} here";
             return false;
         }
-        public IDeviceBuffer Allocate(TensorShape shape) => new Tensor(shape);
+        public IDeviceBuffer Allocate(TensorShape shape) => new HostBuffer(shape);
         public IPreparedOp Prepare(OpDescriptor op, OpBinding binding) => throw new InvalidOperationException("not reached");
         public void Synchronize() { }
         public void Dispose() { }

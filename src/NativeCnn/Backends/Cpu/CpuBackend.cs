@@ -6,24 +6,29 @@ namespace NativeCnn.Backends.Cpu;
 
 /// <summary>
 /// The CPU backend: SIMD kernels (Vector512 where the processor has it, else Vector256, with scalar tails) on a
-/// <see cref="WorkerPool"/> of <see cref="ThreadCount"/> threads. Its buffers are host <see cref="Tensor"/>s.
+/// <see cref="WorkerPool"/> of <see cref="ThreadCount"/> threads. Its buffers are <see cref="HostBuffer"/>s.
 /// </summary>
 public sealed class CpuBackend : IBackend
 {
     private readonly WorkerPool _pool;
+    private readonly CpuExecutionStrategy _strategy;
 
     /// <summary>Creates a backend running on <paramref name="threadCount"/> threads (default: one per core).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="threadCount"/> is less than 1.</exception>
     public CpuBackend(int? threadCount = null)
     {
         _pool = new WorkerPool(threadCount ?? Environment.ProcessorCount);
+        _strategy = new CpuExecutionStrategy(_pool);
     }
 
     /// <summary>The number of threads kernels run on.</summary>
     public int ThreadCount => _pool.ThreadCount;
 
-    /// <summary>The threads, for plans that run whole images on each (see <see cref="Models.ExecutionPlan.ImageThreads"/>).</summary>
-    internal WorkerPool Pool => _pool;
+    /// <summary>
+    /// On several threads, a fused plan of at least two images per thread runs one whole-image plan per thread; on one,
+    /// a fused plan whose activations would not stay in cache runs the batch in passes of a few images.
+    /// </summary>
+    public IExecutionStrategy ExecutionStrategy => _strategy;
 
     /// <summary>The widest SIMD the kernels use here: <c>avx512</c> (Vector512), <c>avx2</c> (Vector256) or <c>scalar</c>.</summary>
     public static string InstructionSet =>
@@ -47,7 +52,7 @@ public sealed class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public IDeviceBuffer Allocate(TensorShape shape) => new Tensor(shape);
+    public IDeviceBuffer Allocate(TensorShape shape) => new HostBuffer(shape);
 
     /// <inheritdoc/>
     public IPreparedOp Prepare(OpDescriptor op, OpBinding binding)

@@ -58,7 +58,7 @@ public class CpuDenseTests
             "relu" => ActivationFunction.Relu,
             _ => ActivationFunction.Linear,
         };
-        using var op = backend.Prepare(new DenseOp(units, true, function), new OpBinding("predictions", [input], output, [kernel, bias]));
+        using var op = backend.Prepare(new DenseOp(units, true, function), new OpBinding("predictions", [new HostBuffer(input)], new HostBuffer(output), [kernel, bias]));
         for (int run = 0; run < 2; run++)
         {
             output.Span.Fill(float.NaN);
@@ -77,7 +77,7 @@ public class CpuDenseTests
         using var output = new Tensor(new TensorShape(2, 300));
         using var kernel = Tensor.FromArray(TestData.Uniform(seed: 2, 64 * 300), new TensorShape(64, 300));
         using var bias = new Tensor(new TensorShape(300));
-        using var op = backend.Prepare(new DenseOp(300, true, ActivationFunction.Softmax), new OpBinding("predictions", [input], output, [kernel, bias]));
+        using var op = backend.Prepare(new DenseOp(300, true, ActivationFunction.Softmax), new OpBinding("predictions", [new HostBuffer(input)], new HostBuffer(output), [kernel, bias]));
         op.Run();
         long before = GC.GetAllocatedBytesForCurrentThread();
         op.Run();

@@ -43,7 +43,7 @@ public class CpuSqueezeExcitationTests
         var weights = new[] { Tensor.FromArray(rk, new TensorShape(channels, reduced)), Tensor.FromArray(rb, new TensorShape(reduced)),
                               Tensor.FromArray(ek, new TensorShape(reduced, channels)), Tensor.FromArray(eb, new TensorShape(channels)) };
         using var op = backend.Prepare(new SqueezeExcitationOp(reduced, ActivationFunction.Swish),
-                                       new OpBinding("se", [input], output, weights));
+                                       new OpBinding("se", [new HostBuffer(input)], new HostBuffer(output), weights));
         for (int run = 0; run < 2; run++)
         {
             output.Span.Fill(float.NaN);
@@ -73,7 +73,7 @@ public class CpuSqueezeExcitationTests
         using var buffer = Tensor.FromArray(x, TensorShape.Nhwc(1, 4, 5, channels));
         var weights = new[] { Tensor.FromArray(rk, new TensorShape(channels, reduced)), Tensor.FromArray(rb, new TensorShape(reduced)),
                               Tensor.FromArray(ek, new TensorShape(reduced, channels)), Tensor.FromArray(eb, new TensorShape(channels)) };
-        using var op = backend.Prepare(new SqueezeExcitationOp(reduced, ActivationFunction.Swish), new OpBinding("se", [buffer], buffer, weights));
+        using var op = backend.Prepare(new SqueezeExcitationOp(reduced, ActivationFunction.Swish), new OpBinding("se", [new HostBuffer(buffer)], new HostBuffer(buffer), weights));
         op.Run();
         Precision.AssertClose(expected, buffer.ToArray(), scale: 3);
         foreach (var w in weights) w.Dispose();
@@ -87,7 +87,7 @@ public class CpuSqueezeExcitationTests
         using var input = Tensor.FromArray(TestData.Uniform(seed: 1, (int)shape.ElementCount), shape);
         using var output = new Tensor(shape);
         var weights = new[] { new Tensor(48, 12), new Tensor(12), new Tensor(12, 48), new Tensor(48) };
-        using var op = backend.Prepare(new SqueezeExcitationOp(12, ActivationFunction.Swish), new OpBinding("se", [input], output, weights));
+        using var op = backend.Prepare(new SqueezeExcitationOp(12, ActivationFunction.Swish), new OpBinding("se", [new HostBuffer(input)], new HostBuffer(output), weights));
         op.Run();
         long before = GC.GetAllocatedBytesForCurrentThread();
         op.Run();

@@ -71,6 +71,7 @@ internal abstract class CpuOp : IPreparedOp, IRowWork
         return product <= int.MaxValue ? (int)product : throw Fail($"{channels} channels × {multiplier} = {product} do not fit a 32-bit count");
     }
 
+    /// <summary>The one place a CPU op reaches through a buffer to its host tensor, checked once, when it is prepared.</summary>
     private Tensor AsTensor(IDeviceBuffer buffer, string what) =>
-        buffer as Tensor ?? throw Fail($"{what} is a {buffer.GetType().Name}, not a CPU tensor");
+        (buffer as HostBuffer)?.Tensor ?? throw Fail($"{what} is a {buffer.GetType().Name}, not a CPU tensor");
 }

@@ -1,4 +1,4 @@
-namespace NativeCnn.Backends.Gpu;
+namespace NativeCnn.Backends;
 
 /// <summary>The kind of backend a <see cref="Device"/> runs on.</summary>
 public enum DeviceKind

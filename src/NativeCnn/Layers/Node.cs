@@ -1,7 +1,6 @@
-using NativeCnn.Layers;
 using NativeCnn.Tensors;
 
-namespace NativeCnn.Models;
+namespace NativeCnn.Layers;
 
 /// <summary>
 /// One call of a layer in a model graph (Keras's symbolic tensor): the layer, the nodes it reads, and its output shape

@@ -1,4 +1,4 @@
-namespace NativeCnn.Backends.Cpu.Kernels;
+namespace NativeCnn.Layers;
 
 /// <summary>Inference-time BatchNormalization arithmetic: per-channel scale/shift, and folding into a preceding convolution.</summary>
 public static class BatchNormalizationMath

@@ -1,31 +1,35 @@
 using NativeCnn.Backends.Cpu;
+using NativeCnn.Backends.Gpu;
 
-namespace NativeCnn.Backends.Gpu;
+namespace NativeCnn.Backends;
 
 /// <summary>
 /// A place to run models: the CPU, an OpenCL device or a CUDA device. Looking one up never throws: a device that is not
 /// there is returned with <see cref="IsAvailable"/> false and <see cref="UnavailableReason"/> saying why (no driver, no
-/// platform, no such index...). <see cref="CreateBackend"/> makes the backend.
+/// platform, no such index...). <see cref="CreateBackend"/> makes the backend. The CPU is listed here; the GPUs are
+/// probed by their backends (<c>Backends.Gpu</c>), so no backend creates another's.
 /// </summary>
 public sealed class Device
 {
     /// <summary>The environment variable <see cref="Best"/> honours first: <c>cpu</c>, <c>cuda:N</c> or <c>opencl:P:D</c>.</summary>
     public const string OverrideVariable = "NATIVECNN_DEVICE";
 
-    private readonly bool _isGpu;
-
-    private Device(DeviceKind kind, int platform, int index, string name, string? unavailableReason, bool isGpu)
+    /// <summary>A device as its backend found it; <paramref name="unavailableReason"/> null means it can be used.</summary>
+    internal Device(DeviceKind kind, int platform, int index, string name, string? unavailableReason, bool isGpu)
     {
         Kind = kind;
         Platform = platform;
         Index = index;
         Name = name;
         UnavailableReason = unavailableReason;
-        _isGpu = isGpu;
+        IsGpu = isGpu;
     }
 
     /// <summary>The CPU; always available.</summary>
     public static Device Cpu { get; } = new(DeviceKind.Cpu, 0, 0, $"cpu-{CpuBackend.InstructionSet}", null, false);
+
+    /// <summary>Whether this is a GPU (an OpenCL CPU device, such as PoCL, is not); <see cref="Best"/> picks only GPUs.</summary>
+    internal bool IsGpu { get; }
 
     /// <summary>Which backend the device runs on.</summary>
     public DeviceKind Kind { get; }
@@ -54,80 +58,10 @@ public sealed class Device
     };
 
     /// <summary>OpenCL device <paramref name="device"/> of platform <paramref name="platform"/>.</summary>
-    public static Device OpenCL(int platform = 0, int device = 0)
-    {
-        string id = $"opencl:{platform}:{device}";
-        if (!NativeLibraries.TryLoad(NativeLibraries.OpenCl, out _))
-            return Unavailable(DeviceKind.OpenCL, platform, device, id,
-                "no OpenCL ICD loader (libOpenCL.so.1 not found; install ocl-icd-libopencl1 and a vendor driver, e.g. pocl-opencl-icd)");
-        try
-        {
-            var platforms = OpenClApi.Platforms();
-            if (platforms.Length == 0)
-                return Unavailable(DeviceKind.OpenCL, platform, device, id,
-                    "no OpenCL platform (CL_PLATFORM_NOT_FOUND_KHR): the ICD loader found no vendor driver (install one, e.g. pocl-opencl-icd)");
-            if ((uint)platform >= (uint)platforms.Length)
-                return Unavailable(DeviceKind.OpenCL, platform, device, id, $"OpenCL platform {platform} does not exist ({platforms.Length} present)");
-            var devices = OpenClApi.Devices(platforms[platform]);
-            if (devices.Length == 0)
-                return Unavailable(DeviceKind.OpenCL, platform, device, id,
-                    "no OpenCL device on the platform (CL_DEVICE_NOT_FOUND; PoCL reports this when POCL_CACHE_DIR is not writable)");
-            if ((uint)device >= (uint)devices.Length)
-                return Unavailable(DeviceKind.OpenCL, platform, device, id, $"OpenCL device {device} does not exist ({devices.Length} on platform {platform})");
-            string name = OpenClApi.InfoString(devices[device], OpenClApi.DeviceName, platform: false);
-            const ulong gpuType = 1 << 2;
-            bool isGpu = (OpenClApi.DeviceNumber(devices[device], OpenClApi.DeviceType) & gpuType) != 0;
-            return new Device(DeviceKind.OpenCL, platform, device, name, null, isGpu);
-        }
-        catch (Exception ex) when (ex is GpuException or EntryPointNotFoundException)
-        {
-            return Unavailable(DeviceKind.OpenCL, platform, device, id, $"OpenCL failed: {ex.Message}");
-        }
-    }
+    public static Device OpenCL(int platform = 0, int device = 0) => GpuDevices.OpenCL(platform, device);
 
     /// <summary>CUDA device <paramref name="ordinal"/>; needs the driver (libcuda) and NVRTC (from the CUDA toolkit).</summary>
-    public static unsafe Device Cuda(int ordinal = 0)
-    {
-        string id = $"cuda:{ordinal}";
-        if (!NativeLibraries.TryLoad(NativeLibraries.Cuda, out _))
-            return Unavailable(DeviceKind.Cuda, 0, ordinal, id, "no CUDA driver (libcuda.so.1 not found)");
-        string name;
-        try
-        {
-            int code = CudaApi.cuInit(0);
-            if (code != CudaApi.Success)
-                return Unavailable(DeviceKind.Cuda, 0, ordinal, id, $"the CUDA driver failed to initialize: cuInit returned {code} ({CudaApi.ErrorName(code)})");
-            int count;
-            CudaApi.Check(CudaApi.cuDeviceGetCount(&count), "cuDeviceGetCount");
-            if ((uint)ordinal >= (uint)count)
-                return Unavailable(DeviceKind.Cuda, 0, ordinal, id, $"CUDA device {ordinal} does not exist ({count} present)");
-            int device;
-            CudaApi.Check(CudaApi.cuDeviceGet(&device, ordinal), "cuDeviceGet");
-            name = CudaApi.DeviceName(device);
-        }
-        catch (EntryPointNotFoundException ex)
-        {
-            return Unavailable(DeviceKind.Cuda, 0, ordinal, id, $"the CUDA driver is too old: {ex.Message}");
-        }
-        catch (GpuException ex)
-        {
-            return Unavailable(DeviceKind.Cuda, 0, ordinal, id, ex.Message);
-        }
-        if (!NativeLibraries.TryLoad(NativeLibraries.Nvrtc, out _))
-            return Unavailable(DeviceKind.Cuda, 0, ordinal, name,
-                "NVRTC missing (libnvrtc.so.13/.12/.11.x not found; install the CUDA toolkit or set CUDA_PATH or LD_LIBRARY_PATH)");
-        try
-        {
-            int major, minor, archs;
-            NvrtcApi.nvrtcVersion(&major, &minor);
-            NvrtcApi.nvrtcGetNumSupportedArchs(&archs);
-        }
-        catch (EntryPointNotFoundException ex)
-        {
-            return Unavailable(DeviceKind.Cuda, 0, ordinal, name, $"NVRTC is too old (11.2 or newer needed): {ex.Message}");
-        }
-        return new Device(DeviceKind.Cuda, 0, ordinal, name, null, true);
-    }
+    public static Device Cuda(int ordinal = 0) => GpuDevices.Cuda(ordinal);
 
     /// <summary>
     /// Every usable device: the CPU, then each CUDA device, then each OpenCL device of each platform. Unavailable ones
@@ -144,7 +78,7 @@ public sealed class Device
                 if (!cuda.IsAvailable) break;
                 devices.Add(cuda);
             }
-            for (int platform = 0; platform < OpenClPlatformCount(); platform++)
+            for (int platform = 0; platform < GpuDevices.OpenClPlatformCount(); platform++)
                 for (int device = 0; ; device++)
                 {
                     var next = OpenCL(platform, device);
@@ -169,7 +103,7 @@ public sealed class Device
                 : throw new InvalidOperationException($"{OverrideVariable}={requested}: {device.UnavailableReason}.");
         }
         foreach (var device in Available)
-            if (device._isGpu) return device;
+            if (device.IsGpu) return device;
         return Cpu;
     }
 
@@ -214,20 +148,4 @@ public sealed class Device
 
     /// <inheritdoc/>
     public override string ToString() => IsAvailable ? $"{Id} ({Name})" : $"{Id} (unavailable: {UnavailableReason})";
-
-    private static int OpenClPlatformCount()
-    {
-        if (!NativeLibraries.TryLoad(NativeLibraries.OpenCl, out _)) return 0;
-        try
-        {
-            return OpenClApi.Platforms().Length;
-        }
-        catch (GpuException)
-        {
-            return 0;
-        }
-    }
-
-    private static Device Unavailable(DeviceKind kind, int platform, int index, string name, string reason) =>
-        new(kind, platform, index, name, reason, false);
 }

@@ -1,8 +1,9 @@
 using NativeCnn.Backends.Cpu;
 using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Layers;
 using NativeCnn.Tests.Reference;
 
-namespace NativeCnn.Tests.Kernels;
+namespace NativeCnn.Tests.Layers;
 
 public class BatchNormalizationMathTests
 {
