@@ -10,12 +10,12 @@ namespace NativeCnn.Backends.Gpu;
 internal sealed unsafe class OpenClRuntime : GpuRuntime
 {
     private readonly OpenClProgram _program;
-    private readonly ClQueueHandle _queue;
+    private readonly ClHandle _queue;
 
     public OpenClRuntime(int platform, int device)
     {
         _program = OpenClProgram.Get(platform, device);
-        _queue = new ClQueueHandle(CreateQueue(_program.Context.DangerousGetHandle(), _program.Device));
+        _queue = ClHandle.Queue(CreateQueue(_program.Context.DangerousGetHandle(), _program.Device));
         Name = $"opencl:{platform}:{device} ({_program.DeviceName})";
     }
 
@@ -63,7 +63,7 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
             nuint bytes = checked((nuint)(AllocatedLength * sizeof(float)));
             nint memory = OpenClApi.clCreateBuffer(runtime._program.Context.DangerousGetHandle(), OpenClApi.MemReadWrite, bytes, null, &error);
             OpenClApi.Check(error, "clCreateBuffer", $"{bytes} bytes for {shape}");
-            Memory = new ClMemHandle(memory);
+            Memory = ClHandle.Memory(memory);
             float zero = 0f;
             nint handle = memory;
             OpenClApi.Check(OpenClApi.clEnqueueFillBuffer(runtime.Queue, handle, &zero, sizeof(float), 0, bytes, 0, null, null), "clEnqueueFillBuffer");
@@ -76,7 +76,7 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
             Memory = source.Memory;
         }
 
-        public ClMemHandle Memory { get; }
+        public ClHandle Memory { get; }
 
         public override GpuBuffer View(TensorShape shape)
         {
@@ -112,7 +112,7 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
     private sealed class Launch : GpuLaunch
     {
         private readonly OpenClRuntime _runtime;
-        private readonly ClKernelHandle _kernel;
+        private readonly ClHandle _kernel;
         private readonly LaunchGeometry _geometry;
         private readonly GpuBuffer?[] _keepAlive;
 
@@ -169,9 +169,9 @@ internal sealed unsafe class OpenClProgram
     private static readonly Lock s_lock = new();
     private static readonly Dictionary<(int, int), OpenClProgram> s_programs = [];
 
-    private readonly ClProgramHandle _program;
+    private readonly ClHandle _program;
 
-    private OpenClProgram(nint device, string deviceName, ClContextHandle context, ClProgramHandle program)
+    private OpenClProgram(nint device, string deviceName, ClHandle context, ClHandle program)
     {
         Device = device;
         DeviceName = deviceName;
@@ -183,7 +183,7 @@ internal sealed unsafe class OpenClProgram
 
     public string DeviceName { get; }
 
-    public ClContextHandle Context { get; }
+    public ClHandle Context { get; }
 
     /// <summary>The program for platform <paramref name="platform"/>, device <paramref name="device"/>, built on first use.</summary>
     public static OpenClProgram Get(int platform, int device)
@@ -199,13 +199,13 @@ internal sealed unsafe class OpenClProgram
         }
     }
 
-    public ClKernelHandle CreateKernel(string name)
+    public ClHandle CreateKernel(string name)
     {
         int error;
         nint kernel;
         fixed (byte* n = Encoding.UTF8.GetBytes(name + "\0")) kernel = OpenClApi.clCreateKernel(_program.DangerousGetHandle(), n, &error);
         OpenClApi.Check(error, "clCreateKernel", name);
-        return new ClKernelHandle(kernel);
+        return ClHandle.Kernel(kernel);
     }
 
     private static OpenClProgram Build(int platformIndex, int deviceIndex)
@@ -223,7 +223,7 @@ internal sealed unsafe class OpenClProgram
         int error;
         nint context = OpenClApi.clCreateContext(null, 1, &device, 0, 0, &error);
         OpenClApi.Check(error, "clCreateContext");
-        var contextHandle = new ClContextHandle(context);
+        var contextHandle = ClHandle.Context(context);
         var source = Encoding.UTF8.GetBytes(KernelSource.OpenCl);
         nint program;
         fixed (byte* s = source)
@@ -233,7 +233,7 @@ internal sealed unsafe class OpenClProgram
             program = OpenClApi.clCreateProgramWithSource(context, 1, &strings, &length, &error);
         }
         OpenClApi.Check(error, "clCreateProgramWithSource");
-        var programHandle = new ClProgramHandle(program);
+        var programHandle = ClHandle.Program(program);
         int code;
         fixed (byte* options = "-cl-std=CL1.2\0"u8) code = OpenClApi.clBuildProgram(program, 1, &device, options, 0, 0);
         if (code != OpenClApi.Success)
