@@ -50,61 +50,39 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
         return queue;
     }
 
-    private sealed class Buffer : GpuBuffer
+    private sealed class Buffer : GpuBuffer<ClHandle>
     {
         private readonly OpenClRuntime _runtime;
-        private readonly bool _ownsMemory;
 
         public Buffer(OpenClRuntime runtime, TensorShape shape) : base(shape)
         {
             _runtime = runtime;
-            _ownsMemory = true;
             int error;
             nuint bytes = checked((nuint)(AllocatedLength * sizeof(float)));
             nint memory = OpenClApi.clCreateBuffer(runtime._program.Context.DangerousGetHandle(), OpenClApi.MemReadWrite, bytes, null, &error);
             OpenClApi.Check(error, "clCreateBuffer", $"{bytes} bytes for {shape}");
             Memory = ClHandle.Memory(memory);
             float zero = 0f;
-            nint handle = memory;
-            OpenClApi.Check(OpenClApi.clEnqueueFillBuffer(runtime.Queue, handle, &zero, sizeof(float), 0, bytes, 0, null, null), "clEnqueueFillBuffer");
+            OpenClApi.Check(OpenClApi.clEnqueueFillBuffer(runtime.Queue, memory, &zero, sizeof(float), 0, bytes, 0, null, null), "clEnqueueFillBuffer");
         }
 
         /// <summary>A view: the same cl_mem, so kernels take it as they take the buffer (an offset would need a sub-buffer).</summary>
-        private Buffer(Buffer source, TensorShape shape) : base(shape)
-        {
-            _runtime = source._runtime;
-            Memory = source.Memory;
-        }
+        private Buffer(Buffer source, TensorShape shape) : base(source, shape) => _runtime = source._runtime;
 
-        public ClHandle Memory { get; }
+        protected override GpuBuffer CreateView(TensorShape shape) => new Buffer(this, shape);
 
-        public override GpuBuffer View(TensorShape shape)
+        protected override void Write(ReadOnlySpan<float> source)
         {
-            CheckView(shape);
-            return new Buffer(this, shape);
-        }
-
-        public override void CopyFrom(ReadOnlySpan<float> source)
-        {
-            CheckLength(source.Length, "The source");
-            if (source.IsEmpty) return;
             fixed (float* p = source)
                 OpenClApi.Check(OpenClApi.clEnqueueWriteBuffer(_runtime.Queue, Memory.DangerousGetHandle(), 1, 0,
                     (nuint)source.Length * sizeof(float), p, 0, null, null), "clEnqueueWriteBuffer");
         }
 
-        public override void CopyTo(Span<float> destination)
+        protected override void Read(Span<float> destination)
         {
-            CheckLength(destination.Length, "The destination");
-            if (destination.IsEmpty) return;
             fixed (float* p = destination)
                 OpenClApi.Check(OpenClApi.clEnqueueReadBuffer(_runtime.Queue, Memory.DangerousGetHandle(), 1, 0,
                     (nuint)destination.Length * sizeof(float), p, 0, null, null), "clEnqueueReadBuffer");
-        }
-
-        public override void Dispose()
-        {
-            if (_ownsMemory) Memory.Dispose();
         }
     }
 
