@@ -121,24 +121,16 @@ internal sealed unsafe class CudaRuntime : GpuRuntime
 }
 
 /// <summary>The primary context and the compiled kernel module of one CUDA device, made once per process.</summary>
-internal sealed unsafe class CudaModule
+internal sealed unsafe class CudaModule(string deviceName, CudaContextHandle context, CudaModuleHandle module)
 {
     private static readonly Lock s_lock = new();
     private static readonly Dictionary<int, CudaModule> s_modules = [];
 
-    private readonly CudaModuleHandle _module;
     private readonly Dictionary<string, nint> _functions = new(StringComparer.Ordinal);
 
-    private CudaModule(string deviceName, CudaContextHandle context, CudaModuleHandle module)
-    {
-        DeviceName = deviceName;
-        Context = context;
-        _module = module;
-    }
+    public string DeviceName { get; } = deviceName;
 
-    public string DeviceName { get; }
-
-    public CudaContextHandle Context { get; }
+    public CudaContextHandle Context { get; } = context;
 
     public static CudaModule Get(int ordinal)
     {
@@ -159,7 +151,7 @@ internal sealed unsafe class CudaModule
         {
             if (_functions.TryGetValue(name, out var function)) return function;
             fixed (byte* n = Encoding.UTF8.GetBytes(name + "\0"))
-                CudaApi.Check(CudaApi.cuModuleGetFunction(&function, _module.DangerousGetHandle(), n), "cuModuleGetFunction", name);
+                CudaApi.Check(CudaApi.cuModuleGetFunction(&function, module.DangerousGetHandle(), n), "cuModuleGetFunction", name);
             _functions[name] = function;
             return function;
         }

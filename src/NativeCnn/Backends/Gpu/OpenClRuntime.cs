@@ -142,26 +142,16 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
 }
 
 /// <summary>A context and the built kernel program for one OpenCL device, built once per process and shared.</summary>
-internal sealed unsafe class OpenClProgram
+internal sealed unsafe class OpenClProgram(nint device, string deviceName, ClHandle context, ClHandle program)
 {
     private static readonly Lock s_lock = new();
     private static readonly Dictionary<(int, int), OpenClProgram> s_programs = [];
 
-    private readonly ClHandle _program;
+    public nint Device { get; } = device;
 
-    private OpenClProgram(nint device, string deviceName, ClHandle context, ClHandle program)
-    {
-        Device = device;
-        DeviceName = deviceName;
-        Context = context;
-        _program = program;
-    }
+    public string DeviceName { get; } = deviceName;
 
-    public nint Device { get; }
-
-    public string DeviceName { get; }
-
-    public ClHandle Context { get; }
+    public ClHandle Context { get; } = context;
 
     /// <summary>The program for platform <paramref name="platform"/>, device <paramref name="device"/>, built on first use.</summary>
     public static OpenClProgram Get(int platform, int device)
@@ -181,7 +171,7 @@ internal sealed unsafe class OpenClProgram
     {
         int error;
         nint kernel;
-        fixed (byte* n = Encoding.UTF8.GetBytes(name + "\0")) kernel = OpenClApi.clCreateKernel(_program.DangerousGetHandle(), n, &error);
+        fixed (byte* n = Encoding.UTF8.GetBytes(name + "\0")) kernel = OpenClApi.clCreateKernel(program.DangerousGetHandle(), n, &error);
         OpenClApi.Check(error, "clCreateKernel", name);
         return ClHandle.Kernel(kernel);
     }
