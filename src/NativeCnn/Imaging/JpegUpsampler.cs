@@ -29,13 +29,8 @@ internal static class JpegUpsampler
         if (ratioX == 2 && ratioY == 1 && fancy)
         {
             var input = plane.AsSpan(y * stride, width);
-            for (int i = 0; i < width && 2 * i < outWidth; i++)
-            {
-                int three = input[i] * 3;
-                int left = input[Math.Max(i - 1, 0)], right = input[Math.Min(i + 1, width - 1)];
-                row[2 * i] = (byte)((three + left + 1) >> 2);
-                if (2 * i + 1 < outWidth) row[2 * i + 1] = (byte)((three + right + 2) >> 2);
-            }
+            for (int i = 0; i < width; i++) columnSums[i] = input[i];
+            Widen(columnSums[..width], row, leftBias: 1, rightBias: 2, shift: 2);
             return;
         }
         if (ratioX == 1 && ratioY == 2)
@@ -54,17 +49,27 @@ internal static class JpegUpsampler
             var near = plane.AsSpan(inRow * stride, width);
             var far = plane.AsSpan(Math.Clamp(y % 2 == 0 ? inRow - 1 : inRow + 1, 0, height - 1) * stride, width);
             for (int i = 0; i < width; i++) columnSums[i] = near[i] * 3 + far[i];
-            for (int i = 0; i < width && 2 * i < outWidth; i++)
-            {
-                int three = columnSums[i] * 3;
-                int left = columnSums[Math.Max(i - 1, 0)], right = columnSums[Math.Min(i + 1, width - 1)];
-                row[2 * i] = (byte)((three + left + 8) >> 4);
-                if (2 * i + 1 < outWidth) row[2 * i + 1] = (byte)((three + right + 7) >> 4);
-            }
+            Widen(columnSums[..width], row, leftBias: 8, rightBias: 7, shift: 4);
             return;
         }
         // int_upsample / h2v1_upsample / h2v2_upsample: replication.
         var source = plane.AsSpan((y / ratioY) * stride, stride);
         for (int x = 0; x < outWidth; x++) row[x] = source[Math.Min(x / ratioX, stride - 1)];
+    }
+
+    /// <summary>
+    /// The horizontal 2× triangle filter of h2v1 and h2v2 (the latter on column sums already 4× scaled): output 2i is
+    /// <c>(3 s[i] + s[i-1] + leftBias) &gt;&gt; shift</c>, output 2i+1 the same towards s[i+1]; edges replicate the last sample.
+    /// </summary>
+    private static void Widen(ReadOnlySpan<int> samples, Span<byte> row, int leftBias, int rightBias, int shift)
+    {
+        int width = samples.Length, outWidth = row.Length;
+        for (int i = 0; i < width && 2 * i < outWidth; i++)
+        {
+            int three = samples[i] * 3;
+            int left = samples[Math.Max(i - 1, 0)], right = samples[Math.Min(i + 1, width - 1)];
+            row[2 * i] = (byte)((three + left + leftBias) >> shift);
+            if (2 * i + 1 < outWidth) row[2 * i + 1] = (byte)((three + right + rightBias) >> shift);
+        }
     }
 }

@@ -1,41 +1,16 @@
-using NativeCnn.Tensors;
-
 namespace NativeCnn.Backends.Gpu;
 
 /// <summary>
-/// The CUDA backend: buffers live in device memory (<see cref="IDeviceBuffer.CopyFrom"/> and
-/// <see cref="IDeviceBuffer.CopyTo"/> are the only host transfers and sync points), weights are uploaded once when an op
-/// is prepared, and every op runs the shared kernels of <c>Kernels/nativecnn.cl.c</c>. Use <see cref="Device"/> to find
+/// The CUDA backend (see <see cref="GpuBackend"/>), on the device's primary context. Use <see cref="Device"/> to find
 /// out whether the device is there before creating one.
 /// </summary>
-public sealed class CudaBackend : IBackend
+public sealed class CudaBackend : GpuBackend
 {
-    private readonly GpuRuntime _runtime;
-
     /// <summary>Opens CUDA device <paramref name="ordinal"/>; the kernels are compiled by NVRTC once per device and process.</summary>
     /// <param name="ordinal">The CUDA device ordinal.</param>
     /// <exception cref="GpuException">The driver, the device or the kernel build failed.</exception>
     /// <exception cref="DllNotFoundException">The driver library is not installed.</exception>
-    public CudaBackend(int ordinal = 0)
+    public CudaBackend(int ordinal = 0) : base(new CudaRuntime(ordinal))
     {
-        _runtime = new CudaRuntime(ordinal);
     }
-
-    /// <inheritdoc/>
-    public string Name => _runtime.Name;
-
-    /// <inheritdoc/>
-    public bool Supports(OpDescriptor op, out string? reason) => GpuOps.Supports(op, out reason);
-
-    /// <inheritdoc/>
-    public IDeviceBuffer Allocate(TensorShape shape) => _runtime.Allocate(shape);
-
-    /// <inheritdoc/>
-    public IPreparedOp Prepare(OpDescriptor op, OpBinding binding) => GpuOps.Prepare(_runtime, op, binding);
-
-    /// <inheritdoc/>
-    public void Synchronize() => _runtime.Synchronize();
-
-    /// <summary>Releases the command queue; the shared context and program stay for the next backend on the device.</summary>
-    public void Dispose() => _runtime.Dispose();
 }

@@ -36,15 +36,13 @@ internal sealed unsafe class CudaRuntime : GpuRuntime
 
     public override void Dispose() { }
 
-    private sealed class Buffer : GpuBuffer
+    private sealed class Buffer : GpuBuffer<CudaMemoryHandle>
     {
         private readonly CudaRuntime _runtime;
-        private readonly bool _ownsMemory;
 
         public Buffer(CudaRuntime runtime, TensorShape shape) : base(shape)
         {
             _runtime = runtime;
-            _ownsMemory = true;
             runtime.Context.MakeCurrent();
             ulong pointer;
             nuint bytes = checked((nuint)(AllocatedLength * sizeof(float)));
@@ -54,41 +52,22 @@ internal sealed unsafe class CudaRuntime : GpuRuntime
         }
 
         /// <summary>A view: the same device pointer (offset 0), which launches bind as they bind the buffer.</summary>
-        private Buffer(Buffer source, TensorShape shape) : base(shape)
-        {
-            _runtime = source._runtime;
-            Memory = source.Memory;
-        }
+        private Buffer(Buffer source, TensorShape shape) : base(source, shape) => _runtime = source._runtime;
 
-        public CudaMemoryHandle Memory { get; }
+        protected override GpuBuffer CreateView(TensorShape shape) => new Buffer(this, shape);
 
-        public override GpuBuffer View(TensorShape shape)
+        protected override void Write(ReadOnlySpan<float> source)
         {
-            CheckView(shape);
-            return new Buffer(this, shape);
-        }
-
-        public override void CopyFrom(ReadOnlySpan<float> source)
-        {
-            CheckLength(source.Length, "The source");
-            if (source.IsEmpty) return;
             _runtime.Context.MakeCurrent();
             fixed (float* p = source)
                 CudaApi.Check(CudaApi.cuMemcpyHtoD_v2(Memory.Pointer, p, (nuint)source.Length * sizeof(float)), "cuMemcpyHtoD_v2");
         }
 
-        public override void CopyTo(Span<float> destination)
+        protected override void Read(Span<float> destination)
         {
-            CheckLength(destination.Length, "The destination");
-            if (destination.IsEmpty) return;
             _runtime.Context.MakeCurrent();
             fixed (float* p = destination)
                 CudaApi.Check(CudaApi.cuMemcpyDtoH_v2(p, Memory.Pointer, (nuint)destination.Length * sizeof(float)), "cuMemcpyDtoH_v2");
-        }
-
-        public override void Dispose()
-        {
-            if (_ownsMemory) Memory.Dispose();
         }
     }
 
@@ -142,24 +121,16 @@ internal sealed unsafe class CudaRuntime : GpuRuntime
 }
 
 /// <summary>The primary context and the compiled kernel module of one CUDA device, made once per process.</summary>
-internal sealed unsafe class CudaModule
+internal sealed unsafe class CudaModule(string deviceName, CudaContextHandle context, CudaModuleHandle module)
 {
     private static readonly Lock s_lock = new();
     private static readonly Dictionary<int, CudaModule> s_modules = [];
 
-    private readonly CudaModuleHandle _module;
     private readonly Dictionary<string, nint> _functions = new(StringComparer.Ordinal);
 
-    private CudaModule(string deviceName, CudaContextHandle context, CudaModuleHandle module)
-    {
-        DeviceName = deviceName;
-        Context = context;
-        _module = module;
-    }
+    public string DeviceName { get; } = deviceName;
 
-    public string DeviceName { get; }
-
-    public CudaContextHandle Context { get; }
+    public CudaContextHandle Context { get; } = context;
 
     public static CudaModule Get(int ordinal)
     {
@@ -180,7 +151,7 @@ internal sealed unsafe class CudaModule
         {
             if (_functions.TryGetValue(name, out var function)) return function;
             fixed (byte* n = Encoding.UTF8.GetBytes(name + "\0"))
-                CudaApi.Check(CudaApi.cuModuleGetFunction(&function, _module.DangerousGetHandle(), n), "cuModuleGetFunction", name);
+                CudaApi.Check(CudaApi.cuModuleGetFunction(&function, module.DangerousGetHandle(), n), "cuModuleGetFunction", name);
             _functions[name] = function;
             return function;
         }

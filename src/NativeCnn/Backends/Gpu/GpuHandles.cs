@@ -2,45 +2,37 @@ using Microsoft.Win32.SafeHandles;
 
 namespace NativeCnn.Backends.Gpu;
 
-/// <summary>An OpenCL context, released with <c>clReleaseContext</c>.</summary>
-internal sealed class ClContextHandle() : SafeHandleZeroOrMinusOneIsInvalid(true)
+/// <summary>
+/// An OpenCL object (context, queue, program, kernel or buffer), released by the <c>clRelease*</c> call of its kind,
+/// which the factory that made it picked.
+/// </summary>
+internal sealed unsafe class ClHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
-    public ClContextHandle(nint handle) : this() => SetHandle(handle);
-    protected override bool ReleaseHandle() => OpenClApi.clReleaseContext(handle) == OpenClApi.Success;
-}
+    private readonly delegate*<nint, int> _release;
 
-/// <summary>An OpenCL command queue, released with <c>clReleaseCommandQueue</c>.</summary>
-internal sealed class ClQueueHandle() : SafeHandleZeroOrMinusOneIsInvalid(true)
-{
-    public ClQueueHandle(nint handle) : this() => SetHandle(handle);
-    protected override bool ReleaseHandle() => OpenClApi.clReleaseCommandQueue(handle) == OpenClApi.Success;
-}
+    private ClHandle(nint handle, delegate*<nint, int> release) : base(true)
+    {
+        SetHandle(handle);
+        _release = release;
+    }
 
-/// <summary>An OpenCL program, released with <c>clReleaseProgram</c>.</summary>
-internal sealed class ClProgramHandle() : SafeHandleZeroOrMinusOneIsInvalid(true)
-{
-    public ClProgramHandle(nint handle) : this() => SetHandle(handle);
-    protected override bool ReleaseHandle() => OpenClApi.clReleaseProgram(handle) == OpenClApi.Success;
-}
+    public static ClHandle Context(nint context) => new(context, &OpenClApi.clReleaseContext);
 
-/// <summary>An OpenCL kernel object, released with <c>clReleaseKernel</c>.</summary>
-internal sealed class ClKernelHandle() : SafeHandleZeroOrMinusOneIsInvalid(true)
-{
-    public ClKernelHandle(nint handle) : this() => SetHandle(handle);
-    protected override bool ReleaseHandle() => OpenClApi.clReleaseKernel(handle) == OpenClApi.Success;
-}
+    public static ClHandle Queue(nint queue) => new(queue, &OpenClApi.clReleaseCommandQueue);
 
-/// <summary>An OpenCL buffer, released with <c>clReleaseMemObject</c>.</summary>
-internal sealed class ClMemHandle() : SafeHandleZeroOrMinusOneIsInvalid(true)
-{
-    public ClMemHandle(nint handle) : this() => SetHandle(handle);
-    protected override bool ReleaseHandle() => OpenClApi.clReleaseMemObject(handle) == OpenClApi.Success;
+    public static ClHandle Program(nint program) => new(program, &OpenClApi.clReleaseProgram);
+
+    public static ClHandle Kernel(nint kernel) => new(kernel, &OpenClApi.clReleaseKernel);
+
+    public static ClHandle Memory(nint memory) => new(memory, &OpenClApi.clReleaseMemObject);
+
+    protected override bool ReleaseHandle() => _release(handle) == OpenClApi.Success;
 }
 
 /// <summary>A retained CUDA primary context; releasing it drops the retain count for its device.</summary>
-internal sealed class CudaContextHandle() : SafeHandleZeroOrMinusOneIsInvalid(true)
+internal sealed class CudaContextHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
-    public CudaContextHandle(nint handle, int device) : this()
+    public CudaContextHandle(nint handle, int device) : base(true)
     {
         SetHandle(handle);
         Device = device;
@@ -54,12 +46,15 @@ internal sealed class CudaContextHandle() : SafeHandleZeroOrMinusOneIsInvalid(tr
     protected override bool ReleaseHandle() => CudaApi.cuDevicePrimaryCtxRelease_v2(Device) == CudaApi.Success;
 }
 
-/// <summary>A loaded CUDA module; unloading needs its context current, so the handle keeps the context alive.</summary>
-internal sealed class CudaModuleHandle() : SafeHandleZeroOrMinusOneIsInvalid(true)
+/// <summary>
+/// A CUDA object that belongs to a context (a module, device memory): freeing it needs that context current, so the
+/// handle keeps the context alive until then.
+/// </summary>
+internal abstract class CudaContextBoundHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
-    private readonly CudaContextHandle? _context;
+    private readonly CudaContextHandle _context;
 
-    public CudaModuleHandle(nint handle, CudaContextHandle context) : this()
+    protected CudaContextBoundHandle(nint handle, CudaContextHandle context) : base(true)
     {
         SetHandle(handle);
         _context = context;
@@ -67,35 +62,28 @@ internal sealed class CudaModuleHandle() : SafeHandleZeroOrMinusOneIsInvalid(tru
         context.DangerousAddRef(ref added);
     }
 
-    protected override bool ReleaseHandle()
+    /// <summary>Frees the object; its context is current.</summary>
+    protected abstract int Free();
+
+    protected sealed override bool ReleaseHandle()
     {
-        CudaApi.cuCtxSetCurrent(_context!.DangerousGetHandle());
-        bool ok = CudaApi.cuModuleUnload(handle) == CudaApi.Success;
+        CudaApi.cuCtxSetCurrent(_context.DangerousGetHandle());
+        bool ok = Free() == CudaApi.Success;
         _context.DangerousRelease();
         return ok;
     }
 }
 
-/// <summary>Device memory from <c>cuMemAlloc</c>; the handle value is the <c>CUdeviceptr</c>.</summary>
-internal sealed class CudaMemoryHandle() : SafeHandleZeroOrMinusOneIsInvalid(true)
+/// <summary>A loaded CUDA module, unloaded with <c>cuModuleUnload</c>.</summary>
+internal sealed class CudaModuleHandle(nint module, CudaContextHandle context) : CudaContextBoundHandle(module, context)
 {
-    private readonly CudaContextHandle? _context;
+    protected override int Free() => CudaApi.cuModuleUnload(handle);
+}
 
-    public CudaMemoryHandle(ulong pointer, CudaContextHandle context) : this()
-    {
-        SetHandle((nint)pointer);
-        _context = context;
-        bool added = false;
-        context.DangerousAddRef(ref added);
-    }
-
+/// <summary>Device memory from <c>cuMemAlloc</c>; the handle value is the <c>CUdeviceptr</c>.</summary>
+internal sealed class CudaMemoryHandle(ulong pointer, CudaContextHandle context) : CudaContextBoundHandle((nint)pointer, context)
+{
     public ulong Pointer => (ulong)handle;
 
-    protected override bool ReleaseHandle()
-    {
-        CudaApi.cuCtxSetCurrent(_context!.DangerousGetHandle());
-        bool ok = CudaApi.cuMemFree_v2((ulong)handle) == CudaApi.Success;
-        _context.DangerousRelease();
-        return ok;
-    }
+    protected override int Free() => CudaApi.cuMemFree_v2(Pointer);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Gpu;
@@ -33,7 +34,10 @@ internal abstract class GpuRuntime : IDisposable
     public abstract void Dispose();
 }
 
-/// <summary>A device buffer of one tensor; <see cref="CopyTo"/> waits for the work queued before it.</summary>
+/// <summary>
+/// A device buffer of one tensor; <see cref="CopyTo"/> waits for the work queued before it. The checks live here, the
+/// driver calls in each runtime's <see cref="Write"/>, <see cref="Read"/> and <see cref="CreateView"/>.
+/// </summary>
 internal abstract class GpuBuffer(TensorShape shape) : IDeviceBuffer
 {
     public TensorShape Shape { get; } = shape;
@@ -41,29 +45,69 @@ internal abstract class GpuBuffer(TensorShape shape) : IDeviceBuffer
     /// <summary>The element count, never below 1 because drivers reject empty allocations.</summary>
     public long AllocatedLength => Math.Max(1, Shape.ElementCount);
 
-    public abstract void CopyFrom(ReadOnlySpan<float> source);
+    public void CopyFrom(ReadOnlySpan<float> source)
+    {
+        CheckLength(source.Length, "The source");
+        if (!source.IsEmpty) Write(source);
+    }
 
-    public abstract void CopyTo(Span<float> destination);
+    public void CopyTo(Span<float> destination)
+    {
+        CheckLength(destination.Length, "The destination");
+        if (!destination.IsEmpty) Read(destination);
+    }
 
-    /// <summary>A buffer of <paramref name="shape"/> on the same device memory (offset 0); it frees nothing when disposed.</summary>
-    public abstract GpuBuffer View(TensorShape shape);
+    /// <summary>
+    /// A buffer of <paramref name="shape"/> on the same device memory (offset 0); it frees nothing when disposed. Views
+    /// share the device pointer, so kernels see them as the buffer itself; they may not reach past its end.
+    /// </summary>
+    public GpuBuffer View(TensorShape shape)
+    {
+        if (shape.Rank == 0) throw new ArgumentException("A view needs a shape of rank 1 or more.", nameof(shape));
+        if (shape.ElementCount > AllocatedLength)
+            throw new ArgumentException($"A view {shape} needs {shape.ElementCount} values; the buffer {Shape} holds {AllocatedLength}.", nameof(shape));
+        return CreateView(shape);
+    }
 
     IDeviceBuffer IDeviceBuffer.View(TensorShape shape) => View(shape);
 
     public abstract void Dispose();
 
-    /// <summary>Views share the device pointer, so kernels see them as the buffer itself; they may not reach past its end.</summary>
-    protected void CheckView(TensorShape shape)
-    {
-        if (shape.Rank == 0) throw new ArgumentException("A view needs a shape of rank 1 or more.", nameof(shape));
-        if (shape.ElementCount > AllocatedLength)
-            throw new ArgumentException($"A view {shape} needs {shape.ElementCount} values; the buffer {Shape} holds {AllocatedLength}.", nameof(shape));
-    }
+    /// <summary>Copies <paramref name="source"/> in; it is not empty and has exactly the buffer's length.</summary>
+    protected abstract void Write(ReadOnlySpan<float> source);
 
-    protected void CheckLength(int length, string what)
+    /// <summary>Copies the buffer out, waiting for queued work; <paramref name="destination"/> is not empty and fits exactly.</summary>
+    protected abstract void Read(Span<float> destination);
+
+    /// <summary>A view of <paramref name="shape"/>, already checked to fit.</summary>
+    protected abstract GpuBuffer CreateView(TensorShape shape);
+
+    private void CheckLength(int length, string what)
     {
         if (length != Shape.ElementCount)
             throw new ArgumentException($"{what} has {length} values; the buffer {Shape} holds {Shape.ElementCount}.");
+    }
+}
+
+/// <summary>
+/// A buffer over a driver's memory handle: the buffer that allocated the memory frees it, views share the handle and
+/// free nothing.
+/// </summary>
+internal abstract class GpuBuffer<TMemory> : GpuBuffer where TMemory : SafeHandle
+{
+    private readonly bool _ownsMemory;
+
+    /// <summary>The owner; its constructor sets <see cref="Memory"/>.</summary>
+    protected GpuBuffer(TensorShape shape) : base(shape) => _ownsMemory = true;
+
+    /// <summary>A view of <paramref name="source"/>'s memory.</summary>
+    protected GpuBuffer(GpuBuffer<TMemory> source, TensorShape shape) : base(shape) => Memory = source.Memory;
+
+    public TMemory Memory { get; protected init; } = null!;
+
+    public sealed override void Dispose()
+    {
+        if (_ownsMemory) Memory.Dispose();
     }
 }
 

@@ -10,12 +10,12 @@ namespace NativeCnn.Backends.Gpu;
 internal sealed unsafe class OpenClRuntime : GpuRuntime
 {
     private readonly OpenClProgram _program;
-    private readonly ClQueueHandle _queue;
+    private readonly ClHandle _queue;
 
     public OpenClRuntime(int platform, int device)
     {
         _program = OpenClProgram.Get(platform, device);
-        _queue = new ClQueueHandle(CreateQueue(_program.Context.DangerousGetHandle(), _program.Device));
+        _queue = ClHandle.Queue(CreateQueue(_program.Context.DangerousGetHandle(), _program.Device));
         Name = $"opencl:{platform}:{device} ({_program.DeviceName})";
     }
 
@@ -50,61 +50,39 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
         return queue;
     }
 
-    private sealed class Buffer : GpuBuffer
+    private sealed class Buffer : GpuBuffer<ClHandle>
     {
         private readonly OpenClRuntime _runtime;
-        private readonly bool _ownsMemory;
 
         public Buffer(OpenClRuntime runtime, TensorShape shape) : base(shape)
         {
             _runtime = runtime;
-            _ownsMemory = true;
             int error;
             nuint bytes = checked((nuint)(AllocatedLength * sizeof(float)));
             nint memory = OpenClApi.clCreateBuffer(runtime._program.Context.DangerousGetHandle(), OpenClApi.MemReadWrite, bytes, null, &error);
             OpenClApi.Check(error, "clCreateBuffer", $"{bytes} bytes for {shape}");
-            Memory = new ClMemHandle(memory);
+            Memory = ClHandle.Memory(memory);
             float zero = 0f;
-            nint handle = memory;
-            OpenClApi.Check(OpenClApi.clEnqueueFillBuffer(runtime.Queue, handle, &zero, sizeof(float), 0, bytes, 0, null, null), "clEnqueueFillBuffer");
+            OpenClApi.Check(OpenClApi.clEnqueueFillBuffer(runtime.Queue, memory, &zero, sizeof(float), 0, bytes, 0, null, null), "clEnqueueFillBuffer");
         }
 
         /// <summary>A view: the same cl_mem, so kernels take it as they take the buffer (an offset would need a sub-buffer).</summary>
-        private Buffer(Buffer source, TensorShape shape) : base(shape)
-        {
-            _runtime = source._runtime;
-            Memory = source.Memory;
-        }
+        private Buffer(Buffer source, TensorShape shape) : base(source, shape) => _runtime = source._runtime;
 
-        public ClMemHandle Memory { get; }
+        protected override GpuBuffer CreateView(TensorShape shape) => new Buffer(this, shape);
 
-        public override GpuBuffer View(TensorShape shape)
+        protected override void Write(ReadOnlySpan<float> source)
         {
-            CheckView(shape);
-            return new Buffer(this, shape);
-        }
-
-        public override void CopyFrom(ReadOnlySpan<float> source)
-        {
-            CheckLength(source.Length, "The source");
-            if (source.IsEmpty) return;
             fixed (float* p = source)
                 OpenClApi.Check(OpenClApi.clEnqueueWriteBuffer(_runtime.Queue, Memory.DangerousGetHandle(), 1, 0,
                     (nuint)source.Length * sizeof(float), p, 0, null, null), "clEnqueueWriteBuffer");
         }
 
-        public override void CopyTo(Span<float> destination)
+        protected override void Read(Span<float> destination)
         {
-            CheckLength(destination.Length, "The destination");
-            if (destination.IsEmpty) return;
             fixed (float* p = destination)
                 OpenClApi.Check(OpenClApi.clEnqueueReadBuffer(_runtime.Queue, Memory.DangerousGetHandle(), 1, 0,
                     (nuint)destination.Length * sizeof(float), p, 0, null, null), "clEnqueueReadBuffer");
-        }
-
-        public override void Dispose()
-        {
-            if (_ownsMemory) Memory.Dispose();
         }
     }
 
@@ -112,7 +90,7 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
     private sealed class Launch : GpuLaunch
     {
         private readonly OpenClRuntime _runtime;
-        private readonly ClKernelHandle _kernel;
+        private readonly ClHandle _kernel;
         private readonly LaunchGeometry _geometry;
         private readonly GpuBuffer?[] _keepAlive;
 
@@ -164,26 +142,16 @@ internal sealed unsafe class OpenClRuntime : GpuRuntime
 }
 
 /// <summary>A context and the built kernel program for one OpenCL device, built once per process and shared.</summary>
-internal sealed unsafe class OpenClProgram
+internal sealed unsafe class OpenClProgram(nint device, string deviceName, ClHandle context, ClHandle program)
 {
     private static readonly Lock s_lock = new();
     private static readonly Dictionary<(int, int), OpenClProgram> s_programs = [];
 
-    private readonly ClProgramHandle _program;
+    public nint Device { get; } = device;
 
-    private OpenClProgram(nint device, string deviceName, ClContextHandle context, ClProgramHandle program)
-    {
-        Device = device;
-        DeviceName = deviceName;
-        Context = context;
-        _program = program;
-    }
+    public string DeviceName { get; } = deviceName;
 
-    public nint Device { get; }
-
-    public string DeviceName { get; }
-
-    public ClContextHandle Context { get; }
+    public ClHandle Context { get; } = context;
 
     /// <summary>The program for platform <paramref name="platform"/>, device <paramref name="device"/>, built on first use.</summary>
     public static OpenClProgram Get(int platform, int device)
@@ -199,13 +167,13 @@ internal sealed unsafe class OpenClProgram
         }
     }
 
-    public ClKernelHandle CreateKernel(string name)
+    public ClHandle CreateKernel(string name)
     {
         int error;
         nint kernel;
-        fixed (byte* n = Encoding.UTF8.GetBytes(name + "\0")) kernel = OpenClApi.clCreateKernel(_program.DangerousGetHandle(), n, &error);
+        fixed (byte* n = Encoding.UTF8.GetBytes(name + "\0")) kernel = OpenClApi.clCreateKernel(program.DangerousGetHandle(), n, &error);
         OpenClApi.Check(error, "clCreateKernel", name);
-        return new ClKernelHandle(kernel);
+        return ClHandle.Kernel(kernel);
     }
 
     private static OpenClProgram Build(int platformIndex, int deviceIndex)
@@ -223,7 +191,7 @@ internal sealed unsafe class OpenClProgram
         int error;
         nint context = OpenClApi.clCreateContext(null, 1, &device, 0, 0, &error);
         OpenClApi.Check(error, "clCreateContext");
-        var contextHandle = new ClContextHandle(context);
+        var contextHandle = ClHandle.Context(context);
         var source = Encoding.UTF8.GetBytes(KernelSource.OpenCl);
         nint program;
         fixed (byte* s = source)
@@ -233,7 +201,7 @@ internal sealed unsafe class OpenClProgram
             program = OpenClApi.clCreateProgramWithSource(context, 1, &strings, &length, &error);
         }
         OpenClApi.Check(error, "clCreateProgramWithSource");
-        var programHandle = new ClProgramHandle(program);
+        var programHandle = ClHandle.Program(program);
         int code;
         fixed (byte* options = "-cl-std=CL1.2\0"u8) code = OpenClApi.clBuildProgram(program, 1, &device, options, 0, 0);
         if (code != OpenClApi.Success)

@@ -4,28 +4,13 @@ using System.Text;
 namespace NativeCnn.Weights.Hdf5;
 
 /// <summary>A parsed attribute message (versions 1 to 3): name, type, shape and the raw value bytes.</summary>
-internal sealed class Hdf5Attribute
+/// <param name="Name">The attribute's name.</param>
+/// <param name="Type">The element type.</param>
+/// <param name="Space">The shape.</param>
+/// <param name="Data">Exactly <c>Space.ElementCount * Type.Size</c> bytes.</param>
+/// <param name="DataOffset">The file offset of <see cref="Data"/>, for error messages.</param>
+internal sealed record Hdf5Attribute(string Name, Hdf5Datatype Type, Hdf5Dataspace Space, ReadOnlyMemory<byte> Data, long DataOffset)
 {
-    private Hdf5Attribute(string name, Hdf5Datatype type, Hdf5Dataspace space, ReadOnlyMemory<byte> data, long dataOffset)
-    {
-        DataOffset = dataOffset;
-        Name = name;
-        Type = type;
-        Space = space;
-        Data = data;
-    }
-
-    public string Name { get; }
-
-    public Hdf5Datatype Type { get; }
-
-    public Hdf5Dataspace Space { get; }
-
-    /// <summary>Exactly <c>Space.ElementCount * Type.Size</c> bytes.</summary>
-    public ReadOnlyMemory<byte> Data { get; }
-
-    /// <summary>The file offset of <see cref="Data"/>, for error messages.</summary>
-    public long DataOffset { get; }
 
     /// <summary>Parses an attribute message of the object at <paramref name="objectPath"/>.</summary>
     public static Hdf5Attribute Parse(Hdf5Reader reader, HeaderMessage message, string objectPath)

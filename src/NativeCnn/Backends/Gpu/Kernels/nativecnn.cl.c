@@ -21,6 +21,21 @@ DEVICE_FN float activate(float v, int act, float cap)
     return v;
 }
 
+/* The NHWC coordinates of flat index i in a tensor of h x w pixels of the given channels. */
+typedef struct { int n, y, x, c; } Nhwc;
+
+DEVICE_FN Nhwc nhwc_coordinates(int i, int h, int w, int channels)
+{
+    Nhwc at;
+    at.c = i % channels;
+    int rest = i / channels;
+    at.x = rest % w;
+    rest /= w;
+    at.y = rest % h;
+    at.n = rest / h;
+    return at;
+}
+
 /*
  * Convolution as an implicit GEMM: rows are output pixels (n, oy, ox), columns are output channels, and the depth is
  * (ky, kx, ci), which is exactly the row-major HWIO kernel. A 16 x 16 work group computes a BLOCK x BLOCK tile of the
@@ -115,12 +130,8 @@ KERNEL void depthwise_conv2d(const GLOBAL float* input, const GLOBAL float* weig
     int i = GLOBAL_ID(0);
     int outC = inC * multiplier;
     if (i >= batch * outH * outW * outC) return;
-    int co = i % outC;
-    int rest = i / outC;
-    int ox = rest % outW;
-    rest /= outW;
-    int oy = rest % outH;
-    int n = rest / outH;
+    Nhwc at = nhwc_coordinates(i, outH, outW, outC);
+    int co = at.c, ox = at.x, oy = at.y, n = at.n;
     int ci = co / multiplier, q = co % multiplier;
     float acc = 0.0f;
     for (int ky = 0; ky < kH; ++ky)
@@ -198,12 +209,8 @@ KERNEL void zero_padding2d(const GLOBAL float* input, GLOBAL float* output,
 {
     int i = GLOBAL_ID(0);
     if (i >= batch * outH * outW * channels) return;
-    int c = i % channels;
-    int rest = i / channels;
-    int ox = rest % outW;
-    rest /= outW;
-    int oy = rest % outH;
-    int n = rest / outH;
+    Nhwc at = nhwc_coordinates(i, outH, outW, channels);
+    int c = at.c, ox = at.x, oy = at.y, n = at.n;
     int iy = oy - padTop, ix = ox - padLeft;
     output[i] = (iy >= 0 && iy < inH && ix >= 0 && ix < inW) ? input[((n * inH + iy) * inW + ix) * channels + c] : 0.0f;
 }
@@ -215,12 +222,8 @@ KERNEL void pooling2d(const GLOBAL float* input, GLOBAL float* output,
 {
     int i = GLOBAL_ID(0);
     if (i >= batch * outH * outW * channels) return;
-    int c = i % channels;
-    int rest = i / channels;
-    int ox = rest % outW;
-    rest /= outW;
-    int oy = rest % outH;
-    int n = rest / outH;
+    Nhwc at = nhwc_coordinates(i, outH, outW, channels);
+    int c = at.c, ox = at.x, oy = at.y, n = at.n;
     float acc = isMax ? -3.402823466e+38f : 0.0f;
     int cells = 0;
     for (int py = 0; py < poolH; ++py)
