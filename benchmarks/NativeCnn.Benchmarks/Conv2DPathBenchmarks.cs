@@ -8,15 +8,15 @@ namespace NativeCnn.Benchmarks;
 
 /// <summary>
 /// ResNet50's 3x3 convolutions (stride 1, 'same', bias, ReLU) on one thread, each prepared op forced onto one path: the
-/// direct kernel, every patch gathered first then the packed GEMM, the implicit GEMM (patches gathered a slot at a
-/// time), the packed GEMM on windows read in place and Winograd F(2x2, 3x3). The routing in <see cref="CpuConv2D.ChoosePath"/> follows these numbers.
+/// implicit GEMM (patches gathered a slot at a time), the packed GEMM on windows read in place and Winograd F(2x2, 3x3).
+/// The routing in <see cref="Conv2DPathSelector.Choose"/> follows these numbers.
 /// </summary>
 [MemoryDiagnoser]
 public class Conv2DPathBenchmarks
 {
     private WorkerPool? _pool;
     private Tensor[] _tensors = [];
-    private IPreparedOp? _direct, _patches, _implicit, _windows, _winograd;
+    private IPreparedOp? _implicit, _windows, _winograd;
 
     /// <summary>HxWxC-F of ResNet50's conv2..conv5 3x3s.</summary>
     [Params("56x56x64-64", "28x28x128-128", "14x14x256-256", "7x7x512-512")]
@@ -41,9 +41,7 @@ public class Conv2DPathBenchmarks
         _tensors = [input, kernel, bias, output];
         _pool = new WorkerPool(threadCount: 1);
         var op = new Conv2DOp(3, 3, 1, 1, 1, 1, new Padding2D(1, 1, 1, 1), filters, UseBias: true, ActivationFunction.Relu, AddsResidual: false);
-        CpuConv2D Prepare(Conv2DPath path) => new(op, new OpBinding(Shape, [new HostBuffer(input)], new HostBuffer(output), [kernel, bias]), _pool, path);
-        _direct = Prepare(Conv2DPath.Direct);
-        _patches = Prepare(Conv2DPath.Patches);
+        CpuConv2D Prepare(Conv2DPath path) => CpuConv2D.Create(op, new OpBinding(Shape, [new HostBuffer(input)], new HostBuffer(output), [kernel, bias]), _pool, path);
         _implicit = Prepare(Conv2DPath.ImplicitGemm);
         _windows = Prepare(Conv2DPath.Windows);
         _winograd = Prepare(Conv2DPath.Winograd);
@@ -53,8 +51,6 @@ public class Conv2DPathBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _direct?.Dispose();
-        _patches?.Dispose();
         _implicit?.Dispose();
         _windows?.Dispose();
         _winograd?.Dispose();
@@ -62,20 +58,12 @@ public class Conv2DPathBenchmarks
         _pool?.Dispose();
     }
 
-    /// <summary>The register-blocked direct convolution.</summary>
-    [Benchmark(Baseline = true)]
-    public void Direct() => _direct!.Run();
-
-    /// <summary>Every patch gathered into a whole-map buffer, then the packed GEMM.</summary>
-    [Benchmark]
-    public void Patches() => _patches!.Run();
-
     /// <summary>Patches gathered a slot at a time, each multiplied while in L2.</summary>
     [Benchmark]
     public void ImplicitGemm() => _implicit!.Run();
 
     /// <summary>The packed GEMM's micro-kernels on windows read from a padded copy of the input.</summary>
-    [Benchmark]
+    [Benchmark(Baseline = true)]
     public void Windows() => _windows!.Run();
 
     /// <summary>Winograd F(2x2, 3x3): input transform, 16 packed GEMMs, output transform.</summary>

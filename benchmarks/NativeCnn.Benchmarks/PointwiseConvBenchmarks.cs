@@ -10,8 +10,8 @@ using NativeCnn.Backends.Cpu.Kernels;
 namespace NativeCnn.Benchmarks;
 
 /// <summary>
-/// Single-threaded pointwise (1x1) convolutions of EfficientNet-B0, MobileNetV2 and ResNet50: the direct kernel
-/// (<see cref="Conv2DKernels"/>) against the packed GEMM (<see cref="PointwiseConvKernels"/>), both with bias and ReLU.
+/// Single-threaded pointwise (1x1) convolutions of EfficientNet-B0, MobileNetV2 and ResNet50 on the packed GEMM
+/// (<see cref="PointwiseConvKernels"/>), with bias and ReLU.
 /// The GFLOP/s column is <c>2 · pixels · inputChannels · outputChannels / mean time</c>.
 /// </summary>
 [MemoryDiagnoser]
@@ -22,7 +22,6 @@ public class PointwiseConvBenchmarks
     private float[] _kernel = [];
     private float[] _bias = [];
     private float[] _output = [];
-    private Conv2DParams _direct;
     private PointwiseConvParams _pointwise;
     private PackedPointwiseWeights? _packed;
 
@@ -46,7 +45,6 @@ public class PointwiseConvBenchmarks
         _kernel = Uniform(channels * filters);
         _bias = Uniform(filters);
         _output = new float[height * width * filters];
-        _direct = new Conv2DParams(1, height, width, channels, height, width, filters, 1, 1, 1, 1, 1, 1, 0, 0);
         _pointwise = new PointwiseConvParams(height * width, channels, filters);
         _packed = new PackedPointwiseWeights(_kernel, _bias, channels, filters);
     }
@@ -54,11 +52,6 @@ public class PointwiseConvBenchmarks
     /// <summary>Frees the packed kernel.</summary>
     [GlobalCleanup]
     public void Cleanup() => _packed?.Dispose();
-
-    /// <summary>The register-blocked direct convolution.</summary>
-    [Benchmark(Baseline = true)]
-    public void Direct()
-        => Conv2DKernels.Nhwc(_input, _kernel, _bias, _output, _direct, new ReluActivation(), RowRange.All(_direct.RowCount));
 
     /// <summary>The packed GEMM.</summary>
     [Benchmark]

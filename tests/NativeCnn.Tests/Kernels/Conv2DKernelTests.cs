@@ -1,20 +1,28 @@
+using NativeCnn.Backends;
 using NativeCnn.Backends.Cpu;
 using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Backends.Cpu.Ops;
+using NativeCnn.Tensors;
 using NativeCnn.Tests.Reference;
 
 namespace NativeCnn.Tests.Kernels;
 
+/// <summary>
+/// Convolution shapes (1x1 to 7x7, strides, dilations, 'same', 'valid' and explicit pads, H ≠ W, odd channels) on every
+/// path that takes them, against the float64 reference; and the implicit GEMM's patch gather.
+/// </summary>
 public class Conv2DKernelTests
 {
     /// <summary>Sentinel written before a partial run: rows outside the range must still hold it afterwards.</summary>
     private const float Untouched = 12345.5f;
 
+    /// <summary>The widths the depthwise kernel tests force (its per-width entries).</summary>
     public static readonly string[] Widths = SimdSupport.Names("Vector512", "Vector256", "Scalar", "Entry");
 
     // NxHxWxC input, filters, kernel, strides, dilations, padding ("valid", "same", or "top,bottom,left,right"), bias, activation
     public static TheoryData<string, int, string, string, string, string, bool, ReferenceActivation> Cases => new()
     {
-        // 1x1 stride 1 unpadded: the pointwise (GEMM) path, with 32-, 16-, 8-lane and scalar filter tails.
+        // 1x1 stride 1 unpadded: the pointwise (GEMM) path, with partial panels of every width.
         { "1x5x7x1", 1, "1x1", "1x1", "1x1", "valid", false, ReferenceActivation.Identity },
         { "2x6x5x3", 5, "1x1", "1x1", "1x1", "valid", true, ReferenceActivation.Relu },
         { "2x7x9x33", 40, "1x1", "1x1", "1x1", "valid", true, ReferenceActivation.Swish },
@@ -47,76 +55,60 @@ public class Conv2DKernelTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesReferenceOnEveryWidth(string shape, int filters, string kernelSize, string strides, string dilations,
-                                             string padding, bool hasBias, ReferenceActivation activation)
+    public void EveryPathThatTakesTheShapeMatchesTheReference(string shape, int filters, string kernelSize, string strides, string dilations,
+                                                              string padding, bool hasBias, ReferenceActivation activation)
     {
         var (batch, height, width, channels) = (Dims(shape)[0], Dims(shape)[1], Dims(shape)[2], Dims(shape)[3]);
         var (kh, kw, sh, sw, dh, dw) = (Dims(kernelSize)[0], Dims(kernelSize)[1], Dims(strides)[0], Dims(strides)[1],
                                         Dims(dilations)[0], Dims(dilations)[1]);
         var (outH, padTop) = Window(height, kh, sh, dh, padding, vertical: true);
         var (outW, padLeft) = Window(width, kw, sw, dw, padding, vertical: false);
-        var p = new Conv2DParams(batch, height, width, channels, outH, outW, filters, kh, kw, sh, sw, dh, dw, padTop, padLeft);
+        int padBottom = (outH - 1) * sh + (kh - 1) * dh + 1 - height - padTop, padRight = (outW - 1) * sw + (kw - 1) * dw + 1 - width - padLeft;
         int seed = ((((height * 31 + width) * 31 + channels) * 31 + filters) * 31 + kh * 7 + kw) * 31 + sh * 5 + dh + padding.Length;
         var input = TestData.Uniform(seed, batch * height * width * channels);
         var kernel = TestData.Uniform(seed + 1, kh * kw * channels * filters);
         float[]? bias = hasBias ? TestData.Uniform(seed + 2, filters) : null;
         var expected = ReferenceConvolution.Conv2D(input, kernel, bias, batch, height, width, channels, outH, outW, filters,
                                                    kh, kw, sh, sw, dh, dw, padTop, padLeft, activation);
-        double scale = Math.Sqrt(kh * kw * channels);
-        int rowLength = outW * filters;
-
-        foreach (var simd in Widths)
+        var op = new Conv2DOp(kh, kw, sh, sw, dh, dw, new Padding2D(padTop, Math.Max(0, padBottom), padLeft, Math.Max(0, padRight)), filters,
+                              UseBias: hasBias, activation switch
+                              {
+                                  ReferenceActivation.Relu => ActivationFunction.Relu,
+                                  ReferenceActivation.Relu6 => ActivationFunction.Relu6,
+                                  ReferenceActivation.Swish => ActivationFunction.Swish,
+                                  _ => ActivationFunction.Linear,
+                              });
+        using var x = Tensor.FromArray(input, TensorShape.Nhwc(batch, height, width, channels));
+        using var y = new Tensor(TensorShape.Nhwc(batch, outH, outW, filters));
+        using var w = Tensor.FromArray(kernel, new TensorShape(kh, kw, channels, filters));
+        using var b = bias is null ? null : Tensor.FromArray(bias, new TensorShape(filters));
+        using var pool = new WorkerPool(threadCount: 2);
+        var binding = new OpBinding("conv", [new HostBuffer(x)], new HostBuffer(y), b is null ? [w] : [w, b]);
+        foreach (var path in PathsFor(op))
         {
-            var output = new float[expected.Length];
-            Array.Fill(output, Untouched);
-            // A middle sub-range first: nothing outside it may change; then the rest, and the whole must match.
-            int a = p.RowCount / 3, b = Math.Max(a, 2 * p.RowCount / 3);
-            Run(simd, activation, input, kernel, bias, output, p, new RowRange(a, b));
-            for (int i = 0; i < output.Length; i++)
-            {
-                int row = i / rowLength;
-                if (row < a || row >= b) Assert.True(output[i] == Untouched, $"{simd}: element {i} in row {row} outside [{a}, {b}) was written");
-            }
-            Run(simd, activation, input, kernel, bias, output, p, new RowRange(0, a));
-            Run(simd, activation, input, kernel, bias, output, p, new RowRange(b, p.RowCount));
-            Precision.AssertClose(expected, output, scale: scale, what: simd);
+            y.Span.Fill(Untouched);
+            using var prepared = CpuConv2D.Create(op, binding, pool, path);
+            prepared.Run();
+            Precision.AssertClose(expected, y.Span, scale: Math.Sqrt(kh * kw * channels), what: path.ToString());
         }
     }
 
-    public static TheoryData<string> ForcedWidths() => [.. SimdSupport.Names("Vector512", "Vector256", "Scalar")];
-
-    [Theory]
-    [MemberData(nameof(ForcedWidths))]
-    public void SteadyStateCallAllocatesNothing(string simd)
+    /// <summary>The paths whose op accepts <paramref name="op"/>: the implicit GEMM takes every convolution.</summary>
+    internal static IEnumerable<Conv2DPath> PathsFor(Conv2DOp op)
     {
-        var p = new Conv2DParams(1, 9, 10, 17, 5, 5, 40, 3, 3, 2, 2, 1, 1, 1, 1);
-        var (input, kernel, bias, output) = (new float[9 * 10 * 17], new float[9 * 17 * 40], new float[40], new float[5 * 5 * 40]);
-        Run(simd, ReferenceActivation.Swish, input, kernel, bias, output, p, RowRange.All(p.RowCount));
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Run(simd, ReferenceActivation.Swish, input, kernel, bias, output, p, RowRange.All(p.RowCount));
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        if (op.IsPointwise) yield return Conv2DPath.Pointwise;
+        if (Conv2DPathSelector.IsWinogradShape(op)) yield return Conv2DPath.Winograd;
+        if (op.DilationWidth == 1) yield return Conv2DPath.Windows;
+        yield return Conv2DPath.ImplicitGemm;
     }
 
     [Fact]
-    public void EmptyRowRangeWritesNothing()
+    public void GatherPatchesRejectsTooShortSpans()
     {
         var p = new Conv2DParams(1, 3, 3, 2, 3, 3, 4, 3, 3, 1, 1, 1, 1, 1, 1);
-        var output = new float[36];
-        Array.Fill(output, Untouched);
-        Conv2DKernels.Nhwc(new float[18], new float[72], [], output, p, new IdentityActivation(), new RowRange(2, 2));
-        Assert.All(output, v => Assert.Equal(Untouched, v));
-    }
-
-    [Fact]
-    public void RejectsTooShortSpans()
-    {
-        var p = new Conv2DParams(1, 3, 3, 2, 3, 3, 4, 3, 3, 1, 1, 1, 1, 1, 1);
-        Assert.Throws<ArgumentException>(() =>
-            Conv2DKernels.Nhwc(new float[17], new float[72], [], new float[36], p, new IdentityActivation(), RowRange.All(3)));
-        Assert.Throws<ArgumentException>(() =>
-            Conv2DKernels.Nhwc(new float[18], new float[72], new float[3], new float[36], p, new IdentityActivation(), RowRange.All(3)));
-        Assert.Throws<ArgumentOutOfRangeException>(() =>
-            Conv2DKernels.Nhwc(new float[18], new float[72], [], new float[36], p, new IdentityActivation(), new RowRange(0, 4)));
+        Assert.Throws<ArgumentException>(() => Conv2DKernels.GatherPatches(new float[17], new float[9 * 18], p, RowRange.All(9)));
+        Assert.Throws<ArgumentException>(() => Conv2DKernels.GatherPatches(new float[18], new float[9 * 18 - 1], p, RowRange.All(9)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Conv2DKernels.GatherPatches(new float[18], new float[10 * 18], p, new RowRange(0, 10)));
     }
 
     internal static int[] Dims(string text) => text.Split('x').Select(int.Parse).ToArray();
@@ -133,33 +125,6 @@ public class Conv2DKernelTests
         var pads = padding.Split(',').Select(int.Parse).ToArray();
         int first = vertical ? pads[0] : pads[2], second = vertical ? pads[1] : pads[3];
         return (ReferenceConvolution.OutputSize(input, kernel, stride, dilation, first, second), first);
-    }
-
-    private static void Run(string simd, ReferenceActivation activation, float[] input, float[] kernel, float[]? bias, float[] output,
-                            in Conv2DParams p, RowRange rows)
-    {
-        switch (activation)
-        {
-            case ReferenceActivation.Identity: Run(simd, new IdentityActivation(), input, kernel, bias, output, p, rows); break;
-            case ReferenceActivation.Relu: Run(simd, new ReluActivation(), input, kernel, bias, output, p, rows); break;
-            case ReferenceActivation.Relu6: Run(simd, new BoundedReluActivation(6f), input, kernel, bias, output, p, rows); break;
-            case ReferenceActivation.Swish: Run(simd, new SwishActivation(), input, kernel, bias, output, p, rows); break;
-            default: throw new ArgumentOutOfRangeException(nameof(activation));
-        }
-    }
-
-    private static void Run<TActivation>(string simd, TActivation activation, float[] input, float[] kernel, float[]? bias, float[] output,
-                                         in Conv2DParams p, RowRange rows)
-        where TActivation : struct, IActivation
-    {
-        ReadOnlySpan<float> b = bias ?? [];
-        switch (simd)
-        {
-            case "Vector512": Conv2DKernels.NhwcVector512(input, kernel, b, output, p, activation, rows); break;
-            case "Vector256": Conv2DKernels.NhwcVector256(input, kernel, b, output, p, activation, rows); break;
-            case "Scalar": Conv2DKernels.NhwcScalar(input, kernel, b, output, p, activation, rows); break;
-            default: Conv2DKernels.Nhwc(input, kernel, b, output, p, activation, rows); break;
-        }
     }
 
     [Theory]

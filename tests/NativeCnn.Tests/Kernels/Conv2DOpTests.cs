@@ -7,7 +7,7 @@ using NativeCnn.Tests.Reference;
 namespace NativeCnn.Tests.Kernels;
 
 /// <summary>
-/// The CPU Conv2D op on each of its paths (direct kernel, packed GEMM, GEMM on gathered patches or on windows read in
+/// The CPU Conv2D op on each of its paths (packed GEMM, implicit GEMM on gathered patches, GEMM on windows read in
 /// place, Winograd) against the float64 reference: small maps, thin RGB stems, strided and dilated windows, asymmetric
 /// pads, fused residuals, two threads.
 /// </summary>
@@ -50,15 +50,12 @@ public sealed class Conv2DOpTests
     [InlineData("Windows", 1, 7, 7, 384, 72, 3, 1, 1, 1, 1, 1, 1, true)]           // K = 3456, 3 panels, 7 output rows: panel groups
     [InlineData("Windows", 2, 11, 9, 24, 40, 1, 2, 1, 0, 0, 0, 0, true)]           // strided 1x1, no padding copy
     [InlineData("Windows", 1, 6, 113, 8, 20, 3, 1, 1, 1, 1, 1, 1, false)]          // 113 wide: tiles of 11 and 12 pixels
-    [InlineData("Patches", 2, 14, 13, 17, 33, 3, 1, 1, 1, 1, 1, 1, true)]
     [InlineData("Winograd", 1, 28, 28, 32, 40, 3, 1, 1, 1, 1, 1, 1, true)]         // even map, residual
     [InlineData("Winograd", 3, 9, 11, 13, 35, 3, 1, 1, 1, 1, 1, 1, false)]         // odd H and W (half tiles), batch 3, odd channels
     [InlineData("Winograd", 2, 7, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, true)]           // ResNet conv5-like 7x7
     [InlineData("Winograd", 1, 10, 9, 8, 16, 3, 1, 1, 0, 0, 0, 0, false)]          // 'valid'
     [InlineData("Winograd", 1, 6, 8, 5, 7, 3, 1, 1, 0, 2, 2, 0, true)]             // asymmetric pads
     [InlineData("Winograd", 1, 2, 1, 9, 3, 3, 1, 1, 1, 1, 1, 1, false)]            // maps smaller than a tile
-    [InlineData("Direct", 1, 7, 7, 64, 48, 3, 1, 1, 1, 1, 1, 1, false)]
-    [InlineData("Direct", 2, 9, 11, 13, 35, 3, 2, 1, 0, 1, 0, 1, true)]
     [InlineData("Pointwise", 2, 7, 7, 3200, 40, 1, 1, 1, 0, 0, 0, 0, true)]        // K = 3200: one panel at a time
     [InlineData("Pointwise", 1, 12, 14, 1024, 256, 1, 1, 1, 0, 0, 0, 0, false)]    // 1 MB of weights: 156-pixel chunks, panel by panel
     public void MatchesTheReferenceOnAForcedPath(string path, int batch, int height, int width, int channels, int filters,
@@ -81,7 +78,7 @@ public sealed class Conv2DOpTests
     {
         var op = new Conv2DOp(kernelSize, kernelSize, stride, stride, 1, dilationWidth, kernelSize == 1 ? Padding2D.None : new Padding2D(1, 1, 1, 1),
                               Filters: 64, UseBias: true, ActivationFunction.Relu, AddsResidual: false);
-        Assert.Equal(Enum.Parse<Conv2DPath>(expected), CpuConv2D.ChoosePath(op, outputWidth));
+        Assert.Equal(Enum.Parse<Conv2DPath>(expected), Conv2DPathSelector.Choose(op, TensorShape.Nhwc(1, 9, outputWidth, 64)).Path);
     }
 
     [Theory]
@@ -92,9 +89,9 @@ public sealed class Conv2DOpTests
     [InlineData(12544, 27, 1, 32)]    // EfficientNet's RGB stem: slots of up to 64 KiB
     public void ChunksAreWholeBlocksOrTheWholeMap(int pixels, int depth, int panelsPerCall, int panelWidth)
     {
-        int chunk = CpuConv2D.ChunkPixels(pixels, depth, panelsPerCall, panelWidth);
+        int chunk = CpuPackedGemmConv2D.ChooseChunkPixels(pixels, depth, panelsPerCall, panelWidth);
         Assert.True(chunk == 0 || chunk == pixels || chunk % 12 == 0, $"chunk {chunk}"); // 0: weights fit in L2, the kernel blocks
-        int slot = CpuConv2D.SlotPixels(pixels, depth, chunk);
+        int slot = CpuImplicitGemmConv2D.SlotPixels(pixels, depth, chunk);
         Assert.True(slot % 12 == 0 && slot >= 12 && slot <= Math.Max(96, 16384 / depth), $"slot {slot}");
         int slots = (pixels + slot - 1) / slot;
         Assert.True(pixels - (slots - 1) * slot > slot - 12 - (slots - 1) * 12, $"slot {slot} leaves a short last slot for {pixels} pixels");
@@ -129,7 +126,7 @@ public sealed class Conv2DOpTests
         IDeviceBuffer[] inputs = r is null ? [new HostBuffer(x)] : [new HostBuffer(x), new HostBuffer(r)];
         using var pool = new WorkerPool(threadCount: 2);
         var binding = new OpBinding("conv", inputs, new HostBuffer(y), [w, b]);
-        using var prepared = path is null ? backend.Prepare(op, binding) : new CpuConv2D(op, binding, pool, path);
+        using var prepared = path is null ? backend.Prepare(op, binding) : CpuConv2D.Create(op, binding, pool, path);
         if (path is not null) Assert.Equal(path, ((CpuConv2D)prepared).Path);
         prepared.Run();
         Precision.AssertClose(expected, y.Span, scale: Math.Sqrt(kernelSize * kernelSize * channels));

@@ -1,17 +1,23 @@
 using NativeCnn.Backends;
 using NativeCnn.Backends.Cpu;
 using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Backends.Cpu.Simd;
 using NativeCnn.Tensors;
 using NativeCnn.Tests.Reference;
 
 namespace NativeCnn.Tests.Kernels;
 
+/// <summary>
+/// The packed GEMM at every SIMD width against the float64 reference: pixel and panel sub-ranges, partial panels and
+/// tiles, residuals, fused activations, input channel scales.
+/// </summary>
 public class PointwiseConvKernelTests
 {
     /// <summary>Sentinel written before a partial run: elements outside the range must still hold it afterwards.</summary>
     private const float Untouched = 12345.5f;
 
-    public static readonly string[] Widths = SimdSupport.Names("Vector512", "Vector256", "Scalar", "Entry");
+    /// <summary>Every width forced, and the default (<see cref="SimdWidth.Auto"/>) the ops use.</summary>
+    private static readonly SimdWidth[] Widths = [SimdWidth.Auto, SimdWidth.Scalar, SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512];
 
     // NxHxW, input channels, output channels, bias, residual, activation
     public static TheoryData<string, int, int, bool, bool, ReferenceActivation> Cases => new()
@@ -71,7 +77,7 @@ public class PointwiseConvKernelTests
             Run(simd, activation, input, packed, residual, output, p, new RowRange(a, b), new RowRange(endPanel, packed.PanelCount));
             Run(simd, activation, input, packed, residual, output, p, new RowRange(0, a), RowRange.All(packed.PanelCount));
             Run(simd, activation, input, packed, residual, output, p, new RowRange(b, pixels), RowRange.All(packed.PanelCount));
-            Precision.AssertClose(expected, output, scale: scale, what: simd);
+            Precision.AssertClose(expected, output, scale: scale, what: simd.ToString());
         }
     }
 
@@ -103,7 +109,7 @@ public class PointwiseConvKernelTests
             int a = pixels / 3, b = Math.Max(a, 2 * pixels / 3);
             foreach (var range in new[] { new RowRange(a, b), new RowRange(0, a), new RowRange(b, pixels) })
                 Run(simd, ReferenceActivation.Swish, input, packed, residual, output, p, range, RowRange.All(packed.PanelCount), scales, pixelsPerImage);
-            Precision.AssertClose(expected, output, scale: Math.Sqrt(inputChannels), what: simd);
+            Precision.AssertClose(expected, output, scale: Math.Sqrt(inputChannels), what: simd.ToString());
         }
     }
 
@@ -148,11 +154,9 @@ public class PointwiseConvKernelTests
         Precision.AssertClose(expected, y.Span, scale: Math.Sqrt(inputChannels));
     }
 
-    public static TheoryData<string> ForcedWidths() => [.. SimdSupport.Names("Vector512", "Vector256", "Scalar")];
-
     [Theory]
-    [MemberData(nameof(ForcedWidths))]
-    public void SteadyStateCallAllocatesNothing(string simd)
+    [MemberData(nameof(SimdSupport.AllWidths), MemberType = typeof(SimdSupport))]
+    public void SteadyStateCallAllocatesNothing(SimdWidth simd)
     {
         var p = new PointwiseConvParams(49, 17, 40);
         using var packed = Pack(simd, new float[17 * 40], new float[40], 17, 40);
@@ -186,8 +190,9 @@ public class PointwiseConvKernelTests
         Assert.Throws<ArgumentException>(() => PointwiseConvKernels.Nhwc(new float[18], packed, [], new float[36], p with { OutputChannels = 5 }, identity, RowRange.All(9), RowRange.All(1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => PointwiseConvKernels.Nhwc(new float[18], packed, [], new float[36], p, identity, new RowRange(0, 10), RowRange.All(1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => PointwiseConvKernels.Nhwc(new float[18], packed, [], new float[36], p, identity, RowRange.All(9), RowRange.All(2)));
-        using var narrow = new PackedPointwiseWeights(new float[8], [], 2, 4, panelWidth: 16);
-        Assert.Throws<ArgumentException>(() => PointwiseConvKernels.NhwcVector512(new float[18], narrow, [], new float[36], p, identity, RowRange.All(9), RowRange.All(1)));
+        using var narrow = new PackedPointwiseWeights(new float[8], [], 2, 4, SimdWidth.Vector256);
+        Assert.Throws<ArgumentException>(() => PointwiseConvKernels.Nhwc(new float[18], narrow, [], new float[36], p, identity, RowRange.All(9), RowRange.All(1),
+                                                                         width: SimdWidth.Vector512));
         Assert.Throws<ArgumentException>(() => new PackedPointwiseWeights(new float[7], [], 2, 4));
     }
 
@@ -195,11 +200,11 @@ public class PointwiseConvKernelTests
     public void PacksPanelsZeroPadded()
     {
         // 2 × 3 kernel in 16-wide panels: row c of panel 0 holds kernel[c, 0..3) then zeros.
-        using var packed = new PackedPointwiseWeights([1, 2, 3, 4, 5, 6], [7, 8, 9], 2, 3, panelWidth: 16);
-        Assert.Equal(1, packed.PanelCount);
+        using var packed = new PackedPointwiseWeights([1, 2, 3, 4, 5, 6], [7, 8, 9], 2, 3, SimdWidth.Vector256);
+        Assert.Equal((1, 16), (packed.PanelCount, packed.PanelWidth));
         var p = new PointwiseConvParams(1, 2, 3);
         var output = new float[3];
-        PointwiseConvKernels.NhwcScalar([1f, 10f], packed, [], output, p, new IdentityActivation(), RowRange.All(1), RowRange.All(1));
+        PointwiseConvKernels.Nhwc([1f, 10f], packed, [], output, p, new IdentityActivation(), RowRange.All(1), RowRange.All(1), width: SimdWidth.Vector256);
         Assert.Equal([7f + 1 + 40, 8f + 2 + 50, 9f + 3 + 60], output);
     }
 
@@ -213,15 +218,10 @@ public class PointwiseConvKernelTests
         return sums;
     }
 
-    private static PackedPointwiseWeights Pack(string simd, float[] kernel, float[]? bias, int inputChannels, int outputChannels)
-        => simd switch
-        {
-            "Vector512" => new PackedPointwiseWeights(kernel, bias ?? [], inputChannels, outputChannels, panelWidth: 32),
-            "Entry" => new PackedPointwiseWeights(kernel, bias ?? [], inputChannels, outputChannels),
-            _ => new PackedPointwiseWeights(kernel, bias ?? [], inputChannels, outputChannels, panelWidth: 16),
-        };
+    private static PackedPointwiseWeights Pack(SimdWidth simd, float[] kernel, float[]? bias, int inputChannels, int outputChannels)
+        => new(kernel, bias ?? [], inputChannels, outputChannels, simd);
 
-    private static void Run(string simd, ReferenceActivation activation, float[] input, PackedPointwiseWeights packed, float[]? residual,
+    private static void Run(SimdWidth simd, ReferenceActivation activation, float[] input, PackedPointwiseWeights packed, float[]? residual,
                             float[] output, in PointwiseConvParams p, RowRange pixels, RowRange panels, float[]? scales = null, int pixelsPerImage = 0)
     {
         switch (activation)
@@ -234,18 +234,12 @@ public class PointwiseConvKernelTests
         }
     }
 
-    private static void Run<TActivation>(string simd, TActivation activation, float[] input, PackedPointwiseWeights packed, float[]? residual,
+    private static void Run<TActivation>(SimdWidth simd, TActivation activation, float[] input, PackedPointwiseWeights packed, float[]? residual,
                                          float[] output, in PointwiseConvParams p, RowRange pixels, RowRange panels, float[]? scales, int pixelsPerImage)
         where TActivation : struct, IActivation
     {
         ReadOnlySpan<float> r = residual ?? [];
         ReadOnlySpan<float> s = scales ?? [];
-        switch (simd)
-        {
-            case "Vector512": PointwiseConvKernels.NhwcVector512(input, packed, r, output, p, activation, pixels, panels, s, pixelsPerImage); break;
-            case "Vector256": PointwiseConvKernels.NhwcVector256(input, packed, r, output, p, activation, pixels, panels, s, pixelsPerImage); break;
-            case "Scalar": PointwiseConvKernels.NhwcScalar(input, packed, r, output, p, activation, pixels, panels, s, pixelsPerImage); break;
-            default: PointwiseConvKernels.Nhwc(input, packed, r, output, p, activation, pixels, panels, s, pixelsPerImage); break;
-        }
+        PointwiseConvKernels.Nhwc(input, packed, r, output, p, activation, pixels, panels, s, pixelsPerImage, simd);
     }
 }

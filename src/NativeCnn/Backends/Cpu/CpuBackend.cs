@@ -61,7 +61,7 @@ public sealed class CpuBackend : IBackend
         ArgumentNullException.ThrowIfNull(binding);
         return op switch
         {
-            Conv2DOp conv => new CpuConv2D(conv, binding, _pool),
+            Conv2DOp conv => CpuConv2D.Create(conv, binding, _pool),
             DepthwiseConv2DOp depthwise => new CpuDepthwiseConv2D(depthwise, binding, _pool),
             ChannelAffineOp affine => new CpuChannelAffine(affine, binding, _pool),
             ActivationOp activation => new CpuActivation(activation, binding, _pool),

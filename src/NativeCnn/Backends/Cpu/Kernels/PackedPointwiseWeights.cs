@@ -1,4 +1,4 @@
-using System.Runtime.Intrinsics;
+using NativeCnn.Backends.Cpu.Simd;
 using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
@@ -14,21 +14,17 @@ public sealed unsafe class PackedPointwiseWeights : IDisposable
     private readonly AlignedBuffer _panels;
     private readonly AlignedBuffer _bias;
 
-    /// <summary>Packs <paramref name="kernel"/> for the widest vectors of this machine.</summary>
+    /// <summary>Packs <paramref name="kernel"/> for the kernels running at <paramref name="width"/>.</summary>
     /// <param name="kernel">The kernel, <c>(inputChannels, outputChannels)</c> row-major (HWIO with a 1x1 window).</param>
     /// <param name="bias">One value per output channel, or empty for none.</param>
     /// <param name="inputChannels">Input channels, at least 1.</param>
     /// <param name="outputChannels">Output channels, at least 1.</param>
+    /// <param name="width">The SIMD width the kernels will run at (<see cref="SimdWidth.Auto"/>: this machine's widest).</param>
     /// <exception cref="ArgumentException">A span is too short or a channel count is not positive.</exception>
-    public PackedPointwiseWeights(ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, int inputChannels, int outputChannels)
-        : this(kernel, bias, inputChannels, outputChannels, PreferredPanelWidth)
+    public PackedPointwiseWeights(ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, int inputChannels, int outputChannels,
+                                  SimdWidth width = SimdWidth.Auto)
     {
-    }
-
-    /// <summary>Packs into panels of <paramref name="panelWidth"/> channels (32 for the 16-lane kernels, 16 otherwise).</summary>
-    internal PackedPointwiseWeights(ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, int inputChannels, int outputChannels,
-                                    int panelWidth)
-    {
+        int panelWidth = PanelWidthFor(width);
         if (inputChannels < 1 || outputChannels < 1)
             throw new ArgumentException($"Channel counts must be positive, got {inputChannels} → {outputChannels}.");
         if (kernel.Length < (long)inputChannels * outputChannels)
@@ -46,15 +42,15 @@ public sealed unsafe class PackedPointwiseWeights : IDisposable
         var panels = _panels.AsSpan();
         for (int panel = 0; panel < PanelCount; panel++)
         {
-            int first = panel * panelWidth, width = Math.Min(panelWidth, outputChannels - first);
+            int first = panel * panelWidth, columns = Math.Min(panelWidth, outputChannels - first);
             for (int c = 0; c < inputChannels; c++)
-                kernel.Slice(c * outputChannels + first, width).CopyTo(panels.Slice((panel * inputChannels + c) * panelWidth));
+                kernel.Slice(c * outputChannels + first, columns).CopyTo(panels.Slice((panel * inputChannels + c) * panelWidth));
         }
         if (!bias.IsEmpty) bias[..outputChannels].CopyTo(_bias.AsSpan());
     }
 
-    /// <summary>The panel width the public constructor picks on this machine.</summary>
-    public static int PreferredPanelWidth => Vector512.IsHardwareAccelerated ? 32 : 16;
+    /// <summary>The panel width the kernels read at <paramref name="width"/>: two vectors (32 channels at 16 lanes, 2 in scalar code).</summary>
+    public static int PanelWidthFor(SimdWidth width) => 2 * (int)Simd.Simd.Resolve(width);
 
     /// <summary>Input channels (the GEMM's K).</summary>
     public int InputChannels { get; }

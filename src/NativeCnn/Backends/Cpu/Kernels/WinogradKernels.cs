@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
+using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
@@ -68,63 +68,25 @@ public static class WinogradKernels
     /// <c>Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]</c>, where <c>d</c> is the 4x4 window whose
     /// top-left input pixel is <c>(2·ty − padTop, 2·tx − padLeft)</c>, zero outside the input.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void TransformInput(ReadOnlySpan<float> input, Span<float> transformed, in Conv2DParams p, RowRange tileRows)
+    /// <param name="input">NHWC input.</param>
+    /// <param name="transformed">The 16 transformed positions, position-major, <c>tiles × inChannels</c> each.</param>
+    /// <param name="p">Shapes; a 3x3 stride-1 undilated kernel.</param>
+    /// <param name="tileRows">The tile rows to transform.</param>
+    /// <param name="width">The SIMD width to run at.</param>
+    /// <exception cref="ArgumentException">The kernel is not 3x3 stride 1, or a span is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The tile rows lie outside the map.</exception>
+    public static void TransformInput(ReadOnlySpan<float> input, Span<float> transformed, in Conv2DParams p, RowRange tileRows,
+                                      SimdWidth width = SimdWidth.Auto)
     {
         Check(p);
-        int channels = p.InputChannels, tileRowsPerImage = TileRows(p), tileColumns = TileColumns(p), tiles = TileCount(p);
-        if (input.Length < (long)p.Batch * p.InputHeight * p.InputWidth * channels)
+        long tiles = TileCount(p);
+        if (input.Length < WindowChecks.Count(p.Batch, p.InputHeight, p.InputWidth, p.InputChannels))
             throw new ArgumentException($"Input has {input.Length} values, fewer than {p}.", nameof(input));
-        if (transformed.Length < (long)Positions * tiles * channels)
-            throw new ArgumentException($"Output has {transformed.Length} values, fewer than 16 × {tiles} × {channels}.", nameof(transformed));
+        if (transformed.Length < Positions * tiles * p.InputChannels)
+            throw new ArgumentException($"Output has {transformed.Length} values, fewer than 16 × {tiles} × {p.InputChannels}.", nameof(transformed));
         if (tileRows.Start < 0 || tileRows.End > TileRowCount(p)) throw new ArgumentOutOfRangeException(nameof(tileRows));
-        nint positionStride = (nint)tiles * channels;
-        var d = stackalloc Vector256<float>[16];
-        float* lanes = stackalloc float[8];
-        fixed (float* inputPtr = input, outputPtr = transformed)
-        {
-            for (int row = tileRows.Start; row < tileRows.End; row++)
-            {
-                int n = row / tileRowsPerImage, ty = row - n * tileRowsPerImage;
-                for (int tx = 0; tx < tileColumns; tx++)
-                {
-                    int t = row * tileColumns + tx, iy0 = 2 * ty - p.PadTop, ix0 = 2 * tx - p.PadLeft;
-                    for (int c = 0; c < channels; c += 8)
-                    {
-                        int count = Math.Min(8, channels - c);
-                        for (int y = 0; y < 4; y++)
-                        {
-                            int iy = iy0 + y;
-                            for (int x = 0; x < 4; x++)
-                            {
-                                int ix = ix0 + x;
-                                d[4 * y + x] = (uint)iy < (uint)p.InputHeight && (uint)ix < (uint)p.InputWidth
-                                    ? Load(inputPtr + (((nint)n * p.InputHeight + iy) * p.InputWidth + ix) * channels + c, count, lanes)
-                                    : Vector256<float>.Zero;
-                            }
-                        }
-                        // Bᵀ d: rows combine, then (Bᵀ d) B: columns combine.
-                        for (int x = 0; x < 4; x++)
-                        {
-                            Vector256<float> d0 = d[x], d1 = d[4 + x], d2 = d[8 + x], d3 = d[12 + x];
-                            d[x] = d0 - d2;
-                            d[4 + x] = d1 + d2;
-                            d[8 + x] = d2 - d1;
-                            d[12 + x] = d1 - d3;
-                        }
-                        float* o = outputPtr + (nint)t * channels + c;
-                        for (int y = 0; y < 4; y++)
-                        {
-                            Vector256<float> r0 = d[4 * y], r1 = d[4 * y + 1], r2 = d[4 * y + 2], r3 = d[4 * y + 3];
-                            Store(r0 - r2, o + (4 * y + 0) * positionStride, count);
-                            Store(r1 + r2, o + (4 * y + 1) * positionStride, count);
-                            Store(r2 - r1, o + (4 * y + 2) * positionStride, count);
-                            Store(r1 - r3, o + (4 * y + 3) * positionStride, count);
-                        }
-                    }
-                }
-            }
-        }
+        var call = new InputCall { Input = input, Transformed = transformed, Shape = p, TileRows = tileRows };
+        Simd.Simd.Run(width, ref call);
     }
 
     /// <summary>
@@ -139,24 +101,116 @@ public static class WinogradKernels
     /// <param name="p">Shapes.</param>
     /// <param name="activation">Fused epilogue.</param>
     /// <param name="tileRows">The tile rows to write.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void TransformOutput<TActivation>(ReadOnlySpan<float> products, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual,
-                                                           Span<float> output, in Conv2DParams p, TActivation activation, RowRange tileRows)
+    /// <param name="width">The SIMD width to run at.</param>
+    /// <exception cref="ArgumentException">The kernel is not 3x3 stride 1, or a span is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The tile rows lie outside the map.</exception>
+    public static void TransformOutput<TActivation>(ReadOnlySpan<float> products, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual,
+                                                    Span<float> output, in Conv2DParams p, TActivation activation, RowRange tileRows,
+                                                    SimdWidth width = SimdWidth.Auto)
         where TActivation : struct, IActivation
     {
         Check(p);
-        int filters = p.OutputChannels, tileRowsPerImage = TileRows(p), tileColumns = TileColumns(p), tiles = TileCount(p);
-        long outputLength = (long)p.Batch * p.OutputHeight * p.OutputWidth * filters;
-        if (products.Length < (long)Positions * tiles * filters)
+        int filters = p.OutputChannels;
+        long tiles = TileCount(p), outputLength = WindowChecks.Count(p.Batch, p.OutputHeight, p.OutputWidth, filters);
+        if (products.Length < Positions * tiles * filters)
             throw new ArgumentException($"Products hold {products.Length} values, fewer than 16 × {tiles} × {filters}.", nameof(products));
         if (output.Length < outputLength) throw new ArgumentException($"Output has {output.Length} values, fewer than {p}.", nameof(output));
         if (!residual.IsEmpty && residual.Length < outputLength)
             throw new ArgumentException($"Residual has {residual.Length} values, fewer than {p}.", nameof(residual));
         if (!bias.IsEmpty && bias.Length < filters) throw new ArgumentException($"Bias has {bias.Length} values for {filters} channels.", nameof(bias));
         if (tileRows.Start < 0 || tileRows.End > TileRowCount(p)) throw new ArgumentOutOfRangeException(nameof(tileRows));
+        var call = new OutputCall<TActivation>
+        {
+            Products = products, Bias = bias, Residual = residual, Output = output, Shape = p, Activation = activation, TileRows = tileRows,
+        };
+        Simd.Simd.Run(width, ref call);
+    }
+
+    private ref struct InputCall : ISimdKernel
+    {
+        public ReadOnlySpan<float> Input;
+        public Span<float> Transformed;
+        public Conv2DParams Shape;
+        public RowRange TileRows;
+
+        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TransformInput<TLanes, TVector>(Input, Transformed, Shape, TileRows);
+    }
+
+    private ref struct OutputCall<TActivation> : ISimdKernel where TActivation : struct, IActivation
+    {
+        public ReadOnlySpan<float> Products, Bias, Residual;
+        public Span<float> Output;
+        public Conv2DParams Shape;
+        public TActivation Activation;
+        public RowRange TileRows;
+
+        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TransformOutput<TLanes, TVector, TActivation>(Products, Bias, Residual, Output, Shape, Activation, TileRows);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void TransformInput<TLanes, TVector>(ReadOnlySpan<float> input, Span<float> transformed, in Conv2DParams p, RowRange tileRows)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        int channels = p.InputChannels, tileRowsPerImage = TileRows(p), tileColumns = TileColumns(p), tiles = TileCount(p), lanes = TLanes.Count;
+        nint positionStride = (nint)tiles * channels;
+        var d = stackalloc TVector[16];
+        fixed (float* inputPtr = input, outputPtr = transformed)
+        {
+            for (int row = tileRows.Start; row < tileRows.End; row++)
+            {
+                int n = row / tileRowsPerImage, ty = row - n * tileRowsPerImage;
+                for (int tx = 0; tx < tileColumns; tx++)
+                {
+                    int t = row * tileColumns + tx, iy0 = 2 * ty - p.PadTop, ix0 = 2 * tx - p.PadLeft;
+                    for (int c = 0; c < channels; c += lanes)
+                    {
+                        int count = Math.Min(lanes, channels - c);
+                        for (int y = 0; y < 4; y++)
+                        {
+                            int iy = iy0 + y;
+                            for (int x = 0; x < 4; x++)
+                            {
+                                int ix = ix0 + x;
+                                d[4 * y + x] = (uint)iy < (uint)p.InputHeight && (uint)ix < (uint)p.InputWidth
+                                    ? Load<TLanes, TVector>(inputPtr + (((nint)n * p.InputHeight + iy) * p.InputWidth + ix) * channels + c, count)
+                                    : TLanes.Zero;
+                            }
+                        }
+                        // Bᵀ d: rows combine, then (Bᵀ d) B: columns combine.
+                        for (int x = 0; x < 4; x++)
+                        {
+                            TVector d0 = d[x], d1 = d[4 + x], d2 = d[8 + x], d3 = d[12 + x];
+                            d[x] = TLanes.Subtract(d0, d2);
+                            d[4 + x] = TLanes.Add(d1, d2);
+                            d[8 + x] = TLanes.Subtract(d2, d1);
+                            d[12 + x] = TLanes.Subtract(d1, d3);
+                        }
+                        float* o = outputPtr + (nint)t * channels + c;
+                        for (int y = 0; y < 4; y++)
+                        {
+                            TVector r0 = d[4 * y], r1 = d[4 * y + 1], r2 = d[4 * y + 2], r3 = d[4 * y + 3];
+                            Store<TLanes, TVector>(TLanes.Subtract(r0, r2), o + (4 * y + 0) * positionStride, count);
+                            Store<TLanes, TVector>(TLanes.Add(r1, r2), o + (4 * y + 1) * positionStride, count);
+                            Store<TLanes, TVector>(TLanes.Subtract(r2, r1), o + (4 * y + 2) * positionStride, count);
+                            Store<TLanes, TVector>(TLanes.Subtract(r1, r3), o + (4 * y + 3) * positionStride, count);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void TransformOutput<TLanes, TVector, TActivation>(ReadOnlySpan<float> products, ReadOnlySpan<float> bias,
+                                                                            ReadOnlySpan<float> residual, Span<float> output, in Conv2DParams p,
+                                                                            TActivation activation, RowRange tileRows)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TActivation : struct, IActivation
+    {
+        int filters = p.OutputChannels, tileRowsPerImage = TileRows(p), tileColumns = TileColumns(p), tiles = TileCount(p), lanes = TLanes.Count;
         nint positionStride = (nint)tiles * filters;
-        var m = stackalloc Vector256<float>[8];
-        float* lanes = stackalloc float[8];
+        var m = stackalloc TVector[8];
         fixed (float* productsPtr = products, biasPtr = bias, residualPtr = residual, outputPtr = output)
         {
             for (int row = tileRows.Start; row < tileRows.End; row++)
@@ -166,31 +220,31 @@ public static class WinogradKernels
                 for (int tx = 0; tx < tileColumns; tx++)
                 {
                     int t = row * tileColumns + tx, columns = Math.Min(2, p.OutputWidth - 2 * tx);
-                    for (int f = 0; f < filters; f += 8)
+                    for (int f = 0; f < filters; f += lanes)
                     {
-                        int count = Math.Min(8, filters - f);
+                        int count = Math.Min(lanes, filters - f);
                         float* s = productsPtr + (nint)t * filters + f;
                         // Aᵀ m: two rows of four, each a sum over the 4x4 products' rows.
                         for (int x = 0; x < 4; x++)
                         {
-                            var m0 = Load(s + (0 + x) * positionStride, count, lanes);
-                            var m1 = Load(s + (4 + x) * positionStride, count, lanes);
-                            var m2 = Load(s + (8 + x) * positionStride, count, lanes);
-                            var m3 = Load(s + (12 + x) * positionStride, count, lanes);
-                            m[x] = m0 + m1 + m2;
-                            m[4 + x] = m1 - m2 - m3;
+                            var m0 = Load<TLanes, TVector>(s + (0 + x) * positionStride, count);
+                            var m1 = Load<TLanes, TVector>(s + (4 + x) * positionStride, count);
+                            var m2 = Load<TLanes, TVector>(s + (8 + x) * positionStride, count);
+                            var m3 = Load<TLanes, TVector>(s + (12 + x) * positionStride, count);
+                            m[x] = TLanes.Add(TLanes.Add(m0, m1), m2);
+                            m[4 + x] = TLanes.Subtract(TLanes.Subtract(m1, m2), m3);
                         }
-                        var b = biasPtr == null ? Vector256<float>.Zero : Load(biasPtr + f, count, lanes);
+                        var b = biasPtr == null ? TLanes.Zero : Load<TLanes, TVector>(biasPtr + f, count);
                         for (int y = 0; y < rows; y++)
                         {
-                            Vector256<float> r0 = m[4 * y], r1 = m[4 * y + 1], r2 = m[4 * y + 2], r3 = m[4 * y + 3];
+                            TVector r0 = m[4 * y], r1 = m[4 * y + 1], r2 = m[4 * y + 2], r3 = m[4 * y + 3];
                             nint pixel = ((nint)n * p.OutputHeight + 2 * ty + y) * p.OutputWidth + 2 * tx;
                             for (int x = 0; x < columns; x++)
                             {
-                                var v = (x == 0 ? r0 + r1 + r2 : r1 - r2 - r3) + b;
+                                var v = TLanes.Add(x == 0 ? TLanes.Add(TLanes.Add(r0, r1), r2) : TLanes.Subtract(TLanes.Subtract(r1, r2), r3), b);
                                 nint at = (pixel + x) * filters + f;
-                                if (residualPtr != null) v += Load(residualPtr + at, count, lanes);
-                                Store(activation.Invoke(v), outputPtr + at, count);
+                                if (residualPtr != null) v = TLanes.Add(v, Load<TLanes, TVector>(residualPtr + at, count));
+                                Store<TLanes, TVector>(activation.Invoke<TLanes, TVector>(v), outputPtr + at, count);
                             }
                         }
                     }
@@ -208,23 +262,16 @@ public static class WinogradKernels
             throw new ArgumentException($"The tiles of {p} do not fit 32-bit counts.", nameof(p));
     }
 
-    /// <summary>Loads <paramref name="count"/> (1..8) lanes, the rest zero; a short load goes through <paramref name="lanes"/>.</summary>
+    /// <summary><paramref name="count"/> lanes (1..Count), the rest zero, reading nothing past them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector256<float> Load(float* source, int count, float* lanes)
-    {
-        if (count == 8) return Vector256.Load(source);
-        for (int i = 0; i < 8; i++) lanes[i] = i < count ? source[i] : 0f;
-        return Vector256.Load(lanes);
-    }
+    private static unsafe TVector Load<TLanes, TVector>(float* source, int count) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        => count == TLanes.Count ? TLanes.Load(source) : TLanes.LoadFirst(source, count);
 
+    /// <summary>Stores the first <paramref name="count"/> lanes (1..Count), writing nothing past them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store(Vector256<float> value, float* target, int count)
+    private static unsafe void Store<TLanes, TVector>(TVector value, float* target, int count) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
     {
-        if (count == 8)
-        {
-            Vector256.Store(value, target);
-            return;
-        }
-        for (int i = 0; i < count; i++) target[i] = value.GetElement(i);
+        if (count == TLanes.Count) TLanes.Store(target, value);
+        else TLanes.StoreFirst(target, value, count);
     }
 }
