@@ -1,7 +1,7 @@
 namespace NativeCnn.Imaging;
 
 /// <summary>
-/// Decodes PNG, baseline JPEG and binary or ASCII PPM/PGM files into an <see cref="RgbImage"/>, with no
+/// Decodes PNG, baseline and progressive JPEG and binary or ASCII PPM/PGM files into an <see cref="RgbImage"/>, with no
 /// dependency beyond the base library (PNG inflates with <see cref="System.IO.Compression.ZLibStream"/>).
 /// The format is sniffed from the file's signature, never from its extension.
 /// </summary>
@@ -13,7 +13,8 @@ namespace NativeCnn.Imaging;
 /// EXIF orientation is not applied. Malformed data throws <see cref="InvalidDataException"/>
 /// naming the byte offset; valid files using features outside this subset throw <see cref="NotSupportedException"/>
 /// naming the feature. Header sizes are checked against <see cref="RgbImage.MaxSide"/> and <see cref="RgbImage.MaxPixels"/>
-/// before any pixel memory is allocated, and every loop is bounded by the input length or the image size.
+/// before any pixel memory is allocated, and every loop is bounded by the input length or the image size; a progressive
+/// JPEG's coefficient buffer is bounded by <see cref="MaxJpegCoefficientBytes"/> and its scans by 256.
 /// </remarks>
 public static class ImageDecoder
 {
@@ -25,6 +26,14 @@ public static class ImageDecoder
     /// named as an image from being read whole.
     /// </summary>
     public const long MaxFileBytes = 256L << 20;
+
+    /// <summary>
+    /// The largest coefficient buffer a progressive JPEG may need (1 GiB, 2 bytes per coefficient, 64 per 8×8 block):
+    /// a progressive file is decoded scan by scan into coefficients for the whole image, 6 bytes per pixel at 4:4:4 and
+    /// 3 at 4:2:0, so this admits 4:2:0 images of <see cref="RgbImage.MaxPixels"/> and 4:4:4 ones of about 178 megapixels.
+    /// Larger ones are refused from the frame header, before anything is allocated for them.
+    /// </summary>
+    public const long MaxJpegCoefficientBytes = 1L << 30;
 
     /// <summary>Reads and decodes an image file.</summary>
     /// <remarks>
