@@ -82,7 +82,7 @@ public sealed class ImageDecoderFuzzTests(ImagingCorpus corpus)
         png[40] ^= 0x55;
         var e = Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(png));
         Assert.Matches(@"at byte offset \d+", e.Message);
-        Assert.Contains("at byte offset 0", Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode("GIF89a"u8)).Message);
+        Assert.Contains("at byte offset 0", Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode("XCF v001"u8)).Message);
     }
 
     [ReferenceFact(ExternalReference.Pil)]

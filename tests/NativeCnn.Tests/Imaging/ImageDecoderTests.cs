@@ -45,6 +45,20 @@ public sealed class ImageDecoderTests(ImagingCorpus corpus, ITestOutputHelper ou
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    [Theory]
+    [InlineData("GIF", new byte[] { (byte)'G', (byte)'I', (byte)'F', (byte)'8', (byte)'9', (byte)'a', 1, 0, 1, 0 })]
+    [InlineData("WebP", new byte[] { (byte)'R', (byte)'I', (byte)'F', (byte)'F', 30, 0, 0, 0, (byte)'W', (byte)'E', (byte)'B', (byte)'P', (byte)'V', (byte)'P', (byte)'8', (byte)' ' })]
+    [InlineData("BMP", new byte[] { (byte)'B', (byte)'M', 70, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0 })]
+    [InlineData("TIFF", new byte[] { (byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0 })]
+    [InlineData("TIFF", new byte[] { (byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8 })]
+    [InlineData("AVIF", new byte[] { 0, 0, 0, 28, (byte)'f', (byte)'t', (byte)'y', (byte)'p', (byte)'a', (byte)'v', (byte)'i', (byte)'f', 0, 0, 0, 0 })]
+    [InlineData("HEIC", new byte[] { 0, 0, 0, 24, (byte)'f', (byte)'t', (byte)'y', (byte)'p', (byte)'h', (byte)'e', (byte)'i', (byte)'c', 0, 0, 0, 0 })]
+    public void RefusesOtherFormatsByName(string format, byte[] start)
+    {
+        var e = Assert.Throws<NotSupportedException>(() => ImageDecoder.Decode(start));
+        Assert.StartsWith($"{format} images are not supported", e.Message);
+    }
+
     [ReferenceFact(ExternalReference.Pil)]
     public void RefusesProgressiveCoefficientsAboveTheLimitBeforeAllocating()
     {
