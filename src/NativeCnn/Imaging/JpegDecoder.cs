@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 
 namespace NativeCnn.Imaging;
 
@@ -64,6 +65,12 @@ internal ref struct JpegDecoder
 
         /// <summary>Progressive files only: 64 coefficients per block in zig-zag order, blocks row-major.</summary>
         public short[] Coefficients = [];
+
+        /// <summary>
+        /// Progressive files only: per block, bit k set where zig-zag coefficient k (k ≥ 1) is nonzero, so a block in a
+        /// refinement's end-of-band run costs its nonzero coefficients (each reads a bit of data), not its band.
+        /// </summary>
+        public ulong[] NonzeroMasks = [];
     }
 
     /// <summary>A scan header: its components, spectral band <c>Ss..Se</c> and successive approximation bits <c>Ah</c>, <c>Al</c>.</summary>
@@ -303,7 +310,11 @@ internal ref struct JpegDecoder
                 throw ImageFormatErrors.Corrupt(Format, start, $"truncated: {blocks} blocks cannot fit in the {_data.Length - start} bytes left");
             foreach (var c in scan)
             {
-                if (_progressive && c.Coefficients.Length == 0) c.Coefficients = new short[c.BlocksPerLine * c.BlocksPerColumn * 64];
+                if (_progressive && c.Coefficients.Length == 0)
+                {
+                    c.Coefficients = new short[c.BlocksPerLine * c.BlocksPerColumn * 64];
+                    c.NonzeroMasks = new ulong[c.BlocksPerLine * c.BlocksPerColumn];
+                }
                 else if (!_progressive && c.Plane.Length == 0) c.Plane = new byte[c.Stride * c.BlocksPerColumn * 8];
             }
         }
@@ -496,11 +507,14 @@ internal ref struct JpegDecoder
     /// <summary>Decodes one block's part of a progressive scan into its coefficients, as jdphuff.c's four decode_mcu variants.</summary>
     private void DecodeProgressiveBlock(Component c, int blockRow, int blockColumn, in Scan scan)
     {
-        var coefficients = c.Coefficients.AsSpan((blockRow * c.BlocksPerLine + blockColumn) * 64, 64);
+        int block = blockRow * c.BlocksPerLine + blockColumn;
+        var coefficients = c.Coefficients.AsSpan(block * 64, 64);
         if (scan.SpectralStart > 0)
         {
-            if (scan.ApproximationHigh == 0) DecodeAcFirst(coefficients, _acTables[c.AcIndex]!, scan.SpectralStart, scan.SpectralEnd, scan.ApproximationLow);
-            else DecodeAcRefinement(coefficients, _acTables[c.AcIndex]!, scan.SpectralStart, scan.SpectralEnd, scan.ApproximationLow);
+            ref ulong nonzero = ref c.NonzeroMasks[block];
+            var table = _acTables[c.AcIndex]!;
+            if (scan.ApproximationHigh == 0) DecodeAcFirst(coefficients, ref nonzero, table, scan.SpectralStart, scan.SpectralEnd, scan.ApproximationLow);
+            else DecodeAcRefinement(coefficients, ref nonzero, table, scan.SpectralStart, scan.SpectralEnd, scan.ApproximationLow);
         }
         else if (scan.ApproximationHigh == 0)
         {
@@ -516,7 +530,7 @@ internal ref struct JpegDecoder
     }
 
     /// <summary>An AC first scan (decode_mcu_AC_first): run/size codes scaled by 2^Al, or a share of an end-of-band run.</summary>
-    private void DecodeAcFirst(Span<short> coefficients, JpegHuffmanTable table, int start, int end, int shift)
+    private void DecodeAcFirst(Span<short> coefficients, ref ulong nonzero, JpegHuffmanTable table, int start, int end, int shift)
     {
         if (_eobRun > 0)
         {
@@ -541,7 +555,9 @@ internal ref struct JpegDecoder
             }
             k += run;
             if (k > end) throw ImageFormatErrors.Corrupt(Format, _pos, $"AC coefficients run past the end of the spectral band {start}..{end}");
-            coefficients[k] = (short)(ReceiveExtend(size) << shift);
+            short value = (short)(ReceiveExtend(size) << shift);
+            coefficients[k] = value;
+            nonzero = value != 0 ? nonzero | 1UL << k : nonzero & ~(1UL << k);
         }
     }
 
@@ -550,7 +566,7 @@ internal ref struct JpegDecoder
     /// skipping a run of zero ones, and every already nonzero coefficient passed on the way, or left in the band after
     /// an end-of-band, reads one correction bit.
     /// </summary>
-    private void DecodeAcRefinement(Span<short> coefficients, JpegHuffmanTable table, int start, int end, int shift)
+    private void DecodeAcRefinement(Span<short> coefficients, ref ulong nonzero, JpegHuffmanTable table, int start, int end, int shift)
     {
         int plus = 1 << shift, minus = -1 << shift;
         int k = start;
@@ -583,15 +599,16 @@ internal ref struct JpegDecoder
                 {
                     if (k > end) throw ImageFormatErrors.Corrupt(Format, _pos, $"AC refinement runs past the end of the spectral band {start}..{end}");
                     coefficients[k] = (short)value;
+                    nonzero |= 1UL << k;
                 }
             }
         }
         if (_eobRun > 0)
         {
-            // Inside an end-of-band run only the nonzero coefficients left in the band read a bit; zeros cost nothing,
-            // so they are skipped a vector at a time.
-            var band = coefficients[k..(end + 1)];
-            for (int i; (i = band.IndexOfAnyExcept((short)0)) >= 0; band = band[(i + 1)..]) Refine(ref band[i], plus, minus);
+            // Inside an end-of-band run only the nonzero coefficients left in the band read a bit, in order; a
+            // refinement never makes a nonzero coefficient zero, so the mask stays exact.
+            ulong rest = k > end ? 0 : nonzero & (ulong.MaxValue >> (63 - end)) & (ulong.MaxValue << k);
+            for (; rest != 0; rest &= rest - 1) Refine(ref coefficients[BitOperations.TrailingZeroCount(rest)], plus, minus);
             _eobRun--;
         }
     }
@@ -618,6 +635,7 @@ internal ref struct JpegDecoder
                     JpegIdct.InverseDctIslow(block, c.Quant, _workspace, c.Plane.AsSpan(row * 8 * c.Stride + column * 8), c.Stride);
                 }
             c.Coefficients = [];
+            c.NonzeroMasks = [];
         }
     }
 
