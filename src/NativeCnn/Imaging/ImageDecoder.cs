@@ -1,7 +1,7 @@
 namespace NativeCnn.Imaging;
 
 /// <summary>
-/// Decodes PNG, baseline JPEG and binary or ASCII PPM/PGM files into an <see cref="RgbImage"/>, with no
+/// Decodes PNG, baseline and progressive JPEG and binary or ASCII PPM/PGM files into an <see cref="RgbImage"/>, with no
 /// dependency beyond the base library (PNG inflates with <see cref="System.IO.Compression.ZLibStream"/>).
 /// The format is sniffed from the file's signature, never from its extension.
 /// </summary>
@@ -13,7 +13,10 @@ namespace NativeCnn.Imaging;
 /// EXIF orientation is not applied. Malformed data throws <see cref="InvalidDataException"/>
 /// naming the byte offset; valid files using features outside this subset throw <see cref="NotSupportedException"/>
 /// naming the feature. Header sizes are checked against <see cref="RgbImage.MaxSide"/> and <see cref="RgbImage.MaxPixels"/>
-/// before any pixel memory is allocated, and every loop is bounded by the input length or the image size.
+/// before any pixel memory is allocated, and every loop is bounded by the input length or the image size; a progressive
+/// JPEG's coefficient buffer is bounded by <see cref="MaxJpegCoefficientBytes"/> and its scans by 256. GIF, WebP, BMP,
+/// TIFF, AVIF and HEIC files are recognized by their signatures and refused with <see cref="NotSupportedException"/>
+/// naming the format.
 /// </remarks>
 public static class ImageDecoder
 {
@@ -25,6 +28,14 @@ public static class ImageDecoder
     /// named as an image from being read whole.
     /// </summary>
     public const long MaxFileBytes = 256L << 20;
+
+    /// <summary>
+    /// The largest coefficient buffer a progressive JPEG may need (1 GiB, 2 bytes per coefficient, 64 per 8×8 block):
+    /// a progressive file is decoded scan by scan into coefficients for the whole image, 6 bytes per pixel at 4:4:4 and
+    /// 3 at 4:2:0, so this admits 4:2:0 images of <see cref="RgbImage.MaxPixels"/> and 4:4:4 ones of about 178 megapixels.
+    /// Larger ones are refused from the frame header, before anything is allocated for them.
+    /// </summary>
+    public const long MaxJpegCoefficientBytes = 1L << 30;
 
     /// <summary>Reads and decodes an image file.</summary>
     /// <remarks>
@@ -82,6 +93,27 @@ public static class ImageDecoder
         if (data.StartsWith(PngSignature)) return PngDecoder.Decode(data);
         if (data.Length >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) return JpegDecoder.Decode(data);
         if (data.Length >= 2 && data[0] == (byte)'P' && data[1] is >= (byte)'1' and <= (byte)'7') return PnmDecoder.Decode(data);
+        if (OtherFormat(data) is { } format)
+            throw new NotSupportedException($"{format} images are not supported (only PNG, JPEG and PPM/PGM); convert the file to PNG or JPEG first.");
         throw new InvalidDataException("Unknown image format: the data starts with no PNG, JPEG or PPM/PGM signature (at byte offset 0).");
+    }
+
+    /// <summary>The name of a common image format this library does not decode, recognized by its signature, or null.</summary>
+    private static string? OtherFormat(ReadOnlySpan<byte> data)
+    {
+        if (data.StartsWith("GIF87a"u8) || data.StartsWith("GIF89a"u8)) return "GIF";
+        if (data.Length >= 12 && data.StartsWith("RIFF"u8) && data.Slice(8, 4).SequenceEqual("WEBP"u8)) return "WebP";
+        if (data.Length >= 14 && data.StartsWith("BM"u8)) return "BMP";
+        if (data.StartsWith("II*\0"u8) || data.StartsWith("MM\0*"u8)) return "TIFF";
+        // ISO base media files (HEIF) start with an 'ftyp' box whose major brand names the codec.
+        if (data.Length >= 12 && data.Slice(4, 4).SequenceEqual("ftyp"u8))
+        {
+            var brand = data.Slice(8, 4);
+            if (brand.SequenceEqual("avif"u8) || brand.SequenceEqual("avis"u8)) return "AVIF";
+            if (brand.SequenceEqual("heic"u8) || brand.SequenceEqual("heix"u8) || brand.SequenceEqual("heim"u8) ||
+                brand.SequenceEqual("heis"u8) || brand.SequenceEqual("hevc"u8) || brand.SequenceEqual("hevx"u8)) return "HEIC";
+            if (brand.SequenceEqual("mif1"u8) || brand.SequenceEqual("msf1"u8)) return "HEIF (AVIF or HEIC)";
+        }
+        return null;
     }
 }

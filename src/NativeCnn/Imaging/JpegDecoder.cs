@@ -1,22 +1,38 @@
 using System.Buffers.Binary;
+using System.Numerics;
 
 namespace NativeCnn.Imaging;
 
 /// <summary>
-/// Baseline (SOF0) and 8-bit extended sequential Huffman (SOF1) JPEG with 1 (gray) or 3 (YCbCr or RGB) components,
-/// any integral chroma subsampling, interleaved or not, with restart markers.
+/// Baseline (SOF0), 8-bit extended sequential Huffman (SOF1) and progressive Huffman (SOF2) JPEG with 1 (gray) or
+/// 3 (YCbCr or RGB) components, any integral chroma subsampling, interleaved or not, with restart markers.
 /// </summary>
 /// <remarks>
 /// Decoding follows libjpeg(-turbo)'s defaults, which PIL uses: the integer "islow" IDCT (jidctint.c) with its
 /// range-limit table, fancy (triangle-filter) upsampling for 2×1, 2×2 and 1×2 subsampling (jdsample.c; plain
 /// replication for other ratios and for chroma 2 samples wide or less, as libjpeg does), and jdcolor.c's
 /// fixed-point YCbCr→RGB. The color transform is chosen as libjpeg does: JFIF means YCbCr, else an Adobe
-/// APP14 transform flag, else component ids 'R','G','B' mean RGB. Progressive, lossless, hierarchical and
+/// APP14 transform flag, else component ids 'R','G','B' mean RGB. Lossless, hierarchical and
 /// arithmetic-coded files, 12-bit samples and CMYK/YCCK throw <see cref="NotSupportedException"/> naming the feature.
+/// <para>
+/// Progressive scans follow jdphuff.c (spectral selection, successive approximation, EOB runs, correction bits) into a
+/// coefficient buffer for the whole image, which then goes through the same IDCT, upsampling and colour path. The
+/// buffer is refused above <see cref="ImageDecoder.MaxJpegCoefficientBytes"/>, and a file above
+/// <see cref="MaxProgressiveScans"/> scans is refused, since each scan can revisit every block for a few bytes of data.
+/// A file whose scans leave coefficients 1..9 of a component not fully refined is decoded as it stands, where libjpeg
+/// would apply its block smoothing (jdcoefct.c); the usual scan scripts (libjpeg's, so PIL's and jpegtran's) refine
+/// every coefficient.
+/// </para>
 /// </remarks>
 internal ref struct JpegDecoder
 {
     private const string Format = "JPEG";
+
+    /// <summary>
+    /// The most scans a progressive file may have: libjpeg's default script has 10 (6 for gray), and every scan can
+    /// revisit every block of a component, so a limit bounds the decoding time of a small hostile file.
+    /// </summary>
+    internal const int MaxProgressiveScans = 256;
 
     private readonly ReadOnlySpan<byte> _data;
     private readonly ushort[]?[] _quantTables = new ushort[4][];
@@ -25,8 +41,11 @@ internal ref struct JpegDecoder
     private readonly short[] _block = new short[64];
     private readonly int[] _workspace = new int[64];
     private Component[]? _components;
-    private int _width, _height, _maxH, _maxV, _mcusX, _mcusY, _restartInterval, _adobeTransform = -1;
-    private bool _jfif;
+    private int _width, _height, _maxH, _maxV, _mcusX, _mcusY, _restartInterval, _adobeTransform = -1, _scanCount;
+    private bool _jfif, _progressive;
+
+    // Progressive AC scans: the number of blocks left in the current end-of-band run (jdphuff.c's EOBRUN).
+    private int _eobRun;
 
     // Entropy-coded data is read through a left-aligned 64-bit buffer. Past a marker or the end of the data,
     // zero bytes are appended (as libjpeg does) and counted, so consuming any of them is detected as corruption.
@@ -43,7 +62,20 @@ internal ref struct JpegDecoder
         public int BlocksPerLine, BlocksPerColumn, Stride, Width, Height;
         public byte[] Plane = [];
         public ushort[] Quant = [];
+
+        /// <summary>Progressive files only: 64 coefficients per block in zig-zag order, blocks row-major.</summary>
+        public short[] Coefficients = [];
+
+        /// <summary>
+        /// Progressive files only: per block, bit k set where zig-zag coefficient k (k ≥ 1) is nonzero, so a block in a
+        /// refinement's end-of-band run costs its nonzero coefficients (each reads a bit of data), not its band.
+        /// </summary>
+        public ulong[] NonzeroMasks = [];
     }
+
+    /// <summary>A scan header: its components, spectral band <c>Ss..Se</c> and successive approximation bits <c>Ah</c>, <c>Al</c>.</summary>
+    private readonly record struct Scan(Component[] Components, int SpectralStart, int SpectralEnd, int ApproximationHigh,
+        int ApproximationLow, int Offset);
 
     public static RgbImage Decode(ReadOnlySpan<byte> data) => new JpegDecoder(data).Run();
 
@@ -60,13 +92,15 @@ internal ref struct JpegDecoder
                 case 0xD9:
                     if (!scanned) throw ImageFormatErrors.Corrupt(Format, markerAt, "EOI before any scan");
                     foreach (var c in _components!)
-                        if (c.Plane.Length == 0) throw ImageFormatErrors.Corrupt(Format, markerAt, $"EOI before any scan of component {c.Id}");
+                        if (c.Plane.Length == 0 && c.Coefficients.Length == 0)
+                            throw ImageFormatErrors.Corrupt(Format, markerAt, $"EOI before any scan of component {c.Id}");
+                    if (_progressive) InverseTransformCoefficients();
                     return Output();
-                case 0xC0 or 0xC1:
+                case 0xC0 or 0xC1 or 0xC2:
                     if (_components is not null) throw ImageFormatErrors.Corrupt(Format, markerAt, "second SOF marker");
+                    _progressive = marker == 0xC2;
                     ParseFrame(Segment(ref pos), pos);
                     break;
-                case 0xC2: throw ImageFormatErrors.Unsupported(Format, "progressive JPEG (SOF2)");
                 case 0xC3: throw ImageFormatErrors.Unsupported(Format, "lossless JPEG (SOF3)");
                 case 0xC5 or 0xC6 or 0xC7: throw ImageFormatErrors.Unsupported(Format, $"hierarchical JPEG (SOF{marker - 0xC0})");
                 case 0xC9 or 0xCA or 0xCB or 0xCD or 0xCE or 0xCF:
@@ -98,9 +132,10 @@ internal ref struct JpegDecoder
                 case 0xDA:
                 {
                     if (_components is null) throw ImageFormatErrors.Corrupt(Format, markerAt, "SOS before SOF");
-                    int headerOffset = markerAt + 4;
-                    var scanComponents = ParseScanHeader(Segment(ref pos), headerOffset);
-                    pos = DecodeScan(scanComponents, pos);
+                    if (_progressive && ++_scanCount > MaxProgressiveScans)
+                        throw ImageFormatErrors.Corrupt(Format, markerAt, $"more than {MaxProgressiveScans} progressive scans");
+                    var scan = ParseScanHeader(Segment(ref pos), markerAt + 4);
+                    pos = DecodeScan(scan, pos);
                     scanned = true;
                     break;
                 }
@@ -176,6 +211,13 @@ internal ref struct JpegDecoder
             c.BlocksPerColumn = _mcusY * c.V;
             c.Stride = c.BlocksPerLine * 8;
         }
+        if (_progressive)
+        {
+            long coefficientBytes = components.Sum(c => (long)c.BlocksPerLine * c.BlocksPerColumn * 64 * sizeof(short));
+            if (coefficientBytes > ImageDecoder.MaxJpegCoefficientBytes)
+                throw ImageFormatErrors.Corrupt(Format, offset + 1, $"a progressive {_width}x{_height} image needs {coefficientBytes} bytes of " +
+                    $"coefficients, more than the {ImageDecoder.MaxJpegCoefficientBytes} allowed");
+        }
         _components = components;
     }
 
@@ -214,47 +256,72 @@ internal ref struct JpegDecoder
         }
     }
 
-    private readonly Component[] ParseScanHeader(ReadOnlySpan<byte> body, int offset)
+    private readonly Scan ParseScanHeader(ReadOnlySpan<byte> body, int offset)
     {
         if (body.Length < 1) throw ImageFormatErrors.Corrupt(Format, offset, "SOS segment too short");
         int count = body[0];
         if (count < 1 || count > _components!.Length || body.Length != 4 + 2 * count)
             throw ImageFormatErrors.Corrupt(Format, offset, $"SOS with {count} components does not fit the frame or its length");
-        var scan = new Component[count];
+        int ss = body[1 + 2 * count], se = body[2 + 2 * count], ah = body[3 + 2 * count] >> 4, al = body[3 + 2 * count] & 15;
+        int selectionOffset = offset + 1 + 2 * count;
+        if (!_progressive && (ss != 0 || se != 63 || ah != 0 || al != 0))
+            throw ImageFormatErrors.Corrupt(Format, selectionOffset, $"spectral selection {ss}..{se} / approximation {body[3 + 2 * count]} in a sequential scan");
+        // jdphuff.c's JERR_BAD_PROGRESSION checks: DC alone, AC bands of one component, one bit refined at a time.
+        bool badBand = ss == 0 ? se != 0 : se < ss || se > 63 || count != 1;
+        if (_progressive && (badBand || ah != 0 && al != ah - 1 || al > 13))
+            throw ImageFormatErrors.Corrupt(Format, selectionOffset, $"invalid progressive scan: spectral selection {ss}..{se}, approximation {ah}/{al}, {count} components");
+        // A DC refinement reads no Huffman codes, and progressive DC and AC scans each use one kind of table.
+        bool usesDc = !_progressive || ss == 0 && ah == 0, usesAc = !_progressive || ss > 0;
+        var components = new Component[count];
         for (int i = 0; i < count; i++)
         {
             int id = body[1 + 2 * i], tables = body[2 + 2 * i];
             var c = Array.Find(_components, x => x.Id == id)
                 ?? throw ImageFormatErrors.Corrupt(Format, offset + 1 + 2 * i, $"scan names unknown component {id}");
+            // Spec G.1.1.1.1: a component's first progressive scan is a DC first scan, which allocates its coefficients.
+            if (_progressive && !(ss == 0 && ah == 0) && c.Coefficients.Length == 0)
+                throw ImageFormatErrors.Corrupt(Format, offset + 1 + 2 * i, $"component {id} has a refinement or AC scan before its first DC scan");
             c.DcIndex = tables >> 4;
             c.AcIndex = tables & 15;
-            if (c.DcIndex > 3 || c.AcIndex > 3 || _dcTables[c.DcIndex] is null || _acTables[c.AcIndex] is null)
+            if (c.DcIndex > 3 || c.AcIndex > 3 || usesDc && _dcTables[c.DcIndex] is null || usesAc && _acTables[c.AcIndex] is null)
                 throw ImageFormatErrors.Corrupt(Format, offset + 2 + 2 * i, $"component {id} uses an undefined Huffman table");
-            c.Quant = _quantTables[c.QuantIndex]
-                ?? throw ImageFormatErrors.Corrupt(Format, offset + 2 + 2 * i, $"component {id} uses undefined quantization table {c.QuantIndex}");
-            scan[i] = c;
+            // libjpeg latches a component's quantization table at its first scan (jdinput.c latch_quant_tables).
+            if (c.Quant.Length == 0)
+                c.Quant = _quantTables[c.QuantIndex]
+                    ?? throw ImageFormatErrors.Corrupt(Format, offset + 2 + 2 * i, $"component {id} uses undefined quantization table {c.QuantIndex}");
+            components[i] = c;
         }
-        int ss = body[1 + 2 * count], se = body[2 + 2 * count], approximation = body[3 + 2 * count];
-        if (ss != 0 || se != 63 || approximation != 0)
-            throw ImageFormatErrors.Corrupt(Format, offset + 1 + 2 * count, $"spectral selection {ss}..{se} / approximation {approximation} in a sequential scan");
-        return scan;
+        return new Scan(components, ss, se, ah, al, offset);
     }
 
     /// <summary>Decodes one scan's entropy-coded data from <paramref name="start"/>; returns the offset of the marker after it.</summary>
-    private int DecodeScan(Component[] scan, int start)
+    private int DecodeScan(in Scan header, int start)
     {
-        // Every block costs at least 2 bits (a DC code and an end-of-block code), so a scan that cannot fit in the
-        // remaining data is refused before its component planes are allocated.
-        long blocks = 0;
-        foreach (var c in scan)
-            blocks += scan.Length == 1 ? (long)((c.Width + 7) / 8) * ((c.Height + 7) / 8) : (long)_mcusX * _mcusY * c.H * c.V;
-        if (blocks * 2 > (_data.Length - (long)start) * 8)
-            throw ImageFormatErrors.Corrupt(Format, start, $"truncated: {blocks} blocks cannot fit in the {_data.Length - start} bytes left");
-        foreach (var c in scan)
-            if (c.Plane.Length == 0) c.Plane = new byte[c.Stride * c.BlocksPerColumn * 8];
+        var scan = header.Components;
+        if (!_progressive || header.SpectralStart == 0 && header.ApproximationHigh == 0)
+        {
+            // Every block costs at least 2 bits in a sequential scan (a DC code and an end-of-block code) and 1 bit in
+            // a progressive DC first scan, so a scan that cannot fit in the remaining data is refused before its
+            // component planes or coefficients are allocated.
+            long blocks = 0;
+            foreach (var c in scan)
+                blocks += scan.Length == 1 ? (long)((c.Width + 7) / 8) * ((c.Height + 7) / 8) : (long)_mcusX * _mcusY * c.H * c.V;
+            if (blocks * (_progressive ? 1 : 2) > (_data.Length - (long)start) * 8)
+                throw ImageFormatErrors.Corrupt(Format, start, $"truncated: {blocks} blocks cannot fit in the {_data.Length - start} bytes left");
+            foreach (var c in scan)
+            {
+                if (_progressive && c.Coefficients.Length == 0)
+                {
+                    c.Coefficients = new short[c.BlocksPerLine * c.BlocksPerColumn * 64];
+                    c.NonzeroMasks = new ulong[c.BlocksPerLine * c.BlocksPerColumn];
+                }
+                else if (!_progressive && c.Plane.Length == 0) c.Plane = new byte[c.Stride * c.BlocksPerColumn * 8];
+            }
+        }
         _pos = start;
         ResetBits();
         foreach (var c in scan) c.DcPredictor = 0;
+        _eobRun = 0;
         int restartIndex = 0;
         if (scan.Length == 1)
         {
@@ -265,7 +332,8 @@ internal ref struct JpegDecoder
             for (int mcu = 0; mcu < total; mcu++)
             {
                 if (_restartInterval > 0 && mcu > 0 && mcu % _restartInterval == 0) Restart(scan, ref restartIndex);
-                DecodeBlock(c, mcu / blocksX, mcu % blocksX);
+                if (_progressive) DecodeProgressiveBlock(c, mcu / blocksX, mcu % blocksX, header);
+                else DecodeBlock(c, mcu / blocksX, mcu % blocksX);
             }
         }
         else
@@ -278,7 +346,8 @@ internal ref struct JpegDecoder
                 foreach (var c in scan)
                     for (int v = 0; v < c.V; v++)
                         for (int h = 0; h < c.H; h++)
-                            DecodeBlock(c, mcuY * c.V + v, mcuX * c.H + h);
+                            if (_progressive) DecodeProgressiveBlock(c, mcuY * c.V + v, mcuX * c.H + h, header);
+                            else DecodeBlock(c, mcuY * c.V + v, mcuX * c.H + h);
             }
         }
         return FindMarker();
@@ -301,7 +370,7 @@ internal ref struct JpegDecoder
         return _data.Length;
     }
 
-    /// <summary>Byte-aligns at a restart boundary: the next marker must be the expected RSTn; DC predictions restart at 0.</summary>
+    /// <summary>Byte-aligns at a restart boundary: the next marker must be the expected RSTn; DC predictions and EOB runs restart at 0.</summary>
     private void Restart(Component[] scan, ref int restartIndex)
     {
         int at = FindMarker();
@@ -312,6 +381,7 @@ internal ref struct JpegDecoder
         _pos = at + 2;
         ResetBits();
         foreach (var c in scan) c.DcPredictor = 0;
+        _eobRun = 0;
     }
 
     private void Fill()
@@ -389,6 +459,15 @@ internal ref struct JpegDecoder
         throw ImageFormatErrors.Corrupt(Format, _pos, "invalid Huffman code");
     }
 
+    /// <summary>Reads <paramref name="count"/> (1..16) bits as an unsigned number.</summary>
+    private int ReadBits(int count)
+    {
+        if (_bitCount < count) Fill();
+        int value = (int)(_bits >> (64 - count));
+        Consume(count);
+        return value;
+    }
+
     /// <summary>Reads <paramref name="size"/> bits and sign-extends them as JPEG's EXTEND procedure (F.2.2.1).</summary>
     private int ReceiveExtend(int size)
     {
@@ -423,6 +502,141 @@ internal ref struct JpegDecoder
             block[ZigZag[k]] = (short)ReceiveExtend(size);
         }
         JpegIdct.InverseDctIslow(block, c.Quant, _workspace, c.Plane.AsSpan(blockRow * 8 * c.Stride + blockColumn * 8), c.Stride);
+    }
+
+    /// <summary>Decodes one block's part of a progressive scan into its coefficients, as jdphuff.c's four decode_mcu variants.</summary>
+    private void DecodeProgressiveBlock(Component c, int blockRow, int blockColumn, in Scan scan)
+    {
+        int block = blockRow * c.BlocksPerLine + blockColumn;
+        var coefficients = c.Coefficients.AsSpan(block * 64, 64);
+        if (scan.SpectralStart > 0)
+        {
+            ref ulong nonzero = ref c.NonzeroMasks[block];
+            var table = _acTables[c.AcIndex]!;
+            if (scan.ApproximationHigh == 0) DecodeAcFirst(coefficients, ref nonzero, table, scan.SpectralStart, scan.SpectralEnd, scan.ApproximationLow);
+            else DecodeAcRefinement(coefficients, ref nonzero, table, scan.SpectralStart, scan.SpectralEnd, scan.ApproximationLow);
+        }
+        else if (scan.ApproximationHigh == 0)
+        {
+            int dcSize = DecodeHuffman(_dcTables[c.DcIndex]!);
+            if (dcSize > 16) throw ImageFormatErrors.Corrupt(Format, _pos, $"DC difference of {dcSize} bits");
+            c.DcPredictor += ReceiveExtend(dcSize);
+            coefficients[0] = (short)(c.DcPredictor << scan.ApproximationLow);
+        }
+        else if (ReadBits(1) != 0)
+        {
+            coefficients[0] |= (short)(1 << scan.ApproximationLow);
+        }
+    }
+
+    /// <summary>An AC first scan (decode_mcu_AC_first): run/size codes scaled by 2^Al, or a share of an end-of-band run.</summary>
+    private void DecodeAcFirst(Span<short> coefficients, ref ulong nonzero, JpegHuffmanTable table, int start, int end, int shift)
+    {
+        if (_eobRun > 0)
+        {
+            _eobRun--;
+            return;
+        }
+        for (int k = start; k <= end; k++)
+        {
+            int rs = DecodeHuffman(table);
+            int run = rs >> 4, size = rs & 15;
+            if (size == 0)
+            {
+                if (run == 15)
+                {
+                    k += 15;
+                    continue;
+                }
+                // EOBr: this block and 2^r - 1 + (r more bits) following ones end here.
+                _eobRun = (1 << run) - 1;
+                if (run > 0) _eobRun += ReadBits(run);
+                return;
+            }
+            k += run;
+            if (k > end) throw ImageFormatErrors.Corrupt(Format, _pos, $"AC coefficients run past the end of the spectral band {start}..{end}");
+            short value = (short)(ReceiveExtend(size) << shift);
+            coefficients[k] = value;
+            nonzero = value != 0 ? nonzero | 1UL << k : nonzero & ~(1UL << k);
+        }
+    }
+
+    /// <summary>
+    /// An AC refinement scan (decode_mcu_AC_refine): each code places one newly nonzero coefficient of ±2^Al after
+    /// skipping a run of zero ones, and every already nonzero coefficient passed on the way, or left in the band after
+    /// an end-of-band, reads one correction bit.
+    /// </summary>
+    private void DecodeAcRefinement(Span<short> coefficients, ref ulong nonzero, JpegHuffmanTable table, int start, int end, int shift)
+    {
+        int plus = 1 << shift, minus = -1 << shift;
+        int k = start;
+        if (_eobRun == 0)
+        {
+            for (; k <= end; k++)
+            {
+                int rs = DecodeHuffman(table);
+                int run = rs >> 4, size = rs & 15;
+                int value = 0;
+                if (size != 0)
+                {
+                    // Only size 1 is valid; libjpeg warns about others and reads the one sign bit all the same.
+                    value = ReadBits(1) != 0 ? plus : minus;
+                }
+                else if (run != 15)
+                {
+                    _eobRun = 1 << run;
+                    if (run > 0) _eobRun += ReadBits(run);
+                    break;
+                }
+                // Skip `run` zero coefficients, refining the nonzero ones on the way, and stop on the next zero one.
+                for (; k <= end; k++)
+                {
+                    ref short coefficient = ref coefficients[k];
+                    if (coefficient != 0) Refine(ref coefficient, plus, minus);
+                    else if (--run < 0) break;
+                }
+                if (value != 0)
+                {
+                    if (k > end) throw ImageFormatErrors.Corrupt(Format, _pos, $"AC refinement runs past the end of the spectral band {start}..{end}");
+                    coefficients[k] = (short)value;
+                    nonzero |= 1UL << k;
+                }
+            }
+        }
+        if (_eobRun > 0)
+        {
+            // Inside an end-of-band run only the nonzero coefficients left in the band read a bit, in order; a
+            // refinement never makes a nonzero coefficient zero, so the mask stays exact.
+            ulong rest = k > end ? 0 : nonzero & (ulong.MaxValue >> (63 - end)) & (ulong.MaxValue << k);
+            for (; rest != 0; rest &= rest - 1) Refine(ref coefficients[BitOperations.TrailingZeroCount(rest)], plus, minus);
+            _eobRun--;
+        }
+    }
+
+    /// <summary>A correction bit: 1 adds 2^Al to the magnitude of a nonzero coefficient that does not have that bit yet.</summary>
+    private void Refine(ref short coefficient, int plus, int minus)
+    {
+        if (ReadBits(1) != 0 && (coefficient & plus) == 0) coefficient = (short)(coefficient + (coefficient >= 0 ? plus : minus));
+    }
+
+    /// <summary>Progressive files: the IDCT of every block's final coefficients into the component planes.</summary>
+    private readonly void InverseTransformCoefficients()
+    {
+        var block = _block;
+        foreach (var c in _components!)
+        {
+            c.Plane = new byte[c.Stride * c.BlocksPerColumn * 8];
+            var coefficients = c.Coefficients;
+            for (int row = 0; row < c.BlocksPerColumn; row++)
+                for (int column = 0; column < c.BlocksPerLine; column++)
+                {
+                    var zigZag = coefficients.AsSpan((row * c.BlocksPerLine + column) * 64, 64);
+                    for (int k = 0; k < 64; k++) block[ZigZag[k]] = zigZag[k];
+                    JpegIdct.InverseDctIslow(block, c.Quant, _workspace, c.Plane.AsSpan(row * 8 * c.Stride + column * 8), c.Stride);
+                }
+            c.Coefficients = [];
+            c.NonzeroMasks = [];
+        }
     }
 
     private readonly RgbImage Output()

@@ -42,9 +42,13 @@ public sealed class ImageFileBoundsTests : IDisposable
         File.WriteAllBytes(png, [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]);
         Assert.StartsWith(png + ": PNG", Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(png)).Message);
 
+        string unknown = Path.Combine(_work, "layers.xcf");
+        File.WriteAllBytes(unknown, "gimp xcf v011"u8.ToArray());
+        Assert.StartsWith(unknown + ": Unknown image format", Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(unknown)).Message);
+
         string gif = Path.Combine(_work, "anim.gif");
         File.WriteAllBytes(gif, "GIF89a"u8.ToArray());
-        Assert.StartsWith(gif + ": Unknown image format", Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(gif)).Message);
+        Assert.StartsWith(gif + ": GIF images are not supported", Assert.Throws<NotSupportedException>(() => ImageDecoder.Decode(gif)).Message);
 
         string pbm = Path.Combine(_work, "bits.pbm");
         File.WriteAllBytes(pbm, "P4 1 1\n\0"u8.ToArray());

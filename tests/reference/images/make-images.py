@@ -200,8 +200,21 @@ for (w, h) in [(640, 480), (333, 251)]:
     path = f"{out}/{name}.jpg"
     Image.fromarray(photo(w, h, w)).save(path)
     save_expected(name, pil_rgb(path), 2, f"{name}.jpg")
-# A progressive file, which the decoder must refuse by name.
-Image.fromarray(rgb).save(f"{out}/progressive.jpg", quality=90, progressive=True)
+# Progressive files from PIL's encoder (libjpeg's scan script: DC and AC bands, successive approximation).
+for (w, h) in [(17, 9), (101, 67), (37, 23)]:
+    rgb = photo(w, h, w * 1000 + h + 1)
+    for sub in (0, 1, 2):
+        for quality in ((90,) if w != 101 else (20, 50, 90, 100)):
+            name = f"progressive-{w}x{h}-sub{sub}-q{quality}"
+            Image.fromarray(rgb).save(f"{out}/{name}.jpg", quality=quality, subsampling=sub, progressive=True)
+            save_expected(name, pil_rgb(f"{out}/{name}.jpg"), 0, f"{name}.jpg")
+    for quality in (50, 95):
+        name = f"progressive-{w}x{h}-gray-q{quality}"
+        Image.fromarray(rgb).convert("L").save(f"{out}/{name}.jpg", quality=quality, progressive=True)
+        save_expected(name, pil_rgb(f"{out}/{name}.jpg"), 0, f"{name}.jpg")
+for name, image in [("progressive-1x1", Image.new("RGB", (1, 1), (200, 30, 70))), ("progressive-640x480-default", Image.fromarray(photo(640, 480, 640)))]:
+    image.save(f"{out}/{name}.jpg", progressive=True)
+    save_expected(name, pil_rgb(f"{out}/{name}.jpg"), 0, f"{name}.jpg")
 
 
 # ---------------------------------------------------------------- JPEG (minimal baseline encoder)
@@ -248,8 +261,9 @@ def bits_for(v):
     return n, (v if v >= 0 else v + (1 << n) - 1)
 
 
-def write_jpeg(path, rgb, factors, restart, interleaved=True, ids=(1, 2, 3), jfif=True, adobe=None, gray=False):
-    """Baseline JPEG writer: factors = per-component (h, v); restart = DRI interval in MCUs (0 for none)."""
+def quantized_components(rgb, factors, gray, ids, quant_divisor=1):
+    """The components of an image as the writers below code them: sampling factors, sizes and quantized
+    coefficients in zig-zag order (block row, block column, 64), plus the MCU counts and the two quantization tables."""
     h_img, w_img = rgb.shape[:2]
     rgbf = rgb.astype(np.float64)
     if gray:
@@ -264,6 +278,7 @@ def write_jpeg(path, rgb, factors, restart, interleaved=True, ids=(1, 2, 3), jfi
     vmax = max(f[1] for f in factors)
     mx, my = -(-w_img // (8 * hmax)), -(-h_img // (8 * vmax))
     quant = [np.array([(8 + (i * 7) % 23) for i in range(64)]), np.array([(12 + (i * 5) % 29) for i in range(64)])]
+    quant = [np.maximum(1, q // quant_divisor) for q in quant]
     comps = []
     for ci, plane in enumerate(planes):
         ch, cv = factors[ci]
@@ -280,18 +295,73 @@ def write_jpeg(path, rgb, factors, restart, interleaved=True, ids=(1, 2, 3), jfi
         coef = np.einsum("ux,abxy,vy->abuv", DCT, blocks, DCT).reshape(by, bx, 64)
         zz = np.round(coef[:, :, ZIGZAG] / q[ZIGZAG]).astype(int)
         comps.append(dict(h=ch, v=cv, w=cw, hgt=chh, zz=zz, tq=0 if ci == 0 else 1, tbl=0 if ci == 0 else 1))
+    return comps, mx, my, quant
 
-    def scan_units(scan):
-        """(component index, block row, block column) in coding order, grouped into MCUs."""
-        if len(scan) == 1:
-            c = comps[scan[0]]
-            return [[(scan[0], r, col)] for r in range(-(-c["hgt"] // 8)) for col in range(-(-c["w"] // 8))]
-        mcus = []
-        for r in range(my):
-            for col in range(mx):
-                mcus.append([(ci, r * comps[ci]["v"] + v, col * comps[ci]["h"] + hh)
-                             for ci in scan for v in range(comps[ci]["v"]) for hh in range(comps[ci]["h"])])
-        return mcus
+
+def scan_units(comps, mx, my, scan):
+    """(component index, block row, block column) in coding order, grouped into MCUs."""
+    if len(scan) == 1:
+        c = comps[scan[0]]
+        return [[(scan[0], r, col)] for r in range(-(-c["hgt"] // 8)) for col in range(-(-c["w"] // 8))]
+    mcus = []
+    for r in range(my):
+        for col in range(mx):
+            mcus.append([(ci, r * comps[ci]["v"] + v, col * comps[ci]["h"] + hh)
+                         for ci in scan for v in range(comps[ci]["v"]) for hh in range(comps[ci]["h"])])
+    return mcus
+
+
+def jpeg_segment(marker, body):
+    return bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body
+
+
+def jpeg_header(comps, h_img, w_img, quant, sof, ids, jfif=True, adobe=None):
+    """SOI, APP0/APP14, DQT and SOF segments."""
+    data = b"\xff\xd8"
+    if jfif:
+        data += jpeg_segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+    if adobe is not None:
+        data += jpeg_segment(0xEE, b"Adobe\x00\x64\x00\x00\x00\x00" + bytes([adobe]))
+    for t in range(2 if len(comps) > 1 else 1):
+        data += jpeg_segment(0xDB, bytes([t]) + bytes(int(quant[t][ZIGZAG[k]]) for k in range(64)))
+    data += jpeg_segment(sof, struct.pack(">BHHB", 8, h_img, w_img, len(comps)) +
+                         b"".join(bytes([ids[i], (c["h"] << 4) | c["v"], c["tq"]]) for i, c in enumerate(comps)))
+    return data
+
+
+def entropy_coded(items, codes):
+    """Packs ("sym", table key, symbol), ("bits", value, count) and ("rst", n) items into stuffed bytes, 1-padded."""
+    acc, nbits, outb = 0, 0, bytearray()
+    def put(value, n):
+        nonlocal acc, nbits
+        acc = (acc << n) | value
+        nbits += n
+        while nbits >= 8:
+            byte = (acc >> (nbits - 8)) & 0xFF
+            outb.append(byte)
+            if byte == 0xFF:
+                outb.append(0)
+            nbits -= 8
+        acc &= (1 << nbits) - 1
+    def flush():
+        if nbits:
+            put((1 << (8 - nbits)) - 1, 8 - nbits)
+    for item in items:
+        if item[0] == "rst":
+            flush()
+            outb += bytes([0xFF, 0xD0 + item[1]])
+        elif item[0] == "sym":
+            put(*codes[item[1]][item[2]])
+        elif item[2]:
+            put(item[1], item[2])
+    flush()
+    return bytes(outb)
+
+
+def write_jpeg(path, rgb, factors, restart, interleaved=True, ids=(1, 2, 3), jfif=True, adobe=None, gray=False, quant_divisor=1):
+    """Baseline JPEG writer: factors = per-component (h, v); restart = DRI interval in MCUs (0 for none)."""
+    h_img, w_img = rgb.shape[:2]
+    comps, mx, my, quant = quantized_components(rgb, factors, gray, ids, quant_divisor)
 
     scans = [list(range(len(comps)))] if interleaved else [[i] for i in range(len(comps))]
     # First pass: symbol statistics per table, for optimal (valid, length-limited) Huffman tables.
@@ -325,24 +395,15 @@ def write_jpeg(path, rgb, factors, restart, interleaved=True, ids=(1, 2, 3), jfi
                 if last < 63:
                     out.append((1, c["tbl"], 0x00, 0, 0))
         return out
-    streams = [symbols(scan_units(scan)) for scan in scans]
+    streams = [symbols(scan_units(comps, mx, my, scan)) for scan in scans]
     for st in streams:
         for item in st:
             if item[0] != "rst":
                 freq[item[0]][item[1]][item[2]] = freq[item[0]][item[1]].get(item[2], 0) + 1
     tables = [[huffman_lengths(freq[k][t]) if freq[k][t] else None for t in range(2)] for k in range(2)]
 
-    def seg(marker, body):
-        return bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body
-    data = b"\xff\xd8"
-    if jfif:
-        data += seg(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
-    if adobe is not None:
-        data += seg(0xEE, b"Adobe\x00\x64\x00\x00\x00\x00" + bytes([adobe]))
-    for t in range(2 if len(comps) > 1 else 1):
-        data += seg(0xDB, bytes([t]) + bytes(int(quant[t][ZIGZAG[k]]) for k in range(64)))
-    data += seg(0xC0, struct.pack(">BHHB", 8, h_img, w_img, len(comps)) +
-                b"".join(bytes([ids[i], (c["h"] << 4) | c["v"], c["tq"]]) for i, c in enumerate(comps)))
+    seg = jpeg_segment
+    data = jpeg_header(comps, h_img, w_img, quant, 0xC0, ids, jfif, adobe)
     for k in range(2):
         for t in range(2):
             if tables[k][t]:
@@ -400,6 +461,153 @@ for name, (w, h), args in OWN_JPEGS:
     path = f"{out}/{name}.jpg"
     write_jpeg(path, photo(w, h, w + 31 * h), **args)
     save_expected(name, pil_rgb(path), 2, f"{name}.jpg")
+
+
+# ---------------------------------------------------------------- progressive JPEG (minimal encoder)
+def progressive_scan_items(comps, mx, my, scan, ss, se, ah, al, restart):
+    """One progressive scan's symbols and bits, as libjpeg's jcphuff.c codes them: DC first/refine, AC first with
+    EOB runs, AC refine with its correction bits buffered behind the next code or EOB run."""
+    items, pred = [], {}
+    eob = {"run": 0, "bits": []}
+
+    def sym(kind, symbol):
+        items.append(("sym", kind, symbol))
+
+    def bits(value, n):
+        items.append(("bits", value, n))
+
+    def emit_eobrun():
+        if eob["run"]:
+            n = eob["run"].bit_length() - 1
+            sym("ac", n << 4)
+            bits(eob["run"] & ((1 << n) - 1), n)
+            for b in eob["bits"]:
+                bits(b, 1)
+            eob["run"], eob["bits"] = 0, []
+
+    for m, mcu in enumerate(scan_units(comps, mx, my, scan)):
+        if restart and m and m % restart == 0:
+            emit_eobrun()
+            items.append(("rst", (m // restart - 1) % 8))
+            pred = {}
+        for ci, r, col in mcu:
+            zz = [int(v) for v in comps[ci]["zz"][r, col]]
+            if ss == 0 and ah == 0:
+                value = zz[0] >> al
+                n, b = bits_for(value - pred.get(ci, 0))
+                pred[ci] = value
+                sym("dc", n)
+                bits(b, n)
+            elif ss == 0:
+                bits((zz[0] >> al) & 1, 1)
+            elif ah == 0:
+                run = 0
+                for k in range(ss, se + 1):
+                    a = abs(zz[k]) >> al
+                    if a == 0:
+                        run += 1
+                        continue
+                    emit_eobrun()
+                    while run > 15:
+                        sym("ac", 0xF0)
+                        run -= 16
+                    n = a.bit_length()
+                    sym("ac", (run << 4) | n)
+                    bits(a if zz[k] > 0 else (~a) & ((1 << n) - 1), n)
+                    run = 0
+                if run:
+                    eob["run"] += 1
+                    if eob["run"] == 0x7FFF:
+                        emit_eobrun()
+            else:
+                absolute = [abs(v) >> al for v in zz]
+                last_new = max([k for k in range(ss, se + 1) if absolute[k] == 1], default=-1)
+                run, pending = 0, []
+                for k in range(ss, se + 1):
+                    a = absolute[k]
+                    if a == 0:
+                        run += 1
+                        continue
+                    while run > 15 and k <= last_new:
+                        emit_eobrun()
+                        sym("ac", 0xF0)
+                        run -= 16
+                        for b in pending:
+                            bits(b, 1)
+                        pending = []
+                    if a > 1:
+                        pending.append(a & 1)
+                        continue
+                    emit_eobrun()
+                    sym("ac", (run << 4) | 1)
+                    bits(1 if zz[k] > 0 else 0, 1)
+                    for b in pending:
+                        bits(b, 1)
+                    pending, run = [], 0
+                if run or pending:
+                    eob["run"] += 1
+                    eob["bits"] += pending
+                    if eob["run"] == 0x7FFF or len(eob["bits"]) > 937:
+                        emit_eobrun()
+    emit_eobrun()
+    return items
+
+
+def write_progressive_jpeg(path, rgb, factors, restart, script, gray=False, quant_divisor=1):
+    """Progressive (SOF2) writer: script = [(component indices, Ss, Se, Ah, Al)], each scan with its own optimal
+    Huffman table (DC table 0 or AC table 0) defined just before it, as libjpeg does."""
+    h_img, w_img = rgb.shape[:2]
+    ids = (1, 2, 3)
+    comps, mx, my, quant = quantized_components(rgb, factors, gray, ids, quant_divisor)
+    data = jpeg_header(comps, h_img, w_img, quant, 0xC2, ids)
+    if restart:
+        data += jpeg_segment(0xDD, struct.pack(">H", restart))
+    for scan, ss, se, ah, al in script:
+        items = progressive_scan_items(comps, mx, my, scan, ss, se, ah, al, restart)
+        freq = {}
+        for item in items:
+            if item[0] == "sym":
+                freq[item[2]] = freq.get(item[2], 0) + 1
+        codes = {}
+        if freq:
+            kind = "dc" if ss == 0 else "ac"
+            counts, syms, table = huffman_lengths(freq)
+            data += jpeg_segment(0xC4, bytes([0 if kind == "dc" else 0x10]) + bytes(counts) + bytes(syms))
+            codes[kind] = table
+        data += jpeg_segment(0xDA, bytes([len(scan)]) + b"".join(bytes([ids[ci], 0x00]) for ci in scan) + bytes([ss, se, (ah << 4) | al]))
+        data += entropy_coded(items, codes)
+    data += b"\xff\xd9"
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+# libjpeg's jpeg_simple_progression scripts (jcparam.c), which PIL writes too.
+SIMPLE_COLOR = [([0, 1, 2], 0, 0, 0, 1), ([0], 1, 5, 0, 2), ([2], 1, 63, 0, 1), ([1], 1, 63, 0, 1), ([0], 6, 63, 0, 2),
+                ([0], 1, 63, 2, 1), ([0, 1, 2], 0, 0, 1, 0), ([2], 1, 63, 1, 0), ([1], 1, 63, 1, 0), ([0], 1, 63, 1, 0)]
+SIMPLE_GRAY = [([0], 0, 0, 0, 1), ([0], 1, 5, 0, 2), ([0], 6, 63, 0, 2), ([0], 1, 63, 2, 1), ([0], 0, 0, 1, 0), ([0], 1, 63, 1, 0)]
+# Spectral selection alone, DC scans not interleaved.
+SPECTRAL_ONLY = [([0], 0, 0, 0, 0), ([1], 0, 0, 0, 0), ([2], 0, 0, 0, 0), ([0], 1, 2, 0, 0), ([0], 3, 63, 0, 0),
+                 ([1], 1, 63, 0, 0), ([2], 1, 63, 0, 0)]
+# Successive approximation three bits deep, one refinement scan per bit.
+DEEP_APPROXIMATION = ([([0, 1, 2], 0, 0, 0, 3)] + [([c], 1, 63, 0, 3) for c in range(3)] +
+                      [s for al in (2, 1, 0) for s in [([0, 1, 2], 0, 0, al + 1, al)] + [([c], 1, 63, al + 1, al) for c in range(3)]])
+OWN_PROGRESSIVE = [
+    ("progressive-own-420-rst2", (45, 29), dict(factors=[(2, 2), (1, 1), (1, 1)], restart=2, script=SIMPLE_COLOR)),
+    ("progressive-own-444-rst1-deep", (21, 13), dict(factors=[(1, 1), (1, 1), (1, 1)], restart=1, script=DEEP_APPROXIMATION, quant_divisor=8)),
+    ("progressive-own-422-rst5-spectral", (37, 23), dict(factors=[(2, 1), (1, 1), (1, 1)], restart=5, script=SPECTRAL_ONLY)),
+    ("progressive-own-gray-rst3", (37, 23), dict(factors=[(1, 1)], restart=3, script=SIMPLE_GRAY, gray=True)),
+    ("progressive-own-101x67-420-deep", (101, 67), dict(factors=[(2, 2), (1, 1), (1, 1)], restart=0, script=DEEP_APPROXIMATION, quant_divisor=4)),
+    ("progressive-own-411-rst7", (45, 23), dict(factors=[(4, 1), (1, 1), (1, 1)], restart=7, script=SIMPLE_COLOR)),
+]
+for name, (w, h), args in OWN_PROGRESSIVE:
+    path = f"{out}/{name}.jpg"
+    rgb = photo(w, h, w + 17 * h)
+    write_progressive_jpeg(path, rgb, **args)
+    decoded = pil_rgb(path)
+    # The writer's own check: the same coefficients written as one baseline scan decode to the same pixels in libjpeg.
+    write_jpeg(f"{out}/{name}-baseline.jpg", rgb, args["factors"], 0, gray=args.get("gray", False), quant_divisor=args.get("quant_divisor", 1))
+    assert np.array_equal(decoded, pil_rgb(f"{out}/{name}-baseline.jpg")), f"{name}: progressive writer disagrees with baseline"
+    save_expected(name, decoded, 0, f"{name}.jpg")
 
 # ---------------------------------------------------------------- resize (PIL's NEAREST and BILINEAR)
 for (sw, sh) in [(37, 23), (64, 48)]:
