@@ -1,25 +1,26 @@
-using System.Runtime.Intrinsics;
 using NativeCnn.Backends.Cpu.Kernels;
+using NativeCnn.Backends.Cpu.Simd;
 using NativeCnn.Tests.Reference;
 
 namespace NativeCnn.Tests.Kernels;
 
-/// <summary>Every <see cref="IActivation"/> struct at all three widths against double math, including large |x| and −0.</summary>
+/// <summary>Every <see cref="IActivation"/> struct at all four widths against double math, including large |x| and −0.</summary>
 public class ActivationTests
 {
     public static TheoryData<string> Names => ["linear", "relu", "relu6", "relu1.5", "sigmoid", "swish", "tanh"];
 
-    [Theory]
-    [MemberData(nameof(Names))]
-    public void ScalarMatchesDouble(string name) => Check(name, Inputs(), EvaluateScalar);
+    private static readonly SimdWidth[] s_widths = [SimdWidth.Scalar, SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512];
+
+    public static TheoryData<string, SimdWidth> NamesAtEveryWidth()
+    {
+        var data = new TheoryData<string, SimdWidth>();
+        foreach (string name in Names) foreach (var width in s_widths) data.Add(name, width);
+        return data;
+    }
 
     [Theory]
-    [MemberData(nameof(Names))]
-    public void Vector256MatchesDouble(string name) => Check(name, Inputs(), EvaluateVector256);
-
-    [Vector512Theory]
-    [MemberData(nameof(Names))]
-    public void Vector512MatchesDouble(string name) => Check(name, Inputs(), EvaluateVector512);
+    [MemberData(nameof(NamesAtEveryWidth))]
+    public void MatchesDouble(string name, SimdWidth width) => Check(name, Inputs(), (n, x) => Evaluate(n, x, width));
 
     [Theory]
     [MemberData(nameof(Names))]
@@ -37,7 +38,7 @@ public class ActivationTests
     [MemberData(nameof(Names))]
     public void NegativeZeroActsAsZero(string name)
     {
-        float atZero = EvaluateScalar(name, [0f])[0];
+        float atZero = Evaluate(name, [0f], SimdWidth.Scalar)[0];
         float[] x = new float[16];
         Array.Fill(x, -0f);
         foreach (var evaluate in Evaluators())
@@ -53,7 +54,7 @@ public class ActivationTests
     }
 
     private static Func<string, float[], float[]>[] Evaluators() =>
-        SimdSupport.HasVector512 ? [EvaluateScalar, EvaluateVector256, EvaluateVector512] : [EvaluateScalar, EvaluateVector256];
+        [.. s_widths.Select(width => (Func<string, float[], float[]>)((n, x) => Evaluate(n, x, width)))];
 
     private static float[] Inputs()
     {
@@ -72,61 +73,38 @@ public class ActivationTests
         Precision.AssertClose(expected, evaluate(name, x), relative: 2e-6, scale: 1e-6, what: name);
     }
 
-    private static float[] EvaluateScalar(string name, float[] x) => name switch
+    private static float[] Evaluate(string name, float[] x, SimdWidth width) => name switch
     {
-        "linear" => Scalar(x, new IdentityActivation()),
-        "relu" => Scalar(x, new ReluActivation()),
-        "relu6" => Scalar(x, new BoundedReluActivation(6f)),
-        "relu1.5" => Scalar(x, new BoundedReluActivation(1.5f)),
-        "sigmoid" => Scalar(x, new SigmoidActivation()),
-        "swish" => Scalar(x, new SwishActivation()),
-        _ => Scalar(x, new TanhActivation()),
+        "linear" => Apply(x, new IdentityActivation(), width),
+        "relu" => Apply(x, new ReluActivation(), width),
+        "relu6" => Apply(x, new BoundedReluActivation(6f), width),
+        "relu1.5" => Apply(x, new BoundedReluActivation(1.5f), width),
+        "sigmoid" => Apply(x, new SigmoidActivation(), width),
+        "swish" => Apply(x, new SwishActivation(), width),
+        _ => Apply(x, new TanhActivation(), width),
     };
 
-    private static float[] EvaluateVector256(string name, float[] x) => name switch
+    // The activation struct itself, one vector at a time (no kernel around it), at the forced width.
+    private static float[] Apply<T>(float[] x, T activation, SimdWidth width) where T : struct, IActivation
     {
-        "linear" => Vector256Lanes(x, new IdentityActivation()),
-        "relu" => Vector256Lanes(x, new ReluActivation()),
-        "relu6" => Vector256Lanes(x, new BoundedReluActivation(6f)),
-        "relu1.5" => Vector256Lanes(x, new BoundedReluActivation(1.5f)),
-        "sigmoid" => Vector256Lanes(x, new SigmoidActivation()),
-        "swish" => Vector256Lanes(x, new SwishActivation()),
-        _ => Vector256Lanes(x, new TanhActivation()),
-    };
-
-    private static float[] EvaluateVector512(string name, float[] x) => name switch
-    {
-        "linear" => Vector512Lanes(x, new IdentityActivation()),
-        "relu" => Vector512Lanes(x, new ReluActivation()),
-        "relu6" => Vector512Lanes(x, new BoundedReluActivation(6f)),
-        "relu1.5" => Vector512Lanes(x, new BoundedReluActivation(1.5f)),
-        "sigmoid" => Vector512Lanes(x, new SigmoidActivation()),
-        "swish" => Vector512Lanes(x, new SwishActivation()),
-        _ => Vector512Lanes(x, new TanhActivation()),
-    };
-
-    private static float[] Scalar<T>(float[] x, T activation) where T : struct, IActivation
-    {
-        var y = new float[x.Length];
-        for (int i = 0; i < x.Length; i++) y[i] = activation.Invoke(x[i]);
-        return y;
-    }
-
-    private static float[] Vector256Lanes<T>(float[] x, T activation) where T : struct, IActivation
-    {
-        var padded = new float[(x.Length + 7) / 8 * 8];
+        int lanes = (int)width;
+        var padded = new float[(x.Length + lanes - 1) / lanes * lanes];
         x.CopyTo(padded, 0);
         var y = new float[padded.Length];
-        for (int i = 0; i < padded.Length; i += 8) activation.Invoke(Vector256.Create(padded.AsSpan(i, 8))).CopyTo(y.AsSpan(i, 8));
+        var kernel = new Vectors<T>(padded, y, activation);
+        SimdDispatch.Run(width, ref kernel);
         return y[..x.Length];
     }
 
-    private static float[] Vector512Lanes<T>(float[] x, T activation) where T : struct, IActivation
+    private readonly ref struct Vectors<T>(ReadOnlySpan<float> x, Span<float> y, T activation) : ISimdKernel where T : struct, IActivation
     {
-        var padded = new float[(x.Length + 15) / 16 * 16];
-        x.CopyTo(padded, 0);
-        var y = new float[padded.Length];
-        for (int i = 0; i < padded.Length; i += 16) activation.Invoke(Vector512.Create(padded.AsSpan(i, 16))).CopyTo(y.AsSpan(i, 16));
-        return y[..x.Length];
+        private readonly ReadOnlySpan<float> _x = x;
+        private readonly Span<float> _y = y;
+
+        public void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        {
+            for (int i = 0; i < _x.Length; i += TLanes.Count)
+                TLanes.Store(ref _y[i], 0, activation.Invoke<TLanes, TVector>(TLanes.Load(in _x[i], 0)));
+        }
     }
 }

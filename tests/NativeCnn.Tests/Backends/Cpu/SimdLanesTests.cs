@@ -51,7 +51,7 @@ public class SimdLanesTests
         var sums = new float[x.Length / lanes];
         var maxima = new float[x.Length / lanes];
         var kernel = new Horizontal(x, sums, maxima);
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
         for (int v = 0; v < sums.Length; v++)
         {
             var group = x.AsSpan(v * lanes, lanes);
@@ -79,7 +79,7 @@ public class SimdLanesTests
             fixed (float* d = destination)
             {
                 var kernel = new Partial(s, d, count);
-                Simd.Run(width, ref kernel);
+                SimdDispatch.Run(width, ref kernel);
             }
             for (int i = 0; i < lanes + 1; i++) Assert.Equal(i < count ? i + 1 : -7f, destination[i]);
         }
@@ -121,19 +121,19 @@ public class SimdLanesTests
         Assert.Equal(4, LaneCount(SimdWidth.Vector128));
         Assert.Equal(8, LaneCount(SimdWidth.Vector256));
         Assert.Equal(16, LaneCount(SimdWidth.Vector512));
-        Assert.Equal((int)Simd.Best, LaneCount(SimdWidth.Auto));
+        Assert.Equal((int)SimdDispatch.Best, LaneCount(SimdWidth.Auto));
         var expected = Vector512.IsHardwareAccelerated ? SimdWidth.Vector512 : Vector256.IsHardwareAccelerated ? SimdWidth.Vector256
             : Vector128.IsHardwareAccelerated ? SimdWidth.Vector128 : SimdWidth.Scalar;
-        Assert.Equal(expected, Simd.Best);
-        Assert.True(Simd.IsAccelerated(SimdWidth.Auto));
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Simd.Resolve((SimdWidth)3));
+        Assert.Equal(expected, SimdDispatch.Best);
+        Assert.True(SimdDispatch.IsAccelerated(SimdWidth.Auto));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => SimdDispatch.Resolve((SimdWidth)3));
         Assert.Contains("not a SIMD width", e.Message);
     }
 
     private static int LaneCount(SimdWidth width)
     {
         var kernel = new CountLanes();
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
         return kernel.Lanes;
     }
 
@@ -170,7 +170,7 @@ public class SimdLanesTests
     {
         var output = new float[x.Length];
         var kernel = new Binary(x, y, z, output, operation);
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
         for (int i = 0; i < x.Length; i++)
         {
             float e = expected(x[i], y[i], z[i]);
@@ -186,7 +186,7 @@ public class SimdLanesTests
         x.CopyTo(padded, 0);
         var output = new float[padded.Length];
         var kernel = new Transcendental(padded, output, exp);
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
         return output[..x.Length];
     }
 

@@ -5,7 +5,6 @@ using NativeCnn.Backends.Cpu.Simd;
 namespace NativeCnn.Backends.Cpu.Kernels;
 
 // The class, not the namespace of the same name that lookup from here would find first.
-using Simd = NativeCnn.Backends.Cpu.Simd.Simd;
 
 /// <summary>Shapes of one fully connected layer, and how <see cref="DenseKernels.ForwardBlocks"/> splits it into work blocks.</summary>
 public readonly record struct DenseParams(int Batch, int InputFeatures, int Units)
@@ -50,7 +49,7 @@ public static class DenseKernels
     /// <param name="p">Shapes.</param>
     /// <param name="activation">Fused element-wise epilogue (softmax is applied by the caller afterwards).</param>
     /// <param name="rows">Batch rows to compute.</param>
-    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="Simd.Best"/>).</param>
+    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="SimdDispatch.Best"/>).</param>
     public static void Forward<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                             Span<float> output, in DenseParams p, TActivation activation, RowRange rows,
                                             SimdWidth width = SimdWidth.Auto)
@@ -61,7 +60,7 @@ public static class DenseKernels
         {
             Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = rows, Blocks = false,
         };
-        Simd.Run(width, ref body);
+        SimdDispatch.Run(width, ref body);
     }
 
     /// <summary>
@@ -78,7 +77,7 @@ public static class DenseKernels
         {
             Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = blocks, Blocks = true,
         };
-        Simd.Run(width, ref body);
+        SimdDispatch.Run(width, ref body);
     }
 
     private ref struct DenseKernel<TActivation> : ISimdKernel where TActivation : struct, IActivation

@@ -4,7 +4,6 @@ using NativeCnn.Backends.Cpu.Simd;
 namespace NativeCnn.Backends.Cpu.Kernels;
 
 // The class, not the namespace of the same name that lookup from here would find first.
-using Simd = NativeCnn.Backends.Cpu.Simd.Simd;
 
 /// <summary>Shapes and window arithmetic of one NHWC depthwise convolution.</summary>
 public readonly record struct DepthwiseConv2DParams(
@@ -40,7 +39,7 @@ public static class DepthwiseConv2DKernels
     /// <param name="p">Shapes and window arithmetic.</param>
     /// <param name="activation">Fused epilogue.</param>
     /// <param name="rows">The output rows to compute.</param>
-    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="Simd.Best"/>); depth multipliers other than 1 run scalar.</param>
+    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="SimdDispatch.Best"/>); depth multipliers other than 1 run scalar.</param>
     public static void Nhwc<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
                                          Span<float> output, in DepthwiseConv2DParams p, TActivation activation, RowRange rows,
                                          SimdWidth width = SimdWidth.Auto)
@@ -56,7 +55,7 @@ public static class DepthwiseConv2DKernels
         {
             Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Rows = rows,
         };
-        Simd.Run(width, ref body);
+        SimdDispatch.Run(width, ref body);
     }
 
     private ref struct VectorKernel<TActivation> : ISimdKernel where TActivation : struct, IActivation
@@ -736,7 +735,7 @@ public static class DepthwiseConv2DKernels
                     sum = MathF.FusedMultiplyAdd(x, px.Kernel[(nint)(ky * px.KernelWidth + kx) * channels + c], sum);
                 }
             }
-            px.Dst[c] = activation.Invoke(sum);
+            px.Dst[c] = activation.Invoke<LanesScalar, float>(sum);
         }
     }
 
@@ -760,7 +759,7 @@ public static class DepthwiseConv2DKernels
                         sum = MathF.FusedMultiplyAdd(x, px.Kernel[(ky * px.KernelWidth + kx) * outChannels + o], sum);
                     }
                 }
-                px.Dst[o] = activation.Invoke(sum);
+                px.Dst[o] = activation.Invoke<LanesScalar, float>(sum);
             }
         }
     }

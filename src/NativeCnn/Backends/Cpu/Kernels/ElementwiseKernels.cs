@@ -5,12 +5,11 @@ using NativeCnn.Backends.Cpu.Simd;
 namespace NativeCnn.Backends.Cpu.Kernels;
 
 // The class, not the namespace of the same name that lookup from here would find first.
-using Simd = NativeCnn.Backends.Cpu.Simd.Simd;
 
 /// <summary>
 /// Element-wise kernels over whole spans; a caller that threads them passes disjoint slices
 /// (for per-channel kernels, slices that start on a pixel boundary). Each is written once over
-/// <see cref="ILanes{TVector}"/> and runs at <see cref="Simd.Best"/> unless a width is forced.
+/// <see cref="ILanes{TVector}"/> and runs at <see cref="SimdDispatch.Best"/> unless a width is forced.
 /// </summary>
 /// <remarks>
 /// Every kernel here may run in place, so a plain overlapping last vector would apply the operation twice to the
@@ -26,7 +25,7 @@ public static class ElementwiseKernels
     {
         CheckDestination(input.Length, output.Length);
         var kernel = new ApplyKernel<TActivation> { Input = input, Output = output, Activation = activation };
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
     }
 
     /// <summary><c>output[i] = left[i] + right[i]</c>. <paramref name="output"/> may alias either input.</summary>
@@ -34,7 +33,7 @@ public static class ElementwiseKernels
     {
         CheckBinary(left.Length, right.Length, output.Length);
         var kernel = new BinaryKernel<AddOp> { Left = left, Right = right, Output = output };
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
     }
 
     /// <summary><c>output[i] = left[i] · right[i]</c>. <paramref name="output"/> may alias either input.</summary>
@@ -42,7 +41,7 @@ public static class ElementwiseKernels
     {
         CheckBinary(left.Length, right.Length, output.Length);
         var kernel = new BinaryKernel<MultiplyOp> { Left = left, Right = right, Output = output };
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
     }
 
     /// <summary>
@@ -55,7 +54,7 @@ public static class ElementwiseKernels
         CheckChannels(input.Length, channelScale.Length, output.Length);
         // ScaleOp ignores the shift operand; passing the scale again keeps every load in bounds.
         var kernel = new PerChannelKernel<ScaleOp> { Input = input, Scale = channelScale, Shift = channelScale, Output = output };
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
     }
 
     /// <summary>
@@ -72,7 +71,7 @@ public static class ElementwiseKernels
         {
             Input = input, Scale = scale, Shift = shift, Output = output, Op = new AffineOp<TActivation>(activation),
         };
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
     }
 
     /// <summary>
@@ -84,7 +83,7 @@ public static class ElementwiseKernels
         CheckDestination(input.Length, output.Length);
         if (input.IsEmpty) return;
         var kernel = new SoftmaxKernel { Input = input, Output = output };
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
     }
 
     private ref struct ApplyKernel<TActivation> : ISimdKernel where TActivation : struct, IActivation

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
@@ -9,15 +8,6 @@ namespace NativeCnn.Backends.Cpu.Kernels;
 /// </summary>
 public interface IActivation
 {
-    /// <summary>Applies the activation to one value.</summary>
-    float Invoke(float x);
-
-    /// <summary>Applies the activation to 8 lanes.</summary>
-    Vector256<float> Invoke(Vector256<float> x);
-
-    /// <summary>Applies the activation to 16 lanes.</summary>
-    Vector512<float> Invoke(Vector512<float> x);
-
     /// <summary>Applies the activation to the lanes of one vector of any width (<see cref="ILanes{TVector}"/>).</summary>
     TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged;
 }
@@ -26,12 +16,6 @@ public interface IActivation
 public readonly struct IdentityActivation : IActivation
 {
     /// <inheritdoc/>
-    public float Invoke(float x) => x;
-    /// <inheritdoc/>
-    public Vector256<float> Invoke(Vector256<float> x) => x;
-    /// <inheritdoc/>
-    public Vector512<float> Invoke(Vector512<float> x) => x;
-    /// <inheritdoc/>
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         => x;
 }
@@ -39,12 +23,6 @@ public readonly struct IdentityActivation : IActivation
 /// <summary><c>max(x, 0)</c>. NaN propagates.</summary>
 public readonly struct ReluActivation : IActivation
 {
-    /// <inheritdoc/>
-    public float Invoke(float x) => x < 0f ? 0f : x;
-    /// <inheritdoc/>
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
-    /// <inheritdoc/>
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
     /// <inheritdoc/>
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         => TLanes.Select(TLanes.LessThan(x, TLanes.Zero), TLanes.Zero, x);
@@ -55,22 +33,6 @@ public readonly struct BoundedReluActivation(float maxValue) : IActivation
 {
     /// <summary>The cap.</summary>
     public float MaxValue { get; } = maxValue;
-    /// <inheritdoc/>
-    public float Invoke(float x) => x < 0f ? 0f : x > MaxValue ? MaxValue : x;
-    /// <inheritdoc/>
-    public Vector256<float> Invoke(Vector256<float> x)
-    {
-        var max = Vector256.Create(MaxValue);
-        x = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
-        return Vector256.ConditionalSelect(Vector256.GreaterThan(x, max), max, x);
-    }
-    /// <inheritdoc/>
-    public Vector512<float> Invoke(Vector512<float> x)
-    {
-        var max = Vector512.Create(MaxValue);
-        x = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
-        return Vector512.ConditionalSelect(Vector512.GreaterThan(x, max), max, x);
-    }
     /// <inheritdoc/>
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
     {
@@ -84,12 +46,6 @@ public readonly struct BoundedReluActivation(float maxValue) : IActivation
 public readonly struct SigmoidActivation : IActivation
 {
     /// <inheritdoc/>
-    public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
-    /// <inheritdoc/>
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + VectorMath.Exp<Lanes256, Vector256<float>>(-x));
-    /// <inheritdoc/>
-    public Vector512<float> Invoke(Vector512<float> x) => VectorMath.Sigmoid<Lanes512, Vector512<float>>(x);
-    /// <inheritdoc/>
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         => VectorMath.Sigmoid<TLanes, TVector>(x);
 }
@@ -97,12 +53,6 @@ public readonly struct SigmoidActivation : IActivation
 /// <summary><c>x * sigmoid(x)</c> (Keras <c>swish</c>, PyTorch <c>SiLU</c>).</summary>
 public readonly struct SwishActivation : IActivation
 {
-    /// <inheritdoc/>
-    public float Invoke(float x) => x / (1f + MathF.Exp(-x));
-    /// <inheritdoc/>
-    public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + VectorMath.Exp<Lanes256, Vector256<float>>(-x));
-    /// <inheritdoc/>
-    public Vector512<float> Invoke(Vector512<float> x) => x * VectorMath.Sigmoid<Lanes512, Vector512<float>>(x);
     /// <inheritdoc/>
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         => TLanes.Multiply(x, VectorMath.Sigmoid<TLanes, TVector>(x));
@@ -120,32 +70,6 @@ public readonly struct TanhActivation : IActivation
     private const float C5 = 2f / 15f;
     private const float C7 = -17f / 315f;
 
-    /// <inheritdoc/>
-    public float Invoke(float x) => MathF.Tanh(x);
-
-    /// <inheritdoc/>
-    public Vector256<float> Invoke(Vector256<float> x)
-    {
-        var y = Vector256.Abs(x);
-        var e = Vector256.Exp(y * Vector256.Create(-2f));
-        var large = (Vector256<float>.One - e) / (Vector256<float>.One + e);
-        var y2 = y * y;
-        var poly = Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(Vector256.Create(C7), y2, Vector256.Create(C5)), y2, Vector256.Create(C3));
-        var small = Vector256.FusedMultiplyAdd(y * y2, poly, y);
-        return Vector256.CopySign(Vector256.ConditionalSelect(Vector256.LessThan(y, Vector256.Create(SmallThreshold)), small, large), x);
-    }
-
-    /// <inheritdoc/>
-    public Vector512<float> Invoke(Vector512<float> x)
-    {
-        var y = Vector512.Abs(x);
-        var e = Vector512.Exp(y * Vector512.Create(-2f));
-        var large = (Vector512<float>.One - e) / (Vector512<float>.One + e);
-        var y2 = y * y;
-        var poly = Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.Create(C7), y2, Vector512.Create(C5)), y2, Vector512.Create(C3));
-        var small = Vector512.FusedMultiplyAdd(y * y2, poly, y);
-        return Vector512.CopySign(Vector512.ConditionalSelect(Vector512.LessThan(y, Vector512.Create(SmallThreshold)), small, large), x);
-    }
 
     /// <inheritdoc/>
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged

@@ -50,7 +50,7 @@ public sealed unsafe class PackedPointwiseWeights : IDisposable
     }
 
     /// <summary>The panel width the kernels read at <paramref name="width"/>: two vectors (32 channels at 16 lanes, 2 in scalar code).</summary>
-    public static int PanelWidthFor(SimdWidth width) => 2 * (int)Simd.Simd.Resolve(width);
+    public static int PanelWidthFor(SimdWidth width) => 2 * (int)SimdDispatch.Resolve(width);
 
     /// <summary>Input channels (the GEMM's K).</summary>
     public int InputChannels { get; }

@@ -65,7 +65,7 @@ public static class PointwiseConvKernels
             Input = input, Weights = weights, Residual = residual, Output = output, Shape = p, Activation = activation,
             Pixels = pixels, Panels = panels, InputScale = inputScale, PixelsPerImage = pixelsPerImage,
         };
-        Simd.Simd.Run(width, ref call);
+        SimdDispatch.Run(width, ref call);
     }
 
     /// <summary>
@@ -96,7 +96,7 @@ public static class PointwiseConvKernels
             Input = input, Weights = weights, Residual = residual, Output = output, Shape = p, Activation = activation,
             OutputRows = outputRows, Panels = panels,
         };
-        Simd.Simd.Run(width, ref call);
+        SimdDispatch.Run(width, ref call);
     }
 
     /// <summary>Pixels per full micro-kernel tile at a width: 12 at 16 lanes (32 registers), 6 at the others (16).</summary>

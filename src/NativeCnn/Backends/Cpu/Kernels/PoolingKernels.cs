@@ -5,7 +5,6 @@ using NativeCnn.Backends.Cpu.Simd;
 namespace NativeCnn.Backends.Cpu.Kernels;
 
 // The class, not the namespace of the same name that lookup from here would find first.
-using Simd = NativeCnn.Backends.Cpu.Simd.Simd;
 
 /// <summary>
 /// Shapes and window arithmetic of one NHWC pooling; padded cells are ignored, or with <paramref name="PaddedCellsAreZeros"/>
@@ -49,7 +48,7 @@ public static class PoolingKernels
     {
         CheckWindow(input.Length, output.Length, in p, rows);
         var kernel = new WindowKernel<MaxReduction> { Input = input, Output = output, Params = p, Rows = rows };
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
     }
 
     /// <summary>Mean over each window of in-bounds cells (TensorFlow divides by the count of in-bounds cells).</summary>
@@ -59,7 +58,7 @@ public static class PoolingKernels
         CheckWindow(input.Length, output.Length, in p, rows);
         if (p.PaddedCellsAreZeros) throw new ArgumentException("padded cells count as zeros only for max pooling", nameof(p));
         var kernel = new WindowKernel<MeanReduction> { Input = input, Output = output, Params = p, Rows = rows };
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
     }
 
     /// <summary>Copies the input into the middle of a zero border; output rows <paramref name="rows"/> of <c>batch × outputHeight</c>.</summary>
@@ -94,7 +93,7 @@ public static class PoolingKernels
     {
         CheckGlobal(input.Length, output.Length, pixels);
         var kernel = new GlobalKernel<MeanReduction> { Input = input, Output = output, Pixels = pixels };
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
     }
 
     /// <summary>Max over all <paramref name="pixels"/> of one image; <c>output.Length</c> is the channel count.</summary>
@@ -102,7 +101,7 @@ public static class PoolingKernels
     {
         CheckGlobal(input.Length, output.Length, pixels);
         var kernel = new GlobalKernel<MaxReduction> { Input = input, Output = output, Pixels = pixels };
-        Simd.Run(width, ref kernel);
+        SimdDispatch.Run(width, ref kernel);
     }
 
     private ref struct WindowKernel<TReduction> : ISimdKernel where TReduction : struct, IReduction

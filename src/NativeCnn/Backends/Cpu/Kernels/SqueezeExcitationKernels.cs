@@ -3,7 +3,6 @@ using NativeCnn.Backends.Cpu.Simd;
 namespace NativeCnn.Backends.Cpu.Kernels;
 
 // The class, not the namespace of the same name that lookup from here would find first.
-using Simd = NativeCnn.Backends.Cpu.Simd.Simd;
 
 /// <summary>Shapes of one squeeze-and-excitation block on one image.</summary>
 /// <param name="Pixels">Height × width.</param>
@@ -31,7 +30,7 @@ public static class SqueezeExcitationKernels
     /// <param name="scratch">At least <see cref="SqueezeExcitationParams.ScratchLength"/> floats.</param>
     /// <param name="p">Shapes.</param>
     /// <param name="reduceActivation">Activation after the reduce conv (swish in EfficientNet).</param>
-    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="Simd.Best"/>).</param>
+    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="SimdDispatch.Best"/>).</param>
     public static void Forward<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> reduceKernel, ReadOnlySpan<float> reduceBias,
                                             ReadOnlySpan<float> expandKernel, ReadOnlySpan<float> expandBias, Span<float> output,
                                             Span<float> scratch, in SqueezeExcitationParams p, TActivation reduceActivation,
@@ -60,7 +59,7 @@ public static class SqueezeExcitationKernels
     /// <param name="p">Shapes.</param>
     /// <param name="blocks">How many blocks the pixels are cut into, 1 to <c>Pixels</c>.</param>
     /// <param name="block">The block to average.</param>
-    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="Simd.Best"/>).</param>
+    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="SimdDispatch.Best"/>).</param>
     public static void SqueezeBlock(ReadOnlySpan<float> input, Span<float> partialMean, in SqueezeExcitationParams p, int blocks, int block,
                                     SimdWidth width = SimdWidth.Auto)
     {
@@ -84,7 +83,7 @@ public static class SqueezeExcitationKernels
     /// <param name="p">Shapes.</param>
     /// <param name="blocks">The block count given to <see cref="SqueezeBlock"/>.</param>
     /// <param name="reduceActivation">Activation after the reduce conv.</param>
-    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="Simd.Best"/>).</param>
+    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="SimdDispatch.Best"/>).</param>
     public static void Excite<TActivation>(Span<float> partialMeans, ReadOnlySpan<float> reduceKernel, ReadOnlySpan<float> reduceBias,
                                            ReadOnlySpan<float> expandKernel, ReadOnlySpan<float> expandBias, Span<float> reduced,
                                            Span<float> excitation, in SqueezeExcitationParams p, int blocks, TActivation reduceActivation,

@@ -86,7 +86,7 @@ public static class WinogradKernels
             throw new ArgumentException($"Output has {transformed.Length} values, fewer than 16 × {tiles} × {p.InputChannels}.", nameof(transformed));
         if (tileRows.Start < 0 || tileRows.End > TileRowCount(p)) throw new ArgumentOutOfRangeException(nameof(tileRows));
         var call = new InputCall { Input = input, Transformed = transformed, Shape = p, TileRows = tileRows };
-        Simd.Simd.Run(width, ref call);
+        SimdDispatch.Run(width, ref call);
     }
 
     /// <summary>
@@ -123,7 +123,7 @@ public static class WinogradKernels
         {
             Products = products, Bias = bias, Residual = residual, Output = output, Shape = p, Activation = activation, TileRows = tileRows,
         };
-        Simd.Simd.Run(width, ref call);
+        SimdDispatch.Run(width, ref call);
     }
 
     private ref struct InputCall : ISimdKernel

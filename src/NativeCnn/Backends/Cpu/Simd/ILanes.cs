@@ -10,7 +10,7 @@ namespace NativeCnn.Backends.Cpu.Simd;
 /// <remarks>
 /// Masks are vectors whose lanes are all ones (true) or all zeros (false), as the comparisons return them. Every width
 /// runs on every processor: a width the processor lacks runs in software (slowly, but with the same results), so tests
-/// can force each width anywhere; <see cref="Simd.Best"/> is the one kernels use by default.
+/// can force each width anywhere; <see cref="SimdDispatch.Best"/> is the one kernels use by default.
 /// </remarks>
 /// <typeparam name="TVector">The register type: <c>Vector512&lt;float&gt;</c>, …, or <see cref="float"/> for scalar code.</typeparam>
 public interface ILanes<TVector> where TVector : unmanaged
@@ -110,7 +110,7 @@ public interface ILanes<TVector> where TVector : unmanaged
 }
 
 /// <summary>
-/// A kernel body to run at one SIMD width, for <see cref="Simd.Run{TKernel}"/>: a (ref) struct that carries the
+/// A kernel body to run at one SIMD width, for <see cref="SimdDispatch.Run{TKernel}"/>: a (ref) struct that carries the
 /// kernel's arguments and calls the kernel's generic body with the width's types.
 /// </summary>
 public interface ISimdKernel

@@ -5,7 +5,7 @@ namespace NativeCnn.Backends.Cpu.Simd;
 /// <summary>A SIMD width the CPU kernels can run at; the value is the number of float lanes.</summary>
 public enum SimdWidth
 {
-    /// <summary>The widest width this processor accelerates (<see cref="Simd.Best"/>).</summary>
+    /// <summary>The widest width this processor accelerates (<see cref="SimdDispatch.Best"/>).</summary>
     Auto = 0,
 
     /// <summary>One float at a time: the path for processors without SIMD, and the reference the vector widths agree with.</summary>
@@ -24,7 +24,7 @@ public enum SimdWidth
 /// <summary>
 /// The one place that picks the SIMD width the CPU kernels run at, and runs a kernel body at a width.
 /// </summary>
-public static class Simd
+public static class SimdDispatch
 {
     /// <summary>
     /// The widest width the processor accelerates, decided once at start-up: Vector512 where the runtime accelerates
