@@ -10,7 +10,7 @@ namespace NativeCnn.Tests.Backends.Cpu;
 /// </summary>
 public class SimdLanesTests
 {
-    public static TheoryData<SimdWidth> Widths => NativeCnn.Tests.Kernels.SimdSupport.AllWidths;
+    public static TheoryData<SimdWidth> Widths => NativeCnn.Tests.Backends.Cpu.Kernels.SimdSupport.AllWidths;
 
     private static readonly float[] s_specials = [0f, -0f, 1f, -1f, 0.5f, -2.5f, 3.5f, 1e-30f, -1e30f, float.MaxValue, float.MinValue,
                                                   float.PositiveInfinity, float.NegativeInfinity, float.NaN, 88.5f, -90f];

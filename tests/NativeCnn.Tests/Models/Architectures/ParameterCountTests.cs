@@ -1,0 +1,86 @@
+using NativeCnn.Layers;
+using NativeCnn.Models;
+using NativeCnn.Models.Architectures;
+
+namespace NativeCnn.Tests.Models.Architectures;
+
+/// <summary>Parameter and layer counts against Keras's published numbers (/work/shared/docs/KERAS.md).</summary>
+public sealed class ParameterCountTests
+{
+    // name, total, trainable, non-trainable, total without top, layers (InputLayer included), layers with weights,
+    // weight variables, GMACs at the default resolution (derived: convolutions, depthwise and dense, to 3 decimals).
+    public static TheoryData<string, long, long, long, long, int, int, int, double> Published => new()
+    {
+        { "efficientnet-b0", 5_330_571, 5_288_548, 42_023, 4_049_571, 241, 132, 314, 0.386 },
+        { "efficientnet-b1", 7_856_239, 7_794_184, 62_055, 6_575_239, 343, 186, 442, 0.687 },
+        { "efficientnet-b2", 9_177_569, 9_109_994, 67_575, 7_768_569, 343, 186, 442, 0.994 },
+        { "efficientnet-b3", 12_320_535, 12_233_232, 87_303, 10_783_535, 388, 210, 499, 1.827 },
+        { "efficientnet-b4", 19_466_823, 19_341_616, 125_207, 17_673_823, 478, 258, 613, 4.394 },
+        { "efficientnet-b5", 30_562_527, 30_389_784, 172_743, 28_513_527, 580, 312, 741, 10.266 },
+        { "efficientnet-b6", 43_265_143, 43_040_704, 224_439, 40_960_143, 670, 360, 855, 19.068 },
+        { "efficientnet-b7", 66_658_687, 66_347_960, 310_727, 64_097_687, 817, 438, 1040, 37.746 },
+        { "mobilenetv2", 3_538_984, 3_504_872, 34_112, 2_257_984, 156, 105, 262, 0.3008 },
+        { "resnet50", 25_636_712, 25_583_592, 53_120, 23_587_712, 177, 107, 320, 3.858 },
+        { "resnet101", 44_707_176, 44_601_832, 105_344, 42_658_176, 347, 209, 626, 7.570 },
+        { "resnet152", 60_419_944, 60_268_520, 151_424, 58_370_944, 517, 311, 932, 11.282 },
+    };
+
+    // Each model is built once here (building allocates and seeds every weight, the slow part); the headless builds are
+    // covered at small sizes in ApplicationOptionsTests.
+    [Theory]
+    [MemberData(nameof(Published))]
+    public void CountsMatchKeras(string name, long total, long trainable, long nonTrainable, long withoutTop,
+                                 int layers, int weightedLayers, int weightVariables, double gmacs)
+    {
+        using var model = ModelZoo.Create(name, new ApplicationOptions());
+        Assert.Equal(total, model.ParameterCount);
+        Assert.Equal(trainable, model.TrainableParameterCount);
+        Assert.Equal(nonTrainable, model.NonTrainableParameterCount);
+        Assert.Equal(layers, model.Layers.Count);
+        Assert.Equal(weightedLayers, model.Layers.Count(l => l.Weights.Count > 0));
+        Assert.Equal(weightVariables, model.Weights.Count());
+        // The top adds weights only in predictions (pooling and dropout have none).
+        Assert.Equal(withoutTop, total - model.GetLayer("predictions").ParameterCount);
+        Assert.InRange(model.Summary().MultiplyAccumulates / 1e9, gmacs - 0.0015, gmacs + 0.0015);
+    }
+
+    // alpha, total, trainable, non-trainable, without top, first conv width, last conv width.
+    public static TheoryData<double, long, long, long, long, int, int> MobileNetV2Widths => new()
+    {
+        { 0.35, 1_691_208, 1_677_128, 14_080, 410_208, 16, 1280 },
+        { 0.5, 1_987_224, 1_968_680, 18_544, 706_224, 16, 1280 },
+        { 0.75, 2_663_064, 2_636_424, 26_640, 1_382_064, 24, 1280 },
+        { 1.0, 3_538_984, 3_504_872, 34_112, 2_257_984, 32, 1280 },
+        { 1.3, 5_431_048, 5_386_792, 44_256, 3_766_048, 40, 1664 },
+        { 1.4, 6_156_712, 6_108_776, 47_936, 4_363_712, 48, 1792 },
+    };
+
+    [Theory]
+    [MemberData(nameof(MobileNetV2Widths))]
+    public void MobileNetV2CountsMatchKerasForEveryAlpha(double alpha, long total, long trainable, long nonTrainable,
+                                                         long withoutTop, int firstConv, int lastConv)
+    {
+        using (var model = MobileNetV2.Create(new ApplicationOptions { Alpha = alpha }))
+        {
+            Assert.Equal(total, model.ParameterCount);
+            Assert.Equal(trainable, model.TrainableParameterCount);
+            Assert.Equal(nonTrainable, model.NonTrainableParameterCount);
+            Assert.Equal(156, model.Layers.Count);
+            Assert.Equal(firstConv, ((Conv2D)model.GetLayer("Conv1")).Filters);
+            Assert.Equal(lastConv, ((Conv2D)model.GetLayer("Conv_1")).Filters);
+            // Residual blocks are the same for every published width.
+            Assert.Equal([2, 4, 5, 7, 8, 9, 11, 12, 14, 15],
+                         model.Layers.OfType<Add>().Select(a => int.Parse(a.Name.Split('_')[1])));
+        }
+        using var headless = MobileNetV2.Create(new ApplicationOptions { Alpha = alpha, IncludeTop = false });
+        Assert.Equal(withoutTop, headless.ParameterCount);
+    }
+
+    [Fact]
+    public void MobileNetV2At035HasKerasBottleneckWidths()
+    {
+        using var model = MobileNetV2.Create(new ApplicationOptions { Alpha = 0.35 });
+        var projects = model.Layers.OfType<Conv2D>().Where(c => c.Name.EndsWith("project", StringComparison.Ordinal)).Select(c => c.Filters);
+        Assert.Equal([8, 8, 8, 16, 16, 16, 24, 24, 24, 24, 32, 32, 32, 56, 56, 56, 112], projects);
+    }
+}
