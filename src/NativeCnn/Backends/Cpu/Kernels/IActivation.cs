@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
@@ -16,6 +17,7 @@ public interface IActivation
 public readonly struct IdentityActivation : IActivation
 {
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         => x;
 }
@@ -24,6 +26,7 @@ public readonly struct IdentityActivation : IActivation
 public readonly struct ReluActivation : IActivation
 {
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         => TLanes.Select(TLanes.LessThan(x, TLanes.Zero), TLanes.Zero, x);
 }
@@ -34,6 +37,7 @@ public readonly struct BoundedReluActivation(float maxValue) : IActivation
     /// <summary>The cap.</summary>
     public float MaxValue { get; } = maxValue;
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
     {
         var max = TLanes.Create(MaxValue);
@@ -46,6 +50,7 @@ public readonly struct BoundedReluActivation(float maxValue) : IActivation
 public readonly struct SigmoidActivation : IActivation
 {
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         => VectorMath.Sigmoid<TLanes, TVector>(x);
 }
@@ -54,6 +59,7 @@ public readonly struct SigmoidActivation : IActivation
 public readonly struct SwishActivation : IActivation
 {
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         => TLanes.Multiply(x, VectorMath.Sigmoid<TLanes, TVector>(x));
 }
@@ -72,6 +78,7 @@ public readonly struct TanhActivation : IActivation
 
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
     {
         var y = TLanes.Abs(x);
