@@ -3,8 +3,6 @@ using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
-// The class, not the namespace of the same name that lookup from here would find first.
-
 /// <summary>Shapes and window arithmetic of one NHWC depthwise convolution.</summary>
 public readonly record struct DepthwiseConv2DParams(
     int Batch, int InputHeight, int InputWidth, int InputChannels,
