@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using NativeCnn.Backends;
 using NativeCnn.Layers;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Models;
 
