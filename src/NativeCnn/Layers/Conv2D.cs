@@ -57,8 +57,7 @@ public sealed class Conv2D : Layer
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
     {
         var input = ExpectSingleNhwc(inputShapes);
-        if (IsBuilt && input.Channels != GetWeight("kernel").Shape[2])
-            throw Error($"expected input with {GetWeight("kernel").Shape[2]} channels, got {input}");
+        ExpectBuiltChannels(input, "kernel", 2);
         var (h, w) = WindowArguments.OutputSize(this, input, KernelSize, Strides, DilationRate, Padding);
         return WindowArguments.Output(this, input.Batch, h, w, Filters);
     }

@@ -60,8 +60,7 @@ public sealed class DepthwiseConv2D : Layer
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
     {
         var input = ExpectSingleNhwc(inputShapes);
-        if (IsBuilt && input.Channels != GetWeight("depthwise_kernel").Shape[2])
-            throw Error($"expected input with {GetWeight("depthwise_kernel").Shape[2]} channels, got {input}");
+        ExpectBuiltChannels(input, "depthwise_kernel", 2);
         var (h, w) = WindowArguments.OutputSize(this, input, KernelSize, Strides, DilationRate, Padding);
         return WindowArguments.Output(this, input.Batch, h, w, (long)input.Channels * DepthMultiplier);
     }
