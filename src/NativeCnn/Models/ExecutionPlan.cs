@@ -316,18 +316,7 @@ public sealed class ExecutionPlan : IDisposable
     /// <summary>Runs every layer once (on each pass's images). Allocates nothing.</summary>
     /// <exception cref="InvalidOperationException">The plan is running on another thread.</exception>
     /// <exception cref="ObjectDisposedException">The plan was disposed.</exception>
-    public void Run()
-    {
-        EnterRun();
-        try
-        {
-            RunSteps();
-        }
-        finally
-        {
-            ExitRun();
-        }
-    }
+    public void Run() => RunClaimed(profiled: false);
 
     private void RunSteps()
     {
@@ -417,12 +406,16 @@ public sealed class ExecutionPlan : IDisposable
     /// </summary>
     /// <exception cref="InvalidOperationException">The plan is running on another thread.</exception>
     /// <exception cref="ObjectDisposedException">The plan was disposed.</exception>
-    public void RunProfiled()
+    public void RunProfiled() => RunClaimed(profiled: true);
+
+    /// <summary>Runs the steps, timed when <paramref name="profiled"/>, with the plan claimed for this thread.</summary>
+    private void RunClaimed(bool profiled)
     {
         EnterRun();
         try
         {
-            RunStepsProfiled();
+            if (profiled) RunStepsProfiled();
+            else RunSteps();
         }
         finally
         {
