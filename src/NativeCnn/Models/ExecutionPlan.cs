@@ -146,7 +146,7 @@ public sealed class ExecutionPlan : IDisposable
                 var prepared = backend.Prepare(group.Op, binding);
                 long macs = macsScale * passes * group.Members.Sum(m => m.Layer.CountMultiplyAccumulates(
                     m.Inputs.Select(n => n.OutputShape.WithBatch(batch)).ToArray(), m.OutputShape.WithBatch(batch)));
-                var step = new PlanStep(node, group.Members, group.Op, prepared, group.Inputs.Select(n => shapes[n]).ToArray(), output, macs);
+                var step = new PlanStep(group, prepared, group.Inputs.Select(n => shapes[n]).ToArray(), output, macs);
                 steps.Add(step);
                 foreach (var member in group.Members) _stepsByName[member.Name] = step;
             }
