@@ -22,11 +22,7 @@ internal abstract class CpuConv2D : CpuOp
         ExpectShape(Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, op.Filters), "output");
         Kernel = binding.Weights[0];
         ExpectShape(Kernel.Shape, new TensorShape(op.KernelHeight, op.KernelWidth, i.Channels, op.Filters), "kernel");
-        if (op.UseBias)
-        {
-            BiasTensor = binding.Weights[1];
-            ExpectLength(BiasTensor, op.Filters, "bias");
-        }
+        BiasTensor = OptionalBias(binding, op.UseBias, op.Filters);
         _activation = op.Activation;
         if (op.AddsResidual)
         {

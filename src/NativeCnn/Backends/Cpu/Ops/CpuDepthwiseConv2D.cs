@@ -19,11 +19,7 @@ internal sealed class CpuDepthwiseConv2D : CpuOp
         ExpectShape(Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, outC), "output");
         _kernel = binding.Weights[0];
         ExpectShape(_kernel.Shape, new TensorShape(op.KernelHeight, op.KernelWidth, i.Channels, op.DepthMultiplier), "depthwise kernel");
-        if (op.UseBias)
-        {
-            _bias = binding.Weights[1];
-            ExpectLength(_bias, outC, "bias");
-        }
+        _bias = OptionalBias(binding, op.UseBias, outC);
         _activation = op.Activation;
         _params = new DepthwiseConv2DParams(i.Batch, i.Height, i.Width, i.Channels, outH, outW, op.DepthMultiplier,
             op.KernelHeight, op.KernelWidth, op.StrideHeight, op.StrideWidth, op.DilationHeight, op.DilationWidth,

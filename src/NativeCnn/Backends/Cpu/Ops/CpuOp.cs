@@ -55,6 +55,15 @@ internal abstract class CpuOp : IPreparedOp, IRowWork
         if (weight.Length != expected) throw Fail($"expected {what} with {expected} values, got shape {weight.Shape}");
     }
 
+    /// <summary>The bias (weight 1), checked to hold <paramref name="length"/> values; null when the op has none.</summary>
+    protected Tensor? OptionalBias(OpBinding binding, bool useBias, long length)
+    {
+        if (!useBias) return null;
+        var bias = binding.Weights[1];
+        ExpectLength(bias, length, "bias");
+        return bias;
+    }
+
     /// <summary>
     /// <see cref="Padding2D.OutputSize"/> for one axis of a window op, refusing pads, sizes, a padded extent or window
     /// coordinates out of range (<see cref="WindowChecks.Axis"/>, which the kernels check again on every call) with the
