@@ -14,31 +14,30 @@ public sealed class Device
     /// <summary>The environment variable <see cref="Best"/> honours first: <c>cpu</c>, <c>cuda:N</c> or <c>opencl:P:D</c>.</summary>
     public const string OverrideVariable = "NATIVECNN_DEVICE";
 
-    /// <summary>A device as its backend found it; <paramref name="unavailableReason"/> null means it can be used.</summary>
-    internal Device(DeviceKind kind, int platform, int index, string name, string? unavailableReason, bool isGpu)
+    /// <summary>
+    /// A device as its backend found it: platform and index 0, available and not a GPU unless the backend sets
+    /// <see cref="Platform"/>, <see cref="Index"/>, <see cref="UnavailableReason"/> or <see cref="IsGpu"/>.
+    /// </summary>
+    internal Device(DeviceKind kind, string name)
     {
         Kind = kind;
-        Platform = platform;
-        Index = index;
         Name = name;
-        UnavailableReason = unavailableReason;
-        IsGpu = isGpu;
     }
 
     /// <summary>The CPU; always available.</summary>
-    public static Device Cpu { get; } = new(DeviceKind.Cpu, 0, 0, $"cpu-{CpuBackend.InstructionSet}", null, false);
+    public static Device Cpu { get; } = new(DeviceKind.Cpu, $"cpu-{CpuBackend.InstructionSet}");
 
     /// <summary>Whether this is a GPU (an OpenCL CPU device, such as PoCL, is not); <see cref="Best"/> picks only GPUs.</summary>
-    internal bool IsGpu { get; }
+    internal bool IsGpu { get; init; }
 
     /// <summary>Which backend the device runs on.</summary>
     public DeviceKind Kind { get; }
 
     /// <summary>The OpenCL platform index (0 for other kinds).</summary>
-    public int Platform { get; }
+    public int Platform { get; internal init; }
 
     /// <summary>The OpenCL device index within its platform, or the CUDA ordinal.</summary>
-    public int Index { get; }
+    public int Index { get; internal init; }
 
     /// <summary>The driver's name for the device, or the requested id when it is unavailable.</summary>
     public string Name { get; }
@@ -47,7 +46,7 @@ public sealed class Device
     public bool IsAvailable => UnavailableReason is null;
 
     /// <summary>Why the device cannot be used, e.g. <c>no CUDA driver (libcuda.so.1 not found)</c>; null when available.</summary>
-    public string? UnavailableReason { get; }
+    public string? UnavailableReason { get; internal init; }
 
     /// <summary>The short id: <c>cpu</c>, <c>opencl:0:0</c>, <c>cuda:0</c>.</summary>
     public string Id => Kind switch

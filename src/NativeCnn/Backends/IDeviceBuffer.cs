@@ -1,5 +1,3 @@
-using NativeCnn.Tensors;
-
 namespace NativeCnn.Backends;
 
 /// <summary>Memory for one tensor, owned by a backend (host memory for the CPU, device memory for a GPU).</summary>

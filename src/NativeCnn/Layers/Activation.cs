@@ -1,6 +1,5 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers.Config;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
 
@@ -18,11 +17,7 @@ public class Activation : Layer
     public ActivationFunction Function { get; }
 
     /// <inheritdoc/>
-    public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
-    {
-        ExpectInputCount(inputShapes, 1);
-        return inputShapes[0];
-    }
+    public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes) => ExpectSingleInput(inputShapes);
 
     /// <inheritdoc/>
     public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes) => new ActivationOp(Function);

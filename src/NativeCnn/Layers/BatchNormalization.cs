@@ -1,6 +1,5 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers.Config;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
 
@@ -33,10 +32,8 @@ public sealed class BatchNormalization : Layer
     /// <inheritdoc/>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
     {
-        ExpectInputCount(inputShapes, 1);
-        var input = inputShapes[0];
-        if (IsBuilt && input.Channels != GetWeight("moving_mean").Shape[0])
-            throw Error($"expected input with {GetWeight("moving_mean").Shape[0]} channels, got {input}");
+        var input = ExpectSingleInput(inputShapes);
+        ExpectBuiltChannels(input, "moving_mean", 0);
         return input;
     }
 

@@ -1,25 +1,19 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers.Config;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
 
 /// <summary>Keras <c>Conv2D</c>: NHWC 2-D convolution with an HWIO <c>kernel</c> and an optional <c>bias</c>.</summary>
-public sealed class Conv2D : Layer
+public sealed class Conv2D : BaseConv2D
 {
     /// <summary>Creates the layer; arguments as Keras's.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size, stride or dilation is less than 1.</exception>
     public Conv2D(string name, int filters, (int Height, int Width) kernelSize, (int Height, int Width)? strides = null,
                   Padding padding = Padding.Valid, (int Height, int Width)? dilationRate = null, bool useBias = true,
-                  ActivationFunction? activation = null) : base(name)
+                  ActivationFunction? activation = null)
+        : base(name, kernelSize, strides, padding, dilationRate, useBias, activation)
     {
         Filters = filters;
-        KernelSize = kernelSize;
-        Strides = strides ?? (1, 1);
-        DilationRate = dilationRate ?? (1, 1);
-        Padding = padding;
-        UseBias = useBias;
-        Activation = activation ?? ActivationFunction.Linear;
         if (filters < 1) throw new ArgumentOutOfRangeException(nameof(filters), $"{name}: filters must be at least 1, got {filters}.");
         WindowArguments.Validate(name, KernelSize, Strides, DilationRate);
         if (!Activation.IsElementwise) throw new ArgumentException($"{name}: a convolution cannot fuse {Activation}.", nameof(activation));
@@ -32,37 +26,10 @@ public sealed class Conv2D : Layer
 
     /// <summary>Output channels.</summary>
     public int Filters { get; }
-    /// <summary>Kernel height and width.</summary>
-    public (int Height, int Width) KernelSize { get; }
-    /// <summary>Strides.</summary>
-    public (int Height, int Width) Strides { get; }
-    /// <summary>Dilation rate.</summary>
-    public (int Height, int Width) DilationRate { get; }
-    /// <summary>Keras padding mode.</summary>
-    public Padding Padding { get; }
-    /// <summary>Whether the layer has a bias.</summary>
-    public bool UseBias { get; }
-    /// <summary>The fused activation.</summary>
-    public ActivationFunction Activation { get; }
 
-    /// <inheritdoc/>
-    /// <remarks>
-    /// The window rule of every windowed layer applies: a 'valid' window must fit the input; a 'same' window may be
-    /// larger than the input undilated, but a dilation of at least the input size (kernel &gt; 1) is refused, since at
-    /// most one tap could reach the input; pads, padded extents and the output must fit 32-bit sizes and memory.
-    /// </remarks>
-    /// <exception cref="LayerException">
-    /// The input is not NHWC, has the wrong channel count, or the window does not fit it by the rule above; the message
-    /// names the layer, the input, the kernel, the dilation and the padding.
-    /// </exception>
-    public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
-    {
-        var input = ExpectSingleNhwc(inputShapes);
-        if (IsBuilt && input.Channels != GetWeight("kernel").Shape[2])
-            throw Error($"expected input with {GetWeight("kernel").Shape[2]} channels, got {input}");
-        var (h, w) = WindowArguments.OutputSize(this, input, KernelSize, Strides, DilationRate, Padding);
-        return WindowArguments.Output(this, input.Batch, h, w, Filters);
-    }
+    private protected override string KernelName => "kernel";
+
+    private protected override long OutputChannels(int inputChannels) => Filters;
 
     /// <inheritdoc/>
     protected override void Build(IReadOnlyList<TensorShape> inputShapes)
@@ -74,9 +41,7 @@ public sealed class Conv2D : Layer
     /// <inheritdoc/>
     public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes)
     {
-        var input = inputShapes[0];
-        var pads = Padding2D.Resolve(Padding, input.Height, input.Width, KernelSize.Height, KernelSize.Width,
-                                     Strides.Height, Strides.Width, DilationRate.Height, DilationRate.Width);
+        var pads = Pads(inputShapes[0]);
         return new Conv2DOp(KernelSize.Height, KernelSize.Width, Strides.Height, Strides.Width,
                             DilationRate.Height, DilationRate.Width, pads, Filters, UseBias, Activation);
     }

@@ -1,6 +1,5 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers.Config;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
 
@@ -26,8 +25,7 @@ public sealed class Dense : Layer
     /// <inheritdoc/>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
     {
-        ExpectInputCount(inputShapes, 1);
-        var input = inputShapes[0];
+        var input = ExpectSingleInput(inputShapes);
         if (input.Rank != 2) throw Error($"expected a (batch, features) input, got {input}; add Flatten or global pooling first");
         if (IsBuilt && input.Channels != GetWeight("kernel").Shape[0])
             throw Error($"expected input (None, {GetWeight("kernel").Shape[0]}), got {input}");

@@ -1,6 +1,5 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers.Config;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
 
@@ -8,20 +7,15 @@ namespace NativeCnn.Layers;
 /// Keras <c>DepthwiseConv2D</c>: each input channel filtered on its own. Weights: <c>depthwise_kernel</c>
 /// <c>(kh, kw, in, depth_multiplier)</c> (Keras 2's name; Keras 3 calls it <c>kernel</c>) and optional <c>bias</c>.
 /// </summary>
-public sealed class DepthwiseConv2D : Layer
+public sealed class DepthwiseConv2D : BaseConv2D
 {
     /// <summary>Creates the layer; arguments as Keras's.</summary>
     public DepthwiseConv2D(string name, (int Height, int Width) kernelSize, (int Height, int Width)? strides = null,
                            Padding padding = Padding.Valid, int depthMultiplier = 1, (int Height, int Width)? dilationRate = null,
-                           bool useBias = true, ActivationFunction? activation = null) : base(name)
+                           bool useBias = true, ActivationFunction? activation = null)
+        : base(name, kernelSize, strides, padding, dilationRate, useBias, activation)
     {
-        KernelSize = kernelSize;
-        Strides = strides ?? (1, 1);
-        DilationRate = dilationRate ?? (1, 1);
-        Padding = padding;
         DepthMultiplier = depthMultiplier;
-        UseBias = useBias;
-        Activation = activation ?? ActivationFunction.Linear;
         if (depthMultiplier < 1) throw new ArgumentOutOfRangeException(nameof(depthMultiplier), $"{name}: depth_multiplier must be at least 1, got {depthMultiplier}.");
         WindowArguments.Validate(name, KernelSize, Strides, DilationRate);
         if (!Activation.IsElementwise) throw new ArgumentException($"{name}: a convolution cannot fuse {Activation}.", nameof(activation));
@@ -32,55 +26,25 @@ public sealed class DepthwiseConv2D : Layer
                            ActivationFunction? activation = null)
         : this(name, (kernelSize, kernelSize), (strides, strides), padding, 1, null, useBias, activation) { }
 
-    /// <summary>Kernel height and width.</summary>
-    public (int Height, int Width) KernelSize { get; }
-    /// <summary>Strides.</summary>
-    public (int Height, int Width) Strides { get; }
-    /// <summary>Dilation rate.</summary>
-    public (int Height, int Width) DilationRate { get; }
-    /// <summary>Keras padding mode.</summary>
-    public Padding Padding { get; }
     /// <summary>Output channels per input channel.</summary>
     public int DepthMultiplier { get; }
-    /// <summary>Whether the layer has a bias.</summary>
-    public bool UseBias { get; }
-    /// <summary>The fused activation.</summary>
-    public ActivationFunction Activation { get; }
 
-    /// <inheritdoc/>
-    /// <remarks>
-    /// The window rule of every windowed layer applies: a 'valid' window must fit the input; a 'same' window may be
-    /// larger than the input undilated (MobileNetV2's 3x3 on a 1x1 map), but a dilation of at least the input size
-    /// (kernel &gt; 1) is refused, since at most one tap could reach the input; pads, padded extents, the output
-    /// channels <c>in · depth_multiplier</c> and the output must fit 32-bit sizes and memory.
-    /// </remarks>
-    /// <exception cref="LayerException">
-    /// The input is not NHWC, has the wrong channel count, or the window does not fit it by the rule above; the message
-    /// names the layer, the input, the kernel, the dilation and the padding.
-    /// </exception>
-    public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
-    {
-        var input = ExpectSingleNhwc(inputShapes);
-        if (IsBuilt && input.Channels != GetWeight("depthwise_kernel").Shape[2])
-            throw Error($"expected input with {GetWeight("depthwise_kernel").Shape[2]} channels, got {input}");
-        var (h, w) = WindowArguments.OutputSize(this, input, KernelSize, Strides, DilationRate, Padding);
-        return WindowArguments.Output(this, input.Batch, h, w, (long)input.Channels * DepthMultiplier);
-    }
+    private protected override string KernelName => "depthwise_kernel";
+
+    private protected override long OutputChannels(int inputChannels) => (long)inputChannels * DepthMultiplier;
 
     /// <inheritdoc/>
     protected override void Build(IReadOnlyList<TensorShape> inputShapes)
     {
         int channels = inputShapes[0].Channels;
         AddWeight("depthwise_kernel", new TensorShape(KernelSize.Height, KernelSize.Width, channels, DepthMultiplier), Initializer.GlorotUniform);
-        if (UseBias) AddWeight("bias", new TensorShape(WindowArguments.Dimension(this, "output channels", (long)channels * DepthMultiplier)), Initializer.Zeros);
+        if (UseBias) AddWeight("bias", new TensorShape(WindowArguments.Dimension(this, "output channels", OutputChannels(channels))), Initializer.Zeros);
     }
 
     /// <inheritdoc/>
     public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes)
     {
-        var input = inputShapes[0];
-        var pads = Padding2D.Resolve(Padding, input.Height, input.Width, KernelSize.Height, KernelSize.Width,
-                                     Strides.Height, Strides.Width, DilationRate.Height, DilationRate.Width);
+        var pads = Pads(inputShapes[0]);
         return new DepthwiseConv2DOp(KernelSize.Height, KernelSize.Width, Strides.Height, Strides.Width,
                                      DilationRate.Height, DilationRate.Width, pads, DepthMultiplier, UseBias, Activation);
     }

@@ -1,6 +1,5 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers.Config;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
 
@@ -10,8 +9,7 @@ public sealed class Flatten(string name) : Layer(name)
     /// <inheritdoc/>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
     {
-        ExpectInputCount(inputShapes, 1);
-        var input = inputShapes[0];
+        var input = ExpectSingleInput(inputShapes);
         long features = input.ElementCount / Math.Max(1, input.Batch);
         if (features > int.MaxValue) throw Error($"input {input} has too many features to flatten");
         return new TensorShape(input.Batch, (int)features);

@@ -1,6 +1,5 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers.Config;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
 
@@ -39,4 +38,20 @@ public abstract class GlobalPooling2D : Layer
                 c.ChannelsLast();
                 c.Bool("keepdims", layer.KeepDims);
             });
+}
+
+/// <summary>Keras <c>GlobalAveragePooling2D</c>: the mean over height and width per channel.</summary>
+public sealed class GlobalAveragePooling2D(string name, bool keepDims = false) : GlobalPooling2D(name, PoolingMode.Average, keepDims)
+{
+    /// <summary>The Keras config form of <c>GlobalAveragePooling2D</c>: keepdims (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } =
+        KerasEntryFor("GlobalAveragePooling2D", (name, keepDims) => new GlobalAveragePooling2D(name, keepDims));
+}
+
+/// <summary>Keras <c>GlobalMaxPooling2D</c>: the max over height and width per channel.</summary>
+public sealed class GlobalMaxPooling2D(string name, bool keepDims = false) : GlobalPooling2D(name, PoolingMode.Max, keepDims)
+{
+    /// <summary>The Keras config form of <c>GlobalMaxPooling2D</c>: keepdims (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static KerasLayerEntry KerasEntry { get; } =
+        KerasEntryFor("GlobalMaxPooling2D", (name, keepDims) => new GlobalMaxPooling2D(name, keepDims));
 }

@@ -1,5 +1,3 @@
-using NativeCnn.Tensors;
-
 namespace NativeCnn.Layers;
 
 /// <summary>How a new weight is filled, following Keras's defaults (weights are normally loaded afterwards).</summary>

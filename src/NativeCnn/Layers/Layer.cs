@@ -1,5 +1,4 @@
 using NativeCnn.Backends;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
 
@@ -132,11 +131,27 @@ public abstract class Layer
             throw Error($"expected {count} input{(count == 1 ? "" : "s")}, got {inputShapes.Count}");
     }
 
+    /// <summary>Checks for exactly one input and returns it.</summary>
+    protected TensorShape ExpectSingleInput(IReadOnlyList<TensorShape> inputShapes)
+    {
+        ExpectInputCount(inputShapes, 1);
+        return inputShapes[0];
+    }
+
+    /// <summary>
+    /// Once the layer is built, checks that <paramref name="input"/> has the channels its weight
+    /// <paramref name="weightName"/> was built for (dimension <paramref name="axis"/> of the weight).
+    /// </summary>
+    protected void ExpectBuiltChannels(TensorShape input, string weightName, int axis)
+    {
+        if (IsBuilt && input.Channels != GetWeight(weightName).Shape[axis])
+            throw Error($"expected input with {GetWeight(weightName).Shape[axis]} channels, got {input}");
+    }
+
     /// <summary>Checks for exactly one NHWC input and returns it.</summary>
     protected TensorShape ExpectSingleNhwc(IReadOnlyList<TensorShape> inputShapes)
     {
-        ExpectInputCount(inputShapes, 1);
-        var shape = inputShapes[0];
+        var shape = ExpectSingleInput(inputShapes);
         if (shape.Rank != 4) throw Error($"expected a rank-4 NHWC input (batch, height, width, channels), got {shape}");
         return shape;
     }

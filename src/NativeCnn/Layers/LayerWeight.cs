@@ -1,5 +1,3 @@
-using NativeCnn.Tensors;
-
 namespace NativeCnn.Layers;
 
 /// <summary>One weight variable of a layer, named as Keras names it (<c>kernel</c>, <c>bias</c>, <c>gamma</c>, …).</summary>

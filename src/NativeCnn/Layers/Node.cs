@@ -1,5 +1,3 @@
-using NativeCnn.Tensors;
-
 namespace NativeCnn.Layers;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers.Config;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
 
@@ -29,8 +28,7 @@ public sealed class Normalization : Layer
     /// <inheritdoc/>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
     {
-        ExpectInputCount(inputShapes, 1);
-        var input = inputShapes[0];
+        var input = ExpectSingleInput(inputShapes);
         int expected = IsBuilt ? GetWeight("mean").Shape[0] : _mean?.Length ?? input.Channels;
         if (input.Channels != expected) throw Error($"expected input with {expected} channels, got {input}");
         return input;

@@ -1,6 +1,5 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers.Config;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
 
@@ -32,8 +31,7 @@ public sealed class Rescaling : Layer
     /// <inheritdoc/>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
     {
-        ExpectInputCount(inputShapes, 1);
-        var input = inputShapes[0];
+        var input = ExpectSingleInput(inputShapes);
         foreach (var (what, values) in new[] { ("scale", Scale), ("offset", Offset) })
         {
             if (values.Count != 1 && values.Count != input.Channels)

@@ -1,6 +1,5 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers.Config;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
 
@@ -21,8 +20,7 @@ public sealed class Reshape : Layer
     /// <inheritdoc/>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)
     {
-        ExpectInputCount(inputShapes, 1);
-        var input = inputShapes[0];
+        var input = ExpectSingleInput(inputShapes);
         var dims = new int[TargetShape.Count + 1];
         dims[0] = input.Batch;
         for (int i = 0; i < TargetShape.Count; i++) dims[i + 1] = TargetShape[i];

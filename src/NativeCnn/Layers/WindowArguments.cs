@@ -1,5 +1,4 @@
 using NativeCnn.Backends;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Layers;
 

@@ -1,5 +1,4 @@
 using NativeCnn.Layers;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Models;
 

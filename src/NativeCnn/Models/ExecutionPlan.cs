@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using NativeCnn.Backends;
 using NativeCnn.Layers;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Models;
 
@@ -147,7 +146,7 @@ public sealed class ExecutionPlan : IDisposable
                 var prepared = backend.Prepare(group.Op, binding);
                 long macs = macsScale * passes * group.Members.Sum(m => m.Layer.CountMultiplyAccumulates(
                     m.Inputs.Select(n => n.OutputShape.WithBatch(batch)).ToArray(), m.OutputShape.WithBatch(batch)));
-                var step = new PlanStep(node, group.Members, group.Op, prepared, group.Inputs.Select(n => shapes[n]).ToArray(), output, macs);
+                var step = new PlanStep(group, prepared, group.Inputs.Select(n => shapes[n]).ToArray(), output, macs);
                 steps.Add(step);
                 foreach (var member in group.Members) _stepsByName[member.Name] = step;
             }
@@ -317,18 +316,7 @@ public sealed class ExecutionPlan : IDisposable
     /// <summary>Runs every layer once (on each pass's images). Allocates nothing.</summary>
     /// <exception cref="InvalidOperationException">The plan is running on another thread.</exception>
     /// <exception cref="ObjectDisposedException">The plan was disposed.</exception>
-    public void Run()
-    {
-        EnterRun();
-        try
-        {
-            RunSteps();
-        }
-        finally
-        {
-            ExitRun();
-        }
-    }
+    public void Run() => RunClaimed(profiled: false);
 
     private void RunSteps()
     {
@@ -418,12 +406,16 @@ public sealed class ExecutionPlan : IDisposable
     /// </summary>
     /// <exception cref="InvalidOperationException">The plan is running on another thread.</exception>
     /// <exception cref="ObjectDisposedException">The plan was disposed.</exception>
-    public void RunProfiled()
+    public void RunProfiled() => RunClaimed(profiled: true);
+
+    /// <summary>Runs the steps, timed when <paramref name="profiled"/>, with the plan claimed for this thread.</summary>
+    private void RunClaimed(bool profiled)
     {
         EnterRun();
         try
         {
-            RunStepsProfiled();
+            if (profiled) RunStepsProfiled();
+            else RunSteps();
         }
         finally
         {

@@ -1,6 +1,5 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Models;
 

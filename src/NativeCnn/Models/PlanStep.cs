@@ -1,17 +1,17 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Models;
 
 /// <summary>One prepared layer of an <see cref="ExecutionPlan"/>: what runs, on what shapes, and how long it last took.</summary>
 public sealed class PlanStep
 {
-    internal PlanStep(Node node, IReadOnlyList<Node> layers, OpDescriptor op, IPreparedOp prepared, IReadOnlyList<TensorShape> inputShapes, IDeviceBuffer output, long multiplyAccumulates)
+    /// <summary>The layers, op and inputs this step runs, as fusion grouped them.</summary>
+    private readonly LayerFusion.Group _group;
+
+    internal PlanStep(LayerFusion.Group group, IPreparedOp prepared, IReadOnlyList<TensorShape> inputShapes, IDeviceBuffer output, long multiplyAccumulates)
     {
-        Node = node;
-        Layers = layers;
-        Op = op;
+        _group = group;
         Prepared = prepared;
         InputShapes = inputShapes;
         Output = output;
@@ -19,16 +19,16 @@ public sealed class PlanStep
     }
 
     /// <summary>The graph node whose output this step produces (the last layer of a fused step).</summary>
-    public Node Node { get; }
+    public Node Node => _group.Output;
 
     /// <summary>The layers this step runs: one, or several fused into one op (in graph order).</summary>
-    public IReadOnlyList<Node> Layers { get; }
+    public IReadOnlyList<Node> Layers => _group.Members;
 
     /// <summary>The layer name.</summary>
     public string Name => Node.Name;
 
     /// <summary>The op the backend prepared.</summary>
-    public OpDescriptor Op { get; }
+    public OpDescriptor Op => _group.Op;
 
     /// <summary>Input shapes at the plan's batch size.</summary>
     public IReadOnlyList<TensorShape> InputShapes { get; }

@@ -1,6 +1,5 @@
 using NativeCnn.Layers;
 using NativeCnn.Layers.Config;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Weights;
 

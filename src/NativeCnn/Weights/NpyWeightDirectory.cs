@@ -1,5 +1,4 @@
 using NativeCnn.Models;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Weights;
 

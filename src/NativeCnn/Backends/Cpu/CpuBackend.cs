@@ -1,6 +1,5 @@
 using System.Runtime.Intrinsics;
 using NativeCnn.Backends.Cpu.Ops;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Cpu;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Gpu;
 

@@ -27,7 +27,7 @@ internal static class GpuDevices
             string name = OpenClApi.InfoString(devices[device], OpenClApi.DeviceName, platform: false);
             const ulong gpuType = 1 << 2;
             bool isGpu = (OpenClApi.DeviceNumber(devices[device], OpenClApi.DeviceType) & gpuType) != 0;
-            return new Device(DeviceKind.OpenCL, platform, device, name, null, isGpu);
+            return new Device(DeviceKind.OpenCL, name) { Platform = platform, Index = device, IsGpu = isGpu };
         }
         catch (Exception ex) when (ex is GpuException or EntryPointNotFoundException)
         {
@@ -76,7 +76,7 @@ internal static class GpuDevices
         {
             return Unavailable(DeviceKind.Cuda, 0, ordinal, name, $"NVRTC is too old (11.2 or newer needed): {ex.Message}");
         }
-        return new Device(DeviceKind.Cuda, 0, ordinal, name, null, true);
+        return new Device(DeviceKind.Cuda, name) { Index = ordinal, IsGpu = true };
     }
 
     /// <summary>OpenCL platforms present (0 without a loader or when it fails).</summary>
@@ -94,5 +94,5 @@ internal static class GpuDevices
     }
 
     private static Device Unavailable(DeviceKind kind, int platform, int index, string name, string reason) =>
-        new(kind, platform, index, name, reason, false);
+        new(kind, name) { Platform = platform, Index = index, UnavailableReason = reason };
 }

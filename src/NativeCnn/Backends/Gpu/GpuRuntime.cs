@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Gpu;
 

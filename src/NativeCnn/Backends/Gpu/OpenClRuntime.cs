@@ -1,5 +1,4 @@
 using System.Text;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Gpu;
 

@@ -31,12 +31,9 @@ namespace NativeCnn.Weights.Keras;
 /// </remarks>
 public sealed class KerasH5WeightFile
 {
-    private KerasH5WeightFile(KerasH5Format format, string? modelConfigJson, string? kerasVersion, string? backend, IReadOnlyList<KerasWeightLayer> layers)
+    private KerasH5WeightFile(KerasH5Format format, IReadOnlyList<KerasWeightLayer> layers)
     {
         Format = format;
-        ModelConfigJson = modelConfigJson;
-        KerasVersion = kerasVersion;
-        Backend = backend;
         Layers = layers;
     }
 
@@ -44,13 +41,13 @@ public sealed class KerasH5WeightFile
     public KerasH5Format Format { get; }
 
     /// <summary>The model configuration JSON of a legacy <c>model.save</c> file (<c>model_config</c>); null otherwise.</summary>
-    public string? ModelConfigJson { get; }
+    public string? ModelConfigJson { get; private init; }
 
     /// <summary>The writer's Keras version (<c>keras_version</c>), or null when the file does not say (Keras 3 files).</summary>
-    public string? KerasVersion { get; }
+    public string? KerasVersion { get; private init; }
 
     /// <summary>The writer's backend (<c>backend</c>, e.g. <c>tensorflow</c>), or null when the file does not say.</summary>
-    public string? Backend { get; }
+    public string? Backend { get; private init; }
 
     /// <summary>The layers, in file order (see the remarks), each with its weights in Keras order.</summary>
     public IReadOnlyList<KerasWeightLayer> Layers { get; }
@@ -124,10 +121,12 @@ public sealed class KerasH5WeightFile
             }
             layers.Add(new KerasWeightLayer(layerName, group.Path, tensors));
         }
-        string? modelConfig = TryGetString(root, "model_config");
-        string? kerasVersion = TryGetString(root, "keras_version") ?? TryGetString(weights, "keras_version");
-        string? backend = TryGetString(root, "backend") ?? TryGetString(weights, "backend");
-        return new KerasH5WeightFile(KerasH5Format.Legacy, modelConfig, kerasVersion, backend, layers);
+        return new KerasH5WeightFile(KerasH5Format.Legacy, layers)
+        {
+            ModelConfigJson = TryGetString(root, "model_config"),
+            KerasVersion = TryGetString(root, "keras_version") ?? TryGetString(weights, "keras_version"),
+            Backend = TryGetString(root, "backend") ?? TryGetString(weights, "backend"),
+        };
     }
 
     private static KerasH5WeightFile ReadKeras3(string fileName, Hdf5Group layersGroup)
@@ -156,7 +155,7 @@ public sealed class KerasH5WeightFile
             keyed.Add((group.Name, new KerasWeightLayer(name, group.Path, tensors)));
         }
         keyed.Sort((a, b) => CompareKeys(a.Key, b.Key));
-        return new KerasH5WeightFile(KerasH5Format.Keras3, null, null, null, keyed.ConvertAll(k => k.Layer));
+        return new KerasH5WeightFile(KerasH5Format.Keras3, keyed.ConvertAll(k => k.Layer));
     }
 
     /// <summary>

@@ -4,8 +4,6 @@ using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
-// The class, not the namespace of the same name that lookup from here would find first.
-
 /// <summary>Shapes of one fully connected layer, and how <see cref="DenseKernels.ForwardBlocks"/> splits it into work blocks.</summary>
 public readonly record struct DenseParams(int Batch, int InputFeatures, int Units)
 {
@@ -152,15 +150,7 @@ public static class DenseKernels
         int u = u0;
         for (; u + 4 * lanes <= u1; u += 4 * lanes)
         {
-            TVector a0, a1, a2, a3;
-            if (hasBias)
-            {
-                a0 = TLanes.Load(ref b, (nuint)u);
-                a1 = TLanes.Load(ref b, (nuint)u + l);
-                a2 = TLanes.Load(ref b, (nuint)u + 2 * l);
-                a3 = TLanes.Load(ref b, (nuint)u + 3 * l);
-            }
-            else a0 = a1 = a2 = a3 = TLanes.Zero;
+            Bias4<TLanes, TVector>(hasBias, ref b, u, out var a0, out var a1, out var a2, out var a3);
             // A second set of accumulators for odd features: the FMA latency, not the loads, would bound four chains.
             TVector b0 = TLanes.Zero, b1 = b0, b2 = b0, b3 = b0;
             ref float k = ref Unsafe.Add(ref k0, u);
@@ -225,15 +215,7 @@ public static class DenseKernels
         int u = u0;
         for (; u + 4 * lanes <= u1; u += 4 * lanes)
         {
-            TVector c0, c1, c2, c3;
-            if (hasBias)
-            {
-                c0 = TLanes.Load(ref b, (nuint)u);
-                c1 = TLanes.Load(ref b, (nuint)u + l);
-                c2 = TLanes.Load(ref b, (nuint)u + 2 * l);
-                c3 = TLanes.Load(ref b, (nuint)u + 3 * l);
-            }
-            else c0 = c1 = c2 = c3 = TLanes.Zero;
+            Bias4<TLanes, TVector>(hasBias, ref b, u, out var c0, out var c1, out var c2, out var c3);
             // Row r's accumulators are a{r}{0..3}.
             TVector a00 = c0, a01 = c1, a02 = c2, a03 = c3, a10 = c0, a11 = c1, a12 = c2, a13 = c3;
             TVector a20 = c0, a21 = c1, a22 = c2, a23 = c3, a30 = c0, a31 = c1, a32 = c2, a33 = c3;
@@ -291,6 +273,23 @@ public static class DenseKernels
             TLanes.Store(ref Unsafe.Add(ref o, 2 * outputStride), 0, activation.Invoke<TLanes, TVector>(a2));
             TLanes.Store(ref Unsafe.Add(ref o, 3 * outputStride), 0, activation.Invoke<TLanes, TVector>(a3));
         }
+    }
+
+    /// <summary>The bias of units <c>[u, u + 4·lanes)</c> as four vectors, or zeros when the layer has no bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Bias4<TLanes, TVector>(bool hasBias, ref float b, int u, out TVector v0, out TVector v1, out TVector v2, out TVector v3)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        if (!hasBias)
+        {
+            v0 = v1 = v2 = v3 = TLanes.Zero;
+            return;
+        }
+        nuint l = (nuint)TLanes.Count;
+        v0 = TLanes.Load(ref b, (nuint)u);
+        v1 = TLanes.Load(ref b, (nuint)u + l);
+        v2 = TLanes.Load(ref b, (nuint)u + 2 * l);
+        v3 = TLanes.Load(ref b, (nuint)u + 3 * l);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -3,8 +3,6 @@ using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
-// The class, not the namespace of the same name that lookup from here would find first.
-
 /// <summary>Shapes and window arithmetic of one NHWC depthwise convolution.</summary>
 public readonly record struct DepthwiseConv2DParams(
     int Batch, int InputHeight, int InputWidth, int InputChannels,
@@ -628,50 +626,16 @@ public static class DepthwiseConv2DKernels
     }
 
     /// <summary>Not specialized: the taps are a runtime loop.</summary>
-    private readonly struct AnyCount : ICount
-    {
-        public static int Count => 0;
-    }
+    private readonly struct AnyCount : ICount { public static int Count => 0; }
 
-    private readonly struct One : ICount
-    {
-        public static int Count => 1;
-    }
-
-    private readonly struct Two : ICount
-    {
-        public static int Count => 2;
-    }
-
-    private readonly struct Three : ICount
-    {
-        public static int Count => 3;
-    }
-
-    private readonly struct Five : ICount
-    {
-        public static int Count => 5;
-    }
-
-    private readonly struct Four : ICount
-    {
-        public static int Count => 4;
-    }
-
-    private readonly struct Six : ICount
-    {
-        public static int Count => 6;
-    }
-
-    private readonly struct Seven : ICount
-    {
-        public static int Count => 7;
-    }
-
-    private readonly struct Eight : ICount
-    {
-        public static int Count => 8;
-    }
+    private readonly struct One : ICount { public static int Count => 1; }
+    private readonly struct Two : ICount { public static int Count => 2; }
+    private readonly struct Three : ICount { public static int Count => 3; }
+    private readonly struct Four : ICount { public static int Count => 4; }
+    private readonly struct Five : ICount { public static int Count => 5; }
+    private readonly struct Six : ICount { public static int Count => 6; }
+    private readonly struct Seven : ICount { public static int Count => 7; }
+    private readonly struct Eight : ICount { public static int Count => 8; }
 
     /// <summary>Whether the pixels of a tile clip their own taps (border tiles), as a type so that interior tiles test nothing.</summary>
     private interface IClipChoice
@@ -679,15 +643,8 @@ public static class DepthwiseConv2DKernels
         static abstract bool IsClipped { get; }
     }
 
-    private readonly struct Clipped : IClipChoice
-    {
-        public static bool IsClipped => true;
-    }
-
-    private readonly struct Unclipped : IClipChoice
-    {
-        public static bool IsClipped => false;
-    }
+    private readonly struct Clipped : IClipChoice { public static bool IsClipped => true; }
+    private readonly struct Unclipped : IClipChoice { public static bool IsClipped => false; }
 
     /// <summary>Whether a block is the masked channel tail, as a type so that full blocks compile to plain loads.</summary>
     private interface IMaskChoice
@@ -695,16 +652,8 @@ public static class DepthwiseConv2DKernels
         static abstract bool IsMasked { get; }
     }
 
-    private readonly struct Masked : IMaskChoice
-    {
-        public static bool IsMasked => true;
-    }
-
-    private readonly struct Unmasked : IMaskChoice
-    {
-        public static bool IsMasked => false;
-    }
-
+    private readonly struct Masked : IMaskChoice { public static bool IsMasked => true; }
+    private readonly struct Unmasked : IMaskChoice { public static bool IsMasked => false; }
 
     /// <summary>One output pixel: <c>Src</c> is the input at tap (0, 0), possibly in the padding; only the clipped taps are read.</summary>
     private unsafe struct Pixel

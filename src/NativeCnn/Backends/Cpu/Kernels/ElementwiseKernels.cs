@@ -4,8 +4,6 @@ using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
-// The class, not the namespace of the same name that lookup from here would find first.
-
 /// <summary>
 /// Element-wise kernels over whole spans; a caller that threads them passes disjoint slices
 /// (for per-channel kernels, slices that start on a pixel boundary). Each is written once over

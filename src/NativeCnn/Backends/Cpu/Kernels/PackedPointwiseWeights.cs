@@ -1,5 +1,4 @@
 using NativeCnn.Backends.Cpu.Simd;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 

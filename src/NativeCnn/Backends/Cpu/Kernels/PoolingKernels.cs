@@ -4,8 +4,6 @@ using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
-// The class, not the namespace of the same name that lookup from here would find first.
-
 /// <summary>
 /// Shapes and window arithmetic of one NHWC pooling; padded cells are ignored, or with <paramref name="PaddedCellsAreZeros"/>
 /// (max pooling only) count as zeros.

@@ -2,8 +2,6 @@ using NativeCnn.Backends.Cpu.Simd;
 
 namespace NativeCnn.Backends.Cpu.Kernels;
 
-// The class, not the namespace of the same name that lookup from here would find first.
-
 /// <summary>Shapes of one squeeze-and-excitation block on one image.</summary>
 /// <param name="Pixels">Height × width.</param>
 /// <param name="Channels">Input and output channels.</param>

@@ -1,5 +1,3 @@
-using NativeCnn.Tensors;
-
 namespace NativeCnn.Backends.Cpu.Ops;
 
 /// <summary>The path a convolution runs on, and why.</summary>

@@ -1,5 +1,4 @@
 using NativeCnn.Backends.Cpu.Kernels;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Cpu.Ops;
 
@@ -16,18 +15,13 @@ internal abstract class CpuConv2D : CpuOp
         : base(binding, pool, 1 + (op.AddsResidual ? 1 : 0) + (op.ScalesInputChannels ? 1 : 0), op.UseBias ? 2 : 1)
     {
         Path = path;
-        var i = Input.Shape;
-        if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
+        var i = ExpectNhwcInput();
         int outH = WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
         int outW = WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
         ExpectShape(Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, op.Filters), "output");
         Kernel = binding.Weights[0];
         ExpectShape(Kernel.Shape, new TensorShape(op.KernelHeight, op.KernelWidth, i.Channels, op.Filters), "kernel");
-        if (op.UseBias)
-        {
-            BiasTensor = binding.Weights[1];
-            ExpectLength(BiasTensor, op.Filters, "bias");
-        }
+        BiasTensor = OptionalBias(binding, op.UseBias, op.Filters);
         _activation = op.Activation;
         if (op.AddsResidual)
         {

@@ -1,5 +1,4 @@
 using NativeCnn.Backends.Cpu.Kernels;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Cpu.Ops;
 
@@ -23,11 +22,7 @@ internal sealed class CpuDense : CpuOp
         ExpectShape(Output.Shape, new TensorShape(i.Batch, op.Units), "output");
         _kernel = binding.Weights[0];
         ExpectShape(_kernel.Shape, new TensorShape(i.Channels, op.Units), "kernel");
-        if (op.UseBias)
-        {
-            _bias = binding.Weights[1];
-            ExpectLength(_bias, op.Units, "bias");
-        }
+        _bias = OptionalBias(binding, op.UseBias, op.Units);
         _activation = op.Activation;
         _params = new DenseParams(i.Batch, i.Channels, op.Units);
         _softmax = _activation.IsElementwise ? null : new SoftmaxPhase(this);

@@ -1,5 +1,4 @@
 using NativeCnn.Backends.Cpu.Kernels;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Cpu.Ops;
 
@@ -12,19 +11,14 @@ internal sealed class CpuDepthwiseConv2D : CpuOp
 
     public CpuDepthwiseConv2D(DepthwiseConv2DOp op, OpBinding binding, WorkerPool pool) : base(binding, pool, 1, op.UseBias ? 2 : 1)
     {
-        var i = Input.Shape;
-        if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
+        var i = ExpectNhwcInput();
         int outH = WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.KernelHeight, op.StrideHeight, op.DilationHeight);
         int outW = WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.KernelWidth, op.StrideWidth, op.DilationWidth);
         int outC = ChannelProduct(i.Channels, op.DepthMultiplier);
         ExpectShape(Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, outC), "output");
         _kernel = binding.Weights[0];
         ExpectShape(_kernel.Shape, new TensorShape(op.KernelHeight, op.KernelWidth, i.Channels, op.DepthMultiplier), "depthwise kernel");
-        if (op.UseBias)
-        {
-            _bias = binding.Weights[1];
-            ExpectLength(_bias, outC, "bias");
-        }
+        _bias = OptionalBias(binding, op.UseBias, outC);
         _activation = op.Activation;
         _params = new DepthwiseConv2DParams(i.Batch, i.Height, i.Width, i.Channels, outH, outW, op.DepthMultiplier,
             op.KernelHeight, op.KernelWidth, op.StrideHeight, op.StrideWidth, op.DilationHeight, op.DilationWidth,

@@ -10,8 +10,7 @@ internal sealed class CpuGlobalPooling2D : CpuOp
 
     public CpuGlobalPooling2D(GlobalPooling2DOp op, OpBinding binding, WorkerPool pool) : base(binding, pool, 1, 0)
     {
-        var i = Input.Shape;
-        if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
+        var i = ExpectNhwcInput();
         var o = Output.Shape;
         if (o.Batch != i.Batch || o.Channels != i.Channels || o.ElementCount != (long)i.Batch * i.Channels)
             throw Fail($"expected output ({i.Batch}, {i.Channels}) or ({i.Batch}, 1, 1, {i.Channels}), got {o}");

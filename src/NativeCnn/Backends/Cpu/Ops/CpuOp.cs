@@ -1,5 +1,4 @@
 using NativeCnn.Backends.Cpu.Kernels;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Cpu.Ops;
 
@@ -54,6 +53,22 @@ internal abstract class CpuOp : IPreparedOp, IRowWork
     protected void ExpectLength(Tensor weight, long expected, string what)
     {
         if (weight.Length != expected) throw Fail($"expected {what} with {expected} values, got shape {weight.Shape}");
+    }
+
+    /// <summary>The shape of input 0, refused unless it is NHWC (rank 4).</summary>
+    protected TensorShape ExpectNhwcInput()
+    {
+        var shape = Input.Shape;
+        return shape.Rank == 4 ? shape : throw Fail($"expected an NHWC input, got {shape}");
+    }
+
+    /// <summary>The bias (weight 1), checked to hold <paramref name="length"/> values; null when the op has none.</summary>
+    protected Tensor? OptionalBias(OpBinding binding, bool useBias, long length)
+    {
+        if (!useBias) return null;
+        var bias = binding.Weights[1];
+        ExpectLength(bias, length, "bias");
+        return bias;
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using NativeCnn.Backends.Cpu.Kernels;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Cpu.Ops;
 
@@ -10,8 +9,7 @@ internal sealed class CpuPooling2D : CpuOp
 
     public CpuPooling2D(Pooling2DOp op, OpBinding binding, WorkerPool pool) : base(binding, pool, 1, 0)
     {
-        var i = Input.Shape;
-        if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
+        var i = ExpectNhwcInput();
         int outH = WindowOutputSize("height", i.Height, op.Padding.Top, op.Padding.Bottom, op.PoolHeight, op.StrideHeight, 1);
         int outW = WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.PoolWidth, op.StrideWidth, 1);
         ExpectShape(Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, i.Channels), "output");

@@ -1,5 +1,4 @@
 using NativeCnn.Backends.Cpu.Kernels;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Cpu.Ops;
 
@@ -26,8 +25,7 @@ internal sealed class CpuSqueezeExcitation : CpuOp
 
     public CpuSqueezeExcitation(SqueezeExcitationOp op, OpBinding binding, WorkerPool pool) : base(binding, pool, 1, 4)
     {
-        var i = Input.Shape;
-        if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
+        var i = ExpectNhwcInput();
         _excitationOnly = op.ExcitationOnly;
         ExpectShape(Output.Shape, _excitationOnly ? TensorShape.Nhwc(i.Batch, 1, 1, i.Channels) : i, "output");
         int c = i.Channels, r = op.ReducedChannels;

@@ -1,5 +1,4 @@
 using NativeCnn.Backends.Cpu.Kernels;
-using NativeCnn.Tensors;
 
 namespace NativeCnn.Backends.Cpu.Ops;
 
@@ -9,8 +8,7 @@ internal sealed class CpuZeroPadding2D : CpuOp
 
     public CpuZeroPadding2D(ZeroPadding2DOp op, OpBinding binding, WorkerPool pool) : base(binding, pool, 1, 0)
     {
-        var i = Input.Shape;
-        if (i.Rank != 4) throw Fail($"expected an NHWC input, got {i}");
+        var i = ExpectNhwcInput();
         var pad = op.Padding;
         long height = (long)i.Height + pad.Top + pad.Bottom, width = (long)i.Width + pad.Left + pad.Right;
         if (pad.Top < 0 || pad.Bottom < 0 || pad.Left < 0 || pad.Right < 0 || height > int.MaxValue || width > int.MaxValue)
