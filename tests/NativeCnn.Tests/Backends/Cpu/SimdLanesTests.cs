@@ -44,6 +44,26 @@ public class SimdLanesTests
 
     [Theory]
     [MemberData(nameof(Widths))]
+    public void NativeMinAndMaxAgreeWithIeeeOnesExceptForNaNInTheFirstOperandAndSignedZeros(SimdWidth width)
+    {
+        var x = Inputs(seed: 5);
+        var y = Inputs(seed: 6);
+        var output = new float[x.Length];
+        foreach (bool max in (bool[])[true, false])
+        {
+            var kernel = new Binary(x, y, y, output, max ? "maxnative" : "minnative");
+            SimdDispatch.Run(width, ref kernel);
+            for (int i = 0; i < x.Length; i++)
+            {
+                string what = $"{width} {(max ? "max" : "min")}native({x[i]:R}, {y[i]:R})";
+                if (float.IsNaN(y[i])) Assert.True(float.IsNaN(output[i]), what + " must be NaN");
+                else if (!float.IsNaN(x[i]) && !(x[i] == 0 && y[i] == 0)) Assert.True((max ? MathF.Max(x[i], y[i]) : MathF.Min(x[i], y[i])) == output[i], what);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
     public void HorizontalSumAndMaxMatchFloatMath(SimdWidth width)
     {
         int lanes = (int)width;
@@ -211,6 +231,8 @@ public class SimdLanesTests
                     "multiplyadd" => TLanes.MultiplyAdd(a, b, c),
                     "max" => TLanes.Max(a, b),
                     "min" => TLanes.Min(a, b),
+                    "maxnative" => TLanes.MaxNative(a, b),
+                    "minnative" => TLanes.MinNative(a, b),
                     "abs" => TLanes.Abs(a),
                     "negate" => TLanes.Negate(a),
                     "round" => TLanes.Round(a),

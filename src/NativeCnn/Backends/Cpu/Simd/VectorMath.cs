@@ -25,7 +25,8 @@ public static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVector Exp<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
     {
-        var clamped = TLanes.Min(TLanes.Max(x, TLanes.Create(ExpMin)), TLanes.Create(ExpMax));
+        // x last in the one-instruction min/max, so that a NaN x comes through.
+        var clamped = TLanes.MinNative(TLanes.Create(ExpMax), TLanes.MaxNative(TLanes.Create(ExpMin), x));
         var n = TLanes.Round(TLanes.Multiply(clamped, TLanes.Create(Log2E)));
         var r = TLanes.MultiplyAdd(n, TLanes.Create(-Ln2High), clamped);
         r = TLanes.MultiplyAdd(n, TLanes.Create(-Ln2Low), r);
@@ -56,7 +57,7 @@ public static class VectorMath
     public static TVector Sigmoid<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
     {
         var negativeMagnitude = TLanes.Negate(TLanes.Abs(x));
-        var z = TLanes.Max(negativeMagnitude, TLanes.Create(ExpMin));
+        var z = TLanes.MaxNative(TLanes.Create(ExpMin), negativeMagnitude);
         var n = TLanes.Round(TLanes.Multiply(z, TLanes.Create(SigmoidLog2E)));
         var t = TLanes.MultiplyAdd(n, TLanes.Create(MinusLn2), z);
         var p = TLanes.MultiplyAdd(TLanes.Create(E5), t, TLanes.Create(E4));
