@@ -54,6 +54,15 @@ public sealed class KerasLayerRegistryTests
         new(new Rescaling("rescale", 1 / 255f, -1f)),
         new(new Rescaling("rescale_per_channel", [0.5f, 0.25f, 1.5e-3f, 2f], [0.1f, -0.2f, 3f, 0f])),
         new(new Normalization("normalization")),
+        new(new Concatenate("concat_channels"), TakesTwoInputs: true),
+        new(new Concatenate("concat_rows", axis: 1), TakesTwoInputs: true),
+        new(new Subtract("subtract"), TakesTwoInputs: true),
+        new(new Maximum("maximum"), TakesTwoInputs: true),
+        new(new Minimum("minimum"), TakesTwoInputs: true),
+        new(new Average("average"), TakesTwoInputs: true),
+        new(new UpSampling2D("up_nearest", (2, 3))),
+        new(new UpSampling2D("up_bilinear", 2, Interpolation.Bilinear)),
+        new(new Cropping2D("crop", new Padding2D(1, 2, 0, 3))),
     ];
 
     public static TheoryData<string> CaseNames() => [.. Cases().Select(c => c.Layer.Name)];

@@ -44,7 +44,8 @@ public sealed class CpuBackend : IBackend
             Conv2DOp { ScalesInputChannels: true, IsPointwise: false } => "input channel scales need a pointwise (1x1, stride 1, unpadded) convolution",
             Pooling2DOp { PaddedCellsAreZeros: true, Mode: not PoolingMode.Max } => "padded cells count as zeros only for max pooling",
             Conv2DOp or DepthwiseConv2DOp or ChannelAffineOp or ActivationOp or AddOp or MultiplyOp or ZeroPadding2DOp
-                or Pooling2DOp or GlobalPooling2DOp or DenseOp or CopyOp or SqueezeExcitationOp => null,
+                or Pooling2DOp or GlobalPooling2DOp or DenseOp or CopyOp or SqueezeExcitationOp or ConcatenateOp or MergeOp
+                or UpSampling2DOp or Cropping2DOp => null,
             _ => $"the CPU backend has no kernel for {op.GetType().Name}",
         };
         return reason is null;
@@ -72,6 +73,10 @@ public sealed class CpuBackend : IBackend
             DenseOp dense => new CpuDense(dense, binding, _pool),
             CopyOp => new CpuCopy(binding, _pool),
             SqueezeExcitationOp se => new CpuSqueezeExcitation(se, binding, _pool),
+            ConcatenateOp concatenate => new CpuConcatenate(concatenate, binding, _pool),
+            MergeOp merge => new CpuMerge(merge, binding, _pool),
+            UpSampling2DOp upSampling => new CpuUpSampling2D(upSampling, binding, _pool),
+            Cropping2DOp cropping => new CpuCropping2D(cropping, binding, _pool),
             _ => throw new BackendException($"{binding.LayerName}: the CPU backend has no kernel for {op.GetType().Name}."),
         };
     }

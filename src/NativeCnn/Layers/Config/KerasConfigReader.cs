@@ -138,9 +138,16 @@ public sealed class KerasConfigReader
 
     /// <summary>ZeroPadding2D's <c>padding</c>: <c>p</c>, <c>(ph, pw)</c> or <c>((top, bottom), (left, right))</c>; 1 on every side when not given.</summary>
     /// <exception cref="InvalidDataException">The value is none of these forms of 32-bit integers.</exception>
-    public Padding2D ZeroPadding()
+    public Padding2D ZeroPadding() => Sides("padding", 1);
+
+    /// <summary>
+    /// An argument for the four sides of height and width (ZeroPadding2D's <c>padding</c>, Cropping2D's <c>cropping</c>):
+    /// <c>p</c>, <c>(ph, pw)</c> or <c>((top, bottom), (left, right))</c>; <paramref name="fallback"/> on every side when not given.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The value is none of these forms of 32-bit integers.</exception>
+    public Padding2D Sides(string argument, int fallback)
     {
-        if (!TryGet("padding", out var value)) return new Padding2D(1, 1, 1, 1);
+        if (!TryGet(argument, out var value)) return new Padding2D(fallback, fallback, fallback, fallback);
         if (TryInt(value, out int p)) return new Padding2D(p, p, p, p);
         if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 2)
         {
@@ -148,7 +155,7 @@ public sealed class KerasConfigReader
             if (TryIntPair(value[0], out int top, out int bottom) && TryIntPair(value[1], out int left, out int right))
                 return new Padding2D(top, bottom, left, right);
         }
-        throw Invalid("padding", value, "an integer, a pair, or a pair of pairs of 32-bit integers");
+        throw Invalid(argument, value, "an integer, a pair, or a pair of pairs of 32-bit integers");
     }
 
     /// <summary>The <c>activation</c>: a name (Keras 2, TF.js) or a serialized function object (Keras 3's <c>{"config": {"name": ...}}</c>); linear when not given.</summary>

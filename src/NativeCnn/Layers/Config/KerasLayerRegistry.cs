@@ -37,7 +37,8 @@ public static class KerasLayerRegistry
             ReLU.KerasEntry, Softmax.KerasEntry, Add.KerasEntry, Multiply.KerasEntry, ZeroPadding2D.KerasEntry,
             MaxPooling2D.KerasEntry, AveragePooling2D.KerasEntry, GlobalAveragePooling2D.KerasEntry,
             GlobalMaxPooling2D.KerasEntry, Dense.KerasEntry, Dropout.KerasEntry, Flatten.KerasEntry, Reshape.KerasEntry,
-            Rescaling.KerasEntry, Normalization.KerasEntry,
+            Rescaling.KerasEntry, Normalization.KerasEntry, Concatenate.KerasEntry, Subtract.KerasEntry, Maximum.KerasEntry,
+            Minimum.KerasEntry, Average.KerasEntry, UpSampling2D.KerasEntry, Cropping2D.KerasEntry,
         }.Select(e => KeyValuePair.Create(e.ClassName, e)),
         StringComparer.Ordinal);
 

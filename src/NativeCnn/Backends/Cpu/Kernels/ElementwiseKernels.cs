@@ -42,6 +42,35 @@ public static class ElementwiseKernels
         SimdDispatch.Run(width, ref kernel);
     }
 
+    /// <summary><c>output[i] = left[i] − right[i]</c>. <paramref name="output"/> may alias either input.</summary>
+    public static void Subtract(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output, SimdWidth width = SimdWidth.Auto)
+    {
+        CheckBinary(left.Length, right.Length, output.Length);
+        var kernel = new BinaryKernel<SubtractOp> { Left = left, Right = right, Output = output };
+        SimdDispatch.Run(width, ref kernel);
+    }
+
+    /// <summary><c>output[i] = max(left[i], right[i])</c>; a NaN in either gives NaN. <paramref name="output"/> may alias either input.</summary>
+    public static void Maximum(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output, SimdWidth width = SimdWidth.Auto)
+    {
+        CheckBinary(left.Length, right.Length, output.Length);
+        var kernel = new BinaryKernel<MaximumOp> { Left = left, Right = right, Output = output };
+        SimdDispatch.Run(width, ref kernel);
+    }
+
+    /// <summary><c>output[i] = min(left[i], right[i])</c>; a NaN in either gives NaN. <paramref name="output"/> may alias either input.</summary>
+    public static void Minimum(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output, SimdWidth width = SimdWidth.Auto)
+    {
+        CheckBinary(left.Length, right.Length, output.Length);
+        var kernel = new BinaryKernel<MinimumOp> { Left = left, Right = right, Output = output };
+        SimdDispatch.Run(width, ref kernel);
+    }
+
+    /// <summary><c>output[i] = input[i] / divisor</c>, a true division (Keras's Average divides its sum).
+    /// <paramref name="output"/> may be <paramref name="input"/>.</summary>
+    public static void Divide(ReadOnlySpan<float> input, float divisor, Span<float> output, SimdWidth width = SimdWidth.Auto)
+        => Apply(input, output, new DivideByConstant(divisor), width);
+
     /// <summary>
     /// <c>output[p, c] = input[p, c] · channelScale[c]</c> for pixels-major data with <c>channelScale.Length</c> channels
     /// (the excite step of squeeze-and-excitation).
@@ -273,6 +302,34 @@ public static class ElementwiseKernels
     {
         public static TVector Invoke<TLanes, TVector>(TVector x, TVector y) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
             => TLanes.Multiply(x, y);
+    }
+
+    private readonly struct SubtractOp : IBinaryOp
+    {
+        public static TVector Invoke<TLanes, TVector>(TVector x, TVector y) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TLanes.Subtract(x, y);
+    }
+
+    private readonly struct MaximumOp : IBinaryOp
+    {
+        public static TVector Invoke<TLanes, TVector>(TVector x, TVector y) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TLanes.Max(x, y);
+    }
+
+    private readonly struct MinimumOp : IBinaryOp
+    {
+        public static TVector Invoke<TLanes, TVector>(TVector x, TVector y) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TLanes.Min(x, y);
+    }
+
+    /// <summary><c>x / divisor</c>, as an element-wise "activation" so that <see cref="Apply{TActivation}"/> runs it.</summary>
+    private readonly struct DivideByConstant(float divisor) : IActivation
+    {
+        private readonly float _divisor = divisor;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TLanes.Divide(x, TLanes.Create(_divisor));
     }
 
     /// <summary>A per-channel operation <c>f(x, scale, shift)</c> at every width.</summary>
