@@ -63,6 +63,8 @@ public sealed class KerasLayerRegistryTests
         new(new UpSampling2D("up_nearest", (2, 3))),
         new(new UpSampling2D("up_bilinear", 2, Interpolation.Bilinear)),
         new(new Cropping2D("crop", new Padding2D(1, 2, 0, 3))),
+        new(new SeparableConv2D("separable", 6, (3, 3), (2, 2), Padding.Same, depthMultiplier: 2, activation: ActivationFunction.Relu)),
+        new(new SeparableConv2D("separable_dilated", 4, (3, 2), null, Padding.Valid, 1, (2, 2), useBias: false)),
     ];
 
     public static TheoryData<string> CaseNames() => [.. Cases().Select(c => c.Layer.Name)];

@@ -315,7 +315,7 @@ public sealed class MergeAndResamplingLayerTests
                     Precision.AssertClose(expected.Span, actual.Span, 1e-5, scale, layer.Name);
                     compared++;
                 }
-                Assert.Equal(19, compared);
+                Assert.Equal(23, compared);
             }
             using var fused = model.CreatePlan(backend, x.Shape.Batch);
             fused.Input.CopyFrom(x.Span);
@@ -329,5 +329,72 @@ public sealed class MergeAndResamplingLayerTests
         {
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
+    }
+}
+
+/// <summary>SeparableConv2D against a float64 depthwise-then-pointwise reference.</summary>
+public sealed class SeparableConv2DTests
+{
+    [Theory]
+    [InlineData(2, 1, 1, "same", true)]
+    [InlineData(1, 2, 1, "valid", false)]
+    [InlineData(3, 1, 2, "valid", true)]
+    public void MatchesAFloat64DepthwiseThenPointwiseReference(int multiplier, int stride, int dilation, string padding, bool useBias)
+    {
+        const int height = 9, width = 8, channels = 5, filters = 7;
+        var input = Node.Input(height, width, channels, "x");
+        var layer = new SeparableConv2D("sep", filters, (3, 2), (stride, stride), padding == "same" ? Padding.Same : Padding.Valid,
+                                        multiplier, (dilation, dilation), useBias, ActivationFunction.Swish);
+        var output = layer.Call(input);
+        var random = new Random(multiplier * 10 + stride);
+        foreach (var weight in layer.Weights)
+        {
+            var span = weight.Value.Span;
+            for (int i = 0; i < span.Length; i++) span[i] = random.NextSingle() * 2 - 1;
+        }
+        using var model = new Model("m", input, output);
+        using var backend = new CpuBackend(threadCount: 2);
+        using var plan = model.CreatePlan(backend, batch: 2);
+        var x = new float[plan.Input.Shape.ElementCount];
+        for (int i = 0; i < x.Length; i++) x[i] = random.NextSingle() * 2 - 1;
+        plan.Input.CopyFrom(x);
+        plan.Run();
+        var actual = new float[plan.Output.Shape.ElementCount];
+        plan.Output.CopyTo(actual);
+
+        var dw = layer.GetWeight("depthwise_kernel").Value.Span.ToArray();
+        var pw = layer.GetWeight("pointwise_kernel").Value.Span.ToArray();
+        var bias = useBias ? layer.GetWeight("bias").Value.Span.ToArray() : new float[filters];
+        var shape = output.OutputShape;
+        var pads = Padding2D.Resolve(layer.Padding, height, width, 3, 2, stride, stride, dilation, dilation);
+        int expanded = channels * multiplier;
+        var mid = new double[expanded];
+        for (int n = 0; n < 2; n++)
+        for (int oy = 0; oy < shape.Height; oy++)
+        for (int ox = 0; ox < shape.Width; ox++)
+        {
+            for (int c = 0; c < channels; c++)
+            for (int m = 0; m < multiplier; m++)
+            {
+                double sum = 0;
+                for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 2; kx++)
+                {
+                    int iy = oy * stride + ky * dilation - pads.Top, ix = ox * stride + kx * dilation - pads.Left;
+                    if ((uint)iy >= height || (uint)ix >= width) continue;
+                    sum += x[((n * height + iy) * width + ix) * channels + c] * (double)dw[((ky * 2 + kx) * channels + c) * multiplier + m];
+                }
+                mid[c * multiplier + m] = sum;
+            }
+            for (int f = 0; f < filters; f++)
+            {
+                double z = bias[f];
+                for (int e = 0; e < expanded; e++) z += mid[e] * pw[e * filters + f];
+                double expected = z / (1 + Math.Exp(-z));
+                float got = actual[((n * shape.Height + oy) * shape.Width + ox) * filters + f];
+                Assert.True(Math.Abs(got - expected) <= 1e-5 * Math.Max(1, Math.Abs(expected)), $"({n}, {oy}, {ox}, {f}): {got} vs {expected}");
+            }
+        }
+        Assert.Equal(3 * 2 * channels * multiplier + expanded * filters + (useBias ? filters : 0), layer.ParameterCount);
     }
 }

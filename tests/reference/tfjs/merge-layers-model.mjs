@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Writes a small TensorFlow.js layers model that uses Keras's merge and reshaping layers (Concatenate on three axes,
-// Maximum, Minimum, Average, UpSampling2D 'nearest', Cropping2D), with seeded weights, and runs it.
+// Maximum, Minimum, Average, UpSampling2D 'nearest', Cropping2D, SeparableConv2D), with seeded weights, and runs it.
 // usage: node merge-layers-model.mjs --out DIR [--seed S]
 // DIR gets model.json + weights.bin (tfjs-layers' own model.save through tf.io.withSaveHandler), input.npy (seeded,
 // NHWC), output.npy (tfjs's predict) and one <layer>.npy per layer output, so a loader's model can be compared
 // layer by layer. UpSampling2D 'bilinear' is left out: tfjs resizes without half-pixel centres, unlike Keras's
 // tf.image.resize, so it is no reference for Keras there; tfjs-layers has no Subtract; and its Concatenate joins
-// the last axis for a negative axis other than -1 (axis -2 of NHWC gave channels), so the columns use axis 2.
+// the last axis for a negative axis other than -1 (axis -2 of NHWC gave channels), so the columns use axis 2; its
+// SeparableConv2D config omits depth_multiplier (a saved multiplier-2 layer reads back as 1), so the multiplier is 1.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +39,15 @@ const columnsCropped = tf.layers.cropping2D({ cropping: [[0, 0], [7, 0]], name: 
 const pooledA = tf.layers.globalAveragePooling2d({ name: 'pool_a' }).apply(squeezed);
 const pooledB = tf.layers.globalAveragePooling2d({ name: 'pool_b' }).apply(rowsCropped);
 const pooledC = tf.layers.globalMaxPooling2d({ name: 'pool_c' }).apply(columnsCropped);
-const output = tf.layers.concatenate({ name: 'features' }).apply([pooledA, pooledB, pooledC]);
+const separable = tf.layers.separableConv2d({
+  filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'separable',
+}).apply(input);
+const separableDilated = tf.layers.separableConv2d({
+  filters: 4, kernelSize: [3, 2], dilationRate: 2, useBias: false, name: 'separable_dilated',
+}).apply(input);
+const pooledD = tf.layers.globalAveragePooling2d({ name: 'pool_d' }).apply(separable);
+const pooledE = tf.layers.globalMaxPooling2d({ name: 'pool_e' }).apply(separableDilated);
+const output = tf.layers.concatenate({ name: 'features' }).apply([pooledA, pooledB, pooledC, pooledD, pooledE]);
 const model = tf.model({ inputs: input, outputs: output, name: 'merge_layers' });
 
 for (const w of model.weights) {

@@ -38,7 +38,7 @@ public static class KerasLayerRegistry
             MaxPooling2D.KerasEntry, AveragePooling2D.KerasEntry, GlobalAveragePooling2D.KerasEntry,
             GlobalMaxPooling2D.KerasEntry, Dense.KerasEntry, Dropout.KerasEntry, Flatten.KerasEntry, Reshape.KerasEntry,
             Rescaling.KerasEntry, Normalization.KerasEntry, Concatenate.KerasEntry, Subtract.KerasEntry, Maximum.KerasEntry,
-            Minimum.KerasEntry, Average.KerasEntry, UpSampling2D.KerasEntry, Cropping2D.KerasEntry,
+            Minimum.KerasEntry, Average.KerasEntry, UpSampling2D.KerasEntry, Cropping2D.KerasEntry, SeparableConv2D.KerasEntry,
         }.Select(e => KeyValuePair.Create(e.ClassName, e)),
         StringComparer.Ordinal);
 
