@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
 
 namespace NativeCnn.Layers;
 
@@ -56,6 +57,20 @@ public abstract class BaseConv2D : Layer
         ExpectBuiltChannels(input, KernelName, 2);
         var (h, w) = WindowArguments.OutputSize(this, input, KernelSize, Strides, DilationRate, Padding);
         return WindowArguments.Output(this, input.Batch, h, w, OutputChannels(input.Channels));
+    }
+
+    /// <summary>Writes a convolution's config: <paramref name="arguments"/> (its own) between the window arguments every
+    /// convolution shares (kernel_size, strides, padding, dilation_rate) and the shared tail (data_format, activation, use_bias).</summary>
+    private protected void WriteConfig(KerasConfigWriter config, Action<KerasConfigWriter> arguments)
+    {
+        config.Pair("kernel_size", KernelSize);
+        config.Pair("strides", Strides);
+        config.Padding(Padding);
+        config.Pair("dilation_rate", DilationRate);
+        arguments(config);
+        config.ChannelsLast();
+        config.Activation(Activation);
+        config.Bool("use_bias", UseBias);
     }
 
     /// <summary>The explicit pads of the window over <paramref name="input"/>.</summary>

@@ -65,14 +65,7 @@ public sealed class Conv2D : BaseConv2D
         write: (layer, c) =>
         {
             c.Int("filters", layer.Filters);
-            c.Pair("kernel_size", layer.KernelSize);
-            c.Pair("strides", layer.Strides);
-            c.Padding(layer.Padding);
-            c.Pair("dilation_rate", layer.DilationRate);
-            c.ChannelsLast();
-            c.Int("groups", 1);
-            c.Activation(layer.Activation);
-            c.Bool("use_bias", layer.UseBias);
+            layer.WriteConfig(c, c => c.Int("groups", 1));
         },
         weightNames: ["kernel", "bias"]);
 }

@@ -8,12 +8,7 @@ public sealed class Cropping2D : Layer
 {
     /// <summary>Creates the layer with <c>((top, bottom), (left, right))</c> cropping.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A side is negative.</exception>
-    public Cropping2D(string name, Padding2D cropping) : base(name)
-    {
-        if (cropping.Top < 0 || cropping.Bottom < 0 || cropping.Left < 0 || cropping.Right < 0)
-            throw new ArgumentOutOfRangeException(nameof(cropping), $"{name}: cropping must be non-negative, got {cropping}.");
-        Cropping = cropping;
-    }
+    public Cropping2D(string name, Padding2D cropping) : base(name) => Cropping = WindowArguments.NonNegativeSides(name, nameof(cropping), cropping);
 
     /// <summary>How many rows and columns each side loses.</summary>
     public Padding2D Cropping { get; }

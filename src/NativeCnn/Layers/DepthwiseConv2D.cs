@@ -61,17 +61,7 @@ public sealed class DepthwiseConv2D : BaseConv2D
     internal static KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<DepthwiseConv2D>("DepthwiseConv2D",
         read: c => new DepthwiseConv2D(c.LayerName, c.Pair("kernel_size"), c.Pair("strides", 1), c.Padding(), c.Int("depth_multiplier", 1),
                                        c.Pair("dilation_rate", 1), c.Bool("use_bias", true), c.Activation()),
-        write: (layer, c) =>
-        {
-            c.Pair("kernel_size", layer.KernelSize);
-            c.Pair("strides", layer.Strides);
-            c.Padding(layer.Padding);
-            c.Pair("dilation_rate", layer.DilationRate);
-            c.Int("depth_multiplier", layer.DepthMultiplier);
-            c.ChannelsLast();
-            c.Activation(layer.Activation);
-            c.Bool("use_bias", layer.UseBias);
-        },
+        write: (layer, c) => layer.WriteConfig(c, c => c.Int("depth_multiplier", layer.DepthMultiplier)),
         weightNames: ["depthwise_kernel", "bias"],
         // Keras 3 saves the depthwise kernel as 'kernel'.
         weightAliases: new Dictionary<string, string> { ["kernel"] = "depthwise_kernel" });

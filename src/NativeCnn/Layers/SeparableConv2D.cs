@@ -83,14 +83,7 @@ public sealed class SeparableConv2D : BaseConv2D
         write: (layer, c) =>
         {
             c.Int("filters", layer.Filters);
-            c.Pair("kernel_size", layer.KernelSize);
-            c.Pair("strides", layer.Strides);
-            c.Padding(layer.Padding);
-            c.Pair("dilation_rate", layer.DilationRate);
-            c.Int("depth_multiplier", layer.DepthMultiplier);
-            c.ChannelsLast();
-            c.Activation(layer.Activation);
-            c.Bool("use_bias", layer.UseBias);
+            layer.WriteConfig(c, c => c.Int("depth_multiplier", layer.DepthMultiplier));
         },
         weightNames: ["depthwise_kernel", "pointwise_kernel", "bias"]);
 }

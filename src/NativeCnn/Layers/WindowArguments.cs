@@ -65,6 +65,13 @@ internal static class WindowArguments
         return TensorLimits.OutputProblem(shape) is { } problem ? throw new LayerException(layer.Name, problem) : shape;
     }
 
+    /// <summary><paramref name="sides"/>, refused unless each is non-negative (ZeroPadding2D's padding, Cropping2D's cropping).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A side is negative; the message names the layer and the argument.</exception>
+    public static Padding2D NonNegativeSides(string name, string argument, Padding2D sides) =>
+        sides.Top < 0 || sides.Bottom < 0 || sides.Left < 0 || sides.Right < 0
+            ? throw new ArgumentOutOfRangeException(argument, $"{name}: {argument} must be non-negative, got {sides}.")
+            : sides;
+
     /// <summary>Multiply-accumulates of <paramref name="outputElements"/> outputs of <paramref name="perOutput"/> products each, without wrapping.</summary>
     /// <exception cref="OverflowException">The count does not fit 64 bits.</exception>
     public static long MultiplyAccumulates(long outputElements, params ReadOnlySpan<long> perOutput)

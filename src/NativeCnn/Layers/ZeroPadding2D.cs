@@ -7,12 +7,7 @@ namespace NativeCnn.Layers;
 public sealed class ZeroPadding2D : Layer
 {
     /// <summary>Creates the layer with <c>((top, bottom), (left, right))</c> padding.</summary>
-    public ZeroPadding2D(string name, Padding2D padding) : base(name)
-    {
-        if (padding.Top < 0 || padding.Bottom < 0 || padding.Left < 0 || padding.Right < 0)
-            throw new ArgumentOutOfRangeException(nameof(padding), $"{name}: padding must be non-negative, got {padding}.");
-        Padding = padding;
-    }
+    public ZeroPadding2D(string name, Padding2D padding) : base(name) => Padding = WindowArguments.NonNegativeSides(name, nameof(padding), padding);
 
     /// <summary>Creates the layer with the same padding on all four sides.</summary>
     public ZeroPadding2D(string name, int padding) : this(name, new Padding2D(padding, padding, padding, padding)) { }

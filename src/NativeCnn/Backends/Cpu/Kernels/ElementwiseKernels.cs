@@ -28,48 +28,36 @@ public static class ElementwiseKernels
 
     /// <summary><c>output[i] = left[i] + right[i]</c>. <paramref name="output"/> may alias either input.</summary>
     public static void Add(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output, SimdWidth width = SimdWidth.Auto)
-    {
-        CheckBinary(left.Length, right.Length, output.Length);
-        var kernel = new BinaryKernel<AddOp> { Left = left, Right = right, Output = output };
-        SimdDispatch.Run(width, ref kernel);
-    }
+        => Binary<AddOp>(left, right, output, width);
 
     /// <summary><c>output[i] = left[i] · right[i]</c>. <paramref name="output"/> may alias either input.</summary>
     public static void Multiply(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output, SimdWidth width = SimdWidth.Auto)
-    {
-        CheckBinary(left.Length, right.Length, output.Length);
-        var kernel = new BinaryKernel<MultiplyOp> { Left = left, Right = right, Output = output };
-        SimdDispatch.Run(width, ref kernel);
-    }
+        => Binary<MultiplyOp>(left, right, output, width);
 
     /// <summary><c>output[i] = left[i] − right[i]</c>. <paramref name="output"/> may alias either input.</summary>
     public static void Subtract(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output, SimdWidth width = SimdWidth.Auto)
-    {
-        CheckBinary(left.Length, right.Length, output.Length);
-        var kernel = new BinaryKernel<SubtractOp> { Left = left, Right = right, Output = output };
-        SimdDispatch.Run(width, ref kernel);
-    }
+        => Binary<SubtractOp>(left, right, output, width);
 
     /// <summary><c>output[i] = max(left[i], right[i])</c>; a NaN in either gives NaN. <paramref name="output"/> may alias either input.</summary>
     public static void Maximum(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output, SimdWidth width = SimdWidth.Auto)
-    {
-        CheckBinary(left.Length, right.Length, output.Length);
-        var kernel = new BinaryKernel<MaximumOp> { Left = left, Right = right, Output = output };
-        SimdDispatch.Run(width, ref kernel);
-    }
+        => Binary<MaximumOp>(left, right, output, width);
 
     /// <summary><c>output[i] = min(left[i], right[i])</c>; a NaN in either gives NaN. <paramref name="output"/> may alias either input.</summary>
     public static void Minimum(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output, SimdWidth width = SimdWidth.Auto)
-    {
-        CheckBinary(left.Length, right.Length, output.Length);
-        var kernel = new BinaryKernel<MinimumOp> { Left = left, Right = right, Output = output };
-        SimdDispatch.Run(width, ref kernel);
-    }
+        => Binary<MinimumOp>(left, right, output, width);
 
     /// <summary><c>output[i] = input[i] / divisor</c>, a true division (Keras's Average divides its sum).
     /// <paramref name="output"/> may be <paramref name="input"/>.</summary>
     public static void Divide(ReadOnlySpan<float> input, float divisor, Span<float> output, SimdWidth width = SimdWidth.Auto)
         => Apply(input, output, new DivideByConstant(divisor), width);
+
+    private static void Binary<TOp>(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output, SimdWidth width)
+        where TOp : struct, IBinaryOp
+    {
+        CheckBinary(left.Length, right.Length, output.Length);
+        var kernel = new BinaryKernel<TOp> { Left = left, Right = right, Output = output };
+        SimdDispatch.Run(width, ref kernel);
+    }
 
     /// <summary>
     /// <c>output[p, c] = input[p, c] · channelScale[c]</c> for pixels-major data with <c>channelScale.Length</c> channels

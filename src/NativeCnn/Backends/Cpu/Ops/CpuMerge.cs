@@ -2,42 +2,33 @@ using NativeCnn.Backends.Cpu.Kernels;
 
 namespace NativeCnn.Backends.Cpu.Ops;
 
-/// <summary>Subtract, Maximum, Minimum and Average of same-shaped inputs, in blocks of elements (as <see cref="CpuAdd"/>).</summary>
-internal sealed class CpuMerge : CpuOp
+/// <summary>Subtract, Maximum, Minimum and Average of same-shaped inputs, in blocks of elements.</summary>
+internal sealed class CpuMerge(MergeOp op, OpBinding binding, WorkerPool pool)
+    : CpuElementwiseMerge(binding, pool, op.Mode == MergeMode.Subtract ? 2 : -1)
 {
-    private const int ElementsPerRow = 4096;
-    private readonly MergeMode _mode;
+    private readonly MergeMode _mode = op.Mode;
 
-    public CpuMerge(MergeOp op, OpBinding binding, WorkerPool pool) : base(binding, pool, op.Mode == MergeMode.Subtract ? 2 : -1, 0)
+    protected override void Combine(int start, int length, Span<float> output)
     {
-        _mode = op.Mode;
-        if (Inputs.Length < 2) throw Fail($"expected at least 2 inputs, got {Inputs.Length}");
-        for (int i = 0; i < Inputs.Length; i++) ExpectShape(Inputs[i].Shape, Output.Shape, $"input {i}");
-    }
-
-    protected override int RowCount => (Output.Length + ElementsPerRow - 1) / ElementsPerRow;
-
-    public override void Execute(RowRange rows)
-    {
-        int start = rows.Start * ElementsPerRow, end = Math.Min(Output.Length, rows.End * ElementsPerRow);
-        var output = Output.Span[start..end];
-        ReadOnlySpan<float> Slice(int i) => Inputs[i].Span[start..end];
+        var first = Slice(0, start, length);
+        var second = Slice(1, start, length);
         switch (_mode)
         {
             case MergeMode.Subtract:
-                ElementwiseKernels.Subtract(Slice(0), Slice(1), output);
+                ElementwiseKernels.Subtract(first, second, output);
                 break;
             case MergeMode.Maximum:
-                ElementwiseKernels.Maximum(Slice(0), Slice(1), output);
-                for (int i = 2; i < Inputs.Length; i++) ElementwiseKernels.Maximum(output, Slice(i), output);
+                ElementwiseKernels.Maximum(first, second, output);
+                for (int i = 2; i < Inputs.Length; i++) ElementwiseKernels.Maximum(output, Slice(i, start, length), output);
                 break;
             case MergeMode.Minimum:
-                ElementwiseKernels.Minimum(Slice(0), Slice(1), output);
-                for (int i = 2; i < Inputs.Length; i++) ElementwiseKernels.Minimum(output, Slice(i), output);
+                ElementwiseKernels.Minimum(first, second, output);
+                for (int i = 2; i < Inputs.Length; i++) ElementwiseKernels.Minimum(output, Slice(i, start, length), output);
                 break;
             case MergeMode.Average:
-                ElementwiseKernels.Add(Slice(0), Slice(1), output);
-                for (int i = 2; i < Inputs.Length; i++) ElementwiseKernels.Add(output, Slice(i), output);
+                // Keras sums in input order, then divides the sum.
+                ElementwiseKernels.Add(first, second, output);
+                for (int i = 2; i < Inputs.Length; i++) ElementwiseKernels.Add(output, Slice(i, start, length), output);
                 ElementwiseKernels.Divide(output, Inputs.Length, output);
                 break;
         }
