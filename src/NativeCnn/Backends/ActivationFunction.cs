@@ -15,12 +15,22 @@ public enum ActivationKind
     Tanh,
     /// <summary><c>softmax</c> over the last axis; not element-wise, so only Dense and ActivationFunction layers take it.</summary>
     Softmax,
+    /// <summary><c>hard_silu</c> (also <c>hard_swish</c>, Keras 3): <c>x · relu6(x + 3) / 6</c>.</summary>
+    HardSwish,
+    /// <summary><c>leaky_relu</c>: <c>x</c> for <c>x &gt; 0</c>, else <c>x · </c><see cref="ActivationFunction.Alpha"/> (the negative slope).</summary>
+    LeakyRelu,
+    /// <summary><c>elu</c>: <c>x</c> for <c>x &gt; 0</c>, else <see cref="ActivationFunction.Alpha"/><c> · (exp(x) − 1)</c>.</summary>
+    Elu,
+    /// <summary><c>selu</c>: <c>λ·x</c> for <c>x &gt; 0</c>, else <c>λα · (exp(x) − 1)</c>, with Keras's λ ≈ 1.0507 and α ≈ 1.6733.</summary>
+    Selu,
 }
 
 /// <summary>An activation with its arguments, e.g. Keras <c>ReLU(max_value=6.0)</c>.</summary>
 /// <param name="Kind">The function.</param>
 /// <param name="MaxValue">For <see cref="ActivationKind.Relu"/>, the cap (positive infinity for none).</param>
-public readonly record struct ActivationFunction(ActivationKind Kind, float MaxValue = float.PositiveInfinity)
+/// <param name="Alpha">For <see cref="ActivationKind.LeakyRelu"/>, the negative slope; for <see cref="ActivationKind.Elu"/>, the scale
+/// of the negative part; otherwise 0.</param>
+public readonly record struct ActivationFunction(ActivationKind Kind, float MaxValue = float.PositiveInfinity, float Alpha = 0f)
 {
     /// <summary>Identity.</summary>
     public static ActivationFunction Linear => new(ActivationKind.Linear);
@@ -36,6 +46,22 @@ public readonly record struct ActivationFunction(ActivationKind Kind, float MaxV
     public static ActivationFunction Tanh => new(ActivationKind.Tanh);
     /// <summary>Softmax over the last axis.</summary>
     public static ActivationFunction Softmax => new(ActivationKind.Softmax);
+    /// <summary><c>x · relu6(x + 3) / 6</c> (Keras 3's <c>hard_silu</c>, MobileNetV3's hard-swish).</summary>
+    public static ActivationFunction HardSwish => new(ActivationKind.HardSwish);
+    /// <summary>Keras's <c>selu</c>.</summary>
+    public static ActivationFunction Selu => new(ActivationKind.Selu);
+
+    /// <summary>Leaky ReLU with <paramref name="negativeSlope"/> (Keras's <c>leaky_relu</c> activation uses 0.2, its <c>LeakyReLU</c> layer 0.3).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The slope is not finite.</exception>
+    public static ActivationFunction LeakyRelu(float negativeSlope = 0.2f) =>
+        float.IsFinite(negativeSlope) ? new(ActivationKind.LeakyRelu, Alpha: negativeSlope)
+            : throw new ArgumentOutOfRangeException(nameof(negativeSlope), $"the negative slope must be finite, got {negativeSlope}");
+
+    /// <summary>ELU with <paramref name="alpha"/> (Keras's default 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">alpha is not finite.</exception>
+    public static ActivationFunction Elu(float alpha = 1f) =>
+        float.IsFinite(alpha) ? new(ActivationKind.Elu, Alpha: alpha)
+            : throw new ArgumentOutOfRangeException(nameof(alpha), $"ELU's alpha must be finite, got {alpha}");
 
     /// <summary>True for activations that map each element on its own (all but softmax).</summary>
     public bool IsElementwise => Kind != ActivationKind.Softmax;
@@ -51,7 +77,12 @@ public readonly record struct ActivationFunction(ActivationKind Kind, float MaxV
         "swish" or "silu" => Swish,
         "tanh" => Tanh,
         "softmax" => Softmax,
-        _ => throw new NotSupportedException($"Activation '{name}' is not supported (supported: linear, relu, relu6, sigmoid, swish, silu, tanh, softmax)."),
+        "hard_silu" or "hard_swish" => HardSwish,
+        "leaky_relu" => LeakyRelu(),
+        "elu" => Elu(),
+        "selu" => Selu,
+        // hard_sigmoid is 0.2·x + 0.5 in Keras 2 and TensorFlow.js but relu6(x + 3) / 6 in Keras 3: refused rather than guessed.
+        _ => throw new NotSupportedException($"Activation '{name}' is not supported (supported: linear, relu, relu6, sigmoid, swish, silu, tanh, softmax, hard_silu, hard_swish, leaky_relu, elu, selu)."),
     };
 
     /// <summary>The Keras name of this activation.</summary>
@@ -60,6 +91,11 @@ public readonly record struct ActivationFunction(ActivationKind Kind, float MaxV
         ActivationKind.Relu when float.IsPositiveInfinity(MaxValue) => "relu",
         ActivationKind.Relu when MaxValue == 6f => "relu6",
         ActivationKind.Relu => $"relu(max_value={MaxValue})",
+        ActivationKind.HardSwish => "hard_silu",
+        ActivationKind.LeakyRelu when Alpha == 0.2f => "leaky_relu",
+        ActivationKind.LeakyRelu => $"leaky_relu(negative_slope={Alpha})",
+        ActivationKind.Elu when Alpha == 1f => "elu",
+        ActivationKind.Elu => $"elu(alpha={Alpha})",
         _ => Kind.ToString().ToLowerInvariant(),
     };
 

@@ -63,6 +63,13 @@ public sealed class KerasLayerRegistryTests
         new(new UpSampling2D("up_nearest", (2, 3))),
         new(new UpSampling2D("up_bilinear", 2, Interpolation.Bilinear)),
         new(new Cropping2D("crop", new Padding2D(1, 2, 0, 3))),
+        new(new LeakyReLU("leaky")),
+        new(new LeakyReLU("leaky_steep", 0.01f)),
+        new(new ELU("elu", 0.5f)),
+        new(new Activation("act_hard_silu", ActivationFunction.HardSwish)),
+        new(new Activation("act_selu", ActivationFunction.Selu)),
+        new(new Activation("act_elu", ActivationFunction.Elu())),
+        new(new Activation("act_leaky", ActivationFunction.LeakyRelu())),
         new(new SeparableConv2D("separable", 6, (3, 3), (2, 2), Padding.Same, depthMultiplier: 2, activation: ActivationFunction.Relu)),
         new(new SeparableConv2D("separable_dilated", 4, (3, 2), null, Padding.Valid, 1, (2, 2), useBias: false)),
     ];

@@ -21,7 +21,9 @@ internal static class GpuOps
             DepthwiseConv2DOp depthwise => ElementwiseOnly(depthwise.Activation, "DepthwiseConv2D"),
             ChannelAffineOp affine => ElementwiseOnly(affine.Activation, "a channel affine (BatchNormalization)"),
             SqueezeExcitationOp se => ElementwiseOnly(se.ReduceActivation, "squeeze-and-excitation"),
-            ActivationOp or AddOp or MultiplyOp or ZeroPadding2DOp or Pooling2DOp or GlobalPooling2DOp or DenseOp or CopyOp => null,
+            ActivationOp activation => Known(activation.Activation),
+            DenseOp dense => Known(dense.Activation),
+            AddOp or MultiplyOp or ZeroPadding2DOp or Pooling2DOp or GlobalPooling2DOp or CopyOp => null,
             null => "no op was given",
             _ => $"the GPU kernels do not cover {op.GetType().Name}",
         };
@@ -63,7 +65,16 @@ internal static class GpuOps
     }
 
     private static string? ElementwiseOnly(ActivationFunction activation, string what) =>
-        activation.IsElementwise ? null : $"{activation} cannot be fused into {what}; only Dense and Activation take softmax";
+        activation.IsElementwise ? Known(activation) : $"{activation} cannot be fused into {what}; only Dense and Activation take softmax";
+
+    /// <summary>Null when the kernels implement <paramref name="activation"/>, else the reason (the activations added for the
+    /// Keras layers of later models run on the CPU until the ILGPU kernels cover them).</summary>
+    private static string? Known(ActivationFunction activation) => activation.Kind switch
+    {
+        ActivationKind.Linear or ActivationKind.Relu or ActivationKind.Sigmoid or ActivationKind.Swish or ActivationKind.Tanh
+            or ActivationKind.Softmax => null,
+        _ => $"the GPU kernels have no {activation} activation",
+    };
 
     private static void Conv2D(GpuOpBuilder b, Conv2DOp op)
     {

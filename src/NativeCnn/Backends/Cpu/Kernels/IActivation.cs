@@ -90,3 +90,67 @@ public readonly struct TanhActivation : IActivation
         return TLanes.CopySign(TLanes.Select(TLanes.LessThan(y, TLanes.Create(SmallThreshold)), small, large), x);
     }
 }
+
+/// <summary>
+/// <c>x · (relu6(x + 3) / 6)</c>: Keras 3's <c>hard_silu</c> as TensorFlow computes it (the sum, the clamp, a true
+/// division by 6, then the product, each rounded). NaN propagates.
+/// </summary>
+public readonly struct HardSwishActivation : IActivation
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        var six = TLanes.Create(6f);
+        var t = TLanes.Add(x, TLanes.Create(3f));
+        t = TLanes.Select(TLanes.LessThan(t, TLanes.Zero), TLanes.Zero, t);
+        t = TLanes.Select(TLanes.GreaterThan(t, six), six, t);
+        return TLanes.Multiply(x, TLanes.Divide(t, six));
+    }
+}
+
+/// <summary><c>x</c> for <c>x ≥ 0</c>, else <c>x · slope</c> (TensorFlow's <c>LeakyRelu</c> kernel). NaN propagates.</summary>
+public readonly struct LeakyReluActivation(float negativeSlope) : IActivation
+{
+    /// <summary>The slope below zero.</summary>
+    public float NegativeSlope { get; } = negativeSlope;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        => TLanes.Select(TLanes.LessThan(x, TLanes.Zero), TLanes.Multiply(x, TLanes.Create(NegativeSlope)), x);
+}
+
+/// <summary><c>x</c> for <c>x ≥ 0</c>, else <c>alpha · expm1(x)</c> (TensorFlow's <c>Elu</c>, scaled as Keras 3 scales it). NaN propagates.</summary>
+public readonly struct EluActivation(float alpha) : IActivation
+{
+    /// <summary>The scale of the negative part.</summary>
+    public float Alpha { get; } = alpha;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        var negative = VectorMath.Expm1<TLanes, TVector>(TLanes.MinNative(x, TLanes.Zero));
+        if (Alpha != 1f) negative = TLanes.Multiply(negative, TLanes.Create(Alpha));
+        return TLanes.Select(TLanes.LessThan(x, TLanes.Zero), negative, x);
+    }
+}
+
+/// <summary>
+/// Keras's <c>selu</c> as TensorFlow's <c>Selu</c> kernel computes it: <c>λ·x</c> for <c>x ≥ 0</c>, else <c>λα · expm1(x)</c>, with
+/// λ = 1.0507009873554804934 and λα = 1.7580993408473768599 rounded to float. NaN propagates.
+/// </summary>
+public readonly struct SeluActivation : IActivation
+{
+    private const float Scale = 1.0507009873554804934193349852946f;
+    private const float ScaleAlpha = 1.7580993408473768599402175208123f;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        var negative = TLanes.Multiply(VectorMath.Expm1<TLanes, TVector>(TLanes.MinNative(x, TLanes.Zero)), TLanes.Create(ScaleAlpha));
+        return TLanes.Select(TLanes.LessThan(x, TLanes.Zero), negative, TLanes.Multiply(x, TLanes.Create(Scale)));
+    }
+}

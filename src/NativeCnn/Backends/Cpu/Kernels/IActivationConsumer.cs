@@ -26,6 +26,10 @@ public static class ActivationDispatch
             case ActivationKind.Sigmoid: consumer.Invoke(new SigmoidActivation()); break;
             case ActivationKind.Swish: consumer.Invoke(new SwishActivation()); break;
             case ActivationKind.Tanh: consumer.Invoke(new TanhActivation()); break;
+            case ActivationKind.HardSwish: consumer.Invoke(new HardSwishActivation()); break;
+            case ActivationKind.LeakyRelu: consumer.Invoke(new LeakyReluActivation(activation.Alpha)); break;
+            case ActivationKind.Elu: consumer.Invoke(new EluActivation(activation.Alpha)); break;
+            case ActivationKind.Selu: consumer.Invoke(new SeluActivation()); break;
             default: throw new NotSupportedException($"Activation '{activation}' is not element-wise and cannot be fused into a kernel.");
         }
     }

@@ -1,0 +1,21 @@
+using NativeCnn.Backends;
+using NativeCnn.Layers.Config;
+
+namespace NativeCnn.Layers;
+
+/// <summary>Keras <c>LeakyReLU</c>: <c>x</c> for <c>x ≥ 0</c>, else <c>x · negative_slope</c> (0.3 by default, as Keras's).</summary>
+public sealed class LeakyReLU : Activation
+{
+    /// <summary>Creates the layer.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The slope is not finite.</exception>
+    public LeakyReLU(string name, float negativeSlope = 0.3f) : base(name, ActivationFunction.LeakyRelu(negativeSlope)) { }
+
+    /// <summary>The slope below zero.</summary>
+    public float NegativeSlope => Function.Alpha;
+
+    /// <summary>The Keras config form of <c>LeakyReLU</c>: <c>negative_slope</c> (Keras 3) or <c>alpha</c> (Keras 2, TensorFlow.js),
+    /// 0.3 when absent; written as <c>alpha</c>, which both read (see <see cref="KerasLayerRegistry"/>).</summary>
+    internal static new KerasLayerEntry KerasEntry { get; } = KerasLayerEntry.Create<LeakyReLU>("LeakyReLU",
+        read: c => new LeakyReLU(c.LayerName, (float)(c.OptionalDouble("negative_slope") ?? c.Double("alpha", 0.3))),
+        write: (layer, c) => c.Float("alpha", layer.NegativeSlope));
+}
