@@ -122,6 +122,26 @@ public static class OpConformance
             [new TensorShape(1, 1, 17, 4), new TensorShape(4), new TensorShape(1, 1, 4, 17), new TensorShape(17)], addShape));
         cases.Add(new OpConformanceCase("squeeze-excitation 1x3x3x33 r8 relu", new SqueezeExcitationOp(8, ActivationFunction.Relu), [TensorShape.Nhwc(1, 3, 3, 33)],
             [new TensorShape(1, 1, 33, 8), new TensorShape(8), new TensorShape(1, 1, 8, 33), new TensorShape(33)], TensorShape.Nhwc(1, 3, 3, 33)));
+
+        // The Keras-breadth layers (merges, resampling, separable convolution, the newer activations).
+        var small = TensorShape.Nhwc(2, 5, 7, 3);
+        cases.Add(new OpConformanceCase("concatenate channels 17+3+17", new ConcatenateOp(3), [addShape, TensorShape.Nhwc(2, 5, 7, 3), addShape], [], TensorShape.Nhwc(2, 5, 7, 37)));
+        cases.Add(new OpConformanceCase("concatenate rows", new ConcatenateOp(1), [small, TensorShape.Nhwc(2, 2, 7, 3)], [], TensorShape.Nhwc(2, 7, 7, 3)));
+        foreach (var mode in Enum.GetValues<MergeMode>())
+        {
+            TensorShape[] inputs = mode == MergeMode.Subtract ? [addShape, addShape] : [addShape, addShape, addShape];
+            cases.Add(new OpConformanceCase($"merge {mode.ToString().ToLowerInvariant()}", new MergeOp(mode), inputs, [], addShape));
+        }
+        cases.Add(new OpConformanceCase("up-sampling 2x3 nearest", new UpSampling2DOp(2, 3, Interpolation.Nearest), [small], [], TensorShape.Nhwc(2, 10, 21, 3)));
+        cases.Add(new OpConformanceCase("up-sampling 3x2 bilinear", new UpSampling2DOp(3, 2, Interpolation.Bilinear), [addShape], [], TensorShape.Nhwc(2, 15, 14, 17)));
+        cases.Add(new OpConformanceCase("cropping (1,2,0,3)", new Cropping2DOp(new Padding2D(1, 2, 0, 3)), [small], [], TensorShape.Nhwc(2, 2, 4, 3)));
+        var separablePads = Padding2D.Resolve(Padding.Same, 5, 7, 3, 3, 2, 2);
+        cases.Add(new OpConformanceCase("separable 3x3 s2 m2 same -> 9 relu",
+            new SeparableConv2DOp(new DepthwiseConv2DOp(3, 3, 2, 2, 1, 1, separablePads, 2, false, ActivationFunction.Linear),
+                                  new Conv2DOp(1, 1, 1, 1, 1, 1, Padding2D.None, 9, true, ActivationFunction.Relu)),
+            [small], [new TensorShape(3, 3, 3, 2), new TensorShape(1, 1, 6, 9), new TensorShape(9)], TensorShape.Nhwc(2, 3, 4, 9)));
+        foreach (var activation in new[] { ActivationFunction.HardSwish, ActivationFunction.LeakyRelu(0.3f), ActivationFunction.Elu(0.7f), ActivationFunction.Selu })
+            cases.Add(new OpConformanceCase($"activation {activation}", new ActivationOp(activation), [addShape], [], addShape));
         return cases;
     }
 
