@@ -63,6 +63,8 @@ public sealed class KerasLayerRegistryTests
         new(new UpSampling2D("up_nearest", (2, 3))),
         new(new UpSampling2D("up_bilinear", 2, Interpolation.Bilinear)),
         new(new Cropping2D("crop", new Padding2D(1, 2, 0, 3))),
+        new(new LayerNormalization("layer_norm")),
+        new(new LayerNormalization("layer_norm_plain", 1e-6, center: false, scale: false, axis: 3)),
         new(new LeakyReLU("leaky")),
         new(new LeakyReLU("leaky_steep", 0.01f)),
         new(new ELU("elu", 0.5f)),

@@ -289,6 +289,26 @@ public sealed class MergeAndResamplingLayerTests
         Assert.Contains("up (UpSampling2D): interpolation 'bicubic' is not supported", e.Message);
     }
 
+    [Fact]
+    public void LayerNormalizationWithoutWeightsStandardizesEachPosition()
+    {
+        var (input, a, _, _) = Branches();
+        var normalized = new LayerNormalization("norm", epsilon: 1e-2, center: false, scale: false).Call(a);
+        var (output, v) = Run(input, normalized, "a");
+        for (int p = 0; p < output.Length / Channels; p++)
+        {
+            var x = v["a"].AsSpan(p * Channels, Channels).ToArray().Select(f => (double)f).ToArray();
+            double mean = x.Average(), variance = x.Select(e => (e - mean) * (e - mean)).Average();
+            for (int c = 0; c < Channels; c++)
+            {
+                double expected = (x[c] - mean) / Math.Sqrt(variance + 1e-2);
+                Assert.True(Math.Abs(output[p * Channels + c] - expected) <= 2e-6 * Math.Max(1, Math.Abs(expected)), $"{p}, {c}: {output[p * Channels + c]} vs {expected}");
+            }
+        }
+        var e = Assert.Throws<LayerException>(() => new LayerNormalization("rows", axis: 1).Call(a));
+        Assert.Contains("axis 1 is not the last axis", e.Message);
+    }
+
     [ReferenceFact(ExternalReference.TensorFlowJs)]
     public void ATensorFlowJsModelOfTheseLayersMatchesLayerByLayer()
     {
@@ -315,7 +335,7 @@ public sealed class MergeAndResamplingLayerTests
                     Precision.AssertClose(expected.Span, actual.Span, 1e-5, scale, layer.Name);
                     compared++;
                 }
-                Assert.Equal(28, compared);
+                Assert.Equal(29, compared);
             }
             using var fused = model.CreatePlan(backend, x.Shape.Batch);
             fused.Input.CopyFrom(x.Span);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes a small TensorFlow.js layers model that uses Keras's merge and reshaping layers (Concatenate on three axes,
 // Maximum, Minimum, Average, UpSampling2D 'nearest', Cropping2D, SeparableConv2D,
-// LeakyReLU, ELU, selu), with seeded weights, and runs it.
+// LeakyReLU, ELU, selu, LayerNormalization), with seeded weights, and runs it.
 // usage: node merge-layers-model.mjs --out DIR [--seed S]
 // DIR gets model.json + weights.bin (tfjs-layers' own model.save through tf.io.withSaveHandler), input.npy (seeded,
 // NHWC), output.npy (tfjs's predict) and one <layer>.npy per layer output, so a loader's model can be compared
@@ -52,7 +52,8 @@ const leaky = tf.layers.leakyReLU({ alpha: 0.1, name: 'leaky' }).apply(a);
 const elu = tf.layers.elu({ name: 'elu' }).apply(b); // tfjs's ELU refuses alpha other than 1
 const selu = tf.layers.activation({ activation: 'selu', name: 'selu' }).apply(c);
 const activations = tf.layers.concatenate({ name: 'activations' }).apply([leaky, elu, selu]);
-const pooledF = tf.layers.globalAveragePooling2d({ name: 'pool_f' }).apply(activations);
+const normalized = tf.layers.layerNormalization({ epsilon: 1e-2, name: 'layer_norm' }).apply(activations);
+const pooledF = tf.layers.globalAveragePooling2d({ name: 'pool_f' }).apply(normalized);
 const output = tf.layers.concatenate({ name: 'features' }).apply([pooledA, pooledB, pooledC, pooledD, pooledE, pooledF]);
 const model = tf.model({ inputs: input, outputs: output, name: 'merge_layers' });
 

@@ -140,6 +140,7 @@ public static class OpConformance
             new SeparableConv2DOp(new DepthwiseConv2DOp(3, 3, 2, 2, 1, 1, separablePads, 2, false, ActivationFunction.Linear),
                                   new Conv2DOp(1, 1, 1, 1, 1, 1, Padding2D.None, 9, true, ActivationFunction.Relu)),
             [small], [new TensorShape(3, 3, 3, 2), new TensorShape(1, 1, 6, 9), new TensorShape(9)], TensorShape.Nhwc(2, 3, 4, 9)));
+        cases.Add(new OpConformanceCase("layer normalization 17 channels", new LayerNormalizationOp(1e-3, true, true), [addShape], [new TensorShape(17), new TensorShape(17)], addShape));
         foreach (var activation in new[] { ActivationFunction.HardSwish, ActivationFunction.LeakyRelu(0.3f), ActivationFunction.Elu(0.7f), ActivationFunction.Selu })
             cases.Add(new OpConformanceCase($"activation {activation}", new ActivationOp(activation), [addShape], [], addShape));
         return cases;
