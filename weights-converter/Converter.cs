@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
+using System.CommandLine;
 using NativeCnn.Models;
 using NativeCnn.Models.Architectures;
 using NativeCnn.Samples;
@@ -11,43 +11,41 @@ namespace NativeCnn.WeightsConverter;
 /// <summary>The converter's command: Keras / TensorFlow.js model in, NativeCnn model file (safetensors) out.</summary>
 internal static class Converter
 {
-    public const string Usage = """
-        weights-converter: Keras and TensorFlow.js models to NativeCnn's safetensors model file.
-
-          weights-converter INPUT -o OUTPUT.safetensors [--arch NAME [--alpha A] [--resolution N]] [--height H --width W]
-
-        INPUT: Keras 2 .h5 (model.save or save_weights), Keras 3 .keras or .weights.h5, or a TensorFlow.js model.json
-               (its weight shards next to it); the format is recognized from the content.
-        --arch: for weights-only files (no model config inside), the NativeCnn builder to load them into:
-               resnet50 resnet101 resnet152 mobilenetv2 efficientnet-b0 ... efficientnet-b7.
-        --height/--width: input size, when the stored config leaves it open (None) or to override it.
-        """;
-
-    /// <summary>Runs the command; returns the process exit code (0 done, 1 conversion failed, 2 bad arguments).</summary>
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr) =>
-        CommandExit.Run(() => Convert(args, stdout, stderr), Usage, stderr);
-
-    private static int Convert(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The command line: <c>weights-converter INPUT -o OUTPUT [--arch NAME ...] [--height H --width W]</c>.</summary>
+    public static RootCommand Create()
     {
-        var command = new CommandLine(args.Select(a => a == "-o" ? "--output" : a));
-        if (command.Flag("help")) { stdout.WriteLine(Usage); return CommandExit.Success; }
-        string output = command.String("output") ?? throw new ArgumentException("Name the output file with -o OUTPUT.safetensors.");
-        string? arch = command.String("arch");
-        double alpha = command.Double("alpha", 1.0);
-        int? resolution = command.String("resolution") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : null;
-        int? height = command.String("height") is { } h ? int.Parse(h, CultureInfo.InvariantCulture) : null;
-        int? width = command.String("width") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : null;
-        command.RejectUnknown();
-        if (command.Positional.Count != 1) throw new ArgumentException($"Give exactly one input file, got {command.Positional.Count}.");
-        Convert(command.Positional[0], output, arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution }, height, width, stdout, stderr);
-        return CommandExit.Success;
+        var root = new RootCommand("""
+            weights-converter: Keras and TensorFlow.js models to NativeCnn's safetensors model file.
+            INPUT: Keras 2 .h5 (model.save or save_weights), Keras 3 .keras or .weights.h5, or a TensorFlow.js model.json
+            (its weight shards next to it); the format is recognized from the content.
+            """);
+        var input = Cli.RejectingOptions(new Argument<string>("INPUT") { Description = "The Keras or TensorFlow.js file." });
+        var output = new Option<string>("--output", "-o") { Description = "The NativeCnn model file to write (.safetensors).", Required = true };
+        var arch = new Option<string?>("--arch") { Description = "For weights-only files (no model config inside), the builder to load them into: resnet50 ... efficientnet-b7 (Keras's names too)." };
+        var alpha = new Option<double>("--alpha") { Description = "MobileNetV2's width multiplier, with --arch.", DefaultValueFactory = _ => 1.0 };
+        var resolution = Cli.OptionalPositiveInt("--resolution", "Input height and width, with --arch.");
+        var height = Cli.OptionalPositiveInt("--height", "Input height, when the stored config leaves it open (None) or to override it.");
+        var width = Cli.OptionalPositiveInt("--width", "Input width, as --height.");
+        root.Arguments.Add(input);
+        foreach (var option in new Option[] { output, arch, alpha, resolution, height, width }) root.Options.Add(option);
+        root.SetAction(r =>
+        {
+            string? archName = r.GetValue(arch);
+            if (archName is not null && !ModelZoo.TryResolve(archName, out _, out _, out _))
+                throw new UsageException($"unknown architecture '{archName}'; expected one of: {string.Join(", ", ModelZoo.Names)}");
+            Convert(Cli.ExistingFile(r.GetValue(input)!), r.GetValue(output)!, archName,
+                    new ApplicationOptions { Alpha = r.GetValue(alpha), Resolution = r.GetValue(resolution) }, r.GetValue(height), r.GetValue(width),
+                    r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
+            return Cli.Success;
+        });
+        return root;
     }
 
     private static void Convert(string input, string output, string? arch, ApplicationOptions options, int? height, int? width,
                                 TextWriter stdout, TextWriter stderr)
     {
         var clock = Stopwatch.StartNew();
-        long inputBytes = InputSize(input);
+        long inputBytes = new FileInfo(input).Length;
         stderr.WriteLine($"reading {input} ({inputBytes / 1e6:F1} MB) ...");
         var keras = KerasFile.Read(input);
         int weightCount = keras.Weights.Count();
@@ -57,7 +55,7 @@ internal static class Converter
         string config;
         if (arch is not null)
         {
-            if (height is not null || width is not null) throw new ArgumentException("--height/--width apply to files with a config; use --resolution with --arch.");
+            if (height is not null || width is not null) throw new UsageException("--height/--width apply to files with a config; use --resolution with --arch.");
             model = ModelZoo.Create(arch, options);
             stderr.WriteLine($"loading the weights into the {model.Name} builder ...");
             try
@@ -74,7 +72,7 @@ internal static class Converter
         else
         {
             if (keras.ModelConfigJson is null)
-                throw new ArgumentException($"{input} holds weights only ({keras.Format}); name the architecture with --arch.");
+                throw new UsageException($"{input} holds weights only ({keras.Format}); name the architecture with --arch.");
             stderr.WriteLine("building the model from its config and loading the weights ...");
             model = keras.BuildModel(height, width);
             // The stored config is the file's own when the input size was not overridden, so nothing of it is lost.
@@ -94,13 +92,6 @@ internal static class Converter
                              $"output {model.Output.OutputShape.ToKerasString()}");
             stdout.WriteLine($"{keras.Format} {input} -> {output} ({new FileInfo(output).Length / 1e6:F1} MB) in {Elapsed(clock)}");
         }
-    }
-
-    private static long InputSize(string input)
-    {
-        var info = new FileInfo(input);
-        if (!info.Exists) throw new FileNotFoundException($"No such file: {input}", input);
-        return info.Length;
     }
 
     private static string Elapsed(Stopwatch clock) => $"{clock.Elapsed.TotalSeconds:F1} s";

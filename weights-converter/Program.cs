@@ -1,5 +1,4 @@
-using System.Globalization;
+using NativeCnn.Samples;
 using NativeCnn.WeightsConverter;
 
-CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-return Converter.Run(args, Console.Out, Console.Error);
+return Cli.Run(Converter.Create(), args, Console.Out, Console.Error);

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.CommandLine;
 using System.Text.Json;
 using NativeCnn.Imaging;
 using NativeCnn.Models;
@@ -7,62 +7,73 @@ using NativeCnn.Weights.SafeTensors;
 
 namespace NativeCnn.Samples.Classify;
 
-/// <summary>Classifies images with a converted model or a builder plus weights, printing the top classes.</summary>
+/// <summary>Classifies images with a converted model or a builder plus weights, printing the top classes (exit 0 all done, 1 an image or file failed, 2 a usage error).</summary>
 internal static class ClassifyCommand
 {
-    public const string Usage = """
-        Classify: top-K image classification with a Keras model.
-
-          Classify --model FILE [options] IMAGE...
-          Classify --arch NAME [--alpha A] [--resolution N] --weights FILE [options] IMAGE...
-
-        IMAGE: PNG, PPM/PGM or baseline JPEG, any size (resized to the model input as Keras's load_img does).
-        --model: a NativeCnn .safetensors model file (weights-converter), or a Keras .h5/.keras or TF.js model.json.
-        --arch/--weights: resnet50 ... efficientnet-b7 with weights from a .safetensors or Keras / TF.js file.
-        options: --top K (5)  --preprocess caffe|tf|torch|none (by model family: ResNet caffe, MobileNetV2 tf,
-                 EfficientNet none)  --interpolation nearest|bilinear (nearest, Keras's default)  --json
-        Labels: ImageNet's for 1000 classes, or a 'labels' JSON array in the model file's metadata.
-        """;
-
-    /// <summary>Runs the command; returns the exit code (0 done, 1 a file could not be used, 2 bad arguments).</summary>
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr) =>
-        CommandExit.Run(() => Classify(args, stdout), Usage, stderr);
-
-    private static int Classify(IReadOnlyList<string> args, TextWriter stdout)
+    /// <summary>The command line: options as before System.CommandLine, images as arguments.</summary>
+    public static RootCommand Create()
     {
-        var command = new CommandLine(args);
-        if (args.Count == 0) throw new ArgumentException("Name a model and at least one image.");
-        if (command.Flag("help")) { stdout.WriteLine(Usage); return CommandExit.Success; }
-        string? modelFile = command.String("model"), arch = command.String("arch"), weights = command.String("weights");
-        double alpha = command.Double("alpha", 1.0);
-        int? resolution = command.String("resolution") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : null;
-        int top = command.Int("top", 5);
-        var preprocessing = command.String("preprocess") is { } p ? ParseMode(p) : (PreprocessingMode?)null;
-        var interpolation = command.String("interpolation") switch
+        var root = new RootCommand("""
+            Classify: top-K image classification with a Keras model.
+              Classify --model FILE [options] IMAGE...
+              Classify --arch NAME [--alpha A] [--resolution N] --weights FILE [options] IMAGE...
+            IMAGE: JPEG (baseline or progressive), PNG or PPM/PGM, any size (resized to the model input as Keras's load_img
+            does); GIF, WebP, BMP, TIFF, AVIF and HEIC are refused, naming the format. A file that fails is reported and the
+            others are still classified (exit code 1), unless --fail-fast.
+            Labels: ImageNet's for 1000 classes, or a 'labels' JSON array in the model file's metadata.
+            """);
+        var model = new Option<string?>("--model") { Description = "A NativeCnn .safetensors model file (weights-converter), or a Keras .h5/.keras or TF.js model.json." };
+        var arch = new Option<string?>("--arch") { Description = "An architecture (resnet50 ... efficientnet-b7, Keras's names too), with --weights." };
+        var weights = new Option<string?>("--weights") { Description = "The weights for --arch: .safetensors, or a Keras / TF.js file." };
+        var alpha = new Option<double>("--alpha") { Description = "MobileNetV2's width multiplier.", DefaultValueFactory = _ => 1.0 };
+        var resolution = Cli.OptionalPositiveInt("--resolution", "Input height and width.");
+        var top = Cli.PositiveInt("--top", "How many classes to print per image.", 5, 1, "-k");
+        var preprocess = new Option<string?>("--preprocess") { Description = "caffe, tf, torch or none (by model family: ResNet caffe, MobileNetV2 tf, EfficientNet none)." };
+        preprocess.AcceptOnlyFromAmong("caffe", "tf", "torch", "none");
+        var interpolation = new Option<string>("--interpolation") { Description = "The resize filter (Keras's default is nearest).", DefaultValueFactory = _ => "nearest" };
+        interpolation.AcceptOnlyFromAmong("nearest", "bilinear");
+        var json = new Option<bool>("--json") { Description = "Machine-readable output." };
+        var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first image that cannot be classified." };
+        var images = Cli.RejectingOptions(new Argument<string[]>("IMAGE") { Description = "The images to classify.", Arity = ArgumentArity.OneOrMore });
+        foreach (var option in new Option[] { model, arch, weights, alpha, resolution, top, preprocess, interpolation, json, failFast }) root.Options.Add(option);
+        root.Arguments.Add(images);
+        root.SetAction(r =>
         {
-            null or "nearest" => ResizeInterpolation.Nearest,
-            "bilinear" => ResizeInterpolation.Bilinear,
-            var other => throw new ArgumentException($"--interpolation must be nearest or bilinear, got '{other}'."),
-        };
-        bool json = command.Flag("json");
-        command.RejectUnknown();
-        if (command.Positional.Count == 0) throw new ArgumentException("Name at least one image.");
-        if ((modelFile is null) == (arch is null)) throw new ArgumentException("Give either --model FILE or --arch NAME --weights FILE.");
-        if (arch is not null && weights is null) throw new ArgumentException("--arch needs --weights FILE (random weights classify nothing).");
-
-        IReadOnlyList<string>? labels = null;
-        using var model = modelFile is not null
-            ? LoadModel(modelFile, resolution, out labels)
-            : LoadBuilder(arch!, alpha, resolution, weights!, out labels);
-        var results = new List<(string Image, IReadOnlyList<ClassPrediction> Top)>();
-        foreach (string path in command.Positional)
-        {
-            var image = ImageDecoder.Decode(path);
-            results.Add((path, model.Classify(image, top, preprocessing, labels, interpolation)));
-        }
-        if (json) WriteJson(stdout, model, results);
-        else WriteText(stdout, model, results);
-        return CommandExit.Success;
+            string? modelFile = r.GetValue(model), archName = r.GetValue(arch), weightsFile = r.GetValue(weights);
+            if ((modelFile is null) == (archName is null)) throw new UsageException("Give either --model FILE or --arch NAME --weights FILE.");
+            if (archName is not null && weightsFile is null) throw new UsageException("--arch needs --weights FILE (random weights classify nothing).");
+            if (archName is not null && !ModelZoo.TryResolve(archName, out _, out _, out _))
+                throw new UsageException($"unknown architecture '{archName}'; expected one of: {string.Join(", ", ModelZoo.Names)}");
+            var preprocessing = r.GetValue(preprocess) is { } p ? ParseMode(p) : (PreprocessingMode?)null;
+            var filter = r.GetValue(interpolation) == "bilinear" ? ResizeInterpolation.Bilinear : ResizeInterpolation.Nearest;
+            int k = r.GetValue(top);
+            IReadOnlyList<string>? labels = null;
+            using var built = modelFile is not null
+                ? LoadModel(Cli.ExistingFile(modelFile, "model"), r.GetValue(resolution), out labels)
+                : LoadBuilder(archName!, r.GetValue(alpha), r.GetValue(resolution), Cli.ExistingFile(weightsFile!, "weights"), out labels);
+            var stdout = r.InvocationConfiguration.Output;
+            var stderr = r.InvocationConfiguration.Error;
+            var results = new List<(string Image, IReadOnlyList<ClassPrediction> Top)>();
+            var failures = new List<(string Image, string Error)>();
+            foreach (string path in r.GetValue(images)!)
+            {
+                try
+                {
+                    var image = ImageDecoder.Decode(Cli.ExistingFile(path, "image"));
+                    results.Add((path, built.Classify(image, k, preprocessing, labels, filter)));
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
+                {
+                    failures.Add((path, e.Message.ReplaceLineEndings(" ")));
+                    stderr.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+                    if (r.GetValue(failFast)) break;
+                }
+            }
+            if (r.GetValue(json)) WriteJson(stdout, built, results, failures);
+            else WriteText(stdout, built, results);
+            return failures.Count == 0 ? Cli.Success : Cli.Failed;
+        });
+        return root;
     }
 
     private static Model LoadModel(string file, int? resolution, out IReadOnlyList<string>? labels)
@@ -108,7 +119,7 @@ internal static class ClassifyCommand
         "tf" => PreprocessingMode.Tf,
         "torch" => PreprocessingMode.Torch,
         "none" => PreprocessingMode.None,
-        _ => throw new ArgumentException($"--preprocess must be caffe, tf, torch or none, got '{mode}'."),
+        _ => throw new UsageException($"--preprocess must be caffe, tf, torch or none, got '{mode}'"),
     };
 
     private static void WriteText(TextWriter stdout, Model model, List<(string Image, IReadOnlyList<ClassPrediction> Top)> results)
@@ -120,7 +131,8 @@ internal static class ClassifyCommand
         }
     }
 
-    private static void WriteJson(TextWriter stdout, Model model, List<(string Image, IReadOnlyList<ClassPrediction> Top)> results)
+    private static void WriteJson(TextWriter stdout, Model model, List<(string Image, IReadOnlyList<ClassPrediction> Top)> results,
+                                  List<(string Image, string Error)> failures)
     {
         var document = new
         {
@@ -130,6 +142,7 @@ internal static class ClassifyCommand
                 image = r.Image,
                 top = r.Top.Select(p => new { index = p.ClassIndex, label = p.Label, probability = p.Probability }),
             }),
+            errors = failures.Select(f => new { image = f.Image, error = f.Error }),
         };
         stdout.WriteLine(JsonSerializer.Serialize(document));
     }

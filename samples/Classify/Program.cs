@@ -1,5 +1,4 @@
-using System.Globalization;
+using NativeCnn.Samples;
 using NativeCnn.Samples.Classify;
 
-CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-return ClassifyCommand.Run(args, Console.Out, Console.Error);
+return Cli.Run(ClassifyCommand.Create(), args, Console.Out, Console.Error);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using NativeCnn.Backends;
 using NativeCnn.Backends.Conformance;
@@ -14,60 +15,77 @@ namespace NativeCnn.Samples.GpuCheck;
 /// </summary>
 internal static class GpuCheckCommand
 {
-    private const string Usage = """
-        usage: GpuCheck [--devices cpu,opencl:0:0,cuda:0] [--models efficientnet-b0,mobilenetv2,resnet50]
-                        [--batches 1,8,64] [--resolution 224] [--runs 3] [--ops add,conv2d]
-                        [--no-conformance] [--no-benchmark]
-        Without --devices every available device is used; --ops keeps the op cases whose names start with one of the
-        given prefixes. Set POCL_CACHE_DIR to a writable folder for PoCL.
-        """;
-
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static RootCommand Create()
     {
-        List<Device> devices;
-        string[] models, batchText, ops;
-        int resolution, runs;
-        bool conformance, benchmark;
-        try
+        var root = new RootCommand("""
+            GpuCheck: every available GPU device against the CPU backend on the op conformance catalog, then whole-model
+            throughput, each device's whole-model output checked against the CPU's. Exit code 0: everything checked passed;
+            1: an op or model failed, or nothing could be checked (no usable device); 2: a usage error.
+            Set POCL_CACHE_DIR to a writable folder for PoCL.
+            """);
+        var devices = new Option<string?>("--devices") { Description = "Comma-separated devices (cpu, opencl:P:D, cuda:N); every available one when absent." };
+        var models = new Option<string>("--models") { Description = "Models to benchmark.", DefaultValueFactory = _ => "efficientnet-b0,mobilenetv2,resnet50" };
+        var batches = new Option<string>("--batches") { Description = "Batch sizes to benchmark.", DefaultValueFactory = _ => "1,8,64" };
+        var resolution = Cli.PositiveInt("--resolution", "Input height and width of the benchmarked models.", 224);
+        var runs = Cli.PositiveInt("--runs", "Timed runs per model and batch (the best is reported).", 3);
+        var ops = new Option<string?>("--ops") { Description = "Keep the op cases whose names start with one of these comma-separated prefixes." };
+        var noConformance = new Option<bool>("--no-conformance") { Description = "Skip the op conformance catalog." };
+        var noBenchmark = new Option<bool>("--no-benchmark") { Description = "Skip the whole-model benchmark." };
+        foreach (var option in new Option[] { devices, models, batches, resolution, runs, ops, noConformance, noBenchmark }) root.Options.Add(option);
+        root.SetAction(r =>
         {
-            var line = new CommandLine(args);
-            if (line.Flag("help"))
+            var output = r.InvocationConfiguration.Output;
+            List<Device> requested;
+            try
             {
-                output.WriteLine(Usage);
-                return 0;
+                requested = r.GetValue(devices) is { } ids ? [.. Cli.List(ids).Select(Device.Parse)] : [.. Device.Available];
             }
-            devices = line.String("devices") is { } ids ? [.. ids.Split(',').Select(Device.Parse)] : [.. Device.Available];
-            models = (line.String("models") ?? "efficientnet-b0,mobilenetv2,resnet50").Split(',');
-            batchText = (line.String("batches") ?? "1,8,64").Split(',');
-            resolution = line.Int("resolution", 224);
-            runs = line.Int("runs", 3);
-            ops = line.String("ops")?.Split(',') ?? [""];
-            conformance = !line.Flag("no-conformance");
-            benchmark = !line.Flag("no-benchmark");
-            line.RejectUnknown();
-        }
-        catch (Exception ex) when (ex is ArgumentException or FormatException)
-        {
-            error.WriteLine(ex.Message);
-            error.WriteLine(Usage);
-            return 2;
-        }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                throw new UsageException($"--devices: {e.Message}");
+            }
+            string[] modelNames = Cli.List(r.GetValue(models));
+            foreach (string name in modelNames)
+                if (!ModelZoo.TryResolve(name, out _, out _, out _)) throw new UsageException($"--models: unknown architecture '{name}'; expected one of: {string.Join(", ", ModelZoo.Names)}");
+            var batchSizes = new List<int>();
+            foreach (string text in Cli.List(r.GetValue(batches)))
+            {
+                if (!int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int batch) || batch < 1)
+                    throw new UsageException($"--batches takes positive integers, got '{text}'");
+                batchSizes.Add(batch);
+            }
+            string[] prefixes = r.GetValue(ops) is { } o ? Cli.List(o) : [""];
 
-        foreach (var device in new[] { Device.Cpu, Device.Cuda(), Device.OpenCL() }) output.WriteLine($"device {device}");
-        foreach (var device in devices.Where(d => !d.IsAvailable))
-            output.WriteLine($"skipping {device}");
-        devices = [.. devices.Where(d => d.IsAvailable)];
+            foreach (var device in new[] { Device.Cpu, Device.Cuda(), Device.OpenCL() }) output.WriteLine($"device {device}");
+            foreach (var device in requested.Where(d => !d.IsAvailable)) output.WriteLine($"skipping {device}");
+            var usable = requested.Where(d => d.IsAvailable).ToList();
+            if (!usable.Any(d => d.Kind != DeviceKind.Cpu))
+            {
+                string reasons = string.Join("; ", requested.Where(d => !d.IsAvailable).Select(d => $"{d.Id}: {d.UnavailableReason}"));
+                throw new InvalidOperationException($"no GPU device to check{(reasons.Length > 0 ? $" ({reasons})" : "")}");
+            }
 
-        int failed = 0;
-        if (conformance) failed = CheckOps(devices, ops, output);
-        if (benchmark) failed += Benchmark(devices, models, [.. batchText.Select(int.Parse)], resolution, runs, output);
-        return failed == 0 ? 0 : 1;
+            int failed = 0, checkedCount = 0;
+            if (!r.GetValue(noConformance))
+            {
+                var (opsFailed, opsChecked) = CheckOps(usable, prefixes, output);
+                failed += opsFailed;
+                checkedCount += opsChecked;
+                if (opsChecked == 0) throw new InvalidOperationException($"no op case matched --ops {string.Join(",", prefixes)}: nothing was checked");
+            }
+            if (!r.GetValue(noBenchmark)) failed += Benchmark(usable, modelNames, [.. batchSizes], r.GetValue(resolution), r.GetValue(runs), output);
+            return failed == 0 ? Cli.Success : Cli.Failed;
+        });
+        return root;
     }
 
-    private static int CheckOps(IReadOnlyList<Device> devices, string[] prefixes, TextWriter output)
+    /// <summary>Every op case on every GPU device against the CPU backend; returns the failures and the cases checked.
+    /// A case whose op the device's kernels do not cover must be refused when prepared (counted as unsupported, not run).</summary>
+    private static (int Failed, int Checked) CheckOps(IReadOnlyList<Device> devices, string[] prefixes, TextWriter output)
     {
         using var cpu = new CpuBackend();
-        int passed = 0, failed = 0;
+        int passed = 0, failed = 0, unsupported = 0, checkedCount = 0;
+        var cases = Enumerable.Range(0, OpConformance.All.Count).Where(i => prefixes.Any(p => OpConformance.All[i].Name.StartsWith(p, StringComparison.Ordinal))).ToArray();
         foreach (var device in devices.Where(d => d.Kind != DeviceKind.Cpu))
         {
             IBackend backend;
@@ -78,39 +96,47 @@ internal static class GpuCheckCommand
             catch (Exception ex) when (ex is GpuException or InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
             {
                 output.WriteLine($"FAIL {device.Id}: {ex.Message}");
-                failed += OpConformance.All.Count;
+                failed += cases.Length;
                 continue;
             }
             using var owned = backend;
             double worst = 0;
-            int count = 0;
             var clock = Stopwatch.StartNew();
-            for (int i = 0; i < OpConformance.All.Count; i++)
+            ProgressDisplay.Run(Cli.ShowsProgress(json: false), $"{device.Id}: op conformance", cases.Length, step =>
             {
-                var test = OpConformance.All[i];
-                if (!prefixes.Any(p => test.Name.StartsWith(p, StringComparison.Ordinal))) continue;
-                count++;
-                try
+                foreach (int i in cases)
                 {
-                    double error = OpConformance.Error(test.Run(cpu, i + 1), test.Run(backend, i + 1));
-                    worst = Math.Max(worst, error);
-                    if (error <= OpConformance.Tolerance)
+                    var test = OpConformance.All[i];
+                    step(null);
+                    checkedCount++;
+                    try
                     {
-                        passed++;
-                        continue;
+                        if (!backend.Supports(test.Op, out var reason))
+                        {
+                            unsupported++;
+                            output.WriteLine($"unsupported {device.Id} {test.Name}: {reason}");
+                            continue;
+                        }
+                        double error = OpConformance.Error(test.Run(cpu, i + 1), test.Run(backend, i + 1));
+                        worst = Math.Max(worst, error);
+                        if (error <= OpConformance.Tolerance)
+                        {
+                            passed++;
+                            continue;
+                        }
+                        output.WriteLine($"FAIL {device.Id} {test.Name}: relative error {error:E2} > {OpConformance.Tolerance:E0}");
                     }
-                    output.WriteLine($"FAIL {device.Id} {test.Name}: relative error {error:E2} > {OpConformance.Tolerance:E0}");
+                    catch (Exception ex) when (ex is BackendException or GpuException)
+                    {
+                        output.WriteLine($"FAIL {device.Id} {test.Name}: {ex.Message}");
+                    }
+                    failed++;
                 }
-                catch (Exception ex) when (ex is BackendException or GpuException)
-                {
-                    output.WriteLine($"FAIL {device.Id} {test.Name}: {ex.Message}");
-                }
-                failed++;
-            }
-            output.WriteLine($"{backend.Name}: {count} ops, worst relative error {worst:E2}, {clock.Elapsed.TotalSeconds:F1} s");
+            });
+            output.WriteLine($"{backend.Name}: {cases.Length} ops, worst relative error {worst:E2}, {clock.Elapsed.TotalSeconds:F1} s");
         }
-        output.WriteLine($"{passed} passed, {failed} failed");
-        return failed;
+        output.WriteLine($"{passed} passed, {failed} failed{(unsupported > 0 ? $", {unsupported} unsupported (refused by the device's kernels)" : "")}");
+        return (failed, checkedCount - unsupported);
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
-using System.Globalization;
+using NativeCnn.Samples;
 using NativeCnn.Samples.GpuCheck;
 
-CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-return GpuCheckCommand.Run(args, Console.Out, Console.Error);
+return Cli.Run(GpuCheckCommand.Create(), args, Console.Out, Console.Error);

@@ -16,6 +16,9 @@ internal sealed class CommandLineTool
     /// <summary>The image classifier, <c>samples/Classify</c>.</summary>
     public static CommandLineTool Classify { get; } = new(Path.Combine("samples", "Classify"), "Classify");
 
+    /// <summary>The model inspector, <c>samples/Inspect</c>.</summary>
+    public static CommandLineTool Inspect { get; } = new(Path.Combine("samples", "Inspect"), "Inspect");
+
     /// <summary>The GPU conformance check, <c>samples/GpuCheck</c>.</summary>
     public static CommandLineTool GpuCheck { get; } = new(Path.Combine("samples", "GpuCheck"), "GpuCheck");
 

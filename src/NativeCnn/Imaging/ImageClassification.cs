@@ -49,8 +49,7 @@ public static class ImageClassification
         if (labels is not null && labels.Count != classes)
             throw new ArgumentException($"{model.Name}: {labels.Count} labels for {classes} classes.", nameof(labels));
 
-        var resized = image.Width == input.Width && image.Height == input.Height ? image : ImageResize.Resize(image, input.Width, input.Height, interpolation);
-        using var tensor = ImagePreprocessing.ToTensor(resized, preprocessing ?? DefaultPreprocessing(model));
+        using var tensor = model.PrepareInput(image, preprocessing, interpolation);
         using var output = model.Predict(tensor);
         var probabilities = Probabilities(output.Span);
         return Enumerable.Range(0, classes)
@@ -58,6 +57,26 @@ public static class ImageClassification
             .Take(topK)
             .Select(i => new ClassPrediction(i, labels?[i] ?? $"class {i}", (float)probabilities[i]))
             .ToArray();
+    }
+
+    /// <summary>
+    /// <paramref name="image"/> as <paramref name="model"/>'s input: resized to the model's input size (Keras's
+    /// <c>load_img(target_size=...)</c>) and preprocessed for its family, a <c>(1, H, W, 3)</c> tensor the caller disposes.
+    /// </summary>
+    /// <param name="model">A model with an NHWC RGB input of fixed size.</param>
+    /// <param name="image">The image, any size.</param>
+    /// <param name="preprocessing">The input preprocessing; by default <see cref="DefaultPreprocessing"/>.</param>
+    /// <param name="interpolation">The resize filter; Keras's <c>load_img</c> default is nearest.</param>
+    /// <exception cref="ArgumentException">The model's input is not an RGB image.</exception>
+    public static Tensor PrepareInput(this Model model, RgbImage image, PreprocessingMode? preprocessing = null,
+                                      ResizeInterpolation interpolation = ResizeInterpolation.Nearest)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(image);
+        var input = model.Input.OutputShape;
+        if (input.Rank != 4 || input.Channels != 3) throw new ArgumentException($"{model.Name}: expected an RGB image input, the model takes {input.ToKerasString()}.", nameof(model));
+        var resized = image.Width == input.Width && image.Height == input.Height ? image : ImageResize.Resize(image, input.Width, input.Height, interpolation);
+        return ImagePreprocessing.ToTensor(resized, preprocessing ?? DefaultPreprocessing(model));
     }
 
     /// <summary>The scores as probabilities (in double, so close classes keep their order): kept when they already are (a softmax head), else a softmax.</summary>

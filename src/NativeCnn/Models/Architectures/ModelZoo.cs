@@ -18,16 +18,57 @@ public static class ModelZoo
     /// </summary>
     public static IReadOnlyList<string> Names { get; } = [.. s_builders.Select(b => b.Name)];
 
-    /// <summary>Builds the architecture called <paramref name="name"/> (case-insensitive) with seeded weights.</summary>
-    /// <exception cref="ArgumentException">The name is unknown (the message lists the names) or the options are invalid.</exception>
+    /// <summary>
+    /// Builds the architecture called <paramref name="name"/> with seeded weights. Names are case-insensitive and are
+    /// accepted in NativeCnn's form (<c>efficientnet-b0</c>), Keras's function and model names (<c>efficientnetb0</c>,
+    /// <c>resnet50</c>, <c>mobilenetv2</c>, <c>mobilenet_v2</c>) and, for MobileNetV2, Keras's model name with its width and
+    /// input size (<c>mobilenetv2_0.35_96</c>, what <see cref="Model.Name"/> returns), so every built model's name builds it again.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is unknown (the message lists the names), the options are invalid, or a
+    /// MobileNetV2 model name's width or size contradicts <paramref name="options"/>.</exception>
     public static Model Create(string name, ApplicationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         options ??= new ApplicationOptions();
-        foreach (var (builderName, create) in s_builders)
+        if (!TryResolve(name, out string canonical, out double? alpha, out int? resolution))
+            throw new ArgumentException($"Unknown architecture '{Shorten(name)}'; expected one of: {string.Join(", ", Names)} (or Keras's names: efficientnetb0, mobilenet_v2, ...).", nameof(name));
+        if (alpha is { } a)
         {
-            if (string.Equals(builderName, name, StringComparison.OrdinalIgnoreCase)) return create(options);
+            if (options.Alpha != 1.0 && options.Alpha != a) throw new ArgumentException($"'{name}' names alpha {a}, but the options give {options.Alpha}.", nameof(name));
+            if (options.Resolution is { } r && r != resolution) throw new ArgumentException($"'{name}' names resolution {resolution}, but the options give {r}.", nameof(name));
+            options = options with { Alpha = a, Resolution = resolution };
         }
-        throw new ArgumentException($"Unknown architecture '{name}'; expected one of: {string.Join(", ", Names)}.", nameof(name));
+        return s_builders.First(b => b.Name == canonical).Create(options);
     }
+
+    /// <summary>
+    /// The canonical name (one of <see cref="Names"/>) for any accepted form of an architecture name (see
+    /// <see cref="Create"/>); for a MobileNetV2 model name also its width and input size.
+    /// </summary>
+    public static bool TryResolve(string name, out string canonical, out double? alpha, out int? resolution)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        canonical = "";
+        alpha = null;
+        resolution = null;
+        string lower = name.Trim().ToLowerInvariant();
+        var mobileNet = System.Text.RegularExpressions.Regex.Match(lower, @"^mobilenet[-_]?v2_(\d+(?:\.\d+)?)_(\d{2,4})$");
+        if (mobileNet.Success)
+        {
+            alpha = double.Parse(mobileNet.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            resolution = int.Parse(mobileNet.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            canonical = "mobilenetv2";
+            return true;
+        }
+        string compact = lower.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal);
+        foreach (var (builderName, _) in s_builders)
+        {
+            if (builderName.Replace("-", "", StringComparison.Ordinal) != compact) continue;
+            canonical = builderName;
+            return true;
+        }
+        return false;
+    }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : $"{text[..77]}...";
 }

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using NativeCnn.Models;
+using NativeCnn.Models.Architectures;
+
+namespace NativeCnn.Samples.Inspect;
+
+/// <summary>
+/// How a command names its model: an architecture (<c>efficientnet-b0</c>, Keras's <c>efficientnetb0</c>, …) with
+/// <c>--alpha</c>, <c>--resolution</c> and <c>--weights</c>, or <c>--model FILE</c> (a NativeCnn .safetensors model file, or a
+/// Keras .h5 / .keras file or TF.js model.json that holds its config).
+/// </summary>
+internal sealed class ModelArguments
+{
+    private readonly Argument<string?> _arch = Cli.RejectingOptions(new Argument<string?>("arch")
+    {
+        Description = "The architecture: resnet50 resnet101 resnet152 mobilenetv2 efficientnet-b0 ... efficientnet-b7 (Keras's names too).",
+        Arity = ArgumentArity.ZeroOrOne,
+    });
+
+    private readonly Option<string?> _model = new("--model") { Description = "A model file instead of an architecture: .safetensors (weights-converter), Keras .h5/.keras, or TF.js model.json." };
+    private readonly Option<double> _alpha = new("--alpha") { Description = "MobileNetV2's width multiplier.", DefaultValueFactory = _ => 1.0 };
+    private readonly Option<int?> _resolution = Cli.OptionalPositiveInt("--resolution", "Input height and width.");
+    private readonly Option<string?> _weights = new("--weights") { Description = "Weights: .safetensors, Keras / TF.js file, or a folder of .npy files ('layer__weight.npy'); seeded random when absent." };
+
+    public ModelArguments(Command command)
+    {
+        command.Arguments.Add(_arch);
+        foreach (var option in new Option[] { _model, _alpha, _resolution, _weights }) command.Options.Add(option);
+    }
+
+    /// <summary>Builds the model the parsed command names.</summary>
+    /// <exception cref="UsageException">Both or neither of an architecture and --model, an unknown architecture, or arguments that do not apply.</exception>
+    public Model Build(ParseResult result)
+    {
+        string? arch = result.GetValue(_arch), file = result.GetValue(_model), weights = result.GetValue(_weights);
+        int? resolution = result.GetValue(_resolution);
+        if (file is not null)
+        {
+            if (arch is not null) throw new UsageException($"give either an architecture ('{arch}') or --model, not both.");
+            if (weights is not null) throw new UsageException("--weights applies to an architecture; a --model file holds its weights.");
+            return ModelSources.LoadModel(Cli.ExistingFile(file, "model"), resolution);
+        }
+        if (arch is null) throw new UsageException("name an architecture (see 'archs'), or a model file with --model.");
+        if (!ModelZoo.TryResolve(arch, out _, out _, out _))
+            throw new UsageException($"unknown architecture '{arch}'; expected one of: {string.Join(", ", ModelZoo.Names)}");
+        Model model;
+        try
+        {
+            model = ModelZoo.Create(arch, new ApplicationOptions { Alpha = result.GetValue(_alpha), Resolution = resolution });
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        if (weights is null) return model;
+        try
+        {
+            if (!Directory.Exists(weights)) Cli.ExistingFile(weights, "weights");
+            ModelSources.LoadWeights(model, weights);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+}

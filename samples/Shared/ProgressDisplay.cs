@@ -1,0 +1,35 @@
+using Spectre.Console;
+
+namespace NativeCnn.Samples;
+
+/// <summary>
+/// Progress of long work drawn on stderr with Spectre.Console, only on a terminal (<see cref="Cli.ShowsProgress"/>): redirected
+/// output and <c>--json</c> stay free of it.
+/// </summary>
+internal static class ProgressDisplay
+{
+    /// <summary>Runs <paramref name="work"/>, which reports each of its <paramref name="total"/> steps (with an optional new description).</summary>
+    public static T Run<T>(bool enabled, string description, double total, Func<Action<string?>, T> work)
+    {
+        if (!enabled) return work(_ => { });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        T result = default!;
+        console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask(Markup.Escape(description), maxValue: Math.Max(total, 1));
+                result = work(what =>
+                {
+                    if (what is not null) task.Description = Markup.Escape(what);
+                    task.Increment(1);
+                });
+            });
+        return result;
+    }
+
+    /// <summary>As <see cref="Run{T}"/> for work without a result.</summary>
+    public static void Run(bool enabled, string description, double total, Action<Action<string?>> work) =>
+        Run<bool>(enabled, description, total, step => { work(step); return true; });
+}
