@@ -81,17 +81,39 @@ public static class ModelFile
     }
 
     /// <summary>
-    /// Loads a safetensors file's weights into a model built in code (e.g. <c>EfficientNet.B0()</c>): by Keras name when
-    /// the names match, otherwise, for files whose names differ (a legacy export, a renamed model), layer by layer in
-    /// file order as Keras's topological loader does, with every shape checked.
+    /// Loads weights into a model built in code (e.g. <c>EfficientNet.B0()</c>) from any format this library reads,
+    /// recognized by content, not by name: a NativeCnn / safetensors file, a Keras 2 <c>.h5</c> (<c>model.save</c> or
+    /// <c>save_weights</c>), a Keras 3 <c>.keras</c> or <c>.weights.h5</c>, a TensorFlow.js <c>model.json</c>, or a folder of
+    /// <c>.npy</c> files. Safetensors weights go by Keras name when the names match, otherwise layer by layer in file order
+    /// as Keras's topological loader does; the Keras formats as <see cref="Keras.KerasFile.LoadInto"/>. Every shape is checked.
     /// </summary>
     /// <remarks>The file is validated as for <see cref="Load"/>; every refusal's message starts with <paramref name="path"/>.</remarks>
-    /// <exception cref="InvalidDataException">The file is not valid, or neither names nor layer order and shapes fit the model; the message names the weights.</exception>
+    /// <exception cref="InvalidDataException">The file is none of the formats (the message names them and the first bytes), is
+    /// not valid, or its weights do not fit the model; the message names the weights.</exception>
     public static void LoadWeights(this Model model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(path);
-        UntrustedInput.NamingFile(path, () => Assign(model, path));
+        if (Directory.Exists(path))
+        {
+            NpyWeightDirectory.Load(model, path);
+            return;
+        }
+        if (IsSafeTensors(path)) UntrustedInput.NamingFile(path, () => Assign(model, path));
+        else Keras.KerasFile.Read(path).LoadInto(model);
+    }
+
+    /// <summary>
+    /// Whether the file starts as safetensors does: an 8-byte little-endian header length that fits the file, then '{'.
+    /// Reads 9 bytes; the header itself is validated when the file is opened.
+    /// </summary>
+    private static bool IsSafeTensors(string path)
+    {
+        using var stream = File.OpenRead(path);
+        Span<byte> start = stackalloc byte[9];
+        if (stream.ReadAtLeast(start, 9, throwOnEndOfStream: false) < 9) return false;
+        ulong headerLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(start);
+        return headerLength >= 2 && headerLength <= (ulong)stream.Length - 8 && start[8] == (byte)'{';
     }
 
     private static void Assign(Model model, string path)

@@ -83,6 +83,42 @@ public sealed class KerasFileTests(KerasFileTests.Exports exports, ITestOutputHe
         AssertPredictsAsTensorFlowJs(zoo, "efficientnet-b0");
     }
 
+    [ReferenceTheory(ExternalReference.TensorFlowJs, ExternalReference.H5py)]
+    [InlineData("keras/legacy-weights.h5")]
+    [InlineData("keras/keras3.weights.h5")]
+    [InlineData("keras/model.keras")]
+    [InlineData("tfjs/model.json")]
+    [InlineData("converted.safetensors")]
+    [InlineData("random")]
+    public void LoadWeightsRecognizesEveryFormatByContent(string file)
+    {
+        string dir = Path.Combine(exports.Root, "efficientnet-b0");
+        string path = Path.Combine(dir, file);
+        if (file == "converted.safetensors" && !File.Exists(path))
+        {
+            using var source = EfficientNet.B0(new ApplicationOptions());
+            KerasFile.Read(Path.Combine(dir, "keras", "legacy-weights.h5")).LoadInto(source);
+            ModelFile.Save(source, path);
+        }
+        using var zoo = EfficientNet.B0(new ApplicationOptions());
+        zoo.LoadWeights(path);
+        AssertPredictsAsTensorFlowJs(zoo, "efficientnet-b0");
+    }
+
+    [ReferenceFact(ExternalReference.TensorFlowJs, ExternalReference.H5py)]
+    public void LoadWeightsNamesTheFormatsItReadsForAnUnknownFile()
+    {
+        string path = Path.Combine(exports.Root, "picture.h5");
+        File.WriteAllBytes(path, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]);
+        using var zoo = MobileNetV2.Create(new ApplicationOptions { Alpha = 0.35, Resolution = 32 });
+        var e = Assert.Throws<InvalidDataException>(() => zoo.LoadWeights(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("not a safetensors (NativeCnn model) file, an HDF5 file (Keras .h5), a .keras archive or a TensorFlow.js model.json", e.Message);
+        Assert.Contains("89504E47", e.Message);
+        File.WriteAllBytes(path, []);
+        Assert.Throws<InvalidDataException>(() => zoo.LoadWeights(path));
+    }
+
     [ReferenceFact(ExternalReference.TensorFlowJs, ExternalReference.H5py)]
     public void WeightsOfAnotherModelAreRefusedWithTheirNames()
     {

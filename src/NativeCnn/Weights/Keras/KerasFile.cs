@@ -78,7 +78,7 @@ public sealed class KerasFile
                 .Select(g => new KerasWeightLayer(g.Key, g.Key, g.ToArray())).ToArray();
             return new KerasFile(path, "TensorFlow.js layers model", tfjs.ModelConfigJson, layers, namedByKeras3Key: false);
         }
-        throw new InvalidDataException($"{path}: not an HDF5 file, a .keras archive or a TensorFlow.js model.json (first bytes {Convert.ToHexString(head)}).");
+        throw new InvalidDataException($"{path}: not a safetensors (NativeCnn model) file, an HDF5 file (Keras .h5), a .keras archive or a TensorFlow.js model.json (first bytes {Convert.ToHexString(head)}).");
     }
 
     private static KerasFile ReadKerasArchive(string path)
