@@ -224,9 +224,9 @@ internal static class InspectCommands
             foreach (string name in Cli.List(activationList))
             {
                 string path = Path.Combine(dump!, name + ".npy");
-                var buffer = Activation(plan, name);
-                Save(buffer, path);
-                stdout.WriteLine($"  {name}: {buffer.Shape} -> {path}");
+                var shape = Activation(plan, name).Shape;
+                plan.SaveActivation(name, path);
+                stdout.WriteLine($"  {name}: {shape} -> {path}");
             }
             return Cli.Success;
         });
@@ -254,9 +254,8 @@ internal static class InspectCommands
             using var plan = built.CreatePlan(backend, 1, fuse: false);
             plan.Input.CopyFrom(x.Span);
             plan.Run();
-            var buffer = Activation(plan, layerName);
-            using var activation = new Tensor(buffer.Shape);
-            buffer.CopyTo(activation.Span);
+            Activation(plan, layerName);
+            using var activation = plan.ReadActivation(layerName);
             string pngPath = r.GetValue(png)!;
             Pictures.WriteActivations(activation, r.GetValue(maxChannels), pngPath, r.InvocationConfiguration.Output);
             return Cli.Success;

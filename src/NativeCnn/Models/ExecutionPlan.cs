@@ -446,6 +446,26 @@ public sealed class ExecutionPlan : IDisposable
         }
     }
 
+    /// <summary>A copy of <paramref name="layerName"/>'s output from the last run, as a tensor the caller owns and disposes.</summary>
+    /// <exception cref="KeyNotFoundException">No layer has that name.</exception>
+    /// <exception cref="InvalidOperationException">The layer's output is not kept (see <see cref="GetActivation"/>).</exception>
+    public Tensor ReadActivation(string layerName)
+    {
+        var buffer = GetActivation(layerName);
+        var tensor = new Tensor(buffer.Shape);
+        buffer.CopyTo(tensor.Span);
+        return tensor;
+    }
+
+    /// <summary>Saves <paramref name="layerName"/>'s output from the last run as a NumPy <c>.npy</c> file (float32, its NHWC shape).</summary>
+    /// <exception cref="KeyNotFoundException">No layer has that name.</exception>
+    /// <exception cref="InvalidOperationException">The layer's output is not kept (see <see cref="GetActivation"/>).</exception>
+    public void SaveActivation(string layerName, string path)
+    {
+        using var tensor = ReadActivation(layerName);
+        NpyFile.Write(path, tensor);
+    }
+
     /// <summary>The output buffer of the layer named <paramref name="layerName"/> (the input layer's name gives the input).</summary>
     /// <remarks>
     /// In a fused plan, a layer's output lives only until its last reader has run unless nothing later writes over its
