@@ -10,7 +10,6 @@ namespace NativeCnn.Imaging;
 public static class PngEncoder
 {
     private static readonly byte[] s_signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    private static readonly uint[] s_crcTable = CrcTable();
 
     /// <summary>Writes <paramref name="image"/> to <paramref name="path"/>, replacing the file.</summary>
     public static void Write(string path, RgbImage image)
@@ -54,36 +53,18 @@ public static class PngEncoder
     }
 
     /// <summary>The CRC-32 (ISO-HDLC, as PNG and zlib's <c>crc32</c> define it) of <paramref name="data"/>.</summary>
-    public static uint Crc32(ReadOnlySpan<byte> data) => ~Update(0xFFFFFFFFu, data);
+    public static uint Crc32(ReadOnlySpan<byte> data) => PngDecoder.Crc32(data);
 
     private static void WriteChunk(Stream stream, string type, ReadOnlySpan<byte> data)
     {
         Span<byte> word = stackalloc byte[4];
         BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
         stream.Write(word);
-        Span<byte> typeBytes = stackalloc byte[4];
-        for (int i = 0; i < 4; i++) typeBytes[i] = (byte)type[i];
-        stream.Write(typeBytes);
-        stream.Write(data);
-        BinaryPrimitives.WriteUInt32BigEndian(word, ~Update(Update(0xFFFFFFFFu, typeBytes), data));
+        var typed = new byte[4 + data.Length]; // the CRC covers the type and the data
+        for (int i = 0; i < 4; i++) typed[i] = (byte)type[i];
+        data.CopyTo(typed.AsSpan(4));
+        stream.Write(typed);
+        BinaryPrimitives.WriteUInt32BigEndian(word, PngDecoder.Crc32(typed));
         stream.Write(word);
-    }
-
-    private static uint Update(uint crc, ReadOnlySpan<byte> data)
-    {
-        foreach (byte b in data) crc = s_crcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        return crc;
-    }
-
-    private static uint[] CrcTable()
-    {
-        var table = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            uint c = n;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-        return table;
     }
 }
