@@ -2,7 +2,8 @@ namespace NativeCnn.Tests.Packaging;
 
 /// <summary>
 /// Packs src/NativeCnn, restores the package from a local folder feed into a throwaway console app (the README's usage
-/// example), and runs it: the package must carry a working library, its README and XML docs.
+/// example), and runs it: the package must carry a working library, its package README, XML docs, release notes and
+/// repository commit, with the symbols in a .snupkg beside it.
 /// </summary>
 public sealed class PackageSmokeTests
 {
@@ -26,7 +27,26 @@ public sealed class PackageSmokeTests
                 Assert.Contains("README.md", entries);
                 Assert.Contains("lib/net10.0/NativeCnn.dll", entries);
                 Assert.Contains("lib/net10.0/NativeCnn.xml", entries);
+                // The package README is the one written for package users, not the repository's.
+                using (var readme = new StreamReader(zip.GetEntry("README.md")!.Open()))
+                {
+                    string text = readme.ReadToEnd();
+                    Assert.Contains("## What the package holds", text);
+                    Assert.DoesNotContain("tests/run.sh", text);
+                }
+                using var nuspec = new StreamReader(zip.GetEntry("NativeCnn.nuspec")!.Open());
+                var metadata = System.Xml.Linq.XDocument.Parse(nuspec.ReadToEnd()).Root!.Elements().First();
+                var repository = metadata.Elements().Single(e => e.Name.LocalName == "repository");
+                Assert.Equal("git", (string?)repository.Attribute("type"));
+                // SourceLink takes the commit from git; a source tree without .git has none to record.
+                if (Directory.Exists(Path.Combine(root, ".git")) || File.Exists(Path.Combine(root, ".git")))
+                    Assert.Matches("^[0-9a-f]{40}$", (string?)repository.Attribute("commit") ?? "");
+                Assert.False(string.IsNullOrWhiteSpace(metadata.Elements().Single(e => e.Name.LocalName == "releaseNotes").Value));
             }
+            string symbols = Path.Combine(feed, $"NativeCnn.{version}.snupkg");
+            Assert.True(File.Exists(symbols), $"dotnet pack did not produce {symbols}");
+            using (var zip = System.IO.Compression.ZipFile.OpenRead(symbols))
+                Assert.Contains("lib/net10.0/NativeCnn.pdb", zip.Entries.Select(e => e.FullName));
 
             string app = Path.Combine(work, "app");
             Directory.CreateDirectory(app);
