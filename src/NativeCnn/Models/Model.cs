@@ -64,6 +64,21 @@ public sealed class Model : IDisposable
         foreach (var layer in Layers) layer.AddModel();
     }
 
+    /// <summary>
+    /// A feature extractor: the model from this model's input to <paramref name="layerName"/>'s output, sharing the layers
+    /// and their weights (Keras's <c>Model(model.input, model.get_layer(name).output)</c>). Its plans run fused with buffer
+    /// reuse and keep only what that output needs, where a plan made with <c>fuse: false</c> keeps every activation.
+    /// Dispose it like any model; the layers' weights stay while another model holds them.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No layer has that name.</exception>
+    public Model Features(string layerName)
+    {
+        ArgumentNullException.ThrowIfNull(layerName);
+        var node = Nodes.FirstOrDefault(n => n.Name == layerName)
+            ?? throw new KeyNotFoundException($"{Name}: no layer named '{layerName}'.");
+        return new Model($"{Name}_{layerName}", Input, node);
+    }
+
     /// <summary>The Keras model name, e.g. <c>efficientnetb0</c>.</summary>
     public string Name { get; }
 

@@ -71,3 +71,36 @@ public sealed class DecodePredictionsTests
         Assert.Throws<KeyNotFoundException>(() => plan.ReadActivation("nosuch"));
     }
 }
+
+/// <summary>Model.Features: a sub-model to one layer, fused and buffer-reused, equal to the unfused plan's activation.</summary>
+public sealed class FeatureExtractorTests
+{
+    [Fact]
+    public void FeaturesEqualTheUnfusedActivationInFarLessMemory()
+    {
+        using var model = ModelZoo.Create("efficientnet-b0", new ApplicationOptions { Resolution = 64 });
+        using var backend = new CpuBackend(threadCount: 1);
+        var input = TestData.Uniform(11, 64 * 64 * 3, 0f, 255f);
+        using var unfused = model.CreatePlan(backend, 1, fuse: false);
+        unfused.Input.CopyFrom(input);
+        unfused.Run();
+        foreach (string layer in new[] { "block6a_expand_activation", "block3b_add", "top_activation" })
+        {
+            using var features = model.Features(layer);
+            using var plan = features.CreatePlan(backend, 1);
+            plan.Input.CopyFrom(input);
+            plan.Run();
+            using var expected = unfused.ReadActivation(layer);
+            var actual = new float[plan.Output.Shape.ElementCount];
+            plan.Output.CopyTo(actual);
+            Assert.Equal(expected.Shape, plan.Output.Shape);
+            float scale = expected.Span.ToArray().Max(MathF.Abs);
+            Precision.AssertClose(expected.Span, actual, 1e-4, Math.Max(scale, 1e-3f), layer);
+            Assert.True(plan.ActivationBytes * 4 < unfused.ActivationBytes, $"{layer}: {plan.ActivationBytes} bytes vs {unfused.ActivationBytes} unfused");
+        }
+        Assert.Throws<KeyNotFoundException>(() => model.Features("nosuch"));
+        // The extractors shared the layers: the model still runs after they were disposed.
+        using var again = model.CreatePlan(backend, 1);
+        again.Run();
+    }
+}
