@@ -153,7 +153,7 @@ internal static class InspectCommands
         }
         if (settings.Plot is not null)
         {
-            var bars = rows.Select(r => new Pictures.ProfileBar(r.step.Name, StepType(r.step), r.ms, GigaFlops(r.step.MultiplyAccumulates, r.ms))).ToArray();
+            var bars = rows.Select(r => new Visualization.ProfileBar(r.step.Name, StepType(r.step), r.ms, GigaFlops(r.step.MultiplyAccumulates, r.ms))).ToArray();
             Pictures.WriteProfile(bars, $"{model.Name} on {backend.Name}, batch {settings.Batch}, median of {runs} runs", settings.Plot,
                                   settings.Json ? TextWriter.Null : output);
         }

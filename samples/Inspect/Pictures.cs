@@ -7,13 +7,10 @@ namespace NativeCnn.Samples.Inspect;
 /// <summary>The pictures Inspect draws, with the library's <see cref="NativeCnn.Visualization"/> renderers.</summary>
 internal static class Pictures
 {
-    /// <summary>One step of a profile (see <see cref="ProfileChart"/>).</summary>
-    public sealed record ProfileBar(string Name, string Type, double Milliseconds, double GigaFlops);
-
     public static void WriteProfile(IReadOnlyList<ProfileBar> bars, string title, string path, TextWriter output)
     {
         Check(path);
-        ProfileChart.Write(path, [.. bars.Select(b => new Visualization.ProfileBar(b.Name, b.Type, b.Milliseconds, b.GigaFlops))], title);
+        ProfileChart.Write(path, bars, title);
         output.WriteLine($"wrote the profile chart to {path}");
     }
 
