@@ -23,13 +23,22 @@ public enum ActivationKind
     Elu,
     /// <summary><c>selu</c>: <c>λ·x</c> for <c>x &gt; 0</c>, else <c>λα · (exp(x) − 1)</c>, with Keras's λ ≈ 1.0507 and α ≈ 1.6733.</summary>
     Selu,
+    /// <summary>
+    /// <c>hard_sigmoid</c>: a clamped line. Keras 3 computes <c>relu6(x + 3) / 6</c> (<see cref="ActivationFunction.Alpha"/> = 1/6);
+    /// Keras 2 and TensorFlow.js <c>clip(0.2·x + 0.5, 0, 1)</c> (<see cref="ActivationFunction.Alpha"/> = 0.2).
+    /// </summary>
+    HardSigmoid,
+    /// <summary><c>gelu</c> (Keras's default, exact form): <c>0.5·x·(1 + erf(x / √2))</c>.</summary>
+    Gelu,
+    /// <summary><c>softplus</c>: <c>log(1 + exp(x))</c>, without overflow.</summary>
+    Softplus,
 }
 
 /// <summary>An activation with its arguments, e.g. Keras <c>ReLU(max_value=6.0)</c>.</summary>
 /// <param name="Kind">The function.</param>
 /// <param name="MaxValue">For <see cref="ActivationKind.Relu"/>, the cap (positive infinity for none).</param>
 /// <param name="Alpha">For <see cref="ActivationKind.LeakyRelu"/>, the negative slope; for <see cref="ActivationKind.Elu"/>, the scale
-/// of the negative part; otherwise 0.</param>
+/// of the negative part; for <see cref="ActivationKind.HardSigmoid"/>, the slope that names its Keras form (1/6 or 0.2); otherwise 0.</param>
 public readonly record struct ActivationFunction(ActivationKind Kind, float MaxValue = float.PositiveInfinity, float Alpha = 0f)
 {
     /// <summary>Identity.</summary>
@@ -50,6 +59,19 @@ public readonly record struct ActivationFunction(ActivationKind Kind, float MaxV
     public static ActivationFunction HardSwish => new(ActivationKind.HardSwish);
     /// <summary>Keras's <c>selu</c>.</summary>
     public static ActivationFunction Selu => new(ActivationKind.Selu);
+    /// <summary>Keras 3's <c>hard_sigmoid</c>: <c>relu6(x + 3) / 6</c>.</summary>
+    public static ActivationFunction HardSigmoid => new(ActivationKind.HardSigmoid, Alpha: Keras3HardSigmoidSlope);
+    /// <summary>Keras 2's and TensorFlow.js's <c>hard_sigmoid</c>: <c>clip(0.2·x + 0.5, 0, 1)</c>.</summary>
+    public static ActivationFunction HardSigmoidKeras2 => new(ActivationKind.HardSigmoid, Alpha: Keras2HardSigmoidSlope);
+    /// <summary>Keras's <c>gelu</c> activation, the exact (erf) form.</summary>
+    public static ActivationFunction Gelu => new(ActivationKind.Gelu);
+    /// <summary><c>log(1 + exp(x))</c>.</summary>
+    public static ActivationFunction Softplus => new(ActivationKind.Softplus);
+
+    /// <summary>The slope that marks Keras 3's <c>hard_sigmoid</c> (<see cref="Alpha"/>).</summary>
+    public const float Keras3HardSigmoidSlope = 1f / 6f;
+    /// <summary>The slope of Keras 2's and TensorFlow.js's <c>hard_sigmoid</c> (<see cref="Alpha"/>).</summary>
+    public const float Keras2HardSigmoidSlope = 0.2f;
 
     /// <summary>Leaky ReLU with <paramref name="negativeSlope"/> (Keras's <c>leaky_relu</c> activation uses 0.2, its <c>LeakyReLU</c> layer 0.3).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The slope is not finite.</exception>
@@ -63,12 +85,27 @@ public readonly record struct ActivationFunction(ActivationKind Kind, float MaxV
         float.IsFinite(alpha) ? new(ActivationKind.Elu, Alpha: alpha)
             : throw new ArgumentOutOfRangeException(nameof(alpha), $"ELU's alpha must be finite, got {alpha}");
 
+    /// <summary>
+    /// Whether this is Keras 2's <c>hard_sigmoid</c>, which a Keras 3 config cannot name (and the reverse for Keras 3's):
+    /// what a config writer needs to know to record the version whose meaning it writes.
+    /// </summary>
+    public bool IsKeras2HardSigmoid => Kind == ActivationKind.HardSigmoid && Alpha == Keras2HardSigmoidSlope;
+
     /// <summary>True for activations that map each element on its own (all but softmax).</summary>
     public bool IsElementwise => Kind != ActivationKind.Softmax;
 
-    /// <summary>Parses a Keras activation name (<c>relu</c>, <c>relu6</c>, <c>swish</c>, <c>silu</c>, …).</summary>
+    /// <summary>Parses a Keras 3 activation name (<c>relu</c>, <c>relu6</c>, <c>swish</c>, <c>silu</c>, …).</summary>
     /// <exception cref="NotSupportedException">The name is not one NativeCnn implements.</exception>
-    public static ActivationFunction FromKerasName(string? name) => name switch
+    public static ActivationFunction FromKerasName(string? name) => FromKerasName(name, kerasMajorVersion: 3);
+
+    /// <summary>
+    /// Parses an activation name as the Keras version that wrote it computes it: only <c>hard_sigmoid</c> differs
+    /// (Keras 3: <c>relu6(x + 3) / 6</c>; Keras 2 and TensorFlow.js, whose configs carry Keras 2 semantics: <c>clip(0.2·x + 0.5, 0, 1)</c>).
+    /// </summary>
+    /// <param name="name">The Keras name.</param>
+    /// <param name="kerasMajorVersion">3 for Keras 3, anything lower for Keras 2 and TensorFlow.js.</param>
+    /// <exception cref="NotSupportedException">The name is not one NativeCnn implements.</exception>
+    public static ActivationFunction FromKerasName(string? name, int kerasMajorVersion) => name switch
     {
         null or "" or "linear" => Linear,
         "relu" => Relu,
@@ -81,8 +118,10 @@ public readonly record struct ActivationFunction(ActivationKind Kind, float MaxV
         "leaky_relu" => LeakyRelu(),
         "elu" => Elu(),
         "selu" => Selu,
-        // hard_sigmoid is 0.2·x + 0.5 in Keras 2 and TensorFlow.js but relu6(x + 3) / 6 in Keras 3: refused rather than guessed.
-        _ => throw new NotSupportedException($"Activation '{name}' is not supported (supported: linear, relu, relu6, sigmoid, swish, silu, tanh, softmax, hard_silu, hard_swish, leaky_relu, elu, selu)."),
+        "hard_sigmoid" => kerasMajorVersion >= 3 ? HardSigmoid : HardSigmoidKeras2,
+        "gelu" => Gelu,
+        "softplus" => Softplus,
+        _ => throw new NotSupportedException($"Activation '{name}' is not supported (supported: linear, relu, relu6, sigmoid, swish, silu, tanh, softmax, hard_silu, hard_swish, hard_sigmoid, leaky_relu, elu, selu, gelu, softplus)."),
     };
 
     /// <summary>The Keras name of this activation.</summary>
@@ -96,6 +135,7 @@ public readonly record struct ActivationFunction(ActivationKind Kind, float MaxV
         ActivationKind.LeakyRelu => $"leaky_relu(negative_slope={Alpha})",
         ActivationKind.Elu when Alpha == 1f => "elu",
         ActivationKind.Elu => $"elu(alpha={Alpha})",
+        ActivationKind.HardSigmoid => "hard_sigmoid",
         _ => Kind.ToString().ToLowerInvariant(),
     };
 

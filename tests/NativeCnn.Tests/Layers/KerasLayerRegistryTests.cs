@@ -72,6 +72,10 @@ public sealed class KerasLayerRegistryTests
         new(new Activation("act_selu", ActivationFunction.Selu)),
         new(new Activation("act_elu", ActivationFunction.Elu())),
         new(new Activation("act_leaky", ActivationFunction.LeakyRelu())),
+        new(new Activation("act_hard_sigmoid", ActivationFunction.HardSigmoid)),
+        new(new Activation("act_hard_sigmoid_keras2", ActivationFunction.HardSigmoidKeras2)),
+        new(new Activation("act_gelu", ActivationFunction.Gelu)),
+        new(new Activation("act_softplus", ActivationFunction.Softplus)),
         new(new SeparableConv2D("separable", 6, (3, 3), (2, 2), Padding.Same, depthMultiplier: 2, activation: ActivationFunction.Relu)),
         new(new SeparableConv2D("separable_dilated", 4, (3, 2), null, Padding.Valid, 1, (2, 2), useBias: false)),
     ];

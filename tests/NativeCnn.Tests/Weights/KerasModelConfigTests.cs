@@ -1,3 +1,4 @@
+using NativeCnn.Backends;
 using NativeCnn.Layers;
 using NativeCnn.Models;
 using NativeCnn.Models.Architectures;
@@ -106,12 +107,50 @@ public sealed class KerasModelConfigTests(ITestOutputHelper output)
         Assert.Equal(3 * 3 * 2 * 2 + 48 * 3 + 3, model.ParameterCount);
     }
 
+    [Fact]
+    public void HardSigmoidMeansWhatTheKerasThatWroteTheConfigMeant()
+    {
+        const string layer = """{"class_name": "Activation", "config": {"name": "hs", "activation": "hard_sigmoid"}}""";
+        ActivationFunction Read(string json)
+        {
+            using var model = KerasModelConfig.Build(json);
+            return Assert.IsType<Activation>(model.GetLayer("hs")).Function;
+        }
+        // A Keras 2 or TensorFlow.js config (no version, list-form inbound nodes): clip(0.2x + 0.5, 0, 1).
+        Assert.Equal(ActivationFunction.HardSigmoidKeras2, Read(Sequential(layer)));
+        string versioned(string version) => Sequential(layer).TrimEnd().TrimEnd('}') + $$$"""}, "keras_version": "{{{version}}}"}""";
+        Assert.Equal(ActivationFunction.HardSigmoidKeras2, Read(versioned("2.15.0")));
+        Assert.Equal(ActivationFunction.HardSigmoidKeras2, Read(versioned("tfjs-layers 4.22.0")));
+        // Keras 3, by its version or by its call form: relu6(x + 3) / 6.
+        Assert.Equal(ActivationFunction.HardSigmoid, Read(versioned("3.6.0")));
+        string keras3 = """
+            {"class_name": "Functional", "config": {"name": "k3", "layers": [
+              {"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 4, 2], "name": "in"}, "name": "in", "inbound_nodes": []},
+              {"class_name": "Activation", "config": {"name": "hs", "activation": "hard_sigmoid"}, "name": "hs",
+               "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}}], "kwargs": {}}]}],
+             "input_layers": ["in", 0, 0], "output_layers": ["hs", 0, 0]}}
+            """;
+        Assert.Equal(ActivationFunction.HardSigmoid, Read(keras3));
+
+        // Written back, each meaning keeps its version; a model with both has no config.
+        foreach (var function in new[] { ActivationFunction.HardSigmoid, ActivationFunction.HardSigmoidKeras2 })
+        {
+            var input = Node.Input(4, 4, 2);
+            using var model = new Model("m", input, new Activation("hs", function).Call(input));
+            Assert.Equal(function, Read(KerasModelConfig.ToJson(model)));
+        }
+        var x = Node.Input(4, 4, 2);
+        using var both = new Model("both", x, new Add("add").Call(new Activation("a", ActivationFunction.HardSigmoid).Call(x),
+                                                                   new Activation("b", ActivationFunction.HardSigmoidKeras2).Call(x)));
+        Assert.Contains("both Keras 2's and Keras 3's hard_sigmoid", Assert.Throws<NotSupportedException>(() => KerasModelConfig.ToJson(both)).Message);
+    }
+
     [Theory]
     [InlineData("""{"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": 3, "data_format": "channels_first"}}""", "c (Conv2D): data_format 'channels_first'")]
     [InlineData("""{"class_name": "ReLU", "config": {"name": "leaky", "negative_slope": 0.2}}""", "leaky (ReLU): negative_slope")]
     [InlineData("""{"class_name": "Conv2D", "config": {"name": "g", "filters": 2, "kernel_size": 3, "groups": 2}}""", "g (Conv2D): groups")]
     [InlineData("""{"class_name": "LSTM", "config": {"name": "rnn", "units": 4}}""", "rnn: layer class 'LSTM'")]
-    [InlineData("""{"class_name": "Activation", "config": {"name": "act", "activation": "gelu"}}""", "act (Activation): Activation 'gelu'")]
+    [InlineData("""{"class_name": "Activation", "config": {"name": "act", "activation": "mish"}}""", "act (Activation): Activation 'mish'")]
     public void UnsupportedLayersAndArgumentsAreNamed(string layer, string expectedMessage)
     {
         var e = Assert.Throws<NotSupportedException>(() => KerasModelConfig.Build(Sequential(layer)));

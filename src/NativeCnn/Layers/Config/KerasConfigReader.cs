@@ -17,12 +17,19 @@ public sealed class KerasConfigReader
 {
     private readonly JsonElement _config;
 
-    internal KerasConfigReader(string layerName, string className, JsonElement config)
+    internal KerasConfigReader(string layerName, string className, JsonElement config, int kerasMajorVersion = 3)
     {
         LayerName = layerName;
         ClassName = className;
         _config = config;
+        KerasMajorVersion = kerasMajorVersion;
     }
+
+    /// <summary>
+    /// The major version of the Keras that wrote the config (3, or 2 for Keras 2 and TensorFlow.js), for the few names
+    /// whose meaning changed between them (<c>hard_sigmoid</c>).
+    /// </summary>
+    public int KerasMajorVersion { get; }
 
     /// <summary>The layer's name (<c>config.name</c>), which the layer built from this config must carry.</summary>
     public string LayerName { get; }
@@ -174,7 +181,7 @@ public sealed class KerasConfigReader
         if (activation is { Length: > 80 }) throw Unsupported($"Activation '{Shorten(activation)}'");
         try
         {
-            return ActivationFunction.FromKerasName(activation);
+            return ActivationFunction.FromKerasName(activation, KerasMajorVersion);
         }
         catch (NotSupportedException e)
         {

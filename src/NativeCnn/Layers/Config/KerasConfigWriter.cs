@@ -79,7 +79,21 @@ public sealed class KerasConfigWriter
     public void Padding(Padding padding) => _json.WriteString("padding", padding == Backends.Padding.Same ? "same" : "valid");
 
     /// <summary>Writes <c>"activation"</c> as its Keras name.</summary>
-    public void Activation(ActivationFunction activation) => _json.WriteString("activation", activation.KerasName);
+    public void Activation(ActivationFunction activation)
+    {
+        if (activation.Kind == ActivationKind.HardSigmoid)
+        {
+            if (activation.IsKeras2HardSigmoid) WritesKeras2HardSigmoid = true;
+            else WritesKeras3HardSigmoid = true;
+        }
+        _json.WriteString("activation", activation.KerasName);
+    }
+
+    /// <summary>Whether an activation written so far was Keras 2's <c>hard_sigmoid</c>, which only a Keras 2 config names.</summary>
+    public bool WritesKeras2HardSigmoid { get; private set; }
+
+    /// <summary>Whether an activation written so far was Keras 3's <c>hard_sigmoid</c>, which only a Keras 3 config names.</summary>
+    public bool WritesKeras3HardSigmoid { get; private set; }
 
     /// <summary>Writes <c>"data_format": "channels_last"</c>, the only layout this library has.</summary>
     public void ChannelsLast() => _json.WriteString("data_format", "channels_last");

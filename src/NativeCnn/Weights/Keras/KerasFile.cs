@@ -18,8 +18,10 @@ public sealed class KerasFile
 
     private static ReadOnlySpan<byte> ZipSignature => [(byte)'P', (byte)'K', 3, 4];
 
-    private KerasFile(string path, string format, string? modelConfigJson, IReadOnlyList<KerasWeightLayer> layers, bool namedByKeras3Key)
+    private KerasFile(string path, string format, string? modelConfigJson, IReadOnlyList<KerasWeightLayer> layers, bool namedByKeras3Key,
+                      int? kerasMajorVersion)
     {
+        KerasMajorVersion = kerasMajorVersion;
         Path = path;
         Format = format;
         ModelConfigJson = modelConfigJson;
@@ -37,6 +39,13 @@ public sealed class KerasFile
 
     /// <summary>The Keras model config JSON, or null for a weights-only file (then build the model in code).</summary>
     public string? ModelConfigJson { get; }
+
+    /// <summary>
+    /// The major version of the Keras that wrote the file, where the file says (an HDF5 file's <c>keras_version</c>, a
+    /// <c>.keras</c> archive's <c>metadata.json</c>; 3 for Keras 3's <c>.weights.h5</c> layout, 2 for TensorFlow.js), else
+    /// null (then the config's own form decides). It decides the meaning of <c>hard_sigmoid</c>.
+    /// </summary>
+    public int? KerasMajorVersion { get; }
 
     /// <summary>The file's layers with their weights, in file order.</summary>
     public IReadOnlyList<KerasWeightLayer> Layers { get; }
@@ -69,14 +78,14 @@ public sealed class KerasFile
         int read;
         using (var stream = File.OpenRead(path)) read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         head = head[..read];
-        if (head.StartsWith(Hdf5Signature)) return FromH5(path, KerasH5WeightFile.Read(path), null, "HDF5");
+        if (head.StartsWith(Hdf5Signature)) return FromH5(path, KerasH5WeightFile.Read(path), null, "HDF5", archiveVersion: null);
         if (head.StartsWith(ZipSignature)) return ReadKerasArchive(path);
         if (head.TrimStart(" \t\r\n"u8).StartsWith("{"u8))
         {
             var tfjs = TensorFlowJsLayersModel.Load(path);
             var layers = tfjs.Weights.GroupBy(w => w.LayerName)
                 .Select(g => new KerasWeightLayer(g.Key, g.Key, g.ToArray())).ToArray();
-            return new KerasFile(path, "TensorFlow.js layers model", tfjs.ModelConfigJson, layers, namedByKeras3Key: false);
+            return new KerasFile(path, "TensorFlow.js layers model", tfjs.ModelConfigJson, layers, namedByKeras3Key: false, kerasMajorVersion: 2);
         }
         throw new InvalidDataException($"{path}: not a safetensors (NativeCnn model) file, an HDF5 file (Keras .h5), a .keras archive or a TensorFlow.js model.json (first bytes {Convert.ToHexString(head)}).");
     }
@@ -90,8 +99,33 @@ public sealed class KerasFile
         string config;
         using (var bytes = UntrustedInput.ReadMember(path, configEntry, UntrustedInput.MaxJsonBytes))
             config = Encoding.UTF8.GetString(bytes.GetBuffer(), 0, (int)bytes.Length);
+        int version = 3;
+        if (zip.GetEntry("metadata.json") is { } metadataEntry)
+        {
+            using var metadata = UntrustedInput.ReadMember(path, metadataEntry, UntrustedInput.SmallMemberBytes);
+            version = ArchiveKerasVersion(metadata) ?? 3;
+        }
         using var weights = UntrustedInput.ReadMember(path, weightsEntry, WeightsMemberLimit(path, weightsEntry));
-        return FromH5(path, KerasH5WeightFile.Read(weights), config, "Keras 3 .keras archive");
+        return FromH5(path, KerasH5WeightFile.Read(weights), config, "Keras 3 .keras archive", version);
+    }
+
+    /// <summary>The major version in a <c>.keras</c> archive's <c>metadata.json</c> (<c>{"keras_version": "3.6.0", ...}</c>;
+    /// tf.keras 2.13 to 2.15 write this format too); null when it says none.</summary>
+    private static int? ArchiveKerasVersion(MemoryStream metadata)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(metadata.ToArray());
+            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                   && document.RootElement.TryGetProperty("keras_version", out var version)
+                   && version.ValueKind == System.Text.Json.JsonValueKind.String
+                ? KerasModelConfig.ParseMajorVersion(version.GetString())
+                : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>What a weights member may inflate to: a sane ratio to its compressed bytes, which must lie in the archive.</summary>
@@ -109,14 +143,15 @@ public sealed class KerasFile
         return limit;
     }
 
-    private static KerasFile FromH5(string path, KerasH5WeightFile h5, string? config, string format)
+    private static KerasFile FromH5(string path, KerasH5WeightFile h5, string? config, string format, int? archiveVersion)
     {
         string description = h5.Format == KerasH5Format.Keras3
             ? config is null ? "Keras 3 .weights.h5" : format
             : h5.ModelConfigJson is null ? "Keras 2 HDF5 (save_weights)" : "Keras 2 HDF5 (model.save)";
         // Keras 3 files before 3.6 store no layer names: their layers are known only by the key Keras gave them.
         bool keyed = h5.Format == KerasH5Format.Keras3 && h5.Layers.All(l => l.GroupPath.EndsWith("/" + l.Name, StringComparison.Ordinal));
-        return new KerasFile(path, description, config ?? h5.ModelConfigJson, h5.Layers, keyed);
+        int? version = archiveVersion ?? KerasModelConfig.ParseMajorVersion(h5.KerasVersion) ?? (h5.Format == KerasH5Format.Keras3 ? 3 : null);
+        return new KerasFile(path, description, config ?? h5.ModelConfigJson, h5.Layers, keyed, version);
     }
 
     /// <summary>Builds the model from the file's config and loads its weights.</summary>
@@ -134,7 +169,7 @@ public sealed class KerasFile
         if (ModelConfigJson is null)
             throw new InvalidDataException($"{Path}: {Format} holds weights only, no model config; build the model in code and call LoadInto.");
         var model = UntrustedInput.NamingFile(Path, () =>
-            KerasModelConfig.Build(ModelConfigJson, inputHeight, inputWidth, new FileWeightShapes(Path, Weights)));
+            KerasModelConfig.Build(ModelConfigJson, inputHeight, inputWidth, new FileWeightShapes(Path, Weights), KerasMajorVersion));
         try
         {
             LoadInto(model);

@@ -43,7 +43,9 @@ public static class KerasModelConfig
     /// As <see cref="Build(string, int?, int?)"/> for a model whose weights come from a file: every weight a layer
     /// declares is checked by <paramref name="weights"/> before it is allocated, and left to the file to fill.
     /// </summary>
-    internal static Model Build(string configJson, int? inputHeight, int? inputWidth, IWeightSource? weights)
+    /// <remarks>The Keras major version that gives <c>hard_sigmoid</c> its meaning is <paramref name="kerasMajorVersion"/> (what the
+    /// file says), else the config's <c>keras_version</c>, else what the config's form shows.</remarks>
+    internal static Model Build(string configJson, int? inputHeight, int? inputWidth, IWeightSource? weights, int? kerasMajorVersion = null)
     {
         ArgumentNullException.ThrowIfNull(configJson);
         if (configJson.Length > UntrustedInput.MaxJsonBytes)
@@ -53,7 +55,9 @@ public static class KerasModelConfig
         {
             using var document = ParseDocument(configJson);
             var root = document.RootElement;
+            int? version = kerasMajorVersion ?? ParseMajorVersion(root);
             if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("model_config", out var wrapped)) root = wrapped;
+            context.KerasMajorVersion = version ?? ParseMajorVersion(root) ?? KerasMajorVersion(root);
             RefuseUnsupportedClasses(root);
             var (name, input, output) = BuildContainer(root, context, outerInput: null);
             try
@@ -84,21 +88,60 @@ public static class KerasModelConfig
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))
         {
+            var arguments = new KerasConfigWriter(json);
             json.WriteStartObject();
             json.WriteString("class_name", "Functional");
             json.WriteStartObject("config");
             json.WriteString("name", model.Name);
             json.WriteStartArray("layers");
-            foreach (var node in model.Nodes) WriteLayer(json, node);
+            foreach (var node in model.Nodes) WriteLayer(json, node, arguments);
             json.WriteEndArray();
             WriteReference(json, "input_layers", model.Input.Name);
             WriteReference(json, "output_layers", model.Output.Name);
             json.WriteEndObject();
-            json.WriteString("keras_version", "2.15.0");
+            // The version decides what the reader takes hard_sigmoid to mean; a model with both meanings has no config.
+            if (arguments.WritesKeras2HardSigmoid && arguments.WritesKeras3HardSigmoid)
+                throw new NotSupportedException($"{model.Name}: the model uses both Keras 2's and Keras 3's hard_sigmoid, which no one Keras config can name.");
+            json.WriteString("keras_version", arguments.WritesKeras3HardSigmoid ? "3.0.0" : "2.15.0");
             json.WriteString("backend", "tensorflow");
             json.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>
+    /// The major version of the Keras that wrote a config without a <c>keras_version</c>: 3 when its layers call in Keras 3's
+    /// form (<c>inbound_nodes</c> of <c>{"args": ...}</c> objects, which no Keras 2 writes), else 2 (Keras 2 and TensorFlow.js).
+    /// </summary>
+    private static int KerasMajorVersion(JsonElement model)
+    {
+        if (model.ValueKind != JsonValueKind.Object || !model.TryGetProperty("config", out var config) || config.ValueKind != JsonValueKind.Object
+            || !config.TryGetProperty("layers", out var layers) || layers.ValueKind != JsonValueKind.Array) return 2;
+        foreach (var layer in layers.EnumerateArray())
+        {
+            if (layer.ValueKind == JsonValueKind.Object && layer.TryGetProperty("inbound_nodes", out var nodes) && nodes.ValueKind == JsonValueKind.Array
+                && nodes.GetArrayLength() > 0 && nodes[0].ValueKind == JsonValueKind.Object) return 3;
+        }
+        return 2;
+    }
+
+    /// <summary>The major version in a config's own <c>keras_version</c> (<c>"2.15.0"</c> → 2); null when absent or not a
+    /// number (TensorFlow.js writes <c>"tfjs-layers 4.22.0"</c>, Keras 2 semantics: 2).</summary>
+    private static int? ParseMajorVersion(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("keras_version", out var version) || version.ValueKind != JsonValueKind.String)
+            return null;
+        return ParseMajorVersion(version.GetString());
+    }
+
+    /// <summary>The major version of a Keras version string (<c>"3.6.0"</c> → 3, <c>"tfjs-layers 4.22.0"</c> → 2, null → null).</summary>
+    internal static int? ParseMajorVersion(string? version)
+    {
+        if (string.IsNullOrEmpty(version)) return null;
+        if (version.StartsWith("tfjs", StringComparison.Ordinal)) return 2;
+        int end = 0;
+        while (end < version.Length && end < 4 && char.IsAsciiDigit(version[end])) end++;
+        return end > 0 ? int.Parse(version.AsSpan(0, end), System.Globalization.CultureInfo.InvariantCulture) : null;
     }
 
     private static void WriteReference(Utf8JsonWriter json, string property, string layerName)
@@ -112,7 +155,7 @@ public static class KerasModelConfig
         json.WriteEndArray();
     }
 
-    private static void WriteLayer(Utf8JsonWriter json, Node node)
+    private static void WriteLayer(Utf8JsonWriter json, Node node, KerasConfigWriter arguments)
     {
         var layer = node.Layer;
         json.WriteStartObject();
@@ -121,7 +164,7 @@ public static class KerasModelConfig
         json.WriteStartObject("config");
         json.WriteString("name", layer.Name);
         json.WriteBoolean("trainable", true);
-        WriteArguments(json, layer);
+        WriteArguments(json, layer, arguments);
         json.WriteEndObject();
         json.WriteStartArray("inbound_nodes");
         if (node.Inputs.Count > 0)
@@ -143,7 +186,7 @@ public static class KerasModelConfig
         json.WriteEndObject();
     }
 
-    private static void WriteArguments(Utf8JsonWriter json, Layer layer)
+    private static void WriteArguments(Utf8JsonWriter json, Layer layer, KerasConfigWriter arguments)
     {
         if (layer is InputLayer input)
         {
@@ -154,7 +197,7 @@ public static class KerasModelConfig
             json.WriteString("dtype", "float32");
             return;
         }
-        KerasLayerRegistry.Write(layer, new KerasConfigWriter(json));
+        KerasLayerRegistry.Write(layer, arguments);
     }
 
     private static JsonDocument ParseDocument(string json)
@@ -174,6 +217,7 @@ public static class KerasModelConfig
         public int? InputHeight { get; } = inputHeight;
         public int? InputWidth { get; } = inputWidth;
         public IWeightSource? Weights { get; } = weights;
+        public int KerasMajorVersion { get; set; } = 2;
         public HashSet<string> LayerNames { get; } = new(StringComparer.Ordinal);
 
         /// <summary>Every layer created so far, so that a failed build can release their weights.</summary>
@@ -326,7 +370,7 @@ public static class KerasModelConfig
             throw new NotSupportedException($"{name}: the layer is used more than once (shared layers are not supported).");
         try
         {
-            var created = KerasLayerRegistry.Read(className, new KerasConfigReader(name, className, config));
+            var created = KerasLayerRegistry.Read(className, new KerasConfigReader(name, className, config, context.KerasMajorVersion));
             context.Layers.Add(created);
             return context.Weights is { } weights ? created.Call(weights, inputs) : created.Call(inputs);
         }

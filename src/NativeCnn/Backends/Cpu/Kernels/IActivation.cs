@@ -154,3 +154,70 @@ public readonly struct SeluActivation : IActivation
         return TLanes.Select(TLanes.LessThan(x, TLanes.Zero), negative, TLanes.Multiply(x, TLanes.Create(Scale)));
     }
 }
+
+/// <summary>Keras 3's <c>hard_sigmoid</c> as TensorFlow computes it: <c>relu6(x + 3) / 6</c> (the sum, the clamp, a true division). NaN propagates.</summary>
+public readonly struct HardSigmoidActivation : IActivation
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        var six = TLanes.Create(6f);
+        var t = TLanes.Add(x, TLanes.Create(3f));
+        t = TLanes.Select(TLanes.LessThan(t, TLanes.Zero), TLanes.Zero, t);
+        t = TLanes.Select(TLanes.GreaterThan(t, six), six, t);
+        return TLanes.Divide(t, six);
+    }
+}
+
+/// <summary>Keras 2's and TensorFlow.js's <c>hard_sigmoid</c>: <c>clip(0.2·x + 0.5, 0, 1)</c>, the product and the sum each rounded. NaN propagates.</summary>
+public readonly struct HardSigmoidKeras2Activation : IActivation
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        var t = TLanes.Add(TLanes.Multiply(x, TLanes.Create(0.2f)), TLanes.Create(0.5f));
+        t = TLanes.Select(TLanes.LessThan(t, TLanes.Zero), TLanes.Zero, t);
+        return TLanes.Select(TLanes.GreaterThan(t, TLanes.One), TLanes.One, t);
+    }
+}
+
+/// <summary>
+/// Keras's <c>gelu</c> (exact form) as TensorFlow computes it: <c>0.5·x·(1 + erf(x / √2))</c>, with
+/// <see cref="VectorMath.Erf{TLanes, TVector}"/>. Like TensorFlow's, the result for large negative <c>x</c> is the
+/// rounded <c>1 + erf</c>, so absolute (not relative) accuracy there. NaN propagates.
+/// </summary>
+public readonly struct GeluActivation : IActivation
+{
+    private const float Sqrt2 = 1.41421356237309515f;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        var erf = VectorMath.Erf<TLanes, TVector>(TLanes.Divide(x, TLanes.Create(Sqrt2)));
+        return TLanes.Multiply(TLanes.Multiply(TLanes.Create(0.5f), x), TLanes.Add(TLanes.One, erf));
+    }
+}
+
+/// <summary>
+/// <c>softplus</c> with TensorFlow's thresholds: <c>x</c> above <c>−log(ε) − 2</c> (13.94), <c>exp(x)</c> below its negative,
+/// else <c>max(x, 0) + log1p(exp(−|x|))</c>, which equals <c>log1p(exp(x))</c> without overflow. NaN propagates.
+/// </summary>
+public readonly struct SoftplusActivation : IActivation
+{
+    // log(float epsilon) + 2, TensorFlow's threshold.
+    private const float Threshold = -13.9423847f;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        var e = VectorMath.Exp<TLanes, TVector>(TLanes.Negate(TLanes.Abs(x)));
+        var middle = TLanes.Add(TLanes.Select(TLanes.GreaterThan(x, TLanes.Zero), x, TLanes.Zero), VectorMath.Log1pUnit<TLanes, TVector>(e));
+        var small = VectorMath.Exp<TLanes, TVector>(x);
+        var result = TLanes.Select(TLanes.LessThan(x, TLanes.Create(Threshold)), small, middle);
+        return TLanes.Select(TLanes.GreaterThan(x, TLanes.Create(-Threshold)), x, result);
+    }
+}

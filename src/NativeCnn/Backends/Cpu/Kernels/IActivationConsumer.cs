@@ -30,6 +30,10 @@ public static class ActivationDispatch
             case ActivationKind.LeakyRelu: consumer.Invoke(new LeakyReluActivation(activation.Alpha)); break;
             case ActivationKind.Elu: consumer.Invoke(new EluActivation(activation.Alpha)); break;
             case ActivationKind.Selu: consumer.Invoke(new SeluActivation()); break;
+            case ActivationKind.HardSigmoid when activation.IsKeras2HardSigmoid: consumer.Invoke(new HardSigmoidKeras2Activation()); break;
+            case ActivationKind.HardSigmoid: consumer.Invoke(new HardSigmoidActivation()); break;
+            case ActivationKind.Gelu: consumer.Invoke(new GeluActivation()); break;
+            case ActivationKind.Softplus: consumer.Invoke(new SoftplusActivation()); break;
             default: throw new NotSupportedException($"Activation '{activation}' is not element-wise and cannot be fused into a kernel.");
         }
     }

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace NativeCnn.Backends.Cpu.Simd;
 
 /// <summary>
-/// <c>exp</c> and the logistic sigmoid in float arithmetic, written once over <see cref="ILanes{TVector}"/> for every
+/// <c>exp</c>, the logistic sigmoid, <c>expm1</c>, <c>erf</c> and <c>log1p</c> in float arithmetic, written once over <see cref="ILanes{TVector}"/> for every
 /// width. The runtime's <c>Vector256.Exp</c> widens to double; in EfficientNet, where every expand and depthwise
 /// convolution ends in swish, that cost more than the convolutions.
 /// </summary>
@@ -91,5 +91,57 @@ public static class VectorMath
         var small = TLanes.MultiplyAdd(TLanes.Multiply(x, x), p, x);
         var large = TLanes.Subtract(Exp<TLanes, TVector>(x), TLanes.One);
         return TLanes.Select(TLanes.LessThan(TLanes.Abs(x), TLanes.Create(0.5f)), small, large);
+    }
+
+    // Eigen's float erf (also XLA's): an odd degree-13 over an even degree-8 polynomial on [-4, 4].
+    private const float ErfA1 = -1.60960333262415e-02f, ErfA3 = -2.95459980854025e-03f, ErfA5 = -7.34990630326855e-04f;
+    private const float ErfA7 = -5.69250639462346e-05f, ErfA9 = -2.10102402082508e-06f, ErfA11 = 2.77068142495902e-08f;
+    private const float ErfA13 = -2.72614225801306e-10f;
+    private const float ErfB0 = -1.42647390514189e-02f, ErfB2 = -7.37332916720468e-03f, ErfB4 = -1.68282697438203e-03f;
+    private const float ErfB6 = -2.13374055278905e-04f, ErfB8 = -1.45660718464996e-05f;
+
+    /// <summary>
+    /// The error function as TensorFlow's CPU kernels compute it in float (Eigen's rational approximation, within a few
+    /// ulp): <c>x · P(x²) / Q(x²)</c> on <c>x</c> clamped to [−4, 4], where erf is ±1 in float; the result is clamped to
+    /// [−1, 1]. NaN stays NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVector Erf<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        var clamped = TLanes.MinNative(TLanes.Create(4f), TLanes.MaxNative(TLanes.Create(-4f), x));
+        var x2 = TLanes.Multiply(clamped, clamped);
+        var p = TLanes.MultiplyAdd(x2, TLanes.Create(ErfA13), TLanes.Create(ErfA11));
+        p = TLanes.MultiplyAdd(x2, p, TLanes.Create(ErfA9));
+        p = TLanes.MultiplyAdd(x2, p, TLanes.Create(ErfA7));
+        p = TLanes.MultiplyAdd(x2, p, TLanes.Create(ErfA5));
+        p = TLanes.MultiplyAdd(x2, p, TLanes.Create(ErfA3));
+        p = TLanes.MultiplyAdd(x2, p, TLanes.Create(ErfA1));
+        var q = TLanes.MultiplyAdd(x2, TLanes.Create(ErfB8), TLanes.Create(ErfB6));
+        q = TLanes.MultiplyAdd(x2, q, TLanes.Create(ErfB4));
+        q = TLanes.MultiplyAdd(x2, q, TLanes.Create(ErfB2));
+        q = TLanes.MultiplyAdd(x2, q, TLanes.Create(ErfB0));
+        var erf = TLanes.Divide(TLanes.Multiply(clamped, p), q);
+        return TLanes.MinNative(TLanes.One, TLanes.MaxNative(TLanes.Create(-1f), erf));
+    }
+
+    /// <summary>
+    /// <c>log(1 + t)</c> for <c>t</c> in [0, 1] (what softplus needs), within 2 ulp: <c>2·atanh(u)</c> with
+    /// <c>u = t / (2 + t)</c> in [0, 1/3], its odd series to <c>u¹⁵</c> (truncation under 3e-9 relative). Accurate for tiny
+    /// <c>t</c>, where <c>log(1 + t)</c> would round <c>1 + t</c> away.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVector Log1pUnit<TLanes, TVector>(TVector t) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        var u = TLanes.Divide(t, TLanes.Add(TLanes.Create(2f), t));
+        var u2 = TLanes.Multiply(u, u);
+        var s = TLanes.Create(1f / 15f);
+        s = TLanes.MultiplyAdd(s, u2, TLanes.Create(1f / 13f));
+        s = TLanes.MultiplyAdd(s, u2, TLanes.Create(1f / 11f));
+        s = TLanes.MultiplyAdd(s, u2, TLanes.Create(1f / 9f));
+        s = TLanes.MultiplyAdd(s, u2, TLanes.Create(1f / 7f));
+        s = TLanes.MultiplyAdd(s, u2, TLanes.Create(1f / 5f));
+        s = TLanes.MultiplyAdd(s, u2, TLanes.Create(1f / 3f));
+        var twoU = TLanes.Add(u, u);
+        return TLanes.MultiplyAdd(TLanes.Multiply(twoU, u2), s, twoU);
     }
 }
