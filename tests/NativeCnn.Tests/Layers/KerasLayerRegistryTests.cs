@@ -75,6 +75,8 @@ public sealed class KerasLayerRegistryTests
         new(new Activation("act_hard_sigmoid", ActivationFunction.HardSigmoid)),
         new(new Activation("act_hard_sigmoid_keras2", ActivationFunction.HardSigmoidKeras2)),
         new(new Activation("act_gelu", ActivationFunction.Gelu)),
+        new(new Conv2DTranspose("transpose", 4, (3, 2), (2, 1), Padding.Same, activation: ActivationFunction.Relu)),
+        new(new Conv2DTranspose("transpose_padded", 3, (3, 3), (2, 3), Padding.Valid, outputPadding: (1, 2), useBias: false)),
         new(new Activation("act_softplus", ActivationFunction.Softplus)),
         new(new SeparableConv2D("separable", 6, (3, 3), (2, 2), Padding.Same, depthMultiplier: 2, activation: ActivationFunction.Relu)),
         new(new SeparableConv2D("separable_dilated", 4, (3, 2), null, Padding.Valid, 1, (2, 2), useBias: false)),

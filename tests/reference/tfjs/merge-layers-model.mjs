@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes a small TensorFlow.js layers model that uses Keras's merge and reshaping layers (Concatenate on three axes,
 // Maximum, Minimum, Average, UpSampling2D 'nearest', Cropping2D, SeparableConv2D,
-// LeakyReLU, ELU, selu, LayerNormalization), with seeded weights, and runs it.
+// LeakyReLU, ELU, selu, LayerNormalization, Conv2DTranspose, softplus, hard_sigmoid, gelu), with seeded weights, and runs it.
 // usage: node merge-layers-model.mjs --out DIR [--seed S]
 // DIR gets model.json + weights.bin (tfjs-layers' own model.save through tf.io.withSaveHandler), input.npy (seeded,
 // NHWC), output.npy (tfjs's predict) and one <layer>.npy per layer output, so a loader's model can be compared
@@ -54,7 +54,14 @@ const selu = tf.layers.activation({ activation: 'selu', name: 'selu' }).apply(c)
 const activations = tf.layers.concatenate({ name: 'activations' }).apply([leaky, elu, selu]);
 const normalized = tf.layers.layerNormalization({ epsilon: 1e-2, name: 'layer_norm' }).apply(activations);
 const pooledF = tf.layers.globalAveragePooling2d({ name: 'pool_f' }).apply(normalized);
-const output = tf.layers.concatenate({ name: 'features' }).apply([pooledA, pooledB, pooledC, pooledD, pooledE, pooledF]);
+// Transposed convolutions: 'same' at stride 2, and 'valid' with a kernel narrower than its stride (gaps between windows).
+const upConv = tf.layers.conv2dTranspose({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'softplus', name: 'up_conv' }).apply(a);
+const gapConv = tf.layers.conv2dTranspose({ filters: 3, kernelSize: [2, 3], strides: [3, 2], useBias: false, name: 'gap_conv' }).apply(input);
+const hardSigmoid = tf.layers.activation({ activation: 'hardSigmoid', name: 'hard_sigmoid' }).apply(gapConv);
+const gelu = tf.layers.activation({ activation: 'gelu', name: 'gelu' }).apply(upConv);
+const pooledG = tf.layers.globalAveragePooling2d({ name: 'pool_g' }).apply(gelu);
+const pooledH = tf.layers.globalMaxPooling2d({ name: 'pool_h' }).apply(hardSigmoid);
+const output = tf.layers.concatenate({ name: 'features' }).apply([pooledA, pooledB, pooledC, pooledD, pooledE, pooledF, pooledG, pooledH]);
 const model = tf.model({ inputs: input, outputs: output, name: 'merge_layers' });
 
 for (const w of model.weights) {

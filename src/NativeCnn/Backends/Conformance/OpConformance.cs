@@ -141,7 +141,13 @@ public static class OpConformance
                                   new Conv2DOp(1, 1, 1, 1, 1, 1, Padding2D.None, 9, true, ActivationFunction.Relu)),
             [small], [new TensorShape(3, 3, 3, 2), new TensorShape(1, 1, 6, 9), new TensorShape(9)], TensorShape.Nhwc(2, 3, 4, 9)));
         cases.Add(new OpConformanceCase("layer normalization 17 channels", new LayerNormalizationOp(1e-3, true, true), [addShape], [new TensorShape(17), new TensorShape(17)], addShape));
-        foreach (var activation in new[] { ActivationFunction.HardSwish, ActivationFunction.LeakyRelu(0.3f), ActivationFunction.Elu(0.7f), ActivationFunction.Selu })
+        // Transposed convolutions: 'same' stride 2 (pad (k - s) / 2), 'valid' stride 3 with a kernel smaller than the stride (gaps).
+        cases.Add(new OpConformanceCase("conv2d transpose 3x3 s2 same 3->17 swish", new Conv2DTransposeOp(3, 3, 2, 2, 0, 0, 10, 14, 17, true, ActivationFunction.Swish),
+            [small], [new TensorShape(3, 3, 17, 3), new TensorShape(17)], TensorShape.Nhwc(2, 10, 14, 17)));
+        cases.Add(new OpConformanceCase("conv2d transpose 2x2 s3 valid 3->5 nobias", new Conv2DTransposeOp(2, 2, 3, 3, 0, 0, 15, 21, 5, false, ActivationFunction.Linear),
+            [small], [new TensorShape(2, 2, 5, 3)], TensorShape.Nhwc(2, 15, 21, 5)));
+        foreach (var activation in new[] { ActivationFunction.HardSwish, ActivationFunction.LeakyRelu(0.3f), ActivationFunction.Elu(0.7f), ActivationFunction.Selu,
+                                           ActivationFunction.HardSigmoid, ActivationFunction.HardSigmoidKeras2, ActivationFunction.Gelu, ActivationFunction.Softplus })
             cases.Add(new OpConformanceCase($"activation {activation}", new ActivationOp(activation), [addShape], [], addShape));
         return cases;
     }

@@ -39,7 +39,7 @@ public static class KerasLayerRegistry
             GlobalMaxPooling2D.KerasEntry, Dense.KerasEntry, Dropout.KerasEntry, Flatten.KerasEntry, Reshape.KerasEntry,
             Rescaling.KerasEntry, Normalization.KerasEntry, Concatenate.KerasEntry, Subtract.KerasEntry, Maximum.KerasEntry,
             Minimum.KerasEntry, Average.KerasEntry, UpSampling2D.KerasEntry, Cropping2D.KerasEntry, SeparableConv2D.KerasEntry,
-            LeakyReLU.KerasEntry, ELU.KerasEntry, LayerNormalization.KerasEntry,
+            LeakyReLU.KerasEntry, ELU.KerasEntry, LayerNormalization.KerasEntry, Conv2DTranspose.KerasEntry,
         }.Select(e => KeyValuePair.Create(e.ClassName, e)),
         StringComparer.Ordinal);
 
