@@ -335,7 +335,7 @@ public sealed class MergeAndResamplingLayerTests
                     Precision.AssertClose(expected.Span, actual.Span, 1e-5, scale, layer.Name);
                     compared++;
                 }
-                Assert.Equal(35, compared);
+                Assert.Equal(42, compared);
             }
             using var fused = model.CreatePlan(backend, x.Shape.Batch);
             fused.Input.CopyFrom(x.Span);

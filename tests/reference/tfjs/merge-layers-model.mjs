@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes a small TensorFlow.js layers model that uses Keras's merge and reshaping layers (Concatenate on three axes,
 // Maximum, Minimum, Average, UpSampling2D 'nearest', Cropping2D, SeparableConv2D,
-// LeakyReLU, ELU, selu, LayerNormalization, Conv2DTranspose, softplus, hard_sigmoid, gelu), with seeded weights, and runs it.
+// LeakyReLU, ELU, selu, LayerNormalization, Conv2DTranspose, softplus, hard_sigmoid, gelu, PReLU, Permute, Reshape with -1), with seeded weights, and runs it.
 // usage: node merge-layers-model.mjs --out DIR [--seed S]
 // DIR gets model.json + weights.bin (tfjs-layers' own model.save through tf.io.withSaveHandler), input.npy (seeded,
 // NHWC), output.npy (tfjs's predict) and one <layer>.npy per layer output, so a loader's model can be compared
@@ -61,7 +61,15 @@ const hardSigmoid = tf.layers.activation({ activation: 'hardSigmoid', name: 'har
 const gelu = tf.layers.activation({ activation: 'gelu', name: 'gelu' }).apply(upConv);
 const pooledG = tf.layers.globalAveragePooling2d({ name: 'pool_g' }).apply(gelu);
 const pooledH = tf.layers.globalMaxPooling2d({ name: 'pool_h' }).apply(hardSigmoid);
-const output = tf.layers.concatenate({ name: 'features' }).apply([pooledA, pooledB, pooledC, pooledD, pooledE, pooledF, pooledG, pooledH]);
+// PReLU with one slope per channel and one per element; Permute (height <-> width, channels first); Reshape with -1.
+const prelu = tf.layers.prelu({ sharedAxes: [1, 2], name: 'prelu' }).apply(b);
+const preluFull = tf.layers.prelu({ name: 'prelu_full' }).apply(c);
+const permuted = tf.layers.permute({ dims: [2, 1, 3], name: 'permute' }).apply(prelu);
+const channelsFirst = tf.layers.permute({ dims: [3, 1, 2], name: 'channels_first' }).apply(preluFull);
+const reshaped = tf.layers.reshape({ targetShape: [-1, 3, 5], name: 'reshape' }).apply(permuted);
+const pooledI = tf.layers.globalAveragePooling2d({ name: 'pool_i' }).apply(reshaped);
+const pooledJ = tf.layers.globalMaxPooling2d({ name: 'pool_j' }).apply(channelsFirst);
+const output = tf.layers.concatenate({ name: 'features' }).apply([pooledA, pooledB, pooledC, pooledD, pooledE, pooledF, pooledG, pooledH, pooledI, pooledJ]);
 const model = tf.model({ inputs: input, outputs: output, name: 'merge_layers' });
 
 for (const w of model.weights) {

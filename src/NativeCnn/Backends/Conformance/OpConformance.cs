@@ -146,6 +146,10 @@ public static class OpConformance
             [small], [new TensorShape(3, 3, 17, 3), new TensorShape(17)], TensorShape.Nhwc(2, 10, 14, 17)));
         cases.Add(new OpConformanceCase("conv2d transpose 2x2 s3 valid 3->5 nobias", new Conv2DTransposeOp(2, 2, 3, 3, 0, 0, 15, 21, 5, false, ActivationFunction.Linear),
             [small], [new TensorShape(2, 2, 5, 3)], TensorShape.Nhwc(2, 15, 21, 5)));
+        cases.Add(new OpConformanceCase("prelu per channel", new PReluOp(), [addShape], [new TensorShape(1, 1, 17)], addShape));
+        cases.Add(new OpConformanceCase("prelu per element", new PReluOp(), [small], [new TensorShape(5, 7, 3)], small));
+        cases.Add(new OpConformanceCase("permute (2, 1, 3)", new PermuteOp([2, 1, 3]), [small], [], TensorShape.Nhwc(2, 7, 5, 3)));
+        cases.Add(new OpConformanceCase("permute (3, 1, 2)", new PermuteOp([3, 1, 2]), [small], [], TensorShape.Nhwc(2, 3, 5, 7)));
         foreach (var activation in new[] { ActivationFunction.HardSwish, ActivationFunction.LeakyRelu(0.3f), ActivationFunction.Elu(0.7f), ActivationFunction.Selu,
                                            ActivationFunction.HardSigmoid, ActivationFunction.HardSigmoidKeras2, ActivationFunction.Gelu, ActivationFunction.Softplus })
             cases.Add(new OpConformanceCase($"activation {activation}", new ActivationOp(activation), [addShape], [], addShape));

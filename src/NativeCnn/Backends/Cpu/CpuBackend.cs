@@ -45,7 +45,7 @@ public sealed class CpuBackend : IBackend
             Pooling2DOp { PaddedCellsAreZeros: true, Mode: not PoolingMode.Max } => "padded cells count as zeros only for max pooling",
             Conv2DOp or DepthwiseConv2DOp or ChannelAffineOp or ActivationOp or AddOp or MultiplyOp or ZeroPadding2DOp
                 or Pooling2DOp or GlobalPooling2DOp or DenseOp or CopyOp or SqueezeExcitationOp or ConcatenateOp or MergeOp
-                or UpSampling2DOp or Cropping2DOp or SeparableConv2DOp or LayerNormalizationOp or Conv2DTransposeOp => null,
+                or UpSampling2DOp or Cropping2DOp or SeparableConv2DOp or LayerNormalizationOp or Conv2DTransposeOp or PReluOp or PermuteOp => null,
             _ => $"the CPU backend has no kernel for {op.GetType().Name}",
         };
         return reason is null;
@@ -80,6 +80,8 @@ public sealed class CpuBackend : IBackend
             SeparableConv2DOp separable => SequentialOp.Prepare(this, separable, binding),
             LayerNormalizationOp normalization => new CpuLayerNormalization(normalization, binding, _pool),
             Conv2DTransposeOp transpose => new CpuConv2DTranspose(transpose, binding, _pool),
+            PReluOp => new CpuPRelu(binding, _pool),
+            PermuteOp permute => new CpuPermute(permute, binding, _pool),
             _ => throw new BackendException($"{binding.LayerName}: the CPU backend has no kernel for {op.GetType().Name}."),
         };
     }

@@ -199,7 +199,31 @@ public sealed class KerasConfigReader
         throw Invalid(argument, value, "an axis (a 32-bit integer or a list of one)");
     }
 
-    /// <summary>A required list of 32-bit integers (a <c>target_shape</c>).</summary>
+    /// <summary>A 32-bit integer or a list of them (PReLU's <c>shared_axes</c>).</summary>
+    /// <exception cref="InvalidDataException">The value is neither, or it is not given.</exception>
+    public int[] IntOrList(string argument)
+    {
+        if (TryGet(argument, out var value) && TryInt(value, out int single)) return [single];
+        return IntList(argument);
+    }
+
+    /// <summary>A required list of dimensions in which <c>null</c> (as TensorFlow.js writes an unknown one) reads as <c>-1</c>
+    /// (Reshape's <c>target_shape</c>).</summary>
+    /// <exception cref="InvalidDataException">The value is not such a list, or it is not given.</exception>
+    public int[] DimensionList(string argument)
+    {
+        if (!TryGet(argument, out var value)) throw Missing(argument);
+        if (value.ValueKind != JsonValueKind.Array) throw Invalid(argument, value, "a list of 32-bit integers");
+        var list = new int[value.GetArrayLength()];
+        for (int i = 0; i < list.Length; i++)
+        {
+            if (value[i].ValueKind == JsonValueKind.Null) list[i] = -1;
+            else if (!TryInt(value[i], out list[i])) throw Invalid(argument, value, "a list of 32-bit integers or nulls");
+        }
+        return list;
+    }
+
+    /// <summary>A required list of 32-bit integers (<c>dims</c>).</summary>
     /// <exception cref="InvalidDataException">The value is not such a list, or it is not given.</exception>
     public int[] IntList(string argument)
     {

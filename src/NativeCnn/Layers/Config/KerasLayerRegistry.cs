@@ -40,6 +40,7 @@ public static class KerasLayerRegistry
             Rescaling.KerasEntry, Normalization.KerasEntry, Concatenate.KerasEntry, Subtract.KerasEntry, Maximum.KerasEntry,
             Minimum.KerasEntry, Average.KerasEntry, UpSampling2D.KerasEntry, Cropping2D.KerasEntry, SeparableConv2D.KerasEntry,
             LeakyReLU.KerasEntry, ELU.KerasEntry, LayerNormalization.KerasEntry, Conv2DTranspose.KerasEntry,
+            PReLU.KerasEntry, Permute.KerasEntry,
         }.Select(e => KeyValuePair.Create(e.ClassName, e)),
         StringComparer.Ordinal);
 

@@ -46,6 +46,11 @@ public static class ElementwiseKernels
     public static void Minimum(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> output, SimdWidth width = SimdWidth.Auto)
         => Binary<MinimumOp>(left, right, output, width);
 
+    /// <summary><c>output[i] = input[i] &lt; 0 ? input[i] · alpha[i] : input[i]</c> (PReLU with its slopes laid out like the
+    /// input). <paramref name="output"/> may alias either input.</summary>
+    public static void PRelu(ReadOnlySpan<float> input, ReadOnlySpan<float> alpha, Span<float> output, SimdWidth width = SimdWidth.Auto)
+        => Binary<PReluOp>(input, alpha, output, width);
+
     /// <summary><c>output[i] = input[i] / divisor</c>, a true division (Keras's Average divides its sum).
     /// <paramref name="output"/> may be <paramref name="input"/>.</summary>
     public static void Divide(ReadOnlySpan<float> input, float divisor, Span<float> output, SimdWidth width = SimdWidth.Auto)
@@ -284,6 +289,12 @@ public static class ElementwiseKernels
     {
         public static TVector Invoke<TLanes, TVector>(TVector x, TVector y) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
             => TLanes.Add(x, y);
+    }
+
+    private readonly struct PReluOp : IBinaryOp
+    {
+        public static TVector Invoke<TLanes, TVector>(TVector x, TVector y) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+            => TLanes.Select(TLanes.LessThan(x, TLanes.Zero), TLanes.Multiply(x, y), x);
     }
 
     private readonly struct MultiplyOp : IBinaryOp
