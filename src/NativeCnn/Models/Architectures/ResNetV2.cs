@@ -73,12 +73,6 @@ public static class ResNetV2
         var preact = new BatchNormalization(name + "_preact_bn", ResNet.BatchNormEpsilon).Call(input);
         preact = ApplicationLayers.Activate(preact, name + "_preact_relu", ActivationFunction.Relu);
 
-        // The conv shortcut reads the pre-activation; the identity shortcut the raw block input.
-        Node shortcut;
-        if (convShortcut) shortcut = new Conv2D(name + "_0_conv", 4 * filters, 1, stride).Call(preact);
-        else if (stride > 1) shortcut = new MaxPooling2D(names.Next("max_pooling2d"), 1, stride).Call(input);
-        else shortcut = input;
-
         var x = new Conv2D(name + "_1_conv", filters, 1, 1, useBias: false).Call(preact);
         x = new BatchNormalization(name + "_1_bn", ResNet.BatchNormEpsilon).Call(x);
         x = ApplicationLayers.Activate(x, name + "_1_relu", ActivationFunction.Relu);
@@ -86,6 +80,14 @@ public static class ResNetV2
         x = new Conv2D(name + "_2_conv", filters, 3, stride, useBias: false).Call(x);
         x = new BatchNormalization(name + "_2_bn", ResNet.BatchNormEpsilon).Call(x);
         x = ApplicationLayers.Activate(x, name + "_2_relu", ActivationFunction.Relu);
+
+        // The conv shortcut reads the pre-activation; the identity shortcut the raw block input. Keras creates the
+        // shortcut first, but model.layers (sorted by graph depth) lists it just before _3_conv, as it is created here,
+        // so summaries and order-based weight loading line up with Keras.
+        Node shortcut;
+        if (convShortcut) shortcut = new Conv2D(name + "_0_conv", 4 * filters, 1, stride).Call(preact);
+        else if (stride > 1) shortcut = new MaxPooling2D(names.Next("max_pooling2d"), 1, stride).Call(input);
+        else shortcut = input;
         // The last 1×1 has a bias and no BatchNormalization: the next block's preact_bn (or post_bn) follows the add.
         x = new Conv2D(name + "_3_conv", 4 * filters, 1).Call(x);
         return new Add(name + "_out").Call(shortcut, x);
