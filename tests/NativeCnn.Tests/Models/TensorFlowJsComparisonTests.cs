@@ -18,31 +18,52 @@ public sealed class TensorFlowJsComparisonTests(ITestOutputHelper output)
 {
     private const double Tolerance = 1e-4;
 
-    public static TheoryData<string, double, int, int, string> Configurations => new()
+    // The families whose TF.js builder takes --alpha.
+    private static readonly string[] s_alphaArchitectures = ["mobilenet", "mobilenetv2", "mobilenetv3small", "mobilenetv3large"];
+
+    // arch, alpha, depth multiplier (MobileNet), minimalistic (MobileNetV3), resolution, batch, tapped layers.
+    public static TheoryData<string, double, int, bool, int, int, string> Configurations => new()
     {
-        { "efficientnet-b0", 1.0, 224, 1, "stem_activation,block1a_se_excite,block2a_project_bn,block6d_add,top_activation,avg_pool" },
-        { "mobilenetv2", 1.0, 224, 1, "Conv1_relu,block_1_pad,block_2_add,block_16_project_BN,out_relu,global_average_pooling2d" },
-        { "mobilenetv2", 0.35, 96, 2, "Conv1_relu,block_16_project_BN" },
-        { "resnet50", 1.0, 224, 1, "pool1_pool,conv2_block1_out,conv4_block6_out,conv5_block3_out,avg_pool" },
-        { "efficientnet-b3", 1.0, 300, 1, "block1b_add,block7b_project_bn,avg_pool" },
+        { "efficientnet-b0", 1.0, 1, false, 224, 1, "stem_activation,block1a_se_excite,block2a_project_bn,block6d_add,top_activation,avg_pool" },
+        { "mobilenetv2", 1.0, 1, false, 224, 1, "Conv1_relu,block_1_pad,block_2_add,block_16_project_BN,out_relu,global_average_pooling2d" },
+        { "mobilenetv2", 0.35, 1, false, 96, 2, "Conv1_relu,block_16_project_BN" },
+        { "resnet50", 1.0, 1, false, 224, 1, "pool1_pool,conv2_block1_out,conv4_block6_out,conv5_block3_out,avg_pool" },
+        { "efficientnet-b3", 1.0, 1, false, 300, 1, "block1b_add,block7b_project_bn,avg_pool" },
+        { "mobilenet", 1.0, 1, false, 128, 1, "conv1_relu,conv_pad_2,conv_dw_2_relu,conv_pw_6_relu,conv_pw_13_relu,conv_preds,reshape_2" },
+        { "mobilenet", 0.25, 2, false, 97, 2, "conv_dw_1_relu,conv_pad_12,conv_pw_13_relu" },
+        { "resnet50v2", 1.0, 1, false, 128, 1, "pool1_pool,conv2_block1_preact_relu,conv2_block1_out,max_pooling2d,conv2_block3_out,conv4_block6_out,post_relu,avg_pool" },
+        { "resnet101v2", 1.0, 1, false, 64, 1, "conv4_block23_out,post_relu" },
+        { "mobilenetv3small", 1.0, 1, false, 112, 2, "activation,expanded_conv_squeeze_excite_mul,multiply_3,expanded_conv_2_add,expanded_conv_8_depthwise_pad,expanded_conv_10_add,conv_1_bn,logits" },
+        { "mobilenetv3large", 1.0, 1, false, 128, 1, "expanded_conv_add,expanded_conv_3_squeeze_excite_mul,expanded_conv_9_add,expanded_conv_14_add,activation_19,logits" },
+        { "mobilenetv3small", 1.0, 1, true, 96, 1, "re_lu_3,expanded_conv_10_add,conv_1_bn" },
+        { "mobilenetv3large", 0.75, 1, false, 96, 1, "expanded_conv_5_add,conv_1_bn" },
     };
 
     [ReferenceTheory(ExternalReference.TensorFlowJs)]
     [MemberData(nameof(Configurations))]
-    public void MatchesTensorFlowJs(string arch, double alpha, int resolution, int batch, string taps)
+    public void MatchesTensorFlowJs(string arch, double alpha, int depthMultiplier, bool minimalistic, int resolution, int batch, string taps)
     {
         string work = Directory.CreateTempSubdirectory($"nativecnn-tfjs-{arch}-").FullName;
         try
         {
             string weights = Path.Combine(work, "weights"), input = Path.Combine(work, "x.npy");
             string expectedOutput = Path.Combine(work, "y.npy"), dumps = Path.Combine(work, "activations");
-            string[] model = ["--arch", arch, "--resolution", Text(resolution), .. arch == "mobilenetv2" ? ["--alpha", Text(alpha)] : Array.Empty<string>()];
+            string[] model =
+            [
+                "--arch", arch, "--resolution", Text(resolution),
+                .. s_alphaArchitectures.Contains(arch) ? ["--alpha", Text(alpha)] : Array.Empty<string>(),
+                .. depthMultiplier != 1 ? ["--depth-multiplier", Text(depthMultiplier)] : Array.Empty<string>(),
+                .. minimalistic ? ["--minimalistic"] : Array.Empty<string>(),
+            ];
             output.WriteLine(TensorFlowJsReference.Run("make-random-weights.mjs", [.. model, "--out", weights, "--seed", "7"]).Trim());
             TensorFlowJsReference.Run("make-random-input.mjs", "--arch", arch, "--resolution", Text(resolution), "--batch", Text(batch), "--out", input, "--seed", "3");
             output.WriteLine(TensorFlowJsReference.Run("run-model.mjs", [.. model, "--weights", weights, "--input", input, "--output", expectedOutput,
                 "--activations", taps, "--dump-dir", dumps]).Trim());
 
-            using var network = ModelZoo.Create(arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution });
+            using var network = ModelZoo.Create(arch, new ApplicationOptions
+            {
+                Alpha = alpha, DepthMultiplier = depthMultiplier, Minimalistic = minimalistic, Resolution = resolution,
+            });
             NpyWeightDirectory.Load(network, weights);
             using var backend = new CpuBackend();
             using var x = NpyFile.Read(input);

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildModel, defaultResolution, ARCHS, tf } from './keras-apps.mjs';
+import { ALPHA_ARCHS, buildModel, defaultResolution, ARCHS, tf } from './keras-apps.mjs';
 import { readNpy } from './npy.mjs';
 
 /** Prints the message to stderr and exits with the given code. */
@@ -33,6 +33,8 @@ export const MODEL_OPTIONS = {
   arch: { type: 'string' },
   alpha: { type: 'string' },
   resolution: { type: 'string' },
+  'depth-multiplier': { type: 'string' },
+  minimalistic: { type: 'boolean' },
 };
 
 function positiveNumber(text, what) {
@@ -42,14 +44,19 @@ function positiveNumber(text, what) {
 }
 
 /**
- * Builds the model named by --arch/--alpha/--resolution. `inputHw` ([H, W]) comes from an input file when there is one;
+ * Builds the model named by --arch/--alpha/--resolution/--depth-multiplier/--minimalistic. `inputHw` ([H, W]) comes from an input file when there is one;
  * --resolution, if also given, must agree with it.
  */
 export function modelFromCli(values, inputHw) {
   const arch = values.arch.toLowerCase();
   if (!ARCHS.includes(arch)) fail(`unknown --arch '${values.arch}'; expected one of ${ARCHS.join(', ')}`);
   const alpha = values.alpha === undefined ? 1.0 : positiveNumber(values.alpha, '--alpha');
-  if (values.alpha !== undefined && arch !== 'mobilenetv2') fail('--alpha applies to mobilenetv2 only');
+  if (values.alpha !== undefined && !ALPHA_ARCHS.includes(arch)) fail(`--alpha applies to ${ALPHA_ARCHS.join(', ')} only`);
+  const depthMultiplier = values['depth-multiplier'] === undefined ? 1 : positiveNumber(values['depth-multiplier'], '--depth-multiplier');
+  if (!Number.isInteger(depthMultiplier)) fail('--depth-multiplier must be an integer');
+  if (values['depth-multiplier'] !== undefined && arch !== 'mobilenet') fail('--depth-multiplier applies to mobilenet only');
+  const minimalistic = values.minimalistic ?? false;
+  if (minimalistic && !arch.startsWith('mobilenetv3')) fail('--minimalistic applies to mobilenetv3small/mobilenetv3large only');
   let hw;
   if (values.resolution !== undefined) {
     const r = positiveNumber(values.resolution, '--resolution');
@@ -61,7 +68,10 @@ export function modelFromCli(values, inputHw) {
   } else {
     hw = inputHw ?? [defaultResolution(arch), defaultResolution(arch)];
   }
-  return { arch, alpha, hw, model: buildModel(arch, { alpha, inputShape: [hw[0], hw[1], 3] }) };
+  return {
+    arch, alpha, depthMultiplier, minimalistic, hw,
+    model: buildModel(arch, { alpha, depthMultiplier, minimalistic, inputShape: [hw[0], hw[1], 3] }),
+  };
 }
 
 /** File name of a Keras weight (`layer/weight`) in a weight directory: '/' becomes '__', plus '.npy'. */

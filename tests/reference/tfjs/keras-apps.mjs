@@ -1,6 +1,6 @@
-// Independent TensorFlow.js re-implementation of three Keras Applications families
-// (EfficientNet B0-B7, MobileNetV2, ResNet50/101/152 v1), written from the Keras
-// builder code (keras/src/applications/{efficientnet,mobilenet_v2,resnet}.py).
+// Independent TensorFlow.js re-implementation of six Keras Applications families
+// (EfficientNet B0-B7, MobileNet v1, MobileNetV2, MobileNetV3 Small/Large, ResNet50/101/152 v1 and v2), written from the
+// Keras builder code (keras/src/applications/{efficientnet,mobilenet,mobilenet_v2,mobilenet_v3,resnet,resnet_v2}.py).
 // Layer and weight names follow Keras exactly, so weights can be exchanged by name.
 // Nothing here is shared with the C# code under src/: only the Keras naming convention.
 
@@ -107,9 +107,9 @@ function conv(x, { filters, kernelSize, strides = 1, padding = 'valid', useBias 
   }).apply(x);
 }
 
-function depthwise(x, { kernelSize, strides = 1, padding = 'valid', name }) {
+function depthwise(x, { kernelSize, strides = 1, padding = 'valid', depthMultiplier = 1, name }) {
   return tf.layers.depthwiseConv2d({
-    kernelSize, strides, padding, depthMultiplier: 1, useBias: false, name, depthwiseInitializer: ZERO,
+    kernelSize, strides, padding, depthMultiplier, useBias: false, name, depthwiseInitializer: ZERO,
   }).apply(x);
 }
 
@@ -371,13 +371,272 @@ export function resNet(variant, { inputShape } = {}) {
 }
 
 // ---------------------------------------------------------------------------
+// ResNet v2 (keras/src/applications/resnet_v2.py: resnet.ResNet(preact=True) with stack_residual_blocks_v2)
+// ---------------------------------------------------------------------------
+
+function resNetBlockV2(x, { filters, kernelSize = 3, stride = 1, convShortcut = false, name, autoName }) {
+  let preact = batchNorm(x, { epsilon: RESNET_EPS, name: `${name}_preact_bn` });
+  preact = tf.layers.activation({ activation: 'relu', name: `${name}_preact_relu` }).apply(preact);
+  let shortcut;
+  if (convShortcut) {
+    // The conv shortcut reads the pre-activated input (with bias, no BN).
+    shortcut = conv(preact, { filters: 4 * filters, kernelSize: 1, strides: stride, name: `${name}_0_conv` });
+  } else {
+    // Identity shortcut on the raw input; Keras's unnamed MaxPooling2D(1, strides=stride) when the block downsamples.
+    shortcut = stride > 1
+      ? tf.layers.maxPooling2d({ poolSize: 1, strides: stride, padding: 'valid', name: autoName('max_pooling2d') }).apply(x)
+      : x;
+  }
+  let y = conv(preact, { filters, kernelSize: 1, strides: 1, useBias: false, name: `${name}_1_conv` });
+  y = batchNorm(y, { epsilon: RESNET_EPS, name: `${name}_1_bn` });
+  y = tf.layers.activation({ activation: 'relu', name: `${name}_1_relu` }).apply(y);
+  y = tf.layers.zeroPadding2d({ padding: [[1, 1], [1, 1]], name: `${name}_2_pad` }).apply(y);
+  y = conv(y, { filters, kernelSize, strides: stride, useBias: false, name: `${name}_2_conv` });
+  y = batchNorm(y, { epsilon: RESNET_EPS, name: `${name}_2_bn` });
+  y = tf.layers.activation({ activation: 'relu', name: `${name}_2_relu` }).apply(y);
+  y = conv(y, { filters: 4 * filters, kernelSize: 1, name: `${name}_3_conv` });
+  return tf.layers.add({ name: `${name}_out` }).apply([shortcut, y]);
+}
+
+function resNetStackV2(x, { filters, blocks, stride1 = 2, name, autoName }) {
+  // Keras: block1 has the conv shortcut, blocks 2..n-1 are plain, the last block carries stride1.
+  x = resNetBlockV2(x, { filters, convShortcut: true, name: `${name}_block1`, autoName });
+  for (let i = 2; i < blocks; i++) x = resNetBlockV2(x, { filters, name: `${name}_block${i}`, autoName });
+  return resNetBlockV2(x, { filters, stride: stride1, name: `${name}_block${blocks}`, autoName });
+}
+
+/** Blocks per stage conv2..conv5 of the v2 models. */
+export const RESNETV2_VARIANTS = { resnet50v2: [3, 4, 6, 3], resnet101v2: [3, 4, 23, 3], resnet152v2: [3, 8, 36, 3] };
+
+/** Keras's auto-naming in a fresh session: name, name_1, name_2, ... per base name. */
+function autoNamer() {
+  const counts = new Map();
+  return (base) => {
+    const n = counts.get(base) ?? 0;
+    counts.set(base, n + 1);
+    return n === 0 ? base : `${base}_${n}`;
+  };
+}
+
+/** Builds `keras.applications.ResNet{50,101,152}V2(include_top=True)`. */
+export function resNetV2(variant, { inputShape } = {}) {
+  const blocks = RESNETV2_VARIANTS[variant];
+  if (!blocks) throw new Error(`unknown ResNetV2 variant '${variant}'`);
+  const shape = inputShape ?? [224, 224, 3];
+  const autoName = autoNamer();
+  const input = tf.input({ shape, name: 'input_1' });
+  let x = tf.layers.zeroPadding2d({ padding: [[3, 3], [3, 3]], name: 'conv1_pad' }).apply(input);
+  x = conv(x, { filters: 64, kernelSize: 7, strides: 2, name: 'conv1_conv' });
+  // preact: no BN/ReLU in the stem; the max-pool sees raw conv outputs and the zero padding.
+  x = tf.layers.zeroPadding2d({ padding: [[1, 1], [1, 1]], name: 'pool1_pad' }).apply(x);
+  x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: 'pool1_pool' }).apply(x);
+  x = resNetStackV2(x, { filters: 64, blocks: blocks[0], name: 'conv2', autoName });
+  x = resNetStackV2(x, { filters: 128, blocks: blocks[1], name: 'conv3', autoName });
+  x = resNetStackV2(x, { filters: 256, blocks: blocks[2], name: 'conv4', autoName });
+  x = resNetStackV2(x, { filters: 512, blocks: blocks[3], stride1: 1, name: 'conv5', autoName });
+  x = batchNorm(x, { epsilon: RESNET_EPS, name: 'post_bn' });
+  x = tf.layers.activation({ activation: 'relu', name: 'post_relu' }).apply(x);
+  x = tf.layers.globalAveragePooling2d({ name: 'avg_pool' }).apply(x);
+  x = tf.layers.dense({
+    units: 1000, activation: 'softmax', name: 'predictions', kernelInitializer: ZERO, biasInitializer: ZERO,
+  }).apply(x);
+  return tf.model({ inputs: input, outputs: x, name: variant });
+}
+
+// ---------------------------------------------------------------------------
+// MobileNet v1 (keras/src/applications/mobilenet.py)
+// ---------------------------------------------------------------------------
+
+/** [pointwise filters, stride] of conv_dw_1 .. conv_dw_13. */
+const MOBILENET_BLOCKS = [
+  [64, 1], [128, 2], [128, 1], [256, 2], [256, 1], [512, 2], [512, 1], [512, 1], [512, 1], [512, 1], [512, 1],
+  [1024, 2], [1024, 1],
+];
+
+/** Builds `keras.applications.MobileNet(alpha=alpha, depth_multiplier=depthMultiplier, include_top=True)`. */
+export function mobileNet({ alpha = 1.0, depthMultiplier = 1, inputShape } = {}) {
+  const shape = inputShape ?? [224, 224, 3];
+  const input = tf.input({ shape, name: 'input_1' });
+  // _conv_block: int(32 * alpha) filters, 'same' at stride 2, BN (Keras default epsilon 1e-3), ReLU(6).
+  let x = conv(input, { filters: Math.floor(32 * alpha), kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'conv1' });
+  x = batchNorm(x, { epsilon: 1e-3, name: 'conv1_bn' });
+  x = relu6(x, 'conv1_relu');
+  MOBILENET_BLOCKS.forEach(([filters, stride], i) => {
+    const id = i + 1;
+    if (stride !== 1) x = tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: `conv_pad_${id}` }).apply(x);
+    x = depthwise(x, { kernelSize: 3, strides: stride, padding: stride === 1 ? 'same' : 'valid', depthMultiplier, name: `conv_dw_${id}` });
+    x = batchNorm(x, { epsilon: 1e-3, name: `conv_dw_${id}_bn` });
+    x = relu6(x, `conv_dw_${id}_relu`);
+    x = conv(x, { filters: Math.floor(filters * alpha), kernelSize: 1, padding: 'same', useBias: false, name: `conv_pw_${id}` });
+    x = batchNorm(x, { epsilon: 1e-3, name: `conv_pw_${id}_bn` });
+    x = relu6(x, `conv_pw_${id}_relu`);
+  });
+  // GlobalAveragePooling2D(keepdims=True): tfjs has no keepdims, so pool then reshape to (1, 1, C).
+  const channels = x.shape[3];
+  x = tf.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }).apply(x);
+  x = tf.layers.reshape({ targetShape: [1, 1, channels], name: 'global_average_pooling2d_keepdims' }).apply(x);
+  x = tf.layers.dropout({ rate: 1e-3, name: 'dropout' }).apply(x);
+  x = conv(x, { filters: 1000, kernelSize: 1, padding: 'same', name: 'conv_preds' });
+  x = tf.layers.reshape({ targetShape: [1000], name: 'reshape_2' }).apply(x);
+  x = tf.layers.activation({ activation: 'softmax', name: 'predictions' }).apply(x);
+  return tf.model({ inputs: input, outputs: x, name: `mobilenet_${alpha.toFixed(2)}_${shape[0]}` });
+}
+
+// ---------------------------------------------------------------------------
+// MobileNetV3 (keras/src/applications/mobilenet_v3.py)
+// ---------------------------------------------------------------------------
+
+/** Keras 3 `Activation("hard_swish")` (TF backend hard_silu): `x * (relu6(x + 3) / 6)`. */
+export class KerasHardSwish extends tf.layers.Layer {
+  static className = 'KerasHardSwish';
+
+  computeOutputShape(inputShape) {
+    return inputShape;
+  }
+
+  call(inputs) {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      return tf.mul(x, tf.div(tf.relu6(tf.add(x, tf.scalar(3, 'float32'))), tf.scalar(6, 'float32')));
+    });
+  }
+}
+
+/** A Keras 3 operator on a tensor and a Python float (`x + 3.0`, `x * (1.0 / 6.0)`), as a weightless layer. */
+export class KerasScalarOp extends tf.layers.Layer {
+  static className = 'KerasScalarOp';
+
+  constructor(args) {
+    super(args);
+    this.op = args.op;
+    this.value = args.value;
+  }
+
+  computeOutputShape(inputShape) {
+    return inputShape;
+  }
+
+  call(inputs) {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      // The Python float becomes a float32 scalar (weak typing), then one float32 operation.
+      const c = tf.scalar(this.value, 'float32');
+      return this.op === 'add' ? tf.add(x, c) : tf.mul(x, c);
+    });
+  }
+
+  getConfig() {
+    return { ...super.getConfig(), op: this.op, value: this.value };
+  }
+}
+
+/** [expansion, filters, kernel ('k' = the variant's kernel), stride, SE (bool), activation ('act' = the variant's)]. */
+const MOBILENETV3_SMALL = [
+  [1, 16, 3, 2, true, 'relu'], [72 / 16, 24, 3, 2, false, 'relu'], [88 / 24, 24, 3, 1, false, 'relu'],
+  [4, 40, 'k', 2, true, 'act'], [6, 40, 'k', 1, true, 'act'], [6, 40, 'k', 1, true, 'act'],
+  [3, 48, 'k', 1, true, 'act'], [3, 48, 'k', 1, true, 'act'],
+  [6, 96, 'k', 2, true, 'act'], [6, 96, 'k', 1, true, 'act'], [6, 96, 'k', 1, true, 'act'],
+];
+const MOBILENETV3_LARGE = [
+  [1, 16, 3, 1, false, 'relu'], [4, 24, 3, 2, false, 'relu'], [3, 24, 3, 1, false, 'relu'],
+  [3, 40, 'k', 2, true, 'relu'], [3, 40, 'k', 1, true, 'relu'], [3, 40, 'k', 1, true, 'relu'],
+  [6, 80, 3, 2, false, 'act'], [2.5, 80, 3, 1, false, 'act'], [2.3, 80, 3, 1, false, 'act'], [2.3, 80, 3, 1, false, 'act'],
+  [6, 112, 3, 1, true, 'act'], [6, 112, 3, 1, true, 'act'],
+  [6, 160, 'k', 2, true, 'act'], [6, 160, 'k', 1, true, 'act'], [6, 160, 'k', 1, true, 'act'],
+];
+
+/** Builds `keras.applications.MobileNetV3{Small,Large}(alpha, minimalistic, include_top=True, include_preprocessing=True)`. */
+export function mobileNetV3(type, { alpha = 1.0, minimalistic = false, inputShape } = {}) {
+  const table = type === 'small' ? MOBILENETV3_SMALL : type === 'large' ? MOBILENETV3_LARGE : null;
+  if (!table) throw new Error(`unknown MobileNetV3 type '${type}'`);
+  const shape = inputShape ?? [224, 224, 3];
+  const auto = autoNamer();
+  const bn = (t, name) => batchNorm(t, { epsilon: 1e-3, momentum: 0.999, name });
+  const relu = (t) => tf.layers.reLU({ name: auto('re_lu') }).apply(t);
+  const hardSwish = (t) => new KerasHardSwish({ name: auto('activation') }).apply(t);
+  const activation = minimalistic ? relu : hardSwish;
+  const familyKernel = minimalistic ? 3 : 5;
+  const depth = (d) => makeDivisible(d * alpha, 8);
+  const hardSigmoid = (t) => {
+    // layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0): Keras 3 names the operators add / multiply and the ReLU re_lu_N.
+    let y = new KerasScalarOp({ op: 'add', value: 3.0, name: auto('add') }).apply(t);
+    y = tf.layers.reLU({ maxValue: 6, name: auto('re_lu') }).apply(y);
+    return new KerasScalarOp({ op: 'mul', value: 1.0 / 6.0, name: auto('multiply') }).apply(y);
+  };
+  const seBlock = (inputs, filters, prefix) => {
+    let y = tf.layers.globalAveragePooling2d({ name: `${prefix}squeeze_excite_avg_pool` }).apply(inputs);
+    y = tf.layers.reshape({ targetShape: [1, 1, filters], name: `${prefix}squeeze_excite_avg_pool_keepdims` }).apply(y);
+    y = conv(y, { filters: makeDivisible(filters * 0.25, 8), kernelSize: 1, padding: 'same', name: `${prefix}squeeze_excite_conv` });
+    y = tf.layers.reLU({ name: `${prefix}squeeze_excite_relu` }).apply(y);
+    y = conv(y, { filters, kernelSize: 1, padding: 'same', name: `${prefix}squeeze_excite_conv_1` });
+    y = hardSigmoid(y);
+    return tf.layers.multiply({ name: `${prefix}squeeze_excite_mul` }).apply([inputs, y]);
+  };
+  const block = (inputs, { expansion, filters, kernelSize, stride, se, act, blockId }) => {
+    const inFilters = inputs.shape[3];
+    const expanded = makeDivisible(inFilters * expansion, 8);
+    let prefix = 'expanded_conv_';
+    let x = inputs;
+    if (blockId) {
+      prefix = `expanded_conv_${blockId}_`;
+      x = conv(x, { filters: expanded, kernelSize: 1, padding: 'same', useBias: false, name: `${prefix}expand` });
+      x = bn(x, `${prefix}expand_bn`);
+      x = act(x);
+    }
+    if (stride === 2) {
+      const [h, w] = spatial(x);
+      x = tf.layers.zeroPadding2d({ padding: correctPad(h, w, kernelSize), name: `${prefix}depthwise_pad` }).apply(x);
+    }
+    x = depthwise(x, { kernelSize, strides: stride, padding: stride === 1 ? 'same' : 'valid', name: `${prefix}depthwise` });
+    x = bn(x, `${prefix}depthwise_bn`);
+    x = act(x);
+    if (se) x = seBlock(x, expanded, prefix);
+    x = conv(x, { filters, kernelSize: 1, padding: 'same', useBias: false, name: `${prefix}project` });
+    x = bn(x, `${prefix}project_bn`);
+    if (stride === 1 && inFilters === filters) x = tf.layers.add({ name: `${prefix}add` }).apply([inputs, x]);
+    return x;
+  };
+
+  const input = tf.input({ shape, name: 'input_1' });
+  let x = new KerasRescaling({ scale: 1 / 127.5, offset: -1, name: 'rescaling' }).apply(input);
+  x = conv(x, { filters: 16, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'conv' });
+  x = bn(x, 'conv_bn');
+  x = activation(x);
+  table.forEach(([expansion, filters, k, stride, se, act], blockId) => {
+    x = block(x, {
+      expansion, filters: depth(filters), kernelSize: k === 'k' ? familyKernel : k, stride,
+      se: se && !minimalistic, act: act === 'act' ? activation : relu, blockId,
+    });
+  });
+  const lastConv = makeDivisible(x.shape[3] * 6, 8);
+  let lastPoint = type === 'small' ? 1024 : 1280;
+  if (alpha > 1.0) lastPoint = makeDivisible(lastPoint * alpha, 8);
+  x = conv(x, { filters: lastConv, kernelSize: 1, padding: 'same', useBias: false, name: 'conv_1' });
+  x = bn(x, 'conv_1_bn');
+  x = activation(x);
+  x = tf.layers.globalAveragePooling2d({ name: auto('global_average_pooling2d') }).apply(x);
+  x = tf.layers.reshape({ targetShape: [1, 1, lastConv], name: 'global_average_pooling2d_keepdims' }).apply(x);
+  x = conv(x, { filters: lastPoint, kernelSize: 1, padding: 'same', name: 'conv_2' });
+  x = activation(x);
+  x = tf.layers.dropout({ rate: 0.2, name: auto('dropout') }).apply(x);
+  x = conv(x, { filters: 1000, kernelSize: 1, padding: 'same', name: 'logits' });
+  x = tf.layers.flatten({ name: auto('flatten') }).apply(x);
+  x = tf.layers.activation({ activation: 'softmax', name: 'predictions' }).apply(x);
+  return tf.model({ inputs: input, outputs: x, name: type === 'small' ? 'MobileNetV3Small' : 'MobileNetV3Large' });
+}
+
+// ---------------------------------------------------------------------------
 // Entry point used by the CLIs
 // ---------------------------------------------------------------------------
 
 /** Architectures accepted by `buildModel`. */
 export const ARCHS = [
-  ...Object.keys(EFFICIENTNET_VARIANTS).map((v) => `efficientnet-${v}`), 'mobilenetv2', ...Object.keys(RESNET_VARIANTS),
+  ...Object.keys(EFFICIENTNET_VARIANTS).map((v) => `efficientnet-${v}`), 'mobilenet', 'mobilenetv2', 'mobilenetv3small',
+  'mobilenetv3large', ...Object.keys(RESNET_VARIANTS), ...Object.keys(RESNETV2_VARIANTS),
 ];
+
+/** Architectures that take --alpha (a width multiplier). */
+export const ALPHA_ARCHS = ['mobilenet', 'mobilenetv2', 'mobilenetv3small', 'mobilenetv3large'];
 
 /** Default square input size per architecture. */
 export function defaultResolution(arch) {
@@ -388,13 +647,18 @@ export function defaultResolution(arch) {
 /**
  * Builds a Keras-equivalent model.
  * @param {string} arch one of ARCHS
- * @param {{alpha?: number, inputShape?: number[]}} options inputShape is [H, W, 3]
+ * @param {{alpha?: number, depthMultiplier?: number, minimalistic?: boolean, inputShape?: number[]}} options
+ *   inputShape is [H, W, 3]; depthMultiplier is MobileNet's, minimalistic MobileNetV3's
  */
-export function buildModel(arch, { alpha = 1.0, inputShape } = {}) {
+export function buildModel(arch, { alpha = 1.0, depthMultiplier = 1, minimalistic = false, inputShape } = {}) {
   const m = /^efficientnet-(b[0-7])$/.exec(arch);
   if (m) return efficientNet(m[1], { inputShape });
+  if (arch === 'mobilenet') return mobileNet({ alpha, depthMultiplier, inputShape });
   if (arch === 'mobilenetv2') return mobileNetV2({ alpha, inputShape });
+  if (arch === 'mobilenetv3small') return mobileNetV3('small', { alpha, minimalistic, inputShape });
+  if (arch === 'mobilenetv3large') return mobileNetV3('large', { alpha, minimalistic, inputShape });
   if (arch in RESNET_VARIANTS) return resNet(arch, { inputShape });
+  if (arch in RESNETV2_VARIANTS) return resNetV2(arch, { inputShape });
   throw new Error(`unknown --arch '${arch}'; expected one of ${ARCHS.join(', ')}`);
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes seeded random weights for a model in the weight-directory layout (one float32 .npy per Keras weight).
-// usage: node make-random-weights.mjs --arch NAME [--alpha A] [--resolution N] --out DIR [--seed S]
+// usage: node make-random-weights.mjs --arch NAME [--alpha A] [--resolution N] [--depth-multiplier M] [--minimalistic]
+//                                    --out DIR [--seed S]
 //
 // Each weight is drawn from its own stream, seeded from (seed, Keras weight name):
 //   kernels             uniform(+-sqrt(3/fan_in)) (LeCun-uniform, variance 1/fan_in)
@@ -13,9 +14,10 @@
 // the depth, width and input range: one random image (same distribution as make-random-input.mjs, its own seed) is
 // run layer by layer, and each BatchNormalization gets
 //   moving_mean = batch mean + uniform(-0.1, 0.1) * batch std,  moving_variance = batch variance * uniform(0.7, 1.3)
-// (always > 0), and the `predictions` kernel is scaled so the logits have a standard deviation of 2 (a softmax
-// that is neither flat nor one-hot). Calibration runs at min(resolution, 300) pixels to keep B4-B7 affordable; the
-// statistics of the deepest layers shift with resolution and image, so expect activations of a few units, not exactly 1.
+// (always > 0), and the classifier kernel (`predictions`, or the 1x1 `conv_preds` / `logits` of MobileNet and
+// MobileNetV3) is scaled so the logits have a standard deviation of 2 (a softmax that is neither flat nor one-hot).
+// Calibration runs at min(resolution, 300) pixels to keep B4-B7 affordable; the statistics of the deepest layers shift
+// with resolution and image, so expect activations of a few units, not exactly 1.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,19 +27,20 @@ import { writeNpy } from './npy.mjs';
 import { hashSeed, inputRange, mulberry32, uniformArray } from './random.mjs';
 
 const args = parseCli({ ...MODEL_OPTIONS, out: { type: 'string' }, seed: { type: 'string' } }, ['arch', 'out'],
-  'node make-random-weights.mjs --arch NAME [--alpha A] [--resolution N] --out DIR [--seed S]');
+  'node make-random-weights.mjs --arch NAME [--alpha A] [--resolution N] [--depth-multiplier M] [--minimalistic] --out DIR [--seed S]');
 const seed = args.seed === undefined ? 1 : Number(args.seed);
 if (!Number.isInteger(seed) || seed < 0) fail('--seed must be a non-negative integer');
-const { arch, alpha, hw, model: described } = modelFromCli(args);
+const { arch, alpha, depthMultiplier, minimalistic, hw, model: described } = modelFromCli(args);
 described.dispose();
 const calibrationHw = hw.map((d) => Math.min(d, 300));
-const model = buildModel(arch, { alpha, inputShape: [...calibrationHw, 3] });
+const model = buildModel(arch, { alpha, depthMultiplier, minimalistic, inputShape: [...calibrationHw, 3] });
 const rngFor = (key) => mulberry32(hashSeed(key, seed));
 
-// BatchNormalization layers that close a residual branch: for an Add named P+'add' (EfficientNet, MobileNetV2) or
-// P+'_add' (ResNet) that is P+'project_bn', P+'project_BN' or P+'_3_bn'.
+// BatchNormalization layers that close a residual branch: for an Add named P+'add' (EfficientNet, MobileNet V2 and V3)
+// or P+'_add' (ResNet) that is P+'project_bn', P+'project_BN' or P+'_3_bn'. ResNet v2's branches (Adds named P+'_out')
+// end in a biased conv, not a BN, and the next block's preact_bn normalizes the sum.
 const layerNames = new Set(model.layers.map((l) => l.name));
-const addLayers = model.layers.filter((l) => l.getClassName() === 'Add');
+const addLayers = model.layers.filter((l) => l.getClassName() === 'Add' && !l.name.endsWith('_out'));
 const residualBranchEnds = new Set();
 for (const layer of addLayers) {
   const prefix = layer.name.slice(0, -'add'.length);
@@ -90,6 +93,8 @@ for (const layer of model.layers) {
   tf.dispose(arrays);
 }
 
+const CONV_CLASSIFIERS = new Set(['conv_preds', 'logits']);
+
 // Calibration: eager layer-by-layer execution in topological order, freeing each output after its last consumer.
 const [low, high] = inputRange(arch);
 const calibrationInput = tf.tensor4d(
@@ -120,7 +125,19 @@ for (const layer of model.layers) {
       variance[c] = batchVar * (0.7 + 0.6 * rng());
     }
     layer.setWeights([gamma, beta, mean, variance].map((a) => tf.tensor1d(a)));
-  } else if (layer.name === 'predictions') {
+  } else if (CONV_CLASSIFIERS.has(layer.name)) {
+    // MobileNet's conv_preds and MobileNetV3's logits: 1x1 convolutions with no activation, scaled like predictions.
+    const kernel = values.get(`${layer.name}/kernel`);
+    const bias = values.get(`${layer.name}/bias`);
+    const [kernelShape, biasShape] = layer.weights.map((w) => w.shape);
+    layer.setWeights([tf.tensor(kernel, kernelShape), tf.zeros(biasShape)]);
+    const logits = layer.apply(x);
+    const { variance: lv } = tf.moments(logits);
+    const scale = 2 / Math.sqrt(lv.dataSync()[0]);
+    tf.dispose([logits, lv]);
+    for (let i = 0; i < kernel.length; i++) kernel[i] *= scale;
+    layer.setWeights([tf.tensor(kernel, kernelShape), tf.tensor(bias, biasShape)]);
+  } else if (layer.name === 'predictions' && layer.getClassName() === 'Dense') {
     const kernel = values.get('predictions/kernel');
     const bias = values.get('predictions/bias');
     const logits = tf.tidy(() => tf.add(tf.matMul(x, tf.tensor2d(kernel, layer.weights[0].shape)), tf.tensor1d(bias)));

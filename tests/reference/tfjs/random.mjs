@@ -32,10 +32,13 @@ export function uniformArray(rng, count, low, high) {
 
 /**
  * Value range of random inputs per family, matching what the model sees after Keras preprocessing:
- * EfficientNet raw RGB [0, 255) (it normalizes inside the model), MobileNetV2 [-1, 1) ("tf" mode),
- * ResNet [-128, 128) (about "caffe" mode: BGR minus the ImageNet mean).
+ * EfficientNet and MobileNetV3 raw RGB [0, 255) (they rescale inside the model), MobileNet, MobileNetV2 and ResNet v2
+ * [-1, 1) ("tf" mode), ResNet v1 [-128, 128) (about "caffe" mode: BGR minus the ImageNet mean).
  */
 export function inputRange(arch) {
-  if (arch.startsWith('efficientnet')) return [0, 255];
-  return arch === 'mobilenetv2' ? [-1, 1] : [-128, 128];
+  // EfficientNet and MobileNetV3 (include_preprocessing) rescale inside the model.
+  if (arch.startsWith('efficientnet') || arch.startsWith('mobilenetv3')) return [0, 255];
+  // "tf" mode: MobileNet, MobileNetV2 and the ResNet v2 models.
+  if (arch === 'mobilenet' || arch === 'mobilenetv2' || arch.endsWith('v2')) return [-1, 1];
+  return [-128, 128];
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs a Keras-equivalent TensorFlow.js model on an NHWC float32 .npy input with weights from a weight directory.
-// usage: node run-model.mjs --arch NAME [--alpha A] [--resolution N] --weights DIR --input x.npy --output y.npy
+// usage: node run-model.mjs --arch NAME [--alpha A] [--resolution N] [--depth-multiplier M] [--minimalistic] --weights DIR --input x.npy --output y.npy
 //                           [--activations a,b --dump-dir D]
 
 import { mkdirSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { fail, loadWeightsDir, MODEL_OPTIONS, modelFromCli, parseCli } from './c
 import { tf } from './keras-apps.mjs';
 import { readNpy, writeNpy } from './npy.mjs';
 
-const USAGE = 'node run-model.mjs --arch NAME [--alpha A] [--resolution N] --weights DIR --input x.npy --output y.npy '
+const USAGE = 'node run-model.mjs --arch NAME [--alpha A] [--resolution N] [--depth-multiplier M] [--minimalistic] --weights DIR --input x.npy --output y.npy '
   + '[--activations a,b --dump-dir D]';
 
 const args = parseCli({

@@ -39,6 +39,8 @@ public static class MobileNetV2
         options ??= new ApplicationOptions();
         options.Validate();
         options.ValidateMobileNetV2Alpha();
+        options.RejectDepthMultiplier("MobileNetV2");
+        options.RejectMinimalistic("MobileNetV2");
         double alpha = options.Alpha;
         int resolution = options.ResolutionOr(DefaultResolution);
 

@@ -4,7 +4,7 @@ using NativeCnn.Models.Architectures;
 namespace NativeCnn.Tests.Models.Architectures;
 
 /// <summary>
-/// Every layer of EfficientNetB0, MobileNetV2 and ResNet50 against the TensorFlow.js mirror of the Keras builders
+/// Every layer of EfficientNetB0, MobileNetV2, ResNet50 and ResNet50V2 against the TensorFlow.js mirror of the Keras builders
 /// (Fixtures/*.tsv from <c>tests/reference/tfjs/describe-model.mjs</c>): name, class, output shape, parameters and inputs,
 /// in order.
 /// </summary>
@@ -17,6 +17,7 @@ public sealed class KerasLayerListTests
     [InlineData("efficientnet-b0", "efficientnetb0")]
     [InlineData("mobilenetv2", "mobilenetv2_1.00_224")]
     [InlineData("resnet50", "resnet50")]
+    [InlineData("resnet50v2", "resnet50v2")]
     public void LayersMatchTheKerasMirror(string architecture, string modelName)
     {
         var expected = ReadFixture(architecture);

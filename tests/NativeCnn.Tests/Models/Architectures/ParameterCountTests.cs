@@ -23,6 +23,9 @@ public sealed class ParameterCountTests
         { "resnet50", 25_636_712, 25_583_592, 53_120, 23_587_712, 177, 107, 320, 3.858 },
         { "resnet101", 44_707_176, 44_601_832, 105_344, 42_658_176, 347, 209, 626, 7.570 },
         { "resnet152", 60_419_944, 60_268_520, 151_424, 58_370_944, 517, 311, 932, 11.282 },
+        { "resnet50v2", 25_613_800, 25_568_360, 45_440, 23_564_800, 192, 103, 272, 3.482 },
+        { "resnet101v2", 44_675_560, 44_577_896, 97_664, 42_626_560, 379, 205, 544, 7.194 },
+        { "resnet152v2", 60_380_648, 60_236_904, 143_744, 58_331_648, 566, 307, 816, 10.907 },
     };
 
     // Each model is built once here (building allocates and seeds every weight, the slow part); the headless builds are
@@ -82,5 +85,66 @@ public sealed class ParameterCountTests
         using var model = MobileNetV2.Create(new ApplicationOptions { Alpha = 0.35 });
         var projects = model.Layers.OfType<Conv2D>().Where(c => c.Name.EndsWith("project", StringComparison.Ordinal)).Select(c => c.Filters);
         Assert.Equal([8, 8, 8, 16, 16, 16, 24, 24, 24, 24, 32, 32, 32, 56, 56, 56, 112], projects);
+    }
+
+    // MobileNet (v1) and MobileNetV3 at 224: name, options (alpha, depth multiplier, minimalistic), total, trainable, non-trainable,
+    // total without top, layers (InputLayer included), layers with weights, weight variables. The default-width totals
+    // and non-trainable counts are Keras's published ones (keras.io; /work/shared/docs/TRAINING.md for MobileNetV3); every
+    // number was recounted by building the model in the TF.js mirror (tests/reference/tfjs/describe-model.mjs, without
+    // its extra keep-dims Reshape layers: TF.js pooling has no keepdims). The top is conv_preds (MobileNet) or conv_2 and
+    // logits (MobileNetV3), so the headless count is built, not subtracted.
+    public static TheoryData<string, ApplicationOptions, long, long, long, long, int, int, int> MobileNets => new()
+    {
+        { "mobilenet", new ApplicationOptions(), 4_253_864, 4_231_976, 21_888, 3_228_864, 91, 55, 137 },
+        { "mobilenet", new ApplicationOptions { Alpha = 0.75 }, 2_601_976, 2_585_560, 16_416, 1_832_976, 91, 55, 137 },
+        { "mobilenet", new ApplicationOptions { Alpha = 0.5 }, 1_342_536, 1_331_592, 10_944, 829_536, 91, 55, 137 },
+        { "mobilenet", new ApplicationOptions { Alpha = 0.25 }, 475_544, 470_072, 5_472, 218_544, 91, 55, 137 },
+        { "mobilenet", new ApplicationOptions { DepthMultiplier = 2 }, 7_457_928, 7_426_120, 31_808, 6_432_928, 91, 55, 137 },
+        { "mobilenetv3small", new ApplicationOptions(), 2_554_968, 2_542_856, 12_112, 939_120, 182, 88, 210 },
+        { "mobilenetv3small", new ApplicationOptions { Alpha = 0.75 }, 2_051_552, 2_041_872, 9_680, 583_160, 182, 88, 210 },
+        { "mobilenetv3small", new ApplicationOptions { Minimalistic = true }, 2_056_848, 2_044_736, 12_112, 441_000, 110, 70, 174 },
+        { "mobilenetv3large", new ApplicationOptions(), 5_507_432, 5_483_032, 24_400, 2_996_352, 210, 110, 266 },
+        { "mobilenetv3large", new ApplicationOptions { Alpha = 0.75 }, 4_012_616, 3_993_528, 19_088, 1_808_736, 210, 110, 266 },
+        { "mobilenetv3large", new ApplicationOptions { Minimalistic = true }, 3_948_688, 3_924_288, 24_400, 1_437_608, 146, 94, 234 },
+    };
+
+    [Theory]
+    [MemberData(nameof(MobileNets))]
+    public void MobileNetAndMobileNetV3CountsMatchKeras(string name, ApplicationOptions options, long total, long trainable,
+                                                        long nonTrainable, long withoutTop, int layers, int weightedLayers,
+                                                        int weightVariables)
+    {
+        using (var model = ModelZoo.Create(name, options))
+        {
+            Assert.Equal(total, model.ParameterCount);
+            Assert.Equal(trainable, model.TrainableParameterCount);
+            Assert.Equal(nonTrainable, model.NonTrainableParameterCount);
+            Assert.Equal(layers, model.Layers.Count);
+            Assert.Equal(weightedLayers, model.Layers.Count(l => l.Weights.Count > 0));
+            Assert.Equal(weightVariables, model.Weights.Count());
+        }
+        // Weights do not depend on the resolution; 64 keeps the headless build cheap.
+        using var headless = ModelZoo.Create(name, options with { IncludeTop = false, Resolution = 64 });
+        Assert.Equal(withoutTop, headless.ParameterCount);
+    }
+
+    [Fact]
+    public void MobileNetV3HasKerasWidths()
+    {
+        using var large = MobileNetV3.Large(new ApplicationOptions { Resolution = 64 });
+        // Expanded widths _depth(infilters * expansion), expansions 4, 3, 6, 2.5, 2.3 on 16 … 160 channels.
+        Assert.Equal([64, 72, 72, 120, 120, 240, 200, 184, 184, 480, 672, 672, 960, 960],
+                     large.Layers.OfType<Conv2D>().Where(c => c.Name.EndsWith("_expand", StringComparison.Ordinal)).Select(c => c.Filters));
+        // SE bottleneck: _depth(expanded * 0.25).
+        Assert.Equal([24, 32, 32, 120, 168, 168, 240, 240],
+                     large.Layers.OfType<Conv2D>().Where(c => c.Name.EndsWith("squeeze_excite_conv", StringComparison.Ordinal)).Select(c => c.Filters));
+        Assert.Equal(960, ((Conv2D)large.GetLayer("conv_1")).Filters);
+        Assert.Equal(1280, ((Conv2D)large.GetLayer("conv_2")).Filters);
+        using var small = MobileNetV3.Small(new ApplicationOptions { Resolution = 64, Alpha = 0.75 });
+        Assert.Equal(16, ((Conv2D)small.GetLayer("conv")).Filters);
+        Assert.Equal([16, 24, 24, 32, 32, 32, 40, 40, 72, 72, 72],
+                     small.Layers.OfType<Conv2D>().Where(c => c.Name.EndsWith("project", StringComparison.Ordinal)).Select(c => c.Filters));
+        Assert.Equal(432, ((Conv2D)small.GetLayer("conv_1")).Filters);
+        Assert.Equal(1024, ((Conv2D)small.GetLayer("conv_2")).Filters);
     }
 }
