@@ -29,7 +29,8 @@ public sealed record ApplicationOptions
 
     /// <summary>
     /// EfficientNet only: whether the in-model preprocessing (<c>rescaling</c>, <c>normalization</c>, <c>rescaling_1</c>) is
-    /// built, so that the model takes RGB in [0, 255]. Keras always builds it.
+    /// built, so that the model takes RGB in [0, 255]. Keras always builds it. EfficientNetV2: Keras's
+    /// <c>include_preprocessing</c> (<c>rescaling</c> and <c>normalization</c> for B0..B3, <c>rescaling</c> to [-1, 1) for S, M, L).
     /// </summary>
     public bool IncludePreprocessing { get; init; } = true;
 

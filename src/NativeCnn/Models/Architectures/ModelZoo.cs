@@ -10,17 +10,20 @@ public static class ModelZoo
         ("resnet152", ResNet.ResNet152),
         ("mobilenetv2", MobileNetV2.Create),
         .. EfficientNetVariant.Standard.Select((v, i) => ($"efficientnet-b{i}", (Func<ApplicationOptions, Model>)(o => EfficientNet.Create(v, o)))),
+        // Keras's own model names (efficientnetv2-b0 … efficientnetv2-l); compacted they are efficientnetv2b0 …, distinct from V1's efficientnetb0 ….
+        .. EfficientNetV2Variant.Standard.Select(v => (v.Name, (Func<ApplicationOptions, Model>)(o => EfficientNetV2.Create(v, o)))),
     ];
 
     /// <summary>
     /// The architecture names: <c>resnet50</c>, <c>resnet101</c>, <c>resnet152</c>, <c>mobilenetv2</c>,
-    /// <c>efficientnet-b0</c> … <c>efficientnet-b7</c>.
+    /// <c>efficientnet-b0</c> … <c>efficientnet-b7</c>, <c>efficientnetv2-b0</c> … <c>efficientnetv2-b3</c>,
+    /// <c>efficientnetv2-s</c>, <c>efficientnetv2-m</c>, <c>efficientnetv2-l</c>.
     /// </summary>
     public static IReadOnlyList<string> Names { get; } = [.. s_builders.Select(b => b.Name)];
 
     /// <summary>
     /// Builds the architecture called <paramref name="name"/> with seeded weights. Names are case-insensitive and are
-    /// accepted in NativeCnn's form (<c>efficientnet-b0</c>), Keras's function and model names (<c>efficientnetb0</c>,
+    /// accepted in NativeCnn's form (<c>efficientnet-b0</c>), Keras's function and model names (<c>efficientnetb0</c>, <c>EfficientNetV2S</c>, <c>efficientnetv2-s</c>,
     /// <c>resnet50</c>, <c>mobilenetv2</c>, <c>mobilenet_v2</c>) and, for MobileNetV2, Keras's model name with its width and
     /// input size (<c>mobilenetv2_0.35_96</c>, what <see cref="Model.Name"/> returns), so every built model's name builds it again.
     /// </summary>
