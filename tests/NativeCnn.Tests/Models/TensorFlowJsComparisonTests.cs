@@ -25,6 +25,8 @@ public sealed class TensorFlowJsComparisonTests(ITestOutputHelper output)
         { "mobilenetv2", 0.35, 96, 2, "Conv1_relu,block_16_project_BN" },
         { "resnet50", 1.0, 224, 1, "pool1_pool,conv2_block1_out,conv4_block6_out,conv5_block3_out,avg_pool" },
         { "efficientnet-b3", 1.0, 300, 1, "block1b_add,block7b_project_bn,avg_pool" },
+        { "efficientnetv2-b0", 1.0, 128, 1, "stem_activation,block1a_project_activation,block2b_add,block4a_se_excite,block5e_add,block6h_add,top_activation,avg_pool" },
+        { "efficientnetv2-s", 1.0, 160, 2, "rescaling,block1b_add,block3d_add,block4a_se_excite,block6o_add,top_activation" },
     };
 
     [ReferenceTheory(ExternalReference.TensorFlowJs)]
