@@ -266,5 +266,29 @@ public sealed class EfficientNetV2Tests
         Assert.Equal("ir_r3_k3_s2_e4_c96_se0.25", EfficientNetV2Variant.B0.Blocks[3].ToString());
     }
 
+    // Every layer against the TensorFlow.js mirror (Fixtures/efficientnetv2-*.tsv from describe-model.mjs): name, class,
+    // output shape, parameters and inputs, in order. One documented difference: Keras's weightless
+    // Normalization(mean, variance) is built as a Rescaling (NativeCnn's Normalization always owns 7 weights).
+    [Theory]
+    [InlineData("efficientnetv2-b0")]
+    [InlineData("efficientnetv2-s")]
+    public void LayersMatchTheKerasMirror(string name)
+    {
+        var expected = KerasLayerListTests.ReadFixture(name);
+        using var model = ModelZoo.Create(name, new ApplicationOptions());
+        var rows = model.Summary().Rows;
+        string Rename(string layer) => layer == "input_1" ? model.Input.Name : layer;
+        Assert.Equal(expected.Select(e => Rename(e.Name)), rows.Select(r => r.Name));
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var (layer, className, outputShape, parameters, inbound) = expected[i];
+            string expectedClass = layer == "normalization" && className == "Normalization" ? "Rescaling" : className;
+            Assert.True(expectedClass == rows[i].ClassName, $"{layer}: class {rows[i].ClassName}, expected {expectedClass}");
+            Assert.True(outputShape == rows[i].OutputShape, $"{layer}: output {rows[i].OutputShape}, expected {outputShape}");
+            Assert.True(parameters == rows[i].Parameters, $"{layer}: {rows[i].Parameters} parameters, expected {parameters}");
+            Assert.Equal(inbound.Select(Rename), rows[i].ConnectedTo);
+        }
+    }
+
     private static string Shape(Model model, string layer) => model.Nodes.Single(n => n.Name == layer).OutputShape.ToKerasString();
 }
