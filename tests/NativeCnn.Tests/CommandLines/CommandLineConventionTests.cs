@@ -129,7 +129,7 @@ public sealed class CommandLineConventionTests : IDisposable
         Assert.Equal(1, all.ExitCode);
         using var json = JsonDocument.Parse(all.Stdout);
         Assert.Equal(2, json.RootElement.GetProperty("images").GetArrayLength());
-        var errors = json.RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("image").GetString()).ToArray();
+        var errors = json.RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("image").GetString()!).ToArray();
         Assert.Equal([bad, gif], errors);
         Assert.Contains(bad, all.Stderr);
         Assert.Contains("GIF", all.Stderr);

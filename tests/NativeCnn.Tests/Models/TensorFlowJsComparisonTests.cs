@@ -37,6 +37,8 @@ public sealed class TensorFlowJsComparisonTests(ITestOutputHelper output)
         { "mobilenetv3large", 1.0, 1, false, 128, 1, "expanded_conv_add,expanded_conv_3_squeeze_excite_mul,expanded_conv_9_add,expanded_conv_14_add,activation_19,logits" },
         { "mobilenetv3small", 1.0, 1, true, 96, 1, "re_lu_3,expanded_conv_10_add,conv_1_bn" },
         { "mobilenetv3large", 0.75, 1, false, 96, 1, "expanded_conv_5_add,conv_1_bn" },
+        { "efficientnetv2-b0", 1.0, 1, false, 128, 1, "stem_activation,block1a_project_activation,block2b_add,block4a_se_excite,block5e_add,block6h_add,top_activation,avg_pool" },
+        { "efficientnetv2-s", 1.0, 1, false, 160, 2, "rescaling,block1b_add,block3d_add,block4a_se_excite,block6o_add,top_activation" },
     };
 
     [ReferenceTheory(ExternalReference.TensorFlowJs)]

@@ -1,6 +1,7 @@
-// Independent TensorFlow.js re-implementation of six Keras Applications families
-// (EfficientNet B0-B7, MobileNet v1, MobileNetV2, MobileNetV3 Small/Large, ResNet50/101/152 v1 and v2), written from the
-// Keras builder code (keras/src/applications/{efficientnet,mobilenet,mobilenet_v2,mobilenet_v3,resnet,resnet_v2}.py).
+// Independent TensorFlow.js re-implementation of seven Keras Applications families
+// (EfficientNet B0-B7, EfficientNetV2 B0-B3/S/M/L, MobileNet v1, MobileNetV2, MobileNetV3 Small/Large, ResNet50/101/152
+// v1 and v2), written from the Keras builder code (keras/src/applications/{efficientnet,efficientnet_v2,mobilenet,
+// mobilenet_v2,mobilenet_v3,resnet,resnet_v2}.py).
 // Layer and weight names follow Keras exactly, so weights can be exchanged by name.
 // Nothing here is shared with the C# code under src/: only the Keras naming convention.
 
@@ -629,10 +630,205 @@ export function mobileNetV3(type, { alpha = 1.0, minimalistic = false, inputShap
 // Entry point used by the CLIs
 // ---------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------
+// EfficientNetV2 (keras/src/applications/efficientnet_v2.py)
+// ---------------------------------------------------------------------------
+
+/**
+ * Keras `Normalization(mean=..., variance=...)`: with the statistics given, Keras 3 keeps them as constant tensors,
+ * not weights, so the layer has no parameters. `(x - mean) / max(sqrt(variance), 1e-7)` in float32.
+ */
+export class KerasConstantNormalization extends tf.layers.Layer {
+  static className = 'Normalization';
+
+  constructor(args) {
+    super(args);
+    this.mean = args.mean;
+    this.variance = args.variance;
+  }
+
+  computeOutputShape(inputShape) {
+    return inputShape;
+  }
+
+  call(inputs) {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const std = tf.maximum(tf.sqrt(tf.tensor1d(this.variance, 'float32')), tf.scalar(1e-7, 'float32'));
+      return tf.div(tf.sub(x, tf.tensor1d(this.mean, 'float32')), std);
+    });
+  }
+
+  getConfig() {
+    return { ...super.getConfig(), mean: this.mean, variance: this.variance };
+  }
+}
+
+// DEFAULT_BLOCKS_ARGS, as [conv_type, kernel_size, num_repeat, input_filters, output_filters, expand_ratio, strides,
+// se_ratio] (conv_type 1 = Fused-MBConv, 0 = MBConv). b1, b2, b3 repeat b0's table.
+const V2_B_BLOCKS = [
+  [1, 3, 1, 32, 16, 1, 1, 0], [1, 3, 2, 16, 32, 4, 2, 0], [1, 3, 2, 32, 48, 4, 2, 0],
+  [0, 3, 3, 48, 96, 4, 2, 0.25], [0, 3, 5, 96, 112, 6, 1, 0.25], [0, 3, 8, 112, 192, 6, 2, 0.25],
+];
+const V2_BLOCKS = {
+  b0: V2_B_BLOCKS, b1: V2_B_BLOCKS, b2: V2_B_BLOCKS, b3: V2_B_BLOCKS,
+  s: [
+    [1, 3, 2, 24, 24, 1, 1, 0], [1, 3, 4, 24, 48, 4, 2, 0], [1, 3, 4, 48, 64, 4, 2, 0],
+    [0, 3, 6, 64, 128, 4, 2, 0.25], [0, 3, 9, 128, 160, 6, 1, 0.25], [0, 3, 15, 160, 256, 6, 2, 0.25],
+  ],
+  m: [
+    [1, 3, 3, 24, 24, 1, 1, 0], [1, 3, 5, 24, 48, 4, 2, 0], [1, 3, 5, 48, 80, 4, 2, 0],
+    [0, 3, 7, 80, 160, 4, 2, 0.25], [0, 3, 14, 160, 176, 6, 1, 0.25], [0, 3, 18, 176, 304, 6, 2, 0.25],
+    [0, 3, 5, 304, 512, 6, 1, 0.25],
+  ],
+  l: [
+    [1, 3, 4, 32, 32, 1, 1, 0], [1, 3, 7, 32, 64, 4, 2, 0], [1, 3, 7, 64, 96, 4, 2, 0],
+    [0, 3, 10, 96, 192, 4, 2, 0.25], [0, 3, 19, 192, 224, 6, 1, 0.25], [0, 3, 25, 224, 384, 6, 2, 0.25],
+    [0, 3, 7, 384, 640, 6, 1, 0.25],
+  ],
+};
+
+/** width, depth, default resolution per variant (EfficientNetV2B0..B3, S, M, L). */
+export const EFFICIENTNETV2_VARIANTS = {
+  b0: [1.0, 1.0, 224], b1: [1.0, 1.1, 240], b2: [1.1, 1.2, 260], b3: [1.2, 1.4, 300],
+  s: [1.0, 1.0, 384], m: [1.0, 1.0, 480], l: [1.0, 1.0, 480],
+};
+
+const V2_BN = { epsilon: 1e-3, momentum: 0.9 };
+
+function swish(x, name) {
+  return tf.layers.activation({ activation: 'swish', name }).apply(x);
+}
+
+/** The SE branch shared by both V2 blocks; the bottleneck width comes from the block input width. */
+function v2SqueezeExcite(x, { name, filtersIn, filters, seRatio }) {
+  if (!(seRatio > 0 && seRatio <= 1)) return x;
+  const filtersSe = Math.max(1, Math.floor(filtersIn * seRatio));
+  let se = tf.layers.globalAveragePooling2d({ name: `${name}se_squeeze` }).apply(x);
+  se = tf.layers.reshape({ targetShape: [1, 1, filters], name: `${name}se_reshape` }).apply(se);
+  se = conv(se, { filters: filtersSe, kernelSize: 1, padding: 'same', activation: 'swish', name: `${name}se_reduce` });
+  se = conv(se, { filters, kernelSize: 1, padding: 'same', activation: 'sigmoid', name: `${name}se_expand` });
+  return tf.layers.multiply({ name: `${name}se_excite` }).apply([x, se]);
+}
+
+/** Residual with drop-connect: Keras adds `Dropout(rate, noise_shape=(None,1,1,1))` only when the rate is not 0. */
+function v2Residual(x, inputs, { name, filtersIn, filtersOut, strides, survival }) {
+  if (strides !== 1 || filtersIn !== filtersOut) return x;
+  if (survival) x = tf.layers.dropout({ rate: survival, name: `${name}drop` }).apply(x); // identity at inference
+  return tf.layers.add({ name: `${name}add` }).apply([x, inputs]);
+}
+
+function v2MBConv(inputs, p) {
+  const { name, filtersIn, filtersOut, expandRatio, kernelSize, strides } = p;
+  const filters = filtersIn * expandRatio;
+  let x = inputs;
+  if (expandRatio !== 1) {
+    x = conv(x, { filters, kernelSize: 1, padding: 'same', useBias: false, name: `${name}expand_conv` });
+    x = batchNorm(x, { ...V2_BN, name: `${name}expand_bn` });
+    x = swish(x, `${name}expand_activation`);
+  }
+  x = depthwise(x, { kernelSize, strides, padding: 'same', name: `${name}dwconv2` });
+  x = batchNorm(x, { ...V2_BN, name: `${name}bn` });
+  x = swish(x, `${name}activation`);
+  x = v2SqueezeExcite(x, { ...p, filters });
+  x = conv(x, { filters: filtersOut, kernelSize: 1, padding: 'same', useBias: false, name: `${name}project_conv` });
+  x = batchNorm(x, { ...V2_BN, name: `${name}project_bn` });
+  return v2Residual(x, inputs, p);
+}
+
+function v2FusedMBConv(inputs, p) {
+  const { name, filtersIn, filtersOut, expandRatio, kernelSize, strides } = p;
+  const filters = filtersIn * expandRatio;
+  let x = inputs;
+  if (expandRatio !== 1) {
+    x = conv(x, { filters, kernelSize, strides, padding: 'same', useBias: false, name: `${name}expand_conv` });
+    x = batchNorm(x, { ...V2_BN, name: `${name}expand_bn` });
+    x = swish(x, `${name}expand_activation`);
+  }
+  x = v2SqueezeExcite(x, { ...p, filters });
+  x = conv(x, {
+    filters: filtersOut,
+    kernelSize: expandRatio !== 1 ? 1 : kernelSize,
+    strides: expandRatio !== 1 ? 1 : strides,
+    padding: 'same',
+    useBias: false,
+    name: `${name}project_conv`,
+  });
+  x = batchNorm(x, { ...V2_BN, name: `${name}project_bn` });
+  if (expandRatio === 1) x = swish(x, `${name}project_activation`);
+  return v2Residual(x, inputs, p);
+}
+
+/** Builds `keras.applications.EfficientNetV2{B0..B3,S,M,L}(include_top=True)`. */
+export function efficientNetV2(variant, { inputShape } = {}) {
+  const v = EFFICIENTNETV2_VARIANTS[variant];
+  if (!v) throw new Error(`unknown EfficientNetV2 variant '${variant}'`);
+  const [widthCoefficient, depthCoefficient, defaultSize] = v;
+  const shape = inputShape ?? [defaultSize, defaultSize, 3];
+  const blocksArgs = V2_BLOCKS[variant];
+  const name = `efficientnetv2-${variant}`;
+  // V2's round_filters: max(min_depth, int(f + divisor / 2) // divisor * divisor), without V1's 10% rule.
+  const divisor = 8;
+  const roundFilters = (f) => Math.max(8, Math.floor(Math.floor(f * widthCoefficient + divisor / 2) / divisor) * divisor);
+  const roundRepeats = (r) => Math.ceil(depthCoefficient * r);
+
+  const input = tf.input({ shape, name: 'input_1' });
+  let x = input;
+  // include_preprocessing: V1's ImageNet normalization for the b variants with 3 channels, else x / 128 - 1.
+  if (name.split('-').at(-1).startsWith('b') && shape[2] === 3) {
+    x = new KerasRescaling({ scale: 1 / 255, name: 'rescaling' }).apply(x);
+    x = new KerasConstantNormalization({
+      mean: [0.485, 0.456, 0.406], variance: [0.229 ** 2, 0.224 ** 2, 0.225 ** 2], name: 'normalization',
+    }).apply(x);
+  } else {
+    x = new KerasRescaling({ scale: 1 / 128, offset: -1, name: 'rescaling' }).apply(x);
+  }
+
+  x = conv(x, { filters: roundFilters(blocksArgs[0][3]), kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'stem_conv' });
+  x = batchNorm(x, { ...V2_BN, name: 'stem_bn' });
+  x = swish(x, 'stem_activation');
+
+  // Keras divides by the sum of the unscaled num_repeat.
+  const blocks = blocksArgs.reduce((s, a) => s + a[2], 0);
+  let b = 0;
+  blocksArgs.forEach(([convType, kernelSize, numRepeat, inputFilters, outputFilters, expandRatio, stride, seRatio], i) => {
+    let filtersIn = roundFilters(inputFilters);
+    const filtersOut = roundFilters(outputFilters);
+    let strides = stride;
+    const block = convType === 1 ? v2FusedMBConv : v2MBConv;
+    for (let j = 0; j < roundRepeats(numRepeat); j++) {
+      if (j > 0) {
+        strides = 1;
+        filtersIn = filtersOut;
+      }
+      x = block(x, {
+        name: `block${i + 1}${String.fromCharCode(97 + j)}_`,
+        filtersIn, filtersOut, expandRatio, kernelSize, strides, seRatio, survival: (0.2 * b) / blocks,
+      });
+      b++;
+    }
+  });
+
+  x = conv(x, { filters: roundFilters(1280), kernelSize: 1, padding: 'same', useBias: false, name: 'top_conv' });
+  x = batchNorm(x, { ...V2_BN, name: 'top_bn' });
+  x = swish(x, 'top_activation');
+  x = tf.layers.globalAveragePooling2d({ name: 'avg_pool' }).apply(x);
+  x = tf.layers.dropout({ rate: 0.2, name: 'top_dropout' }).apply(x);
+  x = tf.layers.dense({
+    units: 1000, activation: 'softmax', name: 'predictions', kernelInitializer: ZERO, biasInitializer: ZERO,
+  }).apply(x);
+  return tf.model({ inputs: input, outputs: x, name });
+}
+
+// ---------------------------------------------------------------------------
+// Entry point used by the CLIs
+// ---------------------------------------------------------------------------
+
 /** Architectures accepted by `buildModel`. */
 export const ARCHS = [
   ...Object.keys(EFFICIENTNET_VARIANTS).map((v) => `efficientnet-${v}`), 'mobilenet', 'mobilenetv2', 'mobilenetv3small',
   'mobilenetv3large', ...Object.keys(RESNET_VARIANTS), ...Object.keys(RESNETV2_VARIANTS),
+  ...Object.keys(EFFICIENTNETV2_VARIANTS).map((v) => `efficientnetv2-${v}`),
 ];
 
 /** Architectures that take --alpha (a width multiplier). */
@@ -641,6 +837,8 @@ export const ALPHA_ARCHS = ['mobilenet', 'mobilenetv2', 'mobilenetv3small', 'mob
 /** Default square input size per architecture. */
 export function defaultResolution(arch) {
   const m = /^efficientnet-(b[0-7])$/.exec(arch);
+  const v2 = /^efficientnetv2-(b[0-3]|s|m|l)$/.exec(arch);
+  if (v2) return EFFICIENTNETV2_VARIANTS[v2[1]][2];
   return m ? EFFICIENTNET_VARIANTS[m[1]][2] : 224;
 }
 
@@ -653,6 +851,8 @@ export function defaultResolution(arch) {
 export function buildModel(arch, { alpha = 1.0, depthMultiplier = 1, minimalistic = false, inputShape } = {}) {
   const m = /^efficientnet-(b[0-7])$/.exec(arch);
   if (m) return efficientNet(m[1], { inputShape });
+  const v2 = /^efficientnetv2-(b[0-3]|s|m|l)$/.exec(arch);
+  if (v2) return efficientNetV2(v2[1], { inputShape });
   if (arch === 'mobilenet') return mobileNet({ alpha, depthMultiplier, inputShape });
   if (arch === 'mobilenetv2') return mobileNetV2({ alpha, inputShape });
   if (arch === 'mobilenetv3small') return mobileNetV3('small', { alpha, minimalistic, inputShape });

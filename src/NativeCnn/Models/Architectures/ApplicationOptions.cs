@@ -37,10 +37,11 @@ public sealed record ApplicationOptions
     public string? ClassifierActivation { get; init; } = "softmax";
 
     /// <summary>
-    /// EfficientNet and MobileNetV3 only: whether the in-model preprocessing is built, so that the model takes RGB in
-    /// [0, 255]. EfficientNet's (<c>rescaling</c>, <c>normalization</c>, <c>rescaling_1</c>) is always built by Keras;
-    /// MobileNetV3's <c>rescaling</c> (<c>x / 127.5 − 1</c>) is Keras's <c>include_preprocessing</c>. The other families
-    /// have none and ignore this option.
+    /// EfficientNet, EfficientNetV2 and MobileNetV3 only: whether the in-model preprocessing is built, so that the model takes
+    /// RGB in [0, 255]. EfficientNet's (<c>rescaling</c>, <c>normalization</c>, <c>rescaling_1</c>) is always built by Keras;
+    /// EfficientNetV2's is Keras's <c>include_preprocessing</c> (<c>rescaling</c> and <c>normalization</c> for B0..B3, <c>rescaling</c>
+    /// to [-1, 1) for S, M, L); MobileNetV3's <c>rescaling</c> (<c>x / 127.5 − 1</c>) is Keras's <c>include_preprocessing</c>. The
+    /// other families have none and ignore this option.
     /// </summary>
     public bool IncludePreprocessing { get; init; } = true;
 

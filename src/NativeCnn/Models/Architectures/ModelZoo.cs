@@ -16,21 +16,25 @@ public static class ModelZoo
         ("mobilenetv3small", MobileNetV3.Small),
         ("mobilenetv3large", MobileNetV3.Large),
         .. EfficientNetVariant.Standard.Select((v, i) => ($"efficientnet-b{i}", (Func<ApplicationOptions, Model>)(o => EfficientNet.Create(v, o)))),
+        // Keras's own model names (efficientnetv2-b0 … efficientnetv2-l); compacted they are efficientnetv2b0 …, distinct from V1's efficientnetb0 ….
+        .. EfficientNetV2Variant.Standard.Select(v => (v.Name, (Func<ApplicationOptions, Model>)(o => EfficientNetV2.Create(v, o)))),
     ];
 
     /// <summary>
     /// The architecture names: <c>resnet50</c>, <c>resnet101</c>, <c>resnet152</c>, <c>resnet50v2</c>, <c>resnet101v2</c>,
     /// <c>resnet152v2</c>, <c>mobilenet</c>, <c>mobilenetv2</c>, <c>mobilenetv3small</c>, <c>mobilenetv3large</c>,
-    /// <c>efficientnet-b0</c> … <c>efficientnet-b7</c>.
+    /// <c>efficientnet-b0</c> … <c>efficientnet-b7</c>, <c>efficientnetv2-b0</c> … <c>efficientnetv2-b3</c>,
+    /// <c>efficientnetv2-s</c>, <c>efficientnetv2-m</c>, <c>efficientnetv2-l</c>.
     /// </summary>
     public static IReadOnlyList<string> Names { get; } = [.. s_builders.Select(b => b.Name)];
 
     /// <summary>
     /// Builds the architecture called <paramref name="name"/> with seeded weights. Names are case-insensitive and are
     /// accepted in NativeCnn's form (<c>efficientnet-b0</c>), Keras's function and model names (<c>efficientnetb0</c>,
-    /// <c>resnet50</c>, <c>ResNet50V2</c>, <c>mobilenetv2</c>, <c>mobilenet_v2</c>, <c>MobileNetV3Small</c>) and, for MobileNet
-    /// and MobileNetV2, Keras's model name with its width and input size (<c>mobilenet_0.25_128</c>,
-    /// <c>mobilenetv2_0.35_96</c>, what <see cref="Model.Name"/> returns), so every built model's name builds it again.
+    /// <c>EfficientNetV2S</c>, <c>efficientnetv2-s</c>, <c>resnet50</c>, <c>ResNet50V2</c>, <c>mobilenetv2</c>, <c>mobilenet_v2</c>,
+    /// <c>MobileNetV3Small</c>) and, for MobileNet and MobileNetV2, Keras's model name with its width and input size
+    /// (<c>mobilenet_0.25_128</c>, <c>mobilenetv2_0.35_96</c>, what <see cref="Model.Name"/> returns), so every built model's
+    /// name builds it again.
     /// </summary>
     /// <exception cref="ArgumentException">The name is unknown (the message lists the names), the options are invalid, or a
     /// MobileNet or MobileNetV2 model name's width or size contradicts <paramref name="options"/>.</exception>

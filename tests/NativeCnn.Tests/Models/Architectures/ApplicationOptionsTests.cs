@@ -222,7 +222,8 @@ public sealed class ApplicationOptionsTests
     {
         Assert.Equal(["resnet50", "resnet101", "resnet152", "resnet50v2", "resnet101v2", "resnet152v2", "mobilenet", "mobilenetv2",
                       "mobilenetv3small", "mobilenetv3large", "efficientnet-b0", "efficientnet-b1", "efficientnet-b2",
-                      "efficientnet-b3", "efficientnet-b4", "efficientnet-b5", "efficientnet-b6", "efficientnet-b7"], ModelZoo.Names);
+                      "efficientnet-b3", "efficientnet-b4", "efficientnet-b5", "efficientnet-b6", "efficientnet-b7", "efficientnetv2-b0",
+                      "efficientnetv2-b1", "efficientnetv2-b2", "efficientnetv2-b3", "efficientnetv2-s", "efficientnetv2-m", "efficientnetv2-l"], ModelZoo.Names);
         using var model = ModelZoo.Create("MobileNetV2", new ApplicationOptions { Resolution = 32 });
         Assert.Equal("mobilenetv2_1.00_32", model.Name);
     }

@@ -37,7 +37,7 @@ public sealed class KerasLayerListTests
         }
     }
 
-    private static List<(string Name, string ClassName, string OutputShape, long Parameters, string[] Inbound)> ReadFixture(string architecture)
+    internal static List<(string Name, string ClassName, string OutputShape, long Parameters, string[] Inbound)> ReadFixture(string architecture)
     {
         string path = Path.Combine(AppContext.BaseDirectory, "Models", "Architectures", "Fixtures", architecture + ".tsv");
         var rows = new List<(string, string, string, long, string[])>();

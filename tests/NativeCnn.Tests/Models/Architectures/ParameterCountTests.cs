@@ -47,6 +47,39 @@ public sealed class ParameterCountTests
         Assert.InRange(model.Summary().MultiplyAccumulates / 1e9, gmacs - 0.0015, gmacs + 0.0015);
     }
 
+    // EfficientNetV2 (keras/src/applications/efficientnet_v2.py): name, total, trainable, non-trainable, total without top,
+    // layers (InputLayer included), layers with weights, weight variables. Totals as Keras and google/automl report them
+    // (shared docs TRAINING.md); the splits and layer counts recounted by building each model in the TF.js mirror
+    // (tests/reference/tfjs/keras-apps.mjs, test/params.test.mjs).
+    public static TheoryData<string, long, long, long, long, int, int, int> EfficientNetV2Published => new()
+    {
+        { "efficientnetv2-b0", 7_200_312, 7_139_704, 60_608, 5_919_312, 273, 151, 361 },
+        { "efficientnetv2-b1", 8_212_124, 8_141_052, 71_072, 6_931_124, 337, 185, 443 },
+        { "efficientnetv2-b2", 10_178_374, 10_096_086, 82_288, 8_769_374, 352, 193, 462 },
+        { "efficientnetv2-b3", 14_467_622, 14_358_406, 109_216, 12_930_622, 412, 225, 538 },
+        { "efficientnetv2-s", 21_612_360, 21_458_488, 153_872, 20_331_360, 516, 281, 672 },
+        { "efficientnetv2-m", 54_431_388, 54_139_356, 292_032, 53_150_388, 743, 403, 963 },
+        { "efficientnetv2-l", 119_027_848, 118_515_272, 512_576, 117_746_848, 1031, 557, 1331 },
+    };
+
+    // Built at 64×64: the weights do not depend on the resolution, and shape inference stays cheap (L still allocates its
+    // 119M parameters).
+    [Theory]
+    [MemberData(nameof(EfficientNetV2Published))]
+    public void EfficientNetV2CountsMatchKeras(string name, long total, long trainable, long nonTrainable, long withoutTop,
+                                               int layers, int weightedLayers, int weightVariables)
+    {
+        using var model = ModelZoo.Create(name, new ApplicationOptions { Resolution = 64 });
+        Assert.Equal(name, model.Name);
+        Assert.Equal(total, model.ParameterCount);
+        Assert.Equal(trainable, model.TrainableParameterCount);
+        Assert.Equal(nonTrainable, model.NonTrainableParameterCount);
+        Assert.Equal(layers, model.Layers.Count);
+        Assert.Equal(weightedLayers, model.Layers.Count(l => l.Weights.Count > 0));
+        Assert.Equal(weightVariables, model.Weights.Count());
+        Assert.Equal(withoutTop, total - model.GetLayer("predictions").ParameterCount);
+    }
+
     // alpha, total, trainable, non-trainable, without top, first conv width, last conv width.
     public static TheoryData<double, long, long, long, long, int, int> MobileNetV2Widths => new()
     {

@@ -26,6 +26,14 @@ const EXPECTED = [
   ['resnet50', 1, 25636712, 25583592, 53120, 177, 320],
   ['resnet101', 1, 44707176, 44601832, 105344, 347, 626],
   ['resnet152', 1, 60419944, 60268520, 151424, 517, 932],
+  // EfficientNetV2: totals as Keras and google/automl give them; splits and counts recounted here.
+  ['efficientnetv2-b0', 1, 7200312, 7139704, 60608, 273, 361],
+  ['efficientnetv2-b1', 1, 8212124, 8141052, 71072, 337, 443],
+  ['efficientnetv2-b2', 1, 10178374, 10096086, 82288, 352, 462],
+  ['efficientnetv2-b3', 1, 14467622, 14358406, 109216, 412, 538],
+  ['efficientnetv2-s', 1, 21612360, 21458488, 153872, 516, 672],
+  ['efficientnetv2-m', 1, 54431388, 54139356, 292032, 743, 963],
+  ['efficientnetv2-l', 1, 119027848, 118515272, 512576, 1031, 1331],
 ];
 
 for (const [arch, alpha, total, trainable, nonTrainable, layers, weights] of EXPECTED) {
