@@ -196,8 +196,8 @@ internal sealed class WeightCache
     private void CheckSize(long? total)
     {
         if (total is not { } length) return;
-        if (length > _limit) throw Fail($"{_source} is {length} bytes, larger than the {_limit}-byte limit; nothing was kept");
         if (_file.Size is { } size && length != size) throw Fail($"{_source} is {length} bytes, expected {size}; nothing was kept");
+        if (length > _limit) throw Fail($"{_source} is {length} bytes, larger than the {_limit}-byte limit; nothing was kept");
     }
 
     /// <summary>Checks the downloaded file against its hash, or, without one, with the caller's check, recording its SHA-256.</summary>
