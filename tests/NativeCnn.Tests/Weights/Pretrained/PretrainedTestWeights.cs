@@ -6,14 +6,15 @@ namespace NativeCnn.Tests.Weights.Pretrained;
 /// <summary>Stand-ins for Keras's ImageNet files: a zoo model's weights, changed from the seeded ones, saved to a file.</summary>
 internal static class PretrainedTestWeights
 {
-    /// <summary>Changes every weight of <paramref name="model"/> by a seeded factor in [0.5, 1.5) (positive variances stay positive).</summary>
+    /// <summary>Changes every weight of <paramref name="model"/> by a seeded factor in [0.5, 1.5) plus up to 0.05 (positive variances stay positive).</summary>
     public static void Perturb(Model model, int seed = 20261202)
     {
         var random = new Random(seed);
         foreach (var weight in model.Weights)
         {
             var values = weight.Value.Span;
-            for (int i = 0; i < values.Length; i++) values[i] *= 0.5f + (float)random.NextDouble();
+            // Zeros (biases, betas) become small positive values, so that every weight changes.
+            for (int i = 0; i < values.Length; i++) values[i] = values[i] * (0.5f + (float)random.NextDouble()) + 0.05f * (float)random.NextDouble();
         }
     }
 
