@@ -121,6 +121,27 @@ public sealed class PretrainedWeightsCommandLineTests : IDisposable
     }
 
     [Fact]
+    public void TwoProcessesFetchingOneFileLeaveOneGoodCopy()
+    {
+        byte[] bytes;
+        using (var pretrained = MobileNetV2.Create(s_options))
+        {
+            PretrainedTestWeights.Perturb(pretrained);
+            bytes = PretrainedTestWeights.SafeTensorsBytes(pretrained, _work);
+        }
+        _server.Serve(MobileNetPath + MobileNetFile, new(bytes));
+        // A temporary file a killed download left behind is never taken for the cached file.
+        Directory.CreateDirectory(Path.Combine(Home, "models"));
+        File.WriteAllBytes(Path.Combine(Home, "models", MobileNetFile + ".0123.partial"), [1, 2, 3]);
+        var runs = Enumerable.Range(0, 2)
+            .Select(_ => Task.Run(() => CommandLineTool.Inspect.Run(["summary", "mobilenetv2", .. s_arch, "--weights", "imagenet"], Environment())))
+            .ToArray();
+        foreach (var run in runs) Assert.True(run.Result.ExitCode == 0, run.Result.Stderr);
+        Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(Home, "models", MobileNetFile)));
+        Assert.Equal([MobileNetFile, MobileNetFile + ".0123.partial", MobileNetFile + ".sha256"], CachedFiles());
+    }
+
+    [Fact]
     public void AMissingFileOnTheServerFailsNamingTheUrlAndCachesNothing()
     {
         var result = CommandLineTool.Inspect.Run(["summary", "mobilenetv2", .. s_arch, "--weights", "imagenet"], Environment());
