@@ -11,7 +11,8 @@ namespace NativeCnn.Weights.Pretrained;
 /// <para>
 /// Files are cached as Keras caches them, by file name, in <c>$NATIVECNN_HOME/models</c> (default
 /// <c>~/.nativecnn/models</c>). A download streams into a temporary file in that folder
-/// (<c>NAME.RANDOM.partial</c>, deleted when the download fails), is checked against the published hash, and is then
+/// (<c>NAME.RANDOM.partial</c>, deleted when the download fails, and by a later fetch once a day old when a killed
+/// process left it), is checked against the published hash, and is then
 /// moved into place atomically, so that concurrent fetches of one file by several threads or processes never expose a
 /// partial or unverified file (the last to finish replaces the file with identical bytes). A cached file is
 /// re-hashed each time it is used; a file whose hash no longer matches is downloaded again.

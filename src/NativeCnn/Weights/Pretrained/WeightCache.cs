@@ -41,6 +41,7 @@ internal sealed class WeightCache
     {
         Directory.CreateDirectory(_directory);
         if (IsCachedCopyValid()) return _finalPath;
+        DeleteStaleTemporaryFiles();
         // A name of its own per download: concurrent fetches never write to one file.
         string temp = Path.Combine(_directory, $"{_file.FileName}.{Guid.NewGuid():N}.partial");
         try
@@ -258,6 +259,23 @@ internal sealed class WeightCache
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Best effort: a leftover NAME.RANDOM.partial is never read as a cached file.
+        }
+    }
+
+    /// <summary>
+    /// Deletes this file's temporary files that a killed process left, once they are a day old: a live download
+    /// writes to its own at least every <see cref="PretrainedWeightsOptions.Timeout"/>.
+    /// </summary>
+    private void DeleteStaleTemporaryFiles()
+    {
+        try
+        {
+            foreach (string path in Directory.EnumerateFiles(_directory, _file.FileName + ".*.partial"))
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(path) > TimeSpan.FromDays(1)) TryDelete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort, as TryDelete.
         }
     }
 

@@ -166,6 +166,35 @@ public sealed class PretrainedWeightsDownloadTests : IDisposable
     }
 
     [Fact]
+    public void WithoutAContentLengthTheSizeLimitStopsTheStreamAndTheHashCatchesATruncation()
+    {
+        var file = Serve("nolength.h5", new(_body, NoLength: true));
+        var e = Assert.Throws<WeightDownloadException>(() => PretrainedWeights.Fetch(file, Options() with { MaximumSize = 100_000 }));
+        Assert.Contains("100000-byte limit", e.Message);
+        Assert.Empty(CachedFiles());
+        Assert.Equal(_body, File.ReadAllBytes(PretrainedWeights.Fetch(file, Options())));
+
+        // Closed early without a length to check against: the hash says so.
+        var cut = Serve("nolength-cut.h5", new(_body, CutAt: 1000, NoLength: true));
+        Assert.Contains("hash mismatch", Assert.Throws<WeightDownloadException>(() => PretrainedWeights.Fetch(cut, Options())).Message);
+        Assert.Single(CachedFiles());
+    }
+
+    [Fact]
+    public void DayOldTemporaryFilesOfKilledDownloadsAreDeleted()
+    {
+        var file = Serve("stale.h5", new(_body));
+        Directory.CreateDirectory(Cache);
+        string stale = Path.Combine(Cache, "stale.h5.dead.partial"), fresh = Path.Combine(Cache, "stale.h5.live.partial");
+        File.WriteAllBytes(stale, [1]);
+        File.WriteAllBytes(fresh, [2]);
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddDays(-2));
+        PretrainedWeights.Fetch(file, Options());
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(fresh));
+    }
+
+    [Fact]
     public void ACorruptCachedFileIsDownloadedAgain()
     {
         var file = Serve("recover.h5", new(_body));

@@ -19,7 +19,8 @@ internal sealed class TestWeightServer : IDisposable
     /// <param name="CutTimes">How many requests are cut at <paramref name="CutAt"/>; later ones complete.</param>
     /// <param name="HonorRange">Whether <c>Range: bytes=N-</c> gets a 206; otherwise the whole file with 200.</param>
     /// <param name="Stall">Send the headers, then nothing.</param>
-    public sealed record Route(byte[] Body, int Status = 200, long? CutAt = null, int CutTimes = int.MaxValue, bool HonorRange = true, bool Stall = false);
+    /// <param name="NoLength">Send no Content-Length: the body ends when the connection closes.</param>
+    public sealed record Route(byte[] Body, int Status = 200, long? CutAt = null, int CutTimes = int.MaxValue, bool HonorRange = true, bool Stall = false, bool NoLength = false);
 
     /// <summary>One request the server received.</summary>
     public sealed record Request(string Path, string? Range);
@@ -124,7 +125,7 @@ internal sealed class TestWeightServer : IDisposable
                     await WriteHeadAsync(stream, "416 Range Not Satisfiable", 0, $"bytes */{length}");
                     return;
                 }
-                await WriteHeadAsync(stream, offset > 0 ? "206 Partial Content" : "200 OK", length - offset,
+                await WriteHeadAsync(stream, offset > 0 ? "206 Partial Content" : "200 OK", route.NoLength ? null : length - offset,
                                      offset > 0 ? $"bytes {offset}-{length - 1}/{length}" : null);
                 if (route.Stall)
                 {
@@ -155,9 +156,10 @@ internal sealed class TestWeightServer : IDisposable
         return Encoding.ASCII.GetString([.. head]);
     }
 
-    private static async Task WriteHeadAsync(NetworkStream stream, string status, long contentLength, string? contentRange)
+    private static async Task WriteHeadAsync(NetworkStream stream, string status, long? contentLength, string? contentRange)
     {
-        var text = new StringBuilder($"HTTP/1.1 {status}\r\nContent-Length: {contentLength}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n");
+        var text = new StringBuilder($"HTTP/1.1 {status}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n");
+        if (contentLength is not null) text.Append($"Content-Length: {contentLength}\r\n");
         if (contentRange is not null) text.Append($"Content-Range: {contentRange}\r\n");
         text.Append("\r\n");
         await stream.WriteAsync(Encoding.ASCII.GetBytes(text.ToString()));
