@@ -16,15 +16,17 @@ internal static class ClassifyCommand
         var root = new RootCommand("""
             Classify: top-K image classification with a Keras model.
               Classify --model FILE [options] IMAGE...
-              Classify --arch NAME [--alpha A] [--resolution N] --weights FILE [options] IMAGE...
+              Classify --arch NAME [--alpha A] [--resolution N] --weights FILE|imagenet [options] IMAGE...
             IMAGE: JPEG (baseline or progressive), PNG or PPM/PGM, any size (resized to the model input as Keras's load_img
             does); GIF, WebP, BMP, TIFF, AVIF and HEIC are refused, naming the format. A file that fails is reported and the
             others are still classified (exit code 1), unless --fail-fast.
             Labels: ImageNet's for 1000 classes, or a 'labels' JSON array in the model file's metadata.
+            --weights imagenet downloads Keras's published weights once into $NATIVECNN_HOME/models (default
+            ~/.nativecnn/models), from $NATIVECNN_WEIGHTS_URL instead of Keras's host when that is set.
             """);
         var model = new Option<string?>("--model") { Description = "A NativeCnn .safetensors model file (weights-converter), or a Keras .h5/.keras or TF.js model.json." };
         var arch = new Option<string?>("--arch") { Description = "An architecture (resnet50 ... efficientnet-b7, Keras's names too), with --weights." };
-        var weights = new Option<string?>("--weights") { Description = "The weights for --arch: .safetensors, or a Keras / TF.js file." };
+        var weights = new Option<string?>("--weights") { Description = "The weights for --arch: 'imagenet' (Keras's published file, downloaded and cached), .safetensors, or a Keras / TF.js file." };
         var alpha = new Option<double>("--alpha") { Description = "MobileNetV2's width multiplier.", DefaultValueFactory = _ => 1.0 };
         var resolution = Cli.OptionalPositiveInt("--resolution", "Input height and width.");
         var top = Cli.PositiveInt("--top", "How many classes to print per image.", 5, 1, "-k");
@@ -50,7 +52,7 @@ internal static class ClassifyCommand
             IReadOnlyList<string>? labels = null;
             using var built = modelFile is not null
                 ? LoadModel(Cli.ExistingFile(modelFile, "model"), r.GetValue(resolution), out labels)
-                : LoadBuilder(archName!, r.GetValue(alpha), r.GetValue(resolution), Cli.ExistingFile(weightsFile!, "weights"), out labels);
+                : LoadBuilder(archName!, r.GetValue(alpha), r.GetValue(resolution), weightsFile!, Pretrained.ShowsProgress(r), out labels);
             var stdout = r.InvocationConfiguration.Output;
             var stderr = r.InvocationConfiguration.Error;
             var results = new List<(string Image, IReadOnlyList<ClassPrediction> Top)>();
@@ -82,10 +84,14 @@ internal static class ClassifyCommand
         return ModelSources.LoadModel(file, resolution);
     }
 
-    private static Model LoadBuilder(string arch, double alpha, int? resolution, string weights, out IReadOnlyList<string>? labels)
+    private static Model LoadBuilder(string arch, double alpha, int? resolution, string weights, bool progress, out IReadOnlyList<string>? labels)
     {
+        var options = new ApplicationOptions { Alpha = alpha, Resolution = resolution };
+        labels = null;
+        if (Pretrained.IsImageNet(weights)) return Pretrained.Create(arch, options, progress);
+        Cli.ExistingFile(weights, "weights");
         labels = ModelSources.IsModelFile(weights) ? StoredLabels(weights) : null;
-        var model = ModelZoo.Create(arch, new ApplicationOptions { Alpha = alpha, Resolution = resolution });
+        var model = ModelZoo.Create(arch, options);
         try
         {
             ModelSources.LoadWeights(model, weights);

@@ -6,7 +6,7 @@ namespace NativeCnn.Samples.Inspect;
 
 /// <summary>
 /// How a command names its model: an architecture (<c>efficientnet-b0</c>, Keras's <c>efficientnetb0</c>, …) with
-/// <c>--alpha</c>, <c>--resolution</c> and <c>--weights</c>, or <c>--model FILE</c> (a NativeCnn .safetensors model file, or a
+/// <c>--alpha</c>, <c>--resolution</c> and <c>--weights</c> (a file, or <c>imagenet</c>), or <c>--model FILE</c> (a NativeCnn .safetensors model file, or a
 /// Keras .h5 / .keras file or TF.js model.json that holds its config).
 /// </summary>
 internal sealed class ModelArguments
@@ -20,7 +20,7 @@ internal sealed class ModelArguments
     private readonly Option<string?> _model = new("--model") { Description = "A model file instead of an architecture: .safetensors (weights-converter), Keras .h5/.keras, or TF.js model.json." };
     private readonly Option<double> _alpha = new("--alpha") { Description = "MobileNetV2's width multiplier.", DefaultValueFactory = _ => 1.0 };
     private readonly Option<int?> _resolution = Cli.OptionalPositiveInt("--resolution", "Input height and width.");
-    private readonly Option<string?> _weights = new("--weights") { Description = "Weights: .safetensors, Keras / TF.js file, or a folder of .npy files ('layer__weight.npy'); seeded random when absent." };
+    private readonly Option<string?> _weights = new("--weights") { Description = "Weights: 'imagenet' (Keras's published file, downloaded once into $NATIVECNN_HOME/models), .safetensors, Keras / TF.js file, or a folder of .npy files ('layer__weight.npy'); seeded random when absent." };
 
     public ModelArguments(Command command)
     {
@@ -43,10 +43,12 @@ internal sealed class ModelArguments
         if (arch is null) throw new UsageException("name an architecture (see 'archs'), or a model file with --model.");
         if (!ModelZoo.TryResolve(arch, out _, out _, out _))
             throw new UsageException($"unknown architecture '{arch}'; expected one of: {string.Join(", ", ModelZoo.Names)}");
+        var options = new ApplicationOptions { Alpha = result.GetValue(_alpha), Resolution = resolution };
+        if (Pretrained.IsImageNet(weights)) return Pretrained.Create(arch, options, Pretrained.ShowsProgress(result));
         Model model;
         try
         {
-            model = ModelZoo.Create(arch, new ApplicationOptions { Alpha = result.GetValue(_alpha), Resolution = resolution });
+            model = ModelZoo.Create(arch, options);
         }
         catch (ArgumentException e)
         {

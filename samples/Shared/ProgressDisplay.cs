@@ -1,3 +1,4 @@
+using NativeCnn.Weights.Pretrained;
 using Spectre.Console;
 
 namespace NativeCnn.Samples;
@@ -27,6 +28,45 @@ internal static class ProgressDisplay
                 });
             });
         return result;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/>, which may download weight files: each file it reports through the
+    /// <see cref="IProgress{T}"/> gets a bar with bytes and speed. Without <paramref name="enabled"/> the progress is null.
+    /// </summary>
+    public static T Download<T>(bool enabled, Func<IProgress<WeightDownloadProgress>?, T> work)
+    {
+        if (!enabled) return work(null);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        T result = default!;
+        console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
+                var progress = new Reporter(report =>
+                {
+                    lock (tasks)
+                    {
+                        if (!tasks.TryGetValue(report.Url, out var task))
+                        {
+                            tasks[report.Url] = task = context.AddTask(Markup.Escape(report.Url[(report.Url.LastIndexOf('/') + 1)..]));
+                        }
+                        if (report.TotalBytes is { } total) task.MaxValue = Math.Max(total, 1);
+                        else task.IsIndeterminate = true;
+                        task.Value = report.BytesReceived;
+                    }
+                });
+                result = work(progress);
+            });
+        return result;
+    }
+
+    /// <summary>An <see cref="IProgress{T}"/> that reports on the calling thread (the Spectre tasks lock themselves).</summary>
+    private sealed class Reporter(Action<WeightDownloadProgress> report) : IProgress<WeightDownloadProgress>
+    {
+        public void Report(WeightDownloadProgress value) => report(value);
     }
 
     /// <summary>As <see cref="Run{T}"/> for work without a result.</summary>

@@ -1,11 +1,11 @@
 using System.Globalization;
 using NativeCnn.Backends;
+using NativeCnn.Weights.Pretrained;
 
 namespace NativeCnn.Models.Architectures;
 
 /// <summary>
-/// The arguments of a Keras application builder (<c>keras.applications.EfficientNetB0(...)</c> etc.), without
-/// <c>weights</c>: models are built with seeded weights and loaded from files afterwards.
+/// The arguments of a Keras application builder (<c>keras.applications.EfficientNetB0(...)</c> etc.).
 /// </summary>
 public sealed record ApplicationOptions
 {
@@ -69,6 +69,21 @@ public sealed record ApplicationOptions
     /// <summary>Input channels; EfficientNet's preprocessing needs 3.</summary>
     public int InputChannels { get; init; } = 3;
 
+    /// <summary>
+    /// Keras's <c>weights</c>: <c>null</c> keeps the seeded random weights; <c>"imagenet"</c> downloads (once, into the
+    /// cache of <see cref="Download"/>), verifies and loads the Keras ImageNet file for this model, the <c>_notop</c> one
+    /// when <see cref="IncludeTop"/> is false (see <see cref="PretrainedWeights"/>); any other value is a weights file or
+    /// folder to load (<see cref="NativeCnn.Weights.ModelFile.LoadWeights"/>).
+    /// </summary>
+    /// <remarks>
+    /// As in Keras, <c>"imagenet"</c> with <see cref="IncludeTop"/> needs 1000 <see cref="Classes"/>, and MobileNetV2 at an
+    /// input size Keras has no weights for (not 96, 128, 160, 192 or 224) loads the 224 weights.
+    /// </remarks>
+    public string? Weights { get; init; }
+
+    /// <summary>The cache folder, mirror, limits and progress for <see cref="Weights"/> = <c>"imagenet"</c>; <c>null</c> takes the environment's (<c>NATIVECNN_HOME</c>, <c>NATIVECNN_WEIGHTS_URL</c>).</summary>
+    public PretrainedWeightsOptions? Download { get; init; }
+
     /// <summary>The resolution to build at: <see cref="Resolution"/> or <paramref name="defaultResolution"/>.</summary>
     public int ResolutionOr(int defaultResolution) => Resolution ?? defaultResolution;
 
@@ -97,6 +112,7 @@ public sealed record ApplicationOptions
         if (!Enum.IsDefined(Pooling)) throw new ArgumentException($"Pooling {(int)Pooling} is not a GlobalPooling value.", nameof(Pooling));
         if (DepthMultiplier < 1) throw new ArgumentException($"DepthMultiplier must be at least 1, got {DepthMultiplier}.", nameof(DepthMultiplier));
         GetClassifierActivation();
+        ApplicationWeights.Validate(this);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers;
+using NativeCnn.Weights.Pretrained;
 
 namespace NativeCnn.Models.Architectures;
 
@@ -133,7 +134,7 @@ public static class EfficientNet
         x = new BatchNormalization("top_bn", BatchNormEpsilon).Call(x);
         x = ApplicationLayers.Activate(x, "top_activation", swish);
         x = ApplicationLayers.Top(x, options, "avg_pool", "max_pool", variant.Dropout);
-        return new Model(variant.Name, input, x);
+        return ApplicationWeights.Load(new Model(variant.Name, input, x), options);
     }
 
     // Keras's block(): inverted bottleneck with squeeze-and-excitation.

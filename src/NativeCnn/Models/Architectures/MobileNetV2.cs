@@ -1,6 +1,7 @@
 using System.Globalization;
 using NativeCnn.Backends;
 using NativeCnn.Layers;
+using NativeCnn.Weights.Pretrained;
 
 namespace NativeCnn.Models.Architectures;
 
@@ -63,7 +64,7 @@ public static class MobileNetV2
         x = new ReLU("out_relu", 6f).Call(x);
         // Keras leaves the pooling layers unnamed; these are the names they get in a fresh session.
         x = ApplicationLayers.Top(x, options, "global_average_pooling2d", "global_max_pooling2d");
-        return new Model(ModelName(alpha, resolution), input, x);
+        return ApplicationWeights.Load(new Model(ModelName(alpha, resolution), input, x), options);
     }
 
     private static Node InvertedResidualBlock(Node inputs, int expansion, int stride, double alpha, int filters, int blockId)

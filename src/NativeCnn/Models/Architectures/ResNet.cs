@@ -1,5 +1,6 @@
 using NativeCnn.Backends;
 using NativeCnn.Layers;
+using NativeCnn.Weights.Pretrained;
 
 namespace NativeCnn.Models.Architectures;
 
@@ -50,7 +51,7 @@ public static class ResNet
         x = Stack(x, 512, blocksPerStage[3], 2, "conv5");
 
         x = ApplicationLayers.Top(x, options, "avg_pool", "max_pool");
-        return new Model(name, input, x);
+        return ApplicationWeights.Load(new Model(name, input, x), options);
     }
 
     private static Node Stack(Node x, int filters, int blocks, int stride1, string name)

@@ -1,0 +1,61 @@
+using NativeCnn.Models;
+using NativeCnn.Models.Architectures;
+
+namespace NativeCnn.Weights.Pretrained;
+
+/// <summary>What the application builders do with <see cref="ApplicationOptions.Weights"/>, as the end of Keras's builders does.</summary>
+internal static class ApplicationWeights
+{
+    /// <summary>The Keras value of <c>weights</c> that fetches the published ImageNet weights.</summary>
+    public const string ImageNet = "imagenet";
+
+    /// <summary>
+    /// Checks the options Keras checks for <c>weights="imagenet"</c> before a model is built: 1000 classes with the top, and
+    /// (where the weights have them) 3 input channels.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options contradict the ImageNet weights.</exception>
+    public static void Validate(ApplicationOptions options)
+    {
+        if (!IsImageNet(options.Weights)) return;
+        if (options.IncludeTop && options.Classes != 1000)
+            throw new ArgumentException($"Weights = \"imagenet\" with IncludeTop needs Classes = 1000, got {options.Classes}.", nameof(options));
+        if (options.InputChannels != 3)
+            throw new ArgumentException($"Weights = \"imagenet\" needs InputChannels = 3, got {options.InputChannels}.", nameof(options));
+    }
+
+    /// <summary>
+    /// Loads <see cref="ApplicationOptions.Weights"/> into the freshly built <paramref name="model"/>: nothing for null
+    /// (seeded random weights), the Keras ImageNet file for <c>"imagenet"</c>, otherwise the weights file or folder it
+    /// names (<see cref="ModelFile.LoadWeights"/>). The model is disposed when loading fails.
+    /// </summary>
+    public static Model Load(Model model, ApplicationOptions options)
+    {
+        string? weights = options.Weights;
+        if (weights is null) return model;
+        try
+        {
+            if (!IsImageNet(weights))
+            {
+                model.LoadWeights(weights);
+                return model;
+            }
+            var file = PretrainedWeights.ImageNet(model.Name, options.IncludeTop);
+            bool loaded = false;
+            // Without a published hash the file must load into this very model before it is kept.
+            string path = PretrainedWeights.Fetch(file, options.Download, temp =>
+            {
+                model.LoadWeights(temp);
+                loaded = true;
+            });
+            if (!loaded) model.LoadWeights(path);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static bool IsImageNet(string? weights) => string.Equals(weights, ImageNet, StringComparison.OrdinalIgnoreCase);
+}
