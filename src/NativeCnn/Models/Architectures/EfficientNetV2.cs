@@ -1,3 +1,4 @@
+using NativeCnn.Weights.Pretrained;
 using NativeCnn.Backends;
 using NativeCnn.Layers;
 
@@ -146,7 +147,7 @@ public static class EfficientNetV2
         x = new BatchNormalization("top_bn", BatchNormEpsilon).Call(x);
         x = ApplicationLayers.Activate(x, "top_activation", swish);
         x = ApplicationLayers.Top(x, options, "avg_pool", "max_pool", DropoutRate);
-        return new Model(variant.Name, input, x);
+        return ApplicationWeights.Load(new Model(variant.Name, input, x), options);
     }
 
     // Keras's MBConvBlock: 1×1 expansion, depthwise k×k ('same' at every stride), squeeze-and-excitation, 1×1 projection.

@@ -1,3 +1,4 @@
+using NativeCnn.Weights.Pretrained;
 using System.Globalization;
 using NativeCnn.Backends;
 using NativeCnn.Layers;
@@ -73,7 +74,7 @@ public static class MobileNet
         {
             x = ApplicationLayers.Top(x, options, "global_average_pooling2d", "global_max_pooling2d");
         }
-        return new Model(ModelName(alpha, resolution), input, x);
+        return ApplicationWeights.Load(new Model(ModelName(alpha, resolution), input, x), options);
     }
 
     // Keras's _depthwise_conv_block: depthwise 3×3, BN, ReLU6, pointwise 1×1, BN, ReLU6; no residual.

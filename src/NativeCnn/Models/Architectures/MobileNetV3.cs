@@ -1,3 +1,4 @@
+using NativeCnn.Weights.Pretrained;
 using NativeCnn.Backends;
 using NativeCnn.Layers;
 
@@ -137,7 +138,7 @@ public static class MobileNetV3
         {
             x = ApplicationLayers.Top(x, options, "avg_pool", "max_pool");
         }
-        return new Model(name, input, x);
+        return ApplicationWeights.Load(new Model(name, input, x), options);
     }
 
     // Holds the auto-name counters of one model, so that unnamed layers are named in Keras's creation order.

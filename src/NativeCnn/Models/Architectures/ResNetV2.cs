@@ -1,3 +1,4 @@
+using NativeCnn.Weights.Pretrained;
 using NativeCnn.Backends;
 using NativeCnn.Layers;
 
@@ -56,7 +57,7 @@ public static class ResNetV2
         x = new BatchNormalization("post_bn", ResNet.BatchNormEpsilon).Call(x);
         x = ApplicationLayers.Activate(x, "post_relu", ActivationFunction.Relu);
         x = ApplicationLayers.Top(x, options, "avg_pool", "max_pool");
-        return new Model(name, input, x);
+        return ApplicationWeights.Load(new Model(name, input, x), options);
     }
 
     // Keras's stack_residual_blocks_v2: conv shortcut in block1, the stride in the last block.

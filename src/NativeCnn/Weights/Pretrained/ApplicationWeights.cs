@@ -21,6 +21,9 @@ internal static class ApplicationWeights
             throw new ArgumentException($"Weights = \"imagenet\" with IncludeTop needs Classes = 1000, got {options.Classes}.", nameof(options));
         if (options.InputChannels != 3)
             throw new ArgumentException($"Weights = \"imagenet\" needs InputChannels = 3, got {options.InputChannels}.", nameof(options));
+        // mobilenet.py: "If imagenet weights are being loaded, depth multiplier must be 1".
+        if (options.DepthMultiplier != 1)
+            throw new ArgumentException($"Weights = \"imagenet\" needs DepthMultiplier = 1, got {options.DepthMultiplier}.", nameof(options));
     }
 
     /// <summary>
@@ -39,7 +42,7 @@ internal static class ApplicationWeights
                 model.LoadWeights(weights);
                 return model;
             }
-            var file = PretrainedWeights.ImageNet(model.Name, options.IncludeTop);
+            var file = PretrainedWeights.ImageNet(CatalogName(model.Name, options), options.IncludeTop);
             bool loaded = false;
             // Without a published hash the file must load into this very model before it is kept.
             string path = PretrainedWeights.Fetch(file, options.Download, temp =>
@@ -55,6 +58,18 @@ internal static class ApplicationWeights
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The catalog name of a built model: its Keras model name, except MobileNetV3, whose name
+    /// (<c>MobileNetV3Small</c>) does not say its width: Keras's weights key (<c>small_224_1.0_float</c>) instead.</summary>
+    private static string CatalogName(string modelName, ApplicationOptions options)
+    {
+        if (modelName is not ("MobileNetV3Small" or "MobileNetV3Large")) return modelName;
+        // Python's str(alpha): 1.0, 0.75.
+        string alpha = options.Alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        if (!alpha.Contains('.', StringComparison.Ordinal)) alpha += ".0";
+        string type = modelName == "MobileNetV3Small" ? "small" : "large";
+        return $"{type}{(options.Minimalistic ? "_minimalistic" : "")}_224_{alpha}_float";
     }
 
     private static bool IsImageNet(string? weights) => string.Equals(weights, ImageNet, StringComparison.OrdinalIgnoreCase);

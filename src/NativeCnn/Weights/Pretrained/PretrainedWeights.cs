@@ -5,7 +5,8 @@ namespace NativeCnn.Weights.Pretrained;
 
 /// <summary>
 /// Keras's <c>weights="imagenet"</c>: the catalog of the Keras application weight files (the URLs and hashes of
-/// <c>keras/src/applications/{resnet,mobilenet_v2,efficientnet}.py</c>) and a verified download cache for them.
+/// <c>keras/src/applications/{resnet,resnet_v2,mobilenet,mobilenet_v2,mobilenet_v3,efficientnet,efficientnet_v2}.py</c>)
+/// and a verified download cache for them.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -18,7 +19,7 @@ namespace NativeCnn.Weights.Pretrained;
 /// re-hashed each time it is used; a file whose hash no longer matches is downloaded again.
 /// </para>
 /// <para>
-/// Where Keras publishes no hash (MobileNetV2) the caller's check (loading the file into the model) must pass before
+/// Where Keras publishes no hash (MobileNet, MobileNetV2) the caller's check (loading the file into the model) must pass before
 /// the file is kept, and its SHA-256 and size are then recorded next to it in <c>NAME.sha256</c>, against which it is
 /// re-verified on use.
 /// </para>
@@ -30,6 +31,18 @@ public static class PretrainedWeights
 
     /// <summary>Keras's <c>mobilenet_v2.BASE_WEIGHT_PATH</c>.</summary>
     public const string MobileNetV2BaseUrl = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/";
+
+    /// <summary>Keras's <c>mobilenet.BASE_WEIGHT_PATH</c>.</summary>
+    public const string MobileNetBaseUrl = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/";
+
+    /// <summary>Keras's <c>mobilenet_v3.BASE_WEIGHT_PATH</c>.</summary>
+    public const string MobileNetV3BaseUrl = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/";
+
+    /// <summary>Keras's <c>efficientnet_v2.BASE_WEIGHTS_PATH</c>.</summary>
+    public const string EfficientNetV2BaseUrl = "https://storage.googleapis.com/tensorflow/keras-applications/efficientnet_v2/";
+
+    /// <summary>The input sizes Keras publishes MobileNet (v1) weights for; other sizes load the 224 weights, as in Keras.</summary>
+    public static IReadOnlyList<int> MobileNetResolutions { get; } = [128, 160, 192, 224];
 
     /// <summary>Keras's <c>efficientnet.BASE_WEIGHTS_PATH</c>.</summary>
     public const string EfficientNetBaseUrl = "https://storage.googleapis.com/keras-applications/";
@@ -43,6 +56,32 @@ public static class PretrainedWeights
         ["resnet50"] = ("2cb95161c43110f7111970584f804107", "4d473c1dd8becc155b73f8504c6f6626"),
         ["resnet101"] = ("f1aeb4b969a6efcfb50fad2f0c20cfc5", "88cf7a10940856eca736dc7b7e228a21"),
         ["resnet152"] = ("100835be76be38e30d865e96f2aaae62", "ee4c566cf9a93f14d82f913c2dc6dd0c"),
+        ["resnet50v2"] = ("3ef43a0b657b3be2300d5770ece849e0", "fac2f116257151a9d068a22e544a4917"),
+        ["resnet101v2"] = ("6343647c601c52e1368623803854d971", "c0ed64b8031c3730f411d2eb4eea35b5"),
+        ["resnet152v2"] = ("a49b44d1979771252814e80f8ec446f9", "ed17cf2e0169df9d443503ef94b23b33"),
+    };
+
+    // keras/src/applications/efficientnet_v2.py WEIGHTS_HASHES (MD5: include_top, notop), by the suffix of the model name.
+    private static readonly Dictionary<string, (string Top, string NoTop)> s_efficientNetV2Hashes = new(StringComparer.Ordinal)
+    {
+        ["b0"] = ("21ecbf6da12460d5c40bb2f29ceb2188", "893217f2bb855e2983157299931e43ff"),
+        ["b1"] = ("069f0534ff22adf035c89e2d9547a9dc", "0e80663031ca32d657f9caa404b6ec37"),
+        ["b2"] = ("424e49f28180edbde1e94797771950a7", "1dfe2e7a5d45b6632553a8961ea609eb"),
+        ["b3"] = ("1f1fc43bd98a6e4fd8fdfd551e02c7a0", "f6abf7b5849ac99a89b50dd3fd532856"),
+        ["s"] = ("e1d88a8495beba45748fedd0cecbe016", "af0682fb74e8c54910f2d4393339c070"),
+        ["m"] = ("a3bf6aa3276309f4fc6a34aa114c95cd", "1b8dc055df72dde80d614482840fe342"),
+        ["l"] = ("27e6d408b53c7ebc868fefa357689935", "b0b66b5c863aef5b46e8608fe1711615"),
+    };
+
+    // keras/src/applications/mobilenet_v3.py WEIGHTS_HASHES (MD5: include_top, notop), keyed as Keras keys them.
+    private static readonly Dictionary<string, (string Top, string NoTop)> s_mobileNetV3Hashes = new(StringComparer.Ordinal)
+    {
+        ["large_224_0.75_float"] = ("765b44a33ad4005b3ac83185abf1d0eb", "40af19a13ebea4e2ee0c676887f69a2e"),
+        ["large_224_1.0_float"] = ("59e551e166be033d707958cf9e29a6a7", "07fb09a5933dd0c8eaafa16978110389"),
+        ["large_minimalistic_224_1.0_float"] = ("675e7b876c45c57e9e63e6d90a36599c", "ec5221f64a2f6d1ef965a614bdae7973"),
+        ["small_224_0.75_float"] = ("cb65d4e5be93758266aa0a7f2c6708b7", "ebdb5cc8e0b497cd13a7c275d475c819"),
+        ["small_224_1.0_float"] = ("8768d4c2e7dee89b9d02b2d03d65d862", "d3e8ec802a04aa4fc771ee12a9a9b836"),
+        ["small_minimalistic_224_1.0_float"] = ("99cd97fb2fcdad2bf028eb838de69e37", "cde8136e733e811080d9fcd8a252f7e4"),
     };
 
     // keras/src/applications/efficientnet.py WEIGHTS_HASHES: 32 hex digits, which get_file treats as MD5.
@@ -60,15 +99,17 @@ public static class PretrainedWeights
 
     /// <summary>
     /// The ImageNet weight file Keras loads for the model named <paramref name="modelName"/> (its Keras model name:
-    /// <c>resnet50</c>, <c>resnet101</c>, <c>resnet152</c>, <c>efficientnetb0</c> … <c>efficientnetb7</c>,
-    /// <c>mobilenetv2_0.35_96</c>); <paramref name="includeTop"/> false takes the <c>_notop</c> file.
+    /// <c>resnet50</c> … <c>resnet152v2</c>, <c>efficientnetb0</c> … <c>efficientnetb7</c>, <c>efficientnetv2-b0</c> …
+    /// <c>efficientnetv2-l</c>, <c>mobilenet_0.25_128</c>, <c>mobilenetv2_0.35_96</c>; for MobileNetV3, whose Keras model name
+    /// does not say its width, Keras's weights key <c>small_224_0.75_float</c>, <c>large_minimalistic_224_1.0_float</c>, …);
+    /// <paramref name="includeTop"/> false takes the <c>_notop</c> file.
     /// </summary>
     /// <exception cref="ArgumentException">Keras publishes no ImageNet weights for the model (the message names the ones it does).</exception>
     public static PretrainedWeightFile ImageNet(string modelName, bool includeTop = true) =>
         TryGetImageNet(modelName, includeTop, out var file)
             ? file!
             : throw new ArgumentException(
-                $"Keras publishes no ImageNet weights for '{modelName}'; it does for resnet50, resnet101, resnet152, efficientnetb0 ... efficientnetb7 and mobilenetv2 at alpha {string.Join(", ", Models.Architectures.ApplicationOptions.MobileNetV2Alphas.Select(a => a.ToString(CultureInfo.InvariantCulture)))}.",
+                $"Keras publishes no ImageNet weights for '{modelName}'; it does for resnet50, resnet101, resnet152 and their v2, efficientnetb0 ... efficientnetb7, efficientnetv2-b0 ... efficientnetv2-l, mobilenet at alpha 0.25, 0.5, 0.75, 1.0 (depth multiplier 1), mobilenetv2 at alpha {string.Join(", ", Models.Architectures.ApplicationOptions.MobileNetV2Alphas.Select(a => a.ToString(CultureInfo.InvariantCulture)))} and mobilenetv3small/large at alpha 0.75 and 1.0 (minimalistic at 1.0).",
                 nameof(modelName));
 
     /// <summary>As <see cref="ImageNet"/>, returning false instead of throwing.</summary>
@@ -90,6 +131,33 @@ public static class PretrainedWeights
             var hashes = s_efficientNetHashes[efficientNet.Groups[1].Value[0] - '0'];
             string fileName = name + (includeTop ? ".h5" : "_notop.h5");
             file = new PretrainedWeightFile(EfficientNetBaseUrl + fileName, includeTop ? hashes.Top : hashes.NoTop, WeightHashAlgorithm.Md5);
+            return true;
+        }
+        var efficientNetV2 = Regex.Match(name, "^efficientnetv2-(b[0-3]|s|m|l)$");
+        if (efficientNetV2.Success)
+        {
+            var hashes = s_efficientNetV2Hashes[efficientNetV2.Groups[1].Value];
+            string fileName = name + (includeTop ? ".h5" : "_notop.h5");
+            file = new PretrainedWeightFile(EfficientNetV2BaseUrl + fileName, includeTop ? hashes.Top : hashes.NoTop, WeightHashAlgorithm.Md5);
+            return true;
+        }
+        if (s_mobileNetV3Hashes.TryGetValue(name, out var mobileNetV3))
+        {
+            string fileName = includeTop ? $"weights_mobilenet_v3_{name}.h5" : $"weights_mobilenet_v3_{name}_no_top_v2.h5";
+            file = new PretrainedWeightFile(MobileNetV3BaseUrl + fileName, includeTop ? mobileNetV3.Top : mobileNetV3.NoTop, WeightHashAlgorithm.Md5);
+            return true;
+        }
+        var mobileNetV1 = Regex.Match(name, @"^mobilenet_(\d+(?:\.\d+)?)_(\d+)$");
+        if (mobileNetV1.Success
+            && double.TryParse(mobileNetV1.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double width)
+            && int.TryParse(mobileNetV1.Groups[2].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int size))
+        {
+            // mobilenet.py: alpha_text "1_0", "7_5", "5_0", else "2_5"; a size without weights loads the 224 ones.
+            string? alphaText = width switch { 1.0 => "1_0", 0.75 => "7_5", 0.5 => "5_0", 0.25 => "2_5", _ => null };
+            if (alphaText is null) return false;
+            if (!MobileNetResolutions.Contains(size)) size = 224;
+            string fileName = includeTop ? $"mobilenet_{alphaText}_{size}_tf.h5" : $"mobilenet_{alphaText}_{size}_tf_no_top.h5";
+            file = new PretrainedWeightFile(MobileNetBaseUrl + fileName, null, WeightHashAlgorithm.None);
             return true;
         }
         var mobileNet = Regex.Match(name, @"^mobilenetv2_(\d+(?:\.\d+)?)_(\d+)$");

@@ -39,6 +39,15 @@ public sealed class ApplicationWeightsTests : IDisposable
     [InlineData("mobilenetv2_0.35_96", false, "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5", null)]
     [InlineData("mobilenetv2_0.50_160", true, "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_160.h5", null)]
     [InlineData("mobilenetv2_1.40_100", true, "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.4_224.h5", null)]
+    [InlineData("resnet50v2", true, "https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet50v2_weights_tf_dim_ordering_tf_kernels.h5", "3ef43a0b657b3be2300d5770ece849e0")]
+    [InlineData("resnet152v2", false, "https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "ed17cf2e0169df9d443503ef94b23b33")]
+    [InlineData("efficientnetv2-b0", true, "https://storage.googleapis.com/tensorflow/keras-applications/efficientnet_v2/efficientnetv2-b0.h5", "21ecbf6da12460d5c40bb2f29ceb2188")]
+    [InlineData("efficientnetv2-l", false, "https://storage.googleapis.com/tensorflow/keras-applications/efficientnet_v2/efficientnetv2-l_notop.h5", "b0b66b5c863aef5b46e8608fe1711615")]
+    [InlineData("small_224_1.0_float", true, "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/weights_mobilenet_v3_small_224_1.0_float.h5", "8768d4c2e7dee89b9d02b2d03d65d862")]
+    [InlineData("large_minimalistic_224_1.0_float", false, "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/weights_mobilenet_v3_large_minimalistic_224_1.0_float_no_top_v2.h5", "ec5221f64a2f6d1ef965a614bdae7973")]
+    [InlineData("mobilenet_1.00_224", true, "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_1_0_224_tf.h5", null)]
+    [InlineData("mobilenet_0.25_128", false, "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_2_5_128_tf_no_top.h5", null)]
+    [InlineData("mobilenet_0.75_100", true, "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_7_5_224_tf.h5", null)]
     public void TheCatalogHasKerassUrlsAndHashes(string model, bool includeTop, string url, string? md5)
     {
         var file = PretrainedWeights.ImageNet(model, includeTop);
@@ -53,7 +62,15 @@ public sealed class ApplicationWeightsTests : IDisposable
     {
         foreach (string name in ModelZoo.Names)
         {
-            string kerasName = name == "mobilenetv2" ? "mobilenetv2_1.00_224" : name.Replace("-", "", StringComparison.Ordinal);
+            string kerasName = name switch
+            {
+                "mobilenet" => "mobilenet_1.00_224",
+                "mobilenetv2" => "mobilenetv2_1.00_224",
+                "mobilenetv3small" => "small_224_1.0_float",
+                "mobilenetv3large" => "large_224_1.0_float",
+                _ when name.StartsWith("efficientnetv2-", StringComparison.Ordinal) => name,
+                _ => name.Replace("-", "", StringComparison.Ordinal),
+            };
             Assert.True(PretrainedWeights.TryGetImageNet(kerasName, true, out _), name);
             Assert.True(PretrainedWeights.TryGetImageNet(kerasName, false, out _), name);
         }
@@ -62,6 +79,8 @@ public sealed class ApplicationWeightsTests : IDisposable
                 Assert.EndsWith($"_{rows}.h5", PretrainedWeights.ImageNet(MobileNetV2.ModelName(alpha, rows)).Url);
         Assert.False(PretrainedWeights.TryGetImageNet("mobilenetv2_0.60_224", true, out _));
         Assert.False(PretrainedWeights.TryGetImageNet("efficientnetb8", true, out _));
+        Assert.False(PretrainedWeights.TryGetImageNet("mobilenet_0.60_224", true, out _));
+        Assert.False(PretrainedWeights.TryGetImageNet("small_minimalistic_224_0.75_float", true, out _));
         Assert.Contains("resnet50", Assert.Throws<ArgumentException>(() => PretrainedWeights.ImageNet("vgg16")).Message);
     }
 
@@ -111,12 +130,27 @@ public sealed class ApplicationWeightsTests : IDisposable
         Assert.Empty(CachedFiles());
     }
 
+    [Theory]
+    [InlineData("small", 1.0, false, "/tensorflow/keras-applications/mobilenet_v3/weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5")]
+    [InlineData("large", 0.75, false, "/tensorflow/keras-applications/mobilenet_v3/weights_mobilenet_v3_large_224_0.75_float_no_top_v2.h5")]
+    [InlineData("small", 1.0, true, "/tensorflow/keras-applications/mobilenet_v3/weights_mobilenet_v3_small_minimalistic_224_1.0_float_no_top_v2.h5")]
+    public void MobileNetV3FetchesTheFileOfItsWidthAndKind(string type, double alpha, bool minimalistic, string path)
+    {
+        // A body that cannot match the published MD5: the request shows which file the builder asked for.
+        _server.Serve(path, new([1, 2, 3, 4]));
+        var options = new ApplicationOptions { IncludeTop = false, Resolution = 32, Alpha = alpha, Minimalistic = minimalistic, Weights = "imagenet", Download = Download };
+        var e = Assert.Throws<WeightDownloadException>(() => type == "small" ? MobileNetV3.Small(options) : MobileNetV3.Large(options));
+        Assert.Contains(_server.BaseUrl + path, e.Message);
+        Assert.Empty(CachedFiles());
+    }
+
     [Fact]
     public void KerassImageNetChecksComeBeforeTheModelIsBuilt()
     {
         var imagenet = new ApplicationOptions { Weights = "imagenet", Download = Download, Resolution = 32 };
         Assert.Contains("Classes = 1000", Assert.Throws<ArgumentException>(() => ResNet.ResNet50(imagenet with { Classes = 10 })).Message);
         Assert.Contains("InputChannels = 3", Assert.Throws<ArgumentException>(() => EfficientNet.B0(imagenet with { InputChannels = 1, IncludePreprocessing = false })).Message);
+        Assert.Contains("DepthMultiplier = 1", Assert.Throws<ArgumentException>(() => MobileNet.Create(imagenet with { DepthMultiplier = 2 })).Message);
         Assert.Contains("no ImageNet weights for 'custom'", Assert.Throws<ArgumentException>(() => ResNet.Create("custom", [1, 1, 1, 1], imagenet)).Message);
         Assert.Empty(_server.Requests);
     }

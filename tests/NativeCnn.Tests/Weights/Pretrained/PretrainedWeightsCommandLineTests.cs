@@ -121,7 +121,7 @@ public sealed class PretrainedWeightsCommandLineTests : IDisposable
     }
 
     [Fact]
-    public void TwoProcessesFetchingOneFileLeaveOneGoodCopy()
+    public async Task TwoProcessesFetchingOneFileLeaveOneGoodCopy()
     {
         byte[] bytes;
         using (var pretrained = MobileNetV2.Create(s_options))
@@ -136,7 +136,8 @@ public sealed class PretrainedWeightsCommandLineTests : IDisposable
         var runs = Enumerable.Range(0, 2)
             .Select(_ => Task.Run(() => CommandLineTool.Inspect.Run(["summary", "mobilenetv2", .. s_arch, "--weights", "imagenet"], Environment())))
             .ToArray();
-        foreach (var run in runs) Assert.True(run.Result.ExitCode == 0, run.Result.Stderr);
+        var results = await Task.WhenAll(runs).WaitAsync(TimeSpan.FromMinutes(5));
+        foreach (var result in results) Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(Home, "models", MobileNetFile)));
         Assert.Equal([MobileNetFile, MobileNetFile + ".0123.partial", MobileNetFile + ".sha256"], CachedFiles());
     }
