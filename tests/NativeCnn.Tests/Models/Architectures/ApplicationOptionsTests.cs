@@ -343,7 +343,7 @@ public sealed class ApplicationOptionsTests
         { "efficientnet-b0", new ApplicationOptions { Classes = 0 }, "Classes" },
         { "efficientnet-b0", new ApplicationOptions { InputChannels = 0 }, "InputChannels" },
         { "efficientnet-b0", new ApplicationOptions { InputChannels = 1 }, "IncludePreprocessing" },
-        { "resnet50", new ApplicationOptions { ClassifierActivation = "gelu" }, "gelu" },
+        { "resnet50", new ApplicationOptions { ClassifierActivation = "mish" }, "mish" },
         { "resnet50", new ApplicationOptions { Pooling = (GlobalPooling)7 }, "Pooling" },
         { "vgg16", new ApplicationOptions(), "efficientnet-b7" },
         { "resnet50", new ApplicationOptions { Alpha = 0.5 }, "MobileNetV3 only" },

@@ -255,7 +255,7 @@ public sealed class EfficientNetV2Tests
         Assert.Contains("stage", Assert.Throws<ArgumentException>(() => EfficientNetV2.Create(b0 with { Blocks = [] })).Message);
         Assert.Contains("strides", Assert.Throws<ArgumentException>(() =>
             EfficientNetV2.Create(b0 with { Blocks = [b0.Blocks[0] with { Strides = 3 }] })).Message);
-        Assert.Contains("MobileNetV2 only", Assert.Throws<ArgumentException>(() => EfficientNetV2.S(new ApplicationOptions { Alpha = 0.5 })).Message);
+        Assert.Contains("Alpha applies to MobileNet, MobileNetV2 and MobileNetV3 only", Assert.Throws<ArgumentException>(() => EfficientNetV2.S(new ApplicationOptions { Alpha = 0.5 })).Message);
         Assert.Contains("at least 32", Assert.Throws<ArgumentException>(() => EfficientNetV2.M(new ApplicationOptions { Resolution = 16 })).Message);
     }
 
