@@ -100,13 +100,7 @@ public readonly struct HardSwishActivation : IActivation
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TVector Invoke<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
-    {
-        var six = TLanes.Create(6f);
-        var t = TLanes.Add(x, TLanes.Create(3f));
-        t = TLanes.Select(TLanes.LessThan(t, TLanes.Zero), TLanes.Zero, t);
-        t = TLanes.Select(TLanes.GreaterThan(t, six), six, t);
-        return TLanes.Multiply(x, TLanes.Divide(t, six));
-    }
+        => TLanes.Multiply(x, default(HardSigmoidActivation).Invoke<TLanes, TVector>(x));
 }
 
 /// <summary><c>x</c> for <c>x ≥ 0</c>, else <c>x · slope</c> (TensorFlow's <c>LeakyRelu</c> kernel). NaN propagates.</summary>
