@@ -210,29 +210,23 @@ public sealed class KerasConfigReader
     /// <summary>A required list of dimensions in which <c>null</c> (as TensorFlow.js writes an unknown one) reads as <c>-1</c>
     /// (Reshape's <c>target_shape</c>).</summary>
     /// <exception cref="InvalidDataException">The value is not such a list, or it is not given.</exception>
-    public int[] DimensionList(string argument)
-    {
-        if (!TryGet(argument, out var value)) throw Missing(argument);
-        if (value.ValueKind != JsonValueKind.Array) throw Invalid(argument, value, "a list of 32-bit integers");
-        var list = new int[value.GetArrayLength()];
-        for (int i = 0; i < list.Length; i++)
-        {
-            if (value[i].ValueKind == JsonValueKind.Null) list[i] = -1;
-            else if (!TryInt(value[i], out list[i])) throw Invalid(argument, value, "a list of 32-bit integers or nulls");
-        }
-        return list;
-    }
+    public int[] DimensionList(string argument) => IntegerList(argument, nullAs: -1);
 
     /// <summary>A required list of 32-bit integers (<c>dims</c>).</summary>
     /// <exception cref="InvalidDataException">The value is not such a list, or it is not given.</exception>
-    public int[] IntList(string argument)
+    public int[] IntList(string argument) => IntegerList(argument, nullAs: null);
+
+    /// <summary>A required list of 32-bit integers in which <c>null</c> reads as <paramref name="nullAs"/>, or is refused when that is null.</summary>
+    private int[] IntegerList(string argument, int? nullAs)
     {
         if (!TryGet(argument, out var value)) throw Missing(argument);
+        string expected = nullAs is null ? "a list of 32-bit integers" : "a list of 32-bit integers or nulls";
         if (value.ValueKind != JsonValueKind.Array) throw Invalid(argument, value, "a list of 32-bit integers");
         var list = new int[value.GetArrayLength()];
         for (int i = 0; i < list.Length; i++)
         {
-            if (!TryInt(value[i], out list[i])) throw Invalid(argument, value, "a list of 32-bit integers");
+            if (nullAs is { } substitute && value[i].ValueKind == JsonValueKind.Null) list[i] = substitute;
+            else if (!TryInt(value[i], out list[i])) throw Invalid(argument, value, expected);
         }
         return list;
     }
