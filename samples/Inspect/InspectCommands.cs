@@ -193,7 +193,7 @@ internal static class InspectCommands
     {
         var command = new Command("run", "Run the model on an input (.npy, or an image: decoded, resized and preprocessed for the model's family).");
         var model = new ModelArguments(command);
-        var input = new Option<string?>("--input") { Description = "x.npy (NHWC float32) or an image (JPEG, PNG, PPM/PGM); seeded random when absent." };
+        var input = new Option<string?>("--input") { Description = "x.npy (NHWC float32; a model with an open input size runs at its size) or an image (JPEG, PNG, PPM/PGM: resized to the model input); seeded random when absent." };
         var output = new Option<string>("--output") { Description = "Where the output goes (.npy).", Required = true };
         var activations = new Option<string?>("--activations") { Description = "Comma-separated layer names whose outputs are saved too." };
         var dumpDir = new Option<string?>("--dump-dir") { Description = "The folder for --activations (LAYER.npy each)." };
@@ -203,12 +203,16 @@ internal static class InspectCommands
             string? inputPath = r.GetValue(input), activationList = r.GetValue(activations), dump = r.GetValue(dumpDir);
             if ((activationList is null) != (dump is null)) throw new UsageException("--activations and --dump-dir go together.");
             if (inputPath is not null) Cli.ExistingFile(inputPath);
-            using var built = model.Build(r);
+            using var loaded = model.Build(r);
             using var x = inputPath is null
-                ? Tensor.FromArray(TestImage(built.Input.OutputShape, seed: 1), built.Input.OutputShape)
-                : ReadInput(built, inputPath);
-            var expected = built.Input.OutputShape.WithBatch(x.Shape.Batch);
-            if (x.Shape != expected) throw new InvalidDataException($"{built.Input.Name}: expected input {expected}, got {x.Shape} from {inputPath}.");
+                ? Tensor.FromArray(TestImage(loaded.Input.OutputShape, seed: 1), loaded.Input.OutputShape)
+                : ReadInput(loaded, inputPath);
+            var inputLayer = (InputLayer)loaded.Input.Layer;
+            if (!inputLayer.Accepts(x.Shape))
+                throw new InvalidDataException($"{loaded.Input.Name}: expected input {inputLayer.ToKerasString()}, got {x.Shape} from {inputPath}.");
+            // A model with an open input size (None) runs at the size of the array it is given, as Keras does.
+            using var resized = x.Shape.WithBatch(1) != loaded.Input.OutputShape ? loaded.WithInputSize(x.Shape.Height, x.Shape.Width) : null;
+            var built = resized ?? loaded;
 
             var stdout = r.InvocationConfiguration.Output;
             using var backend = new CpuBackend();

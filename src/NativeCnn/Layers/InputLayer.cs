@@ -5,15 +5,61 @@ namespace NativeCnn.Layers;
 /// <summary>The model input (Keras <c>InputLayer</c>); it has no op, the plan writes the input buffer directly.</summary>
 public sealed class InputLayer : Layer
 {
+    /// <summary>
+    /// The height and width a model whose input size is open (Keras <c>(None, None, None, 3)</c>) is built at until it
+    /// is given a size (<see cref="Models.Model.WithInputSize"/>, or an input to run): the ImageNet size.
+    /// </summary>
+    public const int OpenSizePlaceholder = 224;
+
     /// <summary>Creates an input of <paramref name="shape"/>, batch dimension included (its value is a placeholder).</summary>
-    public InputLayer(string name, TensorShape shape) : base(name)
+    /// <param name="name">The layer name.</param>
+    /// <param name="shape">The input shape; an open dimension holds the size the graph is built at.</param>
+    /// <param name="heightIsOpen">The model accepts any height (Keras <c>None</c>); needs an NHWC shape.</param>
+    /// <param name="widthIsOpen">The model accepts any width; needs an NHWC shape.</param>
+    /// <exception cref="ArgumentException">The shape has no dimension besides the batch, or an open size is not NHWC.</exception>
+    public InputLayer(string name, TensorShape shape, bool heightIsOpen = false, bool widthIsOpen = false) : base(name)
     {
         if (shape.Rank < 2) throw new ArgumentException($"{name}: an input shape needs a batch dimension and at least one more, got {shape}.", nameof(shape));
+        if ((heightIsOpen || widthIsOpen) && shape.Rank != 4)
+            throw new ArgumentException($"{name}: only an NHWC input can have an open height or width, got {shape}.", nameof(shape));
         Shape = shape;
+        HeightIsOpen = heightIsOpen;
+        WidthIsOpen = widthIsOpen;
     }
 
     /// <summary>The input shape with a placeholder batch dimension.</summary>
     public TensorShape Shape { get; }
+
+    /// <summary>Whether the model accepts inputs of any height (Keras <c>None</c>); <see cref="Shape"/> holds the height it is built at.</summary>
+    public bool HeightIsOpen { get; }
+
+    /// <summary>Whether the model accepts inputs of any width; <see cref="Shape"/> holds the width it is built at.</summary>
+    public bool WidthIsOpen { get; }
+
+    /// <summary>Whether the height or the width is open.</summary>
+    public bool SizeIsOpen => HeightIsOpen || WidthIsOpen;
+
+    /// <summary>Whether an input of <paramref name="shape"/> (any batch) fits: every dimension equal, except open ones.</summary>
+    public bool Accepts(TensorShape shape)
+    {
+        if (shape.Rank != Shape.Rank) return false;
+        for (int axis = 1; axis < Shape.Rank; axis++)
+        {
+            bool open = (axis == 1 && HeightIsOpen) || (axis == 2 && WidthIsOpen);
+            if (!open && shape[axis] != Shape[axis]) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Keras's form of the input shape: <c>(None, None, None, 3)</c> for an open size.</summary>
+    public string ToKerasString()
+    {
+        var dims = new string[Shape.Rank];
+        dims[0] = "None";
+        for (int axis = 1; axis < Shape.Rank; axis++)
+            dims[axis] = (axis == 1 && HeightIsOpen) || (axis == 2 && WidthIsOpen) ? "None" : Shape[axis].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return $"({string.Join(", ", dims)})";
+    }
 
     /// <inheritdoc/>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)

@@ -26,6 +26,8 @@ public sealed class Model : IDisposable
     private Device _predictDevice = Device.Cpu;
     private IBackend? _defaultBackend;
     private ExecutionPlan? _defaultPlan;
+    // Predict's graph at another size than the built one, for an open input size; it shares this model's layers.
+    private Model? _resized;
     private bool _disposed;
 
     /// <summary>Collects every node between <paramref name="input"/> and <paramref name="output"/>.</summary>
@@ -78,6 +80,46 @@ public sealed class Model : IDisposable
             ?? throw new KeyNotFoundException($"{Name}: no layer named '{layerName}'.");
         return new Model($"{Name}_{layerName}", Input, node);
     }
+
+    /// <summary>
+    /// The same graph and layers (sharing their weights) built for inputs of <paramref name="height"/> ×
+    /// <paramref name="width"/>, as Keras runs a model whose input is <c>(None, None, None, 3)</c> at the size it is given.
+    /// The input keeps its open dimensions, so the result can be resized again. Any model can be resized: a layer whose
+    /// weights depend on the size (a <c>Dense</c> after <c>Flatten</c>, a <c>PReLU</c> with per-pixel slopes) refuses
+    /// the new size with a <see cref="LayerException"/> naming it. Dispose the result like any model.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
+    /// <exception cref="ArgumentException">The model input is not NHWC.</exception>
+    /// <exception cref="LayerException">A layer cannot take the new size (a window larger than its input, a size-bound weight).</exception>
+    public Model WithInputSize(int height, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        var inputLayer = (InputLayer)Input.Layer;
+        var shape = inputLayer.Shape;
+        if (shape.Rank != 4) throw new ArgumentException($"{Name}: only an NHWC input has a height and width, got {shape}.", nameof(height));
+        var input = new InputLayer(inputLayer.Name, TensorShape.Nhwc(1, height, width, shape.Channels), inputLayer.HeightIsOpen, inputLayer.WidthIsOpen).Call();
+        var replayed = new Dictionary<Node, Node> { [Input] = input };
+        foreach (var node in Nodes)
+        {
+            if (node == Input) continue;
+            var inputs = new Node[node.Inputs.Count];
+            for (int i = 0; i < inputs.Length; i++) inputs[i] = replayed[node.Inputs[i]];
+            try
+            {
+                replayed[node] = node.Layer.Call(inputs);
+            }
+            catch (ArgumentException e)
+            {
+                throw new LayerException(node.Name, $"cannot run at input size {height}x{width}: {e.Message}");
+            }
+        }
+        return new Model(Name, input, replayed[Output]);
+    }
+
+    /// <summary>Whether the input height or width is open (Keras <c>None</c>): <see cref="Predict"/> and
+    /// <see cref="WithInputSize"/> take any size there; the graph is built at <see cref="InputLayer.Shape"/>.</summary>
+    public bool InputSizeIsOpen => Input.Layer is InputLayer { SizeIsOpen: true };
 
     /// <summary>The Keras model name, e.g. <c>efficientnetb0</c>.</summary>
     public string Name { get; }
@@ -177,26 +219,31 @@ public sealed class Model : IDisposable
 
     /// <summary>
     /// Runs the model on <see cref="PredictDevice"/> and returns a new output tensor. A convenience: the plan is cached for
-    /// the last batch size, but the output is allocated per call; use <see cref="CreatePlan"/> for allocation-free runs.
-    /// Safe from any number of threads: concurrent calls take turns.
+    /// the last batch size (and, for an open input size, the last height and width), but the output is allocated per
+    /// call; use <see cref="CreatePlan"/> for allocation-free runs. Safe from any number of threads: concurrent calls take turns.
     /// </summary>
-    /// <exception cref="LayerException">The input shape does not match the model input.</exception>
+    /// <exception cref="LayerException">The input shape does not match the model input (open dimensions take any size).</exception>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public Tensor Predict(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var expected = Input.OutputShape.WithBatch(input.Shape.Batch);
-        if (input.Shape != expected)
-            throw new LayerException(Input.Name, $"expected input {expected.ToKerasString()} with any batch size, got {input.Shape}");
+        var inputLayer = (InputLayer)Input.Layer;
+        if (!inputLayer.Accepts(input.Shape))
+            throw new LayerException(Input.Name, $"expected input {inputLayer.ToKerasString()} with any batch size, got {input.Shape}");
         lock (_predictGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _defaultBackend ??= _predictDevice.CreateBackend();
-            if (_defaultPlan is null || _defaultPlan.Batch != input.Shape.Batch)
+            if (_defaultPlan is null || _defaultPlan.Input.Shape != input.Shape)
             {
                 _defaultPlan?.Dispose();
                 _defaultPlan = null;
-                _defaultPlan = CreatePlan(_defaultBackend, input.Shape.Batch);
+                _resized?.Dispose();
+                _resized = null;
+                var sized = this;
+                if (input.Shape.WithBatch(1) != Input.OutputShape)
+                    sized = _resized = WithInputSize(input.Shape.Height, input.Shape.Width);
+                _defaultPlan = sized.CreatePlan(_defaultBackend, input.Shape.Batch);
             }
             var output = new Tensor(_defaultPlan.Output.Shape);
             try
@@ -219,6 +266,8 @@ public sealed class Model : IDisposable
         {
             _defaultPlan?.Dispose();
             _defaultPlan = null;
+            _resized?.Dispose();
+            _resized = null;
         }
     }
 
@@ -227,6 +276,8 @@ public sealed class Model : IDisposable
     {
         _defaultPlan?.Dispose();
         _defaultPlan = null;
+        _resized?.Dispose();
+        _resized = null;
         _defaultBackend?.Dispose();
         _defaultBackend = null;
     }

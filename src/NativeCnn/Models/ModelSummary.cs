@@ -14,7 +14,9 @@ public sealed class ModelSummary
         {
             var inputShapes = node.Inputs.Select(n => n.OutputShape).ToArray();
             long macs = node.Layer is InputLayer ? 0 : node.Layer.CountMultiplyAccumulates(inputShapes, node.OutputShape);
-            return new ModelSummaryRow(node.Name, node.Layer.ClassName, node.OutputShape.ToKerasString(),
+            // An open input reads as Keras prints it, (None, None, None, 3); the rows below show the size it is built at.
+            string shape = node.Layer is InputLayer input ? input.ToKerasString() : node.OutputShape.ToKerasString();
+            return new ModelSummaryRow(node.Name, node.Layer.ClassName, shape,
                                        node.Layer.ParameterCount, node.Inputs.Select(n => n.Name).ToArray(), macs);
         }).ToArray();
         TotalParameters = model.ParameterCount;

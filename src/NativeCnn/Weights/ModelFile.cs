@@ -43,7 +43,7 @@ public static class ModelFile
 
     /// <summary>Rebuilds the model a file describes and loads its weights by name.</summary>
     /// <param name="path">A file written by <see cref="Save"/> or the weights converter.</param>
-    /// <param name="inputHeight">Input height when the stored config leaves it open, or to override it.</param>
+    /// <param name="inputHeight">Fixes the input height (overriding the stored one); null keeps the stored one, and an open height (<c>None</c>) stays open (<see cref="Models.Model.WithInputSize"/>).</param>
     /// <param name="inputWidth">Input width, likewise.</param>
     /// <remarks>
     /// The file is treated as untrusted. Its safetensors header is validated against the file's length before any
@@ -56,7 +56,6 @@ public static class ModelFile
     /// </remarks>
     /// <exception cref="InvalidDataException">The file is not valid, has no model config, its config is broken, or its weights do not fit the config.</exception>
     /// <exception cref="NotSupportedException">A layer class or argument of the config is not supported; the message names the layer.</exception>
-    /// <exception cref="ArgumentException">The config leaves the input size open and <paramref name="inputHeight"/>/<paramref name="inputWidth"/> was not given.</exception>
     public static Model Load(string path, int? inputHeight = null, int? inputWidth = null)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -163,7 +163,6 @@ public sealed class KerasFile
     /// </remarks>
     /// <exception cref="InvalidDataException">The file has no model config (a weights-only file), the config is broken, or its weights do not fit.</exception>
     /// <exception cref="NotSupportedException">A layer class or argument of the config is not supported; the message names the layer.</exception>
-    /// <exception cref="ArgumentException">The config leaves the input size open and <paramref name="inputHeight"/>/<paramref name="inputWidth"/> was not given.</exception>
     public Model BuildModel(int? inputHeight = null, int? inputWidth = null)
     {
         if (ModelConfigJson is null)

@@ -22,7 +22,7 @@ public static class KerasModelConfig
     /// <summary>Builds the model described by <paramref name="configJson"/>.</summary>
     /// <param name="configJson">The config: <c>{"class_name": "Functional" | "Sequential" | "Model", "config": {...}}</c>,
     /// optionally wrapped as <c>{"model_config": ...}</c>.</param>
-    /// <param name="inputHeight">Input height when the config leaves it open (<c>None</c>), or to override it.</param>
+    /// <param name="inputHeight">Fixes the input height (overriding the stored one); null keeps the stored one, and an open height (<c>None</c>) stays open (<see cref="Models.Model.WithInputSize"/>).</param>
     /// <param name="inputWidth">Input width, likewise.</param>
     /// <remarks>
     /// The config is treated as untrusted: every value is checked for its JSON kind and range, a wrong one (a string
@@ -35,7 +35,6 @@ public static class KerasModelConfig
     /// <exception cref="InvalidDataException">The JSON is not a Keras model config, a value in it is of the wrong kind or out
     /// of range, a layer refuses its arguments or inputs, or a reference in it is broken.</exception>
     /// <exception cref="NotSupportedException">A layer class or argument is not supported; the message names the layer.</exception>
-    /// <exception cref="ArgumentException">The input size is open (<c>None</c>) and <paramref name="inputHeight"/>/<paramref name="inputWidth"/> was not given.</exception>
     public static Model Build(string configJson, int? inputHeight = null, int? inputWidth = null) =>
         Build(configJson, inputHeight, inputWidth, weights: null);
 
@@ -192,7 +191,11 @@ public static class KerasModelConfig
         {
             json.WriteStartArray("batch_input_shape");
             json.WriteNullValue();
-            for (int d = 1; d < input.Shape.Rank; d++) json.WriteNumberValue(input.Shape[d]);
+            for (int d = 1; d < input.Shape.Rank; d++)
+            {
+                if ((d == 1 && input.HeightIsOpen) || (d == 2 && input.WidthIsOpen)) json.WriteNullValue();
+                else json.WriteNumberValue(input.Shape[d]);
+            }
             json.WriteEndArray();
             json.WriteString("dtype", "float32");
             return;
@@ -322,13 +325,17 @@ public static class KerasModelConfig
             throw new InvalidDataException($"{name}: no batch_input_shape or batch_shape, so the input size is unknown.");
         if (shape.Length != 4)
             throw new NotSupportedException($"{name}: only image inputs (batch, height, width, channels) are supported, got rank {shape.Length}.");
-        int height = context.InputHeight ?? shape[1] ?? throw new ArgumentException($"{name}: the input height is open (None); pass inputHeight.");
-        int width = context.InputWidth ?? shape[2] ?? throw new ArgumentException($"{name}: the input width is open (None); pass inputWidth.");
+        // An open size (None) stays open unless the caller fixes it; the graph is built at the placeholder until a run
+        // gives it a size (Model.WithInputSize).
+        bool heightIsOpen = context.InputHeight is null && shape[1] is null;
+        bool widthIsOpen = context.InputWidth is null && shape[2] is null;
+        int height = context.InputHeight ?? shape[1] ?? InputLayer.OpenSizePlaceholder;
+        int width = context.InputWidth ?? shape[2] ?? InputLayer.OpenSizePlaceholder;
         int channels = shape[3] ?? throw new InvalidDataException($"{name}: the input channel count is open (None).");
         context.LayerNames.Add(name);
         try
         {
-            return Node.Input(height, width, channels, name);
+            return new InputLayer(name, TensorShape.Nhwc(1, height, width, channels), heightIsOpen, widthIsOpen).Call();
         }
         catch (ArgumentException e)
         {
