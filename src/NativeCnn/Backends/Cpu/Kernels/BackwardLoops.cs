@@ -1,0 +1,119 @@
+using System.Runtime.CompilerServices;
+using NativeCnn.Backends.Cpu.Simd;
+
+namespace NativeCnn.Backends.Cpu.Kernels;
+
+/// <summary>
+/// The inner loops the backward kernels share, written once over <see cref="ILanes{TVector}"/>. Tails run on the scalar
+/// lane, never as an overlapping vector: these loops accumulate into their destination, and an overlapped lane would
+/// be added twice.
+/// </summary>
+internal static class BackwardLoops
+{
+    /// <summary>
+    /// <c>dst[u] = (accumulate ? dst[u] : 0) + Σ_r coef[r·coefStride] · rows[r·rowStride + u]</c> for <c>u &lt; length</c>:
+    /// a weighted sum of <paramref name="count"/> rows, four vectors of <c>u</c> held in registers over all rows, so
+    /// <paramref name="dst"/> is read and written once. A <paramref name="coefStride"/> of 0 repeats one weight (column sums).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void WeightedRowSum<TLanes, TVector>(ref float coef, nint coefStride, ref float rows, nint rowStride, int count,
+                                                       ref float dst, int length, bool accumulate)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        int lanes = TLanes.Count, u = 0;
+        nuint l = (nuint)lanes;
+        for (; u + 4 * lanes <= length; u += 4 * lanes)
+        {
+            ref float d = ref Unsafe.Add(ref dst, u);
+            TVector a0, a1, a2, a3;
+            if (accumulate)
+            {
+                a0 = TLanes.Load(ref d, 0);
+                a1 = TLanes.Load(ref d, l);
+                a2 = TLanes.Load(ref d, 2 * l);
+                a3 = TLanes.Load(ref d, 3 * l);
+            }
+            else
+            {
+                a0 = a1 = a2 = a3 = TLanes.Zero;
+            }
+            ref float row = ref Unsafe.Add(ref rows, u);
+            ref float c = ref coef;
+            for (int r = 0; r < count; r++, row = ref Unsafe.Add(ref row, rowStride), c = ref Unsafe.Add(ref c, coefStride))
+            {
+                var w = TLanes.Create(c);
+                a0 = TLanes.MultiplyAdd(TLanes.Load(ref row, 0), w, a0);
+                a1 = TLanes.MultiplyAdd(TLanes.Load(ref row, l), w, a1);
+                a2 = TLanes.MultiplyAdd(TLanes.Load(ref row, 2 * l), w, a2);
+                a3 = TLanes.MultiplyAdd(TLanes.Load(ref row, 3 * l), w, a3);
+            }
+            TLanes.Store(ref d, 0, a0);
+            TLanes.Store(ref d, l, a1);
+            TLanes.Store(ref d, 2 * l, a2);
+            TLanes.Store(ref d, 3 * l, a3);
+        }
+        for (; u + lanes <= length; u += lanes)
+        {
+            ref float d = ref Unsafe.Add(ref dst, u);
+            var a = accumulate ? TLanes.Load(ref d, 0) : TLanes.Zero;
+            ref float row = ref Unsafe.Add(ref rows, u);
+            ref float c = ref coef;
+            for (int r = 0; r < count; r++, row = ref Unsafe.Add(ref row, rowStride), c = ref Unsafe.Add(ref c, coefStride))
+                a = TLanes.MultiplyAdd(TLanes.Load(ref row, 0), TLanes.Create(c), a);
+            TLanes.Store(ref d, 0, a);
+        }
+        for (; u < length; u++)
+        {
+            float a = accumulate ? Unsafe.Add(ref dst, u) : 0f;
+            ref float row = ref Unsafe.Add(ref rows, u);
+            ref float c = ref coef;
+            for (int r = 0; r < count; r++, row = ref Unsafe.Add(ref row, rowStride), c = ref Unsafe.Add(ref c, coefStride))
+                a = MathF.FusedMultiplyAdd(row, c, a);
+            Unsafe.Add(ref dst, u) = a;
+        }
+    }
+
+    /// <summary><c>Σ_i a[i] · b[i]</c> over <paramref name="length"/> values, in two vector accumulators then the scalar lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Dot<TLanes, TVector>(ref float a, ref float b, int length)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        int lanes = TLanes.Count, i = 0;
+        nuint l = (nuint)lanes;
+        TVector s0 = TLanes.Zero, s1 = TLanes.Zero;
+        for (; i + 2 * lanes <= length; i += 2 * lanes)
+        {
+            s0 = TLanes.MultiplyAdd(TLanes.Load(ref a, (nuint)i), TLanes.Load(ref b, (nuint)i), s0);
+            s1 = TLanes.MultiplyAdd(TLanes.Load(ref a, (nuint)i + l), TLanes.Load(ref b, (nuint)i + l), s1);
+        }
+        for (; i + lanes <= length; i += lanes)
+            s0 = TLanes.MultiplyAdd(TLanes.Load(ref a, (nuint)i), TLanes.Load(ref b, (nuint)i), s0);
+        float sum = TLanes.Sum(TLanes.Add(s0, s1));
+        for (; i < length; i++) sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref a, i), Unsafe.Add(ref b, i), sum);
+        return sum;
+    }
+
+    /// <summary><c>dst[i] += a[i] · b[i]</c> over <paramref name="length"/> values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyAdd<TLanes, TVector>(ref float a, ref float b, ref float dst, int length)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        int lanes = TLanes.Count, i = 0;
+        for (; i + lanes <= length; i += lanes)
+            TLanes.Store(ref dst, (nuint)i, TLanes.MultiplyAdd(TLanes.Load(ref a, (nuint)i), TLanes.Load(ref b, (nuint)i), TLanes.Load(ref dst, (nuint)i)));
+        for (; i < length; i++) Unsafe.Add(ref dst, i) = MathF.FusedMultiplyAdd(Unsafe.Add(ref a, i), Unsafe.Add(ref b, i), Unsafe.Add(ref dst, i));
+    }
+
+    /// <summary>Throws unless <paramref name="length"/> is at least <paramref name="required"/>, naming both.</summary>
+    public static void CheckLength(int length, long required, string what)
+    {
+        if (length < required) throw new ArgumentException($"{what} has {length} elements, the shapes need {required}", what);
+    }
+
+    /// <summary>Throws unless <paramref name="rows"/> lies in <c>[0, rowCount]</c>.</summary>
+    public static void CheckRows(RowRange rows, long rowCount, string name = "rows")
+    {
+        if (rows.Start < 0 || rows.End > rowCount || rows.Start > rows.End)
+            throw new ArgumentOutOfRangeException(name, rows, $"{name} must lie in [0, {rowCount}]");
+    }
+}
