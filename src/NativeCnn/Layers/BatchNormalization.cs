@@ -14,16 +14,23 @@ namespace NativeCnn.Layers;
 public sealed class BatchNormalization : Layer
 {
     /// <summary>Creates the layer; arguments as Keras's.</summary>
-    public BatchNormalization(string name, double epsilon = 1e-3, bool center = true, bool scale = true) : base(name)
+    public BatchNormalization(string name, double epsilon = 1e-3, bool center = true, bool scale = true, double momentum = 0.99) : base(name)
     {
         if (!(epsilon >= 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), $"{name}: epsilon must be non-negative, got {epsilon}.");
+        if (!(momentum is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), $"{name}: momentum must be in [0, 1], got {momentum}.");
         Epsilon = epsilon;
+        Momentum = momentum;
         Center = center;
         Scale = scale;
     }
 
     /// <summary>Added to the variance before the square root.</summary>
     public double Epsilon { get; }
+    /// <summary>
+    /// The moving-average rate of training: <c>moving = moving·momentum + batch·(1 − momentum)</c> (Keras's default 0.99;
+    /// EfficientNetV2 uses 0.9).
+    /// </summary>
+    public double Momentum { get; }
     /// <summary>Whether <c>beta</c> exists.</summary>
     public bool Center { get; }
     /// <summary>Whether <c>gamma</c> exists.</summary>
@@ -59,6 +66,13 @@ public sealed class BatchNormalization : Layer
         return new ChannelAffineOp(scale, shift, ActivationFunction.Linear);
     }
 
+    /// <summary>
+    /// While training, a trainable layer normalizes with the batch's own mean and biased variance and updates the moving
+    /// statistics; a frozen one (<see cref="Layer.Trainable"/> false) runs as at inference, as Keras does.
+    /// </summary>
+    public override OpDescriptor CreateTrainingOp(IReadOnlyList<TensorShape> inputShapes) =>
+        Trainable ? new BatchNormalizationOp(Epsilon, Momentum, Center, Scale) : CreateOp(inputShapes);
+
     /// <inheritdoc/>
     public override string Describe() => $"BatchNormalization eps={Epsilon:G4}";
 
@@ -68,11 +82,12 @@ public sealed class BatchNormalization : Layer
         {
             int axis = c.AxisOrFirst("axis", -1);
             if (axis is not (-1 or 3)) throw c.Unsupported($"axis {axis} (only the channel axis, -1 or 3)");
-            return new BatchNormalization(c.LayerName, c.Double("epsilon", 1e-3), c.Bool("center", true), c.Bool("scale", true));
+            return new BatchNormalization(c.LayerName, c.Double("epsilon", 1e-3), c.Bool("center", true), c.Bool("scale", true), c.Double("momentum", 0.99));
         },
         write: (layer, c) =>
         {
             c.Int("axis", -1);
+            c.Double("momentum", layer.Momentum);
             c.Double("epsilon", layer.Epsilon);
             c.Bool("center", layer.Center);
             c.Bool("scale", layer.Scale);

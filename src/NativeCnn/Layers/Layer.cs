@@ -39,6 +39,13 @@ public abstract class Layer
     /// <summary>Whether the weights exist (the layer has been called on inputs).</summary>
     public bool IsBuilt { get; private set; }
 
+    /// <summary>
+    /// Whether training updates this layer (Keras <c>layer.trainable</c>, default true). A frozen layer's weights get no
+    /// gradients and keep their values; a frozen <see cref="BatchNormalization"/> also runs in inference mode (moving
+    /// statistics, no update), as Keras does. Gradients still flow through a frozen layer to the layers before it.
+    /// </summary>
+    public bool Trainable { get; set; } = true;
+
     /// <summary>The number of weight values.</summary>
     public long ParameterCount => _weights.Sum(w => w.Value.Shape.ElementCount);
 
@@ -93,6 +100,13 @@ public abstract class Layer
 
     /// <summary>The operation this layer performs on inputs of these shapes, for a backend to prepare.</summary>
     public abstract OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes);
+
+    /// <summary>
+    /// The operation this layer performs in a training step on inputs of these shapes: <see cref="CreateOp"/>'s, except
+    /// for layers that behave differently while training (<see cref="BatchNormalization"/> with batch statistics,
+    /// <see cref="Dropout"/>).
+    /// </summary>
+    public virtual OpDescriptor CreateTrainingOp(IReadOnlyList<TensorShape> inputShapes) => CreateOp(inputShapes);
 
     /// <summary>Multiply-accumulate operations for one forward pass at these shapes (0 for layers without products).</summary>
     public virtual long CountMultiplyAccumulates(IReadOnlyList<TensorShape> inputShapes, TensorShape outputShape) => 0;
@@ -156,8 +170,9 @@ public abstract class Layer
         return shape;
     }
 
-    // FNV-1a of "layer/weight": stable across runs and builds, unlike string.GetHashCode.
-    private int SeedFor(string weightName)
+    /// <summary>A seed for <paramref name="weightName"/> of this layer: FNV-1a of "layer/weight", stable across runs and
+    /// builds, unlike string.GetHashCode.</summary>
+    protected int SeedFor(string weightName)
     {
         uint hash = 2166136261;
         foreach (char ch in $"{Name}/{weightName}") hash = (hash ^ ch) * 16777619;

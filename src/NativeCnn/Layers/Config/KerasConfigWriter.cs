@@ -61,6 +61,19 @@ public sealed class KerasConfigWriter
         _json.WriteEndArray();
     }
 
+    /// <summary>Writes a list of dimensions, -1 as <c>null</c> (the unknown batch of a <c>noise_shape</c>).</summary>
+    public void DimensionList(string argument, IEnumerable<int> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        _json.WriteStartArray(argument);
+        foreach (int v in values)
+        {
+            if (v == -1) _json.WriteNullValue();
+            else _json.WriteNumberValue(v);
+        }
+        _json.WriteEndArray();
+    }
+
     /// <summary>Writes one float32 value as a number, as Keras writes a scalar argument, and several as a list.</summary>
     public void FloatOrList(string argument, IReadOnlyList<float> values)
     {

@@ -177,7 +177,7 @@ public static class EfficientNet
         if (strides == 1 && filtersIn == filtersOut)
         {
             // Keras's drop-connect: the identity at inference, kept so the layer list matches.
-            if (dropRate > 0) x = new Dropout(prefix + "drop", dropRate).Call(x);
+            if (dropRate > 0) x = new Dropout(prefix + "drop", dropRate) { NoiseShapeIsPerSample = true }.Call(x);
             x = new Add(prefix + "add").Call(x, inputs);
         }
         return x;

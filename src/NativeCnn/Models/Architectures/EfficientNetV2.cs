@@ -51,6 +51,8 @@ public static class EfficientNetV2
     private const double DropConnectRate = 0.2;
     private const double DropoutRate = 0.2;
     private const double BatchNormEpsilon = 1e-3;
+    // Keras's momentum for this family's BatchNormalization (the moving-average rate of training).
+    private const double BatchNormMomentum = 0.9;
     private const int TopFilters = 1280;
 
     /// <summary>
@@ -113,7 +115,7 @@ public static class EfficientNetV2
         }
 
         x = new Conv2D("stem_conv", RoundF(variant.Blocks[0].FiltersIn), 3, 2, Padding.Same, useBias: false).Call(x);
-        x = new BatchNormalization("stem_bn", BatchNormEpsilon).Call(x);
+        x = new BatchNormalization("stem_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         x = ApplicationLayers.Activate(x, "stem_activation", swish);
 
         // Keras: blocks = float(sum(args["num_repeat"] ...)), the repeats before depth scaling, so for B1..B3 the
@@ -144,7 +146,7 @@ public static class EfficientNetV2
         }
 
         x = new Conv2D("top_conv", RoundF(TopFilters), 1, 1, Padding.Same, useBias: false).Call(x);
-        x = new BatchNormalization("top_bn", BatchNormEpsilon).Call(x);
+        x = new BatchNormalization("top_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         x = ApplicationLayers.Activate(x, "top_activation", swish);
         x = ApplicationLayers.Top(x, options, "avg_pool", "max_pool", DropoutRate);
         return ApplicationWeights.Load(new Model(variant.Name, input, x), options);
@@ -159,15 +161,15 @@ public static class EfficientNetV2
         if (expandRatio != 1)
         {
             x = new Conv2D(prefix + "expand_conv", filters, 1, 1, Padding.Same, useBias: false).Call(x);
-            x = new BatchNormalization(prefix + "expand_bn", BatchNormEpsilon).Call(x);
+            x = new BatchNormalization(prefix + "expand_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
             x = ApplicationLayers.Activate(x, prefix + "expand_activation", ActivationFunction.Swish);
         }
         x = new DepthwiseConv2D(prefix + "dwconv2", kernelSize, strides, Padding.Same, useBias: false).Call(x);
-        x = new BatchNormalization(prefix + "bn", BatchNormEpsilon).Call(x);
+        x = new BatchNormalization(prefix + "bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         x = ApplicationLayers.Activate(x, prefix + "activation", ActivationFunction.Swish);
         x = SqueezeExcite(x, prefix, filtersIn, filters, seRatio);
         x = new Conv2D(prefix + "project_conv", filtersOut, 1, 1, Padding.Same, useBias: false).Call(x);
-        x = new BatchNormalization(prefix + "project_bn", BatchNormEpsilon).Call(x);
+        x = new BatchNormalization(prefix + "project_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         return Residual(x, inputs, prefix, filtersIn, filtersOut, strides, dropRate);
     }
 
@@ -181,13 +183,13 @@ public static class EfficientNetV2
         if (expandRatio != 1)
         {
             x = new Conv2D(prefix + "expand_conv", filters, kernelSize, strides, Padding.Same, useBias: false).Call(x);
-            x = new BatchNormalization(prefix + "expand_bn", BatchNormEpsilon).Call(x);
+            x = new BatchNormalization(prefix + "expand_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
             x = ApplicationLayers.Activate(x, prefix + "expand_activation", ActivationFunction.Swish);
         }
         x = SqueezeExcite(x, prefix, filtersIn, filters, seRatio);
         bool expanded = expandRatio != 1;
         x = new Conv2D(prefix + "project_conv", filtersOut, expanded ? 1 : kernelSize, expanded ? 1 : strides, Padding.Same, useBias: false).Call(x);
-        x = new BatchNormalization(prefix + "project_bn", BatchNormEpsilon).Call(x);
+        x = new BatchNormalization(prefix + "project_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         if (!expanded) x = ApplicationLayers.Activate(x, prefix + "project_activation", ActivationFunction.Swish);
         return Residual(x, inputs, prefix, filtersIn, filtersOut, strides, dropRate);
     }
@@ -209,7 +211,7 @@ public static class EfficientNetV2
         if (strides != 1 || filtersIn != filtersOut) return x;
         // Keras's drop-connect (Dropout with noise_shape (None, 1, 1, 1)), skipped when the rate is 0 (block1a): the
         // identity at inference, kept so the layer list matches.
-        if (dropRate > 0) x = new Dropout(prefix + "drop", dropRate).Call(x);
+        if (dropRate > 0) x = new Dropout(prefix + "drop", dropRate) { NoiseShapeIsPerSample = true }.Call(x);
         return new Add(prefix + "add").Call(x, inputs);
     }
 }

@@ -23,6 +23,8 @@ public static class MobileNetV2
     ];
 
     private const double BatchNormEpsilon = 1e-3;
+    // Keras's momentum for this family's BatchNormalization (the moving-average rate of training).
+    private const double BatchNormMomentum = 0.999;
     private const int DefaultResolution = 224;
 
     /// <summary>Keras <c>_make_divisible</c>: rounds to the nearest multiple of <paramref name="divisor"/>, never down by more than 10%.</summary>
@@ -48,7 +50,7 @@ public static class MobileNetV2
         var input = ApplicationLayers.Input(options, resolution);
         int firstBlockFilters = MakeDivisible(32 * alpha, 8);
         var x = new Conv2D("Conv1", firstBlockFilters, 3, 2, Padding.Same, useBias: false).Call(input);
-        x = new BatchNormalization("bn_Conv1", BatchNormEpsilon).Call(x);
+        x = new BatchNormalization("bn_Conv1", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         x = new ReLU("Conv1_relu", 6f).Call(x);
 
         for (int id = 0; id < s_blocks.Length; id++)
@@ -60,7 +62,7 @@ public static class MobileNetV2
         // No alpha on the last conv unless it widens the model.
         int lastBlockFilters = alpha > 1.0 ? MakeDivisible(1280 * alpha, 8) : 1280;
         x = new Conv2D("Conv_1", lastBlockFilters, 1, 1, Padding.Valid, useBias: false).Call(x);
-        x = new BatchNormalization("Conv_1_bn", BatchNormEpsilon).Call(x);
+        x = new BatchNormalization("Conv_1_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         x = new ReLU("out_relu", 6f).Call(x);
         // Keras leaves the pooling layers unnamed; these are the names they get in a fresh session.
         x = ApplicationLayers.Top(x, options, "global_average_pooling2d", "global_max_pooling2d");
@@ -77,7 +79,7 @@ public static class MobileNetV2
         if (blockId > 0)
         {
             x = new Conv2D(prefix + "expand", expansion * inChannels, 1, 1, Padding.Same, useBias: false).Call(x);
-            x = new BatchNormalization(prefix + "expand_BN", BatchNormEpsilon).Call(x);
+            x = new BatchNormalization(prefix + "expand_BN", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
             x = new ReLU(prefix + "expand_relu", 6f).Call(x);
         }
         else
@@ -88,12 +90,12 @@ public static class MobileNetV2
         if (stride == 2)
             x = new ZeroPadding2D(prefix + "pad", ApplicationLayers.CorrectPad(x.OutputShape.Height, x.OutputShape.Width, 3)).Call(x);
         x = new DepthwiseConv2D(prefix + "depthwise", 3, stride, stride == 1 ? Padding.Same : Padding.Valid, useBias: false).Call(x);
-        x = new BatchNormalization(prefix + "depthwise_BN", BatchNormEpsilon).Call(x);
+        x = new BatchNormalization(prefix + "depthwise_BN", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         x = new ReLU(prefix + "depthwise_relu", 6f).Call(x);
 
         // Linear bottleneck: no activation after the projection.
         x = new Conv2D(prefix + "project", pointwiseFilters, 1, 1, Padding.Same, useBias: false).Call(x);
-        x = new BatchNormalization(prefix + "project_BN", BatchNormEpsilon).Call(x);
+        x = new BatchNormalization(prefix + "project_BN", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         if (inChannels == pointwiseFilters && stride == 1)
             return new Add(prefix + "add").Call(inputs, x);
         return x;

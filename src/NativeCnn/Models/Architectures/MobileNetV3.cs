@@ -31,6 +31,8 @@ namespace NativeCnn.Models.Architectures;
 public static class MobileNetV3
 {
     private const double BatchNormEpsilon = 1e-3;
+    // Keras's momentum for this family's BatchNormalization (the moving-average rate of training).
+    private const double BatchNormMomentum = 0.999;
     private const int DefaultResolution = 224;
 
     /// <summary>Keras's <c>dropout_rate</c> default, before <c>logits</c>.</summary>
@@ -107,7 +109,7 @@ public static class MobileNetV3
         // Keras casts the Python scale and offset to float32.
         if (options.IncludePreprocessing) x = new Rescaling("rescaling", (float)(1.0 / 127.5), -1f).Call(x);
         x = new Conv2D("conv", 16, 3, 2, Padding.Same, useBias: false).Call(x);
-        x = new BatchNormalization("conv_bn", BatchNormEpsilon).Call(x);
+        x = new BatchNormalization("conv_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         x = builder.FamilyActivation(x);
 
         for (int id = 0; id < blocks.Length; id++)
@@ -121,7 +123,7 @@ public static class MobileNetV3
         // Only a width above 1 widens the last point-wise convolution.
         if (alpha > 1.0) lastPointChannels = Depth(lastPointChannels * alpha);
         x = new Conv2D("conv_1", lastConvChannels, 1, 1, Padding.Same, useBias: false).Call(x);
-        x = new BatchNormalization("conv_1_bn", BatchNormEpsilon).Call(x);
+        x = new BatchNormalization("conv_1_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         x = builder.FamilyActivation(x);
 
         if (options.IncludeTop)
@@ -186,17 +188,17 @@ public static class MobileNetV3
             {
                 prefix = $"expanded_conv_{blockId}_";
                 x = new Conv2D(prefix + "expand", expanded, 1, 1, Padding.Same, useBias: false).Call(x);
-                x = new BatchNormalization(prefix + "expand_bn", BatchNormEpsilon).Call(x);
+                x = new BatchNormalization(prefix + "expand_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
                 x = Act(x);
             }
             if (stride == 2)
                 x = new ZeroPadding2D(prefix + "depthwise_pad", ApplicationLayers.CorrectPad(x.OutputShape.Height, x.OutputShape.Width, kernelSize)).Call(x);
             x = new DepthwiseConv2D(prefix + "depthwise", kernelSize, stride, stride == 1 ? Padding.Same : Padding.Valid, useBias: false).Call(x);
-            x = new BatchNormalization(prefix + "depthwise_bn", BatchNormEpsilon).Call(x);
+            x = new BatchNormalization(prefix + "depthwise_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
             x = Act(x);
             if (squeezeExcite) x = SqueezeExcite(x, expanded, prefix);
             x = new Conv2D(prefix + "project", filters, 1, 1, Padding.Same, useBias: false).Call(x);
-            x = new BatchNormalization(prefix + "project_bn", BatchNormEpsilon).Call(x);
+            x = new BatchNormalization(prefix + "project_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
             if (stride == 1 && inFilters == filters) x = new Add(prefix + "add").Call(inputs, x);
             return x;
         }
