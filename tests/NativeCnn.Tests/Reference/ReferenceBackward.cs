@@ -215,3 +215,61 @@ internal static class ReferenceBackward
         return s;
     }
 }
+
+/// <summary>Batch normalization in training mode over <c>(pixels, channels)</c> in float64, from the definitions.</summary>
+internal static class ReferenceBatchNorm
+{
+    /// <summary>Mean and biased variance per channel.</summary>
+    public static (double[] Mean, double[] Variance) Moments(double[] x, int pixels, int channels)
+    {
+        var mean = new double[channels];
+        var variance = new double[channels];
+        for (int p = 0; p < pixels; p++)
+            for (int c = 0; c < channels; c++) mean[c] += x[p * channels + c] / pixels;
+        for (int p = 0; p < pixels; p++)
+            for (int c = 0; c < channels; c++) variance[c] += Math.Pow(x[p * channels + c] - mean[c], 2) / pixels;
+        return (mean, variance);
+    }
+
+    /// <summary><c>y = γ · (x − μ) / √(σ² + ε) + β</c> with the batch's own statistics (γ, β null: 1, 0).</summary>
+    public static double[] Forward(double[] x, double[]? gamma, double[]? beta, int pixels, int channels, double epsilon)
+    {
+        var (mean, variance) = Moments(x, pixels, channels);
+        var y = new double[x.Length];
+        for (int p = 0; p < pixels; p++)
+            for (int c = 0; c < channels; c++)
+                y[p * channels + c] = (gamma?[c] ?? 1) * (x[p * channels + c] - mean[c]) / Math.Sqrt(variance[c] + epsilon) + (beta?[c] ?? 0);
+        return y;
+    }
+
+    /// <summary>dX, dγ, dβ of <see cref="Forward"/>, by the chain rule through μ and σ² written out term by term.</summary>
+    public static (double[] DX, double[] DGamma, double[] DBeta) Backward(double[] x, double[]? gamma, double[] dy, int pixels, int channels, double epsilon)
+    {
+        var (mean, variance) = Moments(x, pixels, channels);
+        var dx = new double[x.Length];
+        var dGamma = new double[channels];
+        var dBeta = new double[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            double inv = 1 / Math.Sqrt(variance[c] + epsilon), g = gamma?[c] ?? 1;
+            double dVariance = 0, dMean = 0;
+            for (int p = 0; p < pixels; p++)
+            {
+                int i = p * channels + c;
+                double xhat = (x[i] - mean[c]) * inv;
+                dBeta[c] += dy[i];
+                dGamma[c] += dy[i] * xhat;
+                // y depends on σ² through inv = (σ² + ε)^(-1/2), and on μ directly.
+                dVariance += dy[i] * g * (x[i] - mean[c]) * -0.5 * Math.Pow(variance[c] + epsilon, -1.5);
+                dMean += -dy[i] * g * inv;
+            }
+            // σ² = Σ(x − μ)²/P: ∂σ²/∂μ = −2Σ(x − μ)/P = 0, so only ∂σ²/∂x and ∂μ/∂x = 1/P remain.
+            for (int p = 0; p < pixels; p++)
+            {
+                int i = p * channels + c;
+                dx[i] = dy[i] * g * inv + dVariance * 2 * (x[i] - mean[c]) / pixels + dMean / pixels;
+            }
+        }
+        return (dx, dGamma, dBeta);
+    }
+}

@@ -11,7 +11,7 @@ namespace NativeCnn.Backends.Cpu.Kernels;
 /// </summary>
 /// <remarks>
 /// A fused activation is not differentiated here: the caller first turns <c>dOut</c> into the gradient of the
-/// pre-activation sum (<c>ActivationBackwardKernels</c>). Sums are float32 fused multiply-adds; NaN propagates.
+/// pre-activation sum (<see cref="ActivationBackwardKernels"/>). Sums are float32 fused multiply-adds; NaN propagates.
 /// </remarks>
 public static class DenseBackwardKernels
 {

@@ -1,0 +1,285 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using NativeCnn.Backends.Cpu.Simd;
+
+namespace NativeCnn.Backends.Cpu.Kernels;
+
+/// <summary>
+/// Keras <c>BatchNormalization</c> in training mode over NHWC data seen as <c>(pixels, channels)</c> with
+/// <c>pixels = batch · height · width</c>: the batch statistics, the moving-average update and the gradients.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Keras 3 (<c>keras/src/layers/normalization/batch_normalization.py</c> @3422977a) takes <c>ops.moments</c>, which on
+/// TensorFlow is <c>tf.nn.moments</c>: the mean and the <em>biased</em> variance <c>Σ(x − μ)² / pixels</c>. The same biased
+/// variance normalizes the batch and enters the moving average <c>moving = moving · momentum + batch · (1 − momentum)</c>
+/// (PyTorch's running variance is unbiased instead). The output is TensorFlow's <c>batch_normalization</c>:
+/// <c>y = x · s + (β − μ · s)</c> with <c>s = γ / √(σ² + ε)</c>.
+/// </para>
+/// <para>
+/// The per-channel sums are taken in float64 (the statistics of 400k pixels in float32 would lose four digits), in
+/// blocks of <see cref="ChannelBlock"/> channels on the stack; the element-wise passes run over vectors of channels.
+/// <c>scale=False</c> and <c>center=False</c> pass empty <c>gamma</c>/<c>beta</c> (and their gradients).
+/// </para>
+/// </remarks>
+public static class BatchNormalizationTrainingKernels
+{
+    /// <summary>Channels whose float64 sums are held on the stack at once.</summary>
+    private const int ChannelBlock = 256;
+
+    /// <summary>
+    /// Computes the batch statistics and the normalized output: <c>mean[c] = Σ_p x[p, c] / P</c>,
+    /// <c>variance[c] = Σ_p (x[p, c] − mean[c])² / P</c>, <c>inverseStd[c] = 1 / √(variance[c] + ε)</c> and
+    /// <c>output[p, c] = x · s + (β − mean · s)</c> with <c>s = γ · inverseStd</c>.
+    /// </summary>
+    /// <param name="input"><c>(pixels, channels)</c>.</param>
+    /// <param name="gamma"><c>(channels)</c>, or empty for <c>scale=False</c> (γ = 1).</param>
+    /// <param name="beta"><c>(channels)</c>, or empty for <c>center=False</c> (β = 0).</param>
+    /// <param name="output"><c>(pixels, channels)</c>; may be <paramref name="input"/>, though the backward pass needs the input.</param>
+    /// <param name="mean">Writes the batch mean, <c>(channels)</c>: the channel count.</param>
+    /// <param name="variance">Writes the biased batch variance (for <see cref="UpdateMovingStatistics"/>).</param>
+    /// <param name="inverseStd">Writes <c>1 / √(variance + ε)</c>, which <see cref="Backward"/> reads.</param>
+    /// <param name="pixels">Rows <c>batch · height · width</c>, at least 1.</param>
+    /// <param name="epsilon">Keras <c>epsilon</c> (1e-3 by default).</param>
+    /// <param name="width">The SIMD width (<see cref="SimdWidth.Auto"/>: <see cref="SimdDispatch.Best"/>).</param>
+    /// <exception cref="ArgumentException">A span's length does not match <c>pixels</c> and the channel count.</exception>
+    public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> output,
+                               Span<float> mean, Span<float> variance, Span<float> inverseStd, int pixels, float epsilon,
+                               SimdWidth width = SimdWidth.Auto)
+    {
+        int channels = mean.Length;
+        CheckCommon(input.Length, pixels, channels, gamma.Length, nameof(gamma));
+        CheckOptional(beta.Length, channels, nameof(beta));
+        CheckExact(output.Length, (long)pixels * channels, nameof(output));
+        CheckExact(variance.Length, channels, nameof(variance));
+        CheckExact(inverseStd.Length, channels, nameof(inverseStd));
+        Span<double> sums = stackalloc double[ChannelBlock];
+        for (int c0 = 0; c0 < channels; c0 += ChannelBlock)
+        {
+            int count = Math.Min(ChannelBlock, channels - c0);
+            var s = sums[..count];
+            s.Clear();
+            for (int p = 0; p < pixels; p++)
+            {
+                var row = input.Slice(p * channels + c0, count);
+                for (int c = 0; c < count; c++) s[c] += row[c];
+            }
+            for (int c = 0; c < count; c++) mean[c0 + c] = (float)(s[c] / pixels);
+            // Two passes: the squares of deviations from the rounded mean, as tf.nn.moments subtracts it.
+            s.Clear();
+            for (int p = 0; p < pixels; p++)
+            {
+                var row = input.Slice(p * channels + c0, count);
+                for (int c = 0; c < count; c++)
+                {
+                    double d = row[c] - (double)mean[c0 + c];
+                    s[c] += d * d;
+                }
+            }
+            for (int c = 0; c < count; c++)
+            {
+                double v = s[c] / pixels;
+                variance[c0 + c] = (float)v;
+                inverseStd[c0 + c] = (float)(1 / Math.Sqrt((double)(float)v + epsilon));
+            }
+        }
+        var body = new NormalizeKernel
+        {
+            Input = input, Gamma = gamma, Beta = beta, Mean = mean, InverseStd = inverseStd, Output = output, Pixels = pixels,
+        };
+        SimdDispatch.Run(width, ref body);
+    }
+
+    /// <summary>
+    /// Keras's moving-average update, in float32 as Keras computes it:
+    /// <c>movingMean = movingMean · m + mean · (1 − m)</c> and the same for the variance (the biased batch variance).
+    /// </summary>
+    /// <param name="movingMean">Updated in place.</param>
+    /// <param name="movingVariance">Updated in place.</param>
+    /// <param name="mean">The batch mean from <see cref="Forward"/>.</param>
+    /// <param name="variance">The batch variance from <see cref="Forward"/>.</param>
+    /// <param name="momentum">Keras <c>momentum</c> (0.99 by default), a Python float: <c>1 − m</c> is taken in float64 before rounding, as Keras does.</param>
+    /// <exception cref="ArgumentException">The four spans' lengths differ.</exception>
+    public static void UpdateMovingStatistics(Span<float> movingMean, Span<float> movingVariance, ReadOnlySpan<float> mean,
+                                              ReadOnlySpan<float> variance, double momentum)
+    {
+        int channels = mean.Length;
+        CheckExact(movingMean.Length, channels, nameof(movingMean));
+        CheckExact(movingVariance.Length, channels, nameof(movingVariance));
+        CheckExact(variance.Length, channels, nameof(variance));
+        float keep = (float)momentum, take = (float)(1.0 - momentum);
+        for (int c = 0; c < channels; c++)
+        {
+            movingMean[c] = movingMean[c] * keep + mean[c] * take;
+            movingVariance[c] = movingVariance[c] * keep + variance[c] * take;
+        }
+    }
+
+    /// <summary>
+    /// The gradients of <see cref="Forward"/> through the batch statistics, with <c>x̂ = (x − mean) · inverseStd</c>:
+    /// <c>betaGradient[c] (+)= Σ_p dy</c>, <c>gammaGradient[c] (+)= Σ_p dy · x̂</c> and
+    /// <c>inputGradient = γ · inverseStd · (dy − Σ_p dy / P − x̂ · Σ_p dy · x̂ / P)</c>.
+    /// </summary>
+    /// <param name="input">The forward input, <c>(pixels, channels)</c>.</param>
+    /// <param name="outputGradient"><c>dy</c>, <c>(pixels, channels)</c>.</param>
+    /// <param name="gamma"><c>(channels)</c>, or empty for <c>scale=False</c>.</param>
+    /// <param name="mean">The batch mean <see cref="Forward"/> wrote: its length is the channel count.</param>
+    /// <param name="inverseStd">The <c>inverseStd</c> <see cref="Forward"/> wrote.</param>
+    /// <param name="inputGradient">Overwritten, <c>(pixels, channels)</c>; may be <paramref name="outputGradient"/>.</param>
+    /// <param name="gammaGradient"><c>(channels)</c>, or empty for <c>scale=False</c>.</param>
+    /// <param name="betaGradient"><c>(channels)</c>, or empty for <c>center=False</c>.</param>
+    /// <param name="pixels">Rows <c>batch · height · width</c>.</param>
+    /// <param name="accumulate">Add to <paramref name="gammaGradient"/> and <paramref name="betaGradient"/> instead of overwriting them.</param>
+    /// <param name="width">The SIMD width.</param>
+    /// <exception cref="ArgumentException">A span's length does not match <c>pixels</c> and the channel count.</exception>
+    public static void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> gamma,
+                                ReadOnlySpan<float> mean, ReadOnlySpan<float> inverseStd, Span<float> inputGradient,
+                                Span<float> gammaGradient, Span<float> betaGradient, int pixels, bool accumulate,
+                                SimdWidth width = SimdWidth.Auto)
+    {
+        int channels = mean.Length;
+        CheckCommon(input.Length, pixels, channels, gamma.Length, nameof(gamma));
+        CheckExact(outputGradient.Length, (long)pixels * channels, nameof(outputGradient));
+        CheckExact(inverseStd.Length, channels, nameof(inverseStd));
+        CheckExact(inputGradient.Length, (long)pixels * channels, nameof(inputGradient));
+        CheckOptional(gammaGradient.Length, channels, nameof(gammaGradient));
+        CheckOptional(betaGradient.Length, channels, nameof(betaGradient));
+        Span<double> sumDy = stackalloc double[ChannelBlock];
+        Span<double> sumDyXhat = stackalloc double[ChannelBlock];
+        Span<float> center = stackalloc float[ChannelBlock];
+        Span<float> slope = stackalloc float[ChannelBlock];
+        Span<float> scale = stackalloc float[ChannelBlock];
+        for (int c0 = 0; c0 < channels; c0 += ChannelBlock)
+        {
+            int count = Math.Min(ChannelBlock, channels - c0);
+            sumDy[..count].Clear();
+            sumDyXhat[..count].Clear();
+            for (int p = 0; p < pixels; p++)
+            {
+                var x = input.Slice(p * channels + c0, count);
+                var dy = outputGradient.Slice(p * channels + c0, count);
+                for (int c = 0; c < count; c++)
+                {
+                    double xhat = (x[c] - (double)mean[c0 + c]) * inverseStd[c0 + c];
+                    sumDy[c] += dy[c];
+                    sumDyXhat[c] += dy[c] * xhat;
+                }
+            }
+            for (int c = 0; c < count; c++)
+            {
+                int k = c0 + c;
+                if (!betaGradient.IsEmpty) betaGradient[k] = (float)((accumulate ? betaGradient[k] : 0) + sumDy[c]);
+                if (!gammaGradient.IsEmpty) gammaGradient[k] = (float)((accumulate ? gammaGradient[k] : 0) + sumDyXhat[c]);
+                // dx = a·(dy − b − (x − μ)·k): a = γ·inverseStd, b = Σdy/P, k = inverseStd · Σ(dy·x̂)/P.
+                double g = gamma.IsEmpty ? 1 : gamma[k];
+                scale[c] = (float)(g * inverseStd[k]);
+                center[c] = (float)(sumDy[c] / pixels);
+                slope[c] = (float)(inverseStd[k] * sumDyXhat[c] / pixels);
+            }
+            var body = new InputGradientKernel
+            {
+                Input = input, OutputGradient = outputGradient, Mean = mean, InputGradient = inputGradient, Scale = scale[..count],
+                Center = center[..count], Slope = slope[..count], Pixels = pixels, Channels = channels, First = c0,
+            };
+            SimdDispatch.Run(width, ref body);
+        }
+    }
+
+    private ref struct NormalizeKernel : ISimdKernel
+    {
+        public ReadOnlySpan<float> Input, Gamma, Beta, Mean, InverseStd;
+        public Span<float> Output;
+        public int Pixels;
+
+        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        {
+            int channels = Mean.Length, lanes = TLanes.Count;
+            bool hasGamma = !Gamma.IsEmpty, hasBeta = !Beta.IsEmpty;
+            ref float x0 = ref MemoryMarshal.GetReference(Input);
+            ref float y0 = ref MemoryMarshal.GetReference(Output);
+            ref float g = ref MemoryMarshal.GetReference(Gamma);
+            ref float b = ref MemoryMarshal.GetReference(Beta);
+            ref float m = ref MemoryMarshal.GetReference(Mean);
+            ref float inv = ref MemoryMarshal.GetReference(InverseStd);
+            for (int p = 0; p < Pixels; p++)
+            {
+                ref float x = ref Unsafe.Add(ref x0, (nint)p * channels);
+                ref float y = ref Unsafe.Add(ref y0, (nint)p * channels);
+                int c = 0;
+                for (; c + lanes <= channels; c += lanes)
+                {
+                    nuint i = (nuint)c;
+                    var s = TLanes.Load(ref inv, i);
+                    if (hasGamma) s = TLanes.Multiply(s, TLanes.Load(ref g, i));
+                    var shift = TLanes.Multiply(TLanes.Load(ref m, i), s);
+                    shift = hasBeta ? TLanes.Subtract(TLanes.Load(ref b, i), shift) : TLanes.Negate(shift);
+                    TLanes.Store(ref y, i, TLanes.Add(TLanes.Multiply(TLanes.Load(ref x, i), s), shift));
+                }
+                for (; c < channels; c++)
+                {
+                    float s = Unsafe.Add(ref inv, c);
+                    if (hasGamma) s *= Unsafe.Add(ref g, c);
+                    float shift = (hasBeta ? Unsafe.Add(ref b, c) : 0f) - Unsafe.Add(ref m, c) * s;
+                    Unsafe.Add(ref y, c) = Unsafe.Add(ref x, c) * s + shift;
+                }
+            }
+        }
+    }
+
+    private ref struct InputGradientKernel : ISimdKernel
+    {
+        public ReadOnlySpan<float> Input, OutputGradient, Mean, Scale, Center, Slope;
+        public Span<float> InputGradient;
+        public int Pixels, Channels, First;
+
+        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        {
+            int count = Scale.Length, lanes = TLanes.Count;
+            ref float x0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(Input), First);
+            ref float dy0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(OutputGradient), First);
+            ref float dx0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(InputGradient), First);
+            ref float m = ref Unsafe.Add(ref MemoryMarshal.GetReference(Mean), First);
+            ref float a = ref MemoryMarshal.GetReference(Scale);
+            ref float b = ref MemoryMarshal.GetReference(Center);
+            ref float k = ref MemoryMarshal.GetReference(Slope);
+            for (int p = 0; p < Pixels; p++)
+            {
+                nint row = (nint)p * Channels;
+                ref float x = ref Unsafe.Add(ref x0, row);
+                ref float dy = ref Unsafe.Add(ref dy0, row);
+                ref float dx = ref Unsafe.Add(ref dx0, row);
+                int c = 0;
+                for (; c + lanes <= count; c += lanes)
+                {
+                    nuint i = (nuint)c;
+                    var centered = TLanes.Subtract(TLanes.Load(ref x, i), TLanes.Load(ref m, i));
+                    var inner = TLanes.Subtract(TLanes.Subtract(TLanes.Load(ref dy, i), TLanes.Load(ref b, i)), TLanes.Multiply(centered, TLanes.Load(ref k, i)));
+                    TLanes.Store(ref dx, i, TLanes.Multiply(TLanes.Load(ref a, i), inner));
+                }
+                for (; c < count; c++)
+                {
+                    float centered = Unsafe.Add(ref x, c) - Unsafe.Add(ref m, c);
+                    Unsafe.Add(ref dx, c) = Unsafe.Add(ref a, c) * (Unsafe.Add(ref dy, c) - Unsafe.Add(ref b, c) - centered * Unsafe.Add(ref k, c));
+                }
+            }
+        }
+    }
+
+    private static void CheckCommon(int inputLength, int pixels, int channels, int gammaLength, string gammaName)
+    {
+        if (pixels < 1) throw new ArgumentOutOfRangeException(nameof(pixels), pixels, "batch statistics need at least one pixel");
+        if (channels < 1) throw new ArgumentException("mean must hold one value per channel (at least one)", "mean");
+        CheckExact(inputLength, (long)pixels * channels, "input");
+        CheckOptional(gammaLength, channels, gammaName);
+    }
+
+    private static void CheckExact(int length, long expected, string name)
+    {
+        if (length != expected) throw new ArgumentException($"{name} has {length} elements, expected {expected}", name);
+    }
+
+    private static void CheckOptional(int length, int channels, string name)
+    {
+        if (length != 0 && length != channels) throw new ArgumentException($"{name} has {length} elements, expected {channels} or none", name);
+    }
+}
