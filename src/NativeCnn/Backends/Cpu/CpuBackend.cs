@@ -7,7 +7,7 @@ namespace NativeCnn.Backends.Cpu;
 /// The CPU backend: SIMD kernels (Vector512 where the processor has it, else Vector256, with scalar tails) on a
 /// <see cref="WorkerPool"/> of <see cref="ThreadCount"/> threads. Its buffers are <see cref="HostBuffer"/>s.
 /// </summary>
-public sealed class CpuBackend : IBackend
+public sealed class CpuBackend : ITrainingBackend
 {
     private readonly WorkerPool _pool;
     private readonly CpuExecutionStrategy _strategy;
@@ -84,6 +84,21 @@ public sealed class CpuBackend : IBackend
             PermuteOp permute => new CpuPermute(permute, binding, _pool),
             _ => throw new BackendException($"{binding.LayerName}: the CPU backend has no kernel for {op.GetType().Name}."),
         };
+    }
+
+    /// <inheritdoc/>
+    public bool SupportsTraining(OpDescriptor op, out string? reason)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        return Training.CpuTrainingOps.Supports(op, out reason);
+    }
+
+    /// <inheritdoc/>
+    public ITrainingOp PrepareTraining(OpDescriptor op, TrainingBinding binding)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        ArgumentNullException.ThrowIfNull(binding);
+        return Training.CpuTrainingOps.Prepare(this, _pool, op, binding);
     }
 
     /// <inheritdoc/>

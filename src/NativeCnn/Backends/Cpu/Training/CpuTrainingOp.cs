@@ -77,7 +77,7 @@ internal abstract class CpuTrainingOp : ITrainingOp
     {
         if (activation.Kind == ActivationKind.Linear) return outputGradient;
         ActivationGradients.Backward(activation, preActivation.Span, output.Span, outputGradient.Span, preActivationGradient!.Span,
-                                     output.Shape.Channels, accumulate: false);
+                                     output.Shape.Channels);
         return preActivationGradient;
     }
 

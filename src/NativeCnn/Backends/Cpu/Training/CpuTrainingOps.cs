@@ -1,0 +1,50 @@
+using NativeCnn.Backends.Cpu.Ops;
+
+namespace NativeCnn.Backends.Cpu.Training;
+
+/// <summary>The CPU backend's training ops, by descriptor.</summary>
+internal static class CpuTrainingOps
+{
+    /// <summary>Whether <paramref name="op"/> has a training op here; <paramref name="reason"/> names what is missing.</summary>
+    public static bool Supports(OpDescriptor op, out string? reason)
+    {
+        reason = op switch
+        {
+            Conv2DOp { AddsResidual: true } or Conv2DOp { ScalesInputChannels: true } => "fused convolutions are not trained (plans for training are unfused)",
+            Conv2DOp or DenseOp or DepthwiseConv2DOp or BatchNormalizationOp or DropoutOp or ActivationOp or AddOp or MultiplyOp
+                or CopyOp or ZeroPadding2DOp or Cropping2DOp or ConcatenateOp or GlobalPooling2DOp => null,
+            ChannelAffineOp { Activation.Kind: not ActivationKind.Linear } => "a channel affine with a fused activation is not trained",
+            ChannelAffineOp => null,
+            Pooling2DOp { PaddedCellsAreZeros: true } => "a pooling with zero-padded cells comes from fusion and is not trained",
+            Pooling2DOp => null,
+            _ => $"the CPU backend cannot train {op.GetType().Name} yet",
+        };
+        return reason is null;
+    }
+
+    /// <summary>Prepares the training op of <paramref name="op"/>; inference ops run the forward pass where weights are read live.</summary>
+    public static ITrainingOp Prepare(CpuBackend backend, WorkerPool pool, OpDescriptor op, TrainingBinding binding)
+    {
+        if (!Supports(op, out string? reason)) throw new BackendException($"{binding.LayerName}: {reason}.");
+        IPreparedOp Inference() => backend.Prepare(op, new OpBinding(binding.LayerName, binding.Inputs, binding.Output, binding.Weights));
+        return op switch
+        {
+            Conv2DOp conv => new TrainingConv2D(conv, binding, pool),
+            DenseOp dense => new TrainingDense(dense, binding, pool),
+            DepthwiseConv2DOp depthwise => new TrainingDepthwiseConv2D(depthwise, binding, pool),
+            BatchNormalizationOp normalization => new TrainingBatchNormalization(normalization, binding, pool),
+            DropoutOp dropout => new TrainingDropout(dropout, binding, pool),
+            ActivationOp activation => new TrainingActivation(activation, Inference(), binding, pool),
+            ChannelAffineOp affine => new TrainingChannelAffine(affine, Inference(), binding, pool),
+            AddOp => new TrainingAdd(Inference(), binding, pool),
+            MultiplyOp => new TrainingMultiply(Inference(), binding, pool),
+            CopyOp => new TrainingCopy(Inference(), binding, pool),
+            ZeroPadding2DOp padding => new TrainingWindowCopy(padding.Padding, outputIsLarger: true, Inference(), binding, pool),
+            Cropping2DOp cropping => new TrainingWindowCopy(cropping.Cropping, outputIsLarger: false, Inference(), binding, pool),
+            ConcatenateOp concatenate => new TrainingConcatenate(concatenate, Inference(), binding, pool),
+            GlobalPooling2DOp global => new TrainingGlobalPooling2D(global, Inference(), binding, pool),
+            Pooling2DOp pooling => new TrainingPooling2D(pooling, Inference(), binding, pool),
+            _ => throw new BackendException($"{binding.LayerName}: the CPU backend cannot train {op.GetType().Name}."),
+        };
+    }
+}

@@ -1,0 +1,292 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using NativeCnn.Backends.Cpu.Kernels;
+
+namespace NativeCnn.Backends.Cpu.Training;
+
+/// <summary>
+/// A layer whose training forward is its inference op (it reads no weights that change, or none at all): an
+/// activation, a frozen affine, a sum, a product, a copy, padding, cropping, pooling, concatenation. Subclasses give
+/// the backward pass.
+/// </summary>
+internal abstract class TrainingOverInference : CpuTrainingOp
+{
+    private readonly IPreparedOp _forward;
+
+    protected TrainingOverInference(IPreparedOp forward, TrainingBinding binding, WorkerPool pool, int inputCount) : base(binding, pool, inputCount) =>
+        _forward = forward;
+
+    public override void Forward(bool training) => _forward.Run();
+
+    public override void Dispose() => _forward.Dispose();
+}
+
+/// <summary>An activation layer: <c>dX += act'(x, y) · dY</c> (softmax over the last axis).</summary>
+internal sealed class TrainingActivation(ActivationOp op, IPreparedOp forward, TrainingBinding binding, WorkerPool pool)
+    : TrainingOverInference(forward, binding, pool, 1)
+{
+    private readonly Tensor _scratch = new(binding.Output.Shape);
+
+    public override void Backward()
+    {
+        if (InputGradient is not { } dx) return;
+        ActivationGradients.Backward(op.Activation, Input.Span, Output.Span, OutputGradient.Span, _scratch.Span, Output.Shape.Channels);
+        TensorPrimitives.Add(dx.Span, _scratch.Span, dx.Span);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _scratch.Dispose();
+    }
+}
+
+/// <summary>A per-channel affine with fixed scale (a frozen BatchNormalization, Rescaling, Normalization): <c>dX += dY · scale</c>.</summary>
+internal sealed class TrainingChannelAffine : TrainingOverInference
+{
+    private readonly float[] _scale;
+
+    public TrainingChannelAffine(ChannelAffineOp op, IPreparedOp forward, TrainingBinding binding, WorkerPool pool) : base(forward, binding, pool, 1)
+    {
+        if (op.Activation.Kind != ActivationKind.Linear) throw Fail($"a channel affine with a fused {op.Activation.Kind} is not trained; build the plan unfused");
+        _scale = op.Scale;
+        if (_scale.Length != Input.Shape.Channels) throw Fail($"expected {Input.Shape.Channels} scales, got {_scale.Length}");
+    }
+
+    public override void Backward()
+    {
+        if (InputGradient is not { } dx) return;
+        int channels = _scale.Length;
+        Span<float> dxs = dx.Span;
+        ReadOnlySpan<float> dys = OutputGradient.Span;
+        for (int start = 0; start < dys.Length; start += channels)
+            TensorPrimitives.FusedMultiplyAdd(dys.Slice(start, channels), _scale, dxs.Slice(start, channels), dxs.Slice(start, channels));
+    }
+}
+
+/// <summary>A sum of inputs: every input gets <c>dY</c>.</summary>
+internal sealed class TrainingAdd(IPreparedOp forward, TrainingBinding binding, WorkerPool pool) : TrainingOverInference(forward, binding, pool, -1)
+{
+    public override void Backward()
+    {
+        foreach (var dx in InputGradients)
+            if (dx is not null) TensorPrimitives.Add(dx.Span, OutputGradient.Span, dx.Span);
+    }
+}
+
+/// <summary>A copy with another shape (Flatten, Reshape, Dropout at inference): <c>dX += dY</c>, value for value.</summary>
+internal sealed class TrainingCopy(IPreparedOp forward, TrainingBinding binding, WorkerPool pool) : TrainingOverInference(forward, binding, pool, 1)
+{
+    public override void Backward()
+    {
+        if (InputGradient is { } dx) TensorPrimitives.Add(dx.Span, OutputGradient.Span, dx.Span);
+    }
+}
+
+/// <summary>
+/// A product of two inputs of one shape (<c>dA += dY·B</c>, <c>dB += dY·A</c>), or squeeze-and-excitation's
+/// <c>(N, H, W, C) · (N, 1, 1, C)</c>: <c>dA += dY · s</c>, <c>dS[n, c] += Σ_hw dY · A</c>.
+/// </summary>
+internal sealed class TrainingMultiply : TrainingOverInference
+{
+    private readonly bool _perChannel;
+    private readonly int _pixelsPerImage, _channels;
+
+    public TrainingMultiply(IPreparedOp forward, TrainingBinding binding, WorkerPool pool) : base(forward, binding, pool, 2)
+    {
+        TensorShape left = Inputs[0].Shape, right = Inputs[1].Shape;
+        _perChannel = left != right;
+        _channels = left.Channels;
+        _pixelsPerImage = _perChannel ? left.Height * left.Width : 0;
+    }
+
+    public override void Backward()
+    {
+        ReadOnlySpan<float> dy = OutputGradient.Span, a = Inputs[0].Span, b = Inputs[1].Span;
+        if (!_perChannel)
+        {
+            if (InputGradients[0] is { } da) TensorPrimitives.FusedMultiplyAdd(dy, b, da.Span, da.Span);
+            if (InputGradients[1] is { } db) TensorPrimitives.FusedMultiplyAdd(dy, a, db.Span, db.Span);
+            return;
+        }
+        int c = _channels, imageLength = _pixelsPerImage * c;
+        for (int n = 0; n < Inputs[1].Shape.Batch; n++)
+        {
+            var scale = b.Slice(n * c, c);
+            if (InputGradients[0] is { } da)
+            {
+                var daImage = da.Span.Slice(n * imageLength, imageLength);
+                for (int p = 0; p < _pixelsPerImage; p++)
+                    TensorPrimitives.FusedMultiplyAdd(dy.Slice(n * imageLength + p * c, c), scale, daImage.Slice(p * c, c), daImage.Slice(p * c, c));
+            }
+            if (InputGradients[1] is { } ds)
+            {
+                var dsImage = ds.Span.Slice(n * c, c);
+                for (int p = 0; p < _pixelsPerImage; p++)
+                {
+                    int at = n * imageLength + p * c;
+                    TensorPrimitives.FusedMultiplyAdd(dy.Slice(at, c), a.Slice(at, c), dsImage, dsImage);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Zero padding (<c>dX += dY</c> inside the border) and cropping (<c>dX += dY</c> into the kept window): the same
+/// window between a larger and a smaller NHWC tensor, in opposite directions.
+/// </summary>
+internal sealed class TrainingWindowCopy : TrainingOverInference
+{
+    private readonly Padding2D _border;
+    private readonly bool _outputIsLarger;
+
+    public TrainingWindowCopy(Padding2D border, bool outputIsLarger, IPreparedOp forward, TrainingBinding binding, WorkerPool pool)
+        : base(forward, binding, pool, 1)
+    {
+        _border = border;
+        _outputIsLarger = outputIsLarger;
+    }
+
+    public override void Backward()
+    {
+        if (InputGradient is not { } dx) return;
+        var large = _outputIsLarger ? OutputGradient.Shape : dx.Shape;
+        var small = _outputIsLarger ? dx.Shape : OutputGradient.Shape;
+        int rowLength = small.Width * small.Channels;
+        for (int n = 0; n < small.Batch; n++)
+            for (int y = 0; y < small.Height; y++)
+            {
+                int smallAt = ((n * small.Height + y) * small.Width) * small.Channels;
+                int largeAt = ((n * large.Height + y + _border.Top) * large.Width + _border.Left) * large.Channels;
+                ReadOnlySpan<float> from = _outputIsLarger ? OutputGradient.Span.Slice(largeAt, rowLength) : OutputGradient.Span.Slice(smallAt, rowLength);
+                var to = _outputIsLarger ? dx.Span.Slice(smallAt, rowLength) : dx.Span.Slice(largeAt, rowLength);
+                TensorPrimitives.Add(to, from, to);
+            }
+    }
+}
+
+/// <summary>Concatenation along an axis: each input gets its slab of <c>dY</c> back.</summary>
+internal sealed class TrainingConcatenate : TrainingOverInference
+{
+    private readonly int _outer, _outputSlab;
+    private readonly int[] _slabs;
+
+    public TrainingConcatenate(ConcatenateOp op, IPreparedOp forward, TrainingBinding binding, WorkerPool pool) : base(forward, binding, pool, -1)
+    {
+        long outer = 1;
+        for (int d = 0; d < op.Axis; d++) outer *= Output.Shape[d];
+        _outer = (int)outer;
+        _slabs = new int[Inputs.Length];
+        for (int i = 0; i < Inputs.Length; i++) _slabs[i] = Inputs[i].Length / _outer;
+        _outputSlab = Output.Length / _outer;
+    }
+
+    public override void Backward()
+    {
+        int offset = 0;
+        for (int i = 0; i < Inputs.Length; i++)
+        {
+            if (InputGradients[i] is { } dx)
+                for (int r = 0; r < _outer; r++)
+                {
+                    var to = dx.Span.Slice(r * _slabs[i], _slabs[i]);
+                    TensorPrimitives.Add(to, OutputGradient.Span.Slice(r * _outputSlab + offset, _slabs[i]), to);
+                }
+            offset += _slabs[i];
+        }
+    }
+}
+
+/// <summary>
+/// Global pooling: the average spreads <c>dY / (H·W)</c> over the image; the maximum gives <c>dY</c> to the cells
+/// equal to it, split evenly among ties, as TensorFlow's gradient of <c>reduce_max</c> does.
+/// </summary>
+internal sealed class TrainingGlobalPooling2D(GlobalPooling2DOp op, IPreparedOp forward, TrainingBinding binding, WorkerPool pool)
+    : TrainingOverInference(forward, binding, pool, 1)
+{
+    public override void Backward()
+    {
+        if (InputGradient is not { } dx) return;
+        var shape = Input.Shape;
+        int c = shape.Channels, pixels = shape.Height * shape.Width;
+        ReadOnlySpan<float> x = Input.Span, y = Output.Span, dy = OutputGradient.Span;
+        Span<float> dxs = dx.Span;
+        for (int n = 0; n < shape.Batch; n++)
+        {
+            int image = n * pixels * c;
+            for (int ch = 0; ch < c; ch++)
+            {
+                float g = dy[n * c + ch];
+                if (op.Mode == PoolingMode.Average)
+                {
+                    float share = g / pixels;
+                    for (int p = 0; p < pixels; p++) dxs[image + p * c + ch] += share;
+                    continue;
+                }
+                float max = y[n * c + ch];
+                int ties = 0;
+                for (int p = 0; p < pixels; p++) if (x[image + p * c + ch] == max) ties++;
+                if (ties == 0) continue; // NaN maximum: no cell equals it, as in TensorFlow
+                float tieShare = g / ties;
+                for (int p = 0; p < pixels; p++) if (x[image + p * c + ch] == max) dxs[image + p * c + ch] += tieShare;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Windowed pooling: the maximum routes each window's <c>dY</c> to its first maximal cell in scan order (TensorFlow's
+/// <c>MaxPoolGrad</c>); the average spreads it over the window's in-bounds cells (padded cells are not counted).
+/// </summary>
+internal sealed class TrainingPooling2D : TrainingOverInference
+{
+    private readonly Pooling2DOp _op;
+
+    public TrainingPooling2D(Pooling2DOp op, IPreparedOp forward, TrainingBinding binding, WorkerPool pool) : base(forward, binding, pool, 1)
+    {
+        if (op.PaddedCellsAreZeros) throw Fail("a pooling with zero-padded cells comes from fusion; build the training plan unfused");
+        _op = op;
+    }
+
+    public override void Backward()
+    {
+        if (InputGradient is not { } dx) return;
+        TensorShape i = Input.Shape, o = Output.Shape;
+        int c = i.Channels;
+        ReadOnlySpan<float> x = Input.Span, dy = OutputGradient.Span;
+        Span<float> dxs = dx.Span;
+        for (int n = 0; n < o.Batch; n++)
+            for (int oy = 0; oy < o.Height; oy++)
+            {
+                int y0 = Math.Max(0, oy * _op.StrideHeight - _op.Padding.Top), y1 = Math.Min(i.Height, oy * _op.StrideHeight - _op.Padding.Top + _op.PoolHeight);
+                for (int ox = 0; ox < o.Width; ox++)
+                {
+                    int x0 = Math.Max(0, ox * _op.StrideWidth - _op.Padding.Left), x1 = Math.Min(i.Width, ox * _op.StrideWidth - _op.Padding.Left + _op.PoolWidth);
+                    int outAt = ((n * o.Height + oy) * o.Width + ox) * c;
+                    if (_op.Mode == PoolingMode.Average)
+                    {
+                        float inverse = 1f / ((y1 - y0) * (x1 - x0));
+                        for (int yy = y0; yy < y1; yy++)
+                            for (int xx = x0; xx < x1; xx++)
+                            {
+                                var to = dxs.Slice(((n * i.Height + yy) * i.Width + xx) * c, c);
+                                TensorPrimitives.FusedMultiplyAdd(dy.Slice(outAt, c), inverse, to, to);
+                            }
+                        continue;
+                    }
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        int best = -1;
+                        float max = float.NegativeInfinity;
+                        for (int yy = y0; yy < y1; yy++)
+                            for (int xx = x0; xx < x1; xx++)
+                            {
+                                int at = ((n * i.Height + yy) * i.Width + xx) * c + ch;
+                                if (best < 0 || x[at] > max || float.IsNaN(x[at]) && !float.IsNaN(max)) { best = at; max = x[at]; }
+                            }
+                        if (best >= 0) dxs[best] += dy[outAt + ch];
+                    }
+                }
+            }
+    }
+}
