@@ -49,8 +49,8 @@ public abstract class Layer
     /// <summary>The number of weight values.</summary>
     public long ParameterCount => _weights.Sum(w => w.Value.Shape.ElementCount);
 
-    /// <summary>The number of trainable weight values.</summary>
-    public long TrainableParameterCount => _weights.Where(w => w.Trainable).Sum(w => w.Value.Shape.ElementCount);
+    /// <summary>The number of trainable weight values: none while the layer is frozen (<see cref="Trainable"/>), as Keras counts.</summary>
+    public long TrainableParameterCount => Trainable ? _weights.Where(w => w.Trainable).Sum(w => w.Value.Shape.ElementCount) : 0;
 
     /// <summary>Connects the layer to its inputs, as Keras's <c>layer(x)</c>: builds the weights and infers the output shape.</summary>
     /// <exception cref="LayerException">The inputs do not fit the layer.</exception>

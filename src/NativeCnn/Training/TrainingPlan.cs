@@ -1,0 +1,271 @@
+using NativeCnn.Backends;
+using NativeCnn.Layers;
+using NativeCnn.Models;
+
+namespace NativeCnn.Training;
+
+/// <summary>
+/// A model prepared for training at one batch size: every layer's training op bound to its own activation and gradient
+/// buffers, unfused, so that every activation and every gradient can be read by name. <see cref="Step"/> runs one
+/// training step: forward in training mode, the loss and its gradient, backward in reverse order, the optimizer update.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Gradients are added, never overwritten: a tensor read by several layers (a residual or squeeze-and-excitation
+/// branch) or a layer called twice sums what each use contributes; each step starts from zero. Backward stops where
+/// nothing before a tensor is trained, so a frozen base costs only its forward pass.
+/// </para>
+/// <para>
+/// Threading: a plan runs one step at a time; a call while another is running on another thread throws
+/// <see cref="InvalidOperationException"/>. Plans over the same model must not step concurrently either, since they
+/// update the same weights. Nothing is allocated per step.
+/// </para>
+/// </remarks>
+public sealed class TrainingPlan : IDisposable
+{
+    private readonly Node[] _nodes;
+    private readonly ITrainingOp[] _ops;
+    private readonly Dictionary<Node, IDeviceBuffer> _activations = [];
+    private readonly Dictionary<Node, IDeviceBuffer> _gradients = [];
+    private readonly bool _ownsGradients;
+    private readonly IDeviceBuffer _input, _output;
+    private readonly float[] _predictions, _lossGradient;
+    private int _running;
+    private bool _disposed;
+
+    /// <summary>Prepares <paramref name="model"/> for training steps of <paramref name="batch"/> samples on <paramref name="backend"/>.</summary>
+    /// <param name="model">The model; its layers' <see cref="Layer.Trainable"/> flags are read now.</param>
+    /// <param name="backend">A backend that trains, e.g. <c>CpuBackend</c>.</param>
+    /// <param name="batch">Samples per step.</param>
+    /// <param name="loss">The loss of the model's output.</param>
+    /// <param name="optimizer">Updates the weights after each backward pass; null for gradients only (<see cref="ComputeGradients"/>).
+    /// It is built on the trained weights here unless it already is (on the same <paramref name="gradients"/>).</param>
+    /// <param name="gradients">Gradient buffers to share with other plans of the same model, or null for the plan's own.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The batch is below 1.</exception>
+    /// <exception cref="BackendException">A layer cannot be trained on this backend; the message names it.</exception>
+    public TrainingPlan(Model model, ITrainingBackend backend, int batch, Loss loss, Optimizer? optimizer = null, ModelGradients? gradients = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        if (gradients is not null && gradients.Model != model) throw new ArgumentException($"the gradients belong to {gradients.Model.Name}, not {model.Name}", nameof(gradients));
+        Model = model;
+        Batch = batch;
+        Loss = loss;
+        Optimizer = optimizer;
+        _ownsGradients = gradients is null;
+        Gradients = gradients ?? new ModelGradients(model);
+        _nodes = [.. model.Nodes.Where(n => n != model.Input)];
+        try
+        {
+            foreach (var node in model.Nodes) _activations[node] = backend.Allocate(node.OutputShape.WithBatch(batch));
+            var needsGradient = NodesNeedingGradient(model, Gradients);
+            foreach (var node in _nodes)
+                if (needsGradient.Contains(node)) _gradients[node] = backend.Allocate(node.OutputShape.WithBatch(batch));
+            // The output's gradient is where the loss writes, whether or not anything is trained.
+            if (!_gradients.ContainsKey(model.Output)) _gradients[model.Output] = backend.Allocate(model.Output.OutputShape.WithBatch(batch));
+            _ops = new ITrainingOp[_nodes.Length];
+            for (int i = 0; i < _nodes.Length; i++) _ops[i] = Prepare(backend, _nodes[i], batch);
+        }
+        catch
+        {
+            DisposeBuffers();
+            throw;
+        }
+        _input = _activations[model.Input];
+        _output = _activations[model.Output];
+        _predictions = new float[_output.Shape.ElementCount];
+        _lossGradient = new float[_output.Shape.ElementCount];
+        if (optimizer is not null && !optimizer.IsBuilt) optimizer.Build(Gradients.Variables);
+    }
+
+    /// <summary>The model trained.</summary>
+    public Model Model { get; }
+
+    /// <summary>Samples per step.</summary>
+    public int Batch { get; }
+
+    /// <summary>The loss.</summary>
+    public Loss Loss { get; }
+
+    /// <summary>The optimizer, or null for a plan that only computes gradients.</summary>
+    public Optimizer? Optimizer { get; }
+
+    /// <summary>The gradients of the trained weights after the last backward pass, by Keras path (<c>conv1/kernel</c>).</summary>
+    public ModelGradients Gradients { get; }
+
+    /// <summary>The shape of one step's input, batch included.</summary>
+    public TensorShape InputShape => _input.Shape;
+
+    /// <summary>The shape of the model output for one step, batch included.</summary>
+    public TensorShape OutputShape => _output.Shape;
+
+    /// <summary>The number of target values one step takes (<see cref="Loss.TargetsPerSample"/> per sample).</summary>
+    public int TargetLength => checked(Batch * Loss.TargetsPerSample(_predictions.Length / Batch));
+
+    /// <summary>
+    /// One training step on <paramref name="inputs"/> (NHWC, <see cref="InputShape"/>) and <paramref name="targets"/>:
+    /// forward in training mode, loss, backward, and the optimizer update. Returns the mean loss over the batch (before the update).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The plan has no optimizer, or another step is running.</exception>
+    /// <exception cref="ArgumentException">The inputs or targets have the wrong length.</exception>
+    public float Step(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
+    {
+        if (Optimizer is null) throw new InvalidOperationException($"{Model.Name}: this training plan has no optimizer; use ComputeGradients.");
+        using var turn = Enter();
+        float loss = Backpropagate(inputs, targets);
+        Optimizer.Apply();
+        return loss;
+    }
+
+    /// <summary>
+    /// Forward in training mode, loss and backward, without an update: the gradients are then in <see cref="Gradients"/>
+    /// (and <see cref="GetActivationGradient"/>). Moving statistics of BatchNormalization still move, as in Keras's
+    /// training step. Returns the mean loss.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another step is running.</exception>
+    /// <exception cref="ArgumentException">The inputs or targets have the wrong length.</exception>
+    public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
+    {
+        using var turn = Enter();
+        return Backpropagate(inputs, targets);
+    }
+
+    /// <summary>
+    /// Runs the model forward, in training mode or as at inference (moving statistics, no dropout), and returns the
+    /// output, valid until the next call. With <paramref name="targets"/>, also returns the mean loss (else NaN).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another step is running.</exception>
+    public float Forward(ReadOnlySpan<float> inputs, bool training, ReadOnlySpan<float> targets, out ReadOnlySpan<float> outputs)
+    {
+        using var turn = Enter();
+        RunForward(inputs, training);
+        outputs = _predictions;
+        return targets.IsEmpty ? float.NaN : Loss.Compute(_predictions, targets, Batch, default);
+    }
+
+    /// <summary>The output of layer <paramref name="layerName"/> (its last call) from the last forward pass, batch included.</summary>
+    /// <exception cref="KeyNotFoundException">The model has no such layer.</exception>
+    public float[] GetActivation(string layerName) => Read(_activations[FindNode(layerName)]);
+
+    /// <summary>The loss gradient with respect to the output of <paramref name="layerName"/> from the last backward pass.</summary>
+    /// <exception cref="KeyNotFoundException">The model has no such layer, or nothing before it is trained (no gradient flows there).</exception>
+    public float[] GetActivationGradient(string layerName)
+    {
+        var node = FindNode(layerName);
+        return _gradients.TryGetValue(node, out var gradient) ? Read(gradient)
+            : throw new KeyNotFoundException($"{Model.Name}: no gradient reaches '{layerName}': nothing at or before it is trained.");
+    }
+
+    private float Backpropagate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
+    {
+        if (targets.Length != TargetLength)
+            throw new ArgumentException($"{Model.Name}: expected {TargetLength} targets for a batch of {Batch}, got {targets.Length}.", nameof(targets));
+        RunForward(inputs, training: true);
+        float loss = Loss.Compute(_predictions, targets, Batch, _lossGradient);
+        foreach (var gradient in _gradients.Values) ClearBuffer(gradient);
+        Gradients.Clear();
+        _gradients[Model.Output].CopyFrom(_lossGradient);
+        for (int i = _ops.Length - 1; i >= 0; i--)
+            if (_gradients.ContainsKey(_nodes[i])) _ops[i].Backward();
+        return loss;
+    }
+
+    private void RunForward(ReadOnlySpan<float> inputs, bool training)
+    {
+        if (inputs.Length != _input.Shape.ElementCount)
+            throw new ArgumentException($"{Model.Name}: expected {_input.Shape.ElementCount} input values {_input.Shape}, got {inputs.Length}.", nameof(inputs));
+        _input.CopyFrom(inputs);
+        foreach (var op in _ops) op.Forward(training);
+        _output.CopyTo(_predictions);
+    }
+
+    // Gradient buffers are host tensors while only the CPU trains; a device backend will bring its own clear.
+    private void ClearBuffer(IDeviceBuffer buffer)
+    {
+        if (buffer is HostBuffer host)
+        {
+            host.Tensor.Span.Clear();
+            return;
+        }
+        throw new NotSupportedException($"{Model.Name}: training plans need host buffers (the CPU backend) for now.");
+    }
+
+    private ITrainingOp Prepare(ITrainingBackend backend, Node node, int batch)
+    {
+        var layer = node.Layer;
+        var inputShapes = node.Inputs.Select(n => n.OutputShape.WithBatch(batch)).ToArray();
+        var op = layer.CreateTrainingOp(inputShapes);
+        if (!backend.SupportsTraining(op, out string? reason))
+            throw new BackendException($"{node.Name} ({layer.ClassName}): {reason}");
+        var binding = new TrainingBinding(
+            node.Name,
+            [.. node.Inputs.Select(n => _activations[n])],
+            _activations[node],
+            [.. node.Inputs.Select(n => _gradients.GetValueOrDefault(n))],
+            // A layer with nothing trained at or before it never runs backward; its own output stands in for the gradient slot.
+            _gradients.TryGetValue(node, out var outputGradient) ? outputGradient : _activations[node],
+            [.. layer.Weights.Select(w => w.Value)],
+            [.. layer.Weights.Select(w => Gradients.Find(w))]);
+        return backend.PrepareTraining(op, binding);
+    }
+
+    // A tensor needs its gradient when its own layer or any layer before it has a trained weight.
+    private static HashSet<Node> NodesNeedingGradient(Model model, ModelGradients gradients)
+    {
+        var needs = new HashSet<Node>();
+        foreach (var node in model.Nodes)
+        {
+            if (node == model.Input) continue;
+            bool trained = node.Layer.Weights.Any(w => gradients.Find(w) is not null);
+            if (trained || node.Inputs.Any(needs.Contains)) needs.Add(node);
+        }
+        return needs;
+    }
+
+    private Node FindNode(string layerName)
+    {
+        ArgumentNullException.ThrowIfNull(layerName);
+        for (int i = _nodes.Length - 1; i >= 0; i--)
+            if (_nodes[i].Name == layerName) return _nodes[i];
+        if (Model.Input.Name == layerName) return Model.Input;
+        throw new KeyNotFoundException($"{Model.Name}: no layer '{layerName}'.");
+    }
+
+    private static float[] Read(IDeviceBuffer buffer)
+    {
+        var values = new float[buffer.Shape.ElementCount];
+        buffer.CopyTo(values);
+        return values;
+    }
+
+    private Turn Enter()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+            throw new InvalidOperationException($"{Model.Name}: a training plan runs one step at a time; another thread is running one.");
+        return new Turn(this);
+    }
+
+    private readonly struct Turn(TrainingPlan plan) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref plan._running, 0);
+    }
+
+    /// <summary>Frees the ops and buffers (and the gradients, unless they were given).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var op in _ops) op?.Dispose();
+        DisposeBuffers();
+    }
+
+    private void DisposeBuffers()
+    {
+        foreach (var buffer in _activations.Values) buffer.Dispose();
+        foreach (var buffer in _gradients.Values) buffer.Dispose();
+        if (_ownsGradients) Gradients.Dispose();
+    }
+}
