@@ -13,6 +13,8 @@ public enum ExternalReference
     Pil,
     /// <summary>PoCL (OpenCL on the CPU) and clang, which run and compile the GPU kernels without a GPU.</summary>
     GpuStack,
+    /// <summary>Debian's PyTorch and NumPy, whose float64 autograd checks the backward kernels.</summary>
+    PyTorch,
 }
 
 /// <summary>
@@ -28,6 +30,7 @@ internal static class References
         [ExternalReference.H5py] = new(() => MissingPython("h5py, numpy", "python3-h5py python3-numpy")),
         [ExternalReference.Pil] = new(() => MissingPython("PIL, numpy", "python3-pil python3-numpy")),
         [ExternalReference.GpuStack] = new(() => MissingGpuStack()),
+        [ExternalReference.PyTorch] = new(() => MissingPython("torch, numpy", "python3-torch python3-numpy")),
     };
 
     /// <summary>True under CI, where a missing reference fails its tests instead of skipping them.</summary>

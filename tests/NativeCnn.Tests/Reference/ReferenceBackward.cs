@@ -273,3 +273,63 @@ internal static class ReferenceBatchNorm
         return (dx, dGamma, dBeta);
     }
 }
+
+/// <summary>Pooling forward and backward in float64 over NHWC, window geometry as <see cref="ReferenceWindow"/> (dilation unused).</summary>
+internal static class ReferencePooling
+{
+    /// <summary>The cells of window (oy, ox) in row-major order; with <paramref name="paddedZeros"/> padded cells appear as index −1.</summary>
+    private static IEnumerable<(int H, int W, bool Inside)> Cells(ReferenceWindow g, int oy, int ox, bool paddedZeros)
+    {
+        for (int ky = 0; ky < g.KH; ky++)
+            for (int kx = 0; kx < g.KW; kx++)
+            {
+                int h = oy * g.SH + ky - g.PadTop, w = ox * g.SW + kx - g.PadLeft;
+                bool inside = h >= 0 && h < g.InH && w >= 0 && w < g.InW;
+                if (inside || paddedZeros) yield return (h, w, inside);
+            }
+    }
+
+    private static int Index(ReferenceWindow g, int n, int h, int w, int c) => ((n * g.InH + h) * g.InW + w) * g.InC + c;
+
+    /// <summary>Max or mean of each window (mean over in-bounds cells).</summary>
+    public static double[] Forward(double[] x, ReferenceWindow g, bool max, bool paddedZeros = false)
+    {
+        var y = new double[g.Batch * g.OutH * g.OutW * g.InC];
+        for (int n = 0; n < g.Batch; n++)
+        for (int oy = 0; oy < g.OutH; oy++)
+        for (int ox = 0; ox < g.OutW; ox++)
+        for (int c = 0; c < g.InC; c++)
+        {
+            var values = Cells(g, oy, ox, paddedZeros).Select(t => t.Inside ? x[Index(g, n, t.H, t.W, c)] : 0.0).ToArray();
+            y[((n * g.OutH + oy) * g.OutW + ox) * g.InC + c] = max ? values.Max() : values.Average();
+        }
+        return y;
+    }
+
+    /// <summary>Scatters each output's gradient: to the first maximum of its window (row-major), or evenly over its in-bounds cells.</summary>
+    public static double[] Backward(double[] x, double[] dy, ReferenceWindow g, bool max, bool paddedZeros = false)
+    {
+        var dx = new double[x.Length];
+        for (int n = 0; n < g.Batch; n++)
+        for (int oy = 0; oy < g.OutH; oy++)
+        for (int ox = 0; ox < g.OutW; ox++)
+        for (int c = 0; c < g.InC; c++)
+        {
+            double gy = dy[((n * g.OutH + oy) * g.OutW + ox) * g.InC + c];
+            var cells = Cells(g, oy, ox, paddedZeros).ToArray();
+            if (max)
+            {
+                int best = 0;
+                double value(int i) => cells[i].Inside ? x[Index(g, n, cells[i].H, cells[i].W, c)] : 0.0;
+                for (int i = 1; i < cells.Length; i++)
+                    if (value(i) > value(best)) best = i;
+                if (cells[best].Inside) dx[Index(g, n, cells[best].H, cells[best].W, c)] += gy;
+            }
+            else
+            {
+                foreach (var (h, w, _) in cells) dx[Index(g, n, h, w, c)] += gy / cells.Length;
+            }
+        }
+        return dx;
+    }
+}
