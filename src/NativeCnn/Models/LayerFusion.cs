@@ -213,7 +213,9 @@ internal static class LayerFusion
 
         var first = members.First(m => m.Layer is Conv2D or DepthwiseConv2D);
         var zeroPadding = members[0].Layer as ZeroPadding2D;
-        var activation = ActivationFunction.Linear;
+        // The convolution's own activation, unless it is linear and a later member brings one: a group that merely
+        // folds a ZeroPadding2D or an excitation into the convolution keeps the convolution's activation.
+        var activation = first.Layer is Conv2D ownConv ? ownConv.Activation : ((DepthwiseConv2D)first.Layer).Activation;
         var bn = members.Select(m => m.Layer).OfType<BatchNormalization>().FirstOrDefault();
         var add = members.FirstOrDefault(m => m.Layer is Add);
         foreach (var m in members) if (ElementwiseActivation(m.Layer) is { } f) activation = f;

@@ -20,6 +20,11 @@ namespace NativeCnn.Training;
 /// <see cref="InvalidOperationException"/>. Plans over the same model must not step concurrently either, since they
 /// update the same weights. Nothing is allocated per step.
 /// </para>
+/// <para>
+/// Inference plans fold weights when they are prepared: a training step drops <see cref="Model"/>'s cached
+/// <see cref="Model.Predict"/> plan, but plans made with <see cref="Model.CreatePlan"/>, and those of other models that
+/// share these layers, must be created again (or <see cref="Model.InvalidatePlans"/> called) to see the new weights.
+/// </para>
 /// </remarks>
 public sealed class TrainingPlan : IDisposable
 {
@@ -179,6 +184,9 @@ public sealed class TrainingPlan : IDisposable
         _input.CopyFrom(inputs);
         foreach (var op in _ops) op.Forward(training);
         _output.CopyTo(_predictions);
+        // A training-mode pass moves BatchNormalization's moving statistics (and a step then the weights): the
+        // model's cached Predict plan, which folded them when it was prepared, is stale.
+        if (training) Model.InvalidatePlans();
     }
 
     // Gradient buffers are host tensors while only the CPU trains; a device backend will bring its own clear.

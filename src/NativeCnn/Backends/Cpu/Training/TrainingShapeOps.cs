@@ -198,95 +198,73 @@ internal sealed class TrainingConcatenate : TrainingOverInference
 }
 
 /// <summary>
-/// Global pooling: the average spreads <c>dY / (H·W)</c> over the image; the maximum gives <c>dY</c> to the cells
-/// equal to it, split evenly among ties, as TensorFlow's gradient of <c>reduce_max</c> does.
+/// Global pooling (<see cref="PoolingBackwardKernels"/>): the average spreads <c>dY / (H·W)</c> over the image; the
+/// maximum gives <c>dY</c> to the cells equal to it, split evenly among ties, as TensorFlow's <c>reduce_max</c> gradient.
 /// </summary>
 internal sealed class TrainingGlobalPooling2D(GlobalPooling2DOp op, IPreparedOp forward, TrainingBinding binding, WorkerPool pool)
     : TrainingOverInference(forward, binding, pool, 1)
 {
+    private readonly Tensor _scratch = new(binding.Inputs[0].Shape);
+
     public override void Backward()
     {
         if (InputGradient is not { } dx) return;
         var shape = Input.Shape;
-        int c = shape.Channels, pixels = shape.Height * shape.Width;
-        ReadOnlySpan<float> x = Input.Span, y = Output.Span, dy = OutputGradient.Span;
-        Span<float> dxs = dx.Span;
+        int c = shape.Channels, pixels = shape.Height * shape.Width, image = pixels * c;
         for (int n = 0; n < shape.Batch; n++)
         {
-            int image = n * pixels * c;
-            for (int ch = 0; ch < c; ch++)
-            {
-                float g = dy[n * c + ch];
-                if (op.Mode == PoolingMode.Average)
-                {
-                    float share = g / pixels;
-                    for (int p = 0; p < pixels; p++) dxs[image + p * c + ch] += share;
-                    continue;
-                }
-                float max = y[n * c + ch];
-                int ties = 0;
-                for (int p = 0; p < pixels; p++) if (x[image + p * c + ch] == max) ties++;
-                if (ties == 0) continue; // NaN maximum: no cell equals it, as in TensorFlow
-                float tieShare = g / ties;
-                for (int p = 0; p < pixels; p++) if (x[image + p * c + ch] == max) dxs[image + p * c + ch] += tieShare;
-            }
+            var to = _scratch.Span.Slice(n * image, image);
+            var dy = OutputGradient.Span.Slice(n * c, c);
+            if (op.Mode == PoolingMode.Average) PoolingBackwardKernels.GlobalAveragePool(dy, to, pixels);
+            else PoolingBackwardKernels.GlobalMaxPool(Input.Span.Slice(n * image, image), Output.Span.Slice(n * c, c), dy, to, pixels);
         }
+        TensorPrimitives.Add(dx.Span, _scratch.Span, dx.Span);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _scratch.Dispose();
     }
 }
 
 /// <summary>
-/// Windowed pooling: the maximum routes each window's <c>dY</c> to its first maximal cell in scan order (TensorFlow's
-/// <c>MaxPoolGrad</c>); the average spreads it over the window's in-bounds cells (padded cells are not counted).
+/// Windowed pooling (<see cref="PoolingBackwardKernels"/>, by input rows): the maximum routes each window's <c>dY</c>
+/// to its first maximal cell in row-major order (TensorFlow's <c>MaxPoolGrad</c>); the average spreads it over the
+/// window's in-bounds cells (padded cells are not counted).
 /// </summary>
 internal sealed class TrainingPooling2D : TrainingOverInference
 {
-    private readonly Pooling2DOp _op;
+    private readonly Pooling2DParams _params;
+    private readonly bool _max;
+    private readonly Tensor _scratch;
+    private readonly RowWork _backward;
 
     public TrainingPooling2D(Pooling2DOp op, IPreparedOp forward, TrainingBinding binding, WorkerPool pool) : base(forward, binding, pool, 1)
     {
         if (op.PaddedCellsAreZeros) throw Fail("a pooling with zero-padded cells comes from fusion; build the training plan unfused");
-        _op = op;
+        TensorShape i = Input.Shape, o = Output.Shape;
+        _params = new Pooling2DParams(i.Batch, i.Height, i.Width, i.Channels, o.Height, o.Width,
+            op.PoolHeight, op.PoolWidth, op.StrideHeight, op.StrideWidth, op.Padding.Top, op.Padding.Left);
+        _max = op.Mode == PoolingMode.Max;
+        _scratch = new Tensor(i);
+        _backward = new RowWork(rows =>
+        {
+            if (_max) PoolingBackwardKernels.MaxPool(Input.Span, OutputGradient.Span, _scratch.Span, in _params, rows);
+            else PoolingBackwardKernels.AveragePool(OutputGradient.Span, _scratch.Span, in _params, rows);
+        });
     }
 
     public override void Backward()
     {
         if (InputGradient is not { } dx) return;
-        TensorShape i = Input.Shape, o = Output.Shape;
-        int c = i.Channels;
-        ReadOnlySpan<float> x = Input.Span, dy = OutputGradient.Span;
-        Span<float> dxs = dx.Span;
-        for (int n = 0; n < o.Batch; n++)
-            for (int oy = 0; oy < o.Height; oy++)
-            {
-                int y0 = Math.Max(0, oy * _op.StrideHeight - _op.Padding.Top), y1 = Math.Min(i.Height, oy * _op.StrideHeight - _op.Padding.Top + _op.PoolHeight);
-                for (int ox = 0; ox < o.Width; ox++)
-                {
-                    int x0 = Math.Max(0, ox * _op.StrideWidth - _op.Padding.Left), x1 = Math.Min(i.Width, ox * _op.StrideWidth - _op.Padding.Left + _op.PoolWidth);
-                    int outAt = ((n * o.Height + oy) * o.Width + ox) * c;
-                    if (_op.Mode == PoolingMode.Average)
-                    {
-                        float inverse = 1f / ((y1 - y0) * (x1 - x0));
-                        for (int yy = y0; yy < y1; yy++)
-                            for (int xx = x0; xx < x1; xx++)
-                            {
-                                var to = dxs.Slice(((n * i.Height + yy) * i.Width + xx) * c, c);
-                                TensorPrimitives.FusedMultiplyAdd(dy.Slice(outAt, c), inverse, to, to);
-                            }
-                        continue;
-                    }
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        int best = -1;
-                        float max = float.NegativeInfinity;
-                        for (int yy = y0; yy < y1; yy++)
-                            for (int xx = x0; xx < x1; xx++)
-                            {
-                                int at = ((n * i.Height + yy) * i.Width + xx) * c + ch;
-                                if (best < 0 || x[at] > max || float.IsNaN(x[at]) && !float.IsNaN(max)) { best = at; max = x[at]; }
-                            }
-                        if (best >= 0) dxs[best] += dy[outAt + ch];
-                    }
-                }
-            }
+        Pool.Run(_backward, PoolingBackwardKernels.InputRowCount(in _params));
+        TensorPrimitives.Add(dx.Span, _scratch.Span, dx.Span);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _scratch.Dispose();
     }
 }
