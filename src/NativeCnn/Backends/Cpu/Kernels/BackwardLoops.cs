@@ -37,9 +37,26 @@ internal static class BackwardLoops
             {
                 a0 = a1 = a2 = a3 = TLanes.Zero;
             }
+            // A second set of accumulators for odd rows: four chains of dependent FMAs would bound the loop by latency.
+            TVector b0 = TLanes.Zero, b1 = b0, b2 = b0, b3 = b0;
             ref float row = ref Unsafe.Add(ref rows, u);
             ref float c = ref coef;
-            for (int r = 0; r < count; r++, row = ref Unsafe.Add(ref row, rowStride), c = ref Unsafe.Add(ref c, coefStride))
+            int r = 0;
+            for (; r + 2 <= count; r += 2, row = ref Unsafe.Add(ref row, 2 * rowStride), c = ref Unsafe.Add(ref c, 2 * coefStride))
+            {
+                var w = TLanes.Create(c);
+                var v = TLanes.Create(Unsafe.Add(ref c, coefStride));
+                ref float next = ref Unsafe.Add(ref row, rowStride);
+                a0 = TLanes.MultiplyAdd(TLanes.Load(ref row, 0), w, a0);
+                a1 = TLanes.MultiplyAdd(TLanes.Load(ref row, l), w, a1);
+                a2 = TLanes.MultiplyAdd(TLanes.Load(ref row, 2 * l), w, a2);
+                a3 = TLanes.MultiplyAdd(TLanes.Load(ref row, 3 * l), w, a3);
+                b0 = TLanes.MultiplyAdd(TLanes.Load(ref next, 0), v, b0);
+                b1 = TLanes.MultiplyAdd(TLanes.Load(ref next, l), v, b1);
+                b2 = TLanes.MultiplyAdd(TLanes.Load(ref next, 2 * l), v, b2);
+                b3 = TLanes.MultiplyAdd(TLanes.Load(ref next, 3 * l), v, b3);
+            }
+            if (r < count)
             {
                 var w = TLanes.Create(c);
                 a0 = TLanes.MultiplyAdd(TLanes.Load(ref row, 0), w, a0);
@@ -47,6 +64,10 @@ internal static class BackwardLoops
                 a2 = TLanes.MultiplyAdd(TLanes.Load(ref row, 2 * l), w, a2);
                 a3 = TLanes.MultiplyAdd(TLanes.Load(ref row, 3 * l), w, a3);
             }
+            a0 = TLanes.Add(a0, b0);
+            a1 = TLanes.Add(a1, b1);
+            a2 = TLanes.Add(a2, b2);
+            a3 = TLanes.Add(a3, b3);
             TLanes.Store(ref d, 0, a0);
             TLanes.Store(ref d, l, a1);
             TLanes.Store(ref d, 2 * l, a2);
