@@ -19,6 +19,9 @@ internal sealed class CommandLineTool
     /// <summary>The model inspector, <c>samples/Inspect</c>.</summary>
     public static CommandLineTool Inspect { get; } = new(Path.Combine("samples", "Inspect"), "Inspect");
 
+    /// <summary>The trainer, <c>samples/Train</c>.</summary>
+    public static CommandLineTool Train { get; } = new(Path.Combine("samples", "Train"), "Train");
+
     /// <summary>The GPU conformance check, <c>samples/GpuCheck</c>.</summary>
     public static CommandLineTool GpuCheck { get; } = new(Path.Combine("samples", "GpuCheck"), "GpuCheck");
 

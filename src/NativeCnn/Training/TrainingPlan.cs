@@ -150,6 +150,9 @@ public sealed class TrainingPlan : IDisposable
         return targets.IsEmpty ? float.NaN : Loss.Compute(_predictions, targets, Batch, default);
     }
 
+    /// <summary>The model output of the last forward pass (valid until the next call).</summary>
+    public ReadOnlySpan<float> LastOutputs => _predictions;
+
     /// <summary>The output of layer <paramref name="layerName"/> (its last call) from the last forward pass, batch included.</summary>
     /// <exception cref="KeyNotFoundException">The model has no such layer.</exception>
     public float[] GetActivation(string layerName) => Read(_activations[FindNode(layerName)]);

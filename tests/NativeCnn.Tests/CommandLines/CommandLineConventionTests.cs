@@ -20,7 +20,7 @@ public sealed class CommandLineConventionTests : IDisposable
     public static TheoryData<string, string> ToolsAndHelpFlags()
     {
         var data = new TheoryData<string, string>();
-        foreach (string tool in new[] { "Inspect", "Classify", "GpuCheck", "weights-converter" })
+        foreach (string tool in new[] { "Inspect", "Classify", "GpuCheck", "Train", "weights-converter" })
             foreach (string flag in new[] { "--help", "-h", "-?" }) data.Add(tool, flag);
         return data;
     }
@@ -30,6 +30,7 @@ public sealed class CommandLineConventionTests : IDisposable
         "Inspect" => CommandLineTool.Inspect,
         "Classify" => CommandLineTool.Classify,
         "GpuCheck" => CommandLineTool.GpuCheck,
+        "Train" => CommandLineTool.Train,
         _ => CommandLineTool.WeightsConverter,
     };
 
@@ -59,6 +60,7 @@ public sealed class CommandLineConventionTests : IDisposable
     [InlineData("Inspect")]
     [InlineData("Classify")]
     [InlineData("GpuCheck")]
+    [InlineData("Train")]
     [InlineData("weights-converter")]
     public void AnUnknownOptionIsAUsageErrorNamingIt(string tool) =>
         AssertOneLineError(Tool(tool).Run(["--no-such-option"]), 2, "--no-such-option");
@@ -69,6 +71,7 @@ public sealed class CommandLineConventionTests : IDisposable
         string missing = Path.Combine(_work, "missing.h5");
         AssertOneLineError(CommandLineTool.Inspect.Run(["summary", "--model", missing]), 1, missing);
         AssertOneLineError(CommandLineTool.Classify.Run(["--model", missing, "x.png"]), 1, missing);
+        AssertOneLineError(CommandLineTool.Train.Run(["--model", missing, "--dataset", "fashion-mnist"]), 1, missing);
         AssertOneLineError(CommandLineTool.WeightsConverter.Run([missing, "-o", Path.Combine(_work, "x.safetensors")]), 1, missing);
         AssertOneLineError(CommandLineTool.Inspect.Run(["run", "resnet50", "--input", missing, "--output", Path.Combine(_work, "y.npy")]), 1, missing);
     }
