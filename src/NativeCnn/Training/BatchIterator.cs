@@ -16,12 +16,26 @@ public sealed class BatchIterator
 {
     private readonly int[] _order;
     private int _next;
+    private ulong _flipState;
 
     /// <summary>Creates the iterator and starts epoch 0.</summary>
+    /// <param name="dataset">The samples.</param>
+    /// <param name="batchSize">The largest batch.</param>
+    /// <param name="shuffle">Whether each epoch has its own permutation.</param>
+    /// <param name="seed">The seed of the shuffle and the flips.</param>
+    /// <param name="dropRemainder">Whether a short last batch is dropped.</param>
+    /// <param name="randomHorizontalFlip">
+    /// Whether each sample is mirrored left-right with probability 1/2 as it is copied (Keras <c>RandomFlip("horizontal")</c>);
+    /// the coin is one SplitMix64 bit per sample, from a stream for (seed, epoch) separate from the shuffle's.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, or <paramref name="dropRemainder"/> leaves no batch.</exception>
-    public BatchIterator(ArrayDataset dataset, int batchSize, bool shuffle = true, long seed = 0, bool dropRemainder = false)
+    /// <exception cref="ArgumentException"><paramref name="randomHorizontalFlip"/> is set but the samples are not <c>(height, width, channels)</c>.</exception>
+    public BatchIterator(ArrayDataset dataset, int batchSize, bool shuffle = true, long seed = 0, bool dropRemainder = false, bool randomHorizontalFlip = false)
     {
         ArgumentNullException.ThrowIfNull(dataset);
+        if (randomHorizontalFlip && dataset.SampleShape.Count != 3)
+            throw new ArgumentException($"random horizontal flips need (height, width, channels) samples, got ({string.Join(", ", dataset.SampleShape)}).", nameof(randomHorizontalFlip));
+        RandomHorizontalFlip = randomHorizontalFlip;
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"batch_size must be at least 1, got {batchSize}.");
         if (dropRemainder && batchSize > dataset.Count)
             throw new ArgumentOutOfRangeException(nameof(batchSize), $"batch_size {batchSize} with drop_remainder leaves no batch of {dataset.Count} samples.");
@@ -44,6 +58,8 @@ public sealed class BatchIterator
     public long Seed { get; }
     /// <summary>Whether a short last batch is dropped.</summary>
     public bool DropRemainder { get; }
+    /// <summary>Whether samples are mirrored at random.</summary>
+    public bool RandomHorizontalFlip { get; }
     /// <summary>The current epoch.</summary>
     public long Epoch { get; private set; }
 
@@ -58,6 +74,7 @@ public sealed class BatchIterator
     {
         Epoch = epoch;
         _next = 0;
+        _flipState = DatasetShuffle.FlipState(Seed, epoch);
         if (Shuffle) DatasetShuffle.Permutation(_order, Seed, epoch);
         else for (int i = 0; i < _order.Length; i++) _order[i] = i;
     }
@@ -83,10 +100,23 @@ public sealed class BatchIterator
         for (int b = 0; b < size; b++)
         {
             int sample = _order[_next + b];
-            allInputs.Slice(sample * inputLength, inputLength).CopyTo(inputs.Slice(b * inputLength, inputLength));
+            var source = allInputs.Slice(sample * inputLength, inputLength);
+            var destination = inputs.Slice(b * inputLength, inputLength);
+            if (RandomHorizontalFlip && DatasetShuffle.Next(ref _flipState) >> 63 != 0) FlipHorizontally(source, destination);
+            else source.CopyTo(destination);
             allTargets.Slice(sample * targetLength, targetLength).CopyTo(targets.Slice(b * targetLength, targetLength));
         }
         _next += size;
         return size;
+    }
+
+    private void FlipHorizontally(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        int width = Dataset.SampleShape[1], channels = Dataset.SampleShape[2], row = width * channels;
+        for (int y = 0; y < Dataset.SampleShape[0]; y++)
+        {
+            for (int x = 0; x < width; x++)
+                source.Slice(y * row + (width - 1 - x) * channels, channels).CopyTo(destination.Slice(y * row + x * channels, channels));
+        }
     }
 }

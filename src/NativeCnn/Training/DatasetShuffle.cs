@@ -29,6 +29,10 @@ internal static class DatasetShuffle
         }
     }
 
+    /// <summary>The SplitMix64 state of the flip coins of (<paramref name="seed"/>, <paramref name="epoch"/>), a stream apart from the shuffle's.</summary>
+    public static ulong FlipState(long seed, long epoch) =>
+        unchecked((ulong)seed * 0x9E3779B97F4A7C15UL ^ (ulong)epoch * 0xD1B54A32D192ED03UL ^ 0xF1357AEA2E62A9C5UL);
+
     /// <summary>The next SplitMix64 output.</summary>
     public static ulong Next(ref ulong state)
     {
