@@ -77,7 +77,14 @@ internal static class TrainCommand
             }
             else if (imagesPath is not null)
             {
-                throw new UsageException("--images needs a model input size; not yet available in this build");
+                // Images are decoded at the model's input size, so the model comes first.
+                if (!Directory.Exists(imagesPath)) throw new DirectoryNotFoundException($"--images: no such folder: {imagesPath}");
+                using var sizing = ModelSources.LoadModel(Cli.ExistingFile(modelPath!, "model"), resolution: null);
+                var size = sizing.Input.OutputShape;
+                if (size.Rank != 4 || size.Channels != 3) throw new UsageException($"--images needs a model with an RGB image input, {sizing.Name} takes {size}");
+                var folder = ImageFolderDataset.FromDirectory(imagesPath, size.Height, size.Width, seed: (uint)r.GetValue(seed));
+                if (!jsonOutput) stdout.WriteLine($"{folder}: {string.Join(", ", folder.ClassNames)}");
+                train = folder.Load();
             }
             else
             {
