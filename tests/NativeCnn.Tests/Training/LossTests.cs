@@ -285,4 +285,26 @@ public class LossTests
         var e = Assert.Throws<ArgumentException>(() => Loss.FromName("hinge"));
         Assert.Contains("sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mean_squared_error", e.Message);
     }
+
+    [Fact]
+    public void ComputeAllocatesNothing()
+    {
+        var p = RandomProbabilities(new Random(3), 8, 10);
+        var targets = OneHot([1, 2, 3, 4, 5, 6, 7, 8], 10);
+        var labels = new float[] { 1, 2, 3, 4, 5, 6, 7, 8 };
+        var gradient = new float[p.Length];
+        Loss[] losses = [new CategoricalCrossentropy(labelSmoothing: 0.1f), new CategoricalCrossentropy(fromLogits: true), new BinaryCrossentropy(), new MeanSquaredError()];
+        var sparse = new SparseCategoricalCrossentropy();
+        var categorical = new CategoricalCrossentropy();
+        categorical.ComputeFromSoftmax(p, targets, 8, gradient);
+        foreach (var loss in losses) loss.Compute(p, targets, 8, gradient);
+        sparse.Compute(p, labels, 8, gradient);
+        sparse.ComputeFromSoftmax(p, labels, 8, gradient);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var loss in losses) loss.Compute(p, targets, 8, gradient);
+        sparse.Compute(p, labels, 8, gradient);
+        sparse.ComputeFromSoftmax(p, labels, 8, gradient);
+        categorical.ComputeFromSoftmax(p, targets, 8, gradient);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
