@@ -299,7 +299,7 @@ public class OptimizerTests
 
     public static TheoryData<string> TorchCases => new() { "sgd", "sgd-momentum", "sgd-nesterov", "adam", "adam-amsgrad", "adamw", "rmsprop", "rmsprop-centered-momentum" };
 
-    [TorchFact]
+    [ReferenceFact(ExternalReference.PyTorch)]
     public void SeveralStepsMatchPyTorchWhereTheFormulasAgree()
     {
         foreach (string name in TorchCases)
