@@ -29,8 +29,8 @@ public static class ExampleModels
             x = new MaxPooling2D($"pool{block}", 2).Call(x);
         }
         x = new Flatten("flatten").Call(x);
-        x = new Dense("dense", 128, ActivationFunction.Relu).Call(x);
-        x = new Dropout("dropout", 0.3).Call(x);
+        x = new Dense("dense", 256, ActivationFunction.Relu).Call(x);
+        x = new Dropout("dropout", 0.2).Call(x);
         x = new Dense("predictions", classes, ActivationFunction.Softmax).Call(x);
         return new Model("fashion_mnist_cnn", input, x);
     }

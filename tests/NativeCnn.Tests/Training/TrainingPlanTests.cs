@@ -190,3 +190,63 @@ public sealed class TrainingPlanTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("expected 2 targets", error.Message);
     }
 }
+
+/// <summary>Whole-model gradients of a zoo model against PyTorch float64 autograd.</summary>
+public sealed class ZooGradientTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("nativecnn-zoo-gradients-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    [ReferenceFact(ExternalReference.PyTorch)]
+    public void MobileNetV2AtSixtyFourPixelsMatchesPyTorchAutograd()
+    {
+        using var model = NativeCnn.Models.Architectures.ModelZoo.Create("mobilenetv2",
+            new NativeCnn.Models.Architectures.ApplicationOptions { Alpha = 0.35, Resolution = 64, Classes = 7 });
+        // Keras's own initializers (Glorot kernels) as a model built for training starts; gamma and beta perturbed.
+        int seed = 300;
+        foreach (var weight in model.Weights.Where(w => w.Name is "gamma" or "beta"))
+        {
+            var values = TestData.Uniform(++seed, weight.Value.Length, -0.2f, 0.2f);
+            var span = weight.Value.Span;
+            for (int i = 0; i < span.Length; i++) span[i] += values[i];
+        }
+        // 64 pixels and 3 images leave 12 values per channel for the last BatchNormalizations' batch statistics: at 32
+        // pixels and 2 images they normalize pairs, where float32 rounding decides signs.
+        var x = TestData.Uniform(5, 3 * 64 * 64 * 3, -1f, 1f);
+        float[] labels = [1, 5, 2];
+
+        File.WriteAllText(Path.Combine(_work, "config.json"), KerasModelConfig.ToJson(model));
+        Directory.CreateDirectory(Path.Combine(_work, "weights"));
+        foreach (var weight in model.Weights)
+            NpyFile.Write(Path.Combine(_work, "weights", $"{weight.Layer.Name}__{weight.Name}.npy"), weight.Value);
+        NpyFile.Write(Path.Combine(_work, "x.npy"), x, TensorShape.Nhwc(3, 64, 64, 3));
+        NpyFile.Write(Path.Combine(_work, "y.npy"), labels, new TensorShape(3));
+        string script = Path.Combine(TestPaths.RepositoryRoot, "tests", "reference", "torch", "model_gradients.py");
+        TestProcess.Run("/usr/bin/python3", [script, _work], _work, TimeSpan.FromMinutes(3));
+
+        using var backend = new CpuBackend(2);
+        using var plan = new TrainingPlan(model, backend, 3, new SparseCategoricalCrossentropy());
+        float loss = plan.ComputeGradients(x, labels);
+        using var expectedLoss = NpyFile.Read(Path.Combine(_work, "out", "loss.npy"));
+        Assert.Equal(expectedLoss.Span[0], loss, 1e-4f);
+        var expected = plan.Gradients.Names.ToDictionary(n => n, n =>
+        {
+            using var tensor = NpyFile.Read(Path.Combine(_work, "out", n.Replace("/", "__", StringComparison.Ordinal) + ".npy"));
+            return tensor.ToArray();
+        });
+        // A beta followed (through a convolution) by a training-mode BatchNormalization has an exactly zero gradient;
+        // float32 leaves rounding there, so errors are relative to at least a ten-thousandth of the largest gradient.
+        double floor = 1e-4 * expected.Values.Max(v => v.Max(Math.Abs));
+        double worstOverall = 0;
+        foreach (var (name, e) in expected)
+        {
+            var a = plan.Gradients[name];
+            double scale = Math.Max(floor, e.Max(Math.Abs)), worst = 0;
+            for (int i = 0; i < e.Length; i++) worst = Math.Max(worst, Math.Abs(e[i] - a[i]) / scale);
+            worstOverall = Math.Max(worstOverall, worst);
+            Assert.True(worst <= 5e-4, $"{name}: max error {worst:E3} of {scale:G3}");
+        }
+        output.WriteLine($"{plan.Gradients.Names.Count()} gradients, worst relative error {worstOverall:E2}");
+    }
+}

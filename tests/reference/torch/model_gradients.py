@@ -8,6 +8,7 @@ FOLDER/out/loss.npy, FOLDER/out/LAYER__WEIGHT.npy (the gradient of every trained
 FOLDER/out/moving__LAYER__moving_mean.npy / moving_variance.npy (Keras's moving-average update).
 
 Usage: model_gradients.py FOLDER [FROZEN_LAYER,FROZEN_LAYER,...]
+With NATIVECNN_DUMP_ACTIVATIONS=1 in the environment it also writes every layer's output as FOLDER/out/act__LAYER.npy.
 Independent of NativeCnn: it reimplements each layer from Keras's definitions, TensorFlow's 'same' padding included
 (the extra pixel at the bottom/right).
 """
@@ -171,6 +172,8 @@ for layer in config["layers"]:
     inbound = layer["inbound_nodes"][0]
     values[name] = run(cls, c, name, [values[i[0]] for i in inbound])
     output_name = name
+    if os.environ.get("NATIVECNN_DUMP_ACTIVATIONS"):
+        np.save(os.path.join(out_dir, f"act__{name}.npy"), values[name].detach().numpy().astype(np.float32))
 
 probabilities = values[config["output_layers"][0][0]]
 probabilities = probabilities / probabilities.sum(dim=-1, keepdim=True)
