@@ -112,6 +112,8 @@ with h5py.File(os.path.join(OUT, "dense.h5"), "w", libver="latest") as f:
     # A large attribute: Keras's model_config can be hundreds of kilobytes.
     big = ("{\"config\": \"" + "x" * 200000 + "\"}")
     plain.attrs["model_config"] = big
+    plain.attrs["model_config_bytes"] = big.encode("utf8")  # h5py stores bytes as a variable-length string
+    plain.attrs["model_config_fixed"] = np.bytes_(big.encode("utf8"))  # fixed-length: too big for a managed heap object
     expected["dense"]["model_config_length"] = len(big)
 
 # --- fixed-length strings ------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ namespace NativeCnn.Weights.Hdf5;
 /// <summary>
 /// A fractal heap (<c>FRHP</c>), where dense link and attribute storage keep their messages, and the objects in it
 /// named by heap IDs: managed objects in direct blocks (<c>FHDB</c>) under a tree of indirect blocks (<c>FHIB</c>), and
-/// tiny objects held in the ID itself. Huge objects and heaps with I/O filters raise <see cref="NotSupportedException"/>.
+/// tiny objects held in the ID itself, and huge objects stored on their own (found through the heap's huge-object
+/// B-tree). Heaps with I/O filters raise <see cref="NotSupportedException"/>.
 /// </summary>
 /// <remarks>
 /// An object's heap offset is mapped to a file address by walking the doubling table from the root block; every block
@@ -28,13 +29,16 @@ internal sealed class FractalHeap
     private readonly int _rootRows;
     private readonly int _offsetBytes;
     private readonly int _lengthBytes;
+    private readonly ulong _hugeTree;
+    private Dictionary<ulong, (ulong Address, ulong Length)>? _hugeObjects;
 
     /// <summary>The length of this heap's IDs in bytes.</summary>
     public int IdLength => _idLength;
 
     private FractalHeap(Hdf5Reader reader, string path, long address, int idLength, bool checksummedDirect, int tableWidth, long startBlockSize,
-        long maxDirectBlockSize, int maxHeapBits, long rootBlock, int rootRows, long maxManagedObject)
+        long maxDirectBlockSize, int maxHeapBits, long rootBlock, int rootRows, long maxManagedObject, ulong hugeTree)
     {
+        _hugeTree = hugeTree;
         _reader = reader;
         _path = path;
         _address = address;
@@ -82,8 +86,9 @@ internal sealed class FractalHeap
         if (maxHeapBits is < 1 or > 64) throw reader.Corrupt(path, address + p + 2 + 2 * l, $"fractal heap of {maxHeapBits} offset bits.");
         if (rootRows > 64) throw reader.Corrupt(path, address + p + 6 + 2 * l + o, $"fractal heap root indirect block of {rootRows} rows.");
         long rootBlock = root == reader.UndefinedAddress ? -1 : reader.ToOffset(root, path, address + p + 6 + 2 * l, "fractal heap root block");
+        ulong hugeTree = Hdf5Reader.ReadUnsigned(h.AsSpan(14 + l), o);
         return new FractalHeap(reader, path, address, idLength, (flags & 2) != 0, width, (long)start, (long)maxDirect, maxHeapBits, rootBlock, rootRows,
-            maxManaged);
+            maxManaged, hugeTree);
     }
 
     /// <summary>The bytes of the object named by <paramref name="id"/> (an ID from a dense-storage B-tree record) and their file offset.</summary>
@@ -115,10 +120,40 @@ internal sealed class FractalHeap
                     return (id.Slice(1, length).ToArray(), idOffset + 1);
                 }
             case 1:
-                throw new NotSupportedException($"{_reader.FileName}: {_path}: huge fractal heap objects (dense-storage entries larger than the heap's managed object limit) are not supported.");
+                {
+                    var (address, length) = Huge(id, idOffset);
+                    long at = _reader.ToOffset(address, _path, idOffset, "huge fractal heap object");
+                    if (length == 0 || length > (ulong)(_reader.Length - at))
+                        throw _reader.Corrupt(_path, idOffset, $"a huge heap object of {length} bytes at {at} runs past the end of the file.");
+                    return (_reader.ReadBytes(at, (long)length, _path, "a huge fractal heap object"), at);
+                }
             default:
                 throw _reader.Corrupt(_path, idOffset, "fractal heap ID type 3 is unknown.");
         }
+    }
+
+    /// <summary>
+    /// Where a huge object is: in the ID itself when it is long enough for an address and a length, otherwise in the
+    /// heap's huge-object B-tree (type 1: address, length, ID), read once.
+    /// </summary>
+    private (ulong Address, ulong Length) Huge(ReadOnlySpan<byte> id, long idOffset)
+    {
+        int o = _reader.OffsetSize, l = _reader.LengthSize;
+        if (_idLength - 1 >= o + l) return (Hdf5Reader.ReadUnsigned(id[1..], o), Hdf5Reader.ReadUnsigned(id[(1 + o)..], l));
+        ulong key = ReadVariable(id[1..], Math.Min(_idLength - 1, 8));
+        if (_hugeObjects is null)
+        {
+            if (_hugeTree == _reader.UndefinedAddress) throw _reader.Corrupt(_path, idOffset, "a huge heap object ID, but the heap has no huge-object B-tree.");
+            _hugeObjects = [];
+            foreach (var (record, offset) in BTree2.ReadRecords(_reader, _reader.ToOffset(_hugeTree, _path, _address, "huge-object B-tree"), 1, _path))
+            {
+                if (record.Length <= o + l) throw _reader.Corrupt(_path, offset, "a huge-object B-tree record is too short.");
+                ulong recordId = ReadVariable(record.AsSpan(o + l), Math.Min(record.Length - o - l, 8));
+                if (!_hugeObjects.TryAdd(recordId, (Hdf5Reader.ReadUnsigned(record, o), Hdf5Reader.ReadUnsigned(record.AsSpan(o), l))))
+                    throw _reader.Corrupt(_path, offset, $"huge heap object {recordId} is listed twice.");
+            }
+        }
+        return _hugeObjects.TryGetValue(key, out var found) ? found : throw _reader.Corrupt(_path, idOffset, $"no huge heap object {key}.");
     }
 
     private static ulong ReadVariable(ReadOnlySpan<byte> data, int size)
