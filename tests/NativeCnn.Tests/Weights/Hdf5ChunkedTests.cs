@@ -46,15 +46,13 @@ public sealed class Hdf5ChunkedTests(Hdf5FeatureFiles files)
         Assert.Contains("filter 32000 ('lzf'", error.Message, StringComparison.Ordinal);
     }
 
-    [ReferenceTheory(ExternalReference.H5py)]
-    [InlineData("extensible_array", "extensible-array chunk index")]
-    [InlineData("btree2", "version 2 B-tree chunk index")]
-    public void ChunkIndexesOfUnlimitedDatasetsAreRefusedByName(string dataset, string index)
+    [ReferenceFact(ExternalReference.H5py)]
+    public void ExtensibleArrayChunkIndexIsRefusedByName()
     {
         using var file = new Hdf5File(files.PathOf("chunked_latest.h5"));
-        var error = Assert.Throws<NotSupportedException>(() => file.Root.GetDataset(dataset).ReadSingles());
-        Assert.StartsWith(file.Name + ": /" + dataset + ":", error.Message, StringComparison.Ordinal);
-        Assert.Contains(index, error.Message, StringComparison.Ordinal);
+        var error = Assert.Throws<NotSupportedException>(() => file.Root.GetDataset("extensible_array").ReadSingles());
+        Assert.StartsWith(file.Name + ": /extensible_array:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("extensible-array chunk index", error.Message, StringComparison.Ordinal);
     }
 
     [ReferenceFact(ExternalReference.H5py)]

@@ -83,7 +83,8 @@ with h5py.File(os.path.join(OUT, "chunked_latest.h5"), "w", libver="latest") as 
     ds.write(h5py.h5s.ALL, h5py.h5s.ALL, implicit)
     expected["datasets"][n]["/implicit"] = values_json(implicit)
     f.create_dataset("extensible_array", data=normal((6, 4)), chunks=(2, 4), maxshape=(None, 4))
-    f.create_dataset("btree2", data=normal((6, 4)), chunks=(2, 4), maxshape=(None, None))
+    put(f, n, "btree2", normal((7, 5)), chunks=(2, 4), maxshape=(None, None))
+    put(f, n, "btree2_gzip", normal((7, 5)), chunks=(2, 4), maxshape=(None, None), compression="gzip", shuffle=True)
 
 # --- dense links and attributes ------------------------------------------------------------------------------------
 with h5py.File(os.path.join(OUT, "dense.h5"), "w", libver="latest") as f:

@@ -4,15 +4,16 @@ namespace NativeCnn.Weights.Hdf5;
 
 /// <summary>
 /// Reads a chunked dataset: the chunked form of the data layout message (version 3, whose chunks are indexed by a
-/// version 1 B-tree, and version 4 with single-chunk, implicit and fixed-array indexes), each chunk decoded through the
+/// version 1 B-tree, and version 4 with single-chunk, implicit, fixed-array and version 2 B-tree indexes), each chunk decoded through the
 /// filter pipeline and copied into place, edge chunks clipped to the dataset's shape.
 /// </summary>
 /// <remarks>
 /// Nothing is sized by an unchecked field. The chunk grid is derived from the dataspace (whose element count the caller
 /// has bounded and charged), so the number of chunks is at most the number of elements; a chunk's size is checked
 /// against the datatype, HDF5's 4 GiB limit and the decode budget; each index entry is checked to lie on the grid and in
-/// the file, and to claim its chunk once; B-tree nodes may be visited once each. Extensible-array and version 2 B-tree
-/// indexes (datasets with unlimited dimensions, which Keras never writes) raise <see cref="NotSupportedException"/>.
+/// the file, and to claim its chunk once; B-tree nodes may be visited once each. Version 2 B-tree indexes (datasets with
+/// more than one unlimited dimension) are read too; the extensible-array index (one unlimited dimension, which Keras
+/// never writes) raises <see cref="NotSupportedException"/>.
 /// </remarks>
 internal sealed class ChunkedStorage
 {
@@ -172,7 +173,14 @@ internal sealed class ChunkedStorage
             case IndexExtensibleArray:
                 throw new NotSupportedException($"{reader.FileName}: {path}: the extensible-array chunk index (layout version 4, index type 4, written for datasets with one unlimited dimension) is not supported.");
             case IndexBTree2:
-                throw new NotSupportedException($"{reader.FileName}: {path}: the version 2 B-tree chunk index (layout version 4, index type 5, written for datasets with several unlimited dimensions) is not supported.");
+                {
+                    if (body.Length < p + 6) throw reader.Corrupt(path, at, "version 2 B-tree layout message is too short.");
+                    p += 6; // node size, split and merge percentages: the tree's header repeats them
+                    ulong address = ReadAddress(reader, body, p, at, path);
+                    if (address == reader.UndefinedAddress) throw chunked.NeverWritten();
+                    chunked.ReadBTree2(reader.ToOffset(address, path, at + p, "chunk B-tree"), destination);
+                    break;
+                }
             default:
                 throw reader.Corrupt(path, at + p - 1, $"chunk index type {indexType} is unknown.");
         }
@@ -362,6 +370,48 @@ internal sealed class ChunkedStorage
                 mask = BinaryPrimitives.ReadUInt32LittleEndian(entry[(o + sizeBytes)..]);
             }
             ReadChunk(index, offsets, address, size, mask, block, destination);
+        }
+    }
+
+    /// <summary>
+    /// A version 2 B-tree chunk index: records of type 10 (address, scaled offsets) or 11 (address, stored size, filter
+    /// mask, scaled offsets), one per written chunk.
+    /// </summary>
+    private void ReadBTree2(long address, Span<byte> destination)
+    {
+        int o = _reader.OffsetSize;
+        int rank = _shape.Length;
+        bool filtered = _filters is not null;
+        foreach (var (record, offset) in BTree2.ReadRecords(_reader, address, filtered ? 11 : 10, _path))
+        {
+            int sizeBytes = record.Length - o - 8 * rank - (filtered ? 4 : 0);
+            if (filtered ? sizeBytes is < 1 or > 8 : sizeBytes != 0)
+                throw _reader.Corrupt(_path, offset, $"a chunk B-tree record of {record.Length} bytes for a rank-{rank} dataset.");
+            ulong chunkAddress = Hdf5Reader.ReadUnsigned(record, o);
+            long size = _chunkBytes;
+            uint mask = 0;
+            int p = o;
+            if (filtered)
+            {
+                ulong stored = ReadVariable(record.AsSpan(p), sizeBytes);
+                size = stored > (ulong)_reader.Length ? throw _reader.Corrupt(_path, offset, $"a filtered chunk of {stored} bytes exceeds the file.") : (long)stored;
+                mask = BinaryPrimitives.ReadUInt32LittleEndian(record.AsSpan(p + sizeBytes));
+                p += sizeBytes + 4;
+            }
+            var offsets = new long[rank];
+            long index = 0;
+            bool outside = false;
+            for (int d = 0; d < rank; d++)
+            {
+                ulong scaled = BinaryPrimitives.ReadUInt64LittleEndian(record.AsSpan(p + 8 * d));
+                if (scaled >= (ulong)_grid[d]) outside = true; // past the current shape: legal after a shrink, and invisible
+                else
+                {
+                    offsets[d] = (long)scaled * _chunk[d];
+                    index = index * _grid[d] + (long)scaled;
+                }
+            }
+            if (!outside) ReadChunk(index, offsets, chunkAddress, size, mask, offset, destination);
         }
     }
 
