@@ -67,7 +67,8 @@ internal sealed class ChunkedStorage
             _grid[i] = (shape[i] + chunk[i] - 1) / chunk[i];
         }
         _chunkBytes = checked(elements * elementSize);
-        if (_chunkBytes > uint.MaxValue || _chunkBytes > Array.MaxLength)
+        // The margin leaves room for the fletcher32 checksums a decoding stage may still carry.
+        if (_chunkBytes > uint.MaxValue || _chunkBytes > Array.MaxLength - 1024)
             throw reader.Corrupt(path, layoutOffset, $"a chunk of {_chunkBytes} bytes exceeds HDF5's 4 GiB chunk limit.");
         // Every chunk of the grid holds at least one element, so there are at most as many chunks as elements.
         long count = 1;
@@ -319,6 +320,8 @@ internal sealed class ChunkedStorage
         if (filtered ? sizeBytes is < 1 or > 8 : entrySize != o)
             throw _reader.Corrupt(_path, headerAddress + 6, $"fixed array entries of {entrySize} bytes.");
         long slots = MaxChunkSlots();
+        if (slots > _reader.Length / entrySize)
+            throw _reader.Corrupt(_path, headerAddress + 8, $"the dataset's {slots} chunk slots of {entrySize} bytes cannot fit in the file.");
         if (entries != (ulong)slots)
             throw _reader.Corrupt(_path, headerAddress + 8, $"the fixed array holds {entries} entries but the dataset has {slots} chunk slots.");
         if (pageBits is 0 or > 32) throw _reader.Corrupt(_path, headerAddress + 7, $"fixed array page bits {pageBits}.");

@@ -181,6 +181,11 @@ internal sealed class FilterPipeline
             {
                 throw reader.Corrupt(path, chunkOffset, $"the deflate stream of a chunk ({compressed.Length} bytes) is corrupt: {e.Message}");
             }
+            catch (IOException e)
+            {
+                // ZLibException: zlib itself gave up on the stream.
+                throw reader.Corrupt(path, chunkOffset, $"the deflate stream of a chunk ({compressed.Length} bytes) is corrupt: {e.Message}");
+            }
         }
     }
 

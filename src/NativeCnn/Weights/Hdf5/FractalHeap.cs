@@ -163,7 +163,14 @@ internal sealed class FractalHeap
         return value;
     }
 
-    private long RowBlockSize(int row) => row == 0 ? _startBlockSize : _startBlockSize << (row - 1);
+    private long RowBlockSize(int row, long block)
+    {
+        if (row <= 1) return _startBlockSize;
+        // The doubling table's blocks cannot outgrow the heap's address space (nor a long).
+        if (BitOperations.Log2((ulong)_startBlockSize) + row - 1 > Math.Min(_maxHeapBits, 62))
+            throw _reader.Corrupt(_path, block, $"fractal heap row {row} would hold blocks beyond the heap's {_maxHeapBits}-bit address space.");
+        return _startBlockSize << (row - 1);
+    }
 
     /// <summary>The file address of the managed object at heap <paramref name="offset"/>.</summary>
     private long Locate(long offset, long length, long idOffset)
@@ -190,9 +197,9 @@ internal sealed class FractalHeap
             bool descended = false;
             for (int row = 0; row < rows && !descended; row++)
             {
-                long size = RowBlockSize(row);
-                long rowSpan = checked(size * _tableWidth);
-                if (offset >= position + rowSpan)
+                long size = RowBlockSize(row, block);
+                long rowSpan = size > long.MaxValue / _tableWidth ? throw _reader.Corrupt(_path, block, "fractal heap rows overflow.") : size * _tableWidth;
+                if (offset - position >= rowSpan)
                 {
                     position += rowSpan;
                     continue;
