@@ -82,7 +82,12 @@ with h5py.File(os.path.join(OUT, "chunked_latest.h5"), "w", libver="latest") as 
     ds = h5py.h5d.create(f.id, b"implicit", h5py.h5t.IEEE_F32LE, space, dcpl=dcpl)
     ds.write(h5py.h5s.ALL, h5py.h5s.ALL, implicit)
     expected["datasets"][n]["/implicit"] = values_json(implicit)
-    f.create_dataset("extensible_array", data=normal((6, 4)), chunks=(2, 4), maxshape=(None, 4))
+    put(f, n, "extensible_array", normal((7, 4)), chunks=(2, 4), maxshape=(None, 4))
+    put(f, n, "extensible_array_gzip", normal((7, 5)), chunks=(2, 2), maxshape=(None, 5), compression="gzip", fletcher32=True)
+    # 300 chunks: past the index block's data blocks, into super blocks.
+    put(f, n, "extensible_array_super", normal((300, 3)), chunks=(1, 3), maxshape=(None, 3))
+    # The unlimited dimension second: HDF5 swizzles the chunk order, which this reader refuses.
+    f.create_dataset("extensible_array_swizzled", data=normal((4, 6)), chunks=(2, 2), maxshape=(4, None))
     put(f, n, "btree2", normal((7, 5)), chunks=(2, 4), maxshape=(None, None))
     put(f, n, "btree2_gzip", normal((7, 5)), chunks=(2, 4), maxshape=(None, None), compression="gzip", shuffle=True)
 

@@ -1,19 +1,19 @@
 using System.Buffers.Binary;
+using System.Numerics;
 
 namespace NativeCnn.Weights.Hdf5;
 
 /// <summary>
 /// Reads a chunked dataset: the chunked form of the data layout message (version 3, whose chunks are indexed by a
-/// version 1 B-tree, and version 4 with single-chunk, implicit, fixed-array and version 2 B-tree indexes), each chunk decoded through the
-/// filter pipeline and copied into place, edge chunks clipped to the dataset's shape.
+/// version 1 B-tree; version 4 with single-chunk, implicit, fixed-array, extensible-array and version 2 B-tree indexes),
+/// each chunk decoded through the filter pipeline and copied into place, edge chunks clipped to the dataset's shape.
 /// </summary>
 /// <remarks>
 /// Nothing is sized by an unchecked field. The chunk grid is derived from the dataspace (whose element count the caller
 /// has bounded and charged), so the number of chunks is at most the number of elements; a chunk's size is checked
 /// against the datatype, HDF5's 4 GiB limit and the decode budget; each index entry is checked to lie on the grid and in
-/// the file, and to claim its chunk once; B-tree nodes may be visited once each. Version 2 B-tree indexes (datasets with
-/// more than one unlimited dimension) are read too; the extensible-array index (one unlimited dimension, which Keras
-/// never writes) raises <see cref="NotSupportedException"/>.
+/// the file, and to claim its chunk once; B-tree nodes may be visited once each. Two rare extensible-array forms (paged
+/// data blocks, an unlimited dimension other than the first) raise <see cref="NotSupportedException"/>.
 /// </remarks>
 internal sealed class ChunkedStorage
 {
@@ -172,7 +172,14 @@ internal sealed class ChunkedStorage
                     break;
                 }
             case IndexExtensibleArray:
-                throw new NotSupportedException($"{reader.FileName}: {path}: the extensible-array chunk index (layout version 4, index type 4, written for datasets with one unlimited dimension) is not supported.");
+                {
+                    if (body.Length < p + 5) throw reader.Corrupt(path, at, "extensible-array layout message is too short.");
+                    p += 5; // the array's creation parameters: its header repeats them
+                    ulong address = ReadAddress(reader, body, p, at, path);
+                    if (address == reader.UndefinedAddress) throw chunked.NeverWritten();
+                    chunked.ReadExtensibleArray(reader.ToOffset(address, path, at + p, "extensible array header"), destination);
+                    break;
+                }
             case IndexBTree2:
                 {
                     if (body.Length < p + 6) throw reader.Corrupt(path, at, "version 2 B-tree layout message is too short.");
@@ -249,7 +256,8 @@ internal sealed class ChunkedStorage
         {
             var offsets = GridOffsets(index);
             long slot = 0;
-            for (int i = 0; i < offsets.Length; i++) slot = slot * ((_maxShape[i] + _chunk[i] - 1) / _chunk[i]) + offsets[i] / _chunk[i];
+            // The outermost extent never enters the slot, so it may be unlimited (the extensible-array index).
+            for (int i = 0; i < offsets.Length; i++) slot = (i == 0 ? 0 : slot * ((_maxShape[i] + _chunk[i] - 1) / _chunk[i])) + offsets[i] / _chunk[i];
             yield return (index, offsets, slot);
         }
     }
@@ -373,6 +381,148 @@ internal sealed class ChunkedStorage
                 mask = BinaryPrimitives.ReadUInt32LittleEndian(entry[(o + sizeBytes)..]);
             }
             ReadChunk(index, offsets, address, size, mask, block, destination);
+        }
+    }
+
+    /// <summary>
+    /// An extensible-array chunk index (<c>EAHD</c>, <c>EAIB</c>, <c>EASB</c>, <c>EADB</c>), as HDF5 writes for a dataset
+    /// whose outermost dimension is unlimited: chunk slots in row-major order, the first few in the index block, then in
+    /// data blocks that double in size, addressed from the index block or through super blocks (H5EA__lookup_elmt).
+    /// Paged data blocks (more than 2^page-bits chunks in one block) raise <see cref="NotSupportedException"/>.
+    /// </summary>
+    private void ReadExtensibleArray(long headerAddress, Span<byte> destination)
+    {
+        int o = _reader.OffsetSize, l = _reader.LengthSize;
+        var h = _reader.ReadBytes(headerAddress, 12 + 6 * l + o, _path, "extensible array header");
+        if (!h.AsSpan(0, 4).SequenceEqual("EAHD"u8)) throw _reader.Corrupt(_path, headerAddress, "extensible array header has no EAHD signature.");
+        if (h[4] != 0) throw _reader.Corrupt(_path, headerAddress + 4, $"extensible array version {h[4]} is unknown.");
+        int client = h[5], entrySize = h[6], maxBits = h[7], indexElements = h[8], minElements = h[9], minPointers = h[10], pageBits = h[11];
+        bool filtered = client == 1;
+        if (client > 1) throw _reader.Corrupt(_path, headerAddress + 5, $"extensible array client {client} is not a chunk index.");
+        if (filtered != (_filters is not null))
+            throw _reader.Corrupt(_path, headerAddress + 5, filtered ? "the extensible array holds filtered chunks but the dataset has no filters." : "the dataset has filters but its extensible array holds unfiltered chunks.");
+        int sizeBytes = entrySize - o - 4;
+        if (filtered ? sizeBytes is < 1 or > 8 : entrySize != o) throw _reader.Corrupt(_path, headerAddress + 6, $"extensible array entries of {entrySize} bytes.");
+        if (maxBits is 0 or > 64 || minElements == 0 || !BitOperations.IsPow2(minElements) || minPointers == 0 || !BitOperations.IsPow2(minPointers)
+            || BitOperations.Log2((uint)minElements) > maxBits || pageBits > 32)
+            throw _reader.Corrupt(_path, headerAddress + 7, $"extensible array parameters {maxBits}/{indexElements}/{minElements}/{minPointers}/{pageBits} are inconsistent.");
+        for (int i = 1; i < _shape.Length; i++)
+            if (_maxShape[i] == Hdf5Dataspace.Unlimited)
+                throw new NotSupportedException($"{_reader.FileName}: {_path}: an extensible-array chunk index whose unlimited dimension is not the first (HDF5 swizzles its chunk order) is not supported.");
+        ulong indexAddress = Hdf5Reader.ReadUnsigned(h.AsSpan(12 + 6 * l), o);
+        if (indexAddress == _reader.UndefinedAddress) throw NeverWritten();
+        long indexBlock = _reader.ToOffset(indexAddress, _path, headerAddress + 12 + 6 * l, "extensible array index block");
+        // H5EA__hdr_init: super block s holds 2^(s/2) data blocks of 2^((s+1)/2) * minElements slots each.
+        int superBlocks = 1 + maxBits - BitOperations.Log2((uint)minElements);
+        int directSuperBlocks = Math.Min(2 * BitOperations.Log2((uint)minPointers), superBlocks);
+        int directDataBlocks = 2 * (minPointers - 1);
+        int offsetBytes = (maxBits + 7) / 8;
+        long indexBytes = 6 + o + (long)indexElements * entrySize + (long)(directDataBlocks + superBlocks - directSuperBlocks) * o;
+        var index = _reader.ReadBytes(indexBlock, indexBytes, _path, "extensible array index block");
+        if (!index.AsSpan(0, 4).SequenceEqual("EAIB"u8)) throw _reader.Corrupt(_path, indexBlock, "extensible array index block has no EAIB signature.");
+        if (Hdf5Reader.ReadUnsigned(index.AsSpan(6), o) != (ulong)headerAddress)
+            throw _reader.Corrupt(_path, indexBlock + 6, "the extensible array index block belongs to another header.");
+        int dataBlockPointers = 6 + o + indexElements * entrySize;
+        int superBlockPointers = dataBlockPointers + directDataBlocks * o;
+        long pageElements = 1L << pageBits;
+        var blocks = new Dictionary<long, byte[]>();
+
+        // The entries of the data block at `address` holding `count` slots, read once.
+        byte[]? DataBlock(ulong address, long count, long field)
+        {
+            if (address == _reader.UndefinedAddress) return null;
+            long at = _reader.ToOffset(address, _path, field, "extensible array data block");
+            if (blocks.TryGetValue(at, out var cached)) return cached;
+            if (count > pageElements)
+                throw new NotSupportedException($"{_reader.FileName}: {_path}: paged extensible-array data blocks (more than {pageElements} chunks in one block) are not supported.");
+            int prefix = 6 + o + offsetBytes;
+            var block = _reader.ReadBytes(at, prefix + count * entrySize, _path, "extensible array data block");
+            if (!block.AsSpan(0, 4).SequenceEqual("EADB"u8)) throw _reader.Corrupt(_path, at, "extensible array data block has no EADB signature.");
+            if (Hdf5Reader.ReadUnsigned(block.AsSpan(6), o) != (ulong)headerAddress)
+                throw _reader.Corrupt(_path, at + 6, "the extensible array data block belongs to another header.");
+            var entries = block.AsSpan(prefix).ToArray();
+            blocks.Add(at, entries);
+            return entries;
+        }
+
+        var superBlockCache = new Dictionary<int, byte[]?>();
+        long sliceStart = 0;
+        var starts = new long[superBlocks];
+        var firstDataBlock = new long[superBlocks];
+        long dataBlocksSoFar = 0;
+        for (int s = 0; s < superBlocks; s++)
+        {
+            firstDataBlock[s] = dataBlocksSoFar;
+            long perBlock = (1L << ((s + 1) / 2)) * minElements;
+            long count = 1L << (s / 2);
+            // Slots this far out cannot be reached by a grid that fits in memory; stop before the arithmetic could overflow.
+            if (s / 2 + (s + 1) / 2 + BitOperations.Log2((uint)minElements) > 58)
+            {
+                Array.Resize(ref starts, s);
+                break;
+            }
+            starts[s] = sliceStart;
+            sliceStart += count * perBlock;
+            dataBlocksSoFar += count;
+        }
+
+        foreach (var (chunkIndex, offsets, slot) in GridChunks())
+        {
+            ReadOnlySpan<byte> entry;
+            if (slot < indexElements) entry = index.AsSpan(6 + o + (int)slot * entrySize, entrySize);
+            else
+            {
+                long rest = slot - indexElements;
+                int s = BitOperations.Log2((ulong)(rest / minElements + 1));
+                if (s >= starts.Length) throw _reader.Corrupt(_path, headerAddress, $"chunk slot {slot} lies beyond the extensible array's {maxBits}-bit range.");
+                long within = rest - starts[s];
+                long perBlock = (1L << ((s + 1) / 2)) * minElements;
+                byte[]? block;
+                if (s < directSuperBlocks)
+                {
+                    long d = firstDataBlock[s] + within / perBlock;
+                    if (d >= directDataBlocks) throw _reader.Corrupt(_path, indexBlock, $"chunk slot {slot} maps to data block {d} of {directDataBlocks}.");
+                    long field = indexBlock + dataBlockPointers + d * o;
+                    block = DataBlock(Hdf5Reader.ReadUnsigned(index.AsSpan(dataBlockPointers + (int)d * o), o), perBlock, field);
+                }
+                else
+                {
+                    int super = s - directSuperBlocks;
+                    if (!superBlockCache.TryGetValue(super, out var pointers))
+                    {
+                        ulong superAddress = Hdf5Reader.ReadUnsigned(index.AsSpan(superBlockPointers + super * o), o);
+                        pointers = null;
+                        if (superAddress != _reader.UndefinedAddress)
+                        {
+                            long at = _reader.ToOffset(superAddress, _path, indexBlock + superBlockPointers + super * o, "extensible array super block");
+                            if (perBlock > pageElements)
+                                throw new NotSupportedException($"{_reader.FileName}: {_path}: paged extensible-array data blocks (more than {pageElements} chunks in one block) are not supported.");
+                            int prefix = 6 + o + offsetBytes;
+                            long count = 1L << (s / 2);
+                            var sb = _reader.ReadBytes(at, prefix + count * o, _path, "extensible array super block");
+                            if (!sb.AsSpan(0, 4).SequenceEqual("EASB"u8)) throw _reader.Corrupt(_path, at, "extensible array super block has no EASB signature.");
+                            pointers = sb.AsSpan(prefix).ToArray();
+                        }
+                        superBlockCache.Add(super, pointers);
+                    }
+                    long d = within / perBlock;
+                    block = pointers is null || (d + 1) * o > pointers.Length ? null
+                        : DataBlock(Hdf5Reader.ReadUnsigned(pointers.AsSpan((int)d * o), o), perBlock, indexBlock);
+                }
+                if (block is null) continue; // an unallocated block: its chunks were never written (CheckAllClaimed)
+                entry = block.AsSpan((int)(within % perBlock * entrySize), entrySize);
+            }
+            ulong address = Hdf5Reader.ReadUnsigned(entry, o);
+            if (address == _reader.UndefinedAddress) continue;
+            long size = _chunkBytes;
+            uint mask = 0;
+            if (filtered)
+            {
+                ulong stored = ReadVariable(entry[o..], sizeBytes);
+                size = stored > (ulong)_reader.Length ? throw _reader.Corrupt(_path, headerAddress, $"a filtered chunk of {stored} bytes exceeds the file.") : (long)stored;
+                mask = BinaryPrimitives.ReadUInt32LittleEndian(entry[(o + sizeBytes)..]);
+            }
+            ReadChunk(chunkIndex, offsets, address, size, mask, headerAddress, destination);
         }
     }
 

@@ -8,10 +8,10 @@ namespace NativeCnn.Weights.Hdf5;
 /// </summary>
 /// <remarks>
 /// Contiguous, compact and chunked storage are supported: chunked datasets indexed by a version 1 B-tree (layout message
-/// version 3, what h5py writes by default) or by a single-chunk, implicit, fixed-array or version 2 B-tree index (layout
-/// version 4, as <c>libver='latest'</c> writes), through the deflate (gzip), shuffle and fletcher32 filters. Virtual
-/// layouts, external data files, other filters (lzf, szip, ...) and the extensible-array chunk index (datasets with one
-/// unlimited dimension) raise <see cref="NotSupportedException"/> naming the feature and the dataset, when the data is read.
+/// version 3, what h5py writes by default) or by a single-chunk, implicit, fixed-array, extensible-array or version 2
+/// B-tree index (layout version 4, as <c>libver='latest'</c> writes), through the deflate (gzip), shuffle and fletcher32
+/// filters. Virtual layouts, external data files, other filters (lzf, szip, ...) and paged extensible-array blocks raise
+/// <see cref="NotSupportedException"/> naming the feature and the dataset, when the data is read.
 /// The header is parsed on first use of <see cref="Shape"/>, <see cref="ElementType"/> or <see cref="ReadSingles"/>,
 /// so that listing a group does not fail because of one unreadable dataset.
 /// </remarks>
@@ -52,7 +52,7 @@ public sealed class Hdf5Dataset : Hdf5Object
     /// return its fill value) is reported as corrupt, since Keras always writes data.
     /// </remarks>
     /// <exception cref="InvalidDataException">The dataset is corrupt: its storage lies outside the file, is too small for its shape, or was never written; a chunk is listed twice, fails its fletcher32 checksum or inflates to the wrong size; or reading it would exceed the file's decode budget.</exception>
-    /// <exception cref="NotSupportedException">The storage uses a filter other than deflate, shuffle and fletcher32, the extensible-array chunk index, external files or a non-numeric type.</exception>
+    /// <exception cref="NotSupportedException">The storage uses a filter other than deflate, shuffle and fletcher32, paged extensible-array blocks, external files or a non-numeric type.</exception>
     public float[] ReadSingles()
     {
         var type = Type;
