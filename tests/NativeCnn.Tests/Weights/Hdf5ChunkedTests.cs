@@ -47,15 +47,6 @@ public sealed class Hdf5ChunkedTests(Hdf5FeatureFiles files)
     }
 
     [ReferenceFact(ExternalReference.H5py)]
-    public void SwizzledExtensibleArrayChunkIndexIsRefusedByName()
-    {
-        using var file = new Hdf5File(files.PathOf("chunked_latest.h5"));
-        var error = Assert.Throws<NotSupportedException>(() => file.Root.GetDataset("extensible_array_swizzled").ReadSingles());
-        Assert.StartsWith(file.Name + ": /extensible_array_swizzled:", error.Message, StringComparison.Ordinal);
-        Assert.Contains("extensible-array chunk index whose unlimited dimension is not the first", error.Message, StringComparison.Ordinal);
-    }
-
-    [ReferenceFact(ExternalReference.H5py)]
     public void ZipBombChunkFailsFastAtTheChunkSize()
     {
         string path = files.PathOf("hostile_zip_bomb.h5");

@@ -86,8 +86,9 @@ with h5py.File(os.path.join(OUT, "chunked_latest.h5"), "w", libver="latest") as 
     put(f, n, "extensible_array_gzip", normal((7, 5)), chunks=(2, 2), maxshape=(None, 5), compression="gzip", fletcher32=True)
     # 300 chunks: past the index block's data blocks, into super blocks.
     put(f, n, "extensible_array_super", normal((300, 3)), chunks=(1, 3), maxshape=(None, 3))
-    # The unlimited dimension second: HDF5 swizzles the chunk order, which this reader refuses.
-    f.create_dataset("extensible_array_swizzled", data=normal((4, 6)), chunks=(2, 2), maxshape=(4, None))
+    # The unlimited dimension second: HDF5 "swizzles" it to the front of the chunk order.
+    put(f, n, "extensible_array_swizzled", normal((5, 7)), chunks=(2, 2), maxshape=(5, None))
+    put(f, n, "extensible_array_3d", normal((3, 4, 5)), chunks=(2, 3, 2), maxshape=(3, None, 5))
     put(f, n, "btree2", normal((7, 5)), chunks=(2, 4), maxshape=(None, None))
     put(f, n, "btree2_gzip", normal((7, 5)), chunks=(2, 4), maxshape=(None, None), compression="gzip", shuffle=True)
 

@@ -12,8 +12,8 @@ namespace NativeCnn.Weights.Hdf5;
 /// Nothing is sized by an unchecked field. The chunk grid is derived from the dataspace (whose element count the caller
 /// has bounded and charged), so the number of chunks is at most the number of elements; a chunk's size is checked
 /// against the datatype, HDF5's 4 GiB limit and the decode budget; each index entry is checked to lie on the grid and in
-/// the file, and to claim its chunk once; B-tree nodes may be visited once each. Two rare extensible-array forms (paged
-/// data blocks, an unlimited dimension other than the first) raise <see cref="NotSupportedException"/>.
+/// the file, and to claim its chunk once; B-tree nodes may be visited once each. Paged extensible-array data blocks (more
+/// than 1,024 chunks in one block by default) raise <see cref="NotSupportedException"/>.
 /// </remarks>
 internal sealed class ChunkedStorage
 {
@@ -386,7 +386,7 @@ internal sealed class ChunkedStorage
 
     /// <summary>
     /// An extensible-array chunk index (<c>EAHD</c>, <c>EAIB</c>, <c>EASB</c>, <c>EADB</c>), as HDF5 writes for a dataset
-    /// whose outermost dimension is unlimited: chunk slots in row-major order, the first few in the index block, then in
+    /// with one unlimited dimension: chunk slots in row-major order with that dimension outermost, the first few in the index block, then in
     /// data blocks that double in size, addressed from the index block or through super blocks (H5EA__lookup_elmt).
     /// Paged data blocks (more than 2^page-bits chunks in one block) raise <see cref="NotSupportedException"/>.
     /// </summary>
@@ -406,9 +406,14 @@ internal sealed class ChunkedStorage
         if (maxBits is 0 or > 64 || minElements == 0 || !BitOperations.IsPow2(minElements) || minPointers == 0 || !BitOperations.IsPow2(minPointers)
             || BitOperations.Log2((uint)minElements) > maxBits || pageBits > 32)
             throw _reader.Corrupt(_path, headerAddress + 7, $"extensible array parameters {maxBits}/{indexElements}/{minElements}/{minPointers}/{pageBits} are inconsistent.");
-        for (int i = 1; i < _shape.Length; i++)
-            if (_maxShape[i] == Hdf5Dataspace.Unlimited)
-                throw new NotSupportedException($"{_reader.FileName}: {_path}: an extensible-array chunk index whose unlimited dimension is not the first (HDF5 swizzles its chunk order) is not supported.");
+        // HDF5 "swizzles" the unlimited dimension to the front (H5VM_swizzle_coords): slots run over it outermost.
+        int unlimited = Array.IndexOf(_maxShape, Hdf5Dataspace.Unlimited);
+        if (unlimited < 0 || Array.LastIndexOf(_maxShape, Hdf5Dataspace.Unlimited) != unlimited)
+            throw _reader.Corrupt(_path, headerAddress, "an extensible-array chunk index needs exactly one unlimited dimension.");
+        var order = new int[_shape.Length];
+        order[0] = unlimited;
+        for (int i = 0, k = 1; i < _shape.Length; i++)
+            if (i != unlimited) order[k++] = i;
         ulong indexAddress = Hdf5Reader.ReadUnsigned(h.AsSpan(12 + 6 * l), o);
         if (indexAddress == _reader.UndefinedAddress) throw NeverWritten();
         long indexBlock = _reader.ToOffset(indexAddress, _path, headerAddress + 12 + 6 * l, "extensible array index block");
@@ -466,8 +471,14 @@ internal sealed class ChunkedStorage
             dataBlocksSoFar += count;
         }
 
-        foreach (var (chunkIndex, offsets, slot) in GridChunks())
+        foreach (var (chunkIndex, offsets, _) in GridChunks())
         {
+            long slot = offsets[order[0]] / _chunk[order[0]];
+            for (int k = 1; k < order.Length; k++)
+            {
+                int d = order[k];
+                slot = slot * ((_maxShape[d] + _chunk[d] - 1) / _chunk[d]) + offsets[d] / _chunk[d];
+            }
             ReadOnlySpan<byte> entry;
             if (slot < indexElements) entry = index.AsSpan(6 + o + (int)slot * entrySize, entrySize);
             else
