@@ -58,7 +58,7 @@ public sealed class Hdf5FuzzTests(KerasH5Files files)
         }
     }
 
-    private static bool FixEndOfFile(byte[] bytes)
+    internal static bool FixEndOfFile(byte[] bytes)
     {
         if (bytes.Length < 48) return false;
         int field = bytes[8] switch { 0 => 40, 2 or 3 => 28, _ => -1 };
@@ -67,7 +67,7 @@ public sealed class Hdf5FuzzTests(KerasH5Files files)
         return true;
     }
 
-    private static void RunCase(byte[] bytes, bool keras, string what)
+    internal static void RunCase(byte[] bytes, bool keras, string what)
     {
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();

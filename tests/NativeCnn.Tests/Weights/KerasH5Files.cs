@@ -4,18 +4,18 @@ using System.Text.Json;
 namespace NativeCnn.Tests.Weights;
 
 /// <summary>
-/// HDF5 files written once per test run by a script in <c>tests/reference/h5/</c> with Debian's h5py, and the expected
-/// contents the script dumped to <c>expected.json</c>.
+/// HDF5 files written once per test run by a script (in <c>tests/reference/h5/</c> unless another folder is given) with
+/// Debian's h5py, and the expected contents the script dumped to <c>expected.json</c>.
 /// </summary>
 public abstract class ScriptGeneratedH5Files : IDisposable
 {
     private const string Python = "/usr/bin/python3";
     private const string InstallHint = "apt-get install -y python3-h5py python3-numpy";
 
-    protected ScriptGeneratedH5Files(string folderPrefix, string scriptName)
+    protected ScriptGeneratedH5Files(string folderPrefix, string scriptName, string scriptFolder = "tests/reference/h5")
     {
         Directory = Path.Combine(Path.GetTempPath(), folderPrefix + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]);
-        string script = Path.Combine(TestPaths.RepositoryRoot, "tests", "reference", "h5", scriptName);
+        string script = Path.Combine(TestPaths.RepositoryRoot, scriptFolder, scriptName);
         if (!File.Exists(Python)) throw new InvalidOperationException($"{Python} is missing; install Python 3 and h5py: {InstallHint}");
         var (code, output) = Run(Python, "-c \"import h5py, numpy\"");
         if (code != 0) throw new InvalidOperationException($"h5py is not importable by {Python} ({output.Trim()}); install it: {InstallHint}");
@@ -68,4 +68,17 @@ public sealed class KerasH5Files() : ScriptGeneratedH5Files("nativecnn-h5-", "ma
 public sealed class KerasH5Collection : ICollectionFixture<KerasH5Files>
 {
     public const string Name = "Keras HDF5 files";
+}
+
+/// <summary>
+/// The storage-feature files of <c>tests/NativeCnn.Tests/Weights/make-hdf5-features.py</c> (issue 14): chunked datasets
+/// with every supported index and filter, dense links and attributes, fixed-length strings, and hostile variants.
+/// </summary>
+public sealed class Hdf5FeatureFiles() : ScriptGeneratedH5Files("nativecnn-h5features-", "make-hdf5-features.py", "tests/NativeCnn.Tests/Weights");
+
+/// <summary>Shares one <see cref="Hdf5FeatureFiles"/> among the test classes that read them.</summary>
+[CollectionDefinition(Name)]
+public sealed class Hdf5FeatureCollection : ICollectionFixture<Hdf5FeatureFiles>
+{
+    public const string Name = "HDF5 feature files";
 }

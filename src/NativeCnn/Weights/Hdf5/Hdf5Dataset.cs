@@ -7,8 +7,11 @@ namespace NativeCnn.Weights.Hdf5;
 /// An HDF5 dataset: its shape and element type, and its values read as float32.
 /// </summary>
 /// <remarks>
-/// Contiguous and compact storage are supported. Chunked or virtual layouts, filter pipelines (compression) and external
-/// data files raise <see cref="NotSupportedException"/> naming the feature and the dataset, when the data is read.
+/// Contiguous, compact and chunked storage are supported: chunked datasets indexed by a version 1 B-tree (layout message
+/// version 3, what h5py writes by default) or by a single-chunk, implicit, fixed-array, extensible-array or version 2
+/// B-tree index (layout version 4, as <c>libver='latest'</c> writes), through the deflate (gzip), shuffle and fletcher32
+/// filters. Virtual layouts, external data files, other filters (lzf, szip, ...) and paged extensible-array blocks raise
+/// <see cref="NotSupportedException"/> naming the feature and the dataset, when the data is read.
 /// The header is parsed on first use of <see cref="Shape"/>, <see cref="ElementType"/> or <see cref="ReadSingles"/>,
 /// so that listing a group does not fail because of one unreadable dataset.
 /// </remarks>
@@ -48,8 +51,8 @@ public sealed class Hdf5Dataset : Hdf5Object
     /// budget (see <see cref="Hdf5File"/>), before it is allocated. A dataset whose storage was never written (HDF5 would
     /// return its fill value) is reported as corrupt, since Keras always writes data.
     /// </remarks>
-    /// <exception cref="InvalidDataException">The dataset is corrupt: its storage lies outside the file, is too small for its shape, or was never written; or reading it would exceed the file's decode budget.</exception>
-    /// <exception cref="NotSupportedException">The storage uses chunking, filters, external files or a non-numeric type.</exception>
+    /// <exception cref="InvalidDataException">The dataset is corrupt: its storage lies outside the file, is too small for its shape, or was never written; a chunk is listed twice, fails its fletcher32 checksum or inflates to the wrong size; or reading it would exceed the file's decode budget.</exception>
+    /// <exception cref="NotSupportedException">The storage uses a filter other than deflate, shuffle and fletcher32, paged extensible-array blocks, external files or a non-numeric type.</exception>
     public float[] ReadSingles()
     {
         var type = Type;
@@ -58,16 +61,25 @@ public sealed class Hdf5Dataset : Hdf5Object
             throw new NotSupportedException($"{Reader.FileName}: {Path}: the dataset holds {type.ElementType} values; ReadSingles reads numbers only.");
         if (count > Array.MaxLength)
             throw new NotSupportedException($"{Reader.FileName}: {Path}: {count} elements exceed the largest .NET array.");
+        FilterPipeline? filters = null;
         foreach (var message in Header.Messages)
         {
             if (message.Type == ObjectHeader.FilterPipeline)
-                throw new NotSupportedException($"{Reader.FileName}: {Path}: filter pipelines (compression) are not supported.");
+            {
+                if (message.IsShared) throw new NotSupportedException($"{Reader.FileName}: {Path}: shared filter pipeline messages are not supported.");
+                filters = FilterPipeline.Parse(Reader, message.Body.Span, message.FileOffset, Path);
+            }
             if (message.Type == ObjectHeader.ExternalFiles)
                 throw new NotSupportedException($"{Reader.FileName}: {Path}: external data files are not supported.");
         }
         if (count == 0) return []; // HDF5 allocates no storage for an empty dataset
         long byteCount = count * type.Size; // cannot overflow: count <= Array.MaxLength and Size <= 8
-        var (storage, storageOffset) = Storage(byteCount);
+        var layout = Required(ObjectHeader.Layout, "data layout");
+        if (layout.Body.Length >= 2 && layout.Body.Span[0] is 3 or 4 && layout.Body.Span[1] == 2)
+            return ReadChunked(layout, type, count, byteCount, filters);
+        if (filters is { Count: > 0 })
+            throw Reader.Corrupt(Path, layout.FileOffset, "a filter pipeline on a dataset that is not chunked.");
+        var (storage, storageOffset) = Storage(layout, byteCount);
         // Charged on every read: hard links can name one dataset many times, and each read returns a new array.
         Reader.Charge(count * sizeof(float), Path, storage is null ? storageOffset : Header.Address, "reading the dataset");
         var values = new float[count];
@@ -76,7 +88,7 @@ public sealed class Hdf5Dataset : Hdf5Object
             type.ToSingles(compact.Span[..(int)byteCount], values);
             return values;
         }
-        if (type.ElementType == Hdf5ElementType.Float32 && !type.BigEndian && BitConverter.IsLittleEndian)
+        if (IsNativeSingle(type))
         {
             Reader.ReadInto(storageOffset, MemoryMarshal.AsBytes(values.AsSpan()));
             return values;
@@ -93,12 +105,35 @@ public sealed class Hdf5Dataset : Hdf5Object
         return values;
     }
 
+    private static bool IsNativeSingle(Hdf5Datatype type) =>
+        type.ElementType == Hdf5ElementType.Float32 && !type.BigEndian && BitConverter.IsLittleEndian;
+
+    /// <summary>
+    /// Reads a chunked dataset. Its element count was bounded by the caller, and the values (plus a raw copy when they
+    /// need converting) are charged to the decode budget before they are allocated, as are the chunks read.
+    /// </summary>
+    private float[] ReadChunked(HeaderMessage layout, Hdf5Datatype type, long count, long byteCount, FilterPipeline? filters)
+    {
+        Reader.Charge(count * sizeof(float), Path, layout.FileOffset, "reading the dataset");
+        var values = new float[count];
+        if (IsNativeSingle(type))
+        {
+            ChunkedStorage.Read(Reader, Path, layout, Space, type.Size, filters, MemoryMarshal.AsBytes(values.AsSpan()));
+            return values;
+        }
+        if (byteCount > Array.MaxLength) throw new NotSupportedException($"{Reader.FileName}: {Path}: {byteCount} bytes exceed the largest .NET array.");
+        Reader.Charge(byteCount, Path, layout.FileOffset, "reading the dataset");
+        var raw = new byte[byteCount];
+        ChunkedStorage.Read(Reader, Path, layout, Space, type.Size, filters, raw);
+        type.ToSingles(raw, values);
+        return values;
+    }
+
     /// <summary>
     /// Finds the data: the bytes of a compact layout, or the checked file offset of a contiguous one.
     /// </summary>
-    private (ReadOnlyMemory<byte>? Compact, long Offset) Storage(long byteCount)
+    private (ReadOnlyMemory<byte>? Compact, long Offset) Storage(HeaderMessage layout, long byteCount)
     {
-        var layout = Required(ObjectHeader.Layout, "data layout");
         var body = layout.Body.Span;
         long at = layout.FileOffset;
         if (body.Length < 2) throw Reader.Corrupt(Path, at, "data layout message is too short.");
@@ -126,8 +161,6 @@ public sealed class Hdf5Dataset : Hdf5Object
                 long offset = Reader.ToOffset(address, Path, at + 2, "dataset storage");
                 Reader.CheckRange(offset, byteCount, Path, "dataset storage");
                 return (null, offset);
-            case 2:
-                throw new NotSupportedException($"{Reader.FileName}: {Path}: chunked storage is not supported (Keras writes contiguous datasets).");
             case 3:
                 throw new NotSupportedException($"{Reader.FileName}: {Path}: virtual dataset storage is not supported.");
             default:

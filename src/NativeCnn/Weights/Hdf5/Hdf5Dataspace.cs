@@ -1,8 +1,14 @@
 namespace NativeCnn.Weights.Hdf5;
 
-/// <summary>A parsed dataspace message: the shape (empty for a scalar) and the element count (0 for a null dataspace).</summary>
-internal sealed record Hdf5Dataspace(long[] Shape, long ElementCount)
+/// <summary>
+/// A parsed dataspace message: the shape (empty for a scalar), the element count (0 for a null dataspace) and the
+/// maximum shape (<see cref="Shape"/> itself when the message gives none; <see cref="Unlimited"/> for an unlimited dimension).
+/// </summary>
+internal sealed record Hdf5Dataspace(long[] Shape, long ElementCount, long[] MaxShape)
 {
+    /// <summary>The maximum size of an unlimited dimension.</summary>
+    public const long Unlimited = long.MaxValue;
+
     // HDF5 itself limits rank to 32.
     private const int MaxRank = 32;
 
@@ -19,7 +25,7 @@ internal sealed record Hdf5Dataspace(long[] Shape, long ElementCount)
                 position = 8;
                 break;
             case 2:
-                if (body[3] == 2) return new Hdf5Dataspace([], 0); // null dataspace: no elements at all
+                if (body[3] == 2) return new Hdf5Dataspace([], 0, []); // null dataspace: no elements at all
                 if (body[3] > 2) throw reader.Corrupt(objectPath, fileOffset + 3, $"dataspace type {body[3]} is unknown.");
                 position = 4;
                 break;
@@ -41,6 +47,20 @@ internal sealed record Hdf5Dataspace(long[] Shape, long ElementCount)
                     ? throw reader.Corrupt(objectPath, fileOffset, "the dataspace's element count overflows.")
                     : count * (long)dimension;
         }
-        return new Hdf5Dataspace(shape, count);
+        var maxShape = shape;
+        if ((body[2] & 1) != 0)
+        {
+            int maxStart = position + rank * l;
+            if (body.Length < maxStart + rank * l) throw reader.Corrupt(objectPath, fileOffset, $"dataspace message is too short for {rank} maximum dimensions.");
+            maxShape = new long[rank];
+            for (int i = 0; i < rank; i++)
+            {
+                ulong maximum = Hdf5Reader.ReadUnsigned(body[(maxStart + i * l)..], l);
+                bool unlimited = l == 8 ? maximum == ulong.MaxValue : maximum == (1UL << (8 * l)) - 1;
+                // A maximum below the dimension is corrupt, but only a chunk index reads it: take the larger.
+                maxShape[i] = unlimited || maximum > long.MaxValue ? Unlimited : Math.Max((long)maximum, shape[i]);
+            }
+        }
+        return new Hdf5Dataspace(shape, count, maxShape);
     }
 }

@@ -2,14 +2,15 @@ namespace NativeCnn.Weights.Hdf5;
 
 /// <summary>
 /// A read-only HDF5 file, limited to the subset that h5py writes for Keras weight files: superblock versions 0 to 3,
-/// object headers versions 1 and 2, old-style (symbol table) and compact new-style groups, contiguous and compact
-/// datasets of IEEE floats or integers, and attributes holding numbers or fixed- and variable-length strings.
+/// object headers versions 1 and 2, old-style (symbol table) and new-style groups (compact link messages or dense link
+/// storage), contiguous, compact and chunked datasets of IEEE floats or integers (deflate, shuffle and fletcher32
+/// filters), and attributes, compact or dense, holding numbers or fixed- and variable-length strings.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Anything outside that subset (chunked or compressed datasets, dense link or attribute storage, compound types, ...)
-/// raises <see cref="NotSupportedException"/> naming the feature and the object. Checksums of version 2 structures are
-/// not verified.
+/// Anything outside that subset (other filters such as lzf or szip, the chunk indexes of datasets with unlimited
+/// dimensions, virtual datasets, compound types, ...) raises <see cref="NotSupportedException"/> naming the feature and
+/// the object. Checksums of version 2 metadata are not verified; fletcher32 checksums of chunks are.
 /// </para>
 /// <para>
 /// The file may be untrusted. A corrupt or hostile file raises <see cref="InvalidDataException"/> whose message starts
@@ -17,8 +18,10 @@ namespace NativeCnn.Weights.Hdf5;
 /// <list type="bullet">
 /// <item><description>Every read is bounds-checked against the file length before anything is allocated, and sizes are
 /// checked against the bytes actually left in the file.</description></item>
-/// <item><description>B-trees and continuation chains are checked for loops, and a link back at an ancestor group is a
-/// cycle error.</description></item>
+/// <item><description>B-trees (version 1 and 2), fractal heap blocks and continuation chains are checked for loops, and a
+/// link back at an ancestor group is a cycle error. Each chunk of a chunked dataset must be listed once, lie on the
+/// chunk grid and in the file, and decode to exactly its size: deflate stops one byte past it (a zip bomb fails
+/// there).</description></item>
 /// <item><description>Objects are decoded once per file address and shared: hard links (legal HDF5) to one object header
 /// reuse its parsed messages, attributes and links; groups naming the same symbol table, and variable-length strings
 /// naming the same global heap object, reuse the decoded links and strings.</description></item>

@@ -8,9 +8,10 @@ namespace NativeCnn.Weights.Hdf5;
 /// </summary>
 /// <remarks>
 /// Old-style groups (a symbol table: v1 B-tree, local heap and symbol nodes, as h5py writes by default) and new-style
-/// groups with compact link messages are supported; dense link storage (a fractal heap) raises
-/// <see cref="NotSupportedException"/>. Children are listed in the order the file stores them, which for old-style
-/// groups is byte-wise name order, not creation order. Soft and external links are not followed. Hard links are: each
+/// groups, with compact link messages or dense link storage (a fractal heap indexed by a version 2 B-tree, as HDF5 writes
+/// for more than 8 links), are supported. Children are listed in the order the file stores them: byte-wise name order for
+/// old-style groups, creation order for groups that index it (<c>track_order=True</c>), and name-hash order for other
+/// dense groups. Soft and external links are not followed. Hard links are: each
 /// link gives an object with its own <see cref="Hdf5Object.Path"/>, and all of them share the header, attributes and
 /// links decoded once for that address. A link back at an ancestor is refused as a cycle.
 /// </remarks>
@@ -136,30 +137,61 @@ public sealed class Hdf5Group : Hdf5Object
             long at = message.FileOffset;
             if (message.Type == ObjectHeader.LinkInfo)
             {
-                int position = 2 + ((body.Length > 1 && (body[1] & 1) != 0) ? 8 : 0);
-                if (body.Length < position + o) throw Reader.Corrupt(Path, at, "link info message is too short.");
-                if (Hdf5Reader.ReadUnsigned(body[position..], o) != Reader.UndefinedAddress)
-                    throw new NotSupportedException($"{Reader.FileName}: {Path}: dense link storage (fractal heap) is not supported.");
+                bool tracked = body.Length > 1 && (body[1] & 1) != 0;
+                bool indexed = body.Length > 1 && (body[1] & 2) != 0;
+                int position = 2 + (tracked ? 8 : 0);
+                if (body.Length < position + 2 * o + (indexed ? o : 0)) throw Reader.Corrupt(Path, at, "link info message is too short.");
+                ulong heap = Hdf5Reader.ReadUnsigned(body[position..], o);
+                if (heap == Reader.UndefinedAddress) continue; // compact storage: the links are link messages
+                ulong nameIndex = Hdf5Reader.ReadUnsigned(body[(position + o)..], o);
+                ulong orderIndex = indexed ? Hdf5Reader.ReadUnsigned(body[(position + 2 * o)..], o) : Reader.UndefinedAddress;
+                ReadDenseLinks(links, Reader.ToOffset(heap, Path, at + position, "link fractal heap"), nameIndex, orderIndex, at + position + o);
                 continue;
             }
-            if (message.Type != ObjectHeader.Link) continue;
-            if (body.Length < 2 || body[0] != 1) throw Reader.Corrupt(Path, at, "link message is too short or of an unknown version.");
-            int flags = body[1];
-            int p = 2;
-            int linkType = 0;
-            if ((flags & 0x08) != 0) linkType = p < body.Length ? body[p++] : throw Reader.Corrupt(Path, at, "link message is truncated.");
-            if ((flags & 0x04) != 0) p += 8; // creation order
-            if ((flags & 0x10) != 0) p++; // character set: ASCII and UTF-8 both decode as UTF-8
-            int lengthSize = 1 << (flags & 3);
-            if (p + lengthSize > body.Length) throw Reader.Corrupt(Path, at, "link message is truncated.");
-            ulong nameLength = Hdf5Reader.ReadUnsigned(body[p..], lengthSize);
-            p += lengthSize;
-            if (nameLength > (ulong)(body.Length - p)) throw Reader.Corrupt(Path, at, "link name runs past the link message.");
-            string name = Encoding.UTF8.GetString(body.Slice(p, (int)nameLength));
-            p += (int)nameLength;
-            if (linkType != 0) continue; // soft and external links name no object in this file
-            if (p + o > body.Length) throw Reader.Corrupt(Path, at, "link message is truncated.");
-            links.Add((name, Reader.ToOffset(Hdf5Reader.ReadUnsigned(body[p..], o), ChildPath(name), at + p, "object header")));
+            if (message.Type == ObjectHeader.Link) ParseLink(body, at, links);
         }
+    }
+
+    /// <summary>
+    /// Dense link storage: link messages in a fractal heap, listed through the creation-order index when there is one
+    /// (so a <c>track_order=True</c> group lists in creation order) and the name index otherwise.
+    /// </summary>
+    private void ReadDenseLinks(List<(string, long)> links, long heapAddress, ulong nameIndex, ulong orderIndex, long field)
+    {
+        var heap = FractalHeap.Read(Reader, heapAddress, Path);
+        bool byOrder = orderIndex != Reader.UndefinedAddress;
+        ulong index = byOrder ? orderIndex : nameIndex;
+        if (index == Reader.UndefinedAddress) throw Reader.Corrupt(Path, field, "dense link storage has no name index.");
+        // Type 6 records: an 8-byte creation order, then the heap ID; type 5: a 4-byte name hash, then the heap ID.
+        int idStart = byOrder ? 8 : 4;
+        foreach (var (record, offset) in BTree2.ReadRecords(Reader, Reader.ToOffset(index, Path, field, "link index"), byOrder ? 6 : 5, Path))
+        {
+            if (record.Length < idStart + heap.IdLength) throw Reader.Corrupt(Path, offset, "a link index record is shorter than a heap ID.");
+            var (data, at) = heap.Get(record.AsSpan(idStart, heap.IdLength), offset + idStart);
+            ParseLink(data, at, links);
+        }
+    }
+
+    /// <summary>Parses one link message (from the object header or a fractal heap); hard links are added to <paramref name="links"/>.</summary>
+    private void ParseLink(ReadOnlySpan<byte> body, long at, List<(string, long)> links)
+    {
+        int o = Reader.OffsetSize;
+        if (body.Length < 2 || body[0] != 1) throw Reader.Corrupt(Path, at, "link message is too short or of an unknown version.");
+        int flags = body[1];
+        int p = 2;
+        int linkType = 0;
+        if ((flags & 0x08) != 0) linkType = p < body.Length ? body[p++] : throw Reader.Corrupt(Path, at, "link message is truncated.");
+        if ((flags & 0x04) != 0) p += 8; // creation order
+        if ((flags & 0x10) != 0) p++; // character set: ASCII and UTF-8 both decode as UTF-8
+        int lengthSize = 1 << (flags & 3);
+        if (p + lengthSize > body.Length) throw Reader.Corrupt(Path, at, "link message is truncated.");
+        ulong nameLength = Hdf5Reader.ReadUnsigned(body[p..], lengthSize);
+        p += lengthSize;
+        if (nameLength > (ulong)(body.Length - p)) throw Reader.Corrupt(Path, at, "link name runs past the link message.");
+        string name = Encoding.UTF8.GetString(body.Slice(p, (int)nameLength));
+        p += (int)nameLength;
+        if (linkType != 0) return; // soft and external links name no object in this file
+        if (p + o > body.Length) throw Reader.Corrupt(Path, at, "link message is truncated.");
+        links.Add((name, Reader.ToOffset(Hdf5Reader.ReadUnsigned(body[p..], o), ChildPath(name), at + p, "object header")));
     }
 }

@@ -7,8 +7,9 @@ namespace NativeCnn.Weights.Hdf5;
 /// </summary>
 /// <remarks>
 /// Attributes are parsed on first use, once per object header: every hard link to the object shares them. Attribute
-/// messages in the object header are supported (the only storage h5py uses for small attribute sets); dense attribute
-/// storage in a fractal heap raises <see cref="NotSupportedException"/>. Each value read is a new array and is charged to
+/// messages in the object header and dense attribute storage (a fractal heap indexed by a version 2 B-tree, as HDF5 writes
+/// for more than 8 attributes or large ones under <c>libver='latest'</c>) are supported; the latter are listed in creation
+/// order when the file indexes it. Each value read is a new array and is charged to
 /// the file's decode budget (see <see cref="Hdf5File"/>).
 /// </remarks>
 public abstract class Hdf5Object
@@ -32,7 +33,7 @@ public abstract class Hdf5Object
     internal ObjectHeader Header { get; }
 
     /// <summary>The names of the attributes, in header order.</summary>
-    /// <exception cref="NotSupportedException">The attributes are in dense storage.</exception>
+    /// <exception cref="NotSupportedException">The attributes use a feature this reader does not handle (shared messages, huge heap objects).</exception>
     /// <exception cref="InvalidDataException">An attribute message is corrupt.</exception>
     public IReadOnlyList<string> AttributeNames => Attributes.ConvertAll(a => a.Name);
 
@@ -123,12 +124,7 @@ public abstract class Hdf5Object
         {
             if (message.Type == ObjectHeader.AttributeInfo)
             {
-                var body = message.Body.Span;
-                int position = 2 + ((body.Length > 1 && (body[1] & 1) != 0) ? 2 : 0);
-                if (body.Length < position + Reader.OffsetSize)
-                    throw Reader.Corrupt(Path, message.FileOffset, "attribute info message is too short.");
-                if (Hdf5Reader.ReadUnsigned(body[position..], Reader.OffsetSize) != Reader.UndefinedAddress)
-                    throw new NotSupportedException($"{Reader.FileName}: {Path}: dense attribute storage (fractal heap) is not supported.");
+                ReadDenseAttributes(message, attributes);
             }
             else if (message.Type == ObjectHeader.Attribute)
             {
@@ -137,5 +133,38 @@ public abstract class Hdf5Object
             }
         }
         return attributes;
+    }
+
+    /// <summary>
+    /// Dense attribute storage: attribute messages in a fractal heap, listed through the creation-order index when
+    /// there is one and the name index otherwise. Does nothing when the attribute info message names no heap.
+    /// </summary>
+    private void ReadDenseAttributes(HeaderMessage message, List<Hdf5Attribute> attributes)
+    {
+        int o = Reader.OffsetSize;
+        var body = message.Body.Span;
+        long at = message.FileOffset;
+        bool tracked = body.Length > 1 && (body[1] & 1) != 0;
+        bool indexed = body.Length > 1 && (body[1] & 2) != 0;
+        int position = 2 + (tracked ? 2 : 0);
+        if (body.Length < position + 2 * o + (indexed ? o : 0)) throw Reader.Corrupt(Path, at, "attribute info message is too short.");
+        ulong heapAddress = Hdf5Reader.ReadUnsigned(body[position..], o);
+        if (heapAddress == Reader.UndefinedAddress) return;
+        ulong nameIndex = Hdf5Reader.ReadUnsigned(body[(position + o)..], o);
+        ulong orderIndex = indexed ? Hdf5Reader.ReadUnsigned(body[(position + 2 * o)..], o) : Reader.UndefinedAddress;
+        bool byOrder = orderIndex != Reader.UndefinedAddress;
+        ulong index = byOrder ? orderIndex : nameIndex;
+        if (index == Reader.UndefinedAddress) throw Reader.Corrupt(Path, at, "dense attribute storage has no name index.");
+        var heap = FractalHeap.Read(Reader, Reader.ToOffset(heapAddress, Path, at + position, "attribute fractal heap"), Path);
+        // Type 8 and 9 records both start with the 8-byte heap ID and the attribute message's flags.
+        var records = BTree2.ReadRecords(Reader, Reader.ToOffset(index, Path, at + position + o, "attribute index"), byOrder ? 9 : 8, Path);
+        foreach (var (record, offset) in records)
+        {
+            if (record.Length < 9 || heap.IdLength > 8) throw Reader.Corrupt(Path, offset, "an attribute index record is too short for its heap ID.");
+            byte flags = record[8];
+            if ((flags & 0x02) != 0) throw new NotSupportedException($"{Reader.FileName}: {Path}: shared attribute messages are not supported.");
+            var (data, dataOffset) = heap.Get(record.AsSpan(0, heap.IdLength), offset);
+            attributes.Add(Hdf5Attribute.Parse(Reader, new HeaderMessage(ObjectHeader.Attribute, flags, data, dataOffset), Path));
+        }
     }
 }
