@@ -46,6 +46,16 @@ public sealed class FitTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void TheFashionMnistExampleHasItsDocumentedShape()
+    {
+        using var model = ExampleModels.FashionMnistCnn();
+        Assert.Equal(824_746, model.ParameterCount);
+        Assert.Equal(new TensorShape(1, 10), model.Output.OutputShape);
+        // BatchNormalization's moving statistics are the only weights no optimizer touches.
+        Assert.Equal(824_746 - 2 * (32 + 64), model.TrainableParameterCount);
+    }
+
+    [Fact]
     public void FitLearnsASeparableProblemAndReportsKerasLogs()
     {
         using var model = CornerModel();

@@ -7,4 +7,4 @@ namespace NativeCnn.Backends;
 /// <see cref="Scale"/>), <c>beta</c> (when <see cref="Center"/>), <c>moving_mean</c>, <c>moving_variance</c>. Outside a
 /// training step it runs with the moving statistics, as at inference.
 /// </summary>
-public sealed record BatchNormalizationOp(double Epsilon, double Momentum, bool Center, bool Scale) : OpDescriptor;
+public sealed record BatchNormalizationOp(double Epsilon, double Momentum, bool Center, bool Scale) : TrainingOpDescriptor;

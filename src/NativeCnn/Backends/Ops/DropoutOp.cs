@@ -6,4 +6,4 @@ namespace NativeCnn.Backends;
 /// <c>1 − Rate</c> and scaled by <c>1 / (1 − Rate)</c>, or zeroed. The mask comes from a generator seeded by
 /// <see cref="Seed"/> and the step, so a run can be repeated. Outside a training step it is the identity.
 /// </summary>
-public sealed record DropoutOp(double Rate, bool PerSample, int Seed) : OpDescriptor;
+public sealed record DropoutOp(double Rate, bool PerSample, int Seed) : TrainingOpDescriptor;

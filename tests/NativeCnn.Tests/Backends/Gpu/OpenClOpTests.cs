@@ -37,7 +37,8 @@ public sealed class OpenClOpTests(OpenClFixture fixture)
     {
         var covered = OpConformance.All.Select(c => c.Op.GetType()).ToHashSet();
         var descriptors = typeof(OpDescriptor).Assembly.GetTypes()
-            .Where(t => t.IsSubclassOf(typeof(OpDescriptor)) && !t.IsAbstract);
+            // Training-only ops never reach an inference plan; the training tests check them against PyTorch.
+            .Where(t => t.IsSubclassOf(typeof(OpDescriptor)) && !t.IsAbstract && !t.IsSubclassOf(typeof(TrainingOpDescriptor)));
         Assert.All(descriptors, d => Assert.Contains(d, covered));
     }
 
