@@ -65,22 +65,6 @@ internal abstract class CpuTrainingOp : ITrainingOp
         if (actual != expected) throw Fail($"expected {what} {expected}, got {actual}");
     }
 
-    /// <summary>An inference op of the CPU backend over this op's buffers (an activation, a copy, a pooling).</summary>
-    protected static OpBinding InferenceBinding(string layerName, IReadOnlyList<IDeviceBuffer> inputs, IDeviceBuffer output, IReadOnlyList<Tensor> weights) =>
-        new(layerName, inputs, output, weights);
-
-    /// <summary>
-    /// The gradient of a fused activation: <c>dZ = act'(z) · dY</c> into <paramref name="preActivationGradient"/>, or
-    /// <paramref name="outputGradient"/> itself for a linear activation (nothing to do).
-    /// </summary>
-    protected static Tensor ThroughActivation(ActivationFunction activation, Tensor preActivation, Tensor output, Tensor outputGradient, Tensor? preActivationGradient)
-    {
-        if (activation.Kind == ActivationKind.Linear) return outputGradient;
-        ActivationGradients.Backward(activation, preActivation.Span, output.Span, outputGradient.Span, preActivationGradient!.Span,
-                                     output.Shape.Channels);
-        return preActivationGradient;
-    }
-
     /// <summary>Splits <paramref name="rowCount"/> rows into one slice per pool thread: slice <paramref name="slice"/>'s rows.</summary>
     protected static RowRange Slice(int rowCount, int sliceCount, int slice)
     {

@@ -17,10 +17,7 @@ internal sealed class TrainingConv2D : CpuTrainingOp
     private readonly Conv2DParams _params;
     private readonly DenseParams _gemm;
     private readonly bool _pointwise;
-    private readonly ActivationFunction _activation;
-    private readonly CpuActivation? _activationOp;
-    private readonly Tensor _preActivation;
-    private readonly Tensor? _preActivationGradient;
+    private readonly ActivationStage _activation;
     private readonly float[] _transposedKernel;
     private readonly float[][] _patches, _kernelPartials, _workspaces;
     private readonly int _slices, _pixelCount;
@@ -39,11 +36,7 @@ internal sealed class TrainingConv2D : CpuTrainingOp
         _pixelCount = checked(o.Batch * o.Height * o.Width);
         int depth = checked(op.KernelHeight * op.KernelWidth * i.Channels);
         _gemm = new DenseParams(_pixelCount, depth, op.Filters);
-        _activation = op.Activation;
-        bool linear = op.Activation.Kind == ActivationKind.Linear;
-        _preActivation = linear ? Output : new Tensor(o);
-        _preActivationGradient = linear ? null : new Tensor(o);
-        if (!linear) _activationOp = new CpuActivation(new ActivationOp(op.Activation), new OpBinding(LayerName, [new HostBuffer(_preActivation)], binding.Output, []), pool);
+        _activation = new ActivationStage(LayerName, op.Activation, Output, binding.Output, pool);
 
         _slices = Math.Max(1, Math.Min(pool.ThreadCount, _params.RowCount));
         _patches = new float[_slices][];
@@ -69,11 +62,11 @@ internal sealed class TrainingConv2D : CpuTrainingOp
     {
         if (_pointwise) Pool.Run(_forward, _gemm.BlockCount);
         else Pool.Run(_forward, _slices);
-        _activationOp?.Run();
+        _activation.Run();
     }
 
     private void PointwiseForward(RowRange blocks) =>
-        DenseKernels.ForwardBlocks(Input.Span, Weights[0].Span, Bias, _preActivation.Span, in _gemm, default(IdentityActivation), blocks);
+        DenseKernels.ForwardBlocks(Input.Span, Weights[0].Span, Bias, _activation.PreActivation.Span, in _gemm, default(IdentityActivation), blocks);
 
     // Each slice gathers its pixels' patches a block at a time into its own buffer and multiplies them by the kernel.
     private void PatchForward(RowRange slices)
@@ -88,14 +81,14 @@ internal sealed class TrainingConv2D : CpuTrainingOp
                 Conv2DKernels.GatherPatches(Input.Span, _patches[t], in _params, new RowRange(start, start + count));
                 var block = new DenseParams(count, depth, filters);
                 DenseKernels.Forward(_patches[t].AsSpan(0, count * depth), Weights[0].Span, Bias,
-                                     _preActivation.Span.Slice(start * filters, count * filters), in block, default(IdentityActivation), RowRange.All(count));
+                                     _activation.PreActivation.Span.Slice(start * filters, count * filters), in block, default(IdentityActivation), RowRange.All(count));
             }
         }
     }
 
     public override void Backward()
     {
-        _dz = ThroughActivation(_activation, _preActivation, Output, OutputGradient, _preActivationGradient);
+        _dz = _activation.Backward(OutputGradient);
         if (InputGradient is not null)
         {
             Conv2DBackwardKernels.TransposeKernel(Weights[0].Span, _transposedKernel, in _params);
@@ -120,8 +113,6 @@ internal sealed class TrainingConv2D : CpuTrainingOp
 
     public override void Dispose()
     {
-        _activationOp?.Dispose();
-        if (_preActivation != Output) _preActivation.Dispose();
-        _preActivationGradient?.Dispose();
+        _activation.Dispose();
     }
 }

@@ -11,11 +11,8 @@ namespace NativeCnn.Backends.Cpu.Training;
 internal sealed class TrainingDepthwiseConv2D : CpuTrainingOp
 {
     private readonly DepthwiseConv2DParams _params;
-    private readonly ActivationFunction _activation;
     private readonly CpuDepthwiseConv2D _linear;
-    private readonly CpuActivation? _activationOp;
-    private readonly Tensor _preActivation;
-    private readonly Tensor? _preActivationGradient;
+    private readonly ActivationStage _activation;
     private readonly RowWork _inputGradient, _kernelGradient;
     private readonly float[][] _kernelPartials;
     private readonly int _slices;
@@ -24,13 +21,9 @@ internal sealed class TrainingDepthwiseConv2D : CpuTrainingOp
     public TrainingDepthwiseConv2D(DepthwiseConv2DOp op, TrainingBinding binding, WorkerPool pool) : base(binding, pool, 1)
     {
         var i = Input.Shape;
-        _activation = op.Activation;
-        bool linear = op.Activation.Kind == ActivationKind.Linear;
-        _preActivation = linear ? Output : new Tensor(Output.Shape);
-        _preActivationGradient = linear ? null : new Tensor(Output.Shape);
-        var pre = new HostBuffer(_preActivation);
-        _linear = new CpuDepthwiseConv2D(op with { Activation = ActivationFunction.Linear }, new OpBinding(LayerName, binding.Inputs, pre, binding.Weights), pool);
-        if (!linear) _activationOp = new CpuActivation(new ActivationOp(op.Activation), new OpBinding(LayerName, [pre], binding.Output, []), pool);
+        _activation = new ActivationStage(LayerName, op.Activation, Output, binding.Output, pool);
+        _linear = new CpuDepthwiseConv2D(op with { Activation = ActivationFunction.Linear },
+                                         new OpBinding(LayerName, binding.Inputs, _activation.PreActivationBuffer, binding.Weights), pool);
         var o = Output.Shape;
         _params = new DepthwiseConv2DParams(i.Batch, i.Height, i.Width, i.Channels, o.Height, o.Width, op.DepthMultiplier,
             op.KernelHeight, op.KernelWidth, op.StrideHeight, op.StrideWidth, op.DilationHeight, op.DilationWidth, op.Padding.Top, op.Padding.Left);
@@ -47,12 +40,12 @@ internal sealed class TrainingDepthwiseConv2D : CpuTrainingOp
     public override void Forward(bool training)
     {
         _linear.Run();
-        _activationOp?.Run();
+        _activation.Run();
     }
 
     public override void Backward()
     {
-        _dz = ThroughActivation(_activation, _preActivation, Output, OutputGradient, _preActivationGradient);
+        _dz = _activation.Backward(OutputGradient);
         if (InputGradient is not null) Pool.Run(_inputGradient, DepthwiseConv2DBackwardKernels.InputRowCount(in _params));
         if (WeightGradients[0] is { } kernel)
         {
@@ -76,8 +69,6 @@ internal sealed class TrainingDepthwiseConv2D : CpuTrainingOp
     public override void Dispose()
     {
         _linear.Dispose();
-        _activationOp?.Dispose();
-        if (_preActivation != Output) _preActivation.Dispose();
-        _preActivationGradient?.Dispose();
+        _activation.Dispose();
     }
 }
