@@ -1,3 +1,4 @@
+using NativeCnn.Weights.Hdf5;
 namespace NativeCnn.Tests.Weights;
 
 /// <summary>
@@ -17,7 +18,7 @@ public sealed class Hdf5FeatureFuzzTests(Hdf5FeatureFiles files)
     [InlineData("keras_latest.h5", true, 100)]
     public void TruncatedFilesFailCleanly(string name, bool keras, int cases)
     {
-        var original = File.ReadAllBytes(files.PathOf(name));
+        var original = ValidOriginal(name);
         var random = new Random(4321);
         for (int i = 0; i < cases; i++)
         {
@@ -37,7 +38,7 @@ public sealed class Hdf5FeatureFuzzTests(Hdf5FeatureFiles files)
     [InlineData("keras_latest.h5", true, 800)]
     public void FlippedBytesFailCleanly(string name, bool keras, int cases)
     {
-        var original = File.ReadAllBytes(files.PathOf(name));
+        var original = ValidOriginal(name);
         var random = new Random(name.Length * 104729 + cases);
         for (int i = 0; i < cases; i++)
         {
@@ -54,5 +55,14 @@ public sealed class Hdf5FeatureFuzzTests(Hdf5FeatureFiles files)
             }
             Hdf5FuzzTests.RunCase(bytes, keras, $"{name} with bytes flipped at {string.Join(", ", where)}");
         }
+    }
+
+    // The fuzzing starts from a file that opens and holds objects, so the cases corrupt something real.
+    private byte[] ValidOriginal(string name)
+    {
+        var bytes = File.ReadAllBytes(files.PathOf(name));
+        using var file = new Hdf5File(new MemoryStream(bytes, writable: false));
+        Assert.True(file.Root.Groups.Count + file.Root.Datasets.Count + file.Root.AttributeNames.Count > 0, $"{name} holds no objects");
+        return bytes;
     }
 }
