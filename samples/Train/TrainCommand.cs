@@ -47,9 +47,12 @@ internal static class TrainCommand
         var output = new Option<string?>("--output") { Description = "Where the trained model file goes (.safetensors)." };
         var seed = new Option<long>("--seed") { Description = "The shuffle seed.", DefaultValueFactory = _ => 0 };
         var limit = Cli.OptionalPositiveInt("--limit", "Train on the first N samples only (a quick run).");
+        var classes = Cli.OptionalPositiveInt("--classes", "Replace the classifier with a new N-class head before training (Model.ReplaceClassifier).");
+        var freezeBase = new Option<bool>("--freeze-base") { Description = "Train only the new head of --classes; every other layer is frozen." };
+        var selectClasses = new Option<string?>("--select-classes") { Description = "Keep only the samples of these classes, relabelled 0, 1, … in the order given: a list (5,6,7) or a range (5-9)." };
         var json = new Option<bool>("--json") { Description = "Machine-readable output: the history (and the test evaluation) as JSON." };
         foreach (var option in new Option[] { model, x, y, dataset, images, loss, optimizer, learningRate, momentum, batchSize, epochs, noShuffle,
-                                              validationSplit, freezeUntil, output, seed, limit, json })
+                                              validationSplit, freezeUntil, classes, freezeBase, selectClasses, output, seed, limit, json })
             root.Options.Add(option);
         root.SetAction(r =>
         {
@@ -64,6 +67,9 @@ internal static class TrainCommand
             if (r.GetValue(learningRate) is { } rate && !(rate > 0 && double.IsFinite(rate))) throw new UsageException($"--learning-rate must be positive, got {rate}");
             var lossFunction = ParseLoss(r.GetValue(loss)!);
             if (modelPath is not null) Cli.ExistingFile(modelPath, "model");
+            int? headClasses = r.GetValue(classes);
+            if (r.GetValue(freezeBase) && headClasses is null) throw new UsageException("--freeze-base freezes all but the new head: give --classes N");
+            int[]? selected = r.GetValue(selectClasses) is { } list ? ParseClasses(list) : null;
             bool jsonOutput = r.GetValue(json);
             var stdout = r.InvocationConfiguration.Output;
             var stderr = r.InvocationConfiguration.Error;
@@ -90,6 +96,11 @@ internal static class TrainCommand
             {
                 train = ArrayDataset.FromNpy(Cli.ExistingFile(xPath!, "--x"), Cli.ExistingFile(yPath!, "--y"));
             }
+            if (selected is not null)
+            {
+                train = SelectClasses(train, selected);
+                if (test is not null) test = SelectClasses(test, selected);
+            }
             if (r.GetValue(limit) is { } n && n < train.Count) train = train.Slice(0, n);
             ArrayDataset? validation = null;
             if (split > 0)
@@ -99,10 +110,14 @@ internal static class TrainCommand
                     throw new UsageException($"--validation-split {split} leaves an empty training or validation set of {train.Count + validation.Count} samples");
             }
 
-            using var built = modelPath is null
+            using var loaded = modelPath is null
                 ? ExampleModels.FashionMnistCnn()
                 : ModelSources.LoadModel(Cli.ExistingFile(modelPath, "model"), resolution: null);
+            using var replaced = headClasses is { } k ? loaded.ReplaceClassifier(k) : null;
+            var built = replaced ?? loaded;
             if (r.GetValue(freezeUntil) is { } last) Freeze(built, last);
+            if (r.GetValue(freezeBase))
+                foreach (var layer in built.Layers) layer.Trainable = layer == built.Output.Layer;
             var optimizerInstance = CreateOptimizer(r.GetValue(optimizer)!, r.GetValue(learningRate), r.GetValue(momentum));
             string[] metrics = lossFunction.Name.Contains("crossentropy", StringComparison.Ordinal) ? ["accuracy"] : [];
             using var compiled = built.Compile(optimizerInstance, lossFunction, metrics);
@@ -164,6 +179,38 @@ internal static class TrainCommand
         catch (ArgumentException e)
         {
             throw new UsageException($"--loss: {e.Message}");
+        }
+    }
+
+    private static int[] ParseClasses(string text)
+    {
+        var invalid = new UsageException($"--select-classes: '{text}' is not a list of class indexes (5,6,7) or a range (5-9)");
+        int Parse(string value) => int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int c) ? c : throw invalid;
+        var range = text.Split('-');
+        int[] result;
+        if (range.Length == 2)
+        {
+            int first = Parse(range[0]), last = Parse(range[1]);
+            if (last < first || last - first >= 1_000_000) throw invalid;
+            result = Enumerable.Range(first, last - first + 1).ToArray();
+        }
+        else
+        {
+            result = text.Split(',').Select(Parse).ToArray();
+        }
+        if (result.Distinct().Count() != result.Length) throw new UsageException($"--select-classes: '{text}' names a class twice");
+        return result;
+    }
+
+    private static ArrayDataset SelectClasses(ArrayDataset data, int[] classes)
+    {
+        try
+        {
+            return data.SelectClasses(classes);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new UsageException($"--select-classes: {e.Message}");
         }
     }
 

@@ -82,6 +82,55 @@ public sealed class Model : IDisposable
     }
 
     /// <summary>
+    /// A new model with a fresh classifier for <paramref name="classes"/> classes on this model's features, as the
+    /// fine-tuning tutorials do (timm's new <c>Linear</c> head; Keras's <c>include_top=False</c> plus a new <c>Dense</c>):
+    /// the last layer with weights (the old <c>Dense</c>, or the 1×1 <c>Conv2D</c> of MobileNet and MobileNetV3) and the
+    /// weightless layers after it are dropped, and a <c>Dense(classes, activation)</c> named <paramref name="layerName"/>,
+    /// Glorot-initialized as Keras does, goes on its input (flattened first when that is still a feature map, such as
+    /// MobileNet's <c>1×1×C</c>). Every other layer is shared with this model, weights and <see cref="Layer.Trainable"/>
+    /// flags included: freeze them for a head-only stage. Dispose the result like any model.
+    /// </summary>
+    /// <param name="classes">The number of classes of the new head.</param>
+    /// <param name="activation">The head's activation; softmax when null (<see cref="ActivationFunction.Linear"/> for logits).</param>
+    /// <param name="layerName">The head's layer name; Keras applications call it <c>predictions</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is below 1.</exception>
+    /// <exception cref="InvalidOperationException">The model has no layer with weights to replace, or the name is taken.</exception>
+    public Model ReplaceClassifier(int classes, ActivationFunction? activation = null, string layerName = "predictions")
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
+        ArgumentNullException.ThrowIfNull(layerName);
+        var classifier = Output;
+        while (classifier.Layer.Weights.Count == 0)
+        {
+            if (classifier.Inputs.Count != 1)
+                throw new InvalidOperationException($"{Name}: no classifier to replace: '{classifier.Name}' ({classifier.Layer.ClassName}) comes before any layer with weights.");
+            classifier = classifier.Inputs[0];
+        }
+        if (classifier.Inputs.Count != 1)
+            throw new InvalidOperationException($"{Name}: the last layer with weights, '{classifier.Name}', has {classifier.Inputs.Count} inputs; a classifier has one.");
+        var features = classifier.Inputs[0];
+        var kept = new Model(Name, Input, features);
+        try
+        {
+            if (kept.Layers.Any(l => l.Name == layerName))
+                throw new InvalidOperationException($"{Name}: a layer named '{layerName}' stays in the model; name the new head otherwise.");
+            if (features.OutputShape.Rank != 2)
+            {
+                string flattenName = layerName + "_flatten";
+                if (kept.Layers.Any(l => l.Name == flattenName))
+                    throw new InvalidOperationException($"{Name}: a layer named '{flattenName}' stays in the model; name the new head otherwise.");
+                features = new Flatten(flattenName).Call(features);
+            }
+            var head = new Dense(layerName, classes, activation ?? ActivationFunction.Softmax).Call(features);
+            return new Model(Name, Input, head);
+        }
+        finally
+        {
+            kept.Dispose();
+        }
+    }
+
+    /// <summary>
     /// The same graph and layers (sharing their weights) built for inputs of <paramref name="height"/> ×
     /// <paramref name="width"/>, as Keras runs a model whose input is <c>(None, None, None, 3)</c> at the size it is given.
     /// The input keeps its open dimensions, so the result can be resized again. Any model can be resized: a layer whose

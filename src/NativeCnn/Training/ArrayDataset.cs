@@ -82,6 +82,43 @@ public sealed class ArrayDataset
     }
 
     /// <summary>
+    /// The samples whose sparse label is one of <paramref name="classes"/>, in their order here, relabelled
+    /// <c>0 … classes.Length - 1</c> in the order given (e.g. classes 5–9 of Fashion-MNIST as a new 5-class task). The
+    /// selected samples are copied.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The dataset does not hold one integer label per sample.</exception>
+    /// <exception cref="ArgumentException">No class, a repeated or negative class, or no sample has any of them.</exception>
+    public ArrayDataset SelectClasses(params ReadOnlySpan<int> classes)
+    {
+        if (TargetsPerSample != 1) throw new InvalidOperationException($"Selecting classes needs one sparse label per sample; this dataset has {TargetsPerSample} targets each.");
+        if (classes.IsEmpty) throw new ArgumentException("Select at least one class.", nameof(classes));
+        var newLabel = new Dictionary<int, int>();
+        foreach (int c in classes)
+        {
+            if (c < 0) throw new ArgumentException($"Class {c} is negative.", nameof(classes));
+            if (!newLabel.TryAdd(c, newLabel.Count)) throw new ArgumentException($"Class {c} is selected twice.", nameof(classes));
+        }
+        var targets = Targets.Span;
+        var kept = new List<int>();
+        for (int i = 0; i < Count; i++)
+        {
+            float label = targets[i];
+            if (label != MathF.Floor(label) || label < 0)
+                throw new InvalidOperationException($"Sample {i} has label {label}, not a class index.");
+            if (label <= int.MaxValue && newLabel.ContainsKey((int)label)) kept.Add(i);
+        }
+        if (kept.Count == 0) throw new ArgumentException($"No sample has class {string.Join(", ", classes.ToArray())}.", nameof(classes));
+        var inputs = new float[checked(kept.Count * InputLength)];
+        var labels = new float[kept.Count];
+        for (int k = 0; k < kept.Count; k++)
+        {
+            Input(kept[k]).CopyTo(inputs.AsSpan(k * InputLength, InputLength));
+            labels[k] = newLabel[(int)targets[kept[k]]];
+        }
+        return new ArrayDataset(inputs, _sampleShape, labels, 1);
+    }
+
+    /// <summary>
     /// Keras's <c>validation_split</c>: the first <c>floor(count · (1 - fraction))</c> samples train and the rest
     /// validate, taken before any shuffling (keras/src/trainers/data_adapters/array_slicing.py <c>train_validation_split</c>).
     /// </summary>

@@ -35,6 +35,21 @@ public class ArrayDatasetTests
     }
 
     [Fact]
+    public void SelectClassesKeepsTheOrderAndRelabelsInTheOrderGiven()
+    {
+        var data = Numbered(10);
+        var selected = data.SelectClasses(7, 2, 5);
+        Assert.Equal(3, selected.Count);
+        Assert.Equal([2f, 2.5f, 5f, 5.5f, 7f, 7.5f], selected.Inputs.ToArray()); // samples keep their order
+        Assert.Equal([1f, 2f, 0f], selected.Targets.ToArray());                  // 2 → 1, 5 → 2, 7 → 0
+        Assert.Throws<ArgumentException>(() => data.SelectClasses(3, 3));
+        Assert.Throws<ArgumentException>(() => data.SelectClasses(-1));
+        Assert.Contains("No sample", Assert.Throws<ArgumentException>(() => data.SelectClasses(42)).Message);
+        var oneHot = new ArrayDataset(new float[4], [2], new float[4], 2);
+        Assert.Throws<InvalidOperationException>(() => oneHot.SelectClasses(0));
+    }
+
+    [Fact]
     public void EveryEpochCoversEverySampleOnceWithAShortLastBatch()
     {
         var iterator = new BatchIterator(Numbered(103), batchSize: 10, shuffle: true, seed: 7);

@@ -183,6 +183,37 @@ public sealed class FitTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("--y", usage.Stderr);
     }
 
+    [Fact]
+    public void TrainReplacesTheClassifierFreezesTheBaseAndSelectsClasses()
+    {
+        using (var model = CornerModel())
+            ModelFile.Save(model, Path.Combine(_work, "base.safetensors"));
+        var data = Corners(64, seed: 8);
+        NpyFile.Write(Path.Combine(_work, "x.npy"), data.Inputs.Span, TensorShape.Nhwc(64, 6, 6, 1));
+        NpyFile.Write(Path.Combine(_work, "y.npy"), data.Targets.Span, new TensorShape(64));
+        string tuned = Path.Combine(_work, "tuned.safetensors");
+        string[] common = ["--model", Path.Combine(_work, "base.safetensors"), "--x", Path.Combine(_work, "x.npy"), "--y", Path.Combine(_work, "y.npy")];
+        var result = CommandLineTool.Train.Run([.. common, "--select-classes", "1,0", "--classes", "3", "--freeze-base", "--epochs", "2",
+            "--batch-size", "16", "--output", tuned, "--json"]);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(36 * 3 + 3, json.RootElement.GetProperty("trainable_parameters").GetInt64()); // only the new head
+        using var loaded = ModelFile.Load(tuned);
+        using var original = ModelFile.Load(Path.Combine(_work, "base.safetensors"));
+        Assert.Equal(new TensorShape(36, 3), loaded.GetLayer("predictions").GetWeight("kernel").Value.Shape);
+        Assert.DoesNotContain(loaded.Layers, l => l.Name == "out");
+        Assert.Equal(original.GetLayer("conv").GetWeight("kernel").Value.ToArray(), loaded.GetLayer("conv").GetWeight("kernel").Value.ToArray());
+
+        Assert.Contains("--classes", CommandLineTool.Train.Run([.. common, "--freeze-base"]).Stderr);
+        foreach (string bad in new[] { "1,1", "x", "3-1" })
+        {
+            var refused = CommandLineTool.Train.Run([.. common, "--select-classes", bad]);
+            Assert.True(refused.ExitCode == 2 && refused.Stderr.Contains("--select-classes", StringComparison.Ordinal), $"{bad}: {refused.ExitCode} {refused.Stderr}");
+        }
+        var none = CommandLineTool.Train.Run([.. common, "--select-classes", "7"]);
+        Assert.True(none.ExitCode == 2 && none.Stderr.Contains("No sample has class 7", StringComparison.Ordinal), none.Stderr);
+    }
+
     // The values of one weight at the end of the first epoch.
     private sealed class Snapshot(string layer, string weight) : Callback
     {

@@ -108,6 +108,66 @@ public sealed class KerasModelConfigTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TrainableFlagsAreReadWrittenAndANestedFrozenModelFreezesItsLayers()
+    {
+        using var model = KerasModelConfig.Build("""
+            {"class_name": "Sequential", "config": {"name": "seq", "layers": [
+              {"class_name": "Functional", "config": {"name": "base", "trainable": false,
+                "layers": [
+                  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6, 5, 2], "name": "base_in"}, "name": "base_in", "inbound_nodes": []},
+                  {"class_name": "Conv2D", "config": {"name": "conv", "trainable": true, "filters": 3, "kernel_size": [3, 3], "activation": "relu"},
+                   "name": "conv", "inbound_nodes": [[["base_in", 0, 0, {}]]]}],
+                "input_layers": [["base_in", 0, 0]], "output_layers": [["conv", 0, 0]]},
+               "name": "base", "inbound_nodes": []},
+              {"class_name": "BatchNormalization", "config": {"name": "bn", "trainable": false}},
+              {"class_name": "Flatten", "config": {"name": "flatten"}},
+              {"class_name": "Dense", "config": {"name": "out", "units": 3}}
+            ]}}
+            """);
+        Assert.False(model.Layers.Single(l => l.Name == "conv").Trainable);
+        Assert.False(model.Layers.Single(l => l.Name == "bn").Trainable);
+        Assert.True(model.Layers.Single(l => l.Name == "out").Trainable);
+        Assert.Equal(4 * 3 * 3 * 3 + 3, model.TrainableParameterCount); // only the Dense head (36 inputs, 3 units)
+
+        using var rebuilt = KerasModelConfig.Build(KerasModelConfig.ToJson(model));
+        Assert.Equal(model.Layers.Select(l => (l.Name, l.Trainable)), rebuilt.Layers.Select(l => (l.Name, l.Trainable)));
+        Assert.Throws<InvalidDataException>(() => KerasModelConfig.Build(System.Text.RegularExpressions.Regex.Replace(KerasModelConfig.ToJson(model), "\"trainable\":\\s*false", "\"trainable\": 0")));
+    }
+
+    [Fact]
+    public void NormalizationWithStatisticsInItsConfigHoldsThemAsConstants()
+    {
+        string Config(string arguments) => """
+            {"class_name": "Sequential", "config": {"name": "seq", "layers": [
+              {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 2, 2, 3], "name": "in"}},
+              {"class_name": "Normalization", "config": {"name": "norm", "axis": -1, ARGUMENTS}}
+            ]}}
+            """.Replace("ARGUMENTS", arguments, StringComparison.Ordinal);
+        using var model = KerasModelConfig.Build(Config("\"mean\": [1.0, 2.0, 3.0], \"variance\": [4.0, 16.0, 0.25]"));
+        var norm = Assert.IsType<Normalization>(model.GetLayer("norm"));
+        Assert.True(norm.StatisticsAreConstants);
+        Assert.Equal(0, model.ParameterCount);
+        using var input = new Tensor(TensorShape.Nhwc(1, 2, 2, 3));
+        input.Span.Fill(5f);
+        using var output = model.Predict(input);
+        Assert.Equal([2f, 0.75f, 4f], output.Span[..3].ToArray());
+
+        // Written back with its statistics, so it rebuilds without weights; a scalar applies to every channel.
+        using var rebuilt = KerasModelConfig.Build(KerasModelConfig.ToJson(model));
+        Assert.True(((Normalization)rebuilt.GetLayer("norm")).StatisticsAreConstants);
+        using var again = rebuilt.Predict(input);
+        Assert.Equal(output.Span.ToArray(), again.Span.ToArray());
+        using var scalar = KerasModelConfig.Build(Config("\"mean\": 1.0, \"variance\": 4.0"));
+        using var scaled = scalar.Predict(input);
+        Assert.All(scaled.Span.ToArray(), v => Assert.Equal(2f, v));
+
+        Assert.Contains("go together", Assert.Throws<InvalidDataException>(() => KerasModelConfig.Build(Config("\"mean\": [1.0, 2.0, 3.0]"))).Message);
+        Assert.Contains("must match", Assert.Throws<InvalidDataException>(() => KerasModelConfig.Build(Config("\"mean\": [1.0, 2.0], \"variance\": [1.0]"))).Message);
+        Assert.Contains("negative", Assert.Throws<InvalidDataException>(() => KerasModelConfig.Build(Config("\"mean\": 0.0, \"variance\": -1.0"))).Message);
+        Assert.Contains("channels", Assert.ThrowsAny<Exception>(() => KerasModelConfig.Build(Config("\"mean\": [1.0, 2.0], \"variance\": [1.0, 1.0]"))).Message);
+    }
+
+    [Fact]
     public void HardSigmoidMeansWhatTheKerasThatWroteTheConfigMeant()
     {
         const string layer = """{"class_name": "Activation", "config": {"name": "hs", "activation": "hard_sigmoid"}}""";

@@ -25,16 +25,9 @@ namespace NativeCnn.Models.Architectures;
 /// </para>
 /// <para>
 /// Keras's <c>Normalization(mean=..., variance=...)</c> holds its statistics as constants, not weights, so it has no
-/// parameters and the weight files have no entry for it. NativeCnn's <see cref="Normalization"/> always owns
-/// mean/variance/count weights (7 parameters, V1's adapted layer), so this builder emits the <c>normalization</c> layer as a
-/// <see cref="Rescaling"/> by <c>1/sqrt(variance)</c> with offset <c>−mean/sqrt(variance)</c> (computed in double): the
-/// same function, name and parameter count, but the class is <c>Rescaling</c>, not <c>Normalization</c>. This is a
-/// workaround until <see cref="Normalization"/> has a constant-statistics mode.
-/// </para>
-/// <para>
-/// Keras builds every BatchNormalization with momentum 0.9 (V1: 0.99); NativeCnn's <see cref="BatchNormalization"/> has no
-/// momentum (it matters only for training), so only the epsilon, Keras's default 1e-3, is set. The drop-connect
-/// <c>Dropout</c> layers have Keras's rates but no <c>noise_shape</c> (identity at inference either way).
+/// parameters and the weight files have no entry for it: the builder emits <see cref="Normalization.Constant"/>.
+/// Every BatchNormalization has Keras's momentum 0.9 (V1: 0.99) and epsilon 1e-3; the drop-connect <c>Dropout</c>
+/// layers have Keras's rates and <c>noise_shape=(None, 1, 1, 1)</c> (identity at inference, one draw per image in training).
 /// </para>
 /// </remarks>
 public static class EfficientNetV2
@@ -103,10 +96,7 @@ public static class EfficientNetV2
             if (variant.ImageNetNormalization && options.InputChannels == ImageNetMean.Count)
             {
                 x = new Rescaling("rescaling", (float)(1.0 / 255)).Call(x);
-                // Keras's Normalization(mean, variance): (x − mean) / sqrt(variance), as a weightless Rescaling (see remarks).
-                var scale = ImageNetVariance.Select(v => (float)(1.0 / Math.Sqrt(v))).ToArray();
-                var offset = ImageNetMean.Zip(ImageNetVariance, (m, v) => (float)(-m / Math.Sqrt(v))).ToArray();
-                x = new Rescaling("normalization", scale, offset).Call(x);
+                x = Normalization.Constant("normalization", ImageNetMean.Select(m => (float)m).ToArray(), ImageNetVariance.Select(v => (float)v).ToArray()).Call(x);
             }
             else
             {

@@ -162,7 +162,7 @@ public static class KerasModelConfig
         json.WriteString("name", layer.Name);
         json.WriteStartObject("config");
         json.WriteString("name", layer.Name);
-        json.WriteBoolean("trainable", true);
+        json.WriteBoolean("trainable", layer.Trainable);
         WriteArguments(json, layer, arguments);
         json.WriteEndObject();
         json.WriteStartArray("inbound_nodes");
@@ -304,7 +304,7 @@ public static class KerasModelConfig
             if (current is null && className is "Functional" or "Model" or "Sequential")
             {
                 // A nested model first in line brings its own input.
-                (_, input, current) = BuildContainer(layer, context, outerInput: null);
+                (_, input, current) = BuildNested(layer, layerName, className, layerConfig, context, outerInput: null);
                 continue;
             }
             if (current is null)
@@ -366,18 +366,31 @@ public static class KerasModelConfig
         return false;
     }
 
+    /// <summary>Builds a nested model; Keras's <c>model.trainable = False</c> freezes every layer inside, whatever their own flags say.</summary>
+    private static (string Name, Node Input, Node Output) BuildNested(JsonElement layer, string name, string className, JsonElement config,
+                                                                     BuildContext context, Node? outerInput)
+    {
+        int first = context.Layers.Count;
+        var nested = BuildContainer(layer, context, outerInput);
+        if (!new KerasConfigReader(name, className, config, context.KerasMajorVersion).Bool("trainable", true))
+            for (int i = first; i < context.Layers.Count; i++) context.Layers[i].Trainable = false;
+        return nested;
+    }
+
     private static Node CallLayer(string className, JsonElement layer, string name, JsonElement config, Node[] inputs, BuildContext context)
     {
         if (className is "Functional" or "Model" or "Sequential")
         {
             if (inputs.Length != 1) throw new NotSupportedException($"{name}: a nested model must have exactly one input.");
-            return BuildContainer(layer, context, inputs[0]).Output;
+            return BuildNested(layer, name, className, config, context, inputs[0]).Output;
         }
         if (!context.LayerNames.Add(name))
             throw new NotSupportedException($"{name}: the layer is used more than once (shared layers are not supported).");
         try
         {
-            var created = KerasLayerRegistry.Read(className, new KerasConfigReader(name, className, config, context.KerasMajorVersion));
+            var reader = new KerasConfigReader(name, className, config, context.KerasMajorVersion);
+            var created = KerasLayerRegistry.Read(className, reader);
+            created.Trainable = reader.Bool("trainable", true);
             context.Layers.Add(created);
             return context.Weights is { } weights ? created.Call(weights, inputs) : created.Call(inputs);
         }

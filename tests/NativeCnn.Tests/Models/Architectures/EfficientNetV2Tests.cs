@@ -1,4 +1,5 @@
 using NativeCnn.Backends;
+using NativeCnn.Tensors;
 using NativeCnn.Layers;
 using NativeCnn.Models;
 using NativeCnn.Models.Architectures;
@@ -123,13 +124,16 @@ public sealed class EfficientNetV2Tests
         Assert.Equal(["input_layer", "rescaling", "normalization", "stem_conv"], model.Layers.Take(4).Select(l => l.Name));
         Assert.Equal((float)(1.0 / 255), ((Rescaling)model.GetLayer("rescaling")).Scale[0]);
         // Keras's Normalization(mean, variance=std²) has no weights: (x − mean) / std.
-        var normalization = (Rescaling)model.GetLayer("normalization");
+        var normalization = Assert.IsType<Normalization>(model.GetLayer("normalization"));
+        Assert.True(normalization.StatisticsAreConstants);
         Assert.Equal(0, normalization.ParameterCount);
+        Assert.Empty(normalization.Weights);
+        var affine = Assert.IsType<ChannelAffineOp>(normalization.CreateOp([TensorShape.Nhwc(1, 8, 8, 3)]));
         double[] mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
         for (int c = 0; c < 3; c++)
         {
-            Assert.Equal(1 / std[c], normalization.Scale[c], 5);
-            Assert.Equal(-mean[c] / std[c], normalization.Offset[c], 5);
+            Assert.Equal(1 / std[c], affine.Scale[c], 5);
+            Assert.Equal(-mean[c] / std[c], affine.Shift[c], 5);
         }
     }
 
@@ -267,8 +271,7 @@ public sealed class EfficientNetV2Tests
     }
 
     // Every layer against the TensorFlow.js mirror (Fixtures/efficientnetv2-*.tsv from describe-model.mjs): name, class,
-    // output shape, parameters and inputs, in order. One documented difference: Keras's weightless
-    // Normalization(mean, variance) is built as a Rescaling (NativeCnn's Normalization always owns 7 weights).
+    // output shape, parameters and inputs, in order.
     [Theory]
     [InlineData("efficientnetv2-b0")]
     [InlineData("efficientnetv2-s")]
@@ -282,8 +285,7 @@ public sealed class EfficientNetV2Tests
         for (int i = 0; i < rows.Count; i++)
         {
             var (layer, className, outputShape, parameters, inbound) = expected[i];
-            string expectedClass = layer == "normalization" && className == "Normalization" ? "Rescaling" : className;
-            Assert.True(expectedClass == rows[i].ClassName, $"{layer}: class {rows[i].ClassName}, expected {expectedClass}");
+            Assert.True(className == rows[i].ClassName, $"{layer}: class {rows[i].ClassName}, expected {className}");
             Assert.True(outputShape == rows[i].OutputShape, $"{layer}: output {rows[i].OutputShape}, expected {outputShape}");
             Assert.True(parameters == rows[i].Parameters, $"{layer}: {rows[i].Parameters} parameters, expected {parameters}");
             Assert.Equal(inbound.Select(Rename), rows[i].ConnectedTo);
