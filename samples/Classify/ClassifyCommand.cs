@@ -25,9 +25,9 @@ internal static class ClassifyCommand
             ~/.nativecnn/models), from $NATIVECNN_WEIGHTS_URL instead of Keras's host when that is set.
             """);
         var model = new Option<string?>("--model") { Description = "A NativeCnn .safetensors model file (weights-converter), or a Keras .h5/.keras or TF.js model.json." };
-        var arch = new Option<string?>("--arch") { Description = "An architecture (resnet50 ... efficientnet-b7, Keras's names too), with --weights." };
+        var arch = new Option<string?>("--arch") { Description = "An architecture by Keras's name or ours (resnet50, mobilenetv3small, efficientnet-b0, efficientnetv2-s ...; 'Inspect archs' lists all), with --weights." };
         var weights = new Option<string?>("--weights") { Description = "The weights for --arch: 'imagenet' (Keras's published file, downloaded and cached), .safetensors, or a Keras / TF.js file." };
-        var alpha = new Option<double>("--alpha") { Description = "MobileNetV2's width multiplier.", DefaultValueFactory = _ => 1.0 };
+        var alpha = new Option<double>("--alpha") { Description = "The width multiplier of MobileNet, MobileNetV2 and MobileNetV3.", DefaultValueFactory = _ => 1.0 };
         var resolution = Cli.OptionalPositiveInt("--resolution", "Input height and width.");
         var top = Cli.PositiveInt("--top", "How many classes to print per image.", 5, 1, "-k");
         var preprocess = new Option<string?>("--preprocess") { Description = "caffe, tf, torch or none (by model family: ResNet caffe, MobileNetV2 tf, EfficientNet none)." };

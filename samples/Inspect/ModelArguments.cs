@@ -13,12 +13,12 @@ internal sealed class ModelArguments
 {
     private readonly Argument<string?> _arch = Cli.RejectingOptions(new Argument<string?>("arch")
     {
-        Description = "The architecture: resnet50 resnet101 resnet152 mobilenetv2 efficientnet-b0 ... efficientnet-b7 (Keras's names too).",
+        Description = "The architecture, by Keras's name or ours: resnet50/101/152, resnet50v2/101v2/152v2, mobilenet, mobilenetv2, mobilenetv3small/large, efficientnet-b0 ... -b7, efficientnetv2-b0 ... -b3, -s, -m, -l ('Inspect archs' lists all).",
         Arity = ArgumentArity.ZeroOrOne,
     });
 
     private readonly Option<string?> _model = new("--model") { Description = "A model file instead of an architecture: .safetensors (weights-converter), Keras .h5/.keras, or TF.js model.json." };
-    private readonly Option<double> _alpha = new("--alpha") { Description = "MobileNetV2's width multiplier.", DefaultValueFactory = _ => 1.0 };
+    private readonly Option<double> _alpha = new("--alpha") { Description = "The width multiplier of MobileNet, MobileNetV2 and MobileNetV3.", DefaultValueFactory = _ => 1.0 };
     private readonly Option<int?> _resolution = Cli.OptionalPositiveInt("--resolution", "Input height and width.");
     private readonly Option<string?> _weights = new("--weights") { Description = "Weights: 'imagenet' (Keras's published file, downloaded once into $NATIVECNN_HOME/models), .safetensors, Keras / TF.js file, or a folder of .npy files ('layer__weight.npy'); seeded random when absent." };
 

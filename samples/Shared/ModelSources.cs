@@ -19,6 +19,19 @@ internal static class ModelSources
         else KerasFile.Read(weights).LoadInto(model);
     }
 
-    /// <summary>Whether <paramref name="path"/> names a NativeCnn safetensors file.</summary>
-    public static bool IsModelFile(string path) => path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether <paramref name="path"/> is a NativeCnn safetensors file: named <c>.safetensors</c>, or, whatever its name,
+    /// starting as safetensors does (an 8-byte little-endian header length, then the JSON header's <c>{</c>), so that a
+    /// renamed file is read by its format rather than misread as a Keras file.
+    /// </summary>
+    public static bool IsModelFile(string path)
+    {
+        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return true;
+        if (!File.Exists(path)) return false;
+        Span<byte> head = stackalloc byte[9];
+        using (var stream = File.OpenRead(path))
+            if (stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) < head.Length) return false;
+        ulong headerLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(head);
+        return headerLength is > 1 and < 100_000_000 && head[8] == (byte)'{';
+    }
 }

@@ -212,6 +212,11 @@ public sealed class FitTests(ITestOutputHelper output) : IDisposable
         }
         var none = CommandLineTool.Train.Run([.. common, "--select-classes", "7"]);
         Assert.True(none.ExitCode == 2 && none.Stderr.Contains("No sample has class 7", StringComparison.Ordinal), none.Stderr);
+
+        // A model file is recognized by its content, whatever its name.
+        File.Copy(tuned, Path.Combine(_work, "tuned.model"));
+        var renamed = CommandLineTool.Train.Run(["--model", Path.Combine(_work, "tuned.model"), .. common[2..], "--select-classes", "0,1", "--limit", "16"]);
+        Assert.True(renamed.ExitCode == 0, renamed.Stderr);
     }
 
     // The values of one weight at the end of the first epoch.

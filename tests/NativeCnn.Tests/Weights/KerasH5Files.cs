@@ -71,10 +71,10 @@ public sealed class KerasH5Collection : ICollectionFixture<KerasH5Files>
 }
 
 /// <summary>
-/// The storage-feature files of <c>tests/NativeCnn.Tests/Weights/make-hdf5-features.py</c> (issue 14): chunked datasets
+/// The storage-feature files of <c>tests/reference/h5/make-hdf5-features.py</c> (issue 14): chunked datasets
 /// with every supported index and filter, dense links and attributes, fixed-length strings, and hostile variants.
 /// </summary>
-public sealed class Hdf5FeatureFiles() : ScriptGeneratedH5Files("nativecnn-h5features-", "make-hdf5-features.py", "tests/NativeCnn.Tests/Weights");
+public sealed class Hdf5FeatureFiles() : ScriptGeneratedH5Files("nativecnn-h5features-", "make-hdf5-features.py");
 
 /// <summary>Shares one <see cref="Hdf5FeatureFiles"/> among the test classes that read them.</summary>
 [CollectionDefinition(Name)]

@@ -9,7 +9,7 @@ Layouts (see docs KERAS.md section 4):
   split_names.h5      1500 long layer names: layer_names split into layer_names0..N (and a multi-level group B-tree)
   keras3.weights.h5   Keras 3 >= 3.6: layers/<key>/vars/<i> with a 'name' attribute, empty vars for weightless layers
   keras3_old.weights.h5  Keras 3 < 3.6: no 'name' attributes, no groups for weightless layers
-  chunked.h5          save_weights layout with one chunked and one gzip dataset (reader must refuse them)
+  chunked.h5          save_weights layout with one chunked and one gzip dataset (read through the chunk index and the deflate filter)
   generic.h5          plain HDF5 features: big-endian, int, scalar, compact, numeric/vlen/empty attributes
   latest.h5           libver='latest': superblock v3, OHDR v2 headers, link messages, a creation-ordered group,
                       dense attribute and dense link storage (which the reader refuses)
