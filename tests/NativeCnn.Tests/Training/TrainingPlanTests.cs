@@ -203,7 +203,27 @@ public sealed class ZooGradientTests(ITestOutputHelper output) : IDisposable
     {
         using var model = NativeCnn.Models.Architectures.ModelZoo.Create("mobilenetv2",
             new NativeCnn.Models.Architectures.ApplicationOptions { Alpha = 0.35, Resolution = 64, Classes = 7 });
-        // Keras's own initializers (Glorot kernels) as a model built for training starts; gamma and beta perturbed.
+        PerturbNormalizations(model);
+        // 64 pixels and 3 images leave 12 values per channel for the last BatchNormalizations' batch statistics: at 32
+        // pixels and 2 images they normalize pairs, where float32 rounding decides signs.
+        CompareWithPyTorch(model, TestData.Uniform(5, 3 * 64 * 64 * 3, -1f, 1f), [1, 5, 2], 64);
+    }
+
+    [ReferenceFact(ExternalReference.PyTorch)]
+    public void EfficientNetB0WithDropConnectMatchesPyTorchAutograd()
+    {
+        using var model = NativeCnn.Models.Architectures.ModelZoo.Create("efficientnet-b0",
+            new NativeCnn.Models.Architectures.ApplicationOptions { Resolution = 64, Classes = 7 });
+        PerturbNormalizations(model);
+        // Drop-connect (Dropout with noise_shape (None, 1, 1, 1)) and the top Dropout draw their masks here; PyTorch
+        // gets the same masks, read back from the plan's activations.
+        int dropped = CompareWithPyTorch(model, TestData.Uniform(6, 3 * 64 * 64 * 3, 0f, 255f), [4, 0, 6], 64);
+        Assert.True(dropped > 0, "no drop-connect layer dropped an image, so the masks were not exercised");
+    }
+
+    // Keras's own initializers (Glorot kernels) as a model built for training starts; gamma and beta perturbed.
+    private static void PerturbNormalizations(Model model)
+    {
         int seed = 300;
         foreach (var weight in model.Weights.Where(w => w.Name is "gamma" or "beta"))
         {
@@ -211,23 +231,26 @@ public sealed class ZooGradientTests(ITestOutputHelper output) : IDisposable
             var span = weight.Value.Span;
             for (int i = 0; i < span.Length; i++) span[i] += values[i];
         }
-        // 64 pixels and 3 images leave 12 values per channel for the last BatchNormalizations' batch statistics: at 32
-        // pixels and 2 images they normalize pairs, where float32 rounding decides signs.
-        var x = TestData.Uniform(5, 3 * 64 * 64 * 3, -1f, 1f);
-        float[] labels = [1, 5, 2];
+    }
+
+    /// <summary>One gradient computation here and in PyTorch; returns how many images drop-connect dropped.</summary>
+    private int CompareWithPyTorch(Model model, float[] x, float[] labels, int size)
+    {
+        int batch = labels.Length;
+        using var backend = new CpuBackend(2);
+        using var plan = new TrainingPlan(model, backend, batch, new SparseCategoricalCrossentropy());
+        float loss = plan.ComputeGradients(x, labels);
 
         File.WriteAllText(Path.Combine(_work, "config.json"), KerasModelConfig.ToJson(model));
         Directory.CreateDirectory(Path.Combine(_work, "weights"));
         foreach (var weight in model.Weights)
             NpyFile.Write(Path.Combine(_work, "weights", $"{weight.Layer.Name}__{weight.Name}.npy"), weight.Value);
-        NpyFile.Write(Path.Combine(_work, "x.npy"), x, TensorShape.Nhwc(3, 64, 64, 3));
-        NpyFile.Write(Path.Combine(_work, "y.npy"), labels, new TensorShape(3));
+        NpyFile.Write(Path.Combine(_work, "x.npy"), x, TensorShape.Nhwc(batch, size, size, 3));
+        NpyFile.Write(Path.Combine(_work, "y.npy"), labels, new TensorShape(batch));
+        int dropped = WriteDropoutMasks(model, plan, batch);
         string script = Path.Combine(TestPaths.RepositoryRoot, "tests", "reference", "torch", "model_gradients.py");
         TestProcess.Run("/usr/bin/python3", [script, _work], _work, TimeSpan.FromMinutes(3));
 
-        using var backend = new CpuBackend(2);
-        using var plan = new TrainingPlan(model, backend, 3, new SparseCategoricalCrossentropy());
-        float loss = plan.ComputeGradients(x, labels);
         using var expectedLoss = NpyFile.Read(Path.Combine(_work, "out", "loss.npy"));
         Assert.Equal(expectedLoss.Span[0], loss, 1e-4f);
         var expected = plan.Gradients.Names.ToDictionary(n => n, n =>
@@ -247,6 +270,38 @@ public sealed class ZooGradientTests(ITestOutputHelper output) : IDisposable
             worstOverall = Math.Max(worstOverall, worst);
             Assert.True(worst <= 5e-4, $"{name}: max error {worst:E3} of {scale:G3}");
         }
-        output.WriteLine($"{plan.Gradients.Names.Count()} gradients, worst relative error {worstOverall:E2}");
+        output.WriteLine($"{model.Name}: {plan.Gradients.Names.Count()} gradients, worst relative error {worstOverall:E2}, {dropped} images drop-connected");
+        return dropped;
+    }
+
+    // Each Dropout's mask, recovered from its input and output activations: 0 where dropped, 1/(1 - rate) where kept.
+    private int WriteDropoutMasks(Model model, TrainingPlan plan, int batch)
+    {
+        int droppedImages = 0;
+        Directory.CreateDirectory(Path.Combine(_work, "masks"));
+        foreach (var node in model.Nodes.Where(n => n.Layer is Dropout))
+        {
+            var dropout = (Dropout)node.Layer;
+            float[] input = plan.GetActivation(node.Inputs[0].Name), outputs = plan.GetActivation(node.Name);
+            float keep = (float)(1 / (1 - dropout.Rate));
+            if (dropout.NoiseShapeIsPerSample)
+            {
+                int perImage = input.Length / batch;
+                var mask = new float[batch];
+                for (int n = 0; n < batch; n++)
+                {
+                    bool kept = Enumerable.Range(n * perImage, perImage).Any(i => outputs[i] != 0);
+                    mask[n] = kept ? keep : 0;
+                    if (!kept) droppedImages++;
+                }
+                NpyFile.Write(Path.Combine(_work, "masks", node.Name + ".npy"), mask, TensorShape.Nhwc(batch, 1, 1, 1));
+            }
+            else
+            {
+                var mask = outputs.Select(v => v == 0 ? 0f : keep).ToArray();
+                NpyFile.Write(Path.Combine(_work, "masks", node.Name + ".npy"), mask, node.OutputShape.WithBatch(batch));
+            }
+        }
+        return droppedImages;
     }
 }

@@ -156,7 +156,23 @@ def run(cls, c, name, inputs):
     if cls in ("Flatten",):
         return x.reshape(x.shape[0], -1)
     if cls == "Dropout":
+        # Training-mode dropout needs the caller's mask (FOLDER/masks/LAYER.npy: 0 or 1/(1-rate), broadcast over the
+        # noise shape, e.g. (N, 1, 1, 1) for drop-connect); without one the layer is the identity.
+        mask_path = os.path.join(folder, "masks", name + ".npy")
+        if os.path.exists(mask_path):
+            return x * torch.tensor(np.load(mask_path).astype(np.float64))
         return x
+    if cls == "Rescaling":
+        scale, offset = c["scale"], c.get("offset", 0.0)
+        return x * torch.tensor(scale, dtype=torch.float64) + torch.tensor(offset, dtype=torch.float64)
+    if cls == "Normalization":
+        if c.get("mean") is not None:
+            mean, variance = torch.tensor(c["mean"], dtype=torch.float64), torch.tensor(c["variance"], dtype=torch.float64)
+        else:
+            mean, variance = weight(name, "mean", trainable=False), weight(name, "variance", trainable=False)
+        return (x - mean) / torch.clamp(torch.sqrt(variance), min=1e-7)
+    if cls == "Reshape":
+        return x.reshape(x.shape[0], *c["target_shape"])
     raise SystemExit(f"model_gradients.py: layer class {cls} is not implemented")
 
 
