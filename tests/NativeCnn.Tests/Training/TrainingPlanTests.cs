@@ -176,6 +176,39 @@ public sealed class TrainingPlanTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{names.Length} gradients, worst {worst:E2}");
     }
 
+    [ReferenceFact(ExternalReference.PyTorch)]
+    public void TransposedConvolutionsWithAKernelSmallerThanTheStrideAndOutputPaddingMatchPyTorchAutograd()
+    {
+        var input = Node.Input(4, 3, 2, "image");
+        // 'valid' with kernel 2 < stride 3: 12x9, the last row and column of each 3x3 cell only bias; then output_padding.
+        var x = new Conv2DTranspose("deconv_valid", 3, (2, 2), (3, 3), Padding.Valid, activation: ActivationFunction.Elu(1f)).Call(input);
+        x = new Conv2DTranspose("deconv_padded", 4, (3, 3), (2, 2), Padding.Same, outputPadding: (1, 1)).Call(x);
+        x = new Activation("gelu", "gelu").Call(x);
+        x = new LayerNormalization("ln", center: false).Call(x);
+        x = new PReLU("prelu").Call(x);
+        x = new MaxPooling2D("pool", 3).Call(x);
+        x = new Reshape("reshape", 16, 6, 2).Call(x);
+        x = new Activation("softplus", "softplus").Call(x);
+        x = new Flatten("flatten").Call(x);
+        x = new Dense("out", 4, ActivationFunction.Softmax).Call(x);
+        using var model = new Model("deconv_cnn", input, x);
+        int seed = 500;
+        foreach (var weight in model.Weights)
+            TestData.Uniform(++seed, weight.Value.Length, weight.Name == "gamma" ? 0.5f : -0.6f, weight.Name == "gamma" ? 1.5f : 0.6f).CopyTo(weight.Value.Span);
+        var (xs, labels) = Batch(model, batch: 2);
+        string reference = RunTorch(model, xs, labels);
+
+        using var backend = new CpuBackend(2);
+        using var plan = new TrainingPlan(model, backend, 2, new SparseCategoricalCrossentropy());
+        float loss = plan.ComputeGradients(xs, labels);
+        Assert.Equal(ReadNpy(Path.Combine(reference, "loss.npy"))[0], loss, 2e-5f);
+        double worst = 0;
+        foreach (string name in plan.Gradients.Names)
+            worst = Math.Max(worst, AssertClose(ReadNpy(Path.Combine(reference, name.Replace("/", "__", StringComparison.Ordinal) + ".npy")),
+                                                plan.Gradients[name], name, 1e-5));
+        output.WriteLine($"worst {worst:E2}");
+    }
+
     [Fact]
     public void FitLowersTheLossOfAModelOfTheNewerLayers()
     {
