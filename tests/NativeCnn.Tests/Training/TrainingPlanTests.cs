@@ -210,6 +210,20 @@ public sealed class TrainingPlanTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void AStepOfAModelOfTheNewerLayersAllocatesNothing()
+    {
+        using var model = BreadthCnn();
+        var (x, labels) = Batch(model, batch: 2);
+        using var backend = new CpuBackend(1);
+        using var plan = new TrainingPlan(model, backend, 2, new SparseCategoricalCrossentropy(), new Sgd(0.01f, momentum: 0.9));
+        plan.Step(x, labels);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int step = 0; step < 3; step++) plan.Step(x, labels);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"three steps allocated {allocated} bytes");
+    }
+
+    [Fact]
     public void FitLowersTheLossOfAModelOfTheNewerLayers()
     {
         using var model = BreadthCnn(classes: 2);
