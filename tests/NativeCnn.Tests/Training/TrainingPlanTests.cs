@@ -61,6 +61,40 @@ public sealed class TrainingPlanTests(ITestOutputHelper output) : IDisposable
         return model;
     }
 
+    /// <summary>
+    /// A small model of the layers beyond the zoo's: SeparableConv2D, Conv2DTranspose, UpSampling2D nearest and bilinear,
+    /// Subtract, Maximum, Minimum, Average, LayerNormalization, PReLU and Permute.
+    /// </summary>
+    internal static Model BreadthCnn(int classes = 5)
+    {
+        var input = Node.Input(8, 6, 3, "image");
+        var x = new SeparableConv2D("sep", 6, (3, 3), (2, 2), Padding.Same, depthMultiplier: 2, activation: ActivationFunction.Swish).Call(input);
+        var up = new Conv2DTranspose("deconv", 4, 3, strides: 2, padding: Padding.Same, activation: ActivationFunction.Tanh).Call(x);
+        var nearest = new UpSampling2D("up_nearest", 2).Call(x);
+        nearest = new Conv2D("mix_nearest", 4, 1).Call(nearest);
+        var bilinear = new UpSampling2D("up_bilinear", 2, Interpolation.Bilinear).Call(x);
+        bilinear = new Conv2D("mix_bilinear", 4, 1).Call(bilinear);
+        var difference = new Subtract("subtract").Call(up, nearest);
+        var largest = new Maximum("maximum").Call(difference, bilinear, up);
+        var smallest = new Minimum("minimum").Call(difference, bilinear);
+        x = new Average("average").Call(largest, smallest, up);
+        x = new LayerNormalization("ln").Call(x);
+        x = new PReLU("prelu", 1, 2).Call(x);
+        x = new Permute("permute", 2, 1, 3).Call(x);
+        x = new SeparableConv2D("sep2", 5, (3, 3), padding: Padding.Valid, activation: ActivationFunction.Relu).Call(x);
+        x = new GlobalAveragePooling2D("gap").Call(x);
+        x = new Dense("out", classes, ActivationFunction.Softmax).Call(x);
+        var model = new Model("breadth_cnn", input, x);
+        int seed = 400;
+        foreach (var weight in model.Weights)
+        {
+            var values = weight.Name == "gamma" ? TestData.Uniform(++seed, weight.Value.Length, 0.5f, 1.5f)
+                : TestData.Uniform(++seed, weight.Value.Length, -0.6f, 0.6f);
+            values.CopyTo(weight.Value.Span);
+        }
+        return model;
+    }
+
     private (float[] X, float[] Labels) Batch(Model model, int batch)
     {
         var x = TestData.Uniform(7, checked(batch * (int)model.Input.OutputShape.ElementCount), -1.5f, 1.5f);
@@ -119,6 +153,101 @@ public sealed class TrainingPlanTests(ITestOutputHelper output) : IDisposable
             foreach (string statistic in new[] { "moving_mean", "moving_variance" })
                 AssertClose(ReadNpy(Path.Combine(reference, $"moving__{bn}__{statistic}.npy")), model.GetLayer(bn).GetWeight(statistic).Value.Span,
                             $"{bn}/{statistic} after the step", 1e-5);
+    }
+
+    [ReferenceTheory(ExternalReference.PyTorch)]
+    [InlineData("")]
+    [InlineData("deconv,ln,prelu,sep2")]
+    public void OneStepOfAModelOfTheNewerLayersMatchesPyTorchAutogradWeightForWeight(string frozenLayers)
+    {
+        using var model = BreadthCnn();
+        string[] frozen = frozenLayers.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        foreach (string layer in frozen) model.GetLayer(layer).Trainable = false;
+        var (x, labels) = Batch(model, batch: 3);
+        string reference = RunTorch(model, x, labels, frozen);
+
+        using var backend = new CpuBackend(2);
+        using var plan = new TrainingPlan(model, backend, 3, new SparseCategoricalCrossentropy());
+        float loss = plan.ComputeGradients(x, labels);
+        Assert.Equal(ReadNpy(Path.Combine(reference, "loss.npy"))[0], loss, 2e-5f);
+        AssertClose(ReadNpy(Path.Combine(reference, "output.npy")), plan.LastOutputs, "output", 1e-5);
+        var names = plan.Gradients.Names.ToArray();
+        Assert.Equal(model.Weights.Count(w => w.Trainable && w.Layer.Trainable), names.Length);
+        Assert.DoesNotContain(names, n => frozen.Contains(n.Split('/')[0]));
+        double worst = 0;
+        foreach (string name in names)
+            worst = Math.Max(worst, AssertClose(ReadNpy(Path.Combine(reference, name.Replace("/", "__", StringComparison.Ordinal) + ".npy")),
+                                                plan.Gradients[name], name, 1e-5));
+        output.WriteLine($"{names.Length} gradients, worst {worst:E2}");
+    }
+
+    [ReferenceFact(ExternalReference.PyTorch)]
+    public void TransposedConvolutionsWithAKernelSmallerThanTheStrideAndOutputPaddingMatchPyTorchAutograd()
+    {
+        var input = Node.Input(4, 3, 2, "image");
+        // 'valid' with kernel 2 < stride 3: 12x9, the last row and column of each 3x3 cell only bias; then output_padding.
+        var x = new Conv2DTranspose("deconv_valid", 3, (2, 2), (3, 3), Padding.Valid, activation: ActivationFunction.Elu(1f)).Call(input);
+        x = new Conv2DTranspose("deconv_padded", 4, (3, 3), (2, 2), Padding.Same, outputPadding: (1, 1)).Call(x);
+        x = new Activation("gelu", "gelu").Call(x);
+        x = new LayerNormalization("ln", center: false).Call(x);
+        x = new PReLU("prelu").Call(x);
+        x = new MaxPooling2D("pool", 3).Call(x);
+        x = new Reshape("reshape", 16, 6, 2).Call(x);
+        x = new Activation("softplus", "softplus").Call(x);
+        x = new Flatten("flatten").Call(x);
+        x = new Dense("out", 4, ActivationFunction.Softmax).Call(x);
+        using var model = new Model("deconv_cnn", input, x);
+        int seed = 500;
+        foreach (var weight in model.Weights)
+            TestData.Uniform(++seed, weight.Value.Length, weight.Name == "gamma" ? 0.5f : -0.6f, weight.Name == "gamma" ? 1.5f : 0.6f).CopyTo(weight.Value.Span);
+        var (xs, labels) = Batch(model, batch: 2);
+        string reference = RunTorch(model, xs, labels);
+
+        using var backend = new CpuBackend(2);
+        using var plan = new TrainingPlan(model, backend, 2, new SparseCategoricalCrossentropy());
+        float loss = plan.ComputeGradients(xs, labels);
+        Assert.Equal(ReadNpy(Path.Combine(reference, "loss.npy"))[0], loss, 2e-5f);
+        double worst = 0;
+        foreach (string name in plan.Gradients.Names)
+            worst = Math.Max(worst, AssertClose(ReadNpy(Path.Combine(reference, name.Replace("/", "__", StringComparison.Ordinal) + ".npy")),
+                                                plan.Gradients[name], name, 1e-5));
+        output.WriteLine($"worst {worst:E2}");
+    }
+
+    [Fact]
+    public void AStepOfAModelOfTheNewerLayersAllocatesNothing()
+    {
+        using var model = BreadthCnn();
+        var (x, labels) = Batch(model, batch: 2);
+        using var backend = new CpuBackend(1);
+        using var plan = new TrainingPlan(model, backend, 2, new SparseCategoricalCrossentropy(), new Sgd(0.01f, momentum: 0.9));
+        plan.Step(x, labels);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int step = 0; step < 3; step++) plan.Step(x, labels);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"three steps allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void FitLowersTheLossOfAModelOfTheNewerLayers()
+    {
+        using var model = BreadthCnn(classes: 2);
+        // Two classes of 8x6 images: brighter in the top half, or in the bottom half.
+        var random = new Random(11);
+        int count = 48, pixels = 8 * 6 * 3;
+        var inputs = new float[count * pixels];
+        var classes = new int[count];
+        for (int n = 0; n < count; n++)
+        {
+            classes[n] = n % 2;
+            for (int i = 0; i < pixels; i++)
+                inputs[n * pixels + i] = 0.5f * random.NextSingle() + ((i / (6 * 3) < 4) == (classes[n] == 0) ? 0.8f : 0f);
+        }
+        var data = new ArrayDataset(inputs, [8, 6, 3], classes);
+        using var compiled = model.Compile(new Adam(0.01f), new SparseCategoricalCrossentropy(), ["accuracy"]);
+        var history = compiled.Fit(data, epochs: 8, batchSize: 8, seed: 3);
+        foreach (var epoch in history.Epochs) output.WriteLine(epoch.ToString());
+        Assert.True(history["loss"][^1] < 0.7 * history["loss"][0], $"the loss falls: {history["loss"][0]} -> {history["loss"][^1]}");
     }
 
     [ReferenceFact(ExternalReference.PyTorch)]

@@ -153,6 +153,81 @@ def run(cls, c, name, inputs):
     if cls == "ZeroPadding2D":
         (top, bottom), (left, right) = c["padding"]
         return nhwc(F.pad(nchw(x), (left, right, top, bottom)))
+    if cls == "SeparableConv2D":
+        k, s, d = pair(c["kernel_size"]), pair(c["strides"]), pair(c.get("dilation_rate", 1))
+        kh, kw, cin, m = weight(name, "depthwise_kernel").shape
+        depthwise = weight(name, "depthwise_kernel").reshape(kh, kw, cin * m).permute(2, 0, 1).unsqueeze(1)
+        y = F.conv2d(pad_nchw(nchw(x), c, k, s, d), depthwise, None, stride=s, dilation=d, groups=cin)
+        pointwise = weight(name, "pointwise_kernel").permute(3, 2, 0, 1)
+        bias = weight(name, "bias") if c.get("use_bias", True) else None
+        y = F.conv2d(y, pointwise, bias)
+        return activation(c.get("activation", "linear"), nhwc(y))
+    if cls == "Conv2DTranspose":
+        # TensorFlow's conv2d_transpose: scatter every input pixel's window (the full (in - 1)·s + k output), then keep the
+        # output window that starts at the forward convolution's 'same' pad (0 for 'valid'), zero-extended where Keras's
+        # output is longer than the full scatter (a 'valid' kernel smaller than its stride, or output_padding).
+        k, s = pair(c["kernel_size"]), pair(c["strides"])
+        kernel = weight(name, "kernel")  # (kh, kw, filters, in)
+        y = F.conv_transpose2d(nchw(x), kernel.permute(3, 2, 0, 1), None, stride=s)
+        sizes, pads = [], []
+        for axis in range(2):
+            size = x.shape[1 + axis]
+            output_padding = c.get("output_padding")
+            if output_padding is not None:
+                out = (size - 1) * s[axis] + k[axis] - 2 * (k[axis] // 2 if c["padding"] == "same" else 0) + pair(output_padding)[axis]
+            elif c["padding"] == "valid":
+                out = size * s[axis] + max(k[axis] - s[axis], 0)
+            else:
+                out = size * s[axis]
+            pad = max((size - 1) * s[axis] + k[axis] - out, 0) // 2 if c["padding"] == "same" else 0
+            sizes.append(out)
+            pads.append(pad)
+        full_h, full_w = y.shape[2], y.shape[3]
+        y = F.pad(y, (0, max(0, pads[1] + sizes[1] - full_w), 0, max(0, pads[0] + sizes[0] - full_h)))
+        y = y[:, :, pads[0]:pads[0] + sizes[0], pads[1]:pads[1] + sizes[1]]
+        if c.get("use_bias", True):
+            y = y + weight(name, "bias").reshape(1, -1, 1, 1)
+        return activation(c.get("activation", "linear"), nhwc(y))
+    if cls == "UpSampling2D":
+        size = pair(c.get("size", 2))
+        out = (x.shape[1] * size[0], x.shape[2] * size[1])
+        if c.get("interpolation", "nearest") == "nearest":
+            return x.repeat_interleave(size[0], dim=1).repeat_interleave(size[1], dim=2)
+        # tf.image.resize bilinear with half-pixel centres = PyTorch's align_corners=False at an exact integer scale.
+        return nhwc(F.interpolate(nchw(x), size=out, mode="bilinear", align_corners=False))
+    if cls == "LayerNormalization":
+        axis = c.get("axis", -1)
+        axis = axis[0] if isinstance(axis, list) else axis
+        if axis not in (-1, x.dim() - 1):
+            raise SystemExit(f"model_gradients.py: LayerNormalization over axis {axis} is not implemented")
+        eps = c.get("epsilon", 1e-3)
+        mean = x.mean(dim=-1, keepdim=True)
+        variance = ((x - mean) ** 2).mean(dim=-1, keepdim=True)
+        y = (x - mean) / torch.sqrt(variance + eps)
+        if c.get("scale", True):
+            y = y * weight(name, "gamma")
+        if c.get("center", True):
+            y = y + weight(name, "beta")
+        return y
+    if cls == "PReLU":
+        # Keras: relu(x) - alpha * relu(-x); alpha has the sample's shape with the shared axes of size 1 (broadcast).
+        alpha = weight(name, "alpha")
+        return F.relu(x) - alpha * F.relu(-x)
+    if cls == "Permute":
+        return x.permute(0, *c["dims"])
+    if cls == "Reshape":
+        return x.reshape(x.shape[0], *c["target_shape"])
+    if cls == "Subtract":
+        return inputs[0] - inputs[1]
+    if cls in ("Maximum", "Minimum"):
+        # Keras folds the inputs left to right; TensorFlow's MaximumGrad gives a tie to the left operand (x >= y), which
+        # torch.where reproduces (torch.maximum would split a tie's gradient in halves).
+        y = inputs[0]
+        for other in inputs[1:]:
+            y = torch.where(y >= other, y, other) if cls == "Maximum" else torch.where(y <= other, y, other)
+        return y
+    if cls == "Average":
+        return sum(inputs[1:], inputs[0]) / len(inputs)
     if cls in ("Flatten",):
         return x.reshape(x.shape[0], -1)
     if cls == "Dropout":

@@ -143,6 +143,137 @@ public static class ElementwiseBackwardKernels
     }
 
     /// <summary>
+    /// The gradient of bilinear <c>UpSampling2D</c> (<see cref="ResamplingKernels.Bilinear"/>, half-pixel centres): each output
+    /// pixel's gradient goes back to its four input neighbours with the weights it was sampled with,
+    /// <c>(1 − wy)(1 − wx)</c>, <c>(1 − wy)·wx</c>, <c>wy·(1 − wx)</c> and <c>wy·wx</c> (neighbours clamped to the edge receive
+    /// the sum of their weights), for the images <paramref name="images"/> of <c>batch</c>: one image's input gradient is
+    /// written by one call only.
+    /// </summary>
+    /// <param name="outputGradient">NHWC <c>(batch, inputHeight · fh, inputWidth · fw, channels)</c>.</param>
+    /// <param name="inputGradient">NHWC <c>(batch, inputHeight, inputWidth, channels)</c>.</param>
+    /// <param name="p">Shapes and factors.</param>
+    /// <param name="rowAxis">The forward's sample positions along the height.</param>
+    /// <param name="columnAxis">The forward's sample positions along the width.</param>
+    /// <param name="images">Images to compute.</param>
+    /// <param name="accumulate">Add instead of overwriting.</param>
+    /// <exception cref="ArgumentException">A size is out of range, the axes do not cover the output, or a span is shorter than the shapes need.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="images"/> is outside <c>[0, batch]</c>.</exception>
+    public static void UpSampling2DBilinear(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, in UpSampling2DParams p,
+                                            BilinearAxis rowAxis, BilinearAxis columnAxis, RowRange images, bool accumulate)
+    {
+        ArgumentNullException.ThrowIfNull(rowAxis);
+        ArgumentNullException.ThrowIfNull(columnAxis);
+        if (p.Batch < 0 || p.InputHeight < 0 || p.InputWidth < 0 || p.Channels < 0 || p.HeightFactor < 1 || p.WidthFactor < 1
+            || WindowChecks.Count(p.Batch, p.InputHeight, p.HeightFactor, p.InputWidth, p.WidthFactor, p.Channels) > int.MaxValue)
+            throw new ArgumentException($"Sizes must be non-negative, factors positive, and the output fit 32-bit lengths: {p}.", nameof(p));
+        if (rowAxis.Weight.Length != p.OutputHeight || columnAxis.Weight.Length != p.OutputWidth)
+            throw new ArgumentException($"the axes cover {rowAxis.Weight.Length} x {columnAxis.Weight.Length} outputs, the shapes need {p.OutputHeight} x {p.OutputWidth}");
+        BackwardLoops.CheckLength(outputGradient.Length, WindowChecks.Count(p.Batch, p.OutputHeight, p.OutputWidth, p.Channels), nameof(outputGradient));
+        BackwardLoops.CheckLength(inputGradient.Length, WindowChecks.Count(p.Batch, p.InputHeight, p.InputWidth, p.Channels), nameof(inputGradient));
+        BackwardLoops.CheckRows(images, p.Batch, nameof(images));
+        int c = p.Channels, inImage = p.InputHeight * p.InputWidth * c, outRow = p.OutputWidth * c;
+        for (int n = images.Start; n < images.End; n++)
+        {
+            var dx = inputGradient.Slice(n * inImage, inImage);
+            if (!accumulate) dx.Clear();
+            for (int y = 0; y < p.OutputHeight; y++)
+            {
+                float wy = rowAxis.Weight[y];
+                int top = rowAxis.Lower[y] * p.InputWidth * c, bottom = rowAxis.Upper[y] * p.InputWidth * c;
+                var dyRow = outputGradient.Slice((n * p.OutputHeight + y) * outRow, outRow);
+                for (int x = 0; x < p.OutputWidth; x++)
+                {
+                    float wx = columnAxis.Weight[x];
+                    int left = columnAxis.Lower[x] * c, right = columnAxis.Upper[x] * c;
+                    var dy = dyRow.Slice(x * c, c);
+                    // The forward rounds each lerp on its own; the gradient of the exact bilinear form is what autograd gives.
+                    Scatter(dy, (1 - wy) * (1 - wx), dx.Slice(top + left, c));
+                    Scatter(dy, (1 - wy) * wx, dx.Slice(top + right, c));
+                    Scatter(dy, wy * (1 - wx), dx.Slice(bottom + left, c));
+                    Scatter(dy, wy * wx, dx.Slice(bottom + right, c));
+                }
+            }
+        }
+    }
+
+    private static void Scatter(ReadOnlySpan<float> source, float weight, Span<float> destination)
+    {
+        if (weight != 0f) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(source, weight, destination, destination);
+    }
+
+    /// <summary>
+    /// The gradients of <c>y = left − right</c> (Keras <c>Subtract</c>): <c>leftGradient (+)= outputGradient</c>,
+    /// <c>rightGradient (+)= −outputGradient</c>. Either gradient may be empty (not needed).
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths differ.</exception>
+    public static void Subtract(ReadOnlySpan<float> outputGradient, Span<float> leftGradient, Span<float> rightGradient, bool accumulate,
+                                SimdWidth width = SimdWidth.Auto)
+    {
+        if (!leftGradient.IsEmpty) Add(outputGradient, leftGradient, accumulate, width);
+        if (rightGradient.IsEmpty) return;
+        CheckSame(outputGradient.Length, rightGradient.Length, nameof(rightGradient));
+        var body = new BinaryKernel { A = outputGradient, Destination = rightGradient, Scalar = -1f, Mode = accumulate ? BinaryMode.ScaleAdd : BinaryMode.Scale };
+        SimdDispatch.Run(width, ref body);
+    }
+
+    /// <summary>
+    /// The gradients of <c>y = maximum(left, right)</c> (or <c>minimum</c>) as TensorFlow's <c>MaximumGrad</c>/<c>MinimumGrad</c>
+    /// route them: all of <c>outputGradient</c> to <paramref name="left"/> where <c>left ≥ right</c> (<c>left ≤ right</c> for the
+    /// minimum), ties included, and to <paramref name="right"/> elsewhere (a NaN compares false: the right input gets it).
+    /// <paramref name="leftGradient"/> and <paramref name="rightGradient"/> always overwrite and may be empty;
+    /// <paramref name="leftGradient"/> may be <paramref name="outputGradient"/> itself (element <c>i</c> is read before it is written).
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths differ.</exception>
+    public static void Extremum(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> left, ReadOnlySpan<float> right,
+                                Span<float> leftGradient, Span<float> rightGradient, bool maximum)
+    {
+        int length = outputGradient.Length;
+        CheckSame(length, left.Length, nameof(left));
+        CheckSame(length, right.Length, nameof(right));
+        if (!leftGradient.IsEmpty) CheckSame(length, leftGradient.Length, nameof(leftGradient));
+        if (!rightGradient.IsEmpty) CheckSame(length, rightGradient.Length, nameof(rightGradient));
+        for (int i = 0; i < length; i++)
+        {
+            float dy = outputGradient[i];
+            bool toLeft = maximum ? left[i] >= right[i] : left[i] <= right[i];
+            if (!rightGradient.IsEmpty) rightGradient[i] = toLeft ? 0f : dy;
+            if (!leftGradient.IsEmpty) leftGradient[i] = toLeft ? dy : 0f;
+        }
+    }
+
+    /// <summary>
+    /// The gradients of one row of PReLU, <c>y = x</c> for <c>x ≥ 0</c> and <c>alpha · x</c> below (Keras's
+    /// <c>relu(x) − alpha · relu(−x)</c>, differentiated as TensorFlow does, with <c>relu'(0) = 0</c>):
+    /// <c>inputGradient (+)= dy</c> where <c>x &gt; 0</c>, <c>alpha · dy</c> where <c>x &lt; 0</c>, 0 at 0; and
+    /// <c>alphaGradient (+)= dy · x</c> where <c>x &lt; 0</c>. Slopes, inputs and gradients are all one row long (the caller
+    /// broadcasts the slopes over the row and sums the slope gradient back over shared axes). Either gradient may be empty.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths differ.</exception>
+    public static void PRelu(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> alpha,
+                             Span<float> inputGradient, Span<float> alphaGradient, bool accumulate)
+    {
+        int length = outputGradient.Length;
+        CheckSame(length, input.Length, nameof(input));
+        CheckSame(length, alpha.Length, nameof(alpha));
+        if (!inputGradient.IsEmpty) CheckSame(length, inputGradient.Length, nameof(inputGradient));
+        if (!alphaGradient.IsEmpty) CheckSame(length, alphaGradient.Length, nameof(alphaGradient));
+        for (int i = 0; i < length; i++)
+        {
+            float x = input[i], dy = outputGradient[i];
+            if (!inputGradient.IsEmpty)
+            {
+                float dx = x > 0f ? dy : x < 0f ? alpha[i] * dy : 0f;
+                inputGradient[i] = accumulate ? inputGradient[i] + dx : dx;
+            }
+            if (!alphaGradient.IsEmpty)
+            {
+                float da = x < 0f ? dy * x : 0f;
+                alphaGradient[i] = accumulate ? alphaGradient[i] + da : da;
+            }
+        }
+    }
+
+    /// <summary>
     /// The gradient of one input of <c>Concatenate</c> along channels: its channel slice
     /// <c>[channelOffset, channelOffset + inputChannels)</c> of every pixel, <c>inputChannels = inputGradient.Length / pixels</c>.
     /// </summary>

@@ -1,3 +1,5 @@
+using NativeCnn.Backends.Cpu.Kernels;
+
 namespace NativeCnn.Backends.Cpu.Ops;
 
 /// <summary>
@@ -36,12 +38,7 @@ internal sealed class CpuLayerNormalization : CpuOp
         {
             var x = Input.Span.Slice(row * _length, _length);
             var y = Output.Span.Slice(row * _length, _length);
-            double sum = 0;
-            foreach (float v in x) sum += v;
-            float mean = (float)(sum / _length);
-            double squares = 0;
-            foreach (float v in x) squares += (double)(v - mean) * (v - mean);
-            float inverse = (float)(1 / Math.Sqrt((float)(squares / _length) + _op.Epsilon));
+            var (mean, inverse) = LayerNormalizationBackwardKernels.Statistics(x, _op.Epsilon);
             for (int c = 0; c < _length; c++)
             {
                 float scale = gamma.IsEmpty ? inverse : inverse * gamma[c];

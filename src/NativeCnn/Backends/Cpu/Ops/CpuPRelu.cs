@@ -13,34 +13,62 @@ internal sealed class CpuPRelu : CpuOp
 
     public CpuPRelu(OpBinding binding, WorkerPool pool) : base(binding, pool, 1, 1)
     {
-        var input = Input.Shape;
-        ExpectShape(Output.Shape, input, "output");
+        ExpectShape(Output.Shape, Input.Shape, "output");
         var alpha = binding.Weights[0];
-        var a = alpha.Shape;
-        if (input.Rank == 4 && a.Rank == 3 && Fits(a[0], input.Height) && Fits(a[1], input.Width) && Fits(a[2], input.Channels))
+        if (!TryLayout(Input.Shape, alpha.Shape, out _rowLength, out _rowsPerImage, out _alphaRowCount))
+            throw Fail($"alpha {alpha.Shape} does not broadcast over a sample of {Input.Shape} (each axis the input's size or 1)");
+        _alphaRows = new float[(long)_alphaRowCount * _rowLength];
+        BroadcastRows(alpha.Span, alpha.Shape, Input.Shape, _alphaRows);
+    }
+
+    /// <summary>
+    /// How alpha <paramref name="alpha"/> broadcasts over rows of <paramref name="input"/> (image rows of <c>W · C</c>, or
+    /// batch rows of features): the row length, the rows per image, and the distinct slope rows (1 when the height is shared).
+    /// </summary>
+    internal static bool TryLayout(TensorShape input, TensorShape alpha, out int rowLength, out int rowsPerImage, out int alphaRowCount)
+    {
+        if (input.Rank == 4 && alpha.Rank == 3 && Fits(alpha[0], input.Height) && Fits(alpha[1], input.Width) && Fits(alpha[2], input.Channels))
         {
-            _rowLength = input.Width * input.Channels;
-            _rowsPerImage = input.Height;
-            _alphaRowCount = a[0];
-            _alphaRows = new float[(long)_alphaRowCount * _rowLength];
-            var source = alpha.Span;
-            for (int h = 0; h < a[0]; h++)
-                for (int w = 0; w < input.Width; w++)
-                    for (int c = 0; c < input.Channels; c++)
-                        _alphaRows[(h * input.Width + w) * input.Channels + c] = source[(h * a[1] + (a[1] == 1 ? 0 : w)) * a[2] + (a[2] == 1 ? 0 : c)];
+            (rowLength, rowsPerImage, alphaRowCount) = (input.Width * input.Channels, input.Height, alpha[0]);
+            return true;
         }
-        else if (input.Rank == 2 && a.Rank == 1 && Fits(a[0], input.Channels))
+        if (input.Rank == 2 && alpha.Rank == 1 && Fits(alpha[0], input.Channels))
         {
-            _rowLength = input.Channels;
-            _rowsPerImage = 1;
-            _alphaRowCount = 1;
-            _alphaRows = new float[_rowLength];
-            for (int f = 0; f < _rowLength; f++) _alphaRows[f] = alpha.Span[a[0] == 1 ? 0 : f];
+            (rowLength, rowsPerImage, alphaRowCount) = (input.Channels, 1, 1);
+            return true;
         }
-        else
+        (rowLength, rowsPerImage, alphaRowCount) = (0, 0, 0);
+        return false;
+    }
+
+    /// <summary>Writes the slopes broadcast to whole rows, <c>(alphaRowCount, rowLength)</c> (<see cref="TryLayout"/>).</summary>
+    internal static void BroadcastRows(ReadOnlySpan<float> alpha, TensorShape alphaShape, TensorShape input, Span<float> rows)
+    {
+        if (input.Rank == 2)
         {
-            throw Fail($"alpha {a} does not broadcast over a sample of {input} (each axis the input's size or 1)");
+            for (int f = 0; f < input.Channels; f++) rows[f] = alpha[alphaShape[0] == 1 ? 0 : f];
+            return;
         }
+        var a = alphaShape;
+        for (int h = 0; h < a[0]; h++)
+            for (int w = 0; w < input.Width; w++)
+                for (int c = 0; c < input.Channels; c++)
+                    rows[(h * input.Width + w) * input.Channels + c] = alpha[(h * a[1] + (a[1] == 1 ? 0 : w)) * a[2] + (a[2] == 1 ? 0 : c)];
+    }
+
+    /// <summary>The transpose of <see cref="BroadcastRows"/>: adds each row value back into the slope it came from (the gradient over shared axes).</summary>
+    internal static void FoldRows(ReadOnlySpan<float> rows, TensorShape alphaShape, TensorShape input, Span<float> alpha)
+    {
+        if (input.Rank == 2)
+        {
+            for (int f = 0; f < input.Channels; f++) alpha[alphaShape[0] == 1 ? 0 : f] += rows[f];
+            return;
+        }
+        var a = alphaShape;
+        for (int h = 0; h < a[0]; h++)
+            for (int w = 0; w < input.Width; w++)
+                for (int c = 0; c < input.Channels; c++)
+                    alpha[(h * a[1] + (a[1] == 1 ? 0 : w)) * a[2] + (a[2] == 1 ? 0 : c)] += rows[(h * input.Width + w) * input.Channels + c];
     }
 
     private static bool Fits(int alpha, int input) => alpha == input || alpha == 1;

@@ -12,10 +12,11 @@ internal static class CpuTrainingOps
         {
             Conv2DOp { AddsResidual: true } or Conv2DOp { ScalesInputChannels: true } => "fused convolutions are not trained (plans for training are unfused)",
             Conv2DOp or DenseOp or DepthwiseConv2DOp or BatchNormalizationOp or DropoutOp or ActivationOp or AddOp or MultiplyOp
-                or CopyOp or ZeroPadding2DOp or Cropping2DOp or ConcatenateOp or GlobalPooling2DOp => null,
+                or CopyOp or ZeroPadding2DOp or Cropping2DOp or ConcatenateOp or GlobalPooling2DOp or SeparableConv2DOp or Conv2DTransposeOp
+                or UpSampling2DOp or LayerNormalizationOp or PReluOp or PermuteOp or MergeOp => null,
             ChannelAffineOp { Activation.Kind: not ActivationKind.Linear } => "a channel affine with a fused activation is not trained",
             ChannelAffineOp => null,
-            Pooling2DOp { PaddedCellsAreZeros: true } => "a pooling with zero-padded cells comes from fusion and is not trained",
+            Pooling2DOp { PaddedCellsAreZeros: true, Mode: not PoolingMode.Max } => "padded cells count as zeros only for max pooling",
             Pooling2DOp => null,
             _ => $"the CPU backend cannot train {op.GetType().Name} yet",
         };
@@ -44,6 +45,13 @@ internal static class CpuTrainingOps
             ConcatenateOp concatenate => new TrainingConcatenate(concatenate, Inference(), binding, pool),
             GlobalPooling2DOp global => new TrainingGlobalPooling2D(global, Inference(), binding, pool),
             Pooling2DOp pooling => new TrainingPooling2D(pooling, Inference(), binding, pool),
+            SeparableConv2DOp separable => new TrainingSeparableConv2D(separable, binding, pool),
+            Conv2DTransposeOp transpose => new TrainingConv2DTranspose(transpose, binding, pool),
+            UpSampling2DOp upSampling => new TrainingUpSampling2D(upSampling, Inference(), binding, pool),
+            LayerNormalizationOp normalization => new TrainingLayerNormalization(normalization, Inference(), binding, pool),
+            PReluOp => new TrainingPRelu(binding, pool),
+            PermuteOp permute => new TrainingPermute(permute, Inference(), binding, pool),
+            MergeOp merge => new TrainingMerge(merge, Inference(), binding, pool),
             _ => throw new BackendException($"{binding.LayerName}: the CPU backend cannot train {op.GetType().Name}."),
         };
     }

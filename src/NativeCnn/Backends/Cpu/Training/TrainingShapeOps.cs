@@ -30,7 +30,7 @@ internal sealed class TrainingActivation(ActivationOp op, IPreparedOp forward, T
     {
         if (InputGradient is not { } dx) return;
         ActivationGradients.Backward(op.Activation, Input.Span, Output.Span, OutputGradient.Span, _scratch.Span, Output.Shape.Channels);
-        TensorPrimitives.Add(dx.Span, _scratch.Span, dx.Span);
+        ElementwiseBackwardKernels.Accumulate(_scratch.Span, dx.Span);
     }
 
     public override void Dispose()
@@ -69,7 +69,7 @@ internal sealed class TrainingAdd(IPreparedOp forward, TrainingBinding binding, 
     public override void Backward()
     {
         foreach (var dx in InputGradients)
-            if (dx is not null) TensorPrimitives.Add(dx.Span, OutputGradient.Span, dx.Span);
+            if (dx is not null) ElementwiseBackwardKernels.Add(OutputGradient.Span, dx.Span, accumulate: true);
     }
 }
 
@@ -78,7 +78,7 @@ internal sealed class TrainingCopy(IPreparedOp forward, TrainingBinding binding,
 {
     public override void Backward()
     {
-        if (InputGradient is { } dx) TensorPrimitives.Add(dx.Span, OutputGradient.Span, dx.Span);
+        if (InputGradient is { } dx) ElementwiseBackwardKernels.Add(OutputGradient.Span, dx.Span, accumulate: true);
     }
 }
 
@@ -102,32 +102,17 @@ internal sealed class TrainingMultiply : TrainingOverInference
     public override void Backward()
     {
         ReadOnlySpan<float> dy = OutputGradient.Span, a = Inputs[0].Span, b = Inputs[1].Span;
+        Span<float> da = InputGradients[0] is { } left ? left.Span : default, db = InputGradients[1] is { } right ? right.Span : default;
         if (!_perChannel)
         {
-            if (InputGradients[0] is { } da) TensorPrimitives.FusedMultiplyAdd(dy, b, da.Span, da.Span);
-            if (InputGradients[1] is { } db) TensorPrimitives.FusedMultiplyAdd(dy, a, db.Span, db.Span);
+            ElementwiseBackwardKernels.Multiply(dy, a, b, da, db, accumulate: true);
             return;
         }
         int c = _channels, imageLength = _pixelsPerImage * c;
         for (int n = 0; n < Inputs[1].Shape.Batch; n++)
-        {
-            var scale = b.Slice(n * c, c);
-            if (InputGradients[0] is { } da)
-            {
-                var daImage = da.Span.Slice(n * imageLength, imageLength);
-                for (int p = 0; p < _pixelsPerImage; p++)
-                    TensorPrimitives.FusedMultiplyAdd(dy.Slice(n * imageLength + p * c, c), scale, daImage.Slice(p * c, c), daImage.Slice(p * c, c));
-            }
-            if (InputGradients[1] is { } ds)
-            {
-                var dsImage = ds.Span.Slice(n * c, c);
-                for (int p = 0; p < _pixelsPerImage; p++)
-                {
-                    int at = n * imageLength + p * c;
-                    TensorPrimitives.FusedMultiplyAdd(dy.Slice(at, c), a.Slice(at, c), dsImage, dsImage);
-                }
-            }
-        }
+            ElementwiseBackwardKernels.MultiplyByChannel(dy.Slice(n * imageLength, imageLength), a.Slice(n * imageLength, imageLength), b.Slice(n * c, c),
+                                                         da.IsEmpty ? default : da.Slice(n * imageLength, imageLength),
+                                                         db.IsEmpty ? default : db.Slice(n * c, c), accumulate: true);
     }
 }
 
@@ -150,6 +135,14 @@ internal sealed class TrainingWindowCopy : TrainingOverInference
     public override void Backward()
     {
         if (InputGradient is not { } dx) return;
+        if (_outputIsLarger)
+        {
+            var i = dx.Shape;
+            var padding = new ZeroPadding2DParams(i.Batch, i.Height, i.Width, i.Channels, _border);
+            ElementwiseBackwardKernels.ZeroPadding2D(OutputGradient.Span, dx.Span, in padding, RowRange.All(i.Batch * i.Height), accumulate: true);
+            return;
+        }
+        // Cropping: the kept window of the input gradient gets dY, row by row.
         var large = _outputIsLarger ? OutputGradient.Shape : dx.Shape;
         var small = _outputIsLarger ? dx.Shape : OutputGradient.Shape;
         int rowLength = small.Width * small.Channels;
@@ -160,7 +153,7 @@ internal sealed class TrainingWindowCopy : TrainingOverInference
                 int largeAt = ((n * large.Height + y + _border.Top) * large.Width + _border.Left) * large.Channels;
                 ReadOnlySpan<float> from = _outputIsLarger ? OutputGradient.Span.Slice(largeAt, rowLength) : OutputGradient.Span.Slice(smallAt, rowLength);
                 var to = _outputIsLarger ? dx.Span.Slice(smallAt, rowLength) : dx.Span.Slice(largeAt, rowLength);
-                TensorPrimitives.Add(to, from, to);
+                ElementwiseBackwardKernels.Accumulate(from, to);
             }
     }
 }
@@ -189,8 +182,7 @@ internal sealed class TrainingConcatenate : TrainingOverInference
             if (InputGradients[i] is { } dx)
                 for (int r = 0; r < _outer; r++)
                 {
-                    var to = dx.Span.Slice(r * _slabs[i], _slabs[i]);
-                    TensorPrimitives.Add(to, OutputGradient.Span.Slice(r * _outputSlab + offset, _slabs[i]), to);
+                    ElementwiseBackwardKernels.Accumulate(OutputGradient.Span.Slice(r * _outputSlab + offset, _slabs[i]), dx.Span.Slice(r * _slabs[i], _slabs[i]));
                 }
             offset += _slabs[i];
         }
@@ -218,7 +210,7 @@ internal sealed class TrainingGlobalPooling2D(GlobalPooling2DOp op, IPreparedOp 
             if (op.Mode == PoolingMode.Average) PoolingBackwardKernels.GlobalAveragePool(dy, to, pixels);
             else PoolingBackwardKernels.GlobalMaxPool(Input.Span.Slice(n * image, image), Output.Span.Slice(n * c, c), dy, to, pixels);
         }
-        TensorPrimitives.Add(dx.Span, _scratch.Span, dx.Span);
+        ElementwiseBackwardKernels.Accumulate(_scratch.Span, dx.Span);
     }
 
     public override void Dispose()
@@ -242,10 +234,10 @@ internal sealed class TrainingPooling2D : TrainingOverInference
 
     public TrainingPooling2D(Pooling2DOp op, IPreparedOp forward, TrainingBinding binding, WorkerPool pool) : base(forward, binding, pool, 1)
     {
-        if (op.PaddedCellsAreZeros) throw Fail("a pooling with zero-padded cells comes from fusion; build the training plan unfused");
+        if (op.PaddedCellsAreZeros && op.Mode != PoolingMode.Max) throw Fail("padded cells count as zeros only for max pooling");
         TensorShape i = Input.Shape, o = Output.Shape;
         _params = new Pooling2DParams(i.Batch, i.Height, i.Width, i.Channels, o.Height, o.Width,
-            op.PoolHeight, op.PoolWidth, op.StrideHeight, op.StrideWidth, op.Padding.Top, op.Padding.Left);
+            op.PoolHeight, op.PoolWidth, op.StrideHeight, op.StrideWidth, op.Padding.Top, op.Padding.Left, op.PaddedCellsAreZeros);
         _max = op.Mode == PoolingMode.Max;
         _scratch = new Tensor(i);
         _backward = new RowWork(rows =>
@@ -259,7 +251,7 @@ internal sealed class TrainingPooling2D : TrainingOverInference
     {
         if (InputGradient is not { } dx) return;
         Pool.Run(_backward, PoolingBackwardKernels.InputRowCount(in _params));
-        TensorPrimitives.Add(dx.Span, _scratch.Span, dx.Span);
+        ElementwiseBackwardKernels.Accumulate(_scratch.Span, dx.Span);
     }
 
     public override void Dispose()
