@@ -23,7 +23,11 @@ public static class IlgpuPtx
     /// <summary>How many kernel specializations the backend can load.</summary>
     public static int KernelCount => IlgpuKernelCatalog.All.Count;
 
-    /// <summary>Compiles every kernel specialization for <paramref name="architecture"/>.</summary>
+    /// <summary>
+    /// Compiles every kernel specialization for <paramref name="architecture"/>, with the PTX ISA that architecture needs
+    /// (7.0 for sm_80, 7.8 for sm_89/sm_90). ILGPU writes the lowest <c>.target</c> the kernel's features need (sm_80
+    /// here), which the driver JIT compiles for newer GPUs.
+    /// </summary>
     /// <exception cref="ArgumentException">The architecture is not one of <see cref="Architectures"/>.</exception>
     public static IReadOnlyList<IlgpuPtxKernel> Compile(string architecture)
     {
