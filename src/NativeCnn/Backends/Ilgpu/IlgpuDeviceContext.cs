@@ -108,7 +108,18 @@ internal sealed class IlgpuDeviceContext : IDisposable
             if (!_kernels.TryGetValue(method, out var launcher))
             {
                 BindToThread();
-                _kernels[method] = launcher = load();
+                try
+                {
+                    launcher = load();
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // ILGPU's compiler and driver errors (InternalCompilerException, CLException, CudaException) become
+                    // the backend's one exception type, naming the specialization.
+                    string arguments = string.Join(", ", method.GetGenericArguments().Select(t => t.Name));
+                    throw new BackendException($"{Name}: ILGPU could not load kernel {method.Name}<{arguments}>: {ex.Message}", ex);
+                }
+                _kernels[method] = launcher;
             }
             return launcher;
         }

@@ -25,9 +25,9 @@ internal static class IlgpuOps
                                            ?? ElementwiseOnly(separable.Pointwise.Activation, "SeparableConv2D"),
             ActivationOp or DenseOp or AddOp or MultiplyOp or ZeroPadding2DOp or Pooling2DOp or GlobalPooling2DOp or CopyOp
                 or Cropping2DOp or ConcatenateOp or MergeOp or LayerNormalizationOp or PReluOp => null,
-            Conv2DTransposeOp => "the ILGPU kernels do not cover Conv2DTranspose yet (it runs on the CPU backend)",
-            UpSampling2DOp => "the ILGPU kernels do not cover UpSampling2D yet (it runs on the CPU backend)",
-            PermuteOp => "the ILGPU kernels do not cover Permute yet (it runs on the CPU backend)",
+            Conv2DTransposeOp => "the ILGPU kernels do not cover Conv2DTranspose yet; run this layer on the CPU backend",
+            UpSampling2DOp => "the ILGPU kernels do not cover UpSampling2D yet; run this layer on the CPU backend",
+            PermuteOp => "the ILGPU kernels do not cover Permute yet; run this layer on the CPU backend",
             TrainingOpDescriptor => $"{op.GetType().Name} is a training op; the ILGPU backend runs inference only",
             null => "no op was given",
             _ => $"the ILGPU kernels do not cover {op.GetType().Name}",
