@@ -22,6 +22,7 @@ internal static class IlgpuKernelCatalog
             kernels.Add(($"depthwise_conv2d.{suffix}", KernelActivations.Select(activation, new DepthwiseSelector()).Method));
             kernels.Add(($"channel_affine.{suffix}", KernelActivations.Select(activation, new ChannelAffineSelector()).Method));
             kernels.Add(($"activation.{suffix}", KernelActivations.Select(activation, new ActivationSelector()).Method));
+            kernels.Add(($"conv2d_transpose.{suffix}", KernelActivations.Select(activation, new Conv2DTransposeSelector()).Method));
             kernels.Add(($"dense.{suffix}", KernelActivations.Select(activation, new DenseSelector()).Method));
         }
         Add(kernels, "add", ElementwiseKernels.Add);
@@ -34,6 +35,9 @@ internal static class IlgpuKernelCatalog
         kernels.Add(("layer_normalization", ((Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ReductionParams>)ReductionKernels.LayerNormalization).Method));
         kernels.Add(("pooling2d", ((Action<ArrayView<float>, ArrayView<float>, WindowParams>)WindowKernels.Pooling2D).Method));
         kernels.Add(("pad_or_crop", ((Action<ArrayView<float>, ArrayView<float>, WindowParams>)WindowKernels.PadOrCrop).Method));
+        kernels.Add(("up_sample_nearest", ((Action<ArrayView<float>, ArrayView<float>, WindowParams>)WindowKernels.UpSampleNearest).Method));
+        kernels.Add(("up_sample_bilinear", ((Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams>)WindowKernels.UpSampleBilinear).Method));
+        kernels.Add(("permute", ((Action<ArrayView<float>, ArrayView<float>, WindowParams>)WindowKernels.Permute).Method));
         kernels.Add(("concatenate_slice", ((Action<ArrayView<float>, ArrayView<float>, WindowParams>)WindowKernels.ConcatenateSlice).Method));
         return kernels;
     }

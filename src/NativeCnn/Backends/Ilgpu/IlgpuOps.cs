@@ -23,11 +23,9 @@ internal static class IlgpuOps
             SqueezeExcitationOp se => ElementwiseOnly(se.ReduceActivation, "squeeze-and-excitation"),
             SeparableConv2DOp separable => ElementwiseOnly(separable.Depthwise.Activation, "SeparableConv2D's depthwise step")
                                            ?? ElementwiseOnly(separable.Pointwise.Activation, "SeparableConv2D"),
+            Conv2DTransposeOp transpose => ElementwiseOnly(transpose.Activation, "Conv2DTranspose"),
             ActivationOp or DenseOp or AddOp or MultiplyOp or ZeroPadding2DOp or Pooling2DOp or GlobalPooling2DOp or CopyOp
-                or Cropping2DOp or ConcatenateOp or MergeOp or LayerNormalizationOp or PReluOp => null,
-            Conv2DTransposeOp => "the ILGPU kernels do not cover Conv2DTranspose yet; run this layer on the CPU backend",
-            UpSampling2DOp => "the ILGPU kernels do not cover UpSampling2D yet; run this layer on the CPU backend",
-            PermuteOp => "the ILGPU kernels do not cover Permute yet; run this layer on the CPU backend",
+                or Cropping2DOp or ConcatenateOp or MergeOp or LayerNormalizationOp or PReluOp or UpSampling2DOp or PermuteOp => null,
             TrainingOpDescriptor => $"{op.GetType().Name} is a training op; the ILGPU backend runs inference only",
             null => "no op was given",
             _ => $"the ILGPU kernels do not cover {op.GetType().Name}",
@@ -65,6 +63,9 @@ internal static class IlgpuOps
                 case SqueezeExcitationOp se: SqueezeExcitation(builder, se); break;
                 case LayerNormalizationOp norm: LayerNormalization(builder, norm); break;
                 case PReluOp: PRelu(builder); break;
+                case Conv2DTransposeOp transpose: Conv2DTranspose(builder, transpose); break;
+                case UpSampling2DOp upSampling: UpSampling2D(builder, upSampling); break;
+                case PermuteOp permute: Permute(builder, permute); break;
             }
             return builder.Build();
         }
@@ -503,5 +504,103 @@ internal static class IlgpuOps
         var p = new ElementwiseParams { Count = b.Count, Channels = 1, ImageLength = Math.Max(1, sample) };
         var (config, input, weights, output) = (b.Linear(p.Count), b.Input(0).Memory, b.Upload(broadcast), b.Output.Memory);
         b.Launch(() => kernel(config, input, weights, output, p));
+    }
+
+    private static void Conv2DTranspose(IlgpuOpBuilder b, Conv2DTransposeOp op)
+    {
+        b.ExpectCounts(1, op.UseBias ? 2 : 1);
+        var i = b.Input(0).Shape;
+        if (i.Rank != 4) throw b.Fail($"expected an NHWC input, got {i}");
+        if (op.KernelHeight < 1 || op.KernelWidth < 1 || op.StrideHeight < 1 || op.StrideWidth < 1 || op.Filters < 1)
+            throw b.Fail($"invalid transposed convolution {op}");
+        if (op.PadTop < 0 || op.PadLeft < 0 || op.PadTop >= op.KernelHeight || op.PadLeft >= op.KernelWidth)
+            throw b.Fail($"pads {op.PadTop}, {op.PadLeft} must lie in [0, kernel) for a {op.KernelHeight}x{op.KernelWidth} kernel");
+        b.ExpectShape(b.Output.Shape, TensorShape.Nhwc(i.Batch, op.OutputHeight, op.OutputWidth, op.Filters), "output");
+        b.ExpectShape(b.Weight(0).Shape, new TensorShape(op.KernelHeight, op.KernelWidth, op.Filters, i.Channels), "kernel");
+        if (b.Count == 0) return;
+        // The gather's iy·stride + ky stays within 32 bits for every shape that passed the output check.
+        b.Dimension("scattered height", (long)i.Height * op.StrideHeight + op.KernelHeight);
+        b.Dimension("scattered width", (long)i.Width * op.StrideWidth + op.KernelWidth);
+        var p = new ConvParams
+        {
+            Batch = i.Batch, InHeight = i.Height, InWidth = i.Width, InChannels = i.Channels,
+            OutHeight = op.OutputHeight, OutWidth = op.OutputWidth, OutChannels = op.Filters,
+            KernelHeight = op.KernelHeight, KernelWidth = op.KernelWidth, StrideHeight = op.StrideHeight, StrideWidth = op.StrideWidth,
+            DilationHeight = 1, DilationWidth = 1, PadTop = op.PadTop, PadLeft = op.PadLeft, DepthMultiplier = 1,
+            ActivationParameter = KernelActivations.Parameter(op.Activation),
+        };
+        var kernel = b.Device.Load(KernelActivations.Select(op.Activation, new Conv2DTransposeSelector()));
+        var (config, input, weights, bias, output) = (b.Linear(b.Count), b.Input(0).Memory, b.Upload(b.Weight(0).Span), b.Bias(op.UseBias, op.Filters), b.Output.Memory);
+        b.Launch(() => kernel(config, input, weights, bias, output, p));
+    }
+
+    private static void UpSampling2D(IlgpuOpBuilder b, UpSampling2DOp op)
+    {
+        b.ExpectCounts(1, 0);
+        var i = b.Input(0).Shape;
+        if (i.Rank != 4) throw b.Fail($"expected an NHWC input, got {i}");
+        if (op.HeightFactor < 1 || op.WidthFactor < 1) throw b.Fail($"up-sampling factors must be at least 1, got {op.HeightFactor} x {op.WidthFactor}");
+        int height = b.Dimension("up-sampled height", (long)i.Height * op.HeightFactor), width = b.Dimension("up-sampled width", (long)i.Width * op.WidthFactor);
+        b.ExpectShape(b.Output.Shape, TensorShape.Nhwc(i.Batch, height, width, i.Channels), "output");
+        if (b.Count == 0) return;
+        var p = new WindowParams { Batch = i.Batch, InHeight = i.Height, InWidth = i.Width, Channels = i.Channels, OutHeight = height, OutWidth = width,
+                                   HeightFactor = op.HeightFactor, WidthFactor = op.WidthFactor };
+        var (config, input, output) = (b.Linear(b.Count), b.Input(0).Memory, b.Output.Memory);
+        if (op.Interpolation == Interpolation.Nearest)
+        {
+            var nearest = b.Device.Load<ArrayView<float>, ArrayView<float>, WindowParams>(WindowKernels.UpSampleNearest);
+            b.Launch(() => nearest(config, input, output, p));
+            return;
+        }
+        if (i.Height >= 1 << 24 || i.Width >= 1 << 24) throw b.Fail($"bilinear up-sampling takes at most 2^24 - 1 rows and columns, got {i}");
+        var rows = b.Upload(AxisTable(new Cpu.Kernels.BilinearAxis(i.Height, op.HeightFactor)));
+        var columns = b.Upload(AxisTable(new Cpu.Kernels.BilinearAxis(i.Width, op.WidthFactor)));
+        var bilinear = b.Device.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams>(WindowKernels.UpSampleBilinear);
+        b.Launch(() => bilinear(config, input, rows, columns, output, p));
+    }
+
+    /// <summary>(lower, upper, weight) per output index, the indices stored as floats (exact below 2^24, checked by the caller).</summary>
+    private static float[] AxisTable(Cpu.Kernels.BilinearAxis axis)
+    {
+        var table = new float[axis.Weight.Length * 3];
+        for (int o = 0; o < axis.Weight.Length; o++)
+        {
+            table[3 * o] = axis.Lower[o];
+            table[3 * o + 1] = axis.Upper[o];
+            table[3 * o + 2] = axis.Weight[o];
+        }
+        return table;
+    }
+
+    private static void Permute(IlgpuOpBuilder b, PermuteOp op)
+    {
+        b.ExpectCounts(1, 0);
+        var input = b.Input(0).Shape;
+        int axes = input.Rank - 1;
+        if (axes < 1 || axes > 3 || op.Dims.Count != axes || op.Dims.Order().Select((d, i) => d == i + 1).Any(ok => !ok))
+            throw b.Fail($"dims ({string.Join(", ", op.Dims)}) are not a permutation of 1..{axes} for {input}");
+        var expected = new int[input.Rank];
+        expected[0] = input.Batch;
+        for (int i = 0; i < axes; i++) expected[i + 1] = input[op.Dims[i]];
+        b.ExpectShape(b.Output.Shape, new TensorShape(expected), "output");
+        if (b.Count == 0) return;
+        var strides = new long[input.Rank];
+        strides[^1] = 1;
+        for (int d = input.Rank - 2; d >= 0; d--) strides[d] = strides[d + 1] * input[d + 1];
+        // Padded to three sample axes with leading 1s, as the CPU's Permute.
+        var outDims = new int[3];
+        var inStrides = new int[3];
+        int pad = 3 - axes;
+        for (int i = 0; i < 3; i++)
+        {
+            outDims[i] = i < pad ? 1 : expected[i - pad + 1];
+            inStrides[i] = i < pad ? 0 : b.Dimension("stride", strides[op.Dims[i - pad]]);
+        }
+        var p = new WindowParams { OutDim0 = Math.Max(1, outDims[0]), OutDim1 = Math.Max(1, outDims[1]), OutDim2 = Math.Max(1, outDims[2]),
+                                   InStride0 = inStrides[0], InStride1 = inStrides[1], InStride2 = inStrides[2],
+                                   SampleLength = b.Dimension("sample size", strides[0]), Count = b.Count };
+        var kernel = b.Device.Load<ArrayView<float>, ArrayView<float>, WindowParams>(WindowKernels.Permute);
+        var (config, source, output) = (b.Linear(b.Count), b.Input(0).Memory, b.Output.Memory);
+        b.Launch(() => kernel(config, source, output, p));
     }
 }

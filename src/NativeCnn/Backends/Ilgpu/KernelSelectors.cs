@@ -36,3 +36,9 @@ internal readonly struct DenseSelector : IActivationSelector<Action<ArrayView<fl
     public Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams> Select<TActivation>()
         where TActivation : struct, IKernelActivation => DenseKernels.Dense<TActivation>;
 }
+
+internal readonly struct Conv2DTransposeSelector : IActivationSelector<Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvParams>>
+{
+    public Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvParams> Select<TActivation>()
+        where TActivation : struct, IKernelActivation => ConvKernels.Conv2DTranspose<TActivation>;
+}

@@ -38,6 +38,16 @@ public sealed class IlgpuBackendTests(IlgpuFixture fixture)
     }
 
     [Fact]
+    public void CoversEveryInferenceDescriptor()
+    {
+        // Every descriptor an inference plan emits, with an element-wise activation where it takes one.
+        var descriptors = typeof(OpDescriptor).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(OpDescriptor)) && !t.IsAbstract && !t.IsSubclassOf(typeof(TrainingOpDescriptor)));
+        var catalog = NativeCnn.Backends.Conformance.OpConformance.All;
+        Assert.All(descriptors, d => Assert.Contains(catalog, c => c.Op.GetType() == d && fixture.Ilgpu.Supports(c.Op, out _)));
+    }
+
+    [Fact]
     public void BuffersRoundTripAndViewsShareMemory()
     {
         using var buffer = fixture.Ilgpu.Allocate(TensorShape.Nhwc(1, 3, 5, 7));
@@ -60,8 +70,10 @@ public sealed class IlgpuBackendTests(IlgpuFixture fixture)
     [Fact]
     public void RefusesWithReasons()
     {
-        Assert.False(fixture.Ilgpu.Supports(new Conv2DTransposeOp(3, 3, 2, 2, 0, 0, 10, 14, 17, true, ActivationFunction.Linear), out var reason));
+        Assert.False(fixture.Ilgpu.Supports(new Conv2DTransposeOp(3, 3, 2, 2, 0, 0, 10, 14, 17, true, ActivationFunction.Softmax), out var reason));
         Assert.Contains("Conv2DTranspose", reason);
+        Assert.False(fixture.Ilgpu.Supports(new Pooling2DOp(PoolingMode.Average, 3, 3, 2, 2, new Padding2D(1, 1, 1, 1), PaddedCellsAreZeros: true), out reason));
+        Assert.Contains("max pooling only", reason);
         Assert.False(fixture.Ilgpu.Supports(new Conv2DOp(1, 1, 1, 1, 1, 1, Padding2D.None, 4, true, ActivationFunction.Softmax), out reason));
         Assert.Contains("softmax", reason);
         Assert.False(fixture.Ilgpu.Supports(new BatchNormalizationOp(1e-3, 0.99, true, true), out reason));

@@ -161,4 +161,40 @@ internal static class ConvKernels
         }
         output[i] = default(TActivation).Apply(acc + bias[co], p.ActivationParameter);
     }
+
+    /// <summary>
+    /// Transposed convolution as a gather: output <c>(oy, ox, f)</c> sums input pixel <c>(iy, ix)</c> through tap <c>(ky, kx)</c>
+    /// wherever <c>iy·stride + ky = oy + padTop</c> (and likewise for x), the kernel in Keras's <c>(kh, kw, filters, in)</c>
+    /// layout; then bias and the activation. One thread per output value.
+    /// </summary>
+    public static void Conv2DTranspose<TActivation>(ArrayView<float> input, ArrayView<float> weights, ArrayView<float> bias,
+        ArrayView<float> output, ConvParams p) where TActivation : struct, IKernelActivation
+    {
+        int i = Grid.GlobalIndex.X;
+        int outC = p.OutChannels;
+        if (i >= p.Batch * p.OutHeight * p.OutWidth * outC) return;
+        int f = i % outC, rest = i / outC;
+        int ox = rest % p.OutWidth;
+        rest /= p.OutWidth;
+        int oy = rest % p.OutHeight, n = rest / p.OutHeight;
+        float acc = 0f;
+        for (int ky = 0; ky < p.KernelHeight; ++ky)
+        {
+            int ty = oy + p.PadTop - ky;
+            if (ty < 0 || ty % p.StrideHeight != 0) continue;
+            int iy = ty / p.StrideHeight;
+            if (iy >= p.InHeight) continue;
+            for (int kx = 0; kx < p.KernelWidth; ++kx)
+            {
+                int tx = ox + p.PadLeft - kx;
+                if (tx < 0 || tx % p.StrideWidth != 0) continue;
+                int ix = tx / p.StrideWidth;
+                if (ix >= p.InWidth) continue;
+                int source = ((n * p.InHeight + iy) * p.InWidth + ix) * p.InChannels;
+                int tap = ((ky * p.KernelWidth + kx) * outC + f) * p.InChannels;
+                for (int ci = 0; ci < p.InChannels; ++ci) acc += input[source + ci] * weights[tap + ci];
+            }
+        }
+        output[i] = default(TActivation).Apply(acc + bias[f], p.ActivationParameter);
+    }
 }

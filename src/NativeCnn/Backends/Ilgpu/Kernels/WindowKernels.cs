@@ -13,6 +13,10 @@ internal struct WindowParams
     public int PaddedCellsAreZerosArea;
     /// <summary>Up-sampling: 1 for bilinear.</summary>
     public int Bilinear;
+    /// <summary>Up-sampling: the height and width factors.</summary>
+    public int HeightFactor, WidthFactor;
+    /// <summary>Permute: the three output sample dimensions (leading 1s pad lower ranks) and their strides in the input sample.</summary>
+    public int OutDim0, OutDim1, OutDim2, InStride0, InStride1, InStride2, SampleLength;
     /// <summary>Concatenate: the slice length an input contributes per outer index, the output's, and the input's offset in it.</summary>
     public int InnerLength, OuterStride, Offset, Count;
 }
@@ -73,5 +77,53 @@ internal static class WindowKernels
         if (i >= p.Count) return;
         int outer = i / p.InnerLength, inner = i % p.InnerLength;
         output[outer * p.OuterStride + p.Offset + inner] = input[i];
+    }
+
+    /// <summary>Nearest-neighbour up-sampling: output pixel <c>(y, x)</c> is input pixel <c>(y / fh, x / fw)</c>.</summary>
+    public static void UpSampleNearest(ArrayView<float> input, ArrayView<float> output, WindowParams p)
+    {
+        int i = Grid.GlobalIndex.X;
+        if (i >= p.Batch * p.OutHeight * p.OutWidth * p.Channels) return;
+        int c = i % p.Channels, rest = i / p.Channels;
+        int ox = rest % p.OutWidth;
+        rest /= p.OutWidth;
+        int oy = rest % p.OutHeight, n = rest / p.OutHeight;
+        output[i] = input[((n * p.InHeight + oy / p.HeightFactor) * p.InWidth + ox / p.WidthFactor) * p.Channels + c];
+    }
+
+    /// <summary>
+    /// TensorFlow's half-pixel bilinear up-sampling. <paramref name="rowAxis"/> and <paramref name="columnAxis"/> hold, per
+    /// output index, the lower input index, the upper one and the upper's weight (the CPU's <c>BilinearAxis</c>, computed
+    /// once on the host so the GPU cannot round the positions differently). Each product and sum is rounded on its own.
+    /// </summary>
+    public static void UpSampleBilinear(ArrayView<float> input, ArrayView<float> rowAxis, ArrayView<float> columnAxis,
+        ArrayView<float> output, WindowParams p)
+    {
+        int i = Grid.GlobalIndex.X;
+        if (i >= p.Batch * p.OutHeight * p.OutWidth * p.Channels) return;
+        int c = i % p.Channels, rest = i / p.Channels;
+        int ox = rest % p.OutWidth;
+        rest /= p.OutWidth;
+        int oy = rest % p.OutHeight, n = rest / p.OutHeight;
+        int top = (n * p.InHeight + (int)rowAxis[3 * oy]) * p.InWidth, bottom = (n * p.InHeight + (int)rowAxis[3 * oy + 1]) * p.InWidth;
+        int left = (int)columnAxis[3 * ox], right = (int)columnAxis[3 * ox + 1];
+        float wy = rowAxis[3 * oy + 2], wx = columnAxis[3 * ox + 2];
+        float topLeft = input[(top + left) * p.Channels + c], topRight = input[(top + right) * p.Channels + c];
+        float bottomLeft = input[(bottom + left) * p.Channels + c], bottomRight = input[(bottom + right) * p.Channels + c];
+        float upper = topLeft + (topRight - topLeft) * wx;
+        float lower = bottomLeft + (bottomRight - bottomLeft) * wx;
+        output[i] = upper + (lower - upper) * wy;
+    }
+
+    /// <summary>Permute: output value <c>(n, i0, i1, i2)</c> reads the input sample at <c>i0·s0 + i1·s1 + i2·s2</c>.</summary>
+    public static void Permute(ArrayView<float> input, ArrayView<float> output, WindowParams p)
+    {
+        int i = Grid.GlobalIndex.X;
+        if (i >= p.Count) return;
+        int i2 = i % p.OutDim2, rest = i / p.OutDim2;
+        int i1 = rest % p.OutDim1;
+        rest /= p.OutDim1;
+        int i0 = rest % p.OutDim0, n = rest / p.OutDim0;
+        output[i] = input[n * p.SampleLength + i0 * p.InStride0 + i1 * p.InStride1 + i2 * p.InStride2];
     }
 }
