@@ -113,7 +113,7 @@ internal static class IlgpuOps
         ArrayView<float> residual, ArrayView<float> scale, ArrayView<float> output, ConvParams p, ActivationFunction activation)
     {
         int threads = b.Device.IsCpu ? default(SmallConvTile).Threads : default(GpuConvTile).Threads;
-        int block = threads * (b.Device.IsCpu ? default(SmallConvTile).Work : default(GpuConvTile).Work);
+        int block = threads * ConvKernels.Work;
         long pixels = (long)p.Batch * p.OutHeight * p.OutWidth;
         var kernel = b.Device.Load(b.Device.IsCpu
             ? KernelActivations.Select(activation, new Conv2DSelector<SmallConvTile>())
