@@ -76,8 +76,12 @@ internal sealed class IlgpuBuffer : IDeviceBuffer
         return new IlgpuBuffer(this, shape);
     }
 
-    /// <summary>Frees the memory if this buffer allocated it.</summary>
-    public void Dispose() => _memory?.Dispose();
+    /// <summary>Frees the memory if this buffer allocated it (a view frees nothing).</summary>
+    public void Dispose()
+    {
+        if (_memory is null) return;
+        lock (_device.SyncRoot) _memory.Dispose();
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"IlgpuBuffer{Shape}";
