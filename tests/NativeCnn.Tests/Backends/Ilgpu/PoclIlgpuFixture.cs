@@ -18,6 +18,11 @@ public sealed class PoclIlgpuFixture : IDisposable
 {
     public PoclIlgpuFixture()
     {
+        if (Gpu.GpuTestEnvironment.SkipReason is { } skip)
+        {
+            SkipReason = skip;
+            return;
+        }
         var context = IlgpuDevices.CreateContext(DeviceKind.OpenCL, allOpenClDevices: true);
         var device = context.Devices.OfType<CLDevice>().FirstOrDefault(d => d.PlatformName.Contains("Portable Computing Language", StringComparison.Ordinal));
         if (device is null)

@@ -1,19 +1,23 @@
 using NativeCnn.Backends;
 using NativeCnn.Backends.Conformance;
+using NativeCnn.Tests.Backends.Gpu;
 
 namespace NativeCnn.Tests.Backends.Ilgpu;
 
-/// <summary>The op conformance catalog on ILGPU's OpenCL backend on PoCL (test-only capability override, see <see cref="PoclIlgpuFixture"/>).</summary>
+/// <summary>
+/// The op conformance catalog on ILGPU's OpenCL backend on PoCL (test-only capability override, see
+/// <see cref="PoclIlgpuFixture"/>); skipped like the other PoCL tests (<c>NATIVECNN_SKIP_GPU_TESTS=1</c>, or PoCL missing outside CI).
+/// </summary>
 [Collection(PoclIlgpuCollection.Name)]
 public sealed class PoclIlgpuOpTests(PoclIlgpuFixture fixture)
 {
-    [Theory]
+    [GpuTheory]
     [MemberData(nameof(IlgpuOpTests.Cases), MemberType = typeof(IlgpuOpTests))]
     public void MatchesCpu(int index, string name)
     {
         if (fixture.Pocl is null)
         {
-            // CI installs PoCL (tests/run.sh); elsewhere say why nothing ran instead of passing silently.
+            // tests/run.sh installs PoCL; a device missing despite that is a failure that says why, not a silent pass.
             Assert.Fail(fixture.SkipReason);
             return;
         }
