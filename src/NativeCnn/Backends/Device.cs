@@ -1,10 +1,11 @@
 using NativeCnn.Backends.Cpu;
 using NativeCnn.Backends.Gpu;
+using NativeCnn.Backends.Ilgpu;
 
 namespace NativeCnn.Backends;
 
 /// <summary>
-/// A place to run models: the CPU, an OpenCL device or a CUDA device. Looking one up never throws: a device that is not
+/// A place to run models: the CPU, an OpenCL device, a CUDA device, or ILGPU's CPU accelerator (<c>ilgpu-cpu</c>). Looking one up never throws: a device that is not
 /// there is returned with <see cref="IsAvailable"/> false and <see cref="UnavailableReason"/> saying why (no driver, no
 /// platform, no such index...). <see cref="CreateBackend"/> makes the backend. The CPU is listed here; the GPUs are
 /// probed by their backends (<c>Backends.Gpu</c>), so no backend creates another's.
@@ -26,6 +27,13 @@ public sealed class Device
 
     /// <summary>The CPU; always available.</summary>
     public static Device Cpu { get; } = new(DeviceKind.Cpu, $"cpu-{CpuBackend.InstructionSet}");
+
+    /// <summary>
+    /// ILGPU's CPU accelerator, <c>ilgpu-cpu</c>: the ILGPU backend's kernels run with one OS thread per simulated GPU
+    /// thread, thousands of times slower than the CPU backend. Always available; listed in <see cref="Available"/> but never
+    /// chosen by <see cref="Best"/>.
+    /// </summary>
+    public static Device IlgpuCpu => IlgpuDevices.Cpu;
 
     /// <summary>Whether this is a GPU (an OpenCL CPU device, such as PoCL, is not); <see cref="Best"/> picks only GPUs.</summary>
     internal bool IsGpu { get; init; }
@@ -53,6 +61,7 @@ public sealed class Device
     {
         DeviceKind.OpenCL => $"opencl:{Platform}:{Index}",
         DeviceKind.Cuda => $"cuda:{Index}",
+        DeviceKind.IlgpuCpu => "ilgpu-cpu",
         _ => "cpu",
     };
 
@@ -63,14 +72,14 @@ public sealed class Device
     public static Device Cuda(int ordinal = 0) => GpuDevices.Cuda(ordinal);
 
     /// <summary>
-    /// Every usable device: the CPU, then each CUDA device, then each OpenCL device of each platform. Unavailable ones
+    /// Every usable device: the CPU, <c>ilgpu-cpu</c>, then each CUDA device, then each OpenCL device of each platform. Unavailable ones
     /// are left out; ask <see cref="Cuda"/> or <see cref="OpenCL"/> directly to learn why one is missing.
     /// </summary>
     public static IReadOnlyList<Device> Available
     {
         get
         {
-            var devices = new List<Device> { Cpu };
+            var devices = new List<Device> { Cpu, IlgpuCpu };
             for (int ordinal = 0; ; ordinal++)
             {
                 var cuda = Cuda(ordinal);
@@ -106,7 +115,7 @@ public sealed class Device
         return Cpu;
     }
 
-    /// <summary>Looks up a device by id: <c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>, <c>opencl</c>, <c>opencl:P</c> or <c>opencl:P:D</c>.</summary>
+    /// <summary>Looks up a device by id: <c>cpu</c>, <c>ilgpu-cpu</c>, <c>cuda</c>, <c>cuda:N</c>, <c>opencl</c>, <c>opencl:P</c> or <c>opencl:P:D</c>.</summary>
     /// <exception cref="FormatException">The id is not one of those forms.</exception>
     public static Device Parse(string id)
     {
@@ -122,12 +131,13 @@ public sealed class Device
         var device = parts[0] switch
         {
             "cpu" when parts.Length == 1 => Cpu,
+            "ilgpu-cpu" when parts.Length == 1 => IlgpuCpu,
             "cuda" when parts.Length <= 2 => Cuda(Number(1)),
             "opencl" when parts.Length <= 3 => OpenCL(Number(1), Number(2)),
             _ => null,
         };
         return ok && device is not null ? device
-            : throw new FormatException($"'{id}' is not a device id (cpu, cuda:N or opencl:P:D).");
+            : throw new FormatException($"'{id}' is not a device id (cpu, ilgpu-cpu, cuda:N or opencl:P:D).");
     }
 
     /// <summary>Creates a backend on this device.</summary>
@@ -141,6 +151,7 @@ public sealed class Device
         {
             DeviceKind.OpenCL => new OpenClBackend(Platform, Index),
             DeviceKind.Cuda => new CudaBackend(Index),
+            DeviceKind.IlgpuCpu => IlgpuBackend.Create(this),
             _ => new CpuBackend(cpuThreads),
         };
     }

@@ -9,4 +9,6 @@ public enum DeviceKind
     OpenCL,
     /// <summary>An NVIDIA GPU through the CUDA driver API and NVRTC.</summary>
     Cuda,
+    /// <summary>ILGPU's CPU accelerator (<c>ilgpu-cpu</c>): the ILGPU kernels with simulated GPU threads, for tests.</summary>
+    IlgpuCpu,
 }

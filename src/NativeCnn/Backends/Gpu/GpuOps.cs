@@ -198,7 +198,7 @@ internal static class GpuOps
     /// so only <c>pad − (outputs − 1)·stride ≤ t &lt; pad + input</c> can land inside; dropping the rest changes no
     /// result and leaves at most <c>input + (outputs − 1)·stride</c> taps, less than twice the input for 'same' pooling.
     /// </summary>
-    private static (int Pool, int Pad) ReachableTaps(int input, int outputs, int pool, int stride, int pad)
+    internal static (int Pool, int Pad) ReachableTaps(int input, int outputs, int pool, int stride, int pad)
     {
         long first = Math.Max(0, pad - (long)Math.Max(outputs - 1, 0) * stride), end = Math.Min(pool, (long)pad + input);
         return end <= first ? (pool, pad) : ((int)(end - first), (int)(pad - first));
