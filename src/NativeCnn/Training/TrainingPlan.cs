@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using NativeCnn.Backends;
 using NativeCnn.Layers;
 using NativeCnn.Models;
@@ -35,6 +36,7 @@ public sealed class TrainingPlan : IDisposable
     private readonly bool _ownsGradients;
     private readonly IDeviceBuffer _input, _output;
     private readonly float[] _predictions, _lossGradient;
+    private readonly long[] _forwardTicks, _backwardTicks;
     private int _running;
     private bool _disposed;
 
@@ -82,6 +84,8 @@ public sealed class TrainingPlan : IDisposable
         _output = _activations[model.Output];
         _predictions = new float[_output.Shape.ElementCount];
         _lossGradient = new float[_output.Shape.ElementCount];
+        _forwardTicks = new long[_nodes.Length];
+        _backwardTicks = new long[_nodes.Length];
         if (optimizer is not null && !optimizer.IsBuilt) optimizer.Build(Gradients.Variables);
     }
 
@@ -99,6 +103,13 @@ public sealed class TrainingPlan : IDisposable
 
     /// <summary>The gradients of the trained weights after the last backward pass, by Keras path (<c>conv1/kernel</c>).</summary>
     public ModelGradients Gradients { get; }
+
+    /// <summary>
+    /// Bytes of the layer outputs and output gradients the plan holds (float32); the ops' own workspaces (pre-activations,
+    /// per-thread partial sums) are not included.
+    /// </summary>
+    public long BufferBytes =>
+        sizeof(float) * (_activations.Values.Sum(b => b.Shape.ElementCount) + _gradients.Values.Distinct().Sum(b => b.Shape.ElementCount));
 
     /// <summary>The shape of one step's input, batch included.</summary>
     public TensorShape InputShape => _input.Shape;
@@ -150,6 +161,21 @@ public sealed class TrainingPlan : IDisposable
         return targets.IsEmpty ? float.NaN : Loss.Compute(_predictions, targets, Batch, default);
     }
 
+    /// <summary>
+    /// Whether each layer's forward and backward pass is timed (two timestamps per layer and pass, nothing allocated);
+    /// <see cref="LayerTimes"/> then holds the last pass of each. Off by default.
+    /// </summary>
+    public bool TimesLayers { get; set; }
+
+    /// <summary>
+    /// Each layer call's time in the last forward and backward pass while <see cref="TimesLayers"/> was on, in model order
+    /// (a new list on each read). Backward is zero for a layer that did not run backward (nothing trained at or before it);
+    /// the optimizer update is not a layer and is not included.
+    /// </summary>
+    public IReadOnlyList<TrainingLayerTime> LayerTimes =>
+        [.. _nodes.Select((node, i) => new TrainingLayerTime(node.Name, node.Layer.ClassName,
+            Stopwatch.GetElapsedTime(0, _forwardTicks[i]).TotalMilliseconds, Stopwatch.GetElapsedTime(0, _backwardTicks[i]).TotalMilliseconds))];
+
     /// <summary>The model output of the last forward pass (valid until the next call).</summary>
     public ReadOnlySpan<float> LastOutputs => _predictions;
 
@@ -176,7 +202,17 @@ public sealed class TrainingPlan : IDisposable
         Gradients.Clear();
         _gradients[Model.Output].CopyFrom(_lossGradient);
         for (int i = _ops.Length - 1; i >= 0; i--)
-            if (_gradients.ContainsKey(_nodes[i])) _ops[i].Backward();
+        {
+            if (!_gradients.ContainsKey(_nodes[i])) continue;
+            if (!TimesLayers)
+            {
+                _ops[i].Backward();
+                continue;
+            }
+            long start = Stopwatch.GetTimestamp();
+            _ops[i].Backward();
+            _backwardTicks[i] = Stopwatch.GetTimestamp() - start;
+        }
         return loss;
     }
 
@@ -185,7 +221,18 @@ public sealed class TrainingPlan : IDisposable
         if (inputs.Length != _input.Shape.ElementCount)
             throw new ArgumentException($"{Model.Name}: expected {_input.Shape.ElementCount} input values {_input.Shape}, got {inputs.Length}.", nameof(inputs));
         _input.CopyFrom(inputs);
-        foreach (var op in _ops) op.Forward(training);
+        if (TimesLayers) Array.Clear(_backwardTicks);
+        for (int i = 0; i < _ops.Length; i++)
+        {
+            if (!TimesLayers)
+            {
+                _ops[i].Forward(training);
+                continue;
+            }
+            long start = Stopwatch.GetTimestamp();
+            _ops[i].Forward(training);
+            _forwardTicks[i] = Stopwatch.GetTimestamp() - start;
+        }
         _output.CopyTo(_predictions);
         // A training-mode pass moves BatchNormalization's moving statistics (and a step then the weights): the
         // model's cached Predict plan, which folded them when it was prepared, is stale.
