@@ -125,23 +125,26 @@ public static class BatchNormalizationTrainingKernels
     /// <param name="gamma"><c>(channels)</c>, or empty for <c>scale=False</c>.</param>
     /// <param name="mean">The batch mean <see cref="Forward"/> wrote: its length is the channel count.</param>
     /// <param name="inverseStd">The <c>inverseStd</c> <see cref="Forward"/> wrote.</param>
-    /// <param name="inputGradient">Overwritten, <c>(pixels, channels)</c>; may be <paramref name="outputGradient"/>.</param>
+    /// <param name="inputGradient">Overwritten (added to with <paramref name="accumulateInputGradient"/>), <c>(pixels, channels)</c>;
+    /// may be <paramref name="outputGradient"/> when overwritten; empty to compute only the weight gradients.</param>
     /// <param name="gammaGradient"><c>(channels)</c>, or empty for <c>scale=False</c>.</param>
     /// <param name="betaGradient"><c>(channels)</c>, or empty for <c>center=False</c>.</param>
     /// <param name="pixels">Rows <c>batch · height · width</c>.</param>
     /// <param name="accumulate">Add to <paramref name="gammaGradient"/> and <paramref name="betaGradient"/> instead of overwriting them.</param>
     /// <param name="width">The SIMD width.</param>
+    /// <param name="accumulateInputGradient">Add to <paramref name="inputGradient"/> (a tensor read by several layers sums
+    /// their gradients) instead of overwriting it; then it must not be <paramref name="outputGradient"/>.</param>
     /// <exception cref="ArgumentException">A span's length does not match <c>pixels</c> and the channel count.</exception>
     public static void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> gamma,
                                 ReadOnlySpan<float> mean, ReadOnlySpan<float> inverseStd, Span<float> inputGradient,
                                 Span<float> gammaGradient, Span<float> betaGradient, int pixels, bool accumulate,
-                                SimdWidth width = SimdWidth.Auto)
+                                SimdWidth width = SimdWidth.Auto, bool accumulateInputGradient = false)
     {
         int channels = mean.Length;
         CheckCommon(input.Length, pixels, channels, gamma.Length, nameof(gamma));
         CheckExact(outputGradient.Length, (long)pixels * channels, nameof(outputGradient));
         CheckExact(inverseStd.Length, channels, nameof(inverseStd));
-        CheckExact(inputGradient.Length, (long)pixels * channels, nameof(inputGradient));
+        if (!inputGradient.IsEmpty) CheckExact(inputGradient.Length, (long)pixels * channels, nameof(inputGradient));
         CheckOptional(gammaGradient.Length, channels, nameof(gammaGradient));
         CheckOptional(betaGradient.Length, channels, nameof(betaGradient));
         Span<double> sumDy = stackalloc double[ChannelBlock];
@@ -176,10 +179,12 @@ public static class BatchNormalizationTrainingKernels
                 center[c] = (float)(sumDy[c] / pixels);
                 slope[c] = (float)(inverseStd[k] * sumDyXhat[c] / pixels);
             }
+            if (inputGradient.IsEmpty) continue;
             var body = new InputGradientKernel
             {
                 Input = input, OutputGradient = outputGradient, Mean = mean, InputGradient = inputGradient, Scale = scale[..count],
                 Center = center[..count], Slope = slope[..count], Pixels = pixels, Channels = channels, First = c0,
+                Accumulate = accumulateInputGradient,
             };
             SimdDispatch.Run(width, ref body);
         }
@@ -231,10 +236,12 @@ public static class BatchNormalizationTrainingKernels
         public ReadOnlySpan<float> Input, OutputGradient, Mean, Scale, Center, Slope;
         public Span<float> InputGradient;
         public int Pixels, Channels, First;
+        public bool Accumulate;
 
         public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         {
             int count = Scale.Length, lanes = TLanes.Count;
+            bool accumulate = Accumulate;
             ref float x0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(Input), First);
             ref float dy0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(OutputGradient), First);
             ref float dx0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(InputGradient), First);
@@ -254,12 +261,14 @@ public static class BatchNormalizationTrainingKernels
                     nuint i = (nuint)c;
                     var centered = TLanes.Subtract(TLanes.Load(ref x, i), TLanes.Load(ref m, i));
                     var inner = TLanes.Subtract(TLanes.Subtract(TLanes.Load(ref dy, i), TLanes.Load(ref b, i)), TLanes.Multiply(centered, TLanes.Load(ref k, i)));
-                    TLanes.Store(ref dx, i, TLanes.Multiply(TLanes.Load(ref a, i), inner));
+                    var gradient = TLanes.Multiply(TLanes.Load(ref a, i), inner);
+                    TLanes.Store(ref dx, i, accumulate ? TLanes.Add(TLanes.Load(ref dx, i), gradient) : gradient);
                 }
                 for (; c < count; c++)
                 {
                     float centered = Unsafe.Add(ref x, c) - Unsafe.Add(ref m, c);
-                    Unsafe.Add(ref dx, c) = Unsafe.Add(ref a, c) * (Unsafe.Add(ref dy, c) - Unsafe.Add(ref b, c) - centered * Unsafe.Add(ref k, c));
+                    float gradient = Unsafe.Add(ref a, c) * (Unsafe.Add(ref dy, c) - Unsafe.Add(ref b, c) - centered * Unsafe.Add(ref k, c));
+                    Unsafe.Add(ref dx, c) = accumulate ? Unsafe.Add(ref dx, c) + gradient : gradient;
                 }
             }
         }

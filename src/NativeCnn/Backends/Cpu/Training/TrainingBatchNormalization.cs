@@ -12,7 +12,6 @@ internal sealed class TrainingBatchNormalization : CpuTrainingOp
     private readonly BatchNormalizationOp _op;
     private readonly int _pixels, _channels, _gamma, _beta, _movingMean, _movingVariance;
     private readonly float[] _mean, _variance, _inverseStd, _scale, _shift;
-    private readonly Tensor _inputGradientScratch;
 
     public TrainingBatchNormalization(BatchNormalizationOp op, TrainingBinding binding, WorkerPool pool) : base(binding, pool, 1)
     {
@@ -32,8 +31,6 @@ internal sealed class TrainingBatchNormalization : CpuTrainingOp
         _inverseStd = new float[_channels];
         _scale = new float[_channels];
         _shift = new float[_channels];
-        // The kernel overwrites its input gradient; a fan-out needs the sum, so it writes here and Backward adds.
-        _inputGradientScratch = new Tensor(Input.Shape);
     }
 
     private ReadOnlySpan<float> Gamma => _gamma < 0 ? default : Weights[_gamma].Span;
@@ -67,10 +64,8 @@ internal sealed class TrainingBatchNormalization : CpuTrainingOp
     {
         var gammaGradient = _gamma < 0 || WeightGradients[_gamma] is null ? default : WeightGradients[_gamma]!.Span;
         var betaGradient = _beta < 0 || WeightGradients[_beta] is null ? default : WeightGradients[_beta]!.Span;
-        BatchNormalizationTrainingKernels.Backward(Input.Span, OutputGradient.Span, Gamma, _mean, _inverseStd, _inputGradientScratch.Span,
-                                                   gammaGradient, betaGradient, _pixels, accumulate: true);
-        if (InputGradient is { } dx) System.Numerics.Tensors.TensorPrimitives.Add(dx.Span, _inputGradientScratch.Span, dx.Span);
+        // The input gradient is summed into (a fan-out adds what each reader contributes); none when nothing before is trained.
+        BatchNormalizationTrainingKernels.Backward(Input.Span, OutputGradient.Span, Gamma, _mean, _inverseStd, InputGradient is { } dx ? dx.Span : default,
+                                                   gammaGradient, betaGradient, _pixels, accumulate: true, accumulateInputGradient: true);
     }
-
-    public override void Dispose() => _inputGradientScratch.Dispose();
 }
