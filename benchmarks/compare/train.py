@@ -14,7 +14,7 @@ footprint (the .NET runtime vs Python + libtorch).
 --baseline REF adds NativeCnn at git REF (exported with `git archive` into benchmarks/.cache/train-baseline/<hash> and
 built there) as one more side of the same rounds: one run says what a change did to step time and memory.
 
-usage: train.py [--models mobilenetv2,efficientnet-b0,fashion-mnist-cnn] [--threads 2] [--steps 4] [--warmup 2]
+usage: train.py [--models mobilenetv2,efficientnet-b0,fashion-mnist-cnn] [--threads 2] [--steps 3] [--warmup 2]
                 [--rounds 2] [--optimizer sgd|adam] [--baseline REF] [--json]
 (benchmarks/compare/train builds NativeCnn's Inspect tool first, then runs this.)
 """
@@ -76,7 +76,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=4, help="timed steps per measurement")
+    parser.add_argument("--steps", type=int, default=3, help="timed steps per measurement")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per model")
     parser.add_argument("--optimizer", default="sgd", choices=("sgd", "adam"))
