@@ -127,7 +127,10 @@ class KerasGraph(nn.Module):
                                                        affine=c.get("scale", True) or c.get("center", True))
             return shape
         if cls in ("Rescaling",):
-            self.constants[name] = (c.get("scale", 1.0), c.get("offset", 0.0))
+            # A scale or offset per channel (EfficientNet's second Rescaling, 1/sqrt(std)) broadcasts over NCHW.
+            def per_channel(value):
+                return torch.tensor(value, dtype=torch.float32).reshape(1, -1, 1, 1) if isinstance(value, list) else value
+            self.constants[name] = (per_channel(c.get("scale", 1.0)), per_channel(c.get("offset", 0.0)))
             return shape
         if cls == "Normalization":
             # Constant per-channel mean and variance (ImageNet's for EfficientNet): a fixed affine map, nothing trained.

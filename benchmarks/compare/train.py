@@ -117,6 +117,7 @@ def main():
         rows.append(row)
         if not args.json:
             print(format_row(row, sides), flush=True)
+            print(f"{'':<18} rounds ms: " + "; ".join(f"{s} " + ", ".join(f"{t:.0f}" for t in row[f"{s}_rounds_ms"]) for s in sides), flush=True)
     if args.json:
         info = {"machine": machine(), "rows": rows}
         if baseline:
