@@ -11,7 +11,7 @@ using NativeCnn.Tensors;
 
 namespace NativeCnn.Samples.Inspect;
 
-/// <summary>The <c>Inspect</c> command line: summary, profile, run, activations and archs of Keras architectures.</summary>
+/// <summary>The <c>Inspect</c> command line: summary, profile, train-step, run, activations and archs of Keras architectures.</summary>
 internal static class InspectCommands
 {
     private const string DefaultArch = "efficientnet-b0";
@@ -26,6 +26,7 @@ internal static class InspectCommands
         root.Subcommands.Add(ProfileCommand());
         root.Subcommands.Add(RunCommand());
         root.Subcommands.Add(ActivationsCommand());
+        root.Subcommands.Add(TrainStepCommand.Create());
         var archs = new Command("archs", "List the architecture names (Keras's names, e.g. efficientnetb0 or mobilenet_v2, work too).");
         archs.SetAction(r => { foreach (string name in ModelZoo.Names) r.InvocationConfiguration.Output.WriteLine(name); return Cli.Success; });
         root.Subcommands.Add(archs);

@@ -40,7 +40,7 @@ internal sealed class ActivationMemoryPlan
     /// <summary>Per slot, its size in elements: the largest output it holds.</summary>
     public IReadOnlyList<long> SlotSizes { get; }
 
-    /// <summary>Per step, the first later step that writes into the same slot (its output is then lost), or -1.</summary>
+    /// <summary>Per step (buffer), the first later step (buffer) that writes into the same slot (its output is then lost), or -1.</summary>
     public IReadOnlyList<int> OverwrittenBy { get; }
 
     /// <summary>One slot per step: every output stays readable after a run.</summary>
@@ -71,7 +71,32 @@ internal sealed class ActivationMemoryPlan
                 if (input < 0 || input >= step) throw new ArgumentException($"Step {step} reads step {input}, which does not run before it.", nameof(inputs));
                 lastRead[input] = Math.Max(lastRead[input], step);
             }
-        bool Overlap(int a, int b) => a == pinned || b == pinned || (a <= lastRead[b] && b <= lastRead[a]);
+        // The pinned output is alive from before the first step to after the last: it overlaps every other output.
+        var firstUse = new int[count];
+        for (int i = 0; i < count; i++) firstUse[i] = i;
+        if (pinned >= 0 && pinned < count)
+        {
+            firstUse[pinned] = -1;
+            lastRead[pinned] = int.MaxValue;
+        }
+        return ForLifetimes(sizes, firstUse, lastRead);
+    }
+
+    /// <summary>
+    /// Slots shared by buffers whose lifetimes never overlap: buffer <c>i</c> is alive from <c>firstUse[i]</c> to
+    /// <c>lastUse[i]</c> (closed, in any ordered time), e.g. a training plan's gradient buffers in backward order.
+    /// <see cref="OverwrittenBy"/> names the buffer of the same slot whose lifetime starts next.
+    /// </summary>
+    /// <param name="sizes">Per buffer, its element count.</param>
+    /// <param name="firstUse">Per buffer, when it is first written.</param>
+    /// <param name="lastUse">Per buffer, when it is last read (at least <paramref name="firstUse"/>).</param>
+    /// <exception cref="ArgumentException">A lifetime ends before it starts, or the slots need more bytes than <see cref="AvailableBytes"/>.</exception>
+    public static ActivationMemoryPlan ForLifetimes(IReadOnlyList<long> sizes, IReadOnlyList<int> firstUse, IReadOnlyList<int> lastUse)
+    {
+        int count = sizes.Count;
+        for (int i = 0; i < count; i++)
+            if (lastUse[i] < firstUse[i]) throw new ArgumentException($"Buffer {i} is last used at {lastUse[i]}, before its first use at {firstUse[i]}.", nameof(lastUse));
+        bool Overlap(int a, int b) => firstUse[a] <= lastUse[b] && firstUse[b] <= lastUse[a];
 
         var slotOf = new int[count];
         var slotSizes = new List<long>();
@@ -94,7 +119,7 @@ internal sealed class ActivationMemoryPlan
         var overwrittenBy = Enumerable.Repeat(-1, count).ToArray();
         foreach (var slotUsers in users)
         {
-            slotUsers.Sort();
+            slotUsers.Sort((a, b) => firstUse[a] != firstUse[b] ? firstUse[a].CompareTo(firstUse[b]) : a.CompareTo(b));
             for (int i = 0; i + 1 < slotUsers.Count; i++) overwrittenBy[slotUsers[i]] = slotUsers[i + 1];
         }
         CheckTotal(slotSizes);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using NativeCnn.Backends;
 using NativeCnn.Layers;
 using NativeCnn.Models;
@@ -5,8 +6,9 @@ using NativeCnn.Models;
 namespace NativeCnn.Training;
 
 /// <summary>
-/// A model prepared for training at one batch size: every layer's training op bound to its own activation and gradient
-/// buffers, unfused, so that every activation and every gradient can be read by name. <see cref="Step"/> runs one
+/// A model prepared for training at one batch size: every layer's training op bound to its own activation buffer,
+/// unfused, so that every activation can be read by name; gradients of layer outputs share buffers by liveness (a
+/// gradient is alive from its last reader's backward pass to its own layer's), or keep one each on request. <see cref="Step"/> runs one
 /// training step: forward in training mode, the loss and its gradient, backward in reverse order, the optimizer update.
 /// </summary>
 /// <remarks>
@@ -32,9 +34,15 @@ public sealed class TrainingPlan : IDisposable
     private readonly ITrainingOp[] _ops;
     private readonly Dictionary<Node, IDeviceBuffer> _activations = [];
     private readonly Dictionary<Node, IDeviceBuffer> _gradients = [];
+    private readonly List<IDeviceBuffer> _gradientSlots = [];
+    private readonly HashSet<Node> _overwrittenGradients = [];
+    private readonly IDeviceBuffer[][] _clearBeforeBackward;
+    private readonly bool[] _runsBackward;
+    private readonly long _gradientBytes;
     private readonly bool _ownsGradients;
     private readonly IDeviceBuffer _input, _output;
     private readonly float[] _predictions, _lossGradient;
+    private readonly long[] _forwardTicks, _backwardTicks;
     private int _running;
     private bool _disposed;
 
@@ -46,9 +54,15 @@ public sealed class TrainingPlan : IDisposable
     /// <param name="optimizer">Updates the weights after each backward pass; null for gradients only (<see cref="ComputeGradients"/>).
     /// It is built on the trained weights here unless it already is (on the same <paramref name="gradients"/>).</param>
     /// <param name="gradients">Gradient buffers to share with other plans of the same model, or null for the plan's own.</param>
+    /// <param name="keepActivationGradients">
+    /// Give every layer output's gradient its own buffer, so that <see cref="GetActivationGradient"/> can read each one after
+    /// a backward pass. By default (false) gradients share buffers by liveness: a layer output's gradient lives from the
+    /// backward pass of its last reader to its own layer's, and gradients whose lives do not overlap share memory.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException">The batch is below 1.</exception>
     /// <exception cref="BackendException">A layer cannot be trained on this backend; the message names it.</exception>
-    public TrainingPlan(Model model, ITrainingBackend backend, int batch, Loss loss, Optimizer? optimizer = null, ModelGradients? gradients = null)
+    public TrainingPlan(Model model, ITrainingBackend backend, int batch, Loss loss, Optimizer? optimizer = null, ModelGradients? gradients = null,
+                        bool keepActivationGradients = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(backend);
@@ -66,10 +80,10 @@ public sealed class TrainingPlan : IDisposable
         {
             foreach (var node in model.Nodes) _activations[node] = backend.Allocate(node.OutputShape.WithBatch(batch));
             var needsGradient = NodesNeedingGradient(model, Gradients);
-            foreach (var node in _nodes)
-                if (needsGradient.Contains(node)) _gradients[node] = backend.Allocate(node.OutputShape.WithBatch(batch));
+            _runsBackward = [.. _nodes.Select(needsGradient.Contains)];
             // The output's gradient is where the loss writes, whether or not anything is trained.
-            if (!_gradients.ContainsKey(model.Output)) _gradients[model.Output] = backend.Allocate(model.Output.OutputShape.WithBatch(batch));
+            needsGradient.Add(model.Output);
+            _clearBeforeBackward = AllocateGradients(backend, batch, needsGradient, keepActivationGradients, out _gradientBytes);
             _ops = new ITrainingOp[_nodes.Length];
             for (int i = 0; i < _nodes.Length; i++) _ops[i] = Prepare(backend, _nodes[i], batch);
         }
@@ -82,6 +96,8 @@ public sealed class TrainingPlan : IDisposable
         _output = _activations[model.Output];
         _predictions = new float[_output.Shape.ElementCount];
         _lossGradient = new float[_output.Shape.ElementCount];
+        _forwardTicks = new long[_nodes.Length];
+        _backwardTicks = new long[_nodes.Length];
         if (optimizer is not null && !optimizer.IsBuilt) optimizer.Build(Gradients.Variables);
     }
 
@@ -99,6 +115,16 @@ public sealed class TrainingPlan : IDisposable
 
     /// <summary>The gradients of the trained weights after the last backward pass, by Keras path (<c>conv1/kernel</c>).</summary>
     public ModelGradients Gradients { get; }
+
+    /// <summary>
+    /// Bytes of the layer outputs and output gradients the plan holds (float32); the ops' own workspaces (pre-activations,
+    /// per-thread partial sums) are not included.
+    /// </summary>
+    public long BufferBytes =>
+        sizeof(float) * _activations.Values.Sum(b => b.Shape.ElementCount) + _gradientBytes;
+
+    /// <summary>Bytes of the layer output gradients the plan holds (float32), after sharing by liveness (see the constructor).</summary>
+    public long GradientBytes => _gradientBytes;
 
     /// <summary>The shape of one step's input, batch included.</summary>
     public TensorShape InputShape => _input.Shape;
@@ -150,6 +176,21 @@ public sealed class TrainingPlan : IDisposable
         return targets.IsEmpty ? float.NaN : Loss.Compute(_predictions, targets, Batch, default);
     }
 
+    /// <summary>
+    /// Whether each layer's forward and backward pass is timed (two timestamps per layer and pass, nothing allocated);
+    /// <see cref="LayerTimes"/> then holds the last pass of each. Off by default.
+    /// </summary>
+    public bool TimesLayers { get; set; }
+
+    /// <summary>
+    /// Each layer call's time in the last forward and backward pass while <see cref="TimesLayers"/> was on, in model order
+    /// (a new list on each read). Backward is zero for a layer that did not run backward (nothing trained at or before it);
+    /// the optimizer update is not a layer and is not included.
+    /// </summary>
+    public IReadOnlyList<TrainingLayerTime> LayerTimes =>
+        [.. _nodes.Select((node, i) => new TrainingLayerTime(node.Name, node.Layer.ClassName,
+            Stopwatch.GetElapsedTime(0, _forwardTicks[i]).TotalMilliseconds, Stopwatch.GetElapsedTime(0, _backwardTicks[i]).TotalMilliseconds))];
+
     /// <summary>The model output of the last forward pass (valid until the next call).</summary>
     public ReadOnlySpan<float> LastOutputs => _predictions;
 
@@ -159,11 +200,18 @@ public sealed class TrainingPlan : IDisposable
 
     /// <summary>The loss gradient with respect to the output of <paramref name="layerName"/> from the last backward pass.</summary>
     /// <exception cref="KeyNotFoundException">The model has no such layer, or nothing before it is trained (no gradient flows there).</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The gradient's buffer was reused by a gradient computed later in the backward pass; create the plan with
+    /// <c>keepActivationGradients: true</c> to read every one.
+    /// </exception>
     public float[] GetActivationGradient(string layerName)
     {
         var node = FindNode(layerName);
-        return _gradients.TryGetValue(node, out var gradient) ? Read(gradient)
-            : throw new KeyNotFoundException($"{Model.Name}: no gradient reaches '{layerName}': nothing at or before it is trained.");
+        if (!_gradients.TryGetValue(node, out var gradient))
+            throw new KeyNotFoundException($"{Model.Name}: no gradient reaches '{layerName}': nothing at or before it is trained.");
+        if (_overwrittenGradients.Contains(node))
+            throw new InvalidOperationException($"{Model.Name}: the gradient of '{layerName}' shares memory with gradients computed after it; create the training plan with keepActivationGradients: true to read it.");
+        return Read(gradient);
     }
 
     private float Backpropagate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
@@ -172,11 +220,23 @@ public sealed class TrainingPlan : IDisposable
             throw new ArgumentException($"{Model.Name}: expected {TargetLength} targets for a batch of {Batch}, got {targets.Length}.", nameof(targets));
         RunForward(inputs, training: true);
         float loss = Loss.Compute(_predictions, targets, Batch, _lossGradient);
-        foreach (var gradient in _gradients.Values) ClearBuffer(gradient);
         Gradients.Clear();
         _gradients[Model.Output].CopyFrom(_lossGradient);
         for (int i = _ops.Length - 1; i >= 0; i--)
-            if (_gradients.ContainsKey(_nodes[i])) _ops[i].Backward();
+        {
+            if (!_runsBackward[i]) continue;
+            // Gradients are summed into, and a shared buffer still holds an earlier gradient: each starts from zero
+            // just before the first layer that adds to it runs backward.
+            foreach (var gradient in _clearBeforeBackward[i]) ClearBuffer(gradient);
+            if (!TimesLayers)
+            {
+                _ops[i].Backward();
+                continue;
+            }
+            long start = Stopwatch.GetTimestamp();
+            _ops[i].Backward();
+            _backwardTicks[i] = Stopwatch.GetTimestamp() - start;
+        }
         return loss;
     }
 
@@ -185,7 +245,18 @@ public sealed class TrainingPlan : IDisposable
         if (inputs.Length != _input.Shape.ElementCount)
             throw new ArgumentException($"{Model.Name}: expected {_input.Shape.ElementCount} input values {_input.Shape}, got {inputs.Length}.", nameof(inputs));
         _input.CopyFrom(inputs);
-        foreach (var op in _ops) op.Forward(training);
+        if (TimesLayers) Array.Clear(_backwardTicks);
+        for (int i = 0; i < _ops.Length; i++)
+        {
+            if (!TimesLayers)
+            {
+                _ops[i].Forward(training);
+                continue;
+            }
+            long start = Stopwatch.GetTimestamp();
+            _ops[i].Forward(training);
+            _forwardTicks[i] = Stopwatch.GetTimestamp() - start;
+        }
         _output.CopyTo(_predictions);
         // A training-mode pass moves BatchNormalization's moving statistics (and a step then the weights): the
         // model's cached Predict plan, which folded them when it was prepared, is stale.
@@ -220,6 +291,53 @@ public sealed class TrainingPlan : IDisposable
             [.. layer.Weights.Select(w => w.Value)],
             [.. layer.Weights.Select(w => Gradients.Find(w))]);
         return backend.PrepareTraining(op, binding);
+    }
+
+    /// <summary>
+    /// Allocates the gradients of <paramref name="needsGradient"/>'s outputs, shared by liveness unless
+    /// <paramref name="separate"/>, and returns, per op, the gradients to clear before its backward pass.
+    /// </summary>
+    /// <remarks>
+    /// In backward time (op i runs at <c>n - 1 - i</c>), a gradient is first added to by its last reader's backward pass
+    /// and last read by its own layer's; the output's gradient is written by the loss before any backward pass. A
+    /// layer's output gradient and its input gradients are alive together (closed lifetimes), so never share memory.
+    /// </remarks>
+    private IDeviceBuffer[][] AllocateGradients(ITrainingBackend backend, int batch, HashSet<Node> needsGradient, bool separate, out long bytes)
+    {
+        var index = _nodes.Select((node, i) => (node, i)).ToDictionary(p => p.node, p => p.i);
+        var nodes = _nodes.Where(needsGradient.Contains).ToArray();
+        int last = _nodes.Length - 1;
+        var lastReader = new Dictionary<Node, int>();
+        for (int i = 0; i < _nodes.Length; i++)
+            foreach (var input in _nodes[i].Inputs)
+                if (needsGradient.Contains(input)) lastReader[input] = Math.Max(lastReader.GetValueOrDefault(input, -1), i);
+        var sizes = nodes.Select(n => n.OutputShape.WithBatch(batch).ElementCount).ToArray();
+        var firstUse = nodes.Select(n => n == Model.Output ? -1 : last - lastReader.GetValueOrDefault(n, index[n])).ToArray();
+        var lastUse = nodes.Select(n => last - index[n]).ToArray();
+        var memory = separate ? ActivationMemoryPlan.Separate(sizes) : ActivationMemoryPlan.ForLifetimes(sizes, firstUse, lastUse);
+        bytes = memory.SlotSizes.Sum() * sizeof(float);
+        // Each slot is allocated with the shape of its largest gradient; the others are views of it.
+        var slots = new IDeviceBuffer?[memory.SlotSizes.Count];
+        for (int g = 0; g < nodes.Length; g++)
+        {
+            int slot = memory.SlotOf[g];
+            if (slots[slot] is null && sizes[g] == memory.SlotSizes[slot])
+            {
+                slots[slot] = backend.Allocate(nodes[g].OutputShape.WithBatch(batch));
+                _gradientSlots.Add(slots[slot]!);
+            }
+        }
+        var clear = _nodes.Select(_ => new List<IDeviceBuffer>()).ToArray();
+        for (int g = 0; g < nodes.Length; g++)
+        {
+            var shape = nodes[g].OutputShape.WithBatch(batch);
+            var slot = slots[memory.SlotOf[g]]!;
+            var buffer = slot.Shape == shape ? slot : slot.View(shape);
+            _gradients[nodes[g]] = buffer;
+            if (memory.OverwrittenBy[g] >= 0) _overwrittenGradients.Add(nodes[g]);
+            if (nodes[g] != Model.Output) clear[last - firstUse[g]].Add(buffer);
+        }
+        return [.. clear.Select(c => c.ToArray())];
     }
 
     // A tensor needs its gradient when its own layer or any layer before it has a trained weight.
@@ -276,7 +394,7 @@ public sealed class TrainingPlan : IDisposable
     private void DisposeBuffers()
     {
         foreach (var buffer in _activations.Values) buffer.Dispose();
-        foreach (var buffer in _gradients.Values) buffer.Dispose();
+        foreach (var buffer in _gradientSlots) buffer.Dispose();
         if (_ownsGradients) Gradients.Dispose();
     }
 }

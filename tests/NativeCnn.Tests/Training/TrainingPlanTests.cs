@@ -318,6 +318,60 @@ public sealed class TrainingPlanTests(ITestOutputHelper output) : IDisposable
         var error = Assert.Throws<ArgumentException>(() => gradientsOnly.ComputeGradients(xs, ys.AsSpan(0, 1)));
         Assert.Contains("expected 2 targets", error.Message);
     }
+
+    [Fact]
+    public void GradientsSharingBuffersByLivenessGiveTheSameStepsAsOneBufferPerLayerInLessMemory()
+    {
+        (float[] Weights, float[] InputGradient, long GradientBytes) Train(bool keepActivationGradients)
+        {
+            using var model = SmallCnn();
+            var (x, labels) = Batch(model, batch: 3);
+            using var backend = new CpuBackend(2);
+            using var plan = new TrainingPlan(model, backend, 3, new SparseCategoricalCrossentropy(), new Sgd(0.05f, momentum: 0.9),
+                                              keepActivationGradients: keepActivationGradients);
+            for (int step = 0; step < 3; step++) plan.Step(x, labels);
+            // conv1 runs backward last: its output gradient is never overwritten, shared or not.
+            return ([.. model.Weights.SelectMany(w => w.Value.ToArray())], plan.GetActivationGradient("conv1"), plan.GradientBytes);
+        }
+        var separate = Train(keepActivationGradients: true);
+        var shared = Train(keepActivationGradients: false);
+        Assert.Equal(separate.Weights, shared.Weights);
+        Assert.Equal(separate.InputGradient, shared.InputGradient);
+        output.WriteLine($"gradient buffers: {shared.GradientBytes} bytes shared, {separate.GradientBytes} one per layer");
+        Assert.True(shared.GradientBytes < separate.GradientBytes / 2, $"{shared.GradientBytes} vs {separate.GradientBytes}");
+
+        using var model = SmallCnn();
+        var (xs, ys) = Batch(model, batch: 3);
+        using var cpu = new CpuBackend(1);
+        using var sharing = new TrainingPlan(model, cpu, 3, new SparseCategoricalCrossentropy());
+        sharing.ComputeGradients(xs, ys);
+        var reused = Assert.Throws<InvalidOperationException>(() => sharing.GetActivationGradient("out"));
+        Assert.Contains("keepActivationGradients", reused.Message);
+        using var keeping = new TrainingPlan(model, cpu, 3, new SparseCategoricalCrossentropy(), keepActivationGradients: true);
+        keeping.ComputeGradients(xs, ys);
+        Assert.Equal(3 * 5, keeping.GetActivationGradient("out").Length);
+    }
+
+    [Fact]
+    public void SteadyStateStepsAllocateNoManagedMemoryOnAnyThreadAndTimeEveryLayer()
+    {
+        using var model = SmallCnn();
+        var (x, labels) = Batch(model, batch: 4);
+        using var backend = new CpuBackend(2);
+        using var plan = new TrainingPlan(model, backend, 4, new SparseCategoricalCrossentropy(), new Adam(0.01f));
+        plan.TimesLayers = true;
+        for (int step = 0; step < 3; step++) plan.Step(x, labels);
+        // The steps run on this thread and the backend's worker threads: count every thread's allocations.
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        for (int step = 0; step < 5; step++) plan.Step(x, labels);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.Equal(0, allocated);
+
+        var times = plan.LayerTimes;
+        Assert.Equal(model.Nodes.Count - 1, times.Count);
+        Assert.All(times, t => Assert.True(t.ForwardMilliseconds > 0, $"{t.Layer}: no forward time"));
+        Assert.True(times.Single(t => t.Layer == "conv1").BackwardMilliseconds > 0);
+    }
 }
 
 /// <summary>Whole-model gradients of a zoo model against PyTorch float64 autograd.</summary>

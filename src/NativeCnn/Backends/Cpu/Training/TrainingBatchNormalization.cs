@@ -5,14 +5,23 @@ namespace NativeCnn.Backends.Cpu.Training;
 /// <summary>
 /// BatchNormalization in training mode (<see cref="BatchNormalizationOp"/>): batch statistics, Keras's moving-average
 /// update, and the backward pass through the statistics. Outside a training step it normalizes with the moving
-/// statistics, as at inference.
+/// statistics, as at inference. The statistics and the gradient sums split the channels between the pool's threads (in
+/// groups of <see cref="ChannelGroup"/>; each channel's float64 sum runs over the pixels in order, so the result does not
+/// depend on the thread count), the element-wise passes split the pixels.
 /// </summary>
 internal sealed class TrainingBatchNormalization : CpuTrainingOp
 {
     private readonly BatchNormalizationOp _op;
     private readonly int _pixels, _channels, _gamma, _beta, _movingMean, _movingVariance;
-    private readonly float[] _mean, _variance, _inverseStd, _scale, _shift;
-    private readonly Tensor _inputGradientScratch;
+    // Two AVX2 vectors of channels: one thread's channel range starts on a 64-byte line.
+    private const int ChannelGroup = 16;
+    // Pixels per chunk of an element-wise pass: small layers stay on one thread.
+    private const int MinimumPixelsPerChunk = 256;
+
+    private readonly float[] _mean, _variance, _inverseStd, _scale, _shift, _center, _slope;
+    private readonly double[] _sumDy, _sumDyXhat;
+    private readonly int _channelGroups;
+    private readonly RowWork _statistics, _normalize, _gradientSums, _inputGradient;
 
     public TrainingBatchNormalization(BatchNormalizationOp op, TrainingBinding binding, WorkerPool pool) : base(binding, pool, 1)
     {
@@ -32,9 +41,21 @@ internal sealed class TrainingBatchNormalization : CpuTrainingOp
         _inverseStd = new float[_channels];
         _scale = new float[_channels];
         _shift = new float[_channels];
-        // The kernel overwrites its input gradient; a fan-out needs the sum, so it writes here and Backward adds.
-        _inputGradientScratch = new Tensor(Input.Shape);
+        _center = new float[_channels];
+        _slope = new float[_channels];
+        _sumDy = new double[_channels];
+        _sumDyXhat = new double[_channels];
+        _channelGroups = (_channels + ChannelGroup - 1) / ChannelGroup;
+        _statistics = new RowWork(groups => BatchNormalizationTrainingKernels.Statistics(
+            Input.Span, _mean, _variance, _inverseStd, _pixels, (float)_op.Epsilon, Channels(groups), _sumDy.AsSpan(Channels(groups).Start)));
+        _normalize = new RowWork(pixels => BatchNormalizationTrainingKernels.Normalize(Input.Span, Gamma, Beta, _mean, _inverseStd, Output.Span, pixels));
+        _gradientSums = new RowWork(groups => BatchNormalizationTrainingKernels.GradientSums(
+            Input.Span, OutputGradient.Span, _mean, _inverseStd, _sumDy.AsSpan(Channels(groups).Start), _sumDyXhat.AsSpan(Channels(groups).Start), _pixels, Channels(groups)));
+        _inputGradient = new RowWork(pixels => BatchNormalizationTrainingKernels.InputGradient(
+            Input.Span, OutputGradient.Span, _mean, _scale, _center, _slope, InputGradient!.Span, 0, pixels, accumulate: true));
     }
+
+    private RowRange Channels(RowRange groups) => new(groups.Start * ChannelGroup, Math.Min(_channels, groups.End * ChannelGroup));
 
     private ReadOnlySpan<float> Gamma => _gamma < 0 ? default : Weights[_gamma].Span;
     private ReadOnlySpan<float> Beta => _beta < 0 ? default : Weights[_beta].Span;
@@ -43,7 +64,8 @@ internal sealed class TrainingBatchNormalization : CpuTrainingOp
     {
         if (training)
         {
-            BatchNormalizationTrainingKernels.Forward(Input.Span, Gamma, Beta, Output.Span, _mean, _variance, _inverseStd, _pixels, (float)_op.Epsilon);
+            Pool.Run(_statistics, _channelGroups);
+            Pool.Run(_normalize, _pixels, MinimumPixelsPerChunk);
             BatchNormalizationTrainingKernels.UpdateMovingStatistics(Weights[_movingMean].Span, Weights[_movingVariance].Span, _mean, _variance, _op.Momentum);
             return;
         }
@@ -67,10 +89,19 @@ internal sealed class TrainingBatchNormalization : CpuTrainingOp
     {
         var gammaGradient = _gamma < 0 || WeightGradients[_gamma] is null ? default : WeightGradients[_gamma]!.Span;
         var betaGradient = _beta < 0 || WeightGradients[_beta] is null ? default : WeightGradients[_beta]!.Span;
-        BatchNormalizationTrainingKernels.Backward(Input.Span, OutputGradient.Span, Gamma, _mean, _inverseStd, _inputGradientScratch.Span,
-                                                   gammaGradient, betaGradient, _pixels, accumulate: true);
-        if (InputGradient is { } dx) System.Numerics.Tensors.TensorPrimitives.Add(dx.Span, _inputGradientScratch.Span, dx.Span);
+        Pool.Run(_gradientSums, _channelGroups);
+        ReadOnlySpan<float> gamma = Gamma;
+        for (int c = 0; c < _channels; c++)
+        {
+            if (!betaGradient.IsEmpty) betaGradient[c] = (float)(betaGradient[c] + _sumDy[c]);
+            if (!gammaGradient.IsEmpty) gammaGradient[c] = (float)(gammaGradient[c] + _sumDyXhat[c]);
+            // As BatchNormalizationTrainingKernels.Backward: dx = a·(dy − b − (x − μ)·k).
+            double g = gamma.IsEmpty ? 1 : gamma[c];
+            _scale[c] = (float)(g * _inverseStd[c]);
+            _center[c] = (float)(_sumDy[c] / _pixels);
+            _slope[c] = (float)(_inverseStd[c] * _sumDyXhat[c] / _pixels);
+        }
+        // The input gradient is summed into (a fan-out adds what each reader contributes); none when nothing before is trained.
+        if (InputGradient is not null) Pool.Run(_inputGradient, _pixels, MinimumPixelsPerChunk);
     }
-
-    public override void Dispose() => _inputGradientScratch.Dispose();
 }

@@ -20,23 +20,58 @@ internal abstract class TrainingOverInference : CpuTrainingOp
     public override void Dispose() => _forward.Dispose();
 }
 
-/// <summary>An activation layer: <c>dX += act'(x, y) · dY</c> (softmax over the last axis).</summary>
-internal sealed class TrainingActivation(ActivationOp op, IPreparedOp forward, TrainingBinding binding, WorkerPool pool)
-    : TrainingOverInference(forward, binding, pool, 1)
+/// <summary>
+/// An activation layer: <c>dX += act'(x, y) · dY</c> (softmax over the last axis). Element-wise gradients run in blocks
+/// of <see cref="BlockLength"/> values split between the pool's threads, each through a block on the stack, so the layer
+/// holds no tensor-sized scratch; softmax (rows) keeps one.
+/// </summary>
+internal sealed class TrainingActivation : TrainingOverInference
 {
-    private readonly Tensor _scratch = new(binding.Output.Shape);
+    // 4 KiB of scratch on the stack per block: it stays in L1 between the gradient and the add.
+    private const int BlockLength = 1024;
+
+    private readonly ActivationFunction _activation;
+    private readonly Tensor? _rowScratch;
+    private readonly RowWork _blocks;
+
+    public TrainingActivation(ActivationOp op, IPreparedOp forward, TrainingBinding binding, WorkerPool pool) : base(forward, binding, pool, 1)
+    {
+        _activation = op.Activation;
+        if (_activation.Kind == ActivationKind.Softmax) _rowScratch = new Tensor(binding.Output.Shape);
+        _blocks = new RowWork(Blocks);
+    }
 
     public override void Backward()
     {
         if (InputGradient is not { } dx) return;
-        ActivationGradients.Backward(op.Activation, Input.Span, Output.Span, OutputGradient.Span, _scratch.Span, Output.Shape.Channels);
-        ElementwiseBackwardKernels.Accumulate(_scratch.Span, dx.Span);
+        if (_rowScratch is { } scratch)
+        {
+            ActivationGradients.Backward(_activation, Input.Span, Output.Span, OutputGradient.Span, scratch.Span, Output.Shape.Channels);
+            ElementwiseBackwardKernels.Accumulate(scratch.Span, dx.Span);
+            return;
+        }
+        Pool.Run(_blocks, (Output.Length + BlockLength - 1) / BlockLength, minRowsPerChunk: 16);
+    }
+
+    private void Blocks(RowRange blocks)
+    {
+        Span<float> scratch = stackalloc float[BlockLength];
+        int length = Output.Length;
+        for (int b = blocks.Start; b < blocks.End; b++)
+        {
+            int start = b * BlockLength, count = Math.Min(BlockLength, length - start);
+            var block = scratch[..count];
+            ActivationGradients.Backward(_activation, Input.Span.Slice(start, count), Output.Span.Slice(start, count),
+                                         OutputGradient.Span.Slice(start, count), block, count);
+            var dx = InputGradient!.Span.Slice(start, count);
+            ElementwiseBackwardKernels.Accumulate(block, dx);
+        }
     }
 
     public override void Dispose()
     {
         base.Dispose();
-        _scratch.Dispose();
+        _rowScratch?.Dispose();
     }
 }
 

@@ -1,3 +1,4 @@
+using NativeCnn.Backends.Cpu;
 using NativeCnn.Backends.Cpu.Kernels;
 using NativeCnn.Backends.Cpu.Simd;
 using NativeCnn.Tests.Reference;
@@ -106,6 +107,48 @@ public class BatchNormalizationBackwardKernelTests(ITestOutputHelper output)
             Assert.Equal(new[] { 0f, 1f, -2f }[c] * keep + mean[c] * take, movingMean[c]);
             Assert.Equal(new[] { 1f, 1f, 0.5f }[c] * keep + variance[c] * take, movingVariance[c]);
         }
+    }
+
+    [Fact]
+    public void ChannelAndPixelRangesGiveWhatTheWholeTensorGivesBitForBit()
+    {
+        // How a training op splits the work between threads: statistics and gradient sums by channel ranges (not multiples
+        // of the vector width), the element-wise passes by pixel ranges; and the input gradient added to what is there.
+        const int pixels = 3 * 7 * 5, channels = 37;
+        var x = TestData.Uniform(11, pixels * channels, 3f, 5f);
+        var gamma = TestData.Uniform(12, channels, 0.5f, 1.5f);
+        var beta = TestData.Uniform(13, channels);
+        var dy = TestData.Uniform(14, pixels * channels);
+        var (mean, variance, inverseStd, y) = (new float[channels], new float[channels], new float[channels], new float[pixels * channels]);
+        BatchNormalizationTrainingKernels.Forward(x, gamma, beta, y, mean, variance, inverseStd, pixels, Epsilon);
+        var (dx, dGamma, dBeta) = (TestData.Uniform(15, pixels * channels), new float[channels], new float[channels]);
+        var dxBefore = dx.ToArray();
+        BatchNormalizationTrainingKernels.Backward(x, dy, gamma, mean, inverseStd, dx, dGamma, dBeta, pixels, accumulate: false, accumulateInputGradient: true);
+
+        var (mean2, variance2, inverseStd2, y2) = (new float[channels], new float[channels], new float[channels], new float[pixels * channels]);
+        var sums = new double[channels];
+        var (sumDy, sumDyXhat) = (new double[channels], new double[channels]);
+        RowRange[] channelRanges = [new(0, 16), new(16, 21), new(21, 37)], pixelRanges = [new(0, 1), new(1, 50), new(50, pixels)];
+        foreach (var range in channelRanges)
+        {
+            BatchNormalizationTrainingKernels.Statistics(x, mean2, variance2, inverseStd2, pixels, Epsilon, range, sums);
+            BatchNormalizationTrainingKernels.GradientSums(x, dy, mean2, inverseStd2, sumDy.AsSpan(range.Start), sumDyXhat.AsSpan(range.Start), pixels, range);
+        }
+        foreach (var range in pixelRanges) BatchNormalizationTrainingKernels.Normalize(x, gamma, beta, mean2, inverseStd2, y2, range);
+        Assert.Equal(mean, mean2);
+        Assert.Equal(variance, variance2);
+        Assert.Equal(inverseStd, inverseStd2);
+        Assert.Equal(y, y2);
+        Assert.Equal(dBeta, sumDy.Select(v => (float)v).ToArray());
+        Assert.Equal(dGamma, sumDyXhat.Select(v => (float)v).ToArray());
+
+        var scale = Enumerable.Range(0, channels).Select(c => (float)(gamma[c] * (double)inverseStd[c])).ToArray();
+        var center = sumDy.Select(v => (float)(v / pixels)).ToArray();
+        var slope = Enumerable.Range(0, channels).Select(c => (float)(inverseStd[c] * sumDyXhat[c] / pixels)).ToArray();
+        var dx2 = dxBefore;
+        foreach (var range in pixelRanges)
+            BatchNormalizationTrainingKernels.InputGradient(x, dy, mean, scale, center, slope, dx2, 0, range, accumulate: true);
+        Assert.Equal(dx, dx2);
     }
 
     [Fact]
