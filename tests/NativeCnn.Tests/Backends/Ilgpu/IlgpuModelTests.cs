@@ -28,6 +28,8 @@ public sealed class IlgpuModelTests(IlgpuFixture fixture, ITestOutputHelper outp
         cpuPlan.Run(input, expected);
         ilgpuPlan.Run(input, actual);
         output.WriteLine($"{architecture} {resolution}px batch {batch} fuse={fuse} on {fixture.Ilgpu.Name}: plan + first run {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.Equal(cpuPlan.Output.Shape, ilgpuPlan.Output.Shape);
+        Assert.All(actual, v => Assert.True(float.IsFinite(v), $"non-finite output {v}"));
         double scale = expected.Max(Math.Abs);
         Precision.AssertClose(expected, actual, 1e-4, scale, $"{architecture} {resolution}px fuse={fuse}");
     }
