@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README's test command. Installs the independent references the tests compare against where they are missing
-# (Debian's NumPy, h5py, PIL and PyTorch (CPU, float64 gradients), the Fashion-MNIST dataset, PoCL and clang for the
-# GPU kernels, Node.js and TensorFlow.js from npm), then runs every test. Arguments go on to 'dotnet test' (e.g. --filter Weights). A reference that cannot be installed here (not
+# (Debian's NumPy, h5py, PIL and PyTorch (CPU, float64 gradients), the Fashion-MNIST dataset, PoCL for the
+# ILGPU backend's OpenCL kernels, Node.js and TensorFlow.js from npm), then runs every test. Arguments go on to 'dotnet test' (e.g. --filter Weights). A reference that cannot be installed here (not
 # root, no network) is reported, and the tests that need it are skipped with the reason, except under CI=true, where
 # they must run: there a failed install stops the run.
 set -euo pipefail
@@ -19,7 +19,6 @@ packages=()
 /usr/bin/python3 -c 'import torch' 2>/dev/null || packages+=(python3-torch)
 [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || packages+=(dataset-fashion-mnist)
 [ -e /etc/OpenCL/vendors/pocl.icd ] || packages+=(pocl-opencl-icd ocl-icd-libopencl1)
-command -v clang >/dev/null || packages+=(clang)
 command -v npm >/dev/null || packages+=(nodejs npm)
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=""

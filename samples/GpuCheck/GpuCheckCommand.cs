@@ -3,7 +3,6 @@ using System.Diagnostics;
 using NativeCnn.Backends;
 using NativeCnn.Backends.Conformance;
 using NativeCnn.Backends.Cpu;
-using NativeCnn.Backends.Gpu;
 using NativeCnn.Backends.Ilgpu;
 using NativeCnn.Models.Architectures;
 
@@ -65,9 +64,6 @@ internal static class GpuCheckCommand
             string[] prefixes = r.GetValue(ops) is { } o ? Cli.List(o) : [""];
 
             foreach (var device in new[] { Device.Cpu, Device.IlgpuCpu, Device.Cuda(), Device.OpenCL() }) output.WriteLine($"device {device}");
-            // ILGPU's own CUDA and OpenCL lookups (not yet behind the cuda:N and opencl:P:D ids), when no device list was given.
-            if (r.GetValue(devices) is null)
-                foreach (var device in new[] { IlgpuBackend.CudaDevice(), IlgpuBackend.OpenClDevice() }) output.WriteLine($"ILGPU device {device}");
             foreach (var device in requested.Where(d => !d.IsAvailable)) output.WriteLine($"skipping {device}");
             var usable = requested.Where(d => d.IsAvailable).ToList();
             if (!usable.Any(d => d.Kind != DeviceKind.Cpu))
@@ -109,7 +105,7 @@ internal static class GpuCheckCommand
             {
                 backend = device.CreateBackend();
             }
-            catch (Exception ex) when (ex is GpuException or BackendException or InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
+            catch (Exception ex) when (ex is BackendException or InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
             {
                 output.WriteLine($"FAIL {device.Id}: {ex.Message}");
                 failed += cases.Length;
@@ -142,7 +138,7 @@ internal static class GpuCheckCommand
                         }
                         output.WriteLine($"FAIL {device.Id} {test.Name}: relative error {error:E2} > {OpConformance.Tolerance:E0}");
                     }
-                    catch (Exception ex) when (ex is BackendException or GpuException)
+                    catch (Exception ex) when (ex is BackendException)
                     {
                         output.WriteLine($"FAIL {device.Id} {test.Name}: {ex.Message}");
                     }
@@ -219,7 +215,7 @@ internal static class GpuCheckCommand
                         output.WriteLine($"  {name,-16} {device.Id,-12} batch {batch,3}: {batch / best,9:F1} images/s ({best * 1000:F1} ms), " +
                                          $"error {error:E1}{(ok ? "" : " FAIL")}");
                     }
-                    catch (Exception ex) when (ex is BackendException or GpuException or InvalidOperationException)
+                    catch (Exception ex) when (ex is BackendException or InvalidOperationException)
                     {
                         failed++;
                         output.WriteLine($"  {name,-16} {device.Id,-12} batch {batch,3}: FAIL {ex.Message}");

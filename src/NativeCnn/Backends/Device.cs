@@ -1,14 +1,14 @@
 using NativeCnn.Backends.Cpu;
-using NativeCnn.Backends.Gpu;
 using NativeCnn.Backends.Ilgpu;
 
 namespace NativeCnn.Backends;
 
 /// <summary>
-/// A place to run models: the CPU, an OpenCL device, a CUDA device, or ILGPU's CPU accelerator (<c>ilgpu-cpu</c>). Looking one up never throws: a device that is not
-/// there is returned with <see cref="IsAvailable"/> false and <see cref="UnavailableReason"/> saying why (no driver, no
-/// platform, no such index...). <see cref="CreateBackend"/> makes the backend. The CPU is listed here; the GPUs are
-/// probed by their backends (<c>Backends.Gpu</c>), so no backend creates another's.
+/// A place to run models: the CPU, or the ILGPU backend's CUDA devices, OpenCL 2.0+ devices and CPU accelerator
+/// (<c>ilgpu-cpu</c>). Looking one up never throws: a device that is not there is returned with
+/// <see cref="IsAvailable"/> false and <see cref="UnavailableReason"/> saying why (no driver, no platform, no such index,
+/// an OpenCL device without the generic address space...). <see cref="CreateBackend"/> makes the backend. The CPU is
+/// listed here; the GPUs are probed through ILGPU (<c>Backends.Ilgpu</c>), so no backend creates another's.
 /// </summary>
 public sealed class Device
 {
@@ -65,46 +65,32 @@ public sealed class Device
         _ => "cpu",
     };
 
-    /// <summary>OpenCL device <paramref name="device"/> of platform <paramref name="platform"/>.</summary>
-    public static Device OpenCL(int platform = 0, int device = 0) => GpuDevices.OpenCL(platform, device);
+    /// <summary>
+    /// OpenCL device <paramref name="device"/> of platform <paramref name="platform"/> (platforms numbered in the order
+    /// ILGPU lists them) on the ILGPU backend; it needs OpenCL 2.0+ with the generic address space, which PoCL on CPUs lacks.
+    /// </summary>
+    public static Device OpenCL(int platform = 0, int device = 0) => IlgpuDevices.OpenCL(platform, device);
 
-    /// <summary>CUDA device <paramref name="ordinal"/>; needs the driver (libcuda) and NVRTC (from the CUDA toolkit).</summary>
-    public static Device Cuda(int ordinal = 0) => GpuDevices.Cuda(ordinal);
+    /// <summary>CUDA device <paramref name="ordinal"/> on the ILGPU backend; needs only the driver (libcuda), since ILGPU emits the PTX.</summary>
+    public static Device Cuda(int ordinal = 0) => IlgpuDevices.Cuda(ordinal);
 
     /// <summary>
     /// Every usable device: the CPU, <c>ilgpu-cpu</c>, then each CUDA device, then each OpenCL device of each platform. Unavailable ones
     /// are left out; ask <see cref="Cuda"/> or <see cref="OpenCL"/> directly to learn why one is missing.
     /// </summary>
-    public static IReadOnlyList<Device> Available
-    {
-        get
-        {
-            var devices = new List<Device> { Cpu, IlgpuCpu };
-            for (int ordinal = 0; ; ordinal++)
-            {
-                var cuda = Cuda(ordinal);
-                if (!cuda.IsAvailable) break;
-                devices.Add(cuda);
-            }
-            for (int platform = 0; platform < GpuDevices.OpenClPlatformCount(); platform++)
-                for (int device = 0; ; device++)
-                {
-                    var next = OpenCL(platform, device);
-                    if (!next.IsAvailable) break;
-                    devices.Add(next);
-                }
-            return devices;
-        }
-    }
+    public static IReadOnlyList<Device> Available => [Cpu, IlgpuCpu, .. IlgpuDevices.ListAvailable()];
 
     /// <summary>
     /// The device <see cref="OverrideVariable"/> names if it is set, else the first CUDA device, else the first OpenCL GPU,
     /// else the CPU. OpenCL CPU devices (PoCL) are never picked on their own: the CPU backend is faster.
     /// </summary>
     /// <exception cref="InvalidOperationException">The override names an unavailable or malformed device.</exception>
-    public static Device Best()
+    public static Device Best() => BestFor(Environment.GetEnvironmentVariable(OverrideVariable));
+
+    /// <summary><see cref="Best"/> with <paramref name="requested"/> as the override's value (null or empty: none).</summary>
+    internal static Device BestFor(string? requested)
     {
-        if (Environment.GetEnvironmentVariable(OverrideVariable) is { Length: > 0 } requested)
+        if (requested is { Length: > 0 })
         {
             var device = Parse(requested);
             return device.IsAvailable ? device
@@ -143,15 +129,13 @@ public sealed class Device
     /// <summary>Creates a backend on this device.</summary>
     /// <param name="cpuThreads">For the CPU, the thread count (default: one per core); ignored by GPUs.</param>
     /// <exception cref="InvalidOperationException">The device is unavailable; the message carries the reason.</exception>
-    /// <exception cref="GpuException">The driver failed while opening the device or building the kernels.</exception>
+    /// <exception cref="BackendException">ILGPU failed to open the accelerator.</exception>
     public IBackend CreateBackend(int? cpuThreads = null)
     {
         if (!IsAvailable) throw new InvalidOperationException($"{Id} is unavailable: {UnavailableReason}.");
         return Kind switch
         {
-            DeviceKind.OpenCL => new OpenClBackend(Platform, Index),
-            DeviceKind.Cuda => new CudaBackend(Index),
-            DeviceKind.IlgpuCpu => IlgpuBackend.Create(this),
+            DeviceKind.OpenCL or DeviceKind.Cuda or DeviceKind.IlgpuCpu => IlgpuBackend.Create(this),
             _ => new CpuBackend(cpuThreads),
         };
     }

@@ -5,9 +5,9 @@ public enum DeviceKind
 {
     /// <summary>The SIMD CPU backend.</summary>
     Cpu,
-    /// <summary>An OpenCL device (a GPU, or a CPU through PoCL).</summary>
+    /// <summary>An OpenCL 2.0+ device through the ILGPU backend (ILGPU compiles its kernels to OpenCL C).</summary>
     OpenCL,
-    /// <summary>An NVIDIA GPU through the CUDA driver API and NVRTC.</summary>
+    /// <summary>An NVIDIA GPU through the ILGPU backend (ILGPU emits PTX; the driver, libcuda, runs it).</summary>
     Cuda,
     /// <summary>ILGPU's CPU accelerator (<c>ilgpu-cpu</c>): the ILGPU kernels with simulated GPU threads, for tests.</summary>
     IlgpuCpu,

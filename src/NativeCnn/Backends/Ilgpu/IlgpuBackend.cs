@@ -23,11 +23,11 @@ public sealed class IlgpuBackend : IBackend
 
     private IlgpuBackend(IlgpuDeviceContext device) => _device = device;
 
-    /// <summary>Creates the backend on <paramref name="device"/>: <c>ilgpu-cpu</c>, or an ILGPU CUDA or OpenCL device.</summary>
-    /// <param name="device">
-    /// <see cref="Device.IlgpuCpu"/>, or a device from <see cref="CudaDevice"/> or <see cref="OpenClDevice"/> (the ids
-    /// <c>cuda:N</c> and <c>opencl:P:D</c> of <see cref="Device.Parse"/> still name the hand-written backend).
-    /// </param>
+    /// <summary>
+    /// Creates the backend on <paramref name="device"/>: <c>ilgpu-cpu</c>, <c>cuda:N</c> or <c>opencl:P:D</c>;
+    /// <see cref="Device.CreateBackend"/> calls this for those devices.
+    /// </summary>
+    /// <param name="device"><see cref="Device.IlgpuCpu"/>, or a device from <see cref="Device.Cuda"/>, <see cref="Device.OpenCL"/> or <see cref="Device.Parse"/>.</param>
     /// <exception cref="InvalidOperationException">The device is unavailable, or of the plain CPU backend.</exception>
     /// <exception cref="BackendException">ILGPU failed to open the accelerator.</exception>
     public static IlgpuBackend Create(Device device)
@@ -65,12 +65,6 @@ public sealed class IlgpuBackend : IBackend
     /// </summary>
     internal static IlgpuBackend FromAccelerator(Context context, Accelerator accelerator, string id) =>
         new(new IlgpuDeviceContext(context, accelerator, id));
-
-    /// <summary>ILGPU's CUDA device <paramref name="ordinal"/>, with the reason when it is unavailable; never throws.</summary>
-    public static Device CudaDevice(int ordinal = 0) => IlgpuDevices.Cuda(ordinal);
-
-    /// <summary>ILGPU's OpenCL device <paramref name="device"/> of platform <paramref name="platform"/> (OpenCL 2.0+ only); never throws.</summary>
-    public static Device OpenClDevice(int platform = 0, int device = 0) => IlgpuDevices.OpenCL(platform, device);
 
     /// <inheritdoc/>
     public string Name => _device.Name;

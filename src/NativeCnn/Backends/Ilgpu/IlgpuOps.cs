@@ -1,6 +1,5 @@
 using ILGPU;
 using ILGPU.Runtime;
-using NativeCnn.Backends.Gpu;
 using NativeCnn.Backends.Ilgpu.Kernels;
 
 namespace NativeCnn.Backends.Ilgpu;
@@ -349,8 +348,8 @@ internal static class IlgpuOps
         int outW = b.WindowOutputSize("width", i.Width, op.Padding.Left, op.Padding.Right, op.PoolWidth, op.StrideWidth, 1);
         b.ExpectShape(b.Output.Shape, TensorShape.Nhwc(i.Batch, outH, outW, i.Channels), "output");
         if (b.Count == 0) return;
-        var (poolH, padTop) = GpuOps.ReachableTaps(i.Height, outH, op.PoolHeight, op.StrideHeight, op.Padding.Top);
-        var (poolW, padLeft) = GpuOps.ReachableTaps(i.Width, outW, op.PoolWidth, op.StrideWidth, op.Padding.Left);
+        var (poolH, padTop) = ReachableTaps(i.Height, outH, op.PoolHeight, op.StrideHeight, op.Padding.Top);
+        var (poolW, padLeft) = ReachableTaps(i.Width, outW, op.PoolWidth, op.StrideWidth, op.Padding.Left);
         var kernel = b.Device.Load<ArrayView<float>, ArrayView<float>, WindowParams>(WindowKernels.Pooling2D);
         // Any tap dropped as unreachable lies in the padding of every window, so a window with fewer in-bounds cells
         // than the full pool touches padding; the area is capped to stay a 32-bit count (a larger pool always pads).
@@ -361,6 +360,19 @@ internal static class IlgpuOps
                                    PaddedCellsAreZerosArea = op.PaddedCellsAreZeros ? (int)area : 0 };
         var (config, input, output) = (b.Linear(b.Count), b.Input(0).Memory, b.Output.Memory);
         b.Launch(() => kernel(config, input, output, p));
+    }
+
+    /// <summary>
+    /// The pool taps <c>[first, end)</c> that some window can place inside the input, as a window size and pad: the kernel
+    /// loops over every tap and skips (ignores) padded ones, so a 'same' pool far larger than its map (2^30 on 4x4 is a
+    /// valid layer) would loop 2^60 times per output. Tap <c>t</c> of window <c>o</c> reads row <c>o·stride − pad + t</c>,
+    /// so only <c>pad − (outputs − 1)·stride ≤ t &lt; pad + input</c> can land inside; dropping the rest changes no
+    /// result and leaves at most <c>input + (outputs − 1)·stride</c> taps, less than twice the input for 'same' pooling.
+    /// </summary>
+    internal static (int Pool, int Pad) ReachableTaps(int input, int outputs, int pool, int stride, int pad)
+    {
+        long first = Math.Max(0, pad - (long)Math.Max(outputs - 1, 0) * stride), end = Math.Min(pool, (long)pad + input);
+        return end <= first ? (pool, pad) : ((int)(end - first), (int)(pad - first));
     }
 
     private static void GlobalPooling2D(IlgpuOpBuilder b, GlobalPooling2DOp op)

@@ -28,7 +28,7 @@ public sealed class IlgpuBackendTests(IlgpuFixture fixture)
     public void GpuDevicesReportWhyTheyAreMissing()
     {
         // No GPU here: ILGPU's CUDA and OpenCL lookups return a reason and never throw (PoCL lacks the generic address space).
-        foreach (var device in new[] { IlgpuBackend.CudaDevice(0), IlgpuBackend.CudaDevice(7), IlgpuBackend.OpenClDevice(0, 0), IlgpuBackend.OpenClDevice(5, 0) })
+        foreach (var device in new[] { Device.Cuda(0), Device.Cuda(7), Device.OpenCL(0, 0), Device.OpenCL(5, 0) })
         {
             if (device.IsAvailable) continue;
             Assert.False(string.IsNullOrWhiteSpace(device.UnavailableReason));
@@ -65,6 +65,32 @@ public sealed class IlgpuBackendTests(IlgpuFixture fixture)
         Assert.Equal(data[..10], head);
         Assert.Throws<ArgumentException>(() => buffer.CopyFrom(new float[3]));
         Assert.Throws<ArgumentException>(() => buffer.View(new TensorShape(106)));
+    }
+
+    [Fact]
+    public void KernelsWriteThroughViewsAndDisposedViewsFreeNothing()
+    {
+        using var buffer = fixture.Ilgpu.Allocate(TensorShape.Nhwc(2, 3, 5, 7));
+        var data = TestData.Uniform(6, 24);
+        using (var view = buffer.View(TensorShape.Nhwc(1, 2, 3, 4)))
+        {
+            Assert.Equal(TensorShape.Nhwc(1, 2, 3, 4), view.Shape);
+            view.CopyFrom(data);
+        }
+        var back = new float[210];
+        buffer.CopyTo(back); // the buffer outlives its disposed view
+        Assert.Equal(data, back[..24]);
+        Assert.All(back[24..], v => Assert.Equal(0f, v));
+        // A kernel writing through a view writes the buffer: copy one view into a view of another buffer.
+        using var other = fixture.Ilgpu.Allocate(new TensorShape(30));
+        using var source = buffer.View(new TensorShape(24));
+        using var target = other.View(new TensorShape(24));
+        using var copy = fixture.Ilgpu.Prepare(new CopyOp(), new OpBinding("copy", [source], target, []));
+        copy.Run();
+        var copied = new float[30];
+        other.CopyTo(copied);
+        Assert.Equal(data, copied[..24]);
+        Assert.All(copied[24..], v => Assert.Equal(0f, v));
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using NativeCnn.Backends;
+using NativeCnn.Models;
 using NativeCnn.Models.Architectures;
 using Xunit.Abstractions;
 
@@ -18,19 +20,43 @@ public sealed class IlgpuModelTests(IlgpuFixture fixture, ITestOutputHelper outp
     public void MatchesCpuPlan(string architecture, int resolution, bool fuse)
     {
         using var model = ModelZoo.Create(architecture, new ApplicationOptions { Resolution = resolution });
+        AssertPlanMatchesCpu(model, fixture.Cpu, fixture.Ilgpu, fuse, output);
+    }
+
+    /// <summary>
+    /// Plans <paramref name="model"/> at batch 2 on <paramref name="backend"/> and on <paramref name="cpu"/>, runs both on
+    /// one seeded input and compares the outputs (≤ 1e-4 of the largest), and for unfused plans a deep layer's too.
+    /// </summary>
+    internal static void AssertPlanMatchesCpu(Model model, IBackend cpu, IBackend backend, bool fuse, ITestOutputHelper output)
+    {
         const int batch = 2;
-        using var cpuPlan = model.CreatePlan(fixture.Cpu, batch, fuse);
+        using var cpuPlan = model.CreatePlan(cpu, batch, fuse);
         var clock = Stopwatch.StartNew();
-        using var ilgpuPlan = model.CreatePlan(fixture.Ilgpu, batch, fuse);
-        var input = TestData.Uniform(resolution, (int)cpuPlan.Input.Shape.ElementCount, 0f, 255f);
+        using var plan = model.CreatePlan(backend, batch, fuse);
+        var input = TestData.Uniform(model.Input.OutputShape.Height, (int)cpuPlan.Input.Shape.ElementCount, 0f, 255f);
         var expected = new float[cpuPlan.Output.Shape.ElementCount];
         var actual = new float[expected.Length];
         cpuPlan.Run(input, expected);
-        ilgpuPlan.Run(input, actual);
-        output.WriteLine($"{architecture} {resolution}px batch {batch} fuse={fuse} on {fixture.Ilgpu.Name}: plan + first run {clock.Elapsed.TotalSeconds:F1} s");
-        Assert.Equal(cpuPlan.Output.Shape, ilgpuPlan.Output.Shape);
+        plan.Run(input, actual);
+        string what = $"{model.Name} {model.Input.OutputShape} batch {batch} fuse={fuse} on {backend.Name}";
+        output.WriteLine($"{what}: plan + first run {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.Equal(cpuPlan.Output.Shape, plan.Output.Shape);
         Assert.All(actual, v => Assert.True(float.IsFinite(v), $"non-finite output {v}"));
-        double scale = expected.Max(Math.Abs);
-        Precision.AssertClose(expected, actual, 1e-4, scale, $"{architecture} {resolution}px fuse={fuse}");
+        Precision.AssertClose(expected, actual, 1e-4, expected.Max(Math.Abs), what);
+        // Fused plans share activation memory through views of a few device buffers; unfused ones keep every layer's.
+        Assert.Equal(fuse, plan.ActivationBytes < plan.ActivationBytesWithoutReuse);
+        if (fuse) return;
+        // Unfused, every layer's output is kept: compare a deep one before the softmax flattens differences.
+        string layer = model.Layers[^2].Name;
+        var cpuHidden = Read(cpuPlan.GetActivation(layer));
+        var hidden = Read(plan.GetActivation(layer));
+        Precision.AssertClose(cpuHidden, hidden, 1e-4, cpuHidden.Max(Math.Abs), $"{what}, layer {layer}");
+    }
+
+    private static float[] Read(IDeviceBuffer buffer)
+    {
+        var values = new float[buffer.Shape.ElementCount];
+        buffer.CopyTo(values);
+        return values;
     }
 }

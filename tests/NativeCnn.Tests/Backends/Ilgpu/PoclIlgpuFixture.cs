@@ -18,7 +18,7 @@ public sealed class PoclIlgpuFixture : IDisposable
 {
     public PoclIlgpuFixture()
     {
-        if (Gpu.GpuTestEnvironment.SkipReason is { } skip)
+        if (PoclTestEnvironment.SkipReason is { } skip)
         {
             SkipReason = skip;
             return;

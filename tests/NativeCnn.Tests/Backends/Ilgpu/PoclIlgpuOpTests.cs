@@ -1,6 +1,5 @@
 using NativeCnn.Backends;
 using NativeCnn.Backends.Conformance;
-using NativeCnn.Tests.Backends.Gpu;
 
 namespace NativeCnn.Tests.Backends.Ilgpu;
 
@@ -11,7 +10,7 @@ namespace NativeCnn.Tests.Backends.Ilgpu;
 [Collection(PoclIlgpuCollection.Name)]
 public sealed class PoclIlgpuOpTests(PoclIlgpuFixture fixture)
 {
-    [GpuTheory]
+    [PoclTheory]
     [MemberData(nameof(IlgpuOpTests.Cases), MemberType = typeof(IlgpuOpTests))]
     public void MatchesCpu(int index, string name)
     {

@@ -1,19 +1,19 @@
 using NativeCnn.Backends;
+using NativeCnn.Backends.Ilgpu;
 using NativeCnn.Layers;
 using NativeCnn.Models;
-using NativeCnn.Tests.Backends.Gpu;
 
-namespace NativeCnn.Tests.Backends.Gpu;
+namespace NativeCnn.Tests.Backends.Ilgpu;
 
 /// <summary>
-/// The GPU pooling kernel loops over every tap of its window, so the op builder hands it only the taps some window can
+/// The ILGPU pooling kernel loops over every tap of its window, so the op builder hands it only the taps some window can
 /// place inside the input: a 2^30 'same' pool on a small map (a valid layer) runs in bounded time, and trimming
-/// changes no result on random small windows.
+/// changes no result on random small windows (on ilgpu-cpu).
 /// </summary>
-[Collection(OpenClCollection.Name)]
-public sealed class GpuPoolingWindowTests(OpenClFixture fixture)
+[Collection(IlgpuCollection.Name)]
+public sealed class IlgpuPoolingWindowTests(IlgpuFixture fixture)
 {
-    [GpuTheory]
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void HugeSamePoolOnASmallMapMatchesTheCpu(bool max)
@@ -24,7 +24,16 @@ public sealed class GpuPoolingWindowTests(OpenClFixture fixture)
         AssertGpuMatchesCpu(new Model("huge_pool", input, pool.Call(input)), seed: max ? 11 : 12);
     }
 
-    [GpuFact]
+    [Theory]
+    // 'same' 2^30 on 4 rows (top pad 2^29 - 1): 7 taps can land inside, 3 of them before the first window's first row.
+    [InlineData(4, 4, 1 << 30, 1, (1 << 29) - 1, 7, 3)]
+    [InlineData(5, 3, 3, 2, 1, 3, 1)]       // an ordinary window: nothing to drop
+    [InlineData(6, 1, 10, 1, 2, 6, 0)]      // one window: the taps before the pad and past the map go
+    [InlineData(3, 2, 2, 1, 0, 2, 0)]       // 'valid': every tap lands inside
+    public void ReachableTapsKeepWhatSomeWindowCanReach(int input, int outputs, int pool, int stride, int pad, int expectedPool, int expectedPad) =>
+        Assert.Equal((expectedPool, expectedPad), IlgpuOps.ReachableTaps(input, outputs, pool, stride, pad));
+
+    [Fact]
     public void TrimmedWindowsMatchTheCpuOnRandomPools()
     {
         var random = new Random(20260801);
@@ -55,7 +64,7 @@ public sealed class GpuPoolingWindowTests(OpenClFixture fixture)
         using (model)
         {
             using var cpuPlan = model.CreatePlan(fixture.Cpu);
-            using var gpuPlan = model.CreatePlan(fixture.OpenCl);
+            using var gpuPlan = model.CreatePlan(fixture.Ilgpu);
             var input = TestData.Uniform(seed, (int)cpuPlan.Input.Shape.ElementCount, -2f, 1f);
             var expected = new float[cpuPlan.Output.Shape.ElementCount];
             var actual = new float[expected.Length];

@@ -1,0 +1,11 @@
+namespace NativeCnn.Tests.Backends.Ilgpu;
+
+/// <summary>A fact that is skipped when <c>NATIVECNN_SKIP_GPU_TESTS=1</c>, or when PoCL is missing outside CI.</summary>
+public sealed class PoclFactAttribute : FactAttribute
+{
+    /// <summary>Sets <see cref="FactAttribute.Skip"/> from the environment.</summary>
+    public PoclFactAttribute()
+    {
+        if (PoclTestEnvironment.SkipReason is { } reason) Skip = reason;
+    }
+}
