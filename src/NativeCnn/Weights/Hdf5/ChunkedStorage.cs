@@ -17,9 +17,6 @@ namespace NativeCnn.Weights.Hdf5;
 /// </remarks>
 internal sealed class ChunkedStorage
 {
-    // A v1 B-tree level is one byte; real trees are a few levels deep.
-    private const int MaxBTreeLevel = 32;
-
     private const int IndexSingleChunk = 1;
     private const int IndexImplicit = 2;
     private const int IndexFixedArray = 3;
@@ -264,19 +261,11 @@ internal sealed class ChunkedStorage
 
     private void WalkBTree(long node, int expectedLevel, HashSet<long> visited, Span<byte> destination)
     {
-        if (!visited.Add(node)) throw _reader.Corrupt(_path, node, "chunk B-tree nodes form a loop.");
+        var (level, used, start) = BTree1.ReadNodeHeader(_reader, node, nodeType: 1, "chunk", expectedLevel, visited, _path);
         int o = _reader.OffsetSize;
         int rank = _shape.Length;
-        var header = _reader.ReadBytes(node, 8 + 2 * o, _path, "chunk B-tree node");
-        if (!header.AsSpan(0, 4).SequenceEqual("TREE"u8)) throw _reader.Corrupt(_path, node, "chunk B-tree node has no TREE signature.");
-        if (header[4] != 1) throw _reader.Corrupt(_path, node + 4, $"B-tree node type {header[4]} is not a chunk node.");
-        int level = header[5];
-        if (level > MaxBTreeLevel || (expectedLevel >= 0 && level != expectedLevel))
-            throw _reader.Corrupt(_path, node + 5, $"chunk B-tree node has level {level}, expected {(expectedLevel >= 0 ? expectedLevel : "at most " + MaxBTreeLevel)}.");
-        int used = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(6));
         int keySize = 8 + 8 * (rank + 1);
         // Keys and children alternate: key 0, child 0, key 1, ..., child n-1, key n.
-        long start = node + header.Length;
         var entries = _reader.ReadBytes(start, (long)used * (keySize + o) + keySize, _path, "chunk B-tree entries");
         for (int i = 0; i < used; i++)
         {
@@ -369,17 +358,8 @@ internal sealed class ChunkedStorage
         }
         foreach (var (index, offsets, slot) in GridChunks())
         {
-            var entry = elements.AsSpan((int)(slot * entrySize), entrySize);
-            ulong address = Hdf5Reader.ReadUnsigned(entry, o);
+            var (address, size, mask) = ReadArrayElement(elements.AsSpan((int)(slot * entrySize), entrySize), filtered, sizeBytes, block);
             if (address == _reader.UndefinedAddress) continue; // reported by CheckAllClaimed
-            long size = _chunkBytes;
-            uint mask = 0;
-            if (filtered)
-            {
-                ulong stored = ReadVariable(entry[o..], sizeBytes);
-                size = stored > (ulong)_reader.Length ? throw _reader.Corrupt(_path, block, $"a filtered chunk of {stored} bytes exceeds the file.") : (long)stored;
-                mask = BinaryPrimitives.ReadUInt32LittleEndian(entry[(o + sizeBytes)..]);
-            }
             ReadChunk(index, offsets, address, size, mask, block, destination);
         }
     }
@@ -523,18 +503,24 @@ internal sealed class ChunkedStorage
                 if (block is null) continue; // an unallocated block: its chunks were never written (CheckAllClaimed)
                 entry = block.AsSpan((int)(within % perBlock * entrySize), entrySize);
             }
-            ulong address = Hdf5Reader.ReadUnsigned(entry, o);
+            var (address, size, mask) = ReadArrayElement(entry, filtered, sizeBytes, headerAddress);
             if (address == _reader.UndefinedAddress) continue;
-            long size = _chunkBytes;
-            uint mask = 0;
-            if (filtered)
-            {
-                ulong stored = ReadVariable(entry[o..], sizeBytes);
-                size = stored > (ulong)_reader.Length ? throw _reader.Corrupt(_path, headerAddress, $"a filtered chunk of {stored} bytes exceeds the file.") : (long)stored;
-                mask = BinaryPrimitives.ReadUInt32LittleEndian(entry[(o + sizeBytes)..]);
-            }
             ReadChunk(chunkIndex, offsets, address, size, mask, headerAddress, destination);
         }
+    }
+
+    /// <summary>
+    /// A fixed- or extensible-array element: the chunk's address (undefined for a chunk never written) and, in a filtered
+    /// dataset, the chunk's stored size (checked against the file) and filter mask; unfiltered chunks are <c>_chunkBytes</c> long.
+    /// </summary>
+    private (ulong Address, long Size, uint Mask) ReadArrayElement(ReadOnlySpan<byte> entry, bool filtered, int sizeBytes, long where)
+    {
+        int o = _reader.OffsetSize;
+        ulong address = Hdf5Reader.ReadUnsigned(entry, o);
+        if (!filtered || address == _reader.UndefinedAddress) return (address, _chunkBytes, 0);
+        ulong stored = ReadVariable(entry[o..], sizeBytes);
+        long size = stored > (ulong)_reader.Length ? throw _reader.Corrupt(_path, where, $"a filtered chunk of {stored} bytes exceeds the file.") : (long)stored;
+        return (address, size, BinaryPrimitives.ReadUInt32LittleEndian(entry[(o + sizeBytes)..]));
     }
 
     /// <summary>
