@@ -17,11 +17,8 @@ namespace NativeCnn.Weights.Hdf5;
 /// </remarks>
 internal sealed class ChunkedStorage
 {
-    private const int IndexSingleChunk = 1;
-    private const int IndexImplicit = 2;
-    private const int IndexFixedArray = 3;
-    private const int IndexExtensibleArray = 4;
-    private const int IndexBTree2 = 5;
+    // The chunk index types of a version 4 layout message.
+    private enum ChunkIndex { SingleChunk = 1, Implicit, FixedArray, ExtensibleArray, BTree2 }
 
     private readonly Hdf5Reader _reader;
     private readonly string _path;
@@ -122,12 +119,12 @@ internal sealed class ChunkedStorage
         }
         CheckElementSize(reader, path, at, ReadVariable(body[(p + rank * encoded)..], encoded), elementSize);
         p += dims * encoded;
-        int indexType = body[p++];
+        var indexType = (ChunkIndex)body[p++];
         var chunked = new ChunkedStorage(reader, path, at, space.Shape, space.MaxShape, chunkDims, elementSize, filters, (flags & 1) != 0);
         int l = reader.LengthSize;
         switch (indexType)
         {
-            case IndexSingleChunk:
+            case ChunkIndex.SingleChunk:
                 {
                     long storedSize = chunked._chunkBytes;
                     uint mask = 0;
@@ -146,7 +143,7 @@ internal sealed class ChunkedStorage
                     chunked.ReadChunk(0, new long[rank], address, storedSize, mask, at + p, destination);
                     break;
                 }
-            case IndexImplicit:
+            case ChunkIndex.Implicit:
                 {
                     ulong address = ReadAddress(reader, body, p, at, path);
                     if (address == reader.UndefinedAddress) throw chunked.NeverWritten();
@@ -159,37 +156,33 @@ internal sealed class ChunkedStorage
                         chunked.ReadChunk(index, offsets, (ulong)(start + slot * chunked._chunkBytes), chunked._chunkBytes, 0, at + p, destination);
                     break;
                 }
-            case IndexFixedArray:
-                {
-                    if (body.Length < p + 1) throw reader.Corrupt(path, at, "fixed-array layout message is too short.");
-                    p++; // page bits: the header repeats them
-                    ulong address = ReadAddress(reader, body, p, at, path);
-                    if (address == reader.UndefinedAddress) throw chunked.NeverWritten();
-                    chunked.ReadFixedArray(reader.ToOffset(address, path, at + p, "fixed array header"), destination);
-                    break;
-                }
-            case IndexExtensibleArray:
-                {
-                    if (body.Length < p + 5) throw reader.Corrupt(path, at, "extensible-array layout message is too short.");
-                    p += 5; // the array's creation parameters: its header repeats them
-                    ulong address = ReadAddress(reader, body, p, at, path);
-                    if (address == reader.UndefinedAddress) throw chunked.NeverWritten();
-                    chunked.ReadExtensibleArray(reader.ToOffset(address, path, at + p, "extensible array header"), destination);
-                    break;
-                }
-            case IndexBTree2:
-                {
-                    if (body.Length < p + 6) throw reader.Corrupt(path, at, "version 2 B-tree layout message is too short.");
-                    p += 6; // node size, split and merge percentages: the tree's header repeats them
-                    ulong address = ReadAddress(reader, body, p, at, path);
-                    if (address == reader.UndefinedAddress) throw chunked.NeverWritten();
-                    chunked.ReadBTree2(reader.ToOffset(address, path, at + p, "chunk B-tree"), destination);
-                    break;
-                }
+            // The index's creation parameters come before its address; the index's own header repeats them.
+            case ChunkIndex.FixedArray: // page bits
+                chunked.ReadFixedArray(chunked.IndexHeader(body, p, parameters: 1, "fixed-array", "fixed array header", at), destination);
+                break;
+            case ChunkIndex.ExtensibleArray: // max bits, index elements, min pointers, min elements, page bits
+                chunked.ReadExtensibleArray(chunked.IndexHeader(body, p, parameters: 5, "extensible-array", "extensible array header", at), destination);
+                break;
+            case ChunkIndex.BTree2: // node size, split and merge percentages
+                chunked.ReadBTree2(chunked.IndexHeader(body, p, parameters: 6, "version 2 B-tree", "chunk B-tree", at), destination);
+                break;
             default:
-                throw reader.Corrupt(path, at + p - 1, $"chunk index type {indexType} is unknown.");
+                throw reader.Corrupt(path, at + p - 1, $"chunk index type {(int)indexType} is unknown.");
         }
         chunked.CheckAllClaimed();
+    }
+
+    /// <summary>
+    /// The file offset of a chunk index's header, whose address follows <paramref name="parameters"/> bytes of creation
+    /// parameters at <paramref name="p"/> in the layout message <paramref name="body"/> (at file offset <paramref name="at"/>).
+    /// </summary>
+    private long IndexHeader(ReadOnlySpan<byte> body, int p, int parameters, string layoutName, string headerName, long at)
+    {
+        if (body.Length < p + parameters) throw _reader.Corrupt(_path, at, $"{layoutName} layout message is too short.");
+        p += parameters;
+        ulong address = ReadAddress(_reader, body, p, at, _path);
+        if (address == _reader.UndefinedAddress) throw NeverWritten();
+        return _reader.ToOffset(address, _path, at + p, headerName);
     }
 
     private static void CheckElementSize(Hdf5Reader reader, string path, long at, ulong stored, int elementSize)
