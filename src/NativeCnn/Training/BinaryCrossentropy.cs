@@ -24,8 +24,7 @@ public sealed class BinaryCrossentropy(bool fromLogits = false, float labelSmoot
     public bool FromLogits { get; } = fromLogits;
 
     /// <summary>The label smoothing factor.</summary>
-    public float LabelSmoothing { get; } = labelSmoothing is >= 0 and <= 1 ? labelSmoothing
-        : throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"binary_crossentropy: label_smoothing must be in [0, 1], got {labelSmoothing}.");
+    public float LabelSmoothing { get; } = CheckLabelSmoothing("binary_crossentropy", labelSmoothing);
 
     /// <inheritdoc/>
     public override string Name => "binary_crossentropy";

@@ -26,8 +26,7 @@ public sealed class CategoricalCrossentropy(bool fromLogits = false, float label
     public bool FromLogits { get; } = fromLogits;
 
     /// <summary>The label smoothing factor.</summary>
-    public float LabelSmoothing { get; } = labelSmoothing is >= 0 and <= 1 ? labelSmoothing
-        : throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"categorical_crossentropy: label_smoothing must be in [0, 1], got {labelSmoothing}.");
+    public float LabelSmoothing { get; } = CheckLabelSmoothing("categorical_crossentropy", labelSmoothing);
 
     /// <inheritdoc/>
     public override string Name => "categorical_crossentropy";

@@ -76,6 +76,12 @@ public abstract class Loss
         return outputs;
     }
 
+    /// <summary>Keras's <c>label_smoothing</c> argument, checked to lie in [0, 1].</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    private protected static float CheckLabelSmoothing(string lossName, float labelSmoothing) =>
+        labelSmoothing is >= 0 and <= 1 ? labelSmoothing
+            : throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"{lossName}: label_smoothing must be in [0, 1], got {labelSmoothing}.");
+
     /// <summary>
     /// The checks of a fused softmax + cross-entropy step: the loss takes probabilities, the shapes fit (see
     /// <see cref="CheckShapes"/>) and there is a gradient to write.
