@@ -54,7 +54,11 @@ public static class DenseKernels
         where TActivation : struct, IActivation
     {
         Check(input.Length, kernel.Length, bias.Length, output.Length, in p, rows, p.Batch);
-        Run(input, kernel, bias, output, in p, activation, rows, byBlocks: false, width);
+        var body = new DenseKernel<TActivation>
+        {
+            Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = rows, Blocks = false,
+        };
+        SimdDispatch.Run(width, ref body);
     }
 
     /// <summary>
@@ -67,18 +71,9 @@ public static class DenseKernels
         where TActivation : struct, IActivation
     {
         Check(input.Length, kernel.Length, bias.Length, output.Length, in p, blocks, p.BlockCount);
-        Run(input, kernel, bias, output, in p, activation, blocks, byBlocks: true, width);
-    }
-
-    // Forward and ForwardBlocks after their checks: one dispatch to the widest lanes, once per call (not per row).
-    private static void Run<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
-                                         Span<float> output, in DenseParams p, TActivation activation, RowRange range, bool byBlocks,
-                                         SimdWidth width)
-        where TActivation : struct, IActivation
-    {
         var body = new DenseKernel<TActivation>
         {
-            Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = range, Blocks = byBlocks,
+            Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = blocks, Blocks = true,
         };
         SimdDispatch.Run(width, ref body);
     }
