@@ -11,30 +11,28 @@ namespace NativeCnn.Layers;
 /// It runs as a per-channel scale and shift computed once in float64 (Keras 3's <c>x·inv + (beta − mean·inv)</c> form).
 /// Keras's default epsilon is 1e-3; ResNet uses 1.001e-5.
 /// </remarks>
-public sealed class BatchNormalization : Layer
+/// <param name="name">The layer name.</param>
+/// <param name="epsilon">Added to the variance before the square root.</param>
+/// <param name="center">Whether <c>beta</c> exists.</param>
+/// <param name="scale">Whether <c>gamma</c> exists.</param>
+/// <param name="momentum">The moving-average rate of training.</param>
+/// <exception cref="ArgumentOutOfRangeException"><paramref name="epsilon"/> is negative or NaN, or <paramref name="momentum"/> is outside [0, 1].</exception>
+public sealed class BatchNormalization(string name, double epsilon = 1e-3, bool center = true, bool scale = true, double momentum = 0.99)
+    : Layer(name)
 {
-    /// <summary>Creates the layer; arguments as Keras's.</summary>
-    public BatchNormalization(string name, double epsilon = 1e-3, bool center = true, bool scale = true, double momentum = 0.99) : base(name)
-    {
-        if (!(epsilon >= 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), $"{name}: epsilon must be non-negative, got {epsilon}.");
-        if (!(momentum is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), $"{name}: momentum must be in [0, 1], got {momentum}.");
-        Epsilon = epsilon;
-        Momentum = momentum;
-        Center = center;
-        Scale = scale;
-    }
-
     /// <summary>Added to the variance before the square root.</summary>
-    public double Epsilon { get; }
+    public double Epsilon { get; } = epsilon >= 0 ? epsilon
+        : throw new ArgumentOutOfRangeException(nameof(epsilon), $"{name}: epsilon must be non-negative, got {epsilon}.");
     /// <summary>
     /// The moving-average rate of training: <c>moving = moving·momentum + batch·(1 − momentum)</c> (Keras's default 0.99;
     /// EfficientNetV2 uses 0.9).
     /// </summary>
-    public double Momentum { get; }
+    public double Momentum { get; } = momentum is >= 0 and <= 1 ? momentum
+        : throw new ArgumentOutOfRangeException(nameof(momentum), $"{name}: momentum must be in [0, 1], got {momentum}.");
     /// <summary>Whether <c>beta</c> exists.</summary>
-    public bool Center { get; }
+    public bool Center { get; } = center;
     /// <summary>Whether <c>gamma</c> exists.</summary>
-    public bool Scale { get; }
+    public bool Scale { get; } = scale;
 
     /// <inheritdoc/>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)

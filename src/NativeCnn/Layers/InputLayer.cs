@@ -3,7 +3,13 @@ using NativeCnn.Backends;
 namespace NativeCnn.Layers;
 
 /// <summary>The model input (Keras <c>InputLayer</c>); it has no op, the plan writes the input buffer directly.</summary>
-public sealed class InputLayer : Layer
+/// <param name="name">The layer name.</param>
+/// <param name="shape">The input shape, batch dimension included (its value is a placeholder); an open dimension holds
+/// the size the graph is built at.</param>
+/// <param name="heightIsOpen">The model accepts any height (Keras <c>None</c>); needs an NHWC shape.</param>
+/// <param name="widthIsOpen">The model accepts any width; needs an NHWC shape.</param>
+/// <exception cref="ArgumentException">The shape has no dimension besides the batch, or an open size is not NHWC.</exception>
+public sealed class InputLayer(string name, TensorShape shape, bool heightIsOpen = false, bool widthIsOpen = false) : Layer(name)
 {
     /// <summary>
     /// The height and width a model whose input size is open (Keras <c>(None, None, None, 3)</c>) is built at until it
@@ -11,30 +17,14 @@ public sealed class InputLayer : Layer
     /// </summary>
     public const int OpenSizePlaceholder = 224;
 
-    /// <summary>Creates an input of <paramref name="shape"/>, batch dimension included (its value is a placeholder).</summary>
-    /// <param name="name">The layer name.</param>
-    /// <param name="shape">The input shape; an open dimension holds the size the graph is built at.</param>
-    /// <param name="heightIsOpen">The model accepts any height (Keras <c>None</c>); needs an NHWC shape.</param>
-    /// <param name="widthIsOpen">The model accepts any width; needs an NHWC shape.</param>
-    /// <exception cref="ArgumentException">The shape has no dimension besides the batch, or an open size is not NHWC.</exception>
-    public InputLayer(string name, TensorShape shape, bool heightIsOpen = false, bool widthIsOpen = false) : base(name)
-    {
-        if (shape.Rank < 2) throw new ArgumentException($"{name}: an input shape needs a batch dimension and at least one more, got {shape}.", nameof(shape));
-        if ((heightIsOpen || widthIsOpen) && shape.Rank != 4)
-            throw new ArgumentException($"{name}: only an NHWC input can have an open height or width, got {shape}.", nameof(shape));
-        Shape = shape;
-        HeightIsOpen = heightIsOpen;
-        WidthIsOpen = widthIsOpen;
-    }
-
     /// <summary>The input shape with a placeholder batch dimension.</summary>
-    public TensorShape Shape { get; }
+    public TensorShape Shape { get; } = CheckShape(name, shape, heightIsOpen || widthIsOpen);
 
     /// <summary>Whether the model accepts inputs of any height (Keras <c>None</c>); <see cref="Shape"/> holds the height it is built at.</summary>
-    public bool HeightIsOpen { get; }
+    public bool HeightIsOpen { get; } = heightIsOpen;
 
     /// <summary>Whether the model accepts inputs of any width; <see cref="Shape"/> holds the width it is built at.</summary>
-    public bool WidthIsOpen { get; }
+    public bool WidthIsOpen { get; } = widthIsOpen;
 
     /// <summary>Whether the height or the width is open.</summary>
     public bool SizeIsOpen => HeightIsOpen || WidthIsOpen;
@@ -72,4 +62,12 @@ public sealed class InputLayer : Layer
     /// <exception cref="InvalidOperationException">Always.</exception>
     public override OpDescriptor CreateOp(IReadOnlyList<TensorShape> inputShapes) =>
         throw new InvalidOperationException($"{Name}: an InputLayer has no op; the plan binds the input buffer.");
+
+    private static TensorShape CheckShape(string name, TensorShape shape, bool sizeIsOpen)
+    {
+        if (shape.Rank < 2) throw new ArgumentException($"{name}: an input shape needs a batch dimension and at least one more, got {shape}.", nameof(shape));
+        if (sizeIsOpen && shape.Rank != 4)
+            throw new ArgumentException($"{name}: only an NHWC input can have an open height or width, got {shape}.", nameof(shape));
+        return shape;
+    }
 }

@@ -8,31 +8,28 @@ namespace NativeCnn.Layers;
 /// variance, then <c>· gamma + beta</c>. Weights: <c>gamma</c> (when <see cref="Scale"/>) and <c>beta</c> (when
 /// <see cref="Center"/>), each of the last axis's length. Keras's default epsilon is 1e-3.
 /// </summary>
-public sealed class LayerNormalization : Layer
+/// <param name="name">The layer name.</param>
+/// <param name="epsilon">Added to the variance before the square root.</param>
+/// <param name="center">Whether <c>beta</c> exists.</param>
+/// <param name="scale">Whether <c>gamma</c> exists.</param>
+/// <param name="axis">The normalized axis; it must name the last axis: -1, or the rank's last index (Keras and
+/// TensorFlow.js save the resolved index, 3 for NHWC), which is checked when the layer is called.</param>
+/// <exception cref="ArgumentOutOfRangeException"><paramref name="epsilon"/> is negative or NaN.</exception>
+public sealed class LayerNormalization(string name, double epsilon = 1e-3, bool center = true, bool scale = true, int axis = -1)
+    : Layer(name)
 {
-    /// <summary>Creates the layer; arguments as Keras's. <paramref name="axis"/> must name the last axis: -1, or the rank's last
-    /// index (Keras and TensorFlow.js save the resolved index, 3 for NHWC), which is checked when the layer is called.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">epsilon is negative or NaN.</exception>
-    public LayerNormalization(string name, double epsilon = 1e-3, bool center = true, bool scale = true, int axis = -1) : base(name)
-    {
-        Axis = axis;
-        if (!(epsilon >= 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), $"{name}: epsilon must be non-negative, got {epsilon}.");
-        Epsilon = epsilon;
-        Center = center;
-        Scale = scale;
-    }
-
     /// <summary>The normalized axis as given (-1, or the last index of the input's rank).</summary>
-    public int Axis { get; }
+    public int Axis { get; } = axis;
 
     /// <summary>Added to the variance before the square root.</summary>
-    public double Epsilon { get; }
+    public double Epsilon { get; } = epsilon >= 0 ? epsilon
+        : throw new ArgumentOutOfRangeException(nameof(epsilon), $"{name}: epsilon must be non-negative, got {epsilon}.");
 
     /// <summary>Whether <c>beta</c> exists.</summary>
-    public bool Center { get; }
+    public bool Center { get; } = center;
 
     /// <summary>Whether <c>gamma</c> exists.</summary>
-    public bool Scale { get; }
+    public bool Scale { get; } = scale;
 
     /// <inheritdoc/>
     public override TensorShape ComputeOutputShape(IReadOnlyList<TensorShape> inputShapes)

@@ -15,25 +15,16 @@ namespace NativeCnn.Training;
 /// targets become <c>t (1 - ls) + ls / 2</c>.
 /// </para>
 /// </remarks>
-public sealed class BinaryCrossentropy : Loss
+/// <param name="fromLogits">Whether the predictions are logits (no sigmoid applied).</param>
+/// <param name="labelSmoothing">In [0, 1]; 0 leaves the targets as they are.</param>
+/// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1].</exception>
+public sealed class BinaryCrossentropy(bool fromLogits = false, float labelSmoothing = 0f) : Loss
 {
-    /// <summary>Creates the loss; arguments as Keras's.</summary>
-    /// <param name="fromLogits">Whether the predictions are logits (no sigmoid applied).</param>
-    /// <param name="labelSmoothing">In [0, 1]; 0 leaves the targets as they are.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1].</exception>
-    public BinaryCrossentropy(bool fromLogits = false, float labelSmoothing = 0f)
-    {
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
-            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"binary_crossentropy: label_smoothing must be in [0, 1], got {labelSmoothing}.");
-        FromLogits = fromLogits;
-        LabelSmoothing = labelSmoothing;
-    }
-
     /// <summary>Whether the predictions are logits.</summary>
-    public bool FromLogits { get; }
+    public bool FromLogits { get; } = fromLogits;
 
     /// <summary>The label smoothing factor.</summary>
-    public float LabelSmoothing { get; }
+    public float LabelSmoothing { get; } = CheckLabelSmoothing("binary_crossentropy", labelSmoothing);
 
     /// <inheritdoc/>
     public override string Name => "binary_crossentropy";

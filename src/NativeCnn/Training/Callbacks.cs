@@ -148,32 +148,33 @@ public sealed class ModelCheckpoint(string path, string monitor = "val_loss", bo
 /// <see cref="MonitoringCallback.Monitor"/> has not improved for <see cref="Patience"/> epochs, down to
 /// <see cref="MinLearningRate"/>, then waits <see cref="Cooldown"/> epochs.
 /// </summary>
-public sealed class ReduceLROnPlateau : MonitoringCallback
+/// <remarks>Arguments and defaults as Keras's.</remarks>
+/// <param name="monitor">The logged value to watch.</param>
+/// <param name="factor">The multiplier, in (0, 1).</param>
+/// <param name="patience">Epochs without improvement before a reduction.</param>
+/// <param name="minDelta">The smallest change that counts as an improvement.</param>
+/// <param name="cooldown">Epochs to wait after a reduction.</param>
+/// <param name="minLearningRate">The floor.</param>
+/// <param name="mode">Whether lower or higher is better.</param>
+/// <exception cref="ArgumentOutOfRangeException"><paramref name="factor"/> is outside (0, 1), or <paramref name="patience"/> or <paramref name="cooldown"/> is negative.</exception>
+public sealed class ReduceLROnPlateau(string monitor = "val_loss", double factor = 0.1, int patience = 10, double minDelta = 1e-4,
+                                      int cooldown = 0, double minLearningRate = 0, MonitorMode mode = MonitorMode.Auto)
+    : MonitoringCallback(monitor, mode, minDelta)
 {
     private int _wait, _cooldownLeft;
 
-    /// <summary>Creates the callback; arguments and defaults as Keras's.</summary>
-    public ReduceLROnPlateau(string monitor = "val_loss", double factor = 0.1, int patience = 10, double minDelta = 1e-4,
-                             int cooldown = 0, double minLearningRate = 0, MonitorMode mode = MonitorMode.Auto) : base(monitor, mode, minDelta)
-    {
-        if (!(factor is > 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(factor), "ReduceLROnPlateau's factor must be in (0, 1).");
-        Factor = factor;
-        Patience = patience >= 0 ? patience : throw new ArgumentOutOfRangeException(nameof(patience));
-        Cooldown = cooldown >= 0 ? cooldown : throw new ArgumentOutOfRangeException(nameof(cooldown));
-        MinLearningRate = minLearningRate;
-    }
-
     /// <summary>The multiplier.</summary>
-    public double Factor { get; }
+    public double Factor { get; } = factor is > 0 and < 1 ? factor
+        : throw new ArgumentOutOfRangeException(nameof(factor), "ReduceLROnPlateau's factor must be in (0, 1).");
 
     /// <summary>Epochs without improvement before a reduction.</summary>
-    public int Patience { get; }
+    public int Patience { get; } = patience >= 0 ? patience : throw new ArgumentOutOfRangeException(nameof(patience));
 
     /// <summary>Epochs to wait after a reduction.</summary>
-    public int Cooldown { get; }
+    public int Cooldown { get; } = cooldown >= 0 ? cooldown : throw new ArgumentOutOfRangeException(nameof(cooldown));
 
     /// <summary>The floor.</summary>
-    public double MinLearningRate { get; }
+    public double MinLearningRate { get; } = minLearningRate;
 
     /// <inheritdoc/>
     public override void OnTrainBegin(CompiledModel model)

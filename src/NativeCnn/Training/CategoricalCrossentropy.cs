@@ -17,25 +17,16 @@ namespace NativeCnn.Training;
 /// only in samples where a probability is below 1e-7 or above 1 - 1e-7.
 /// </para>
 /// </remarks>
-public sealed class CategoricalCrossentropy : Loss
+/// <param name="fromLogits">Whether the predictions are logits (no softmax applied).</param>
+/// <param name="labelSmoothing">In [0, 1]; 0 leaves the targets as they are.</param>
+/// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1].</exception>
+public sealed class CategoricalCrossentropy(bool fromLogits = false, float labelSmoothing = 0f) : Loss
 {
-    /// <summary>Creates the loss; arguments as Keras's.</summary>
-    /// <param name="fromLogits">Whether the predictions are logits (no softmax applied).</param>
-    /// <param name="labelSmoothing">In [0, 1]; 0 leaves the targets as they are.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1].</exception>
-    public CategoricalCrossentropy(bool fromLogits = false, float labelSmoothing = 0f)
-    {
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
-            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"categorical_crossentropy: label_smoothing must be in [0, 1], got {labelSmoothing}.");
-        FromLogits = fromLogits;
-        LabelSmoothing = labelSmoothing;
-    }
-
     /// <summary>Whether the predictions are logits.</summary>
-    public bool FromLogits { get; }
+    public bool FromLogits { get; } = fromLogits;
 
     /// <summary>The label smoothing factor.</summary>
-    public float LabelSmoothing { get; }
+    public float LabelSmoothing { get; } = CheckLabelSmoothing("categorical_crossentropy", labelSmoothing);
 
     /// <inheritdoc/>
     public override string Name => "categorical_crossentropy";
@@ -43,18 +34,7 @@ public sealed class CategoricalCrossentropy : Loss
     /// <inheritdoc/>
     protected override float ComputeCore(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int batch, int outputs, Span<float> gradient)
     {
-        float scale = 1f / batch;
-        double total = 0;
-        for (int n = 0; n < batch; n++)
-        {
-            var sample = predictions.Slice(n * outputs, outputs);
-            var sampleTargets = new DenseTargets(targets.Slice(n * outputs, outputs), LabelSmoothing);
-            var sampleGradient = gradient.IsEmpty ? [] : gradient.Slice(n * outputs, outputs);
-            total += FromLogits
-                ? CrossentropyMath.FromLogits(sample, sampleTargets, sampleGradient, scale)
-                : CrossentropyMath.FromProbabilities(sample, sampleTargets, sampleGradient, scale);
-        }
-        return (float)(total / batch);
+        return Mean(predictions, targets, batch, outputs, gradient, FromLogits ? CrossentropyMath.Input.Logits : CrossentropyMath.Input.Probabilities);
     }
 
     /// <summary>
@@ -66,16 +46,16 @@ public sealed class CategoricalCrossentropy : Loss
     /// <exception cref="ArgumentException">The lengths do not match the batch.</exception>
     public float ComputeFromSoftmax(ReadOnlySpan<float> probabilities, ReadOnlySpan<float> targets, int batch, Span<float> logitsGradient)
     {
-        if (FromLogits) throw new InvalidOperationException($"{Name}: the fused softmax path takes probabilities; this loss was created with from_logits=True.");
-        int outputs = CheckShapes(probabilities, targets.Length, batch, logitsGradient);
-        if (logitsGradient.IsEmpty) throw new ArgumentException($"{Name}: expected a gradient of {probabilities.Length} values, got none.", nameof(logitsGradient));
+        int outputs = CheckFusedSoftmax(FromLogits, probabilities, targets.Length, batch, logitsGradient);
+        return Mean(probabilities, targets, batch, outputs, logitsGradient, CrossentropyMath.Input.Softmax);
+    }
+
+    private float Mean(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int batch, int outputs, Span<float> gradient, CrossentropyMath.Input input)
+    {
         float scale = 1f / batch;
         double total = 0;
         for (int n = 0; n < batch; n++)
-        {
-            var sampleTargets = new DenseTargets(targets.Slice(n * outputs, outputs), LabelSmoothing);
-            total += CrossentropyMath.FromSoftmax(probabilities.Slice(n * outputs, outputs), sampleTargets, logitsGradient.Slice(n * outputs, outputs), scale);
-        }
+            total += CrossentropyMath.Sample(predictions, new DenseTargets(targets.Slice(n * outputs, outputs), LabelSmoothing), n, outputs, gradient, scale, input);
         return (float)(total / batch);
     }
 }

@@ -11,31 +11,27 @@ namespace NativeCnn.Training;
 /// of <c>s - warmupSteps</c> starting from <c>warmupTarget</c>.</item>
 /// </list>
 /// </remarks>
-public sealed class CosineDecay : LearningRateSchedule
+/// <param name="initialLearningRate">The rate at step 0.</param>
+/// <param name="decaySteps">The number of steps the cosine takes to reach its minimum.</param>
+/// <param name="alpha">The minimum as a fraction of the peak.</param>
+/// <param name="warmupTarget">The rate the warmup reaches; null for no warmup.</param>
+/// <param name="warmupSteps">The length of the warmup.</param>
+/// <exception cref="ArgumentOutOfRangeException"><paramref name="decaySteps"/> is not positive or <paramref name="warmupSteps"/> is negative.</exception>
+public sealed class CosineDecay(float initialLearningRate, long decaySteps, float alpha = 0f, float? warmupTarget = null, long warmupSteps = 0)
+    : LearningRateSchedule
 {
-    /// <summary>Creates the schedule; arguments as Keras's.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="decaySteps"/> is not positive or <paramref name="warmupSteps"/> is negative.</exception>
-    public CosineDecay(float initialLearningRate, long decaySteps, float alpha = 0f, float? warmupTarget = null, long warmupSteps = 0)
-    {
-        if (decaySteps <= 0) throw new ArgumentOutOfRangeException(nameof(decaySteps), $"CosineDecay: decay_steps must be > 0, got {decaySteps}.");
-        if (warmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(warmupSteps), $"CosineDecay: warmup_steps must be >= 0, got {warmupSteps}.");
-        InitialLearningRate = initialLearningRate;
-        DecaySteps = decaySteps;
-        Alpha = alpha;
-        WarmupTarget = warmupTarget;
-        WarmupSteps = warmupSteps;
-    }
-
     /// <summary>The rate at step 0.</summary>
-    public float InitialLearningRate { get; }
+    public float InitialLearningRate { get; } = initialLearningRate;
     /// <summary>The number of steps the cosine takes to reach its minimum.</summary>
-    public long DecaySteps { get; }
+    public long DecaySteps { get; } = decaySteps > 0 ? decaySteps
+        : throw new ArgumentOutOfRangeException(nameof(decaySteps), $"CosineDecay: decay_steps must be > 0, got {decaySteps}.");
     /// <summary>The minimum as a fraction of the peak.</summary>
-    public float Alpha { get; }
+    public float Alpha { get; } = alpha;
     /// <summary>The rate the warmup reaches; null for no warmup.</summary>
-    public float? WarmupTarget { get; }
+    public float? WarmupTarget { get; } = warmupTarget;
     /// <summary>The length of the warmup.</summary>
-    public long WarmupSteps { get; }
+    public long WarmupSteps { get; } = warmupSteps >= 0 ? warmupSteps
+        : throw new ArgumentOutOfRangeException(nameof(warmupSteps), $"CosineDecay: warmup_steps must be >= 0, got {warmupSteps}.");
 
     /// <inheritdoc/>
     public override float Evaluate(long step)

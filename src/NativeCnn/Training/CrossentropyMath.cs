@@ -46,6 +46,32 @@ internal readonly struct SparseTarget(int label) : ISampleTargets
 /// </summary>
 internal static class CrossentropyMath
 {
+    /// <summary>What the predictions of <see cref="Sample"/> are.</summary>
+    public enum Input
+    {
+        /// <summary>Probabilities: <see cref="FromProbabilities"/>.</summary>
+        Probabilities,
+        /// <summary>Logits: <see cref="FromLogits"/>.</summary>
+        Logits,
+        /// <summary>A softmax's output, the gradient taken with respect to its input: <see cref="FromSoftmax"/>.</summary>
+        Softmax,
+    }
+
+    /// <summary>Sample <paramref name="n"/> of a <c>(batch, outputs)</c> batch: its loss, and its rows of
+    /// <paramref name="gradient"/> unless that is empty.</summary>
+    public static double Sample<T>(ReadOnlySpan<float> predictions, in T targets, int n, int outputs, Span<float> gradient, float scale, Input input)
+        where T : ISampleTargets, allows ref struct
+    {
+        var sample = predictions.Slice(n * outputs, outputs);
+        var sampleGradient = gradient.IsEmpty ? [] : gradient.Slice(n * outputs, outputs);
+        return input switch
+        {
+            Input.Softmax => FromSoftmax(sample, targets, sampleGradient, scale),
+            Input.Logits => FromLogits(sample, targets, sampleGradient, scale),
+            _ => FromProbabilities(sample, targets, sampleGradient, scale),
+        };
+    }
+
     /// <summary>
     /// Keras's <c>categorical_crossentropy</c> from probabilities for one sample: <c>y = p / sum(p)</c>,
     /// <c>q = clip(y, 1e-7, 1 - 1e-7)</c>, loss <c>-sum(t · log q)</c>. When <paramref name="gradient"/> is not empty

@@ -76,6 +76,25 @@ public abstract class Loss
         return outputs;
     }
 
+    /// <summary>Keras's <c>label_smoothing</c> argument, checked to lie in [0, 1].</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    private protected static float CheckLabelSmoothing(string lossName, float labelSmoothing) =>
+        labelSmoothing is >= 0 and <= 1 ? labelSmoothing
+            : throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"{lossName}: label_smoothing must be in [0, 1], got {labelSmoothing}.");
+
+    /// <summary>
+    /// The checks of a fused softmax + cross-entropy step: the loss takes probabilities, the shapes fit (see
+    /// <see cref="CheckShapes"/>) and there is a gradient to write.
+    /// </summary>
+    /// <returns>The outputs per sample.</returns>
+    private protected int CheckFusedSoftmax(bool fromLogits, ReadOnlySpan<float> probabilities, int targetLength, int batch, ReadOnlySpan<float> logitsGradient)
+    {
+        if (fromLogits) throw new InvalidOperationException($"{Name}: the fused softmax path takes probabilities; this loss was created with from_logits=True.");
+        int outputs = CheckShapes(probabilities, targetLength, batch, logitsGradient);
+        if (logitsGradient.IsEmpty) throw new ArgumentException($"{Name}: expected a gradient of {probabilities.Length} values, got none.", nameof(logitsGradient));
+        return outputs;
+    }
+
     /// <summary>
     /// The loss Keras's <c>keras.losses.get</c> returns for <paramref name="name"/> (with its defaults: from
     /// probabilities, no label smoothing). Snake-case names, class names and <c>mse</c> are accepted.

@@ -13,14 +13,11 @@ namespace NativeCnn.Training;
 /// label smoothing (its constructor takes none), so neither has this one. <c>ignore_class</c> is not supported.
 /// </para>
 /// </remarks>
-public sealed class SparseCategoricalCrossentropy : Loss
+/// <param name="fromLogits">Whether the predictions are logits (no softmax applied).</param>
+public sealed class SparseCategoricalCrossentropy(bool fromLogits = false) : Loss
 {
-    /// <summary>Creates the loss; arguments as Keras's.</summary>
-    /// <param name="fromLogits">Whether the predictions are logits (no softmax applied).</param>
-    public SparseCategoricalCrossentropy(bool fromLogits = false) => FromLogits = fromLogits;
-
     /// <summary>Whether the predictions are logits.</summary>
-    public bool FromLogits { get; }
+    public bool FromLogits { get; } = fromLogits;
 
     /// <inheritdoc/>
     public override string Name => "sparse_categorical_crossentropy";
@@ -35,7 +32,7 @@ public sealed class SparseCategoricalCrossentropy : Loss
         int outputs = CheckShapes(predictions, labels.Length, batch, gradient);
         float scale = 1f / batch;
         double total = 0;
-        for (int n = 0; n < batch; n++) total += Sample(predictions, Check(labels[n], n, outputs), n, outputs, gradient, scale, fused: false);
+        for (int n = 0; n < batch; n++) total += Sample(predictions, Check(labels[n], n, outputs), n, outputs, gradient, scale, Input);
         return (float)(total / batch);
     }
 
@@ -44,7 +41,7 @@ public sealed class SparseCategoricalCrossentropy : Loss
     {
         float scale = 1f / batch;
         double total = 0;
-        for (int n = 0; n < batch; n++) total += Sample(predictions, Check(targets[n], n, outputs), n, outputs, gradient, scale, fused: false);
+        for (int n = 0; n < batch; n++) total += Sample(predictions, Check(targets[n], n, outputs), n, outputs, gradient, scale, Input);
         return (float)(total / batch);
     }
 
@@ -56,25 +53,17 @@ public sealed class SparseCategoricalCrossentropy : Loss
     /// <exception cref="ArgumentException">The lengths do not match the batch, or a label is not a class index.</exception>
     public float ComputeFromSoftmax(ReadOnlySpan<float> probabilities, ReadOnlySpan<float> labels, int batch, Span<float> logitsGradient)
     {
-        if (FromLogits) throw new InvalidOperationException($"{Name}: the fused softmax path takes probabilities; this loss was created with from_logits=True.");
-        int outputs = CheckShapes(probabilities, labels.Length, batch, logitsGradient);
-        if (logitsGradient.IsEmpty) throw new ArgumentException($"{Name}: expected a gradient of {probabilities.Length} values, got none.", nameof(logitsGradient));
+        int outputs = CheckFusedSoftmax(FromLogits, probabilities, labels.Length, batch, logitsGradient);
         float scale = 1f / batch;
         double total = 0;
-        for (int n = 0; n < batch; n++) total += Sample(probabilities, Check(labels[n], n, outputs), n, outputs, logitsGradient, scale, fused: true);
+        for (int n = 0; n < batch; n++) total += Sample(probabilities, Check(labels[n], n, outputs), n, outputs, logitsGradient, scale, CrossentropyMath.Input.Softmax);
         return (float)(total / batch);
     }
 
-    private double Sample(ReadOnlySpan<float> predictions, int label, int n, int outputs, Span<float> gradient, float scale, bool fused)
-    {
-        var sample = predictions.Slice(n * outputs, outputs);
-        var sampleGradient = gradient.IsEmpty ? [] : gradient.Slice(n * outputs, outputs);
-        var target = new SparseTarget(label);
-        if (fused) return CrossentropyMath.FromSoftmax(sample, target, sampleGradient, scale);
-        return FromLogits
-            ? CrossentropyMath.FromLogits(sample, target, sampleGradient, scale)
-            : CrossentropyMath.FromProbabilities(sample, target, sampleGradient, scale);
-    }
+    private CrossentropyMath.Input Input => FromLogits ? CrossentropyMath.Input.Logits : CrossentropyMath.Input.Probabilities;
+
+    private static double Sample(ReadOnlySpan<float> predictions, int label, int n, int outputs, Span<float> gradient, float scale, CrossentropyMath.Input input) =>
+        CrossentropyMath.Sample(predictions, new SparseTarget(label), n, outputs, gradient, scale, input);
 
     private int Check(float label, int n, int classes)
     {

@@ -107,28 +107,11 @@ public static class EfficientNet
         x = new BatchNormalization("stem_bn", BatchNormEpsilon).Call(x);
         x = ApplicationLayers.Activate(x, "stem_activation", swish);
 
-        double totalBlocks = blocks.Sum(b => RoundR(b.Repeats));
-        int blockIndex = 0;
-        for (int i = 0; i < blocks.Count; i++)
-        {
-            var args = blocks[i];
-            int filtersIn = RoundF(args.FiltersIn);
-            int filtersOut = RoundF(args.FiltersOut);
-            int strides = args.Strides;
-            int repeats = RoundR(args.Repeats);
-            for (int j = 0; j < repeats; j++)
-            {
-                if (j > 0)
-                {
-                    strides = 1;
-                    filtersIn = filtersOut;
-                }
-                string prefix = $"block{i + 1}{(char)('a' + j)}_";
-                x = Block(x, prefix, filtersIn, filtersOut, args.KernelSize, strides, args.ExpandRatio, args.SeRatio,
-                          DropConnectRate * blockIndex / totalBlocks);
-                blockIndex++;
-            }
-        }
+        x = EfficientNetBlocks.Stages(x, blocks.Count,
+            i => (RoundF(blocks[i].FiltersIn), RoundF(blocks[i].FiltersOut), blocks[i].Strides, RoundR(blocks[i].Repeats)),
+            DropConnectRate, totalBlocks: blocks.Sum(b => RoundR(b.Repeats)),
+            (x, i, prefix, filtersIn, filtersOut, strides, dropRate) =>
+                Block(x, prefix, filtersIn, filtersOut, blocks[i].KernelSize, strides, blocks[i].ExpandRatio, blocks[i].SeRatio, dropRate));
 
         x = new Conv2D("top_conv", RoundF(1280), 1, 1, Padding.Same, useBias: false).Call(x);
         x = new BatchNormalization("top_bn", BatchNormEpsilon).Call(x);
@@ -161,26 +144,10 @@ public static class EfficientNet
         x = new BatchNormalization(prefix + "bn", BatchNormEpsilon).Call(x);
         x = ApplicationLayers.Activate(x, prefix + "activation", swish);
 
-        if (seRatio is > 0 and <= 1)
-        {
-            // The bottleneck width comes from the block input, not the expanded width.
-            int filtersSe = Math.Max(1, (int)(filtersIn * seRatio));
-            var se = new GlobalAveragePooling2D(prefix + "se_squeeze").Call(x);
-            se = new Reshape(prefix + "se_reshape", 1, 1, filters).Call(se);
-            se = new Conv2D(prefix + "se_reduce", filtersSe, 1, 1, Padding.Same, activation: swish).Call(se);
-            se = new Conv2D(prefix + "se_expand", filters, 1, 1, Padding.Same, activation: ActivationFunction.Sigmoid).Call(se);
-            x = new Multiply(prefix + "se_excite").Call(x, se);
-        }
-
+        x = EfficientNetBlocks.SqueezeExcite(x, prefix, filtersIn, filters, seRatio);
         x = new Conv2D(prefix + "project_conv", filtersOut, 1, 1, Padding.Same, useBias: false).Call(x);
         x = new BatchNormalization(prefix + "project_bn", BatchNormEpsilon).Call(x);
-        if (strides == 1 && filtersIn == filtersOut)
-        {
-            // Keras's drop-connect: the identity at inference, kept so the layer list matches.
-            if (dropRate > 0) x = new Dropout(prefix + "drop", dropRate) { NoiseShapeIsPerSample = true }.Call(x);
-            x = new Add(prefix + "add").Call(x, inputs);
-        }
-        return x;
+        return EfficientNetBlocks.Residual(x, inputs, prefix, filtersIn, filtersOut, strides, dropRate);
     }
 
     private static void ValidateBlocks(IReadOnlyList<MBConvBlockArgs> blocks)

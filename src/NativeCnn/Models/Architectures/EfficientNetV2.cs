@@ -110,30 +110,13 @@ public static class EfficientNetV2
 
         // Keras: blocks = float(sum(args["num_repeat"] ...)), the repeats before depth scaling, so for B1..B3 the
         // last blocks' rates exceed 0.2.
-        double totalBlocks = variant.Blocks.Sum(b => b.Repeats);
-        int blockIndex = 0;
-        for (int i = 0; i < variant.Blocks.Count; i++)
-        {
-            var args = variant.Blocks[i];
-            int filtersIn = RoundF(args.FiltersIn);
-            int filtersOut = RoundF(args.FiltersOut);
-            int strides = args.Strides;
-            int repeats = EfficientNet.RoundRepeats(args.Repeats, variant.Depth);
-            for (int j = 0; j < repeats; j++)
-            {
-                if (j > 0)
-                {
-                    strides = 1;
-                    filtersIn = filtersOut;
-                }
-                string prefix = $"block{i + 1}{(char)('a' + j)}_";
-                double dropRate = DropConnectRate * blockIndex / totalBlocks;
-                x = args.Fused
-                    ? FusedMBConvBlock(x, prefix, filtersIn, filtersOut, args.KernelSize, strides, args.ExpandRatio, args.SeRatio, dropRate)
-                    : MBConvBlock(x, prefix, filtersIn, filtersOut, args.KernelSize, strides, args.ExpandRatio, args.SeRatio, dropRate);
-                blockIndex++;
-            }
-        }
+        var stages = variant.Blocks;
+        x = EfficientNetBlocks.Stages(x, stages.Count,
+            i => (RoundF(stages[i].FiltersIn), RoundF(stages[i].FiltersOut), stages[i].Strides, EfficientNet.RoundRepeats(stages[i].Repeats, variant.Depth)),
+            DropConnectRate, totalBlocks: stages.Sum(b => b.Repeats),
+            (x, i, prefix, filtersIn, filtersOut, strides, dropRate) => stages[i].Fused
+                ? FusedMBConvBlock(x, prefix, filtersIn, filtersOut, stages[i].KernelSize, strides, stages[i].ExpandRatio, stages[i].SeRatio, dropRate)
+                : MBConvBlock(x, prefix, filtersIn, filtersOut, stages[i].KernelSize, strides, stages[i].ExpandRatio, stages[i].SeRatio, dropRate));
 
         x = new Conv2D("top_conv", RoundF(TopFilters), 1, 1, Padding.Same, useBias: false).Call(x);
         x = new BatchNormalization("top_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
@@ -157,10 +140,10 @@ public static class EfficientNetV2
         x = new DepthwiseConv2D(prefix + "dwconv2", kernelSize, strides, Padding.Same, useBias: false).Call(x);
         x = new BatchNormalization(prefix + "bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         x = ApplicationLayers.Activate(x, prefix + "activation", ActivationFunction.Swish);
-        x = SqueezeExcite(x, prefix, filtersIn, filters, seRatio);
+        x = EfficientNetBlocks.SqueezeExcite(x, prefix, filtersIn, filters, seRatio);
         x = new Conv2D(prefix + "project_conv", filtersOut, 1, 1, Padding.Same, useBias: false).Call(x);
         x = new BatchNormalization(prefix + "project_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
-        return Residual(x, inputs, prefix, filtersIn, filtersOut, strides, dropRate);
+        return EfficientNetBlocks.Residual(x, inputs, prefix, filtersIn, filtersOut, strides, dropRate);
     }
 
     // Keras's FusedMBConvBlock: the expansion and the depthwise conv fused into one k×k conv. Without expansion the
@@ -176,32 +159,11 @@ public static class EfficientNetV2
             x = new BatchNormalization(prefix + "expand_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
             x = ApplicationLayers.Activate(x, prefix + "expand_activation", ActivationFunction.Swish);
         }
-        x = SqueezeExcite(x, prefix, filtersIn, filters, seRatio);
+        x = EfficientNetBlocks.SqueezeExcite(x, prefix, filtersIn, filters, seRatio);
         bool expanded = expandRatio != 1;
         x = new Conv2D(prefix + "project_conv", filtersOut, expanded ? 1 : kernelSize, expanded ? 1 : strides, Padding.Same, useBias: false).Call(x);
         x = new BatchNormalization(prefix + "project_bn", BatchNormEpsilon, momentum: BatchNormMomentum).Call(x);
         if (!expanded) x = ApplicationLayers.Activate(x, prefix + "project_activation", ActivationFunction.Swish);
-        return Residual(x, inputs, prefix, filtersIn, filtersOut, strides, dropRate);
-    }
-
-    private static Node SqueezeExcite(Node x, string prefix, int filtersIn, int filters, double seRatio)
-    {
-        if (!(seRatio is > 0 and <= 1)) return x;
-        // The bottleneck width comes from the block input, not the expanded width.
-        int filtersSe = Math.Max(1, (int)(filtersIn * seRatio));
-        var se = new GlobalAveragePooling2D(prefix + "se_squeeze").Call(x);
-        se = new Reshape(prefix + "se_reshape", 1, 1, filters).Call(se);
-        se = new Conv2D(prefix + "se_reduce", filtersSe, 1, 1, Padding.Same, activation: ActivationFunction.Swish).Call(se);
-        se = new Conv2D(prefix + "se_expand", filters, 1, 1, Padding.Same, activation: ActivationFunction.Sigmoid).Call(se);
-        return new Multiply(prefix + "se_excite").Call(x, se);
-    }
-
-    private static Node Residual(Node x, Node inputs, string prefix, int filtersIn, int filtersOut, int strides, double dropRate)
-    {
-        if (strides != 1 || filtersIn != filtersOut) return x;
-        // Keras's drop-connect (Dropout with noise_shape (None, 1, 1, 1)), skipped when the rate is 0 (block1a): the
-        // identity at inference, kept so the layer list matches.
-        if (dropRate > 0) x = new Dropout(prefix + "drop", dropRate) { NoiseShapeIsPerSample = true }.Call(x);
-        return new Add(prefix + "add").Call(x, inputs);
+        return EfficientNetBlocks.Residual(x, inputs, prefix, filtersIn, filtersOut, strides, dropRate);
     }
 }

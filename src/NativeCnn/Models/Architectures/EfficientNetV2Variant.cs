@@ -88,11 +88,7 @@ public sealed record EfficientNetV2Variant(string Name, double Width, double Dep
     /// <exception cref="ArgumentException">A coefficient is not positive, the resolution is below 32, or a stage is invalid.</exception>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Name)) throw new ArgumentException("An EfficientNetV2 variant needs a model name.", nameof(Name));
-        if (!(Width > 0)) throw new ArgumentException($"{Name}: width coefficient must be positive, got {Width}.", nameof(Width));
-        if (!(Depth > 0)) throw new ArgumentException($"{Name}: depth coefficient must be positive, got {Depth}.", nameof(Depth));
-        if (Resolution < ApplicationOptions.MinimumResolution)
-            throw new ArgumentException($"{Name}: resolution must be at least {ApplicationOptions.MinimumResolution}, got {Resolution}.", nameof(Resolution));
+        EfficientNetBlocks.ValidateScaling("EfficientNetV2", Name, Width, Depth, Resolution);
         if (Blocks is null || Blocks.Count == 0) throw new ArgumentException($"{Name}: EfficientNetV2 needs at least one stage.", nameof(Blocks));
         foreach (var b in Blocks)
         {

@@ -36,11 +36,7 @@ public sealed record EfficientNetVariant(string Name, double Width, double Depth
     /// <exception cref="ArgumentException">A coefficient is not positive or the dropout rate is outside [0, 1).</exception>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Name)) throw new ArgumentException("An EfficientNet variant needs a model name.", nameof(Name));
-        if (!(Width > 0)) throw new ArgumentException($"{Name}: width coefficient must be positive, got {Width}.", nameof(Width));
-        if (!(Depth > 0)) throw new ArgumentException($"{Name}: depth coefficient must be positive, got {Depth}.", nameof(Depth));
-        if (Resolution < ApplicationOptions.MinimumResolution)
-            throw new ArgumentException($"{Name}: resolution must be at least {ApplicationOptions.MinimumResolution}, got {Resolution}.", nameof(Resolution));
+        EfficientNetBlocks.ValidateScaling("EfficientNet", Name, Width, Depth, Resolution);
         if (!(Dropout is >= 0 and < 1)) throw new ArgumentException($"{Name}: dropout must be in [0, 1), got {Dropout}.", nameof(Dropout));
     }
 }

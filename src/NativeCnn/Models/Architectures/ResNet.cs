@@ -27,12 +27,24 @@ public static class ResNet
 
     /// <summary>Builds a ResNet v1 with <paramref name="blocksPerStage"/> bottleneck blocks in stages conv2…conv5.</summary>
     /// <exception cref="ArgumentException">The stages or the options are invalid.</exception>
-    public static Model Create(string name, IReadOnlyList<int> blocksPerStage, ApplicationOptions? options = null)
+    public static Model Create(string name, IReadOnlyList<int> blocksPerStage, ApplicationOptions? options = null) =>
+        Build(name, "ResNet", blocksPerStage, minimumBlocks: 1, preact: false, options, x =>
+        {
+            x = Stack(x, 64, blocksPerStage[0], 1, "conv2");
+            x = Stack(x, 128, blocksPerStage[1], 2, "conv3");
+            x = Stack(x, 256, blocksPerStage[2], 2, "conv4");
+            return Stack(x, 512, blocksPerStage[3], 2, "conv5");
+        });
+
+    // Keras's ResNet(stack_fn, preact, ...), which builds both v1 and v2: the stem (with conv1_bn / conv1_relu unless
+    // preact), the stacks, post_bn / post_relu when preact, then the top.
+    internal static Model Build(string name, string family, IReadOnlyList<int> blocksPerStage, int minimumBlocks, bool preact,
+                                ApplicationOptions? options, Func<Node, Node> stacks)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(blocksPerStage);
-        if (blocksPerStage.Count != 4 || blocksPerStage.Any(b => b < 1))
-            throw new ArgumentException($"{name}: ResNet needs four stages of at least one block, got [{string.Join(", ", blocksPerStage)}].", nameof(blocksPerStage));
+        if (blocksPerStage.Count != 4 || blocksPerStage.Any(b => b < minimumBlocks))
+            throw new ArgumentException($"{name}: {family} needs four stages of at least {(minimumBlocks == 1 ? "one block" : "two blocks")}, got [{string.Join(", ", blocksPerStage)}].", nameof(blocksPerStage));
         options ??= new ApplicationOptions();
         options.Validate();
         options.RejectAlpha(name);
@@ -40,16 +52,21 @@ public static class ResNet
         var input = ApplicationLayers.Input(options, options.ResolutionOr(DefaultResolution));
         var x = new ZeroPadding2D("conv1_pad", 3).Call(input);
         x = new Conv2D("conv1_conv", 64, 7, 2).Call(x);
-        x = new BatchNormalization("conv1_bn", BatchNormEpsilon).Call(x);
-        x = ApplicationLayers.Activate(x, "conv1_relu", ActivationFunction.Relu);
+        if (!preact)
+        {
+            x = new BatchNormalization("conv1_bn", BatchNormEpsilon).Call(x);
+            x = ApplicationLayers.Activate(x, "conv1_relu", ActivationFunction.Relu);
+        }
         x = new ZeroPadding2D("pool1_pad", 1).Call(x);
         x = new MaxPooling2D("pool1_pool", 3, 2).Call(x);
 
-        x = Stack(x, 64, blocksPerStage[0], 1, "conv2");
-        x = Stack(x, 128, blocksPerStage[1], 2, "conv3");
-        x = Stack(x, 256, blocksPerStage[2], 2, "conv4");
-        x = Stack(x, 512, blocksPerStage[3], 2, "conv5");
+        x = stacks(x);
 
+        if (preact)
+        {
+            x = new BatchNormalization("post_bn", BatchNormEpsilon).Call(x);
+            x = ApplicationLayers.Activate(x, "post_relu", ActivationFunction.Relu);
+        }
         x = ApplicationLayers.Top(x, options, "avg_pool", "max_pool");
         return ApplicationWeights.Load(new Model(name, input, x), options);
     }

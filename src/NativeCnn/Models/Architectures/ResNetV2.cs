@@ -18,8 +18,6 @@ namespace NativeCnn.Models.Architectures;
 /// </remarks>
 public static class ResNetV2
 {
-    private const int DefaultResolution = 224;
-
     /// <summary>ResNet50V2: blocks 3, 4, 6, 3.</summary>
     public static Model ResNet50V2(ApplicationOptions? options = null) => Create("resnet50v2", [3, 4, 6, 3], options);
 
@@ -31,34 +29,16 @@ public static class ResNetV2
 
     /// <summary>Builds a ResNet v2 with <paramref name="blocksPerStage"/> pre-activation bottleneck blocks in stages conv2…conv5.</summary>
     /// <exception cref="ArgumentException">The stages or the options are invalid.</exception>
-    public static Model Create(string name, IReadOnlyList<int> blocksPerStage, ApplicationOptions? options = null)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        ArgumentNullException.ThrowIfNull(blocksPerStage);
+    public static Model Create(string name, IReadOnlyList<int> blocksPerStage, ApplicationOptions? options = null) =>
         // A stage's first block has the conv shortcut and its last block the stride, so a stage needs two blocks.
-        if (blocksPerStage.Count != 4 || blocksPerStage.Any(b => b < 2))
-            throw new ArgumentException($"{name}: ResNetV2 needs four stages of at least two blocks, got [{string.Join(", ", blocksPerStage)}].", nameof(blocksPerStage));
-        options ??= new ApplicationOptions();
-        options.Validate();
-        options.RejectAlpha(name);
-
-        var input = ApplicationLayers.Input(options, options.ResolutionOr(DefaultResolution));
-        var x = new ZeroPadding2D("conv1_pad", 3).Call(input);
-        x = new Conv2D("conv1_conv", 64, 7, 2).Call(x);
-        x = new ZeroPadding2D("pool1_pad", 1).Call(x);
-        x = new MaxPooling2D("pool1_pool", 3, 2).Call(x);
-
-        var names = new KerasAutoNames();
-        x = Stack(x, 64, blocksPerStage[0], 2, "conv2", names);
-        x = Stack(x, 128, blocksPerStage[1], 2, "conv3", names);
-        x = Stack(x, 256, blocksPerStage[2], 2, "conv4", names);
-        x = Stack(x, 512, blocksPerStage[3], 1, "conv5", names);
-
-        x = new BatchNormalization("post_bn", ResNet.BatchNormEpsilon).Call(x);
-        x = ApplicationLayers.Activate(x, "post_relu", ActivationFunction.Relu);
-        x = ApplicationLayers.Top(x, options, "avg_pool", "max_pool");
-        return ApplicationWeights.Load(new Model(name, input, x), options);
-    }
+        ResNet.Build(name, "ResNetV2", blocksPerStage, minimumBlocks: 2, preact: true, options, x =>
+        {
+            var names = new KerasAutoNames();
+            x = Stack(x, 64, blocksPerStage[0], 2, "conv2", names);
+            x = Stack(x, 128, blocksPerStage[1], 2, "conv3", names);
+            x = Stack(x, 256, blocksPerStage[2], 2, "conv4", names);
+            return Stack(x, 512, blocksPerStage[3], 1, "conv5", names);
+        });
 
     // Keras's stack_residual_blocks_v2: conv shortcut in block1, the stride in the last block.
     private static Node Stack(Node x, int filters, int blocks, int stride1, string name, KerasAutoNames names)

@@ -17,14 +17,8 @@ namespace NativeCnn.Weights.Hdf5;
 /// </remarks>
 internal sealed class ChunkedStorage
 {
-    // A v1 B-tree level is one byte; real trees are a few levels deep.
-    private const int MaxBTreeLevel = 32;
-
-    private const int IndexSingleChunk = 1;
-    private const int IndexImplicit = 2;
-    private const int IndexFixedArray = 3;
-    private const int IndexExtensibleArray = 4;
-    private const int IndexBTree2 = 5;
+    // The chunk index types of a version 4 layout message.
+    private enum ChunkIndex { SingleChunk = 1, Implicit, FixedArray, ExtensibleArray, BTree2 }
 
     private readonly Hdf5Reader _reader;
     private readonly string _path;
@@ -125,12 +119,12 @@ internal sealed class ChunkedStorage
         }
         CheckElementSize(reader, path, at, ReadVariable(body[(p + rank * encoded)..], encoded), elementSize);
         p += dims * encoded;
-        int indexType = body[p++];
+        var indexType = (ChunkIndex)body[p++];
         var chunked = new ChunkedStorage(reader, path, at, space.Shape, space.MaxShape, chunkDims, elementSize, filters, (flags & 1) != 0);
         int l = reader.LengthSize;
         switch (indexType)
         {
-            case IndexSingleChunk:
+            case ChunkIndex.SingleChunk:
                 {
                     long storedSize = chunked._chunkBytes;
                     uint mask = 0;
@@ -149,7 +143,7 @@ internal sealed class ChunkedStorage
                     chunked.ReadChunk(0, new long[rank], address, storedSize, mask, at + p, destination);
                     break;
                 }
-            case IndexImplicit:
+            case ChunkIndex.Implicit:
                 {
                     ulong address = ReadAddress(reader, body, p, at, path);
                     if (address == reader.UndefinedAddress) throw chunked.NeverWritten();
@@ -162,37 +156,33 @@ internal sealed class ChunkedStorage
                         chunked.ReadChunk(index, offsets, (ulong)(start + slot * chunked._chunkBytes), chunked._chunkBytes, 0, at + p, destination);
                     break;
                 }
-            case IndexFixedArray:
-                {
-                    if (body.Length < p + 1) throw reader.Corrupt(path, at, "fixed-array layout message is too short.");
-                    p++; // page bits: the header repeats them
-                    ulong address = ReadAddress(reader, body, p, at, path);
-                    if (address == reader.UndefinedAddress) throw chunked.NeverWritten();
-                    chunked.ReadFixedArray(reader.ToOffset(address, path, at + p, "fixed array header"), destination);
-                    break;
-                }
-            case IndexExtensibleArray:
-                {
-                    if (body.Length < p + 5) throw reader.Corrupt(path, at, "extensible-array layout message is too short.");
-                    p += 5; // the array's creation parameters: its header repeats them
-                    ulong address = ReadAddress(reader, body, p, at, path);
-                    if (address == reader.UndefinedAddress) throw chunked.NeverWritten();
-                    chunked.ReadExtensibleArray(reader.ToOffset(address, path, at + p, "extensible array header"), destination);
-                    break;
-                }
-            case IndexBTree2:
-                {
-                    if (body.Length < p + 6) throw reader.Corrupt(path, at, "version 2 B-tree layout message is too short.");
-                    p += 6; // node size, split and merge percentages: the tree's header repeats them
-                    ulong address = ReadAddress(reader, body, p, at, path);
-                    if (address == reader.UndefinedAddress) throw chunked.NeverWritten();
-                    chunked.ReadBTree2(reader.ToOffset(address, path, at + p, "chunk B-tree"), destination);
-                    break;
-                }
+            // The index's creation parameters come before its address; the index's own header repeats them.
+            case ChunkIndex.FixedArray: // page bits
+                chunked.ReadFixedArray(chunked.IndexHeader(body, p, parameters: 1, "fixed-array", "fixed array header", at), destination);
+                break;
+            case ChunkIndex.ExtensibleArray: // max bits, index elements, min pointers, min elements, page bits
+                chunked.ReadExtensibleArray(chunked.IndexHeader(body, p, parameters: 5, "extensible-array", "extensible array header", at), destination);
+                break;
+            case ChunkIndex.BTree2: // node size, split and merge percentages
+                chunked.ReadBTree2(chunked.IndexHeader(body, p, parameters: 6, "version 2 B-tree", "chunk B-tree", at), destination);
+                break;
             default:
-                throw reader.Corrupt(path, at + p - 1, $"chunk index type {indexType} is unknown.");
+                throw reader.Corrupt(path, at + p - 1, $"chunk index type {(int)indexType} is unknown.");
         }
         chunked.CheckAllClaimed();
+    }
+
+    /// <summary>
+    /// The file offset of a chunk index's header, whose address follows <paramref name="parameters"/> bytes of creation
+    /// parameters at <paramref name="p"/> in the layout message <paramref name="body"/> (at file offset <paramref name="at"/>).
+    /// </summary>
+    private long IndexHeader(ReadOnlySpan<byte> body, int p, int parameters, string layoutName, string headerName, long at)
+    {
+        if (body.Length < p + parameters) throw _reader.Corrupt(_path, at, $"{layoutName} layout message is too short.");
+        p += parameters;
+        ulong address = ReadAddress(_reader, body, p, at, _path);
+        if (address == _reader.UndefinedAddress) throw NeverWritten();
+        return _reader.ToOffset(address, _path, at + p, headerName);
     }
 
     private static void CheckElementSize(Hdf5Reader reader, string path, long at, ulong stored, int elementSize)
@@ -264,19 +254,11 @@ internal sealed class ChunkedStorage
 
     private void WalkBTree(long node, int expectedLevel, HashSet<long> visited, Span<byte> destination)
     {
-        if (!visited.Add(node)) throw _reader.Corrupt(_path, node, "chunk B-tree nodes form a loop.");
+        var (level, used, start) = BTree1.ReadNodeHeader(_reader, node, nodeType: 1, "chunk", expectedLevel, visited, _path);
         int o = _reader.OffsetSize;
         int rank = _shape.Length;
-        var header = _reader.ReadBytes(node, 8 + 2 * o, _path, "chunk B-tree node");
-        if (!header.AsSpan(0, 4).SequenceEqual("TREE"u8)) throw _reader.Corrupt(_path, node, "chunk B-tree node has no TREE signature.");
-        if (header[4] != 1) throw _reader.Corrupt(_path, node + 4, $"B-tree node type {header[4]} is not a chunk node.");
-        int level = header[5];
-        if (level > MaxBTreeLevel || (expectedLevel >= 0 && level != expectedLevel))
-            throw _reader.Corrupt(_path, node + 5, $"chunk B-tree node has level {level}, expected {(expectedLevel >= 0 ? expectedLevel : "at most " + MaxBTreeLevel)}.");
-        int used = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(6));
         int keySize = 8 + 8 * (rank + 1);
         // Keys and children alternate: key 0, child 0, key 1, ..., child n-1, key n.
-        long start = node + header.Length;
         var entries = _reader.ReadBytes(start, (long)used * (keySize + o) + keySize, _path, "chunk B-tree entries");
         for (int i = 0; i < used; i++)
         {
@@ -369,17 +351,8 @@ internal sealed class ChunkedStorage
         }
         foreach (var (index, offsets, slot) in GridChunks())
         {
-            var entry = elements.AsSpan((int)(slot * entrySize), entrySize);
-            ulong address = Hdf5Reader.ReadUnsigned(entry, o);
+            var (address, size, mask) = ReadArrayElement(elements.AsSpan((int)(slot * entrySize), entrySize), filtered, sizeBytes, block);
             if (address == _reader.UndefinedAddress) continue; // reported by CheckAllClaimed
-            long size = _chunkBytes;
-            uint mask = 0;
-            if (filtered)
-            {
-                ulong stored = ReadVariable(entry[o..], sizeBytes);
-                size = stored > (ulong)_reader.Length ? throw _reader.Corrupt(_path, block, $"a filtered chunk of {stored} bytes exceeds the file.") : (long)stored;
-                mask = BinaryPrimitives.ReadUInt32LittleEndian(entry[(o + sizeBytes)..]);
-            }
             ReadChunk(index, offsets, address, size, mask, block, destination);
         }
     }
@@ -523,18 +496,24 @@ internal sealed class ChunkedStorage
                 if (block is null) continue; // an unallocated block: its chunks were never written (CheckAllClaimed)
                 entry = block.AsSpan((int)(within % perBlock * entrySize), entrySize);
             }
-            ulong address = Hdf5Reader.ReadUnsigned(entry, o);
+            var (address, size, mask) = ReadArrayElement(entry, filtered, sizeBytes, headerAddress);
             if (address == _reader.UndefinedAddress) continue;
-            long size = _chunkBytes;
-            uint mask = 0;
-            if (filtered)
-            {
-                ulong stored = ReadVariable(entry[o..], sizeBytes);
-                size = stored > (ulong)_reader.Length ? throw _reader.Corrupt(_path, headerAddress, $"a filtered chunk of {stored} bytes exceeds the file.") : (long)stored;
-                mask = BinaryPrimitives.ReadUInt32LittleEndian(entry[(o + sizeBytes)..]);
-            }
             ReadChunk(chunkIndex, offsets, address, size, mask, headerAddress, destination);
         }
+    }
+
+    /// <summary>
+    /// A fixed- or extensible-array element: the chunk's address (undefined for a chunk never written) and, in a filtered
+    /// dataset, the chunk's stored size (checked against the file) and filter mask; unfiltered chunks are <c>_chunkBytes</c> long.
+    /// </summary>
+    private (ulong Address, long Size, uint Mask) ReadArrayElement(ReadOnlySpan<byte> entry, bool filtered, int sizeBytes, long where)
+    {
+        int o = _reader.OffsetSize;
+        ulong address = Hdf5Reader.ReadUnsigned(entry, o);
+        if (!filtered || address == _reader.UndefinedAddress) return (address, _chunkBytes, 0);
+        ulong stored = ReadVariable(entry[o..], sizeBytes);
+        long size = stored > (ulong)_reader.Length ? throw _reader.Corrupt(_path, where, $"a filtered chunk of {stored} bytes exceeds the file.") : (long)stored;
+        return (address, size, BinaryPrimitives.ReadUInt32LittleEndian(entry[(o + sizeBytes)..]));
     }
 
     /// <summary>

@@ -32,9 +32,6 @@ internal sealed class LocalHeap(byte[] data, long dataOffset)
 /// </summary>
 internal static class SymbolTable
 {
-    // A v1 B-tree level is one byte, but real trees are a few levels deep; this bounds recursion on a corrupt file.
-    private const int MaxBTreeLevel = 32;
-
     /// <summary>Walks the B-tree at <paramref name="bTree"/>; each node may be visited once, so a loop is an error.</summary>
     public static List<(string Name, long Address)> ReadLinks(Hdf5Reader reader, long bTree, LocalHeap heap, string groupPath)
     {
@@ -46,20 +43,13 @@ internal static class SymbolTable
     private static void WalkBTree(Hdf5Reader reader, long node, int expectedLevel, LocalHeap heap, string groupPath,
         List<(string, long)> links, HashSet<long> visited)
     {
-        if (!visited.Add(node)) throw reader.Corrupt(groupPath, node, "group B-tree nodes form a loop.");
+        var (level, used, start) = BTree1.ReadNodeHeader(reader, node, nodeType: 0, "group", expectedLevel, visited, groupPath);
         int o = reader.OffsetSize, l = reader.LengthSize;
-        var header = reader.ReadBytes(node, 8 + 2 * o, groupPath, "group B-tree node");
-        if (!header.AsSpan(0, 4).SequenceEqual("TREE"u8)) throw reader.Corrupt(groupPath, node, "group B-tree node has no TREE signature.");
-        if (header[4] != 0) throw reader.Corrupt(groupPath, node + 4, $"B-tree node type {header[4]} is not a group node.");
-        int level = header[5];
-        if (level > MaxBTreeLevel || (expectedLevel >= 0 && level != expectedLevel))
-            throw reader.Corrupt(groupPath, node + 5, $"group B-tree node has level {level}, expected {(expectedLevel >= 0 ? expectedLevel : "at most " + MaxBTreeLevel)}.");
-        int used = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(6));
         // Keys and children alternate: key 0, child 0, key 1, ..., child n-1, key n.
-        var entries = reader.ReadBytes(node + header.Length, (long)used * (l + o) + l, groupPath, "group B-tree entries");
+        var entries = reader.ReadBytes(start, (long)used * (l + o) + l, groupPath, "group B-tree entries");
         for (int i = 0; i < used; i++)
         {
-            long field = node + header.Length + (long)i * (l + o) + l;
+            long field = start + (long)i * (l + o) + l;
             long child = reader.ToOffset(Hdf5Reader.ReadUnsigned(entries.AsSpan(i * (l + o) + l), o), groupPath, field, "B-tree child");
             if (level > 0) WalkBTree(reader, child, level - 1, heap, groupPath, links, visited);
             else ReadSymbolNode(reader, child, heap, groupPath, links, visited);
