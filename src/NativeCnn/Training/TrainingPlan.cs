@@ -6,10 +6,11 @@ using NativeCnn.Models;
 namespace NativeCnn.Training;
 
 /// <summary>
-/// A model prepared for training at one batch size: every layer's training op bound to its own activation buffer,
-/// unfused, so that every activation can be read by name; gradients of layer outputs share buffers by liveness (a
-/// gradient is alive from its last reader's backward pass to its own layer's), or keep one each on request. <see cref="Step"/> runs one
-/// training step: forward in training mode, the loss and its gradient, backward in reverse order, the optimizer update.
+/// A model prepared for training at one batch size: every layer's training op, unfused, bound to its output buffer.
+/// Layer outputs and their gradients share memory by liveness on one timeline of the step (an output is alive until the
+/// last forward or backward pass that reads it, a gradient from its last reader's backward pass to its own layer's), or
+/// keep one buffer each on request. <see cref="Step"/> runs one training step: forward in training mode, the loss and
+/// its gradient, backward in reverse order, the optimizer update.
 /// </summary>
 /// <remarks>
 /// <para>
