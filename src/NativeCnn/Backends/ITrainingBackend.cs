@@ -15,6 +15,29 @@ public interface ITrainingBackend : IBackend
     /// </summary>
     /// <exception cref="BackendException">The op cannot be trained here, or the buffers do not fit it.</exception>
     ITrainingOp PrepareTraining(OpDescriptor op, TrainingBinding binding);
+
+    /// <summary>
+    /// Which of <paramref name="op"/>'s forward tensors (its <paramref name="inputCount"/> inputs and its output) the
+    /// backward pass of its training op reads. A training plan keeps a layer output until the last backward pass that
+    /// reads it, and reuses its memory as soon as no forward or backward pass will read it again. A backend that does
+    /// not know says <see cref="BackwardReads.All"/>.
+    /// </summary>
+    BackwardReads BackwardReads(OpDescriptor op, int inputCount) => Backends.BackwardReads.All(inputCount);
+}
+
+/// <summary>Which forward tensors of one layer call its backward pass reads (<see cref="ITrainingBackend.BackwardReads"/>).</summary>
+/// <param name="Inputs">Per input, in the layer's input order, whether backward reads it.</param>
+/// <param name="Output">Whether backward reads the layer's output.</param>
+public sealed record BackwardReads(IReadOnlyList<bool> Inputs, bool Output)
+{
+    /// <summary>Backward reads every input and the output (the safe answer for an op a backend does not describe).</summary>
+    public static BackwardReads All(int inputCount) => new(Enumerable.Repeat(true, inputCount).ToArray(), true);
+
+    /// <summary>Backward reads no forward tensor (a sum, a copy, padding): only the output gradient.</summary>
+    public static BackwardReads None(int inputCount) => new(new bool[inputCount], false);
+
+    /// <summary>Backward reads the inputs, or not, all alike, and the output, or not.</summary>
+    public static BackwardReads Of(int inputCount, bool inputs, bool output) => new(Enumerable.Repeat(inputs, inputCount).ToArray(), output);
 }
 
 /// <summary>What a training op reads and writes.</summary>

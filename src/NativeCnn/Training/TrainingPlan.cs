@@ -6,10 +6,11 @@ using NativeCnn.Models;
 namespace NativeCnn.Training;
 
 /// <summary>
-/// A model prepared for training at one batch size: every layer's training op bound to its own activation buffer,
-/// unfused, so that every activation can be read by name; gradients of layer outputs share buffers by liveness (a
-/// gradient is alive from its last reader's backward pass to its own layer's), or keep one each on request. <see cref="Step"/> runs one
-/// training step: forward in training mode, the loss and its gradient, backward in reverse order, the optimizer update.
+/// A model prepared for training at one batch size: every layer's training op, unfused, bound to its output buffer.
+/// Layer outputs and their gradients share memory by liveness on one timeline of the step (an output is alive until the
+/// last forward or backward pass that reads it, a gradient from its last reader's backward pass to its own layer's), or
+/// keep one buffer each on request. <see cref="Step"/> runs one training step: forward in training mode, the loss and
+/// its gradient, backward in reverse order, the optimizer update.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -34,11 +35,12 @@ public sealed class TrainingPlan : IDisposable
     private readonly ITrainingOp[] _ops;
     private readonly Dictionary<Node, IDeviceBuffer> _activations = [];
     private readonly Dictionary<Node, IDeviceBuffer> _gradients = [];
-    private readonly List<IDeviceBuffer> _gradientSlots = [];
+    private readonly List<IDeviceBuffer> _slots = [];
+    private readonly HashSet<Node> _overwrittenActivations = [];
     private readonly HashSet<Node> _overwrittenGradients = [];
     private readonly IDeviceBuffer[][] _clearBeforeBackward;
     private readonly bool[] _runsBackward;
-    private readonly long _gradientBytes;
+    private readonly long _bufferBytes, _gradientBytes;
     private readonly bool _ownsGradients;
     private readonly IDeviceBuffer _input, _output;
     private readonly float[] _predictions, _lossGradient;
@@ -57,12 +59,19 @@ public sealed class TrainingPlan : IDisposable
     /// <param name="keepActivationGradients">
     /// Give every layer output's gradient its own buffer, so that <see cref="GetActivationGradient"/> can read each one after
     /// a backward pass. By default (false) gradients share buffers by liveness: a layer output's gradient lives from the
-    /// backward pass of its last reader to its own layer's, and gradients whose lives do not overlap share memory.
+    /// backward pass of its last reader to its own layer's, and buffers whose lives do not overlap share memory.
+    /// </param>
+    /// <param name="keepActivations">
+    /// Give every layer output its own buffer, so that <see cref="GetActivation"/> can read each one after a step. By
+    /// default (false) a layer output lives from its layer's forward pass to the last forward or backward pass that
+    /// reads it (the backend says which backward passes read which forward tensors,
+    /// <see cref="ITrainingBackend.BackwardReads"/>), and its memory then holds later outputs or gradients. The model's
+    /// input and output are always kept.
     /// </param>
     /// <exception cref="ArgumentOutOfRangeException">The batch is below 1.</exception>
     /// <exception cref="BackendException">A layer cannot be trained on this backend; the message names it.</exception>
     public TrainingPlan(Model model, ITrainingBackend backend, int batch, Loss loss, Optimizer? optimizer = null, ModelGradients? gradients = null,
-                        bool keepActivationGradients = false)
+                        bool keepActivationGradients = false, bool keepActivations = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(backend);
@@ -78,14 +87,16 @@ public sealed class TrainingPlan : IDisposable
         _nodes = [.. model.Nodes.Where(n => n != model.Input)];
         try
         {
-            foreach (var node in model.Nodes) _activations[node] = backend.Allocate(node.OutputShape.WithBatch(batch));
+            var descriptors = _nodes.Select(n => Describe(backend, n, batch)).ToArray();
             var needsGradient = NodesNeedingGradient(model, Gradients);
             _runsBackward = [.. _nodes.Select(needsGradient.Contains)];
             // The output's gradient is where the loss writes, whether or not anything is trained.
             needsGradient.Add(model.Output);
-            _clearBeforeBackward = AllocateGradients(backend, batch, needsGradient, keepActivationGradients, out _gradientBytes);
+            var reads = _nodes.Select((n, i) => backend.BackwardReads(descriptors[i], n.Inputs.Count)).ToArray();
+            _clearBeforeBackward = AllocateBuffers(backend, batch, needsGradient, reads, keepActivations, keepActivationGradients,
+                                                   out _bufferBytes, out _gradientBytes);
             _ops = new ITrainingOp[_nodes.Length];
-            for (int i = 0; i < _nodes.Length; i++) _ops[i] = Prepare(backend, _nodes[i], batch);
+            for (int i = 0; i < _nodes.Length; i++) _ops[i] = Prepare(backend, _nodes[i], descriptors[i]);
         }
         catch
         {
@@ -117,13 +128,15 @@ public sealed class TrainingPlan : IDisposable
     public ModelGradients Gradients { get; }
 
     /// <summary>
-    /// Bytes of the layer outputs and output gradients the plan holds (float32); the ops' own workspaces (pre-activations,
-    /// per-thread partial sums) are not included.
+    /// Bytes of the layer outputs and output gradients the plan holds (float32), after sharing by liveness (see the
+    /// constructor); the ops' own workspaces (pre-activations, per-thread partial sums) are not included.
     /// </summary>
-    public long BufferBytes =>
-        sizeof(float) * _activations.Values.Sum(b => b.Shape.ElementCount) + _gradientBytes;
+    public long BufferBytes => _bufferBytes;
 
-    /// <summary>Bytes of the layer output gradients the plan holds (float32), after sharing by liveness (see the constructor).</summary>
+    /// <summary>
+    /// Bytes of the buffers (of <see cref="BufferBytes"/>) that hold layer output gradients; by default some of them
+    /// hold layer outputs earlier in the step.
+    /// </summary>
     public long GradientBytes => _gradientBytes;
 
     /// <summary>The shape of one step's input, batch included.</summary>
@@ -195,8 +208,22 @@ public sealed class TrainingPlan : IDisposable
     public ReadOnlySpan<float> LastOutputs => _predictions;
 
     /// <summary>The output of layer <paramref name="layerName"/> (its last call) from the last forward pass, batch included.</summary>
+    /// <remarks>
+    /// The model's input and output are always readable; other layer outputs are when their memory is not shared with
+    /// later buffers of the step, and all of them are with <c>keepActivations: true</c> (see the constructor).
+    /// </remarks>
     /// <exception cref="KeyNotFoundException">The model has no such layer.</exception>
-    public float[] GetActivation(string layerName) => Read(_activations[FindNode(layerName)]);
+    /// <exception cref="InvalidOperationException">
+    /// The output's buffer is reused later in the step (by a later output or a gradient); create the plan with
+    /// <c>keepActivations: true</c> to read every one.
+    /// </exception>
+    public float[] GetActivation(string layerName)
+    {
+        var node = FindNode(layerName);
+        if (_overwrittenActivations.Contains(node))
+            throw new InvalidOperationException($"{Model.Name}: the output of '{layerName}' shares memory with buffers used after it in a step; create the training plan with keepActivations: true to read it.");
+        return Read(_activations[node]);
+    }
 
     /// <summary>The loss gradient with respect to the output of <paramref name="layerName"/> from the last backward pass.</summary>
     /// <exception cref="KeyNotFoundException">The model has no such layer, or nothing before it is trained (no gradient flows there).</exception>
@@ -274,13 +301,18 @@ public sealed class TrainingPlan : IDisposable
         throw new NotSupportedException($"{Model.Name}: training plans need host buffers (the CPU backend) for now.");
     }
 
-    private ITrainingOp Prepare(ITrainingBackend backend, Node node, int batch)
+    private static OpDescriptor Describe(ITrainingBackend backend, Node node, int batch)
     {
         var layer = node.Layer;
-        var inputShapes = node.Inputs.Select(n => n.OutputShape.WithBatch(batch)).ToArray();
-        var op = layer.CreateTrainingOp(inputShapes);
+        var op = layer.CreateTrainingOp([.. node.Inputs.Select(n => n.OutputShape.WithBatch(batch))]);
         if (!backend.SupportsTraining(op, out string? reason))
             throw new BackendException($"{node.Name} ({layer.ClassName}): {reason}");
+        return op;
+    }
+
+    private ITrainingOp Prepare(ITrainingBackend backend, Node node, OpDescriptor op)
+    {
+        var layer = node.Layer;
         var binding = new TrainingBinding(
             node.Name,
             [.. node.Inputs.Select(n => _activations[n])],
@@ -294,49 +326,103 @@ public sealed class TrainingPlan : IDisposable
     }
 
     /// <summary>
-    /// Allocates the gradients of <paramref name="needsGradient"/>'s outputs, shared by liveness unless
-    /// <paramref name="separate"/>, and returns, per op, the gradients to clear before its backward pass.
+    /// Allocates the layer outputs and the gradients of <paramref name="needsGradient"/>'s outputs, sharing memory by
+    /// liveness, and returns, per op, the gradients to clear before its backward pass.
     /// </summary>
     /// <remarks>
-    /// In backward time (op i runs at <c>n - 1 - i</c>), a gradient is first added to by its last reader's backward pass
-    /// and last read by its own layer's; the output's gradient is written by the loss before any backward pass. A
-    /// layer's output gradient and its input gradients are alive together (closed lifetimes), so never share memory.
+    /// One step's time: the input is copied in at 0, op i runs forward at <c>i + 1</c>, the loss at <c>n + 1</c>, and op
+    /// i backward at <c>2n + 1 - i</c>. A layer output is alive from its forward pass to the last forward pass that reads
+    /// it and the last backward pass that reads it (<paramref name="reads"/>; only ops that run backward count). A
+    /// gradient is first added to by its last reader's backward pass and last read by its own layer's; the output's
+    /// gradient is written by the loss. Lifetimes are closed, so what one pass reads and writes never share memory.
+    /// Kept buffers (the model's input and output, and all outputs or gradients on request) live for the whole step.
     /// </remarks>
-    private IDeviceBuffer[][] AllocateGradients(ITrainingBackend backend, int batch, HashSet<Node> needsGradient, bool separate, out long bytes)
+    private IDeviceBuffer[][] AllocateBuffers(ITrainingBackend backend, int batch, HashSet<Node> needsGradient, BackwardReads[] reads,
+                                              bool keepActivations, bool keepGradients, out long bufferBytes, out long gradientBytes)
     {
+        int n = _nodes.Length, loss = n + 1, end = 2 * n + 2;
+        int Forward(int i) => i + 1;
+        int Backward(int i) => 2 * n + 1 - i;
         var index = _nodes.Select((node, i) => (node, i)).ToDictionary(p => p.node, p => p.i);
-        var nodes = _nodes.Where(needsGradient.Contains).ToArray();
-        int last = _nodes.Length - 1;
-        var lastReader = new Dictionary<Node, int>();
-        for (int i = 0; i < _nodes.Length; i++)
-            foreach (var input in _nodes[i].Inputs)
-                if (needsGradient.Contains(input)) lastReader[input] = Math.Max(lastReader.GetValueOrDefault(input, -1), i);
-        var sizes = nodes.Select(n => n.OutputShape.WithBatch(batch).ElementCount).ToArray();
-        var firstUse = nodes.Select(n => n == Model.Output ? -1 : last - lastReader.GetValueOrDefault(n, index[n])).ToArray();
-        var lastUse = nodes.Select(n => last - index[n]).ToArray();
-        var memory = separate ? ActivationMemoryPlan.Separate(sizes) : ActivationMemoryPlan.ForLifetimes(sizes, firstUse, lastUse);
-        bytes = memory.SlotSizes.Sum() * sizeof(float);
-        // Each slot is allocated with the shape of its largest gradient; the others are views of it.
-        var slots = new IDeviceBuffer?[memory.SlotSizes.Count];
-        for (int g = 0; g < nodes.Length; g++)
+
+        // Activations first (the model input included), then gradients, in model order.
+        var activationNodes = Model.Nodes.ToArray();
+        var gradientNodes = _nodes.Where(needsGradient.Contains).ToArray();
+        int count = activationNodes.Length + gradientNodes.Length;
+        var sizes = new long[count];
+        var first = new int[count];
+        var last = new int[count];
+        for (int a = 0; a < activationNodes.Length; a++)
         {
-            int slot = memory.SlotOf[g];
-            if (slots[slot] is null && sizes[g] == memory.SlotSizes[slot])
+            var node = activationNodes[a];
+            sizes[a] = node.OutputShape.WithBatch(batch).ElementCount;
+            bool isInput = !index.TryGetValue(node, out int own);
+            first[a] = last[a] = isInput ? 0 : Forward(own);
+            if (!isInput && _runsBackward[own] && reads[own].Output) last[a] = Backward(own);
+            if (keepActivations || isInput || node == Model.Output) (first[a], last[a]) = (0, end);
+        }
+        for (int j = 0; j < n; j++)
+        {
+            var inputs = _nodes[j].Inputs;
+            for (int k = 0; k < inputs.Count; k++)
             {
-                slots[slot] = backend.Allocate(nodes[g].OutputShape.WithBatch(batch));
-                _gradientSlots.Add(slots[slot]!);
+                int a = Array.IndexOf(activationNodes, inputs[k]);
+                last[a] = Math.Max(last[a], Forward(j));
+                if (_runsBackward[j] && reads[j].Inputs[k]) last[a] = Math.Max(last[a], Backward(j));
             }
         }
-        var clear = _nodes.Select(_ => new List<IDeviceBuffer>()).ToArray();
-        for (int g = 0; g < nodes.Length; g++)
+        var lastReader = new Dictionary<Node, int>();
+        for (int j = 0; j < n; j++)
+            foreach (var input in _nodes[j].Inputs)
+                if (needsGradient.Contains(input)) lastReader[input] = Math.Max(lastReader.GetValueOrDefault(input, -1), j);
+        for (int g = 0; g < gradientNodes.Length; g++)
         {
-            var shape = nodes[g].OutputShape.WithBatch(batch);
-            var slot = slots[memory.SlotOf[g]]!;
-            var buffer = slot.Shape == shape ? slot : slot.View(shape);
-            _gradients[nodes[g]] = buffer;
-            if (memory.OverwrittenBy[g] >= 0) _overwrittenGradients.Add(nodes[g]);
-            if (nodes[g] != Model.Output) clear[last - firstUse[g]].Add(buffer);
+            var node = gradientNodes[g];
+            int b = activationNodes.Length + g;
+            sizes[b] = node.OutputShape.WithBatch(batch).ElementCount;
+            first[b] = node == Model.Output ? loss : Backward(lastReader.GetValueOrDefault(node, index[node]));
+            last[b] = Backward(index[node]);
+            if (keepGradients) (first[b], last[b]) = (0, end);
         }
+
+        var memory = ActivationMemoryPlan.ForLifetimes(sizes, first, last);
+        bufferBytes = memory.SlotSizes.Sum() * sizeof(float);
+        // Each slot is allocated with the shape of its largest buffer; the others are views of it.
+        var slots = new IDeviceBuffer?[memory.SlotSizes.Count];
+        TensorShape ShapeOf(int b) => (b < activationNodes.Length ? activationNodes[b] : gradientNodes[b - activationNodes.Length]).OutputShape.WithBatch(batch);
+        for (int b = 0; b < count; b++)
+        {
+            int slot = memory.SlotOf[b];
+            if (slots[slot] is null && sizes[b] == memory.SlotSizes[slot])
+            {
+                slots[slot] = backend.Allocate(ShapeOf(b));
+                _slots.Add(slots[slot]!);
+            }
+        }
+        IDeviceBuffer BufferOf(int b)
+        {
+            var shape = ShapeOf(b);
+            var slot = slots[memory.SlotOf[b]]!;
+            return slot.Shape == shape ? slot : slot.View(shape);
+        }
+        for (int a = 0; a < activationNodes.Length; a++)
+        {
+            _activations[activationNodes[a]] = BufferOf(a);
+            if (memory.OverwrittenBy[a] >= 0) _overwrittenActivations.Add(activationNodes[a]);
+        }
+        var clear = _nodes.Select(_ => new List<IDeviceBuffer>()).ToArray();
+        var gradientSlots = new HashSet<int>();
+        for (int g = 0; g < gradientNodes.Length; g++)
+        {
+            var node = gradientNodes[g];
+            int b = activationNodes.Length + g;
+            var buffer = BufferOf(b);
+            _gradients[node] = buffer;
+            gradientSlots.Add(memory.SlotOf[b]);
+            if (memory.OverwrittenBy[b] >= 0) _overwrittenGradients.Add(node);
+            if (node != Model.Output) clear[lastReader.GetValueOrDefault(node, index[node])].Add(buffer);
+        }
+        gradientBytes = gradientSlots.Sum(slot => memory.SlotSizes[slot]) * sizeof(float);
         return [.. clear.Select(c => c.ToArray())];
     }
 
@@ -393,8 +479,7 @@ public sealed class TrainingPlan : IDisposable
 
     private void DisposeBuffers()
     {
-        foreach (var buffer in _activations.Values) buffer.Dispose();
-        foreach (var buffer in _gradientSlots) buffer.Dispose();
+        foreach (var buffer in _slots) buffer.Dispose();
         if (_ownsGradients) Gradients.Dispose();
     }
 }

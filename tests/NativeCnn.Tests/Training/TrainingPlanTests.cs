@@ -322,7 +322,7 @@ public sealed class TrainingPlanTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void GradientsSharingBuffersByLivenessGiveTheSameStepsAsOneBufferPerLayerInLessMemory()
     {
-        (float[] Weights, float[] InputGradient, long GradientBytes) Train(bool keepActivationGradients)
+        (float[] Weights, float[] InputGradient, long BufferBytes) Train(bool keepActivationGradients)
         {
             using var model = SmallCnn();
             var (x, labels) = Batch(model, batch: 3);
@@ -331,14 +331,14 @@ public sealed class TrainingPlanTests(ITestOutputHelper output) : IDisposable
                                               keepActivationGradients: keepActivationGradients);
             for (int step = 0; step < 3; step++) plan.Step(x, labels);
             // conv1 runs backward last: its output gradient is never overwritten, shared or not.
-            return ([.. model.Weights.SelectMany(w => w.Value.ToArray())], plan.GetActivationGradient("conv1"), plan.GradientBytes);
+            return ([.. model.Weights.SelectMany(w => w.Value.ToArray())], plan.GetActivationGradient("conv1"), plan.BufferBytes);
         }
         var separate = Train(keepActivationGradients: true);
         var shared = Train(keepActivationGradients: false);
         Assert.Equal(separate.Weights, shared.Weights);
         Assert.Equal(separate.InputGradient, shared.InputGradient);
-        output.WriteLine($"gradient buffers: {shared.GradientBytes} bytes shared, {separate.GradientBytes} one per layer");
-        Assert.True(shared.GradientBytes < separate.GradientBytes / 2, $"{shared.GradientBytes} vs {separate.GradientBytes}");
+        output.WriteLine($"plan buffers: {shared.BufferBytes} bytes shared, {separate.BufferBytes} with one gradient per layer");
+        Assert.True(shared.BufferBytes < separate.BufferBytes, $"{shared.BufferBytes} vs {separate.BufferBytes}");
 
         using var model = SmallCnn();
         var (xs, ys) = Batch(model, batch: 3);
@@ -350,6 +350,68 @@ public sealed class TrainingPlanTests(ITestOutputHelper output) : IDisposable
         using var keeping = new TrainingPlan(model, cpu, 3, new SparseCategoricalCrossentropy(), keepActivationGradients: true);
         keeping.ComputeGradients(xs, ys);
         Assert.Equal(3 * 5, keeping.GetActivationGradient("out").Length);
+    }
+
+    public static TheoryData<string> SharingModels => ["small_cnn", "breadth_cnn", "mobilenetv2", "efficientnet-b0"];
+
+    /// <summary>
+    /// Layer outputs released after their last forward or backward reader (their memory then holding later outputs and
+    /// gradients) give bit for bit the losses, gradients, moving statistics and weights of a plan that keeps every
+    /// output and every gradient in a buffer of its own, in less memory; a reused output says so when read.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SharingModels))]
+    public void ReleasingLayerOutputsAfterTheirLastReaderGivesBitIdenticalStepsToKeepingEverything(string arch)
+    {
+        Model Build() => arch switch
+        {
+            "small_cnn" => SmallCnn(),
+            "breadth_cnn" => BreadthCnn(),
+            _ => NativeCnn.Models.Architectures.ModelZoo.Create(arch, new NativeCnn.Models.Architectures.ApplicationOptions
+              { Alpha = arch == "mobilenetv2" ? 0.35 : 1.0, Resolution = 48, Classes = 5 }),
+        };
+        using var reference = Build();
+        int batch = 3;
+        var x = TestData.Uniform(41, checked((int)reference.Input.OutputShape.WithBatch(batch).ElementCount), 0f, arch.EndsWith("_cnn", StringComparison.Ordinal) ? 1f : 255f);
+        float[] labels = [1, 4, 0];
+        (float[] Losses, float[] Gradients, float[] Weights, long BufferBytes) Train(bool keep, out Model model)
+        {
+            model = Build();
+            foreach (var (to, from) in model.Weights.Zip(reference.Weights)) from.Value.Span.CopyTo(to.Value.Span);
+            using var backend = new CpuBackend(2);
+            using var plan = new TrainingPlan(model, backend, batch, new SparseCategoricalCrossentropy(), new Sgd(0.05f, momentum: 0.9),
+                                              keepActivationGradients: keep, keepActivations: keep);
+            var losses = new float[3];
+            for (int step = 0; step < losses.Length; step++) losses[step] = plan.Step(x, labels);
+            float[] gradients = [.. plan.Gradients.Names.SelectMany(n => plan.Gradients[n].ToArray())];
+            plan.ComputeGradients(x, labels);
+            int unreadable = 0;
+            foreach (var node in model.Nodes)
+            {
+                try
+                {
+                    plan.GetActivation(node.Name);
+                }
+                catch (InvalidOperationException e)
+                {
+                    Assert.Contains("keepActivations", e.Message);
+                    unreadable++;
+                }
+            }
+            Assert.True(keep ? unreadable == 0 : unreadable > 0, $"{unreadable} layer outputs unreadable (kept: {keep})");
+            Assert.Equal(plan.OutputShape.ElementCount, plan.GetActivation(model.Output.Name).Length);
+            Assert.Equal(x, plan.GetActivation(model.Input.Name));
+            return (losses, [.. gradients, .. plan.Gradients.Names.SelectMany(n => plan.Gradients[n].ToArray())], [.. model.Weights.SelectMany(w => w.Value.ToArray())], plan.BufferBytes);
+        }
+        var kept = Train(keep: true, out var keptModel);
+        var shared = Train(keep: false, out var sharedModel);
+        keptModel.Dispose();
+        sharedModel.Dispose();
+        Assert.Equal(kept.Losses, shared.Losses);
+        Assert.True(kept.Gradients.AsSpan().SequenceEqual(shared.Gradients), "gradients differ");
+        Assert.True(kept.Weights.AsSpan().SequenceEqual(shared.Weights), "weights or moving statistics differ");
+        output.WriteLine($"{arch}: plan buffers {shared.BufferBytes} bytes shared, {kept.BufferBytes} with everything kept");
+        Assert.True(shared.BufferBytes < kept.BufferBytes * 0.7, $"{shared.BufferBytes} vs {kept.BufferBytes}");
     }
 
     [Fact]
@@ -421,7 +483,8 @@ public sealed class ZooGradientTests(ITestOutputHelper output) : IDisposable
     {
         int batch = labels.Length;
         using var backend = new CpuBackend(2);
-        using var plan = new TrainingPlan(model, backend, batch, new SparseCategoricalCrossentropy());
+        // The dropout masks are recovered from layer outputs, so every one is kept readable.
+        using var plan = new TrainingPlan(model, backend, batch, new SparseCategoricalCrossentropy(), keepActivations: true);
         float loss = plan.ComputeGradients(x, labels);
 
         File.WriteAllText(Path.Combine(_work, "config.json"), KerasModelConfig.ToJson(model));

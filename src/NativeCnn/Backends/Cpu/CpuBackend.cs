@@ -102,6 +102,13 @@ public sealed class CpuBackend : ITrainingBackend
     }
 
     /// <inheritdoc/>
+    public BackwardReads BackwardReads(OpDescriptor op, int inputCount)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        return Training.CpuTrainingOps.BackwardReads(op, inputCount);
+    }
+
+    /// <inheritdoc/>
     public void Synchronize() { }
 
     /// <summary>Stops the worker threads.</summary>

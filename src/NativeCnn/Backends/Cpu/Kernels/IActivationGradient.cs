@@ -17,11 +17,14 @@ public interface IActivationGradient
     TVector Invoke<TLanes, TVector>(TVector saved, TVector outputGradient) where TLanes : struct, ILanes<TVector> where TVector : unmanaged;
 }
 
-/// <summary>ReLU from <c>x</c>: <c>dOut</c> where <c>x &gt; 0</c>, else 0 (TensorFlow's <c>ReluGrad</c>: 0 at <c>x = 0</c> and for NaN).</summary>
+/// <summary>
+/// ReLU from <c>y</c>: <c>dOut</c> where <c>y &gt; 0</c>, else 0 (TensorFlow's <c>ReluGrad</c>: 0 at <c>x = 0</c> and for NaN).
+/// <c>y = max(x, 0) &gt; 0</c> exactly where <c>x &gt; 0</c>, so the output gives the same mask and the input need not be kept.
+/// </summary>
 public readonly struct ReluGradient : IActivationGradient
 {
     /// <inheritdoc/>
-    public bool UsesOutput => false;
+    public bool UsesOutput => true;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -30,8 +33,9 @@ public readonly struct ReluGradient : IActivationGradient
 }
 
 /// <summary>
-/// Bounded ReLU (<see cref="BoundedReluActivation"/>, e.g. ReLU6) from <c>x</c>: <c>dOut</c> where <c>0 &lt; x &lt; max</c>,
-/// else 0 (TensorFlow's <c>Relu6Grad</c>: 0 at both kinks).
+/// Bounded ReLU (<see cref="BoundedReluActivation"/>, e.g. ReLU6) from <c>y</c>: <c>dOut</c> where <c>0 &lt; y &lt; max</c>,
+/// else 0 (TensorFlow's <c>Relu6Grad</c>: 0 at both kinks). <c>y = min(max(x, 0), max)</c> equals <c>x</c> inside the
+/// open interval and is a kink outside it, so the output gives the same mask as the input.
 /// </summary>
 public readonly struct BoundedReluGradient(float maxValue) : IActivationGradient
 {
@@ -39,7 +43,7 @@ public readonly struct BoundedReluGradient(float maxValue) : IActivationGradient
     public float MaxValue { get; } = maxValue;
 
     /// <inheritdoc/>
-    public bool UsesOutput => false;
+    public bool UsesOutput => true;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -38,6 +38,30 @@ internal static class ActivationGradients
         }
     }
 
+    /// <summary>
+    /// Whether the gradient of <paramref name="activation"/> reads the output <c>y</c> (else the pre-activation
+    /// <c>x</c>), as <see cref="Backward"/> picks; softmax reads <c>y</c>.
+    /// </summary>
+    public static bool UsesOutput(ActivationFunction activation) => activation.Kind switch
+    {
+        ActivationKind.Linear => false,
+        ActivationKind.Softmax => true,
+        ActivationKind.Relu when float.IsPositiveInfinity(activation.MaxValue) => default(ReluGradient).UsesOutput,
+        ActivationKind.Relu => new BoundedReluGradient(activation.MaxValue).UsesOutput,
+        ActivationKind.Sigmoid => default(SigmoidGradient).UsesOutput,
+        ActivationKind.Tanh => default(TanhGradient).UsesOutput,
+        ActivationKind.Swish => default(SwishGradient).UsesOutput,
+        ActivationKind.HardSwish => default(HardSwishGradient).UsesOutput,
+        ActivationKind.HardSigmoid when !activation.IsKeras2HardSigmoid => default(HardSigmoidGradient).UsesOutput,
+        ActivationKind.HardSigmoid => false,
+        ActivationKind.Gelu => default(GeluGradient).UsesOutput,
+        ActivationKind.Elu => new EluGradient(activation.Alpha).UsesOutput,
+        ActivationKind.Selu => default(SeluGradient).UsesOutput,
+        ActivationKind.Softplus => default(SoftplusGradient).UsesOutput,
+        ActivationKind.LeakyRelu => new LeakyReluGradient(activation.Alpha).UsesOutput,
+        _ => throw new NotSupportedException($"no gradient for activation {activation.Kind}"),
+    };
+
     private static void Apply<TGradient>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, TGradient gradient)
         where TGradient : struct, IActivationGradient =>
         ActivationBackwardKernels.Apply(gradient.UsesOutput ? y : x, dy, dx, gradient);

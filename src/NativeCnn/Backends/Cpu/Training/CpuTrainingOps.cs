@@ -23,6 +23,39 @@ internal static class CpuTrainingOps
         return reason is null;
     }
 
+    /// <summary>
+    /// Which forward tensors the backward pass of <paramref name="op"/>'s training op reads: a weighted layer its input
+    /// (for the weight gradient) and, with a fused non-linear activation, its output; an activation whichever of its
+    /// input and output its gradient reads; BatchNormalization its input (it recomputes x̂ from the batch statistics it
+    /// keeps); a sum, copy, padding, cropping, concatenation, average pooling or frozen affine nothing at all.
+    /// </summary>
+    public static BackwardReads BackwardReads(OpDescriptor op, int inputCount) => op switch
+    {
+        Conv2DOp conv => Backends.BackwardReads.Of(inputCount, true, !IsLinear(conv.Activation)),
+        DenseOp dense => Backends.BackwardReads.Of(inputCount, true, !IsLinear(dense.Activation)),
+        DepthwiseConv2DOp depthwise => Backends.BackwardReads.Of(inputCount, true, !IsLinear(depthwise.Activation)),
+        SeparableConv2DOp separable => Backends.BackwardReads.Of(inputCount, true, !IsLinear(separable.Pointwise.Activation)),
+        Conv2DTransposeOp transpose => Backends.BackwardReads.Of(inputCount, true, !IsLinear(transpose.Activation)),
+        BatchNormalizationOp or LayerNormalizationOp or PReluOp => Backends.BackwardReads.Of(inputCount, true, false),
+        ActivationOp { Activation: var activation } when IsLinear(activation) => Backends.BackwardReads.None(inputCount),
+        ActivationOp { Activation: var activation } => ActivationGradients.UsesOutput(activation)
+            ? Backends.BackwardReads.Of(inputCount, false, true)
+            : Backends.BackwardReads.Of(inputCount, true, false),
+        // The mask is the op's own; a product reads the other factor.
+        DropoutOp or AddOp or CopyOp or ZeroPadding2DOp or Cropping2DOp or ConcatenateOp or UpSampling2DOp or PermuteOp or ChannelAffineOp
+            => Backends.BackwardReads.None(inputCount),
+        MultiplyOp => Backends.BackwardReads.Of(inputCount, true, false),
+        GlobalPooling2DOp { Mode: PoolingMode.Max } => Backends.BackwardReads.Of(inputCount, true, true),
+        GlobalPooling2DOp => Backends.BackwardReads.None(inputCount),
+        Pooling2DOp { Mode: PoolingMode.Max } => Backends.BackwardReads.Of(inputCount, true, false),
+        Pooling2DOp => Backends.BackwardReads.None(inputCount),
+        MergeOp { Mode: MergeMode.Maximum or MergeMode.Minimum } => Backends.BackwardReads.Of(inputCount, true, false),
+        MergeOp => Backends.BackwardReads.None(inputCount),
+        _ => Backends.BackwardReads.All(inputCount),
+    };
+
+    private static bool IsLinear(ActivationFunction activation) => activation.Kind == ActivationKind.Linear;
+
     /// <summary>Prepares the training op of <paramref name="op"/>; inference ops run the forward pass where weights are read live.</summary>
     public static ITrainingOp Prepare(CpuBackend backend, WorkerPool pool, OpDescriptor op, TrainingBinding binding)
     {

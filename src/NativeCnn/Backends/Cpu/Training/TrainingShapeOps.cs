@@ -231,21 +231,23 @@ internal sealed class TrainingConcatenate : TrainingOverInference
 internal sealed class TrainingGlobalPooling2D(GlobalPooling2DOp op, IPreparedOp forward, TrainingBinding binding, WorkerPool pool)
     : TrainingOverInference(forward, binding, pool, 1)
 {
-    private readonly Tensor _scratch = new(binding.Inputs[0].Shape);
+    // One image's gradient at a time: squeeze-and-excitation pools every expanded block output, and a batch-sized
+    // scratch per layer would hold as much memory again as those outputs.
+    private readonly Tensor _scratch = new(binding.Inputs[0].Shape.WithBatch(1));
 
     public override void Backward()
     {
         if (InputGradient is not { } dx) return;
         var shape = Input.Shape;
         int c = shape.Channels, pixels = shape.Height * shape.Width, image = pixels * c;
+        var to = _scratch.Span[..image];
         for (int n = 0; n < shape.Batch; n++)
         {
-            var to = _scratch.Span.Slice(n * image, image);
             var dy = OutputGradient.Span.Slice(n * c, c);
             if (op.Mode == PoolingMode.Average) PoolingBackwardKernels.GlobalAveragePool(dy, to, pixels);
             else PoolingBackwardKernels.GlobalMaxPool(Input.Span.Slice(n * image, image), Output.Span.Slice(n * c, c), dy, to, pixels);
+            ElementwiseBackwardKernels.Accumulate(to, dx.Span.Slice(n * image, image));
         }
-        ElementwiseBackwardKernels.Accumulate(_scratch.Span, dx.Span);
     }
 
     public override void Dispose()

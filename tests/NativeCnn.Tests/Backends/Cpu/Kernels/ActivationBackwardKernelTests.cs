@@ -25,9 +25,9 @@ public class ActivationBackwardKernelTests(ITestOutputHelper output)
 
     private static readonly Dictionary<string, Case> s_cases = new()
     {
-        ["relu"] = new(x => Math.Max(x, 0), x => x > 0 ? 1 : 0, false, [0],
+        ["relu"] = new(x => Math.Max(x, 0), y => y > 0 ? 1 : 0, true, [0],
             (s, dy, dx, w) => ActivationBackwardKernels.Apply(s, dy, dx, new ReluGradient(), w)),
-        ["relu6"] = new(x => Math.Clamp(x, 0, 6), x => x > 0 && x < 6 ? 1 : 0, false, [0, 6],
+        ["relu6"] = new(x => Math.Clamp(x, 0, 6), y => y > 0 && y < 6 ? 1 : 0, true, [0, 6],
             (s, dy, dx, w) => ActivationBackwardKernels.Apply(s, dy, dx, new BoundedReluGradient(6f), w)),
         ["sigmoid"] = new(Sigmoid, y => y * (1 - y), true, [],
             (s, dy, dx, w) => ActivationBackwardKernels.Apply(s, dy, dx, new SigmoidGradient(), w)),

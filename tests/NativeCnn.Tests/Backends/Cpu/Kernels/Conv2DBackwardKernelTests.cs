@@ -20,6 +20,10 @@ public class Conv2DBackwardKernelTests(ITestOutputHelper output)
         (3, 8, 7, 2, 4, 5, 5, 2, 1, false),
         (1, 10, 9, 3, 6, 3, 3, 1, 2, true),
         (2, 5, 6, 19, 33, 1, 1, 1, 1, false),
+        // Pointwise with more pixels than a product tile (64), not a multiple of 4, and channels past three vectors plus a tail.
+        (2, 9, 11, 53, 50, 1, 1, 1, 1, false),
+        (1, 9, 8, 17, 40, 1, 1, 1, 1, false),
+        (1, 5, 13, 43, 9, 1, 1, 1, 1, false),
         (2, 6, 7, 4, 9, 1, 1, 2, 1, false),
         (1, 7, 8, 3, 8, 2, 2, 3, 1, false),
         (2, 6, 5, 7, 70, 3, 1, 1, 1, true),
