@@ -95,7 +95,7 @@ public sealed class TrainingPlanTests(ITestOutputHelper output) : IDisposable
         return model;
     }
 
-    private (float[] X, float[] Labels) Batch(Model model, int batch)
+    internal static (float[] X, float[] Labels) Batch(Model model, int batch)
     {
         var x = TestData.Uniform(7, checked(batch * (int)model.Input.OutputShape.ElementCount), -1.5f, 1.5f);
         var labels = Enumerable.Range(0, batch).Select(i => (float)(i * 3 % model.Output.OutputShape.Channels)).ToArray();
@@ -413,12 +413,20 @@ public sealed class TrainingPlanTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{arch}: plan buffers {shared.BufferBytes} bytes shared, {kept.BufferBytes} with everything kept");
         Assert.True(shared.BufferBytes < kept.BufferBytes * 0.7, $"{shared.BufferBytes} vs {kept.BufferBytes}");
     }
+}
 
+/// <summary>
+/// The allocation count of steady-state training steps. It counts every thread's managed allocations, so it runs in the
+/// collection that runs alone: a test running beside it would allocate into the count.
+/// </summary>
+[Collection(NativeCnn.Tests.Weights.NativeMemoryCollection.Name)]
+public sealed class TrainingPlanAllocationTests
+{
     [Fact]
     public void SteadyStateStepsAllocateNoManagedMemoryOnAnyThreadAndTimeEveryLayer()
     {
-        using var model = SmallCnn();
-        var (x, labels) = Batch(model, batch: 4);
+        using var model = TrainingPlanTests.SmallCnn();
+        var (x, labels) = TrainingPlanTests.Batch(model, batch: 4);
         using var backend = new CpuBackend(2);
         using var plan = new TrainingPlan(model, backend, 4, new SparseCategoricalCrossentropy(), new Adam(0.01f));
         plan.TimesLayers = true;
