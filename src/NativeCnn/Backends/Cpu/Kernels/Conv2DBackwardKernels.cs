@@ -136,30 +136,21 @@ public static class Conv2DBackwardKernels
         {
             // The rows' pixels are contiguous in both the input and dY: one register-blocked product over all of them.
             int start = outputRows.Start * pixels, count = outputRows.Count * pixels;
-            var product = new PointwiseKernelGradientKernel
+            var product = new KernelGradientProduct
             {
                 Input = input.Slice(start * depth, count * depth), OutputGradient = outputGradient.Slice(start * p.OutputChannels, count * p.OutputChannels),
-                KernelGradient = kernelGradient, Pixels = count, InChannels = depth, Filters = p.OutputChannels,
+                KernelGradient = kernelGradient, Pixels = count, Depth = depth, Filters = p.OutputChannels,
             };
             SimdDispatch.Run(width, ref product);
             return;
         }
         for (int row = outputRows.Start; row < outputRows.End; row++)
         {
-            ReadOnlySpan<float> patches;
-            if (pointwise)
+            // Other windows: one output row's patches gathered, then the same product with the patch as the input pixel.
+            Conv2DKernels.GatherPatches(input, workspace, in p, new RowRange(row * pixels, (row + 1) * pixels));
+            var body = new KernelGradientProduct
             {
-                // A 1x1 stride-1 unpadded window's patch is the input pixel itself: input rows are the patch rows.
-                patches = input.Slice(row * pixels * depth, pixels * depth);
-            }
-            else
-            {
-                Conv2DKernels.GatherPatches(input, workspace, in p, new RowRange(row * pixels, (row + 1) * pixels));
-                patches = workspace[..(pixels * depth)];
-            }
-            var body = new KernelGradientKernel
-            {
-                Patches = patches, OutputGradient = outputGradient.Slice(row * pixels * p.OutputChannels, pixels * p.OutputChannels),
+                Input = workspace[..(pixels * depth)], OutputGradient = outputGradient.Slice(row * pixels * p.OutputChannels, pixels * p.OutputChannels),
                 KernelGradient = kernelGradient, Pixels = pixels, Depth = depth, Filters = p.OutputChannels,
             };
             SimdDispatch.Run(width, ref body);
@@ -191,14 +182,15 @@ public static class Conv2DBackwardKernels
     private const int PixelsPerTile = 64;
 
     /// <summary>
-    /// A pointwise convolution's <c>dW[c, f] += Σ_p X[p, c] · dY[p, f]</c>: blocks of four input channels by three
-    /// vectors of filters in twelve registers, so each dY vector loaded feeds four FMAs (one, row by row).
+    /// A kernel gradient <c>dW[k, f] += Σ_p X[p, k] · dY[p, f]</c>, X being the input pixels (pointwise) or their gathered
+    /// patches (depth k = window × channels): blocks of four rows of dW by three vectors of filters in twelve registers,
+    /// so each dY vector loaded feeds four FMAs (one, row by row).
     /// </summary>
-    private ref struct PointwiseKernelGradientKernel : ISimdKernel
+    private ref struct KernelGradientProduct : ISimdKernel
     {
         public ReadOnlySpan<float> Input, OutputGradient;
         public Span<float> KernelGradient;
-        public int Pixels, InChannels, Filters;
+        public int Pixels, Depth, Filters;
 
         public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         {
@@ -208,8 +200,8 @@ public static class Conv2DBackwardKernels
             for (int p0 = 0; p0 < Pixels; p0 += PixelsPerTile)
             {
                 int count = Math.Min(PixelsPerTile, Pixels - p0);
-                TransposedProductAdd<TLanes, TVector>(ref Unsafe.Add(ref x, (nint)p0 * InChannels), ref Unsafe.Add(ref dy, (nint)p0 * Filters),
-                                                      ref dw, count, InChannels, Filters);
+                TransposedProductAdd<TLanes, TVector>(ref Unsafe.Add(ref x, (nint)p0 * Depth), ref Unsafe.Add(ref dy, (nint)p0 * Filters),
+                                                      ref dw, count, Depth, Filters);
             }
         }
     }
@@ -517,24 +509,6 @@ public static class Conv2DBackwardKernels
                         BackwardLoops.WeightedRowSum<TLanes, TVector>(ref Unsafe.Add(ref dy0, p * fs), 1, ref Unsafe.Add(ref wt, u), cs, cout,
                                                                       ref Unsafe.Add(ref dx0, p * cs + u), cin - u, accumulate);
             }
-        }
-    }
-
-    private ref struct KernelGradientKernel : ISimdKernel
-    {
-        public ReadOnlySpan<float> Patches, OutputGradient;
-        public Span<float> KernelGradient;
-        public int Pixels, Depth, Filters;
-
-        public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
-        {
-            ref float patches = ref MemoryMarshal.GetReference(Patches);
-            ref float dy = ref MemoryMarshal.GetReference(OutputGradient);
-            ref float dw = ref MemoryMarshal.GetReference(KernelGradient);
-            // Row k of dW gains the row's dY rows weighted by column k of the patches.
-            for (int k = 0; k < Depth; k++)
-                BackwardLoops.WeightedRowSum<TLanes, TVector>(ref Unsafe.Add(ref patches, k), Depth, ref dy, Filters, Pixels,
-                                                              ref Unsafe.Add(ref dw, (nint)k * Filters), Filters, accumulate: true);
         }
     }
 
