@@ -25,6 +25,9 @@ internal static class TrainCommand
             from /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist) and its test set is evaluated at the end.
             --x holds NHWC float32 inputs; --y integer class labels (sparse losses) or one-hot float rows (categorical).
             --images DIR has one subfolder per class (sorted names), as Keras's image_dataset_from_directory.
+            --random-crop and --random-flip augment each training sample as it is batched (Keras's RandomCrop and
+            RandomFlip("horizontal") in training mode); with --random-crop, validation and test samples are
+            center-cropped to the model's input size, and --image-size decodes --images larger than it.
             The trained model file (.safetensors: weights by Keras name, BatchNormalization moving statistics included,
             and the Keras config) loads with ModelFile.Load and every command line's --model.
             """);
@@ -50,9 +53,13 @@ internal static class TrainCommand
         var classes = Cli.OptionalPositiveInt("--classes", "Replace the classifier with a new N-class head before training (Model.ReplaceClassifier).");
         var freezeBase = new Option<bool>("--freeze-base") { Description = "Train only the new head of --classes; every other layer is frozen." };
         var selectClasses = new Option<string?>("--select-classes") { Description = "Keep only the samples of these classes, relabelled 0, 1, … in the order given: a list (5,6,7) or a range (5-9)." };
+        var imageSize = Cli.OptionalPositiveInt("--image-size", "Decode --images at N x N (default: the model's input size).");
+        var randomCrop = new Option<bool>("--random-crop") { Description = "Crop each training sample at a random position to the model's input height and width." };
+        var randomFlip = new Option<bool>("--random-flip") { Description = "Mirror each training sample left-right with probability 1/2." };
         var json = new Option<bool>("--json") { Description = "Machine-readable output: the history (and the test evaluation) as JSON." };
         foreach (var option in new Option[] { model, x, y, dataset, images, loss, optimizer, learningRate, momentum, batchSize, epochs, noShuffle,
-                                              validationSplit, freezeUntil, classes, freezeBase, selectClasses, output, seed, limit, json })
+                                              validationSplit, freezeUntil, classes, freezeBase, selectClasses, imageSize, randomCrop, randomFlip,
+                                              output, seed, limit, json })
             root.Options.Add(option);
         root.SetAction(r =>
         {
@@ -67,6 +74,7 @@ internal static class TrainCommand
             if (r.GetValue(learningRate) is { } rate && !(rate > 0 && double.IsFinite(rate))) throw new UsageException($"--learning-rate must be positive, got {rate}");
             var lossFunction = ParseLoss(r.GetValue(loss)!);
             if (modelPath is not null) Cli.ExistingFile(modelPath, "model");
+            if (r.GetValue(imageSize) is not null && imagesPath is null) throw new UsageException("--image-size sets the size --images are decoded at: give --images DIR");
             int? headClasses = r.GetValue(classes);
             if (r.GetValue(freezeBase) && headClasses is null) throw new UsageException("--freeze-base freezes all but the new head: give --classes N");
             int[]? selected = r.GetValue(selectClasses) is { } list ? ParseClasses(list) : null;
@@ -88,7 +96,8 @@ internal static class TrainCommand
                 using var sizing = ModelSources.LoadModel(Cli.ExistingFile(modelPath!, "model"), resolution: null);
                 var size = sizing.Input.OutputShape;
                 if (size.Rank != 4 || size.Channels != 3) throw new UsageException($"--images needs a model with an RGB image input, {sizing.Name} takes {size}");
-                var folder = ImageFolderDataset.FromDirectory(imagesPath, size.Height, size.Width, seed: (uint)r.GetValue(seed));
+                int height = r.GetValue(imageSize) ?? size.Height, width = r.GetValue(imageSize) ?? size.Width;
+                var folder = ImageFolderDataset.FromDirectory(imagesPath, height, width, seed: (uint)r.GetValue(seed));
                 if (!jsonOutput) stdout.WriteLine($"{folder}: {string.Join(", ", folder.ClassNames)}");
                 train = folder.Load();
             }
@@ -118,6 +127,15 @@ internal static class TrainCommand
             if (r.GetValue(freezeUntil) is { } last) Freeze(built, last);
             if (r.GetValue(freezeBase))
                 foreach (var layer in built.Layers) layer.Trainable = layer == built.Output.Layer;
+            CropSize? crop = null;
+            if (r.GetValue(randomCrop))
+            {
+                crop = CropToInput(built, train);
+                if (validation is not null) validation = CenterCrop(validation, crop.Value, "validation");
+                if (test is not null) test = CenterCrop(test, crop.Value, "test");
+            }
+            if (r.GetValue(randomFlip) && train.SampleShape.Count != 3)
+                throw new UsageException($"--random-flip needs (height, width, channels) samples, the data has ({string.Join(", ", train.SampleShape)})");
             var optimizerInstance = CreateOptimizer(r.GetValue(optimizer)!, r.GetValue(learningRate), r.GetValue(momentum));
             string[] metrics = lossFunction.Name.Contains("crossentropy", StringComparison.Ordinal) ? ["accuracy"] : [];
             using var compiled = built.Compile(optimizerInstance, lossFunction, metrics);
@@ -128,8 +146,9 @@ internal static class TrainCommand
                                  + $"{train.Count:N0} training samples{(validation is null ? "" : $", {validation.Count:N0} validation")}; "
                                  + $"{optimizerInstance.Name}, {lossFunction.Name}, batch {r.GetValue(batchSize)}");
             }
+            var augmentation = new Augmentation(r.GetValue(randomFlip), crop);
             var history = Fit(compiled, train, validation, r.GetValue(epochs), r.GetValue(batchSize), !r.GetValue(noShuffle), r.GetValue(seed),
-                              Cli.ShowsProgress(jsonOutput), jsonOutput ? null : stdout);
+                              augmentation, Cli.ShowsProgress(jsonOutput), jsonOutput ? null : stdout);
             EpochMetrics? testResult = test is null ? null : compiled.Evaluate(test, Math.Max(r.GetValue(batchSize), 64));
             if (testResult is not null && !jsonOutput) stdout.WriteLine($"test: {Format(testResult)}");
             string? outputPath = r.GetValue(output);
@@ -144,11 +163,15 @@ internal static class TrainCommand
         return root;
     }
 
+    private readonly record struct Augmentation(bool Flip, CropSize? Crop);
+
     private static History Fit(CompiledModel compiled, ArrayDataset train, ArrayDataset? validation, int epochs, int batchSize, bool shuffle, long seed,
-                               bool showProgress, TextWriter? log)
+                               Augmentation augmentation, bool showProgress, TextWriter? log)
     {
         var printer = new EpochPrinter(log, epochs);
-        if (!showProgress) return compiled.Fit(train, epochs, batchSize, validation, [printer], shuffle: shuffle, seed: seed);
+        History Run(IReadOnlyList<Callback> callbacks) => compiled.Fit(train, epochs, batchSize, validation, callbacks, shuffle: shuffle, seed: seed,
+                                                                       randomHorizontalFlip: augmentation.Flip, randomCrop: augmentation.Crop);
+        if (!showProgress) return Run([printer]);
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         History history = null!;
         console.Progress()
@@ -157,7 +180,7 @@ internal static class TrainCommand
             .Start(context =>
             {
                 var bar = new ProgressBar(context, epochs);
-                history = compiled.Fit(train, epochs, batchSize, validation, [bar, printer], shuffle: shuffle, seed: seed);
+                history = Run([bar, printer]);
             });
         return history;
     }
@@ -211,6 +234,30 @@ internal static class TrainCommand
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             throw new UsageException($"--select-classes: {e.Message}");
+        }
+    }
+
+    // The crop is the model's input size; the training samples must be (height, width, channels) and at least that large.
+    private static CropSize CropToInput(Model model, ArrayDataset train)
+    {
+        var input = model.Input.OutputShape;
+        if (input.Rank != 4) throw new UsageException($"--random-crop needs a model with an image input, {model.Name} takes {input}");
+        var sample = train.SampleShape;
+        if (sample.Count != 3 || sample[0] < input.Height || sample[1] < input.Width || sample[2] != input.Channels)
+            throw new UsageException($"--random-crop cuts ({string.Join(", ", sample)}) training samples to the model's {input.Height}x{input.Width}x{input.Channels} input: "
+                                     + "they must be (height, width, channels), at least that large, with as many channels");
+        return new CropSize(input.Height, input.Width);
+    }
+
+    private static ArrayDataset CenterCrop(ArrayDataset data, CropSize crop, string what)
+    {
+        try
+        {
+            return data.CenterCrop(crop.Height, crop.Width);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--random-crop: the {what} samples: {e.Message}");
         }
     }
 

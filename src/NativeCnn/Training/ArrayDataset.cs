@@ -119,6 +119,26 @@ public sealed class ArrayDataset
     }
 
     /// <summary>
+    /// The central <paramref name="height"/> × <paramref name="width"/> window of each <c>(height, width, channels)</c>
+    /// sample, copied: top <c>⌊(H − height) / 2⌋</c>, left <c>⌊(W − width) / 2⌋</c>. For validation and test data
+    /// of a model trained on <see cref="BatchIterator"/> random crops. (Keras's <c>RandomCrop</c> layer at inference
+    /// resizes the largest central window of the crop's aspect ratio instead; this keeps the pixels as they are.)
+    /// </summary>
+    /// <exception cref="ArgumentException">The samples are not (height, width, channels), or the crop is empty or larger.</exception>
+    public ArrayDataset CenterCrop(int height, int width)
+    {
+        var crop = new CropSize(height, width);
+        crop.CheckFits(_sampleShape, nameof(height));
+        int sourceHeight = _sampleShape[0], sourceWidth = _sampleShape[1], channels = _sampleShape[2];
+        int length = checked(height * width * channels);
+        var inputs = new float[checked((long)Count * length)];
+        int top = (sourceHeight - height) / 2, left = (sourceWidth - width) / 2;
+        for (int i = 0; i < Count; i++)
+            BatchIterator.CopyWindow(Input(i), sourceWidth, channels, top, left, height, width, mirror: false, inputs.AsSpan(i * length, length));
+        return new ArrayDataset(inputs, [height, width, channels], Targets, TargetsPerSample);
+    }
+
+    /// <summary>
     /// Keras's <c>validation_split</c>: the first <c>floor(count · (1 - fraction))</c> samples train and the rest
     /// validate, taken before any shuffling (keras/src/trainers/data_adapters/array_slicing.py <c>train_validation_split</c>).
     /// </summary>

@@ -11,12 +11,20 @@ namespace NativeCnn.Training;
 /// last batch is short when the batch size does not divide the count (Keras's default), or dropped with
 /// <c>dropRemainder</c>. The permutation buffer is allocated once; batches allocate nothing.
 /// </para>
+/// <para>
+/// Augmentation, for <c>(height, width, channels)</c> samples: a random crop (each sample's window drawn uniformly
+/// among all windows of the crop size, as <c>tf.image.random_crop</c> mapped over a dataset; Keras's
+/// <c>RandomCrop</c> layer draws one window per batch), then a random left-right mirror (Keras
+/// <c>RandomFlip("horizontal")</c>). Both draw from one SplitMix64 stream for (seed, epoch), apart from the
+/// shuffle's, in sample order: the crop's top, its left, then the mirror's coin.
+/// </para>
 /// </remarks>
 public sealed class BatchIterator
 {
     private readonly int[] _order;
+    private readonly int[] _sampleShape;
     private int _next;
-    private ulong _flipState;
+    private ulong _augmentationState;
 
     /// <summary>Creates the iterator and starts epoch 0.</summary>
     /// <param name="dataset">The samples.</param>
@@ -28,14 +36,26 @@ public sealed class BatchIterator
     /// Whether each sample is mirrored left-right with probability 1/2 as it is copied (Keras <c>RandomFlip("horizontal")</c>);
     /// the coin is one SplitMix64 bit per sample, from a stream for (seed, epoch) separate from the shuffle's.
     /// </param>
+    /// <param name="randomCrop">
+    /// The size each sample is cut to, at a random position (uniform over the windows that fit), or null to keep whole
+    /// samples; the batches then hold <see cref="SampleShape"/> samples.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, or <paramref name="dropRemainder"/> leaves no batch.</exception>
-    /// <exception cref="ArgumentException"><paramref name="randomHorizontalFlip"/> is set but the samples are not <c>(height, width, channels)</c>.</exception>
-    public BatchIterator(ArrayDataset dataset, int batchSize, bool shuffle = true, long seed = 0, bool dropRemainder = false, bool randomHorizontalFlip = false)
+    /// <exception cref="ArgumentException">
+    /// <paramref name="randomHorizontalFlip"/> or <paramref name="randomCrop"/> is set but the samples are not
+    /// <c>(height, width, channels)</c>, or the crop is empty or larger than the samples.
+    /// </exception>
+    public BatchIterator(ArrayDataset dataset, int batchSize, bool shuffle = true, long seed = 0, bool dropRemainder = false, bool randomHorizontalFlip = false,
+                         CropSize? randomCrop = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (randomHorizontalFlip && dataset.SampleShape.Count != 3)
             throw new ArgumentException($"random horizontal flips need (height, width, channels) samples, got ({string.Join(", ", dataset.SampleShape)}).", nameof(randomHorizontalFlip));
+        randomCrop?.CheckFits(dataset.SampleShape, nameof(randomCrop));
         RandomHorizontalFlip = randomHorizontalFlip;
+        RandomCrop = randomCrop;
+        _sampleShape = randomCrop is { } crop ? [crop.Height, crop.Width, dataset.SampleShape[2]] : [.. dataset.SampleShape];
+        InputLength = randomCrop is { } c ? checked(c.Height * c.Width * dataset.SampleShape[2]) : dataset.InputLength;
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"batch_size must be at least 1, got {batchSize}.");
         if (dropRemainder && batchSize > dataset.Count)
             throw new ArgumentOutOfRangeException(nameof(batchSize), $"batch_size {batchSize} with drop_remainder leaves no batch of {dataset.Count} samples.");
@@ -60,6 +80,12 @@ public sealed class BatchIterator
     public bool DropRemainder { get; }
     /// <summary>Whether samples are mirrored at random.</summary>
     public bool RandomHorizontalFlip { get; }
+    /// <summary>The size samples are cropped to at random, or null.</summary>
+    public CropSize? RandomCrop { get; }
+    /// <summary>The shape of one sample in a batch: the dataset's, or cropped to <see cref="RandomCrop"/>.</summary>
+    public IReadOnlyList<int> SampleShape => _sampleShape;
+    /// <summary>Values per sample in a batch (the product of <see cref="SampleShape"/>).</summary>
+    public int InputLength { get; }
     /// <summary>The current epoch.</summary>
     public long Epoch { get; private set; }
 
@@ -74,20 +100,20 @@ public sealed class BatchIterator
     {
         Epoch = epoch;
         _next = 0;
-        _flipState = DatasetShuffle.FlipState(Seed, epoch);
+        _augmentationState = DatasetShuffle.FlipState(Seed, epoch);
         if (Shuffle) DatasetShuffle.Permutation(_order, Seed, epoch);
         else for (int i = 0; i < _order.Length; i++) _order[i] = i;
     }
 
     /// <summary>
     /// Copies the next batch into the start of <paramref name="inputs"/> and <paramref name="targets"/> and returns its
-    /// size (0 when the epoch is over). The buffers must hold a full batch: <c>BatchSize · InputLength</c> and
+    /// size (0 when the epoch is over). The buffers must hold a full batch: <c>BatchSize · </c><see cref="InputLength"/> and
     /// <c>BatchSize · TargetsPerSample</c> values.
     /// </summary>
     /// <exception cref="ArgumentException">A buffer is too small for a full batch.</exception>
     public int NextBatch(Span<float> inputs, Span<float> targets)
     {
-        int inputLength = Dataset.InputLength, targetLength = Dataset.TargetsPerSample;
+        int inputLength = InputLength, sourceLength = Dataset.InputLength, targetLength = Dataset.TargetsPerSample;
         if (inputs.Length < (long)BatchSize * inputLength)
             throw new ArgumentException($"The inputs buffer holds {inputs.Length} values; a batch of {BatchSize} needs {(long)BatchSize * inputLength}.", nameof(inputs));
         if (targets.Length < (long)BatchSize * targetLength)
@@ -100,23 +126,46 @@ public sealed class BatchIterator
         for (int b = 0; b < size; b++)
         {
             int sample = _order[_next + b];
-            var source = allInputs.Slice(sample * inputLength, inputLength);
+            var source = allInputs.Slice(sample * sourceLength, sourceLength);
             var destination = inputs.Slice(b * inputLength, inputLength);
-            if (RandomHorizontalFlip && DatasetShuffle.Next(ref _flipState) >> 63 != 0) FlipHorizontally(source, destination);
-            else source.CopyTo(destination);
+            if (RandomCrop is null && !RandomHorizontalFlip) source.CopyTo(destination);
+            else Augment(source, destination);
             allTargets.Slice(sample * targetLength, targetLength).CopyTo(targets.Slice(b * targetLength, targetLength));
         }
         _next += size;
         return size;
     }
 
-    private void FlipHorizontally(ReadOnlySpan<float> source, Span<float> destination)
+    // Draws the sample's crop window and coin (in that order) and copies the window, mirrored on heads.
+    private void Augment(ReadOnlySpan<float> source, Span<float> destination)
     {
-        int width = Dataset.SampleShape[1], channels = Dataset.SampleShape[2], row = width * channels;
-        for (int y = 0; y < Dataset.SampleShape[0]; y++)
+        int height = Dataset.SampleShape[0], width = Dataset.SampleShape[1], channels = Dataset.SampleShape[2];
+        int top = 0, left = 0, cropHeight = height, cropWidth = width;
+        if (RandomCrop is { } crop)
         {
-            for (int x = 0; x < width; x++)
-                source.Slice(y * row + (width - 1 - x) * channels, channels).CopyTo(destination.Slice(y * row + x * channels, channels));
+            (cropHeight, cropWidth) = (crop.Height, crop.Width);
+            top = (int)DatasetShuffle.Below(ref _augmentationState, (uint)(height - cropHeight + 1));
+            left = (int)DatasetShuffle.Below(ref _augmentationState, (uint)(width - cropWidth + 1));
+        }
+        bool mirror = RandomHorizontalFlip && DatasetShuffle.Next(ref _augmentationState) >> 63 != 0;
+        CopyWindow(source, width, channels, top, left, cropHeight, cropWidth, mirror, destination);
+    }
+
+    /// <summary>Copies the <paramref name="rows"/> × <paramref name="columns"/> window at (<paramref name="top"/>, <paramref name="left"/>), mirrored left-right if asked.</summary>
+    internal static void CopyWindow(ReadOnlySpan<float> source, int width, int channels, int top, int left, int rows, int columns, bool mirror,
+                                    Span<float> destination)
+    {
+        int sourceRow = width * channels, row = columns * channels;
+        for (int y = 0; y < rows; y++)
+        {
+            var from = source.Slice((top + y) * sourceRow + left * channels, row);
+            var to = destination.Slice(y * row, row);
+            if (!mirror)
+            {
+                from.CopyTo(to);
+                continue;
+            }
+            for (int x = 0; x < columns; x++) from.Slice((columns - 1 - x) * channels, channels).CopyTo(to.Slice(x * channels, channels));
         }
     }
 }

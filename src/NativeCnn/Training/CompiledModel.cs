@@ -84,22 +84,29 @@ public sealed class CompiledModel : IDisposable
     /// <param name="progress">Told each epoch's metrics as it ends.</param>
     /// <param name="cancellationToken">Checked before each batch; cancelling throws <see cref="OperationCanceledException"/>.</param>
     /// <param name="shuffle">Shuffle each epoch (Keras's default); the order is fixed by <paramref name="seed"/> and the epoch.</param>
-    /// <param name="seed">The shuffle seed.</param>
-    /// <exception cref="ArgumentException">The data does not fit the model's input or loss.</exception>
+    /// <param name="seed">The seed of the shuffle and of the augmentation.</param>
+    /// <param name="randomHorizontalFlip">Mirror each training sample left-right with probability 1/2 (Keras <c>RandomFlip("horizontal")</c>; see <see cref="BatchIterator"/>).</param>
+    /// <param name="randomCrop">
+    /// Cut each training sample to this size at a random position (see <see cref="BatchIterator"/>); the model takes the
+    /// cropped size, and <paramref name="validationData"/> must already have it (e.g. <see cref="ArrayDataset.CenterCrop"/>).
+    /// </param>
+    /// <exception cref="ArgumentException">The data (cropped, with <paramref name="randomCrop"/>) does not fit the model's input or loss.</exception>
     public History Fit(ArrayDataset data, int epochs = 1, int batchSize = 32, ArrayDataset? validationData = null,
                        IReadOnlyList<Callback>? callbacks = null, IProgress<EpochMetrics>? progress = null,
-                       CancellationToken cancellationToken = default, bool shuffle = true, long seed = 0)
+                       CancellationToken cancellationToken = default, bool shuffle = true, long seed = 0,
+                       bool randomHorizontalFlip = false, CropSize? randomCrop = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 0);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        CheckData(data, nameof(data));
-        if (validationData is not null) CheckData(validationData, nameof(validationData));
+        if (data.Count == 0) throw new ArgumentException($"{Model.Name}: the data has no samples.", nameof(data));
+        var batches = new BatchIterator(data, Math.Min(batchSize, data.Count), shuffle, seed, randomHorizontalFlip: randomHorizontalFlip, randomCrop: randomCrop);
+        CheckData(batches.InputLength, data, nameof(data));
+        if (validationData is not null) CheckData(validationData.InputLength, validationData, nameof(validationData));
         callbacks ??= [];
         var history = new History();
-        var batches = new BatchIterator(data, Math.Min(batchSize, data.Count), shuffle, seed);
-        var inputs = new float[checked(batches.BatchSize * data.InputLength)];
+        var inputs = new float[checked(batches.BatchSize * batches.InputLength)];
         var targets = new float[checked(batches.BatchSize * data.TargetsPerSample)];
         var metrics = CreateMetrics(data.TargetsPerSample);
         var meanLoss = new MeanMetric("loss");
@@ -116,7 +123,7 @@ public sealed class CompiledModel : IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 int count = batches.NextBatch(inputs, targets);
                 var plan = PlanFor(count);
-                float loss = plan.Step(inputs.AsSpan(0, count * data.InputLength), targets.AsSpan(0, count * data.TargetsPerSample));
+                float loss = plan.Step(inputs.AsSpan(0, count * batches.InputLength), targets.AsSpan(0, count * data.TargetsPerSample));
                 meanLoss.Update(loss, count);
                 UpdateMetrics(metrics, plan, targets.AsSpan(0, count * data.TargetsPerSample), count);
                 foreach (var callback in callbacks) callback.OnBatchEnd(this, epoch, b, batches.BatchesPerEpoch, meanLoss.Result);
@@ -144,7 +151,7 @@ public sealed class CompiledModel : IDisposable
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        CheckData(data, nameof(data));
+        CheckData(data.InputLength, data, nameof(data));
         long started = Stopwatch.GetTimestamp();
         var batches = new BatchIterator(data, Math.Min(batchSize, data.Count), shuffle: false);
         var inputs = new float[checked(batches.BatchSize * data.InputLength)];
@@ -179,11 +186,12 @@ public sealed class CompiledModel : IDisposable
         return [.. _metricNames.Select(name => Metric.FromName(name, targetsPerSample, outputs))];
     }
 
-    private void CheckData(ArrayDataset data, string name)
+    // sampleLength: values per sample as batched (after any crop).
+    private void CheckData(int sampleLength, ArrayDataset data, string name)
     {
         long inputLength = Model.Input.OutputShape.ElementCount;
-        if (data.InputLength != inputLength)
-            throw new ArgumentException($"{Model.Name}: the model takes {Model.Input.OutputShape.WithBatch(1)} ({inputLength} values per sample), the data has {data.InputLength} per sample.", name);
+        if (sampleLength != inputLength)
+            throw new ArgumentException($"{Model.Name}: the model takes {Model.Input.OutputShape.WithBatch(1)} ({inputLength} values per sample), the data has {sampleLength} per sample.", name);
         int outputs = checked((int)Model.Output.OutputShape.ElementCount);
         int expected = Loss.TargetsPerSample(outputs);
         if (data.TargetsPerSample != expected)

@@ -184,6 +184,45 @@ public sealed class FitTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void FitTrainsOnRandomCropsAndTrainCropsFlipsAndCentersItsValidation()
+    {
+        // 8x8 samples with the corner squares shifted by up to 2 pixels: crops of 6x6 feed the 6x6 model.
+        var wide = Corners(64, seed: 12);
+        var inputs = new float[64 * 64];
+        var source = wide.Inputs.Span;
+        for (int n = 0; n < 64; n++)
+            for (int y = 0; y < 6; y++)
+                for (int x = 0; x < 6; x++) inputs[n * 64 + (y + 1) * 8 + x + 1] = source[n * 36 + y * 6 + x];
+        var data = new ArrayDataset(inputs, [8, 8, 1], wide.Targets, 1);
+        using var model = CornerModel(dropout: false);
+        using var compiled = model.Compile(new Adam(0.01f), new SparseCategoricalCrossentropy(), ["accuracy"]);
+        var history = compiled.Fit(data, epochs: 3, batchSize: 16, validationData: data.CenterCrop(6, 6), seed: 5,
+                                   randomHorizontalFlip: true, randomCrop: new CropSize(6, 6));
+        Assert.Equal(3, history.Epochs.Count);
+        Assert.True(history.Epochs[2].Values["loss"] < history.Epochs[0].Values["loss"], "the loss falls over the epochs");
+        Assert.Contains("val_accuracy", history.Epochs[2].Values.Keys);
+        var wrong = Assert.Throws<ArgumentException>(() => compiled.Fit(data, randomCrop: new CropSize(5, 5)));
+        Assert.Contains("25 per sample", wrong.Message);
+        Assert.Throws<ArgumentException>(() => compiled.Fit(data)); // 8x8 samples without the crop
+
+        using (var saved = CornerModel())
+            ModelFile.Save(saved, Path.Combine(_work, "corners.safetensors"));
+        NpyFile.Write(Path.Combine(_work, "x.npy"), inputs, TensorShape.Nhwc(64, 8, 8, 1));
+        NpyFile.Write(Path.Combine(_work, "y.npy"), data.Targets.Span, new TensorShape(64));
+        string[] common = ["--model", Path.Combine(_work, "corners.safetensors"), "--x", Path.Combine(_work, "x.npy"), "--y", Path.Combine(_work, "y.npy")];
+        var result = CommandLineTool.Train.Run([.. common, "--random-crop", "--random-flip", "--validation-split", "0.25", "--epochs", "2",
+            "--batch-size", "16", "--json"]);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(2, json.RootElement.GetProperty("epochs").GetArrayLength());
+        Assert.True(json.RootElement.GetProperty("epochs")[1].TryGetProperty("val_loss", out _));
+        var uncropped = CommandLineTool.Train.Run([.. common, "--epochs", "1"]);
+        Assert.True(uncropped.ExitCode != 0 && uncropped.Stderr.Contains("64 per sample", StringComparison.Ordinal), uncropped.Stderr);
+        var imageSize = CommandLineTool.Train.Run([.. common, "--image-size", "8"]);
+        Assert.True(imageSize.ExitCode == 2 && imageSize.Stderr.Contains("--images", StringComparison.Ordinal), imageSize.Stderr);
+    }
+
+    [Fact]
     public void TrainReplacesTheClassifierFreezesTheBaseAndSelectsClasses()
     {
         using (var model = CornerModel())
