@@ -18,17 +18,9 @@ namespace NativeCnn.Training;
 /// <param name="fromLogits">Whether the predictions are logits (no sigmoid applied).</param>
 /// <param name="labelSmoothing">In [0, 1]; 0 leaves the targets as they are.</param>
 /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1].</exception>
-public sealed class BinaryCrossentropy(bool fromLogits = false, float labelSmoothing = 0f) : Loss
+public sealed class BinaryCrossentropy(bool fromLogits = false, float labelSmoothing = 0f)
+    : CrossentropyLoss("binary_crossentropy", fromLogits, labelSmoothing)
 {
-    /// <summary>Whether the predictions are logits.</summary>
-    public bool FromLogits { get; } = fromLogits;
-
-    /// <summary>The label smoothing factor.</summary>
-    public float LabelSmoothing { get; } = CheckLabelSmoothing("binary_crossentropy", labelSmoothing);
-
-    /// <inheritdoc/>
-    public override string Name => "binary_crossentropy";
-
     /// <inheritdoc/>
     protected override float ComputeCore(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, int batch, int outputs, Span<float> gradient)
     {

@@ -231,6 +231,14 @@ internal static class IlgpuOps
         for (int i = 0; i < b.InputCount; i++) b.ExpectShape(b.Input(i).Shape, b.Output.Shape, $"input {i}");
         var kernel = b.Device.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ElementwiseParams>(ElementwiseKernels.Add);
         var p = new ElementwiseParams { Count = b.Count, Channels = 1 };
+        LaunchFold(b, kernel, p);
+    }
+
+    // Folds the inputs left to right into the output (output = in0 ∘ in1, then output ∘= in_i), so that any number of
+    // inputs takes no scratch buffer; returns the launch shape and output for a last pass.
+    private static (KernelConfig Config, ArrayView<float> Output) LaunchFold(IlgpuOpBuilder b,
+        Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ElementwiseParams> kernel, ElementwiseParams p)
+    {
         var (config, output) = (b.Linear(p.Count), b.Output.Memory);
         var (first, second) = (b.Input(0).Memory, b.Input(1).Memory);
         b.Launch(() => kernel(config, first, second, output, p));
@@ -239,6 +247,7 @@ internal static class IlgpuOps
             var next = b.Input(i).Memory;
             b.Launch(() => kernel(config, output, next, output, p));
         }
+        return (config, output);
     }
 
     private static void Multiply(IlgpuOpBuilder b)
@@ -267,14 +276,7 @@ internal static class IlgpuOps
         var kernel = b.Device.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ElementwiseParams>(ElementwiseKernels.Merge);
         int code = mode switch { MergeMode.Subtract => 0, MergeMode.Maximum => 1, MergeMode.Minimum => 2, _ => 3 };
         var p = new ElementwiseParams { Count = b.Count, Channels = 1, Mode = code };
-        var (config, output) = (b.Linear(p.Count), b.Output.Memory);
-        var (first, second) = (b.Input(0).Memory, b.Input(1).Memory);
-        b.Launch(() => kernel(config, first, second, output, p));
-        for (int i = 2; i < b.InputCount; i++)
-        {
-            var next = b.Input(i).Memory;
-            b.Launch(() => kernel(config, output, next, output, p));
-        }
+        var (config, output) = LaunchFold(b, kernel, p);
         if (mode == MergeMode.Average)
         {
             var divide = p with { Mode = 4, Scale = b.InputCount };

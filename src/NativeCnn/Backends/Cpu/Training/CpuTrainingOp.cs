@@ -66,14 +66,14 @@ internal abstract class CpuTrainingOp : ITrainingOp
     }
 
     /// <summary>Splits <paramref name="rowCount"/> rows into one slice per pool thread: slice <paramref name="slice"/>'s rows.</summary>
-    protected static RowRange Slice(int rowCount, int sliceCount, int slice)
+    internal static RowRange Slice(int rowCount, int sliceCount, int slice)
     {
         long start = (long)rowCount * slice / sliceCount, end = (long)rowCount * (slice + 1) / sliceCount;
         return new RowRange((int)start, (int)end);
     }
 
     /// <summary>Adds each of <paramref name="partials"/> (the first <paramref name="count"/>) into <paramref name="sum"/>.</summary>
-    protected static void AddPartials(Span<float> sum, float[][] partials, int count)
+    internal static void AddPartials(Span<float> sum, float[][] partials, int count)
     {
         for (int t = 0; t < count; t++)
             System.Numerics.Tensors.TensorPrimitives.Add(sum, partials[t].AsSpan(0, sum.Length), sum);

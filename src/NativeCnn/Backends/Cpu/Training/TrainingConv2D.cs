@@ -11,16 +11,13 @@ namespace NativeCnn.Backends.Cpu.Training;
 /// </summary>
 internal sealed class TrainingConv2D : CpuTrainingOp
 {
-    // Output pixels gathered per patch block: 64 rows of patches stay in L2 next to the kernel.
-    private const int PixelsPerBlock = 64;
-
     private readonly Conv2DParams _params;
     private readonly DenseParams _gemm;
     private readonly bool _pointwise;
     private readonly ActivationStage _activation;
     private readonly float[] _transposedKernel;
-    private readonly float[][] _patches, _kernelPartials, _workspaces;
-    private readonly int _slices, _pixelCount;
+    private readonly ConvTrainingSlices _slices;
+    private readonly int _pixelCount;
     private readonly RowWork _forward, _inputGradient, _kernelGradient;
     private Tensor _dz;
 
@@ -38,17 +35,7 @@ internal sealed class TrainingConv2D : CpuTrainingOp
         _gemm = new DenseParams(_pixelCount, depth, op.Filters);
         _activation = new ActivationStage(LayerName, op.Activation, Output, binding.Output, pool);
 
-        _slices = Math.Max(1, Math.Min(pool.ThreadCount, _params.RowCount));
-        _patches = new float[_slices][];
-        _kernelPartials = new float[_slices][];
-        _workspaces = new float[_slices][];
-        int workspace = Conv2DBackwardKernels.WorkspaceLength(in _params);
-        for (int t = 0; t < _slices; t++)
-        {
-            _patches[t] = _pointwise ? [] : new float[checked(PixelsPerBlock * depth)];
-            _kernelPartials[t] = new float[Weights[0].Length];
-            _workspaces[t] = new float[workspace];
-        }
+        _slices = new ConvTrainingSlices(in _params, _pointwise ? 0 : depth, Weights[0].Length, pool.ThreadCount);
         _transposedKernel = new float[Weights[0].Length];
         _dz = OutputGradient;
         _forward = new RowWork(_pointwise ? PointwiseForward : PatchForward);
@@ -61,29 +48,17 @@ internal sealed class TrainingConv2D : CpuTrainingOp
     public override void Forward(bool training)
     {
         if (_pointwise) Pool.Run(_forward, _gemm.BlockCount);
-        else Pool.Run(_forward, _slices);
+        else Pool.Run(_forward, _slices.Count);
         _activation.Run();
     }
 
     private void PointwiseForward(RowRange blocks) =>
         DenseKernels.ForwardBlocks(Input.Span, Weights[0].Span, Bias, _activation.PreActivation.Span, in _gemm, default(IdentityActivation), blocks);
 
-    // Each slice gathers its pixels' patches a block at a time into its own buffer and multiplies them by the kernel.
     private void PatchForward(RowRange slices)
     {
-        int depth = _gemm.InputFeatures, filters = _gemm.Units;
         for (int t = slices.Start; t < slices.End; t++)
-        {
-            var pixels = Slice(_pixelCount, _slices, t);
-            for (int start = pixels.Start; start < pixels.End; start += PixelsPerBlock)
-            {
-                int count = Math.Min(PixelsPerBlock, pixels.End - start);
-                Conv2DKernels.GatherPatches(Input.Span, _patches[t], in _params, new RowRange(start, start + count));
-                var block = new DenseParams(count, depth, filters);
-                DenseKernels.Forward(_patches[t].AsSpan(0, count * depth), Weights[0].Span, Bias,
-                                     _activation.PreActivation.Span.Slice(start * filters, count * filters), in block, default(IdentityActivation), RowRange.All(count));
-            }
-        }
+            _slices.MultiplyPatches(Input.Span, Weights[0].Span, Bias, _activation.PreActivation.Span, in _params, _pixelCount, t);
     }
 
     public override void Backward()
@@ -96,19 +71,16 @@ internal sealed class TrainingConv2D : CpuTrainingOp
         }
         if (WeightGradients[0] is { } kernel)
         {
-            Pool.Run(_kernelGradient, _slices);
-            AddPartials(kernel.Span, _kernelPartials, _slices);
+            Pool.Run(_kernelGradient, _slices.Count);
+            _slices.AddKernelGradient(kernel.Span);
         }
         if (WeightGradients.Count > 1 && WeightGradients[1] is { } bias)
             DenseBackwardKernels.BiasGradient(_dz.Span, bias.Span, _pixelCount, accumulate: true);
     }
 
-    // Each slice sums its own output rows into its own partial kernel gradient; Backward adds the partials.
     private void KernelGradientSlices(RowRange slices)
     {
-        for (int t = slices.Start; t < slices.End; t++)
-            Conv2DBackwardKernels.KernelGradient(Input.Span, _dz.Span, _kernelPartials[t], _workspaces[t], in _params,
-                                                 Slice(_params.RowCount, _slices, t), accumulate: false);
+        for (int t = slices.Start; t < slices.End; t++) _slices.KernelGradient(Input.Span, _dz.Span, in _params, t);
     }
 
     public override void Dispose()

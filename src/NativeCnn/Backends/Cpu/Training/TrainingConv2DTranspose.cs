@@ -13,15 +13,12 @@ namespace NativeCnn.Backends.Cpu.Training;
 /// </summary>
 internal sealed class TrainingConv2DTranspose : CpuTrainingOp
 {
-    // Output pixels of A gathered per patch block, as the convolution's training forward does.
-    private const int PixelsPerBlock = 64;
-
     private readonly Conv2DParams _adjoint;
     private readonly ActivationStage _activation;
     private readonly float[] _transposedKernel;
-    private readonly float[][] _patches, _kernelPartials, _workspaces;
+    private readonly ConvTrainingSlices _slices;
     private readonly Tensor? _inputScratch;
-    private readonly int _slices, _inputPixels, _outputPixels, _depth;
+    private readonly int _inputPixels, _outputPixels;
     private readonly bool _useBias;
     private readonly RowWork _forward, _inputGradient, _kernelGradient;
     private Tensor _dz;
@@ -41,18 +38,7 @@ internal sealed class TrainingConv2DTranspose : CpuTrainingOp
         _activation = new ActivationStage(LayerName, op.Activation, Output, binding.Output, pool);
         _inputPixels = checked(i.Batch * i.Height * i.Width);
         _outputPixels = checked(i.Batch * op.OutputHeight * op.OutputWidth);
-        _depth = checked(op.KernelHeight * op.KernelWidth * op.Filters);
-        _slices = Math.Max(1, Math.Min(pool.ThreadCount, _adjoint.RowCount));
-        _patches = new float[_slices][];
-        _kernelPartials = new float[_slices][];
-        _workspaces = new float[_slices][];
-        int workspace = Conv2DBackwardKernels.WorkspaceLength(in _adjoint);
-        for (int t = 0; t < _slices; t++)
-        {
-            _patches[t] = new float[checked(PixelsPerBlock * _depth)];
-            _kernelPartials[t] = new float[Weights[0].Length];
-            _workspaces[t] = new float[workspace];
-        }
+        _slices = new ConvTrainingSlices(in _adjoint, checked(op.KernelHeight * op.KernelWidth * op.Filters), Weights[0].Length, pool.ThreadCount);
         _transposedKernel = new float[Weights[0].Length];
         if (InputGradient is not null) _inputScratch = new Tensor(i);
         _dz = OutputGradient;
@@ -85,42 +71,29 @@ internal sealed class TrainingConv2DTranspose : CpuTrainingOp
         _dz = _activation.Backward(OutputGradient);
         if (InputGradient is { } dx)
         {
-            Pool.Run(_inputGradient, _slices);
+            Pool.Run(_inputGradient, _slices.Count);
             ElementwiseBackwardKernels.Accumulate(_inputScratch!.Span, dx.Span);
         }
         if (WeightGradients[0] is { } kernel)
         {
-            Pool.Run(_kernelGradient, _slices);
-            AddPartials(kernel.Span, _kernelPartials, _slices);
+            Pool.Run(_kernelGradient, _slices.Count);
+            _slices.AddKernelGradient(kernel.Span);
         }
         if (_useBias && WeightGradients.Count > 1 && WeightGradients[1] is { } bias)
             DenseBackwardKernels.BiasGradient(_dz.Span, bias.Span, _outputPixels, accumulate: true);
     }
 
-    // dX = A(dZ): each slice gathers its input pixels' patches of dZ a block at a time and multiplies them by the kernel.
+    // dX = A(dZ): the implicit GEMM of A's forward over dZ's patches.
     private void InputGradientSlices(RowRange slices)
     {
-        int channels = _adjoint.OutputChannels;
         for (int t = slices.Start; t < slices.End; t++)
-        {
-            var pixels = Slice(_inputPixels, _slices, t);
-            for (int start = pixels.Start; start < pixels.End; start += PixelsPerBlock)
-            {
-                int count = Math.Min(PixelsPerBlock, pixels.End - start);
-                Conv2DKernels.GatherPatches(_dz.Span, _patches[t], in _adjoint, new RowRange(start, start + count));
-                var block = new DenseParams(count, _depth, channels);
-                DenseKernels.Forward(_patches[t].AsSpan(0, count * _depth), Weights[0].Span, default,
-                                     _inputScratch!.Span.Slice(start * channels, count * channels), in block, default(IdentityActivation), RowRange.All(count));
-            }
-        }
+            _slices.MultiplyPatches(_dz.Span, Weights[0].Span, default, _inputScratch!.Span, in _adjoint, _inputPixels, t);
     }
 
-    // Each slice sums its own rows of X into its own partial kernel gradient; Backward adds the partials.
+    // dK: A's kernel gradient with dZ as its input and X as its output gradient.
     private void KernelGradientSlices(RowRange slices)
     {
-        for (int t = slices.Start; t < slices.End; t++)
-            Conv2DBackwardKernels.KernelGradient(_dz.Span, Input.Span, _kernelPartials[t], _workspaces[t], in _adjoint,
-                                                 Slice(_adjoint.RowCount, _slices, t), accumulate: false);
+        for (int t = slices.Start; t < slices.End; t++) _slices.KernelGradient(_dz.Span, Input.Span, in _adjoint, t);
     }
 
     public override void Dispose()

@@ -173,10 +173,7 @@ internal static class ConvKernels
         int i = Grid.GlobalIndex.X;
         int outC = p.OutChannels;
         if (i >= p.Batch * p.OutHeight * p.OutWidth * outC) return;
-        int co = i % outC, rest = i / outC;
-        int ox = rest % p.OutWidth;
-        rest /= p.OutWidth;
-        int oy = rest % p.OutHeight, n = rest / p.OutHeight;
+        NhwcIndex.Position(i, p.OutHeight, p.OutWidth, outC, out int n, out int oy, out int ox, out int co);
         int ci = co / p.DepthMultiplier;
         float acc = 0f;
         for (int ky = 0; ky < p.KernelHeight; ++ky)
@@ -205,10 +202,7 @@ internal static class ConvKernels
         int i = Grid.GlobalIndex.X;
         int outC = p.OutChannels;
         if (i >= p.Batch * p.OutHeight * p.OutWidth * outC) return;
-        int f = i % outC, rest = i / outC;
-        int ox = rest % p.OutWidth;
-        rest /= p.OutWidth;
-        int oy = rest % p.OutHeight, n = rest / p.OutHeight;
+        NhwcIndex.Position(i, p.OutHeight, p.OutWidth, outC, out int n, out int oy, out int ox, out int f);
         float acc = 0f;
         for (int ky = 0; ky < p.KernelHeight; ++ky)
         {

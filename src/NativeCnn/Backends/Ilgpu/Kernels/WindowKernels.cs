@@ -33,7 +33,7 @@ internal static class WindowKernels
     {
         int i = Grid.GlobalIndex.X;
         if (i >= p.Batch * p.OutHeight * p.OutWidth * p.Channels) return;
-        OutputPosition(i, p, out int n, out int oy, out int ox, out int c);
+        NhwcIndex.Position(i, p.OutHeight, p.OutWidth, p.Channels, out int n, out int oy, out int ox, out int c);
         bool isMax = p.IsMax != 0;
         float acc = isMax ? -float.MaxValue : 0f;
         int cells = 0;
@@ -59,7 +59,7 @@ internal static class WindowKernels
     {
         int i = Grid.GlobalIndex.X;
         if (i >= p.Batch * p.OutHeight * p.OutWidth * p.Channels) return;
-        OutputPosition(i, p, out int n, out int oy, out int ox, out int c);
+        NhwcIndex.Position(i, p.OutHeight, p.OutWidth, p.Channels, out int n, out int oy, out int ox, out int c);
         int iy = oy - p.PadTop, ix = ox - p.PadLeft;
         output[i] = iy >= 0 && iy < p.InHeight && ix >= 0 && ix < p.InWidth ? input[((n * p.InHeight + iy) * p.InWidth + ix) * p.Channels + c] : 0f;
     }
@@ -78,7 +78,7 @@ internal static class WindowKernels
     {
         int i = Grid.GlobalIndex.X;
         if (i >= p.Batch * p.OutHeight * p.OutWidth * p.Channels) return;
-        OutputPosition(i, p, out int n, out int oy, out int ox, out int c);
+        NhwcIndex.Position(i, p.OutHeight, p.OutWidth, p.Channels, out int n, out int oy, out int ox, out int c);
         output[i] = input[((n * p.InHeight + oy / p.HeightFactor) * p.InWidth + ox / p.WidthFactor) * p.Channels + c];
     }
 
@@ -92,7 +92,7 @@ internal static class WindowKernels
     {
         int i = Grid.GlobalIndex.X;
         if (i >= p.Batch * p.OutHeight * p.OutWidth * p.Channels) return;
-        OutputPosition(i, p, out int n, out int oy, out int ox, out int c);
+        NhwcIndex.Position(i, p.OutHeight, p.OutWidth, p.Channels, out int n, out int oy, out int ox, out int c);
         int top = (n * p.InHeight + (int)rowAxis[3 * oy]) * p.InWidth, bottom = (n * p.InHeight + (int)rowAxis[3 * oy + 1]) * p.InWidth;
         int left = (int)columnAxis[3 * ox], right = (int)columnAxis[3 * ox + 1];
         float wy = rowAxis[3 * oy + 2], wx = columnAxis[3 * ox + 2];
@@ -113,16 +113,5 @@ internal static class WindowKernels
         rest /= p.OutDim1;
         int i0 = rest % p.OutDim0, n = rest / p.OutDim0;
         output[i] = input[n * p.SampleLength + i0 * p.InStride0 + i1 * p.InStride1 + i2 * p.InStride2];
-    }
-
-    /// <summary>The NHWC position of output value <paramref name="i"/>.</summary>
-    private static void OutputPosition(int i, WindowParams p, out int n, out int oy, out int ox, out int c)
-    {
-        c = i % p.Channels;
-        int rest = i / p.Channels;
-        ox = rest % p.OutWidth;
-        rest /= p.OutWidth;
-        oy = rest % p.OutHeight;
-        n = rest / p.OutHeight;
     }
 }
