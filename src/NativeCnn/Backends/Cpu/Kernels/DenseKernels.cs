@@ -52,14 +52,7 @@ public static class DenseKernels
                                             Span<float> output, in DenseParams p, TActivation activation, RowRange rows,
                                             SimdWidth width = SimdWidth.Auto)
         where TActivation : struct, IActivation
-    {
-        Check(input.Length, kernel.Length, bias.Length, output.Length, in p, rows, p.Batch);
-        var body = new DenseKernel<TActivation>
-        {
-            Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = rows, Blocks = false,
-        };
-        SimdDispatch.Run(width, ref body);
-    }
+        => Dispatch(input, kernel, bias, output, in p, activation, rows, blocks: false, width);
 
     /// <summary>
     /// The same product as <see cref="Forward"/> for work blocks <paramref name="blocks"/> of
@@ -69,11 +62,18 @@ public static class DenseKernels
                                                   Span<float> output, in DenseParams p, TActivation activation, RowRange blocks,
                                                   SimdWidth width = SimdWidth.Auto)
         where TActivation : struct, IActivation
+        => Dispatch(input, kernel, bias, output, in p, activation, blocks, blocks: true, width);
+
+    // Forward and ForwardBlocks differ only in what the range counts (batch rows or work blocks).
+    private static void Dispatch<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
+                                              Span<float> output, in DenseParams p, TActivation activation, RowRange range, bool blocks,
+                                              SimdWidth width)
+        where TActivation : struct, IActivation
     {
-        Check(input.Length, kernel.Length, bias.Length, output.Length, in p, blocks, p.BlockCount);
+        Check(input.Length, kernel.Length, bias.Length, output.Length, in p, range, blocks ? p.BlockCount : p.Batch);
         var body = new DenseKernel<TActivation>
         {
-            Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = blocks, Blocks = true,
+            Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = range, Blocks = blocks,
         };
         SimdDispatch.Run(width, ref body);
     }
