@@ -52,14 +52,7 @@ public static class DenseKernels
                                             Span<float> output, in DenseParams p, TActivation activation, RowRange rows,
                                             SimdWidth width = SimdWidth.Auto)
         where TActivation : struct, IActivation
-    {
-        Check(input.Length, kernel.Length, bias.Length, output.Length, in p, rows, p.Batch);
-        var body = new DenseKernel<TActivation>
-        {
-            Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = rows, Blocks = false,
-        };
-        SimdDispatch.Run(width, ref body);
-    }
+        => Dispatch(input, kernel, bias, output, in p, activation, rows, blocks: false, width);
 
     /// <summary>
     /// The same product as <see cref="Forward"/> for work blocks <paramref name="blocks"/> of
@@ -69,11 +62,18 @@ public static class DenseKernels
                                                   Span<float> output, in DenseParams p, TActivation activation, RowRange blocks,
                                                   SimdWidth width = SimdWidth.Auto)
         where TActivation : struct, IActivation
+        => Dispatch(input, kernel, bias, output, in p, activation, blocks, blocks: true, width);
+
+    // Forward and ForwardBlocks differ only in what the range counts (batch rows or work blocks).
+    private static void Dispatch<TActivation>(ReadOnlySpan<float> input, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
+                                              Span<float> output, in DenseParams p, TActivation activation, RowRange range, bool blocks,
+                                              SimdWidth width)
+        where TActivation : struct, IActivation
     {
-        Check(input.Length, kernel.Length, bias.Length, output.Length, in p, blocks, p.BlockCount);
+        Check(input.Length, kernel.Length, bias.Length, output.Length, in p, range, blocks ? p.BlockCount : p.Batch);
         var body = new DenseKernel<TActivation>
         {
-            Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = blocks, Blocks = true,
+            Input = input, Kernel = kernel, Bias = bias, Output = output, Params = p, Activation = activation, Range = range, Blocks = blocks,
         };
         SimdDispatch.Run(width, ref body);
     }
@@ -140,7 +140,6 @@ public static class DenseKernels
         where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TActivation : struct, IActivation
     {
         int lanes = TLanes.Count, features = p.InputFeatures, units = p.Units;
-        nuint l = (nuint)lanes;
         nint kernelStride = units;
         bool hasBias = !bias.IsEmpty;
         ref float b = ref MemoryMarshal.GetReference(bias);
@@ -159,24 +158,11 @@ public static class DenseKernels
             {
                 var xi = TLanes.Create(Unsafe.Add(ref x, i));
                 var xj = TLanes.Create(Unsafe.Add(ref x, i + 1));
-                ref float kj = ref Unsafe.Add(ref k, kernelStride);
-                a0 = TLanes.MultiplyAdd(TLanes.Load(ref k, 0), xi, a0);
-                a1 = TLanes.MultiplyAdd(TLanes.Load(ref k, l), xi, a1);
-                a2 = TLanes.MultiplyAdd(TLanes.Load(ref k, 2 * l), xi, a2);
-                a3 = TLanes.MultiplyAdd(TLanes.Load(ref k, 3 * l), xi, a3);
-                b0 = TLanes.MultiplyAdd(TLanes.Load(ref kj, 0), xj, b0);
-                b1 = TLanes.MultiplyAdd(TLanes.Load(ref kj, l), xj, b1);
-                b2 = TLanes.MultiplyAdd(TLanes.Load(ref kj, 2 * l), xj, b2);
-                b3 = TLanes.MultiplyAdd(TLanes.Load(ref kj, 3 * l), xj, b3);
+                MultiplyAdd4<TLanes, TVector>(ref k, xi, ref a0, ref a1, ref a2, ref a3);
+                MultiplyAdd4<TLanes, TVector>(ref Unsafe.Add(ref k, kernelStride), xj, ref b0, ref b1, ref b2, ref b3);
             }
             if (i < features)
-            {
-                var xi = TLanes.Create(Unsafe.Add(ref x, i));
-                a0 = TLanes.MultiplyAdd(TLanes.Load(ref k, 0), xi, a0);
-                a1 = TLanes.MultiplyAdd(TLanes.Load(ref k, l), xi, a1);
-                a2 = TLanes.MultiplyAdd(TLanes.Load(ref k, 2 * l), xi, a2);
-                a3 = TLanes.MultiplyAdd(TLanes.Load(ref k, 3 * l), xi, a3);
-            }
+                MultiplyAdd4<TLanes, TVector>(ref k, TLanes.Create(Unsafe.Add(ref x, i)), ref a0, ref a1, ref a2, ref a3);
             Store4<TLanes, TVector, TActivation>(activation, ref Unsafe.Add(ref y, u),
                 TLanes.Add(a0, b0), TLanes.Add(a1, b1), TLanes.Add(a2, b2), TLanes.Add(a3, b3));
         }
@@ -226,26 +212,14 @@ public static class DenseKernels
                 var kv1 = TLanes.Load(ref k, l);
                 var kv2 = TLanes.Load(ref k, 2 * l);
                 var kv3 = TLanes.Load(ref k, 3 * l);
-                var v = TLanes.Create(Unsafe.Add(ref x0, i));
-                a00 = TLanes.MultiplyAdd(kv0, v, a00);
-                a01 = TLanes.MultiplyAdd(kv1, v, a01);
-                a02 = TLanes.MultiplyAdd(kv2, v, a02);
-                a03 = TLanes.MultiplyAdd(kv3, v, a03);
-                v = TLanes.Create(Unsafe.Add(ref x1, i));
-                a10 = TLanes.MultiplyAdd(kv0, v, a10);
-                a11 = TLanes.MultiplyAdd(kv1, v, a11);
-                a12 = TLanes.MultiplyAdd(kv2, v, a12);
-                a13 = TLanes.MultiplyAdd(kv3, v, a13);
-                v = TLanes.Create(Unsafe.Add(ref x2, i));
-                a20 = TLanes.MultiplyAdd(kv0, v, a20);
-                a21 = TLanes.MultiplyAdd(kv1, v, a21);
-                a22 = TLanes.MultiplyAdd(kv2, v, a22);
-                a23 = TLanes.MultiplyAdd(kv3, v, a23);
-                v = TLanes.Create(Unsafe.Add(ref x3, i));
-                a30 = TLanes.MultiplyAdd(kv0, v, a30);
-                a31 = TLanes.MultiplyAdd(kv1, v, a31);
-                a32 = TLanes.MultiplyAdd(kv2, v, a32);
-                a33 = TLanes.MultiplyAdd(kv3, v, a33);
+                MultiplyAdd4<TLanes, TVector>(kv0, kv1, kv2, kv3, TLanes.Create(Unsafe.Add(ref x0, i)),
+                                              ref a00, ref a01, ref a02, ref a03);
+                MultiplyAdd4<TLanes, TVector>(kv0, kv1, kv2, kv3, TLanes.Create(Unsafe.Add(ref x1, i)),
+                                              ref a10, ref a11, ref a12, ref a13);
+                MultiplyAdd4<TLanes, TVector>(kv0, kv1, kv2, kv3, TLanes.Create(Unsafe.Add(ref x2, i)),
+                                              ref a20, ref a21, ref a22, ref a23);
+                MultiplyAdd4<TLanes, TVector>(kv0, kv1, kv2, kv3, TLanes.Create(Unsafe.Add(ref x3, i)),
+                                              ref a30, ref a31, ref a32, ref a33);
             }
             ref float o = ref Unsafe.Add(ref y, u);
             Store4<TLanes, TVector, TActivation>(activation, ref o, a00, a01, a02, a03);
@@ -290,6 +264,35 @@ public static class DenseKernels
         v1 = TLanes.Load(ref b, (nuint)u + l);
         v2 = TLanes.Load(ref b, (nuint)u + 2 * l);
         v3 = TLanes.Load(ref b, (nuint)u + 3 * l);
+    }
+
+    /// <summary>
+    /// <c>a_j += k_j · x</c> for the four kernel vectors of units <c>[u, u + 4·lanes)</c>, loaded from <paramref name="k"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAdd4<TLanes, TVector>(ref float k, TVector x,
+                                                      ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        // Each load stays inside its multiply-add, so the JIT folds it into the FMA's memory operand; loading all four
+        // first (into the overload below) cost four extra instructions per step.
+        nuint l = (nuint)TLanes.Count;
+        a0 = TLanes.MultiplyAdd(TLanes.Load(ref k, 0), x, a0);
+        a1 = TLanes.MultiplyAdd(TLanes.Load(ref k, l), x, a1);
+        a2 = TLanes.MultiplyAdd(TLanes.Load(ref k, 2 * l), x, a2);
+        a3 = TLanes.MultiplyAdd(TLanes.Load(ref k, 3 * l), x, a3);
+    }
+
+    /// <summary><c>a_j += k_j · x</c> for four kernel vectors already loaded (shared by the four rows of <see cref="FourRows"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAdd4<TLanes, TVector>(TVector k0, TVector k1, TVector k2, TVector k3, TVector x,
+                                                      ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        a0 = TLanes.MultiplyAdd(k0, x, a0);
+        a1 = TLanes.MultiplyAdd(k1, x, a1);
+        a2 = TLanes.MultiplyAdd(k2, x, a2);
+        a3 = TLanes.MultiplyAdd(k3, x, a3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
