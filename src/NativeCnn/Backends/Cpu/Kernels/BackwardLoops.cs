@@ -125,6 +125,19 @@ internal static class BackwardLoops
         for (; i < length; i++) Unsafe.Add(ref dst, i) = MathF.FusedMultiplyAdd(Unsafe.Add(ref a, i), Unsafe.Add(ref b, i), Unsafe.Add(ref dst, i));
     }
 
+    /// <summary>
+    /// Along one axis of a window op, the output position <paramref name="output"/> whose window puts tap
+    /// <paramref name="tap"/> on input position <paramref name="input"/>; false when none does (before the first
+    /// window, between strides or past the last output).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool OutputForTap(int input, int tap, int padBefore, int dilation, int stride, int outputSize, out int output)
+    {
+        int t = input + padBefore - tap * dilation;
+        output = t / stride;
+        return t >= 0 && t % stride == 0 && output < outputSize;
+    }
+
     /// <summary>A kernel's loop over the channels <c>[c0, c1)</c> in steps of the lanes' width.</summary>
     public interface IChannelBody
     {
