@@ -100,7 +100,8 @@ internal static class OptimizerKernels
         where TUpdate : struct, IUpdate
     {
         int n = x.Length, i = 0;
-        // Unused operands refer to one scratch vector (stride 0) that is never read or written.
+        // Unused operands refer to one scratch vector (stride 0): the updates never use it, and the tail copies it
+        // in and out rather than branch per operand.
         Vector<float> scratch = default;
         ref float rx = ref MemoryMarshal.GetReference(x);
         ref float rg = ref Base(g, n, ref scratch, out nint sg);
@@ -113,12 +114,13 @@ internal static class OptimizerKernels
         }
         for (; i < n; i++)
         {
-            Vector<float> vx = new(x[i]), vg = Lane(g, i), va = Lane(a, i), vb = Lane(b, i), vc = Lane(c, i);
+            Vector<float> vx = new(Unsafe.Add(ref rx, i)), vg = new(Unsafe.Add(ref rg, i * sg)), va = new(Unsafe.Add(ref ra, i * sa)),
+                          vb = new(Unsafe.Add(ref rb, i * sb)), vc = new(Unsafe.Add(ref rc, i * sc));
             update.Apply(ref vx, in vg, ref va, ref vb, ref vc);
-            x[i] = vx[0];
-            if (!a.IsEmpty) a[i] = va[0];
-            if (!b.IsEmpty) b[i] = vb[0];
-            if (!c.IsEmpty) c[i] = vc[0];
+            Unsafe.Add(ref rx, i) = vx[0];
+            Unsafe.Add(ref ra, i * sa) = va[0];
+            Unsafe.Add(ref rb, i * sb) = vb[0];
+            Unsafe.Add(ref rc, i * sc) = vc[0];
         }
     }
 
@@ -126,20 +128,20 @@ internal static class OptimizerKernels
     /// The first value of <paramref name="s"/> and stride 1, or the scratch vector and stride 0 when it is empty.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="s"/> is neither empty nor <paramref name="length"/> long.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref float Base(ReadOnlySpan<float> s, int length, ref Vector<float> scratch, out nint stride)
     {
-        if (!s.IsEmpty && s.Length != length)
-            throw new ArgumentException($"an optimizer operand has {s.Length} values, the weights {length}", nameof(s));
+        if (!s.IsEmpty && s.Length != length) ThrowLength(s.Length, length);
         stride = s.IsEmpty ? 0 : 1;
         return ref s.IsEmpty ? ref Unsafe.As<Vector<float>, float>(ref scratch) : ref MemoryMarshal.GetReference(s);
     }
 
+    private static void ThrowLength(int length, int expected)
+        => throw new ArgumentException($"an optimizer operand has {length} values, the weights {expected}");
+
     /// <summary>The vector that starts <paramref name="offset"/> values after <paramref name="first"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref Vector<float> At(ref float first, nint offset) => ref Unsafe.As<float, Vector<float>>(ref Unsafe.Add(ref first, offset));
-
-    /// <summary>Value <paramref name="i"/> broadcast, or zero for an unused operand.</summary>
-    private static Vector<float> Lane(ReadOnlySpan<float> s, int i) => s.IsEmpty ? default : new(s[i]);
 
     private readonly record struct DecayUpdate(float Wd, float Lr) : IUpdate
     {
