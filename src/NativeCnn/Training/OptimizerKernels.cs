@@ -1,27 +1,18 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace NativeCnn.Training;
 
 /// <summary>
-/// The elementwise update loops of the optimizers over spans, width-generic with <see cref="Vector{T}"/> and one
-/// scalar tail that performs the same operations in the same order (no fused multiply-add anywhere), so every element
-/// gets the same float32 result at every vector width.
+/// The elementwise updates of the optimizers over spans: each is a small update struct over <see cref="Vector{T}"/>
+/// that one loop applies, the last partial vector zero-padded through the same struct (no fused multiply-add
+/// anywhere), so every element gets the same float32 result at every vector width and length.
 /// </summary>
 internal static class OptimizerKernels
 {
     /// <summary><c>w = w - (w · wd) · lr</c> (base_optimizer.py <c>_apply_weight_decay</c>).</summary>
-    public static void DecayWeights(Span<float> w, float wd, float lr)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vw = MemoryMarshal.Cast<float, Vector<float>>(w);
-            for (int k = 0; k < vw.Length; k++) vw[k] -= vw[k] * wd * lr;
-            i = vw.Length * Vector<float>.Count;
-        }
-        for (; i < w.Length; i++) w[i] -= w[i] * wd * lr;
-    }
+    public static void DecayWeights(Span<float> w, float wd, float lr) => Apply(new DecayUpdate(wd, lr), w, [], [], [], []);
 
     /// <summary>The sum of squares, accumulated in float64.</summary>
     public static double SumOfSquares(ReadOnlySpan<float> x)
@@ -48,29 +39,11 @@ internal static class OptimizerKernels
     public static void ClipByNorm(Span<float> g, float c)
     {
         float norm = (float)Math.Sqrt(SumOfSquares(g));
-        float divisor = Math.Max(norm, c);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vg = MemoryMarshal.Cast<float, Vector<float>>(g);
-            for (int k = 0; k < vg.Length; k++) vg[k] = vg[k] * c / divisor;
-            i = vg.Length * Vector<float>.Count;
-        }
-        for (; i < g.Length; i++) g[i] = g[i] * c / divisor;
+        Apply(new ClipByNormUpdate(c, Math.Max(norm, c)), g, [], [], [], []);
     }
 
     /// <summary><c>g = g · scale</c>.</summary>
-    public static void Scale(Span<float> g, float scale)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vg = MemoryMarshal.Cast<float, Vector<float>>(g);
-            for (int k = 0; k < vg.Length; k++) vg[k] *= scale;
-            i = vg.Length * Vector<float>.Count;
-        }
-        for (; i < g.Length; i++) g[i] *= scale;
-    }
+    public static void Scale(Span<float> g, float scale) => Apply(new ScaleUpdate(scale), g, [], [], [], []);
 
     /// <summary><c>g = clip(g, low, high)</c>; NaN stays NaN.</summary>
     public static void Clip(Span<float> g, float low, float high)
@@ -84,47 +57,13 @@ internal static class OptimizerKernels
     }
 
     /// <summary>Plain SGD: <c>w = w - g · lr</c>.</summary>
-    public static void Sgd(Span<float> w, ReadOnlySpan<float> g, float lr)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vw = MemoryMarshal.Cast<float, Vector<float>>(w);
-            var vg = MemoryMarshal.Cast<float, Vector<float>>(g);
-            for (int k = 0; k < vw.Length; k++) vw[k] -= vg[k] * lr;
-            i = vw.Length * Vector<float>.Count;
-        }
-        for (; i < w.Length; i++) w[i] -= g[i] * lr;
-    }
+    public static void Sgd(Span<float> w, ReadOnlySpan<float> g, float lr) => Apply(new SgdUpdate(lr), w, g, [], [], []);
 
     /// <summary>
     /// Keras SGD with momentum: <c>m = m · μ - g · lr</c>, then <c>w += m · μ - g · lr</c> (Nesterov) or <c>w += m</c>.
     /// </summary>
     public static void SgdMomentum(Span<float> w, ReadOnlySpan<float> g, Span<float> m, float lr, float mu, bool nesterov)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vw = MemoryMarshal.Cast<float, Vector<float>>(w);
-            var vg = MemoryMarshal.Cast<float, Vector<float>>(g);
-            var vm = MemoryMarshal.Cast<float, Vector<float>>(m);
-            for (int k = 0; k < vw.Length; k++)
-            {
-                var step = vg[k] * lr;
-                var momentum = vm[k] * mu - step;
-                vm[k] = momentum;
-                vw[k] += nesterov ? momentum * mu - step : momentum;
-            }
-            i = vw.Length * Vector<float>.Count;
-        }
-        for (; i < w.Length; i++)
-        {
-            float step = g[i] * lr;
-            float momentum = m[i] * mu - step;
-            m[i] = momentum;
-            w[i] += nesterov ? momentum * mu - step : momentum;
-        }
-    }
+        => Apply(new MomentumUpdate(lr, mu, nesterov), w, g, m, [], []);
 
     /// <summary>
     /// Keras Adam: <c>m += (g - m) · (1 - β₁)</c>, <c>v += (g² - v) · (1 - β₂)</c>, for AMSGrad <c>v̂ = max(v̂, v)</c> and
@@ -132,39 +71,7 @@ internal static class OptimizerKernels
     /// </summary>
     public static void Adam(Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<float> vHat,
                             float alpha, float oneMinusBeta1, float oneMinusBeta2, float epsilon)
-    {
-        bool amsgrad = !vHat.IsEmpty;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vw = MemoryMarshal.Cast<float, Vector<float>>(w);
-            var vg = MemoryMarshal.Cast<float, Vector<float>>(g);
-            var vm = MemoryMarshal.Cast<float, Vector<float>>(m);
-            var vv = MemoryMarshal.Cast<float, Vector<float>>(v);
-            var vh = MemoryMarshal.Cast<float, Vector<float>>(vHat);
-            for (int k = 0; k < vw.Length; k++)
-            {
-                var gk = vg[k];
-                var mk = vm[k] + (gk - vm[k]) * oneMinusBeta1;
-                var vk = vv[k] + (gk * gk - vv[k]) * oneMinusBeta2;
-                vm[k] = mk;
-                vv[k] = vk;
-                if (amsgrad) vh[k] = vk = Vector.Max(vh[k], vk);
-                vw[k] -= mk * alpha / (Vector.SquareRoot(vk) + new Vector<float>(epsilon));
-            }
-            i = vw.Length * Vector<float>.Count;
-        }
-        for (; i < w.Length; i++)
-        {
-            float gi = g[i];
-            float mi = m[i] + (gi - m[i]) * oneMinusBeta1;
-            float vi = v[i] + (gi * gi - v[i]) * oneMinusBeta2;
-            m[i] = mi;
-            v[i] = vi;
-            if (amsgrad) vHat[i] = vi = Math.Max(vHat[i], vi);
-            w[i] -= mi * alpha / (MathF.Sqrt(vi) + epsilon);
-        }
-    }
+        => Apply(new AdamUpdate(alpha, oneMinusBeta1, oneMinusBeta2, epsilon, Amsgrad: !vHat.IsEmpty), w, g, m, v, vHat);
 
     /// <summary>
     /// Keras RMSprop: <c>v = ρ v + (1 - ρ) g²</c>; centered: <c>a = ρ a + (1 - ρ) g</c> and <c>d = v - a² + ε</c>, else
@@ -172,73 +79,156 @@ internal static class OptimizerKernels
     /// </summary>
     public static void RmsProp(Span<float> w, ReadOnlySpan<float> g, Span<float> velocity, Span<float> average, Span<float> momentum,
                                float lr, float rho, float oneMinusRho, float mu, float epsilon)
+        => Apply(new RmsPropUpdate(lr, rho, oneMinusRho, mu, epsilon, Centered: !average.IsEmpty, UseMomentum: !momentum.IsEmpty),
+                 w, g, velocity, average, momentum);
+
+    /// <summary>
+    /// One vector's update of <c>x</c> (the weights, or the gradient itself) from the gradient <c>g</c> and up to three
+    /// state slots <c>a</c>, <c>b</c>, <c>c</c>; an operand the optimizer does not use is a scratch vector.
+    /// </summary>
+    private interface IUpdate
     {
-        bool centered = !average.IsEmpty, useMomentum = !momentum.IsEmpty;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
+        void Apply(ref Vector<float> x, in Vector<float> g, ref Vector<float> a, ref Vector<float> b, ref Vector<float> c);
+    }
+
+    /// <summary>
+    /// Applies <paramref name="update"/> to every element: whole vectors in place, then each value of the tail broadcast
+    /// through the same vector update, so the tail gets the same float32 operations as the body. An empty span is an
+    /// unused operand, which the update never touches; any other must be as long as <paramref name="x"/>.
+    /// </summary>
+    private static void Apply<TUpdate>(TUpdate update, Span<float> x, ReadOnlySpan<float> g, Span<float> a, Span<float> b, Span<float> c)
+        where TUpdate : struct, IUpdate
+    {
+        int n = x.Length, i = 0;
+        // Unused operands refer to one scratch vector (stride 0): the updates never use it, and the tail copies it
+        // in and out rather than branch per operand.
+        Vector<float> scratch = default;
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float rg = ref Base(g, n, ref scratch, out nint sg);
+        ref float ra = ref Base(a, n, ref scratch, out nint sa);
+        ref float rb = ref Base(b, n, ref scratch, out nint sb);
+        ref float rc = ref Base(c, n, ref scratch, out nint sc);
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
         {
-            var vw = MemoryMarshal.Cast<float, Vector<float>>(w);
-            var vg = MemoryMarshal.Cast<float, Vector<float>>(g);
-            var vv = MemoryMarshal.Cast<float, Vector<float>>(velocity);
-            var va = MemoryMarshal.Cast<float, Vector<float>>(average);
-            var vmom = MemoryMarshal.Cast<float, Vector<float>>(momentum);
-            var eps = new Vector<float>(epsilon);
-            for (int k = 0; k < vw.Length; k++)
-            {
-                var gk = vg[k];
-                var vk = vv[k] * rho + gk * gk * oneMinusRho;
-                vv[k] = vk;
-                Vector<float> denominator;
-                if (centered)
-                {
-                    var ak = va[k] * rho + gk * oneMinusRho;
-                    va[k] = ak;
-                    denominator = vk - ak * ak + eps;
-                }
-                else
-                {
-                    denominator = vk + eps;
-                }
-                var increment = gk * lr / Vector.SquareRoot(denominator);
-                if (useMomentum)
-                {
-                    var mk = vmom[k] * mu + increment;
-                    vmom[k] = mk;
-                    vw[k] -= mk;
-                }
-                else
-                {
-                    vw[k] -= increment;
-                }
-            }
-            i = vw.Length * Vector<float>.Count;
+            update.Apply(ref At(ref rx, i), in At(ref rg, i * sg), ref At(ref ra, i * sa), ref At(ref rb, i * sb), ref At(ref rc, i * sc));
         }
-        for (; i < w.Length; i++)
+        for (; i < n; i++)
         {
-            float gi = g[i];
-            float vi = velocity[i] * rho + gi * gi * oneMinusRho;
-            velocity[i] = vi;
-            float denominator;
-            if (centered)
+            Vector<float> vx = new(Unsafe.Add(ref rx, i)), vg = new(Unsafe.Add(ref rg, i * sg)), va = new(Unsafe.Add(ref ra, i * sa)),
+                          vb = new(Unsafe.Add(ref rb, i * sb)), vc = new(Unsafe.Add(ref rc, i * sc));
+            update.Apply(ref vx, in vg, ref va, ref vb, ref vc);
+            Unsafe.Add(ref rx, i) = vx[0];
+            Unsafe.Add(ref ra, i * sa) = va[0];
+            Unsafe.Add(ref rb, i * sb) = vb[0];
+            Unsafe.Add(ref rc, i * sc) = vc[0];
+        }
+    }
+
+    /// <summary>
+    /// The first value of <paramref name="s"/> and stride 1, or the scratch vector and stride 0 when it is empty.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="s"/> is neither empty nor <paramref name="length"/> long.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float Base(ReadOnlySpan<float> s, int length, ref Vector<float> scratch, out nint stride)
+    {
+        if (!s.IsEmpty && s.Length != length) ThrowLength(s.Length, length);
+        stride = s.IsEmpty ? 0 : 1;
+        return ref s.IsEmpty ? ref Unsafe.As<Vector<float>, float>(ref scratch) : ref MemoryMarshal.GetReference(s);
+    }
+
+    private static void ThrowLength(int length, int expected)
+        => throw new ArgumentException($"an optimizer operand has {length} values, the weights {expected}");
+
+    /// <summary>The vector that starts <paramref name="offset"/> values after <paramref name="first"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref Vector<float> At(ref float first, nint offset) => ref Unsafe.As<float, Vector<float>>(ref Unsafe.Add(ref first, offset));
+
+    private readonly record struct DecayUpdate(float Wd, float Lr) : IUpdate
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> x, in Vector<float> g, ref Vector<float> a, ref Vector<float> b, ref Vector<float> c)
+            => x -= x * Wd * Lr;
+    }
+
+    private readonly record struct ClipByNormUpdate(float C, float Divisor) : IUpdate
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> x, in Vector<float> g, ref Vector<float> a, ref Vector<float> b, ref Vector<float> c)
+            => x = x * C / Divisor;
+    }
+
+    private readonly record struct ScaleUpdate(float Factor) : IUpdate
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> x, in Vector<float> g, ref Vector<float> a, ref Vector<float> b, ref Vector<float> c)
+            => x *= Factor;
+    }
+
+    private readonly record struct SgdUpdate(float Lr) : IUpdate
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> w, in Vector<float> g, ref Vector<float> a, ref Vector<float> b, ref Vector<float> c)
+            => w -= g * Lr;
+    }
+
+    /// <summary>Slot <c>a</c> is the momentum.</summary>
+    private readonly record struct MomentumUpdate(float Lr, float Mu, bool Nesterov) : IUpdate
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> w, in Vector<float> g, ref Vector<float> m, ref Vector<float> b, ref Vector<float> c)
+        {
+            var step = g * Lr;
+            var momentum = m * Mu - step;
+            m = momentum;
+            w += Nesterov ? momentum * Mu - step : momentum;
+        }
+    }
+
+    /// <summary>Slots: <c>m</c>, <c>v</c> and, for AMSGrad, <c>v̂</c>.</summary>
+    private readonly record struct AdamUpdate(float Alpha, float OneMinusBeta1, float OneMinusBeta2, float Epsilon, bool Amsgrad) : IUpdate
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> w, in Vector<float> g, ref Vector<float> m, ref Vector<float> v, ref Vector<float> vHat)
+        {
+            var mk = m + (g - m) * OneMinusBeta1;
+            var vk = v + (g * g - v) * OneMinusBeta2;
+            m = mk;
+            v = vk;
+            if (Amsgrad) vHat = vk = Vector.Max(vHat, vk);
+            w -= mk * Alpha / (Vector.SquareRoot(vk) + new Vector<float>(Epsilon));
+        }
+    }
+
+    /// <summary>Slots: the velocity, the centered average and the momentum.</summary>
+    private readonly record struct RmsPropUpdate(float Lr, float Rho, float OneMinusRho, float Mu, float Epsilon,
+                                                 bool Centered, bool UseMomentum) : IUpdate
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> w, in Vector<float> g, ref Vector<float> velocity, ref Vector<float> average,
+                          ref Vector<float> momentum)
+        {
+            var vk = velocity * Rho + g * g * OneMinusRho;
+            velocity = vk;
+            Vector<float> denominator;
+            if (Centered)
             {
-                float ai = average[i] * rho + gi * oneMinusRho;
-                average[i] = ai;
-                denominator = vi - ai * ai + epsilon;
+                var ak = average * Rho + g * OneMinusRho;
+                average = ak;
+                denominator = vk - ak * ak + new Vector<float>(Epsilon);
             }
             else
             {
-                denominator = vi + epsilon;
+                denominator = vk + new Vector<float>(Epsilon);
             }
-            float increment = gi * lr / MathF.Sqrt(denominator);
-            if (useMomentum)
+            var increment = g * Lr / Vector.SquareRoot(denominator);
+            if (UseMomentum)
             {
-                float mi = momentum[i] * mu + increment;
-                momentum[i] = mi;
-                w[i] -= mi;
+                momentum = momentum * Mu + increment;
+                w -= momentum;
             }
             else
             {
-                w[i] -= increment;
+                w -= increment;
             }
         }
     }

@@ -125,6 +125,37 @@ internal static class BackwardLoops
         for (; i < length; i++) Unsafe.Add(ref dst, i) = MathF.FusedMultiplyAdd(Unsafe.Add(ref a, i), Unsafe.Add(ref b, i), Unsafe.Add(ref dst, i));
     }
 
+    /// <summary>
+    /// Along one axis of a window op, the output position <paramref name="output"/> whose window puts tap
+    /// <paramref name="tap"/> on input position <paramref name="input"/>; false when none does (before the first
+    /// window, between strides or past the last output).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool OutputForTap(int input, int tap, int padBefore, int dilation, int stride, int outputSize, out int output)
+    {
+        int t = input + padBefore - tap * dilation;
+        output = t / stride;
+        return t >= 0 && t % stride == 0 && output < outputSize;
+    }
+
+    /// <summary>A kernel's loop over the channels <c>[c0, c1)</c> in steps of the lanes' width.</summary>
+    public interface IChannelBody
+    {
+        void Body<TLanes, TVector>(int c0, int c1) where TLanes : struct, ILanes<TVector> where TVector : unmanaged;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> over whole vectors of the <paramref name="channels"/>, then over the remaining
+    /// channels on the scalar lane (no overlapping vector: the bodies store sums and routed gradients).
+    /// </summary>
+    public static void VectorsThenScalars<TBody, TLanes, TVector>(TBody body, int channels)
+        where TBody : IChannelBody, allows ref struct where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        int vectorEnd = channels - channels % TLanes.Count;
+        body.Body<TLanes, TVector>(0, vectorEnd);
+        body.Body<LanesScalar, float>(vectorEnd, channels);
+    }
+
     /// <summary>Throws unless <paramref name="length"/> is at least <paramref name="required"/>, naming both.</summary>
     public static void CheckLength(int length, long required, string what)
     {

@@ -536,16 +536,10 @@ public static class Conv2DBackwardKernels
                     bool written = Accumulate;
                     for (int ky = 0; ky < p.KernelHeight; ky++)
                     {
-                        int ty = iy + p.PadTop - ky * p.DilationHeight;
-                        if (ty < 0 || ty % p.StrideHeight != 0) continue;
-                        int oy = ty / p.StrideHeight;
-                        if (oy >= p.OutputHeight) continue;
+                        if (!BackwardLoops.OutputForTap(iy, ky, p.PadTop, p.DilationHeight, p.StrideHeight, p.OutputHeight, out int oy)) continue;
                         for (int kx = 0; kx < p.KernelWidth; kx++)
                         {
-                            int tx = ix + p.PadLeft - kx * p.DilationWidth;
-                            if (tx < 0 || tx % p.StrideWidth != 0) continue;
-                            int ox = tx / p.StrideWidth;
-                            if (ox >= p.OutputWidth) continue;
+                            if (!BackwardLoops.OutputForTap(ix, kx, p.PadLeft, p.DilationWidth, p.StrideWidth, p.OutputWidth, out int ox)) continue;
                             // dX[pixel, :] += Σ_f dY[o, f] · Wᵀ[tap, f, :]: a weighted sum of contiguous kernel rows.
                             BackwardLoops.WeightedRowSum<TLanes, TVector>(
                                 ref Unsafe.Add(ref dy0, (((nint)n * p.OutputHeight + oy) * p.OutputWidth + ox) * cout), 1,

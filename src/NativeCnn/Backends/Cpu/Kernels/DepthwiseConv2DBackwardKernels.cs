@@ -111,16 +111,10 @@ public static class DepthwiseConv2DBackwardKernels
                     if (!Accumulate) MemoryMarshal.CreateSpan(ref dx, cin).Clear();
                     for (int ky = 0; ky < p.KernelHeight; ky++)
                     {
-                        int ty = iy + p.PadTop - ky * p.DilationHeight;
-                        if (ty < 0 || ty % p.StrideHeight != 0) continue;
-                        int oy = ty / p.StrideHeight;
-                        if (oy >= p.OutputHeight) continue;
+                        if (!BackwardLoops.OutputForTap(iy, ky, p.PadTop, p.DilationHeight, p.StrideHeight, p.OutputHeight, out int oy)) continue;
                         for (int kx = 0; kx < p.KernelWidth; kx++)
                         {
-                            int tx = ix + p.PadLeft - kx * p.DilationWidth;
-                            if (tx < 0 || tx % p.StrideWidth != 0) continue;
-                            int ox = tx / p.StrideWidth;
-                            if (ox >= p.OutputWidth) continue;
+                            if (!BackwardLoops.OutputForTap(ix, kx, p.PadLeft, p.DilationWidth, p.StrideWidth, p.OutputWidth, out int ox)) continue;
                             ref float dy = ref Unsafe.Add(ref dy0, (((nint)n * p.OutputHeight + oy) * p.OutputWidth + ox) * cout);
                             ref float w = ref Unsafe.Add(ref w0, (nint)(ky * p.KernelWidth + kx) * cout);
                             if (m == 1)

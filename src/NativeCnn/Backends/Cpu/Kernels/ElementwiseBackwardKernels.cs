@@ -228,10 +228,7 @@ public static class ElementwiseBackwardKernels
                                 Span<float> leftGradient, Span<float> rightGradient, bool maximum)
     {
         int length = outputGradient.Length;
-        CheckSame(length, left.Length, nameof(left));
-        CheckSame(length, right.Length, nameof(right));
-        if (!leftGradient.IsEmpty) CheckSame(length, leftGradient.Length, nameof(leftGradient));
-        if (!rightGradient.IsEmpty) CheckSame(length, rightGradient.Length, nameof(rightGradient));
+        CheckTwoOperands(length, left, right, leftGradient, rightGradient);
         for (int i = 0; i < length; i++)
         {
             float dy = outputGradient[i];
@@ -253,10 +250,7 @@ public static class ElementwiseBackwardKernels
                              Span<float> inputGradient, Span<float> alphaGradient, bool accumulate)
     {
         int length = outputGradient.Length;
-        CheckSame(length, input.Length, nameof(input));
-        CheckSame(length, alpha.Length, nameof(alpha));
-        if (!inputGradient.IsEmpty) CheckSame(length, inputGradient.Length, nameof(inputGradient));
-        if (!alphaGradient.IsEmpty) CheckSame(length, alphaGradient.Length, nameof(alphaGradient));
+        CheckTwoOperands(length, input, alpha, inputGradient, alphaGradient);
         for (int i = 0; i < length; i++)
         {
             float x = input[i], dy = outputGradient[i];
@@ -504,6 +498,22 @@ public static class ElementwiseBackwardKernels
         if (WindowChecks.Count(p.Batch, (int)Math.Min(height, int.MaxValue), (int)Math.Min(width, int.MaxValue), p.Channels) > int.MaxValue
             || height > int.MaxValue || width > int.MaxValue)
             throw new ArgumentException($"The padded tensor {p.Batch} x {height} x {width} x {p.Channels} does not fit 32-bit lengths: {p}.", nameof(p));
+    }
+
+    /// <summary>
+    /// Checks that two operands and their gradients, which may be empty (not wanted), are all <paramref name="length"/> long.
+    /// </summary>
+    private static void CheckTwoOperands(int length, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> aGradient,
+                                         ReadOnlySpan<float> bGradient,
+                                         [CallerArgumentExpression(nameof(a))] string aName = "",
+                                         [CallerArgumentExpression(nameof(b))] string bName = "",
+                                         [CallerArgumentExpression(nameof(aGradient))] string aGradientName = "",
+                                         [CallerArgumentExpression(nameof(bGradient))] string bGradientName = "")
+    {
+        CheckSame(length, a.Length, aName);
+        CheckSame(length, b.Length, bName);
+        if (!aGradient.IsEmpty) CheckSame(length, aGradient.Length, aGradientName);
+        if (!bGradient.IsEmpty) CheckSame(length, bGradient.Length, bGradientName);
     }
 
     private static void CheckSame(long expected, int length, string name)

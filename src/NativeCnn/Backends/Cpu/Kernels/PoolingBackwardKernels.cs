@@ -110,7 +110,7 @@ public static class PoolingBackwardKernels
         SimdDispatch.Run(width, ref body);
     }
 
-    private ref struct WindowKernel : ISimdKernel
+    private ref struct WindowKernel : ISimdKernel, BackwardLoops.IChannelBody
     {
         public ReadOnlySpan<float> Input, OutputGradient;
         public Span<float> InputGradient;
@@ -119,15 +119,10 @@ public static class PoolingBackwardKernels
         public bool Max;
 
         public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
-        {
-            int c = Params.Channels, vectorEnd = c - c % TLanes.Count;
-            // Whole vectors, then the remaining channels on the scalar lane (no overlapping vector: a sum is stored).
-            Body<TLanes, TVector>(0, vectorEnd);
-            Body<LanesScalar, float>(vectorEnd, c);
-        }
+            => BackwardLoops.VectorsThenScalars<WindowKernel, TLanes, TVector>(this, Params.Channels);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private readonly void Body<TLanes, TVector>(int c0, int c1) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        public readonly void Body<TLanes, TVector>(int c0, int c1) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         {
             if (c0 == c1) return;
             var p = Params;
@@ -220,21 +215,17 @@ public static class PoolingBackwardKernels
         return rows * columns;
     }
 
-    private ref struct GlobalMaxKernel : ISimdKernel
+    private ref struct GlobalMaxKernel : ISimdKernel, BackwardLoops.IChannelBody
     {
         public ReadOnlySpan<float> Input, Output, OutputGradient;
         public Span<float> InputGradient;
         public int Pixels;
 
         public readonly void Run<TLanes, TVector>() where TLanes : struct, ILanes<TVector> where TVector : unmanaged
-        {
-            int c = Output.Length, vectorEnd = c - c % TLanes.Count;
-            Body<TLanes, TVector>(0, vectorEnd);
-            Body<LanesScalar, float>(vectorEnd, c);
-        }
+            => BackwardLoops.VectorsThenScalars<GlobalMaxKernel, TLanes, TVector>(this, Output.Length);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private readonly void Body<TLanes, TVector>(int c0, int c1) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        public readonly void Body<TLanes, TVector>(int c0, int c1) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
         {
             int lanes = TLanes.Count, channels = Output.Length;
             ref float x0 = ref MemoryMarshal.GetReference(Input);
@@ -262,17 +253,9 @@ public static class PoolingBackwardKernels
 
     private static void Check(int inputLength, int outputGradientLength, int inputGradientLength, in Pooling2DParams p, RowRange rows)
     {
-        WindowChecks.Axis("height", p.InputHeight, p.OutputHeight, p.PoolHeight, p.StrideHeight, 1, p.PadTop, p);
-        WindowChecks.Axis("width", p.InputWidth, p.OutputWidth, p.PoolWidth, p.StrideWidth, 1, p.PadLeft, p);
-        WindowChecks.Rows(p.Batch, p.OutputHeight, p);
+        // As the forward pass (a window wholly in ignored padding would have no cell), and the input rows split here fit too.
+        PoolingKernels.CheckWindow(p);
         WindowChecks.Rows(p.Batch, p.InputHeight, p);
-        WindowChecks.Channels(p.Channels, 1, p);
-        // As the forward pass: a window wholly in ignored padding would have no cell.
-        if (!p.PaddedCellsAreZeros && p.OutputHeight > 0 && p.OutputWidth > 0
-            && (p.PadTop >= p.PoolHeight || p.PadLeft >= p.PoolWidth
-                || (long)(p.OutputHeight - 1) * p.StrideHeight - p.PadTop >= p.InputHeight
-                || (long)(p.OutputWidth - 1) * p.StrideWidth - p.PadLeft >= p.InputWidth))
-            throw new ArgumentException($"Some windows lie wholly in the ignored padding (no cell to pool): {p}.", nameof(p));
         long inputCount = WindowChecks.Count(p.Batch, p.InputHeight, p.InputWidth, p.Channels);
         BackwardLoops.CheckLength(inputLength, inputCount, "input");
         BackwardLoops.CheckLength(outputGradientLength, WindowChecks.Count(p.Batch, p.OutputHeight, p.OutputWidth, p.Channels), "outputGradient");

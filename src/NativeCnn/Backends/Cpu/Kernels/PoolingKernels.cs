@@ -218,6 +218,15 @@ public static class PoolingKernels
 
     private static void CheckWindow(int inputLength, int outputLength, in Pooling2DParams p, RowRange rows)
     {
+        CheckWindow(p);
+        CheckLength(inputLength, WindowChecks.Count(p.Batch, p.InputHeight, p.InputWidth, p.Channels), "input");
+        CheckLength(outputLength, WindowChecks.Count(p.Batch, p.OutputHeight, p.OutputWidth, p.Channels), "output");
+        CheckRows(rows, p.RowCount);
+    }
+
+    /// <summary>The window parameters' checks that the forward and backward window poolings share.</summary>
+    internal static void CheckWindow(in Pooling2DParams p)
+    {
         WindowChecks.Axis("height", p.InputHeight, p.OutputHeight, p.PoolHeight, p.StrideHeight, 1, p.PadTop, p);
         WindowChecks.Axis("width", p.InputWidth, p.OutputWidth, p.PoolWidth, p.StrideWidth, 1, p.PadLeft, p);
         WindowChecks.Rows(p.Batch, p.OutputHeight, p);
@@ -228,9 +237,6 @@ public static class PoolingKernels
                 || (long)(p.OutputHeight - 1) * p.StrideHeight - p.PadTop >= p.InputHeight
                 || (long)(p.OutputWidth - 1) * p.StrideWidth - p.PadLeft >= p.InputWidth))
             throw new ArgumentException($"Some windows lie wholly in the ignored padding (no cell to pool): {p}.", nameof(p));
-        CheckLength(inputLength, WindowChecks.Count(p.Batch, p.InputHeight, p.InputWidth, p.Channels), "input");
-        CheckLength(outputLength, WindowChecks.Count(p.Batch, p.OutputHeight, p.OutputWidth, p.Channels), "output");
-        CheckRows(rows, p.RowCount);
     }
 
     private static void CheckPadding(in ZeroPadding2DParams p)
