@@ -87,11 +87,7 @@ public sealed class IlgpuBackend : IBackend
     /// <inheritdoc/>
     public void Synchronize()
     {
-        lock (_device.SyncRoot)
-        {
-            _device.BindToThread();
-            _device.Stream.Synchronize();
-        }
+        using (_device.EnterBound()) _device.Stream.Synchronize();
     }
 
     /// <summary>Releases the compiled kernels, the accelerator and the ILGPU context; buffers and prepared ops must be disposed first.</summary>

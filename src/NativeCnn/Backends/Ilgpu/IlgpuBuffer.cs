@@ -43,11 +43,7 @@ internal sealed class IlgpuBuffer : IDeviceBuffer
     {
         CheckLength(source.Length, "The source");
         if (source.IsEmpty) return;
-        lock (_device.SyncRoot)
-        {
-            _device.BindToThread();
-            Memory.SubView(0, source.Length).CopyFromCPU(_device.Stream, source);
-        }
+        using (_device.EnterBound()) Memory.SubView(0, source.Length).CopyFromCPU(_device.Stream, source);
     }
 
     /// <inheritdoc/>
@@ -55,9 +51,8 @@ internal sealed class IlgpuBuffer : IDeviceBuffer
     {
         CheckLength(destination.Length, "The destination");
         if (destination.IsEmpty) return;
-        lock (_device.SyncRoot)
+        using (_device.EnterBound())
         {
-            _device.BindToThread();
             Memory.SubView(0, destination.Length).CopyToCPU(_device.Stream, destination);
             _device.Stream.Synchronize();
         }

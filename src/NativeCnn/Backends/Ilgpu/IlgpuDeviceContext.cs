@@ -71,6 +71,25 @@ internal sealed class IlgpuDeviceContext : IDisposable
         if (Accelerator is CudaAccelerator) Accelerator.Bind();
     }
 
+    /// <summary>
+    /// Enters <see cref="SyncRoot"/> and binds the accelerator to this thread, for one queue or copy:
+    /// <c>using (device.EnterBound()) …</c>.
+    /// </summary>
+    public Lock.Scope EnterBound()
+    {
+        var scope = SyncRoot.EnterScope();
+        try
+        {
+            BindToThread();
+        }
+        catch
+        {
+            scope.Dispose();
+            throw;
+        }
+        return scope;
+    }
+
     public Action<KernelConfig, T1, T2, T3> Load<T1, T2, T3>(Action<T1, T2, T3> kernel)
         where T1 : struct where T2 : struct where T3 : struct =>
         (Action<KernelConfig, T1, T2, T3>)Load(kernel.Method, () => Accelerator.LoadStreamKernel(kernel));

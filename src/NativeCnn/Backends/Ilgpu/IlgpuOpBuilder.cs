@@ -111,10 +111,9 @@ internal sealed class IlgpuPreparedOp(IlgpuDeviceContext device, Action[] launch
 
     public void Run()
     {
-        lock (device.SyncRoot)
+        using (device.EnterBound())
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            device.BindToThread();
             foreach (var launch in launches) launch();
         }
     }

@@ -150,6 +150,14 @@ internal static class ConvKernels
         return p.ScalesInput != 0 ? a * inputScale[w.Image * p.InChannels + ci] : a;
     }
 
+    // This thread's output value of a one-thread-per-value launch and its NHWC position; false past the end.
+    private static bool OutputValue(in ConvParams p, out int i, out int n, out int oy, out int ox, out int channel)
+    {
+        i = Grid.GlobalIndex.X;
+        NhwcIndex.Position(i, p.OutHeight, p.OutWidth, p.OutChannels, out n, out oy, out ox, out channel);
+        return i < p.Batch * p.OutHeight * p.OutWidth * p.OutChannels;
+    }
+
     private static float KernelValue(ArrayView<float> weights, in ConvParams p, int k, int depth, int channel) =>
         k < depth && channel < p.OutChannels ? weights[k * p.OutChannels + channel] : 0f;
 
@@ -170,10 +178,8 @@ internal static class ConvKernels
     public static void DepthwiseConv2D<TActivation>(ArrayView<float> input, ArrayView<float> weights, ArrayView<float> bias,
         ArrayView<float> output, ConvParams p) where TActivation : struct, IKernelActivation
     {
-        int i = Grid.GlobalIndex.X;
+        if (!OutputValue(p, out int i, out int n, out int oy, out int ox, out int co)) return;
         int outC = p.OutChannels;
-        if (i >= p.Batch * p.OutHeight * p.OutWidth * outC) return;
-        NhwcIndex.Position(i, p.OutHeight, p.OutWidth, outC, out int n, out int oy, out int ox, out int co);
         int ci = co / p.DepthMultiplier;
         float acc = 0f;
         for (int ky = 0; ky < p.KernelHeight; ++ky)
@@ -199,10 +205,8 @@ internal static class ConvKernels
     public static void Conv2DTranspose<TActivation>(ArrayView<float> input, ArrayView<float> weights, ArrayView<float> bias,
         ArrayView<float> output, ConvParams p) where TActivation : struct, IKernelActivation
     {
-        int i = Grid.GlobalIndex.X;
+        if (!OutputValue(p, out int i, out int n, out int oy, out int ox, out int f)) return;
         int outC = p.OutChannels;
-        if (i >= p.Batch * p.OutHeight * p.OutWidth * outC) return;
-        NhwcIndex.Position(i, p.OutHeight, p.OutWidth, outC, out int n, out int oy, out int ox, out int f);
         float acc = 0f;
         for (int ky = 0; ky < p.KernelHeight; ++ky)
         {
