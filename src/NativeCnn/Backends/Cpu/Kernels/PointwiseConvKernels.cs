@@ -386,18 +386,17 @@ public static class PointwiseConvKernels
     private struct Rows12 : ICount { public static int Count => 12; }
 
     /// <summary>
-    /// Whether the activation is applied to the tile in registers. Piecewise-linear ones always are. Swish is on 16-lane
-    /// vectors, whose sigmoid inlines into the store with few enough temporaries next to the 24 accumulators:
-    /// EfficientNet's expand convolutions on 19x19 and 10x10 maps measured 6-15 % faster than with the activation as a
-    /// second pass. The other transcendental ones (and swish on narrower vectors, whose exp and divide need more
-    /// registers than the 16 of AVX2 have left) store raw sums, and each pixel chunk is activated afterwards, while still
-    /// in L2, by <see cref="ElementwiseKernels.Apply"/>.
+    /// Whether the activation is applied to the tile in registers: only the piecewise-linear ones, a few instructions
+    /// each. The transcendental ones store raw sums, and each pixel chunk is activated afterwards, while still in L2, by
+    /// <see cref="ElementwiseKernels.Apply"/>. Swish in registers at 16 lanes (24 sigmoids in one micro-kernel) made the
+    /// JIT run out of inlining budget: the store became a call per vector, and EfficientNet-B0's expand convolutions
+    /// ran at 46-62 GFLOP/s against 230-310 as a second pass (Inspect profile, 2 threads: the model 8.45 -> 4.15 ms).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool InRegisters<TLanes, TVector, TActivation>()
         where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TActivation : struct, IActivation
         => typeof(TActivation) == typeof(IdentityActivation) || typeof(TActivation) == typeof(ReluActivation)
-           || typeof(TActivation) == typeof(BoundedReluActivation) || (TLanes.Count == 16 && typeof(TActivation) == typeof(SwishActivation));
+           || typeof(TActivation) == typeof(BoundedReluActivation);
 
     /// <summary>
     /// The micro-kernels of one width. <c>a</c> is the first pixel's input, <c>residual</c> (null for none) and <c>c</c>
