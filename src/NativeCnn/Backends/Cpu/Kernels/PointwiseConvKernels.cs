@@ -475,9 +475,10 @@ public static class PointwiseConvKernels
             TVector c90 = bias0, c91 = bias1, ca0 = bias0, ca1 = bias1, cb0 = bias0, cb1 = bias1;
             // Rows 0-3, 4-7 and 8-11 are addressed from three pointers with the strides 1, 2 and 3 rows in registers,
             // so every broadcast is one load with a scaled-index address and the loop advances at most four pointers
-            // (the pointers a tile of fewer rows does not read are never advanced, so the JIT drops them). The rows are
-            // written out: one helper taking each row's accumulators by ref ran 2x slower (PointwiseConvBenchmarks, AVX2:
-            // 9-13 GFLOP/s against 20-30), the accumulators left in memory.
+            // (the pointers a tile of fewer rows does not read are never advanced, so the JIT drops them). Each row's step
+            // is one inlined MultiplyAdd2, whose JIT output is that of the rows written out; check it after changing it: an
+            // earlier helper taking each row's accumulators by ref ran 2x slower (PointwiseConvBenchmarks, AVX2: 9-13
+            // GFLOP/s against 20-30), the accumulators left in memory.
             nint s1 = t.RowStride, s2 = 2 * s1, s3 = 3 * s1;
             int step = 2 * TLanes.Count;
             float* w = t.Panel, scale = t.Scale;
@@ -494,75 +495,18 @@ public static class PointwiseConvKernels
                         w0 = TLanes.Multiply(w0, sc);
                         if (wide) w1 = TLanes.Multiply(w1, sc);
                     }
-                    var v = TLanes.Create(*x0);
-                    c00 = TLanes.MultiplyAdd(v, w0, c00);
-                    if (wide) c01 = TLanes.MultiplyAdd(v, w1, c01);
-                    if (rows > 1)
-                    {
-                        v = TLanes.Create(x0[s1]);
-                        c10 = TLanes.MultiplyAdd(v, w0, c10);
-                        if (wide) c11 = TLanes.MultiplyAdd(v, w1, c11);
-                    }
-                    if (rows > 2)
-                    {
-                        v = TLanes.Create(x0[s2]);
-                        c20 = TLanes.MultiplyAdd(v, w0, c20);
-                        if (wide) c21 = TLanes.MultiplyAdd(v, w1, c21);
-                    }
-                    if (rows > 3)
-                    {
-                        v = TLanes.Create(x0[s3]);
-                        c30 = TLanes.MultiplyAdd(v, w0, c30);
-                        if (wide) c31 = TLanes.MultiplyAdd(v, w1, c31);
-                    }
-                    if (rows > 4)
-                    {
-                        v = TLanes.Create(*x4);
-                        c40 = TLanes.MultiplyAdd(v, w0, c40);
-                        if (wide) c41 = TLanes.MultiplyAdd(v, w1, c41);
-                    }
-                    if (rows > 5)
-                    {
-                        v = TLanes.Create(x4[s1]);
-                        c50 = TLanes.MultiplyAdd(v, w0, c50);
-                        if (wide) c51 = TLanes.MultiplyAdd(v, w1, c51);
-                    }
-                    if (rows > 6)
-                    {
-                        v = TLanes.Create(x4[s2]);
-                        c60 = TLanes.MultiplyAdd(v, w0, c60);
-                        if (wide) c61 = TLanes.MultiplyAdd(v, w1, c61);
-                    }
-                    if (rows > 7)
-                    {
-                        v = TLanes.Create(x4[s3]);
-                        c70 = TLanes.MultiplyAdd(v, w0, c70);
-                        if (wide) c71 = TLanes.MultiplyAdd(v, w1, c71);
-                    }
-                    if (rows > 8)
-                    {
-                        v = TLanes.Create(*x8);
-                        c80 = TLanes.MultiplyAdd(v, w0, c80);
-                        if (wide) c81 = TLanes.MultiplyAdd(v, w1, c81);
-                    }
-                    if (rows > 9)
-                    {
-                        v = TLanes.Create(x8[s1]);
-                        c90 = TLanes.MultiplyAdd(v, w0, c90);
-                        if (wide) c91 = TLanes.MultiplyAdd(v, w1, c91);
-                    }
-                    if (rows > 10)
-                    {
-                        v = TLanes.Create(x8[s2]);
-                        ca0 = TLanes.MultiplyAdd(v, w0, ca0);
-                        if (wide) ca1 = TLanes.MultiplyAdd(v, w1, ca1);
-                    }
-                    if (rows > 11)
-                    {
-                        v = TLanes.Create(x8[s3]);
-                        cb0 = TLanes.MultiplyAdd(v, w0, cb0);
-                        if (wide) cb1 = TLanes.MultiplyAdd(v, w1, cb1);
-                    }
+                    MultiplyAdd2(*x0, w0, w1, wide, ref c00, ref c01);
+                    if (rows > 1) MultiplyAdd2(x0[s1], w0, w1, wide, ref c10, ref c11);
+                    if (rows > 2) MultiplyAdd2(x0[s2], w0, w1, wide, ref c20, ref c21);
+                    if (rows > 3) MultiplyAdd2(x0[s3], w0, w1, wide, ref c30, ref c31);
+                    if (rows > 4) MultiplyAdd2(*x4, w0, w1, wide, ref c40, ref c41);
+                    if (rows > 5) MultiplyAdd2(x4[s1], w0, w1, wide, ref c50, ref c51);
+                    if (rows > 6) MultiplyAdd2(x4[s2], w0, w1, wide, ref c60, ref c61);
+                    if (rows > 7) MultiplyAdd2(x4[s3], w0, w1, wide, ref c70, ref c71);
+                    if (rows > 8) MultiplyAdd2(*x8, w0, w1, wide, ref c80, ref c81);
+                    if (rows > 9) MultiplyAdd2(x8[s1], w0, w1, wide, ref c90, ref c91);
+                    if (rows > 10) MultiplyAdd2(x8[s2], w0, w1, wide, ref ca0, ref ca1);
+                    if (rows > 11) MultiplyAdd2(x8[s3], w0, w1, wide, ref cb0, ref cb1);
                     if (rows > 4) x4++;
                     if (rows > 8) x8++;
                 }
@@ -582,6 +526,15 @@ public static class PointwiseConvKernels
             if (rows > 9) Store(c90, c91, wide, c + 9 * ldc, Offset(residual, 9 * ldc), valid);
             if (rows > 10) Store(ca0, ca1, wide, c + 10 * ldc, Offset(residual, 10 * ldc), valid);
             if (rows > 11) Store(cb0, cb1, wide, c + 11 * ldc, Offset(residual, 11 * ldc), valid);
+        }
+
+        /// <summary><c>a0 += x · w0</c> and, when <paramref name="wide"/>, <c>a1 += x · w1</c>: one pixel's step.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void MultiplyAdd2(float x, TVector w0, TVector w1, bool wide, ref TVector a0, ref TVector a1)
+        {
+            var v = TLanes.Create(x);
+            a0 = TLanes.MultiplyAdd(v, w0, a0);
+            if (wide) a1 = TLanes.MultiplyAdd(v, w1, a1);
         }
 
         /// <summary>One pixel's one or two vectors, of which the first <paramref name="valid"/> lanes are output channels.</summary>

@@ -30,11 +30,7 @@ public static class VectorMath
         var n = TLanes.Round(TLanes.Multiply(clamped, TLanes.Create(Log2E)));
         var r = TLanes.MultiplyAdd(n, TLanes.Create(-Ln2High), clamped);
         r = TLanes.MultiplyAdd(n, TLanes.Create(-Ln2Low), r);
-        var p = TLanes.MultiplyAdd(TLanes.Create(P0), r, TLanes.Create(P1));
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(P2));
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(P3));
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(P4));
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(P5));
+        var p = Horner<TLanes, TVector>(r, P0, P1, P2, P3, P4, P5);
         p = TLanes.MultiplyAdd(p, TLanes.Multiply(r, r), TLanes.Add(r, TLanes.One));
         // n is in [-126, 127] after the clamp, so 2ⁿ is a normal float.
         var result = TLanes.ScaleByPowerOfTwo(p, n);
@@ -60,11 +56,7 @@ public static class VectorMath
         var z = TLanes.MaxNative(TLanes.Create(ExpMin), negativeMagnitude);
         var n = TLanes.Round(TLanes.Multiply(z, TLanes.Create(SigmoidLog2E)));
         var t = TLanes.MultiplyAdd(n, TLanes.Create(MinusLn2), z);
-        var p = TLanes.MultiplyAdd(TLanes.Create(E5), t, TLanes.Create(E4));
-        p = TLanes.MultiplyAdd(p, t, TLanes.Create(E3));
-        p = TLanes.MultiplyAdd(p, t, TLanes.Create(E2));
-        p = TLanes.MultiplyAdd(p, t, TLanes.Create(E1));
-        p = TLanes.MultiplyAdd(p, t, TLanes.One);
+        var p = Horner<TLanes, TVector>(t, E5, E4, E3, E2, E1, 1f);
         var e = TLanes.ScaleByPowerOfTwo(p, n);
         var f = TLanes.Divide(e, TLanes.Add(e, TLanes.One));
         // A comparison that is false for NaN, so that NaN stays NaN.
@@ -80,14 +72,8 @@ public static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVector Expm1<TLanes, TVector>(TVector x) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
     {
-        var p = TLanes.Create(1f / 362880f);
-        p = TLanes.MultiplyAdd(p, x, TLanes.Create(1f / 40320f));
-        p = TLanes.MultiplyAdd(p, x, TLanes.Create(1f / 5040f));
-        p = TLanes.MultiplyAdd(p, x, TLanes.Create(1f / 720f));
-        p = TLanes.MultiplyAdd(p, x, TLanes.Create(1f / 120f));
-        p = TLanes.MultiplyAdd(p, x, TLanes.Create(1f / 24f));
-        p = TLanes.MultiplyAdd(p, x, TLanes.Create(1f / 6f));
-        p = TLanes.MultiplyAdd(p, x, TLanes.Create(0.5f));
+        var p = Horner<TLanes, TVector>(x, 1f / 362880f, 1f / 40320f, 1f / 5040f, 1f / 720f, 1f / 120f, 1f / 24f, 1f / 6f,
+            0.5f);
         var small = TLanes.MultiplyAdd(TLanes.Multiply(x, x), p, x);
         var large = TLanes.Subtract(Exp<TLanes, TVector>(x), TLanes.One);
         return TLanes.Select(TLanes.LessThan(TLanes.Abs(x), TLanes.Create(0.5f)), small, large);
@@ -134,14 +120,32 @@ public static class VectorMath
     {
         var u = TLanes.Divide(t, TLanes.Add(TLanes.Create(2f), t));
         var u2 = TLanes.Multiply(u, u);
-        var s = TLanes.Create(1f / 15f);
-        s = TLanes.MultiplyAdd(s, u2, TLanes.Create(1f / 13f));
-        s = TLanes.MultiplyAdd(s, u2, TLanes.Create(1f / 11f));
-        s = TLanes.MultiplyAdd(s, u2, TLanes.Create(1f / 9f));
-        s = TLanes.MultiplyAdd(s, u2, TLanes.Create(1f / 7f));
-        s = TLanes.MultiplyAdd(s, u2, TLanes.Create(1f / 5f));
-        s = TLanes.MultiplyAdd(s, u2, TLanes.Create(1f / 3f));
+        var s = Horner<TLanes, TVector>(u2, 1f / 15f, 1f / 13f, 1f / 11f, 1f / 9f, 1f / 7f, 1f / 5f, 1f / 3f);
         var twoU = TLanes.Add(u, u);
         return TLanes.MultiplyAdd(TLanes.Multiply(twoU, u2), s, twoU);
     }
+
+    // Horner's rule from the highest coefficient down, one fused multiply-add per step: ((c5·x + c4)·x + …)·x + c0.
+    // Fixed arities rather than a span of coefficients, so that every step stays a register operation after inlining;
+    // each higher arity is one more step around the next lower one, which keeps the operation order of writing it out.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector Horner<TLanes, TVector>(TVector x, float c5, float c4, float c3, float c2, float c1, float c0)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+    {
+        var p = TLanes.MultiplyAdd(TLanes.Create(c5), x, TLanes.Create(c4));
+        p = TLanes.MultiplyAdd(p, x, TLanes.Create(c3));
+        p = TLanes.MultiplyAdd(p, x, TLanes.Create(c2));
+        p = TLanes.MultiplyAdd(p, x, TLanes.Create(c1));
+        return TLanes.MultiplyAdd(p, x, TLanes.Create(c0));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector Horner<TLanes, TVector>(TVector x, float c6, float c5, float c4, float c3, float c2, float c1, float c0)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        => TLanes.MultiplyAdd(Horner<TLanes, TVector>(x, c6, c5, c4, c3, c2, c1), x, TLanes.Create(c0));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector Horner<TLanes, TVector>(TVector x, float c7, float c6, float c5, float c4, float c3, float c2, float c1,
+        float c0) where TLanes : struct, ILanes<TVector> where TVector : unmanaged
+        => TLanes.MultiplyAdd(Horner<TLanes, TVector>(x, c7, c6, c5, c4, c3, c2, c1), x, TLanes.Create(c0));
 }
