@@ -260,16 +260,46 @@ public static class DepthwiseConv2DKernels
     {
         int c = 0;
         // One pixel has a single FMA chain per channel vector; four vectors at a time keep four chains in flight.
-        if (TPixels.Count == 1)
-            for (; c + 4 * TLanes.Count <= w.FullVectors; c += 4 * TLanes.Count)
-                FourVectors<TLanes, TVector, TActivation>(w, src + c, dst + c, c, activation);
+        if (TPixels.Count == 1) c = FourVectorRuns<TLanes, TVector, TActivation>(w, src, dst, activation);
         // Up to 4 pixels have too few FMA chains for one vector at a time; two vectors give them 4 to 8.
-        if (TPixels.Count is > 1 and <= 4)
-            for (; c + 2 * TLanes.Count <= w.FullVectors; c += 2 * TLanes.Count)
-                PairBlock<TLanes, TVector, TActivation, TPixels, TClip>(w, src + c, dst + c, c, activation);
+        if (TPixels.Count is > 1 and <= 4) c = PairBlockRuns<TLanes, TVector, TActivation, TPixels, TClip>(w, src, dst, activation);
+        if (c < w.FullVectors) c = BlockRuns<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TClip>(w, src, dst, c, activation);
+        if (c != w.Channels) ChannelTail<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TClip>(w, src, dst, c, activation);
+    }
+
+    // Each channel loop of Pixels is a method of its own, so that each gets the JIT's whole inlining budget: with the
+    // three loops inlined into Pixels, the 8-pixel 3x3 blocks with ReLU6 were left calling Lanes512.Select,
+    // GreaterThan and Store for every stored vector (DOTNET_JitDisasm of MobileNetV2's depthwise convolutions).
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe int FourVectorRuns<TLanes, TVector, TActivation>(in Window w, float* src, float* dst, TActivation activation)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TActivation : struct, IActivation
+    {
+        int c = 0;
+        for (; c + 4 * TLanes.Count <= w.FullVectors; c += 4 * TLanes.Count)
+            FourVectors<TLanes, TVector, TActivation>(w, src + c, dst + c, c, activation);
+        return c;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe int PairBlockRuns<TLanes, TVector, TActivation, TPixels, TClip>(in Window w, float* src, float* dst, TActivation activation)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TActivation : struct, IActivation
+        where TPixels : struct, ICount where TClip : struct, IClipChoice
+    {
+        int c = 0;
+        for (; c + 2 * TLanes.Count <= w.FullVectors; c += 2 * TLanes.Count)
+            PairBlock<TLanes, TVector, TActivation, TPixels, TClip>(w, src + c, dst + c, c, activation);
+        return c;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe int BlockRuns<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TClip>(in Window w, float* src, float* dst,
+                                                                                                      int c, TActivation activation)
+        where TLanes : struct, ILanes<TVector> where TVector : unmanaged where TActivation : struct, IActivation
+        where TPixels : struct, ICount where TTaps : struct, ICount where TStride : struct, ICount where TClip : struct, IClipChoice
+    {
         for (; c < w.FullVectors; c += TLanes.Count)
             Block<TLanes, TVector, TActivation, TPixels, TTaps, TStride, Unmasked, TClip>(w, src + c, dst + c, c, default, activation);
-        if (c != w.Channels) ChannelTail<TLanes, TVector, TActivation, TPixels, TTaps, TStride, TClip>(w, src, dst, c, activation);
+        return c;
     }
 
     // The channel tail is a call of its own: inlined into Pixels it exhausted the JIT's inlining budget, and the
